@@ -1,0 +1,281 @@
+// The attribute surface of FlowGen. The source generator reads these attributes from a `partial class`
+// and emits the whole flow for it; at run time they carry no behaviour.
+//
+// Two ways to declare a stack:
+//
+//  * Uniform: every option on [CouplingFlow]. `Layers` couplings of kind `Coupling`; before each coupling an
+//    optional ActNorm and invertible linear layer, after each coupling but the last an optional permutation.
+//
+//        [CouplingFlow(Dim = 8, Layers = 12)]
+//        public partial class MyFlow;
+//
+//  * Explicit: [CouplingFlow] gives the dimension and the defaults; the layer attributes that follow it
+//    list the stack in declaration order (top to bottom is data -> latent).
+//
+//        [CouplingFlow(Dim = 8, Hidden = [64, 64])]
+//        [ActNorm, InvertibleLinear, AffineCoupling(Mask = MaskKind.Parity)]
+//        [ActNorm, InvertibleLinear, SplineCoupling(Bins = 8)]
+//        [Permute(PermutationKind.Reverse)]
+//        [AdditiveCoupling(MaskPattern = "11110000", Hidden = [32])]
+//        public partial class MyFlow;
+//
+// docs/model.md states the exact mathematics, the parameter layout and the initialisation of every layer kind.
+
+using System;
+
+namespace FlowGen;
+
+/// <summary>The element-wise invertible map ("transformer") a coupling layer applies to its transformed coordinates.</summary>
+public enum CouplingKind
+{
+    /// <summary>RealNVP affine map y = x·exp(s̃) + t, with the log-scale soft-clamped: s̃ = Clamp·tanh(s / Clamp).</summary>
+    Affine = 0,
+
+    /// <summary>NICE additive map y = x + t (volume preserving).</summary>
+    Additive = 1,
+
+    /// <summary>Sum-of-squares polynomial map (Jaini et al. 2019); see <see cref="SumOfSquaresCouplingAttribute"/>.</summary>
+    SumOfSquares = 2,
+
+    /// <summary>Deep sigmoidal map (Huang et al. 2018); see <see cref="DeepSigmoidalCouplingAttribute"/>.</summary>
+    DeepSigmoidal = 3,
+
+    /// <summary>Rational-quadratic spline (Durkan et al. 2019); see <see cref="SplineCouplingAttribute"/>.</summary>
+    Spline = 4,
+}
+
+/// <summary>Which coordinates a coupling layer keeps (feeds to its conditioner) and which it transforms.</summary>
+public enum MaskKind
+{
+    /// <summary>Couplings alternate: even couplings keep the first ⌊Dim/2⌋ coordinates and transform the rest, odd couplings the reverse.</summary>
+    Halves = 0,
+
+    /// <summary>Couplings alternate: even couplings keep the even-indexed coordinates and transform the odd-indexed ones, odd couplings the reverse.</summary>
+    Parity = 1,
+
+    /// <summary>Same as <see cref="Parity"/> (the 1-D checkerboard).</summary>
+    Checkerboard = Parity,
+
+    /// <summary>
+    /// One coordinate is transformed and Dim − 1 are kept (Teshima et al.'s single-coordinate coupling). Coupling number c
+    /// transforms coordinate c mod Dim unless the layer's <c>Coordinate</c> names one.
+    /// </summary>
+    SingleCoordinate = 2,
+}
+
+/// <summary>Activation function of the conditioner's hidden layers.</summary>
+public enum Activation
+{
+    /// <summary>Hyperbolic tangent.</summary>
+    Tanh = 0,
+
+    /// <summary>max(0, x).</summary>
+    Relu = 1,
+
+    /// <summary>log(1 + eˣ).</summary>
+    Softplus = 2,
+
+    /// <summary>x for x &gt; 0, eˣ − 1 otherwise (α = 1).</summary>
+    Elu = 3,
+
+    /// <summary>GELU, tanh form: ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (PyTorch's <c>approximate='tanh'</c>).</summary>
+    Gelu = 4,
+
+    /// <summary>SiLU / swish: x·σ(x).</summary>
+    Silu = 5,
+}
+
+/// <summary>A fixed permutation of the coordinates.</summary>
+public enum PermutationKind
+{
+    /// <summary>No permutation.</summary>
+    None = 0,
+
+    /// <summary>Reverse the coordinates: output i takes input Dim − 1 − i.</summary>
+    Reverse = 1,
+
+    /// <summary>A random permutation fixed at compile time from a seed (docs/model.md gives the algorithm).</summary>
+    Random = 2,
+}
+
+/// <summary>
+/// Declares a coupling normalizing flow with <see cref="float"/> arithmetic on a <c>partial class</c>; the FlowGen source
+/// generator emits forward, inverse, log-determinant, log-density, sampling and gradients for it.
+/// Use <see cref="CouplingFlowAttribute{T}"/> with <c>double</c> for double precision.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public class CouplingFlowAttribute : Attribute
+{
+    /// <summary>Number of coordinates of a data point (at least 2).</summary>
+    public int Dim { get; set; }
+
+    /// <summary>Number of coupling layers of a uniform stack. With explicit layer attributes, leave it unset or make it equal to their count of couplings.</summary>
+    public int Layers { get; set; }
+
+    /// <summary>Length of the context vector of a conditional flow (0: unconditional). The context is fed to every conditioner.</summary>
+    public int Context { get; set; }
+
+    /// <summary>Transformer of the couplings of a uniform stack (default <see cref="CouplingKind.Affine"/>).</summary>
+    public CouplingKind Coupling { get; set; } = CouplingKind.Affine;
+
+    /// <summary>Default mask of the couplings (default <see cref="MaskKind.Halves"/>).</summary>
+    public MaskKind Mask { get; set; } = MaskKind.Halves;
+
+    /// <summary>
+    /// A custom mask as a string of Dim characters, '1' for a kept coordinate and '0' for a transformed one
+    /// (e.g. "11110000"). On [CouplingFlow] even couplings use it and odd couplings its complement; on a layer attribute it is used as written.
+    /// </summary>
+    public string? MaskPattern { get; set; }
+
+    /// <summary>Hidden layer widths of every conditioner MLP (default {64, 64}; empty for a single affine layer).</summary>
+    public int[] Hidden { get; set; } = [64, 64];
+
+    /// <summary>Activation of the conditioners' hidden layers (default <see cref="FlowGen.Activation.Tanh"/>).</summary>
+    public Activation Activation { get; set; } = Activation.Tanh;
+
+    /// <summary>Permutation inserted after every coupling but the last in a uniform stack (default none).</summary>
+    public PermutationKind Permutation { get; set; } = PermutationKind.None;
+
+    /// <summary>Seed of <see cref="PermutationKind.Random"/> permutations and of the fixed permutations of invertible linear layers (default 0).</summary>
+    public int Seed { get; set; }
+
+    /// <summary>Uniform stack: an ActNorm layer before every coupling.</summary>
+    public bool ActNorm { get; set; }
+
+    /// <summary>Uniform stack: an LU-decomposed invertible linear layer before every coupling.</summary>
+    public bool InvertibleLinear { get; set; }
+
+    /// <summary>Soft clamp C of the affine log-scale, s̃ = C·tanh(s / C) (default 2; 0 turns the clamp off).</summary>
+    public double Clamp { get; set; } = 2.0;
+
+    /// <summary>Sum-of-squares couplings: degree r of each squared polynomial (the map has degree 2r + 1; default 2).</summary>
+    public int Degree { get; set; } = 2;
+
+    /// <summary>Sum-of-squares couplings: number K of squared polynomials (default 3).</summary>
+    public int Squares { get; set; } = 3;
+
+    /// <summary>Deep sigmoidal couplings: sigmoid units per DSF block (default 8).</summary>
+    public int SigmoidUnits { get; set; } = 8;
+
+    /// <summary>Deep sigmoidal couplings: number of stacked DSF blocks (default 1).</summary>
+    public int SigmoidLayers { get; set; } = 1;
+
+    /// <summary>Spline couplings: number of bins K (default 8).</summary>
+    public int Bins { get; set; } = 8;
+
+    /// <summary>Spline couplings: the spline acts on [−Bound, Bound] and is the identity outside (default 3).</summary>
+    public double Bound { get; set; } = 3.0;
+}
+
+/// <summary>Declares a coupling flow computing in <typeparamref name="T"/> (<see cref="float"/> or <see cref="double"/>).</summary>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class CouplingFlowAttribute<T> : CouplingFlowAttribute where T : unmanaged
+{
+}
+
+/// <summary>
+/// Base of the per-layer coupling attributes. Options left unset take the value given on [CouplingFlow].
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public abstract class CouplingLayerAttribute : Attribute
+{
+    /// <summary>Mask of this coupling (default: the flow's <see cref="CouplingFlowAttribute.Mask"/>).</summary>
+    public MaskKind Mask { get; set; }
+
+    /// <summary>Custom mask for this coupling, '1' kept and '0' transformed, used as written.</summary>
+    public string? MaskPattern { get; set; }
+
+    /// <summary>With <see cref="MaskKind.SingleCoordinate"/>: the coordinate this coupling transforms (default: coupling number mod Dim).</summary>
+    public int Coordinate { get; set; } = -1;
+
+    /// <summary>Hidden widths of this coupling's conditioner (default: the flow's).</summary>
+    public int[]? Hidden { get; set; }
+
+    /// <summary>Activation of this coupling's conditioner (default: the flow's).</summary>
+    public Activation Activation { get; set; }
+}
+
+/// <summary>An affine (RealNVP) coupling layer.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AffineCouplingAttribute : CouplingLayerAttribute
+{
+    /// <summary>Soft clamp of the log-scale (default: the flow's <see cref="CouplingFlowAttribute.Clamp"/>).</summary>
+    public double Clamp { get; set; }
+}
+
+/// <summary>An additive (NICE) coupling layer.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AdditiveCouplingAttribute : CouplingLayerAttribute
+{
+}
+
+/// <summary>A sum-of-squares polynomial coupling: τ(x) = c + ∫₀ˣ (ε + Σₖ (Σₗ aₖₗ uˡ)²) du.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SumOfSquaresCouplingAttribute : CouplingLayerAttribute
+{
+    /// <summary>Degree r of each squared polynomial (default: the flow's).</summary>
+    public int Degree { get; set; }
+
+    /// <summary>Number K of squared polynomials (default: the flow's).</summary>
+    public int Squares { get; set; }
+}
+
+/// <summary>A deep sigmoidal coupling: τ = logit(Σⱼ wⱼ σ(aⱼ x + bⱼ)), optionally several blocks deep.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class DeepSigmoidalCouplingAttribute : CouplingLayerAttribute
+{
+    /// <summary>Sigmoid units per block (default: the flow's).</summary>
+    public int SigmoidUnits { get; set; }
+
+    /// <summary>Number of stacked blocks (default: the flow's).</summary>
+    public int SigmoidLayers { get; set; }
+}
+
+/// <summary>A rational-quadratic spline coupling (Neural Spline Flows) with linear tails.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SplineCouplingAttribute : CouplingLayerAttribute
+{
+    /// <summary>Number of bins (default: the flow's).</summary>
+    public int Bins { get; set; }
+
+    /// <summary>Half-width B of the interval [−B, B] (default: the flow's).</summary>
+    public double Bound { get; set; }
+}
+
+/// <summary>A fixed permutation layer.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class PermuteAttribute : Attribute
+{
+    /// <summary>A reverse or seeded random permutation.</summary>
+    public PermutationKind Kind { get; }
+
+    /// <summary>An explicit order: output i takes input <c>Order[i]</c>.</summary>
+    public int[]? Order { get; }
+
+    /// <summary>Seed of a <see cref="PermutationKind.Random"/> permutation (default: the flow's <see cref="CouplingFlowAttribute.Seed"/> plus the layer's position).</summary>
+    public int Seed { get; set; } = -1;
+
+    /// <summary>A permutation of the given kind.</summary>
+    public PermuteAttribute(PermutationKind kind) { Kind = kind; }
+
+    /// <summary>An explicit permutation: output i takes input <paramref name="order"/>[i].</summary>
+    public PermuteAttribute(params int[] order) { Kind = PermutationKind.None; Order = order; }
+}
+
+/// <summary>An ActNorm layer (Glow): y = x·exp(ℓ) + b per coordinate, initialised from the first data batch.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ActNormAttribute : Attribute
+{
+}
+
+/// <summary>
+/// A learnable invertible linear layer y = W x + b with W = P·L·(U + diag(exp ℓ)) (Glow's LU-decomposed 1×1 convolution):
+/// P a fixed random permutation, L unit lower triangular, U strictly upper triangular.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class InvertibleLinearAttribute : Attribute
+{
+    /// <summary>Seed of the fixed permutation P (default: the flow's seed plus the layer's position; -2 for P = identity).</summary>
+    public int Seed { get; set; } = -1;
+}
