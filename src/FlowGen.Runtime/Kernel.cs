@@ -1,0 +1,1816 @@
+// The numeric kernel of the FlowGen runtime: element-wise transcendental functions in float and double, each in a
+// scalar, a Vector<T> and a span form, plus a few reductions and the seedable random number generator FlowRandom.
+//
+// Contract that generated code relies on: for every function F and every input x, the scalar F(x) is bit-identical
+// to every lane of F(new Vector<T>(x)) and to the span form. Each scalar form performs exactly the IEEE operations
+// of one vector lane, in the same order, with the same constants; the only multiply-add is Mac. NaN inputs give
+// NaN outputs in every form (the NaN payload is not specified).
+//
+// All accuracy figures in the XML docs were measured on x64 with FMA (Mac fused) by KernelTests, against System.Math
+// in double for the float functions and against double-double / Math-based references for the double functions.
+
+#nullable enable
+
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace FlowGen;
+
+/// <summary>
+/// Element-wise math for FlowGen flows in <see cref="float"/> and <see cref="double"/>: fused multiply-add
+/// (<see cref="Mac(float, float, float)"/>), exp, expm1, log, log1p, tanh, sigmoid, softplus, log-sigmoid and ReLU,
+/// each as a scalar, a <see cref="Vector{T}"/> and a span function, plus deterministic reductions.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The scalar form of every function performs exactly the same sequence of IEEE operations as one lane of its vector
+/// form, so <c>Kernel.Exp(x)</c> is bit-identical to each lane of <c>Kernel.Exp(new Vector&lt;float&gt;(x))</c> and
+/// to the span form, for every non-NaN input and any <see cref="Vector{T}.Count"/>. (For NaN inputs all forms return
+/// a NaN; its payload is unspecified.) Vector forms are branch-free.
+/// </para>
+/// <para>
+/// Results depend on <see cref="IsMacFused"/>: with a fused multiply-add (x64 with FMA, Arm64) they are identical on
+/// every machine; without one (old x64) the last bits may differ. The error bounds stated on each member were measured
+/// with a fused <see cref="Mac(float, float, float)"/>; "ulp" is the unit in the last place of the exact result,
+/// measured where the exact result is a normal number.
+/// </para>
+/// <para>
+/// Span forms take an input <c>x</c> and an output <c>y</c> with <c>y.Length &gt;= x.Length</c> and write
+/// <c>y[0 .. x.Length)</c>. <c>x</c> and <c>y</c> may be the same memory (in place); other overlaps are not supported.
+/// </para>
+/// </remarks>
+public static class Kernel
+{
+    // ------------------------------------------------------------------------------------------------------------
+    // Constants
+    // ------------------------------------------------------------------------------------------------------------
+
+    // Shared
+    private const float Log2EF = 1.442695f;
+    private const float Ln2HiF = 0.693359375f;            // 0x3F318000, 9 significant bits: n*Ln2HiF is exact
+    private const float Ln2LoF = -2.12194440e-4f;         // ln 2 - Ln2HiF
+    private const float RoundShiftF = 12582912f;          // 1.5 * 2^23: adding it rounds to an integer
+    private const float FloatMinNormal = 1.17549435e-38f; // 2^-126
+    private const int SignMaskF = unchecked((int)0x80000000);
+
+    private const double Log2ED = 1.4426950408889634;
+    private const double Ln2HiD = 6.93147180369123816490e-01; // 0x3FE62E42FEE00000, 32 significant bits
+    private const double Ln2LoD = 1.90821492927058770002e-10; // ln 2 - Ln2HiD
+    private const double RoundShiftD = 6755399441055744.0;    // 1.5 * 2^52
+    private const double DoubleMinNormal = 2.2250738585072014e-308;
+    private const long SignMaskD = unchecked((long)0x8000000000000000UL);
+
+    // exp (float): e^r ~ 1 + r + r^2 (c2 + c3 r + ... + c6 r^4) on |r| <= ln2/2, rel. error 2^-28.8
+    private const float ExpC2F = 0.4999999f, ExpC3F = 0.16666521f, ExpC4F = 0.041668963f, ExpC5F = 0.008368669f, ExpC6F = 0.0013782458f;
+    private const float ExpHiF = 88.72283f;   // largest float whose exp is finite
+    private const float ExpLoF = -87.33654f;  // smallest float whose exp is >= 2^-126
+
+    // exp (double): degree 11, rel. error 2^-58
+    private const double ExpC2D = 0.5000000000000011, ExpC3D = 0.16666666666666424, ExpC4D = 0.04166666666652707,
+        ExpC5D = 0.008333333333487052, ExpC6D = 0.0013888888944304327, ExpC7D = 0.00019841269522449082,
+        ExpC8D = 2.480149249563142e-05, ExpC9D = 2.7557572329116758e-06, ExpC10D = 2.763043895943975e-07,
+        ExpC11D = 2.5004469510469975e-08;
+    private const double ExpHiD = 709.782712893384;   // largest double whose exp is finite
+    private const double ExpLoD = -708.3964185322641; // smallest double whose exp is >= 2^-1022
+
+    // expm1 (float): e^r - 1 ~ r + r^2 (c2 + ... + c6 r^4), rel. error 2^-26.9
+    private const float Em1C2F = 0.49999997f, Em1C3F = 0.16666543f, Em1C4F = 0.041667502f, Em1C5F = 0.008366532f, Em1C6F = 0.0013864518f;
+
+    // expm1 (double): degree 12, rel. error 2^-61.5
+    private const double Em1C2D = 0.5, Em1C3D = 0.16666666666666677, Em1C4D = 0.04166666666666661,
+        Em1C5D = 0.00833333333332147, Em1C6D = 0.0013888888888923792, Em1C7D = 0.00019841269886454766,
+        Em1C8D = 2.480158723751226e-05, Em1C9D = 2.7557243934186863e-06, Em1C10D = 2.7557352991752844e-07,
+        Em1C11D = 2.510911846721679e-08, Em1C12D = 2.088943371899195e-09;
+
+    // log1p(f) (float) on [sqrt(1/2) - 1, sqrt(2) - 1]: f + f^2 (c2 + c3 f + ... + c9 f^7), rel. error 2^-25
+    private const float LogC2F = -0.4999999f, LogC3F = 0.33333948f, LogC4F = -0.25001788f, LogC5F = 0.1996216f,
+        LogC6F = -0.16569945f, LogC7F = 0.14916638f, LogC8F = -0.1431046f, LogC9F = 0.08741644f;
+    private const int SqrtHalfBitsF = 0x3F3504F3; // bits of sqrt(1/2) rounded: mantissas are reduced to [sqrt(1/2), sqrt(2))
+
+    // log (double): log1p(f) = f - hfsq + s (hfsq + R(z)), s = f / (2 + f), z = s^2, R(z) = z (c1 + ... + c7 z^6)
+    private const double LogR1D = 0.666666666666667, LogR2D = 0.39999999999899866, LogR3D = 0.28571428625918166,
+        LogR4D = 0.2222221113775807, LogR5D = 0.18182889126128715, LogR6D = 0.15331717820052002, LogR7D = 0.14616521976758415;
+    private const long SqrtHalfBitsD = 0x3FE6A09E667F3BCD;
+    private const ulong MantissaMaskD = 0x000FFFFFFFFFFFFFUL;
+    private const long ExponentOffsetD = 1024L << 52;
+    private const ulong TwoP52Bits = 0x4330000000000000UL; // bits of 2^52
+    private const double TwoP52Plus1024 = 4503599627370496.0 + 1024.0;
+
+    // log1p(e) for e in [0, 1] (softplus): 2s + s z P(z), s = e / (2 + e), z = s^2 <= 1/9
+    private const float SpC1F = 0.6666664f, SpC2F = 0.40007704f, SpC3F = 0.2823362f, SpC4F = 0.26868346f;
+    private const double SpC1D = 0.6666666666666666, SpC2D = 0.40000000000012337, SpC3D = 0.2857142856744712,
+        SpC4D = 0.22222222694118274, SpC5D = 0.18181790310195134, SpC6D = 0.15385550733107353,
+        SpC7D = 0.13314403528289448, SpC8D = 0.11998999428408519, SpC9D = 0.08809827680953153, SpC10D = 0.1614723144619601;
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Mac
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// True when <see cref="Mac(float, float, float)"/> is a fused multiply-add (one rounding): on x64 with FMA and on Arm64.
+    /// Otherwise it is a multiplication followed by an addition (two roundings).
+    /// </summary>
+    public static bool IsMacFused
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
+    }
+
+    /// <summary>a·b + c, rounded once when <see cref="IsMacFused"/> (else a*b + c). The only multiply-add of the kernel and of generated code.</summary>
+    /// <param name="a">First factor.</param>
+    /// <param name="b">Second factor.</param>
+    /// <param name="c">Addend.</param>
+    /// <returns>a·b + c.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Mac(float a, float b, float c) => System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported ? MathF.FusedMultiplyAdd(a, b, c) : a * b + c;
+
+    /// <summary>a·b + c, rounded once when <see cref="IsMacFused"/> (else a*b + c). The only multiply-add of the kernel and of generated code.</summary>
+    /// <param name="a">First factor.</param>
+    /// <param name="b">Second factor.</param>
+    /// <param name="c">Addend.</param>
+    /// <returns>a·b + c.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Mac(double a, double b, double c) => System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported ? Math.FusedMultiplyAdd(a, b, c) : a * b + c;
+
+    /// <summary>Lane-wise a·b + c; each lane is bit-identical to <see cref="Mac(float, float, float)"/>.</summary>
+    /// <param name="a">First factors.</param>
+    /// <param name="b">Second factors.</param>
+    /// <param name="c">Addends.</param>
+    /// <returns>a·b + c per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Mac(Vector<float> a, Vector<float> b, Vector<float> c) => System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported ? Vector.FusedMultiplyAdd(a, b, c) : a * b + c;
+
+    /// <summary>Lane-wise a·b + c; each lane is bit-identical to <see cref="Mac(double, double, double)"/>.</summary>
+    /// <param name="a">First factors.</param>
+    /// <param name="b">Second factors.</param>
+    /// <param name="c">Addends.</param>
+    /// <returns>a·b + c per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<double> Mac(Vector<double> a, Vector<double> b, Vector<double> c) => System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported ? Vector.FusedMultiplyAdd(a, b, c) : a * b + c;
+
+    /// <summary>y[i] = Mac(a[i], b[i], c[i]) for i &lt; a.Length. <paramref name="b"/> and <paramref name="c"/> must be as long as <paramref name="a"/>, <paramref name="y"/> at least as long; y may be any one of the inputs.</summary>
+    /// <param name="a">First factors.</param>
+    /// <param name="b">Second factors.</param>
+    /// <param name="c">Addends.</param>
+    /// <param name="y">Destination.</param>
+    /// <exception cref="ArgumentException">A span is too short.</exception>
+    public static void Mac(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, Span<float> y)
+    {
+        int n = a.Length;
+        if (b.Length < n || c.Length < n || y.Length < n) ThrowTooShort();
+        ref float ar = ref MemoryMarshal.GetReference(a);
+        ref float br = ref MemoryMarshal.GetReference(b);
+        ref float cr = ref MemoryMarshal.GetReference(c);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        int i = 0, w = Vector<float>.Count;
+        for (; i <= n - w; i += w)
+            Mac(Vector.LoadUnsafe(ref ar, (nuint)i), Vector.LoadUnsafe(ref br, (nuint)i), Vector.LoadUnsafe(ref cr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        for (; i < n; i++)
+            Unsafe.Add(ref yr, i) = Mac(Unsafe.Add(ref ar, i), Unsafe.Add(ref br, i), Unsafe.Add(ref cr, i));
+    }
+
+    /// <summary>y[i] = Mac(a[i], b[i], c[i]) for i &lt; a.Length. <paramref name="b"/> and <paramref name="c"/> must be as long as <paramref name="a"/>, <paramref name="y"/> at least as long; y may be any one of the inputs.</summary>
+    /// <param name="a">First factors.</param>
+    /// <param name="b">Second factors.</param>
+    /// <param name="c">Addends.</param>
+    /// <param name="y">Destination.</param>
+    /// <exception cref="ArgumentException">A span is too short.</exception>
+    public static void Mac(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> y)
+    {
+        int n = a.Length;
+        if (b.Length < n || c.Length < n || y.Length < n) ThrowTooShort();
+        ref double ar = ref MemoryMarshal.GetReference(a);
+        ref double br = ref MemoryMarshal.GetReference(b);
+        ref double cr = ref MemoryMarshal.GetReference(c);
+        ref double yr = ref MemoryMarshal.GetReference(y);
+        int i = 0, w = Vector<double>.Count;
+        for (; i <= n - w; i += w)
+            Mac(Vector.LoadUnsafe(ref ar, (nuint)i), Vector.LoadUnsafe(ref br, (nuint)i), Vector.LoadUnsafe(ref cr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        for (; i < n; i++)
+            Unsafe.Add(ref yr, i) = Mac(Unsafe.Add(ref ar, i), Unsafe.Add(ref br, i), Unsafe.Add(ref cr, i));
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Bit helpers (scalar mirrors of the vector reinterpretations)
+    // ------------------------------------------------------------------------------------------------------------
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static int Bits(float x) => BitConverter.SingleToInt32Bits(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static float Float(int b) => BitConverter.Int32BitsToSingle(b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static long Bits(double x) => BitConverter.DoubleToInt64Bits(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static double Double(long b) => BitConverter.Int64BitsToDouble(b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector<int> Bits(Vector<float> x) => Vector.AsVectorInt32(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector<float> Float(Vector<int> b) => Vector.AsVectorSingle(b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector<long> Bits(Vector<double> x) => Vector.AsVectorInt64(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector<double> Double(Vector<long> b) => Vector.AsVectorDouble(b);
+
+    // MinNative(c, x) / MaxNative(c, x) with a non-zero constant c: on x64 (minps/maxps) the second operand x is returned
+    // when either is NaN, which the scalar mirror `c < x ? c : x` reproduces; Arm's fmin/fmax return NaN too.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static float MinC(float c, float x) => c < x ? c : x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static float MaxC(float c, float x) => c > x ? c : x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static double MinC(double c, double x) => c < x ? c : x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static double MaxC(double c, double x) => c > x ? c : x;
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Exp
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// e^x. Max error 0.90 ulp where the result is normal, over all 2^32 float inputs (exhaustive check; KernelTests.ExpFloatAccuracy re-measures 5·10^6 samples).
+    /// x &gt; 88.72283 gives +∞; results below 2^-126 (x &lt; -87.33654) are flushed to +0; Exp(-∞) = 0, Exp(+∞) = +∞, NaN → NaN.
+    /// </summary>
+    /// <remarks>Algorithm: n = round(x/ln 2) (by adding 1.5·2^23), r = x − n·ln 2 (two-part ln 2), e^r by a degree-6 minimax polynomial, 2^n added to the exponent bits.</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>e^x.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Exp(float x)
+    {
+        float t = Mac(x, Log2EF, RoundShiftF);
+        float n = t - RoundShiftF;
+        float r = Mac(n, -Ln2HiF, x);
+        r = Mac(n, -Ln2LoF, r);
+        float p = Mac(ExpC6F, r, ExpC5F);
+        p = Mac(p, r, ExpC4F);
+        p = Mac(p, r, ExpC3F);
+        p = Mac(p, r, ExpC2F);
+        p = Mac(p, r, 1f);
+        p = Mac(p, r, 1f);
+        float y = Float(Bits(p) + (Bits(t) << 23));
+        y = x < ExpLoF ? 0f : y;
+        y = x <= ExpHiF ? y : x + float.PositiveInfinity;
+        return y;
+    }
+
+    /// <summary>Lane-wise e^x; each lane is bit-identical to <see cref="Exp(float)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>e^x per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Exp(Vector<float> x)
+    {
+        Vector<float> t = Mac(x, new Vector<float>(Log2EF), new Vector<float>(RoundShiftF));
+        Vector<float> n = t - new Vector<float>(RoundShiftF);
+        Vector<float> r = Mac(n, new Vector<float>(-Ln2HiF), x);
+        r = Mac(n, new Vector<float>(-Ln2LoF), r);
+        Vector<float> p = Mac(new Vector<float>(ExpC6F), r, new Vector<float>(ExpC5F));
+        p = Mac(p, r, new Vector<float>(ExpC4F));
+        p = Mac(p, r, new Vector<float>(ExpC3F));
+        p = Mac(p, r, new Vector<float>(ExpC2F));
+        p = Mac(p, r, Vector<float>.One);
+        p = Mac(p, r, Vector<float>.One);
+        Vector<float> y = Float(Bits(p) + Vector.ShiftLeft(Bits(t), 23));
+        y = Vector.AndNot(y, Float(Vector.LessThan(x, new Vector<float>(ExpLoF))));
+        y = Vector.ConditionalSelect(Vector.LessThanOrEqual(x, new Vector<float>(ExpHiF)), y, x + new Vector<float>(float.PositiveInfinity));
+        return y;
+    }
+
+    /// <summary>
+    /// e^x. Max error 1.0 ulp where the result is normal, measured on 1.1·10^6 samples covering every exponent against a double-double reference (KernelTests.ExpDoubleAccuracy, which asserts ≤ 1.5 ulp).
+    /// x &gt; 709.782712893384 gives +∞; results below 2^-1022 (x &lt; -708.3964185322641) are flushed to +0; Exp(-∞) = 0, Exp(+∞) = +∞, NaN → NaN.
+    /// </summary>
+    /// <remarks>Same algorithm as the float version with a degree-11 polynomial.</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>e^x.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Exp(double x)
+    {
+        double t = Mac(x, Log2ED, RoundShiftD);
+        double n = t - RoundShiftD;
+        double r = Mac(n, -Ln2HiD, x);
+        r = Mac(n, -Ln2LoD, r);
+        double p = Mac(ExpC11D, r, ExpC10D);
+        p = Mac(p, r, ExpC9D);
+        p = Mac(p, r, ExpC8D);
+        p = Mac(p, r, ExpC7D);
+        p = Mac(p, r, ExpC6D);
+        p = Mac(p, r, ExpC5D);
+        p = Mac(p, r, ExpC4D);
+        p = Mac(p, r, ExpC3D);
+        p = Mac(p, r, ExpC2D);
+        p = Mac(p, r, 1.0);
+        p = Mac(p, r, 1.0);
+        double y = Double(Bits(p) + (Bits(t) << 52));
+        y = x < ExpLoD ? 0.0 : y;
+        y = x <= ExpHiD ? y : x + double.PositiveInfinity;
+        return y;
+    }
+
+    /// <summary>Lane-wise e^x; each lane is bit-identical to <see cref="Exp(double)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>e^x per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<double> Exp(Vector<double> x)
+    {
+        Vector<double> t = Mac(x, new Vector<double>(Log2ED), new Vector<double>(RoundShiftD));
+        Vector<double> n = t - new Vector<double>(RoundShiftD);
+        Vector<double> r = Mac(n, new Vector<double>(-Ln2HiD), x);
+        r = Mac(n, new Vector<double>(-Ln2LoD), r);
+        Vector<double> p = Mac(new Vector<double>(ExpC11D), r, new Vector<double>(ExpC10D));
+        p = Mac(p, r, new Vector<double>(ExpC9D));
+        p = Mac(p, r, new Vector<double>(ExpC8D));
+        p = Mac(p, r, new Vector<double>(ExpC7D));
+        p = Mac(p, r, new Vector<double>(ExpC6D));
+        p = Mac(p, r, new Vector<double>(ExpC5D));
+        p = Mac(p, r, new Vector<double>(ExpC4D));
+        p = Mac(p, r, new Vector<double>(ExpC3D));
+        p = Mac(p, r, new Vector<double>(ExpC2D));
+        p = Mac(p, r, Vector<double>.One);
+        p = Mac(p, r, Vector<double>.One);
+        Vector<double> y = Double(Bits(p) + Vector.ShiftLeft(Bits(t), 52));
+        y = Vector.AndNot(y, Double(Vector.LessThan(x, new Vector<double>(ExpLoD))));
+        y = Vector.ConditionalSelect(Vector.LessThanOrEqual(x, new Vector<double>(ExpHiD)), y, x + new Vector<double>(double.PositiveInfinity));
+        return y;
+    }
+
+    // e^y for y <= 0 or NaN, without overflow handling: 2^n is built as a float and multiplied in (so a subnormal
+    // result is rounded once), results for y < ExpLoF (below 2^-126) are flushed to +0. NaN propagates.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float ExpNonPositive(float y)
+    {
+        const float shift = RoundShiftF + 127f;
+        float t = Mac(y, Log2EF, shift);
+        float n = t - shift;
+        float r = Mac(n, -Ln2HiF, y);
+        r = Mac(n, -Ln2LoF, r);
+        float p = Mac(ExpC6F, r, ExpC5F);
+        p = Mac(p, r, ExpC4F);
+        p = Mac(p, r, ExpC3F);
+        p = Mac(p, r, ExpC2F);
+        p = Mac(p, r, 1f);
+        p = Mac(p, r, 1f);
+        float e = p * Float(Bits(t) << 23);
+        return y < ExpLoF ? 0f : e;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> ExpNonPositive(Vector<float> y)
+    {
+        const float shift = RoundShiftF + 127f;
+        Vector<float> t = Mac(y, new Vector<float>(Log2EF), new Vector<float>(shift));
+        Vector<float> n = t - new Vector<float>(shift);
+        Vector<float> r = Mac(n, new Vector<float>(-Ln2HiF), y);
+        r = Mac(n, new Vector<float>(-Ln2LoF), r);
+        Vector<float> p = Mac(new Vector<float>(ExpC6F), r, new Vector<float>(ExpC5F));
+        p = Mac(p, r, new Vector<float>(ExpC4F));
+        p = Mac(p, r, new Vector<float>(ExpC3F));
+        p = Mac(p, r, new Vector<float>(ExpC2F));
+        p = Mac(p, r, Vector<float>.One);
+        p = Mac(p, r, Vector<float>.One);
+        Vector<float> e = p * Float(Vector.ShiftLeft(Bits(t), 23));
+        return Vector.AndNot(e, Float(Vector.LessThan(y, new Vector<float>(ExpLoF))));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double ExpNonPositive(double y)
+    {
+        const double shift = RoundShiftD + 1023.0;
+        double t = Mac(y, Log2ED, shift);
+        double n = t - shift;
+        double r = Mac(n, -Ln2HiD, y);
+        r = Mac(n, -Ln2LoD, r);
+        double p = Mac(ExpC11D, r, ExpC10D);
+        p = Mac(p, r, ExpC9D);
+        p = Mac(p, r, ExpC8D);
+        p = Mac(p, r, ExpC7D);
+        p = Mac(p, r, ExpC6D);
+        p = Mac(p, r, ExpC5D);
+        p = Mac(p, r, ExpC4D);
+        p = Mac(p, r, ExpC3D);
+        p = Mac(p, r, ExpC2D);
+        p = Mac(p, r, 1.0);
+        p = Mac(p, r, 1.0);
+        double e = p * Double(Bits(t) << 52);
+        return y < ExpLoD ? 0.0 : e;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<double> ExpNonPositive(Vector<double> y)
+    {
+        const double shift = RoundShiftD + 1023.0;
+        Vector<double> t = Mac(y, new Vector<double>(Log2ED), new Vector<double>(shift));
+        Vector<double> n = t - new Vector<double>(shift);
+        Vector<double> r = Mac(n, new Vector<double>(-Ln2HiD), y);
+        r = Mac(n, new Vector<double>(-Ln2LoD), r);
+        Vector<double> p = Mac(new Vector<double>(ExpC11D), r, new Vector<double>(ExpC10D));
+        p = Mac(p, r, new Vector<double>(ExpC9D));
+        p = Mac(p, r, new Vector<double>(ExpC8D));
+        p = Mac(p, r, new Vector<double>(ExpC7D));
+        p = Mac(p, r, new Vector<double>(ExpC6D));
+        p = Mac(p, r, new Vector<double>(ExpC5D));
+        p = Mac(p, r, new Vector<double>(ExpC4D));
+        p = Mac(p, r, new Vector<double>(ExpC3D));
+        p = Mac(p, r, new Vector<double>(ExpC2D));
+        p = Mac(p, r, Vector<double>.One);
+        p = Mac(p, r, Vector<double>.One);
+        Vector<double> e = p * Double(Vector.ShiftLeft(Bits(t), 52));
+        return Vector.AndNot(e, Double(Vector.LessThan(y, new Vector<double>(ExpLoD))));
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Expm1
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// e^x − 1, accurate near 0. Max error 1.52 ulp over all 2^32 float inputs (exhaustive check; KernelTests.Expm1FloatAccuracy re-measures 5·10^6 samples).
+    /// Expm1(+∞) = +∞, Expm1(-∞) = -1, overflow → +∞, ±0 → ±0, NaN → NaN.
+    /// </summary>
+    /// <remarks>Algorithm: n = round(x/ln 2), r = x − n·ln 2, q = e^r − 1 = r + r²·P(r) (degree 6), result = 2·(2^(n−1)·q + (2^(n−1) − ½)).</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>e^x − 1.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Expm1(float x)
+    {
+        const float shift = RoundShiftF + 126f;
+        float t = Mac(x, Log2EF, shift);
+        float n = t - shift;
+        float r = Mac(n, -Ln2HiF, x);
+        r = Mac(n, -Ln2LoF, r);
+        float p = Mac(Em1C6F, r, Em1C5F);
+        p = Mac(p, r, Em1C4F);
+        p = Mac(p, r, Em1C3F);
+        p = Mac(p, r, Em1C2F);
+        float q = Mac(r * r, p, r);
+        float s = Float(Bits(t) << 23);       // 2^(n-1)
+        float y = Mac(s, q, s - 0.5f);
+        y = y + y;
+        y = x > ExpHiF ? float.PositiveInfinity : y;
+        y = x < -25f ? -1f : y;
+        y = Float(Bits(x) & ~SignMaskF) < 1e-30f ? x : y;
+        return y;
+    }
+
+    /// <summary>Lane-wise e^x − 1; each lane is bit-identical to <see cref="Expm1(float)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>e^x − 1 per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Expm1(Vector<float> x)
+    {
+        const float shift = RoundShiftF + 126f;
+        Vector<float> t = Mac(x, new Vector<float>(Log2EF), new Vector<float>(shift));
+        Vector<float> n = t - new Vector<float>(shift);
+        Vector<float> r = Mac(n, new Vector<float>(-Ln2HiF), x);
+        r = Mac(n, new Vector<float>(-Ln2LoF), r);
+        Vector<float> p = Mac(new Vector<float>(Em1C6F), r, new Vector<float>(Em1C5F));
+        p = Mac(p, r, new Vector<float>(Em1C4F));
+        p = Mac(p, r, new Vector<float>(Em1C3F));
+        p = Mac(p, r, new Vector<float>(Em1C2F));
+        Vector<float> q = Mac(r * r, p, r);
+        Vector<float> s = Float(Vector.ShiftLeft(Bits(t), 23));
+        Vector<float> y = Mac(s, q, s - new Vector<float>(0.5f));
+        y = y + y;
+        y = Vector.ConditionalSelect(Vector.GreaterThan(x, new Vector<float>(ExpHiF)), new Vector<float>(float.PositiveInfinity), y);
+        y = Vector.ConditionalSelect(Vector.LessThan(x, new Vector<float>(-25f)), new Vector<float>(-1f), y);
+        y = Vector.ConditionalSelect(Vector.LessThan(Float(Vector.AndNot(Bits(x), new Vector<int>(SignMaskF))), new Vector<float>(1e-30f)), x, y);
+        return y;
+    }
+
+    /// <summary>
+    /// e^x − 1, accurate near 0. Max error 1.58 ulp, measured on 1.1·10^6 samples covering every exponent against a double-double reference (KernelTests.Expm1DoubleAccuracy, which asserts ≤ 2 ulp).
+    /// Expm1(+∞) = +∞, Expm1(-∞) = -1, overflow → +∞, ±0 → ±0, NaN → NaN.
+    /// </summary>
+    /// <remarks>Same algorithm as the float version with a degree-12 polynomial.</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>e^x − 1.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Expm1(double x)
+    {
+        const double shift = RoundShiftD + 1022.0;
+        double t = Mac(x, Log2ED, shift);
+        double n = t - shift;
+        double r = Mac(n, -Ln2HiD, x);
+        r = Mac(n, -Ln2LoD, r);
+        double p = Mac(Em1C12D, r, Em1C11D);
+        p = Mac(p, r, Em1C10D);
+        p = Mac(p, r, Em1C9D);
+        p = Mac(p, r, Em1C8D);
+        p = Mac(p, r, Em1C7D);
+        p = Mac(p, r, Em1C6D);
+        p = Mac(p, r, Em1C5D);
+        p = Mac(p, r, Em1C4D);
+        p = Mac(p, r, Em1C3D);
+        p = Mac(p, r, Em1C2D);
+        double q = Mac(r * r, p, r);
+        double s = Double(Bits(t) << 52);
+        double y = Mac(s, q, s - 0.5);
+        y = y + y;
+        y = x > ExpHiD ? double.PositiveInfinity : y;
+        y = x < -40.0 ? -1.0 : y;
+        y = Double(Bits(x) & ~SignMaskD) < 1e-300 ? x : y;
+        return y;
+    }
+
+    /// <summary>Lane-wise e^x − 1; each lane is bit-identical to <see cref="Expm1(double)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>e^x − 1 per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<double> Expm1(Vector<double> x)
+    {
+        const double shift = RoundShiftD + 1022.0;
+        Vector<double> t = Mac(x, new Vector<double>(Log2ED), new Vector<double>(shift));
+        Vector<double> n = t - new Vector<double>(shift);
+        Vector<double> r = Mac(n, new Vector<double>(-Ln2HiD), x);
+        r = Mac(n, new Vector<double>(-Ln2LoD), r);
+        Vector<double> p = Mac(new Vector<double>(Em1C12D), r, new Vector<double>(Em1C11D));
+        p = Mac(p, r, new Vector<double>(Em1C10D));
+        p = Mac(p, r, new Vector<double>(Em1C9D));
+        p = Mac(p, r, new Vector<double>(Em1C8D));
+        p = Mac(p, r, new Vector<double>(Em1C7D));
+        p = Mac(p, r, new Vector<double>(Em1C6D));
+        p = Mac(p, r, new Vector<double>(Em1C5D));
+        p = Mac(p, r, new Vector<double>(Em1C4D));
+        p = Mac(p, r, new Vector<double>(Em1C3D));
+        p = Mac(p, r, new Vector<double>(Em1C2D));
+        Vector<double> q = Mac(r * r, p, r);
+        Vector<double> s = Double(Vector.ShiftLeft(Bits(t), 52));
+        Vector<double> y = Mac(s, q, s - new Vector<double>(0.5));
+        y = y + y;
+        y = Vector.ConditionalSelect(Vector.GreaterThan(x, new Vector<double>(ExpHiD)), new Vector<double>(double.PositiveInfinity), y);
+        y = Vector.ConditionalSelect(Vector.LessThan(x, new Vector<double>(-40.0)), new Vector<double>(-1.0), y);
+        y = Vector.ConditionalSelect(Vector.LessThan(Double(Vector.AndNot(Bits(x), new Vector<long>(SignMaskD))), new Vector<double>(1e-300)), x, y);
+        return y;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Log
+    // ------------------------------------------------------------------------------------------------------------
+
+    // log(2^k (1 + f)) for f in [sqrt(1/2) - 1, sqrt(2) - 1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float LogReduced(float k, float f)
+    {
+        float p = Mac(LogC9F, f, LogC8F);
+        p = Mac(p, f, LogC7F);
+        p = Mac(p, f, LogC6F);
+        p = Mac(p, f, LogC5F);
+        p = Mac(p, f, LogC4F);
+        p = Mac(p, f, LogC3F);
+        p = Mac(p, f, LogC2F);
+        float y = Mac(f * f, p, f);
+        y = Mac(k, Ln2LoF, y);
+        return Mac(k, Ln2HiF, y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> LogReduced(Vector<float> k, Vector<float> f)
+    {
+        Vector<float> p = Mac(new Vector<float>(LogC9F), f, new Vector<float>(LogC8F));
+        p = Mac(p, f, new Vector<float>(LogC7F));
+        p = Mac(p, f, new Vector<float>(LogC6F));
+        p = Mac(p, f, new Vector<float>(LogC5F));
+        p = Mac(p, f, new Vector<float>(LogC4F));
+        p = Mac(p, f, new Vector<float>(LogC3F));
+        p = Mac(p, f, new Vector<float>(LogC2F));
+        Vector<float> y = Mac(f * f, p, f);
+        y = Mac(k, new Vector<float>(Ln2LoF), y);
+        return Mac(k, new Vector<float>(Ln2HiF), y);
+    }
+
+    /// <summary>
+    /// Natural logarithm. Max error 1.14 ulp (subnormal inputs included) over all 2^32 float inputs (exhaustive check; KernelTests.LogFloatAccuracy re-measures 5·10^6 samples).
+    /// Log(±0) = -∞, Log(x &lt; 0) = NaN, Log(+∞) = +∞, NaN → NaN.
+    /// </summary>
+    /// <remarks>Algorithm: x = 2^k·m with m in [√½, √2) (subnormals pre-scaled by 2^23), log m = log1p(m − 1) by a degree-9 minimax polynomial, plus k·ln 2 in two parts.</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>ln x.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Log(float x)
+    {
+        bool sub = x < FloatMinNormal;
+        float xs = sub ? x * 8388608f : x;
+        float kadj = sub ? 23f : 0f;
+        int d = Bits(xs) - SqrtHalfBitsF;
+        float k = (float)(d >> 23) - kadj;
+        float f = Float((d & 0x007FFFFF) + SqrtHalfBitsF) - 1f;
+        float y = LogReduced(k, f);
+        y = x == float.PositiveInfinity ? float.PositiveInfinity : y;
+        y = x == 0f ? float.NegativeInfinity : y;
+        y = x >= 0f ? y : float.NaN;
+        return y;
+    }
+
+    /// <summary>Lane-wise natural logarithm; each lane is bit-identical to <see cref="Log(float)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>ln x per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Log(Vector<float> x)
+    {
+        Vector<int> sub = Vector.LessThan(x, new Vector<float>(FloatMinNormal));
+        Vector<float> xs = Vector.ConditionalSelect(sub, x * new Vector<float>(8388608f), x);
+        Vector<float> kadj = Vector.BitwiseAnd(Float(sub), new Vector<float>(23f));
+        Vector<int> d = Bits(xs) - new Vector<int>(SqrtHalfBitsF);
+        Vector<float> k = Vector.ConvertToSingle(Vector.ShiftRightArithmetic(d, 23)) - kadj;
+        Vector<float> f = Float((d & new Vector<int>(0x007FFFFF)) + new Vector<int>(SqrtHalfBitsF)) - Vector<float>.One;
+        Vector<float> y = LogReduced(k, f);
+        y = Vector.ConditionalSelect(Vector.Equals(x, new Vector<float>(float.PositiveInfinity)), new Vector<float>(float.PositiveInfinity), y);
+        y = Vector.ConditionalSelect(Vector.Equals(x, Vector<float>.Zero), new Vector<float>(float.NegativeInfinity), y);
+        y = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, Vector<float>.Zero), y, new Vector<float>(float.NaN));
+        return y;
+    }
+
+    // log(2^k (1 + f)) for f in [sqrt(1/2) - 1, sqrt(2) - 1] (double; one division)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double LogReduced(double k, double f)
+    {
+        double hfsq = 0.5 * f * f;
+        double s = f / (2.0 + f);
+        double z = s * s;
+        double p = Mac(LogR7D, z, LogR6D);
+        p = Mac(p, z, LogR5D);
+        p = Mac(p, z, LogR4D);
+        p = Mac(p, z, LogR3D);
+        p = Mac(p, z, LogR2D);
+        p = Mac(p, z, LogR1D);
+        double rz = p * z;
+        double y = f + Mac(s, hfsq + rz, -hfsq);
+        y = Mac(k, Ln2LoD, y);
+        return Mac(k, Ln2HiD, y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<double> LogReduced(Vector<double> k, Vector<double> f)
+    {
+        Vector<double> hfsq = new Vector<double>(0.5) * f * f;
+        Vector<double> s = f / (new Vector<double>(2.0) + f);
+        Vector<double> z = s * s;
+        Vector<double> p = Mac(new Vector<double>(LogR7D), z, new Vector<double>(LogR6D));
+        p = Mac(p, z, new Vector<double>(LogR5D));
+        p = Mac(p, z, new Vector<double>(LogR4D));
+        p = Mac(p, z, new Vector<double>(LogR3D));
+        p = Mac(p, z, new Vector<double>(LogR2D));
+        p = Mac(p, z, new Vector<double>(LogR1D));
+        Vector<double> rz = p * z;
+        Vector<double> y = f + Mac(s, hfsq + rz, -hfsq);
+        y = Mac(k, new Vector<double>(Ln2LoD), y);
+        return Mac(k, new Vector<double>(Ln2HiD), y);
+    }
+
+    /// <summary>
+    /// Natural logarithm. Max error 1.19 ulp (subnormal inputs included), measured on 1.1·10^6 samples covering every exponent against a double-double reference (KernelTests.LogDoubleAccuracy, which asserts ≤ 1.5 ulp).
+    /// Log(±0) = -∞, Log(x &lt; 0) = NaN, Log(+∞) = +∞, NaN → NaN.
+    /// </summary>
+    /// <remarks>Algorithm (after fdlibm): x = 2^k·(1 + f), 1 + f in [√½, √2), log1p f = f − f²/2 + s·(f²/2 + R(s²)) with s = f/(2 + f) and R a degree-7 polynomial, plus k·ln 2 in two parts.</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>ln x.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Log(double x)
+    {
+        bool sub = x < DoubleMinNormal;
+        double xs = sub ? x * 4503599627370496.0 : x;
+        double kadj = sub ? 52.0 : 0.0;
+        long d = Bits(xs) - SqrtHalfBitsD;
+        double k = Double((long)((ulong)(d + ExponentOffsetD) >> 52) | (long)TwoP52Bits) - TwoP52Plus1024 - kadj;
+        double f = Double((d & (long)MantissaMaskD) + SqrtHalfBitsD) - 1.0;
+        double y = LogReduced(k, f);
+        y = x == double.PositiveInfinity ? double.PositiveInfinity : y;
+        y = x == 0.0 ? double.NegativeInfinity : y;
+        y = x >= 0.0 ? y : double.NaN;
+        return y;
+    }
+
+    /// <summary>Lane-wise natural logarithm; each lane is bit-identical to <see cref="Log(double)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>ln x per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<double> Log(Vector<double> x)
+    {
+        Vector<long> sub = Vector.LessThan(x, new Vector<double>(DoubleMinNormal));
+        Vector<double> xs = Vector.ConditionalSelect(sub, x * new Vector<double>(4503599627370496.0), x);
+        Vector<double> kadj = Vector.BitwiseAnd(Double(sub), new Vector<double>(52.0));
+        Vector<long> d = Bits(xs) - new Vector<long>(SqrtHalfBitsD);
+        Vector<long> kb = Vector.AsVectorInt64(Vector.ShiftRightLogical(Vector.AsVectorUInt64(d + new Vector<long>(ExponentOffsetD)), 52));
+        Vector<double> k = Double(kb | new Vector<long>((long)TwoP52Bits)) - new Vector<double>(TwoP52Plus1024) - kadj;
+        Vector<double> f = Double((d & new Vector<long>((long)MantissaMaskD)) + new Vector<long>(SqrtHalfBitsD)) - Vector<double>.One;
+        Vector<double> y = LogReduced(k, f);
+        y = Vector.ConditionalSelect(Vector.Equals(x, new Vector<double>(double.PositiveInfinity)), new Vector<double>(double.PositiveInfinity), y);
+        y = Vector.ConditionalSelect(Vector.Equals(x, Vector<double>.Zero), new Vector<double>(double.NegativeInfinity), y);
+        y = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, Vector<double>.Zero), y, new Vector<double>(double.NaN));
+        return y;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Log1p
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// ln(1 + x), accurate near 0. Max error 1.76 ulp over all 2^32 float inputs (exhaustive check; KernelTests.Log1pFloatAccuracy re-measures 5·10^6 samples).
+    /// Log1p(-1) = -∞, Log1p(x &lt; -1) = NaN, Log1p(+∞) = +∞, ±0 → ±0, NaN → NaN.
+    /// </summary>
+    /// <remarks>Algorithm: u = 1 + x with its rounding error c recovered exactly (Fast2Sum), u = 2^k·m, m in [√½, √2),
+    /// f = (m − 1) + c·2^−k, then the polynomial of <see cref="Log(float)"/>.</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>ln(1 + x).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Log1p(float x)
+    {
+        float u = 1f + x;
+        float big = MaxC(1f, x), small = MinC(1f, x);
+        float c = small - (u - big);
+        int d = Bits(u) - SqrtHalfBitsF;
+        int ki = d >> 23;
+        float k = (float)ki;
+        float f = Float((d & 0x007FFFFF) + SqrtHalfBitsF) - 1f;
+        float sc = Float((127 - Math.Min(ki, 126)) << 23);   // 2^-k
+        f = Mac(c, sc, f);
+        float y = LogReduced(k, f);
+        y = x == float.PositiveInfinity ? float.PositiveInfinity : y;
+        y = x == -1f ? float.NegativeInfinity : y;
+        y = x == 0f ? x : y;
+        y = x >= -1f ? y : float.NaN;
+        return y;
+    }
+
+    /// <summary>Lane-wise ln(1 + x); each lane is bit-identical to <see cref="Log1p(float)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>ln(1 + x) per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Log1p(Vector<float> x)
+    {
+        Vector<float> u = Vector<float>.One + x;
+        Vector<float> big = Vector.MaxNative(Vector<float>.One, x), small = Vector.MinNative(Vector<float>.One, x);
+        Vector<float> c = small - (u - big);
+        Vector<int> d = Bits(u) - new Vector<int>(SqrtHalfBitsF);
+        Vector<int> ki = Vector.ShiftRightArithmetic(d, 23);
+        Vector<float> k = Vector.ConvertToSingle(ki);
+        Vector<float> f = Float((d & new Vector<int>(0x007FFFFF)) + new Vector<int>(SqrtHalfBitsF)) - Vector<float>.One;
+        Vector<float> sc = Float(Vector.ShiftLeft(new Vector<int>(127) - Vector.Min(ki, new Vector<int>(126)), 23));
+        f = Mac(c, sc, f);
+        Vector<float> y = LogReduced(k, f);
+        y = Vector.ConditionalSelect(Vector.Equals(x, new Vector<float>(float.PositiveInfinity)), new Vector<float>(float.PositiveInfinity), y);
+        y = Vector.ConditionalSelect(Vector.Equals(x, new Vector<float>(-1f)), new Vector<float>(float.NegativeInfinity), y);
+        y = Vector.ConditionalSelect(Vector.Equals(x, Vector<float>.Zero), x, y);
+        y = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, new Vector<float>(-1f)), y, new Vector<float>(float.NaN));
+        return y;
+    }
+
+    /// <summary>
+    /// ln(1 + x), accurate near 0. Max error 1.51 ulp, measured on 1.1·10^6 samples covering every exponent against a double-double reference (KernelTests.Log1pDoubleAccuracy, which asserts ≤ 2 ulp).
+    /// Log1p(-1) = -∞, Log1p(x &lt; -1) = NaN, Log1p(+∞) = +∞, ±0 → ±0, NaN → NaN.
+    /// </summary>
+    /// <remarks>Same reduction as the float version, then the polynomial of <see cref="Log(double)"/>.</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>ln(1 + x).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Log1p(double x)
+    {
+        double u = 1.0 + x;
+        double big = MaxC(1.0, x), small = MinC(1.0, x);
+        double c = small - (u - big);
+        long d = Bits(u) - SqrtHalfBitsD;
+        long kb = (long)((ulong)(d + ExponentOffsetD) >> 52);          // k + 1024
+        double k = Double(kb | (long)TwoP52Bits) - TwoP52Plus1024;
+        double f = Double((d & (long)MantissaMaskD) + SqrtHalfBitsD) - 1.0;
+        double sc = Double((2047L - Math.Min(kb, 2046L)) << 52);        // 2^-k
+        f = Mac(c, sc, f);
+        double y = LogReduced(k, f);
+        y = x == double.PositiveInfinity ? double.PositiveInfinity : y;
+        y = x == -1.0 ? double.NegativeInfinity : y;
+        y = x == 0.0 ? x : y;
+        y = x >= -1.0 ? y : double.NaN;
+        return y;
+    }
+
+    /// <summary>Lane-wise ln(1 + x); each lane is bit-identical to <see cref="Log1p(double)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>ln(1 + x) per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<double> Log1p(Vector<double> x)
+    {
+        Vector<double> u = Vector<double>.One + x;
+        Vector<double> big = Vector.MaxNative(Vector<double>.One, x), small = Vector.MinNative(Vector<double>.One, x);
+        Vector<double> c = small - (u - big);
+        Vector<long> d = Bits(u) - new Vector<long>(SqrtHalfBitsD);
+        Vector<long> kb = Vector.AsVectorInt64(Vector.ShiftRightLogical(Vector.AsVectorUInt64(d + new Vector<long>(ExponentOffsetD)), 52));
+        Vector<double> k = Double(kb | new Vector<long>((long)TwoP52Bits)) - new Vector<double>(TwoP52Plus1024);
+        Vector<double> f = Double((d & new Vector<long>((long)MantissaMaskD)) + new Vector<long>(SqrtHalfBitsD)) - Vector<double>.One;
+        Vector<double> sc = Double(Vector.ShiftLeft(new Vector<long>(2047L) - Vector.Min(kb, new Vector<long>(2046L)), 52));
+        f = Mac(c, sc, f);
+        Vector<double> y = LogReduced(k, f);
+        y = Vector.ConditionalSelect(Vector.Equals(x, new Vector<double>(double.PositiveInfinity)), new Vector<double>(double.PositiveInfinity), y);
+        y = Vector.ConditionalSelect(Vector.Equals(x, new Vector<double>(-1.0)), new Vector<double>(double.NegativeInfinity), y);
+        y = Vector.ConditionalSelect(Vector.Equals(x, Vector<double>.Zero), x, y);
+        y = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, new Vector<double>(-1.0)), y, new Vector<double>(double.NaN));
+        return y;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Tanh
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Hyperbolic tangent. Max error 2.50 ulp over all 2^32 float inputs (exhaustive check; KernelTests.TanhFloatAccuracy re-measures 5·10^6 samples).
+    /// Tanh(±∞) = ±1, Tanh(±0) = ±0, Tanh(-x) = -Tanh(x), |result| ≤ 1, NaN → NaN.
+    /// </summary>
+    /// <remarks>Algorithm: with a = min(2|x|, 20) and m = −expm1(−a) (the reduction and polynomial of <see cref="Expm1(float)"/>),
+    /// tanh|x| = m / (2 − m) (one division); the sign of x is copied onto the result.</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>tanh x.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Tanh(float x)
+    {
+        float ax = Float(Bits(x) & ~SignMaskF);
+        float a = MinC(20f, ax + ax);
+        const float shift = RoundShiftF + 127f;
+        float t = Mac(a, -Log2EF, shift);
+        float n = t - shift;                        // n = round(-a / ln 2) <= 0
+        float r = Mac(n, Ln2HiF, a);                // r = a + n ln 2 = -(reduced argument)
+        r = Mac(n, Ln2LoF, r);
+        // -(e^-r - 1) = r - r^2 P(-r); the polynomial in r has the coefficients of P with alternating signs, negated
+        float p = Mac(-Em1C6F, r, Em1C5F);
+        p = Mac(p, r, -Em1C4F);
+        p = Mac(p, r, Em1C3F);
+        p = Mac(p, r, -Em1C2F);
+        float q = Mac(r * r, p, r);                 // q = -(e^(-r) - 1)
+        float s = Float(Bits(t) << 23);             // 2^n
+        float m = Mac(s, q, 1f - s);                // m = 1 - e^(-a)
+        float y = m / (2f - m);
+        return Float(Bits(y) | (Bits(x) & SignMaskF));
+    }
+
+    /// <summary>Lane-wise hyperbolic tangent; each lane is bit-identical to <see cref="Tanh(float)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>tanh x per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Tanh(Vector<float> x)
+    {
+        Vector<int> sign = new Vector<int>(SignMaskF);
+        Vector<float> ax = Float(Vector.AndNot(Bits(x), sign));
+        Vector<float> a = Vector.MinNative(new Vector<float>(20f), ax + ax);
+        const float shift = RoundShiftF + 127f;
+        Vector<float> t = Mac(a, new Vector<float>(-Log2EF), new Vector<float>(shift));
+        Vector<float> n = t - new Vector<float>(shift);
+        Vector<float> r = Mac(n, new Vector<float>(Ln2HiF), a);
+        r = Mac(n, new Vector<float>(Ln2LoF), r);
+        Vector<float> p = Mac(new Vector<float>(-Em1C6F), r, new Vector<float>(Em1C5F));
+        p = Mac(p, r, new Vector<float>(-Em1C4F));
+        p = Mac(p, r, new Vector<float>(Em1C3F));
+        p = Mac(p, r, new Vector<float>(-Em1C2F));
+        Vector<float> q = Mac(r * r, p, r);
+        Vector<float> s = Float(Vector.ShiftLeft(Bits(t), 23));
+        Vector<float> m = Mac(s, q, Vector<float>.One - s);
+        Vector<float> y = m / (new Vector<float>(2f) - m);
+        return Float(Bits(y) | (Bits(x) & sign));
+    }
+
+    /// <summary>
+    /// Hyperbolic tangent. Max error 2.49 ulp, measured on 1.1·10^6 samples covering every exponent against a double-double reference (KernelTests.TanhDoubleAccuracy, which asserts ≤ 3 ulp).
+    /// Tanh(±∞) = ±1, Tanh(±0) = ±0, |result| ≤ 1, NaN → NaN.
+    /// </summary>
+    /// <remarks>Algorithm: with a = min(2|x|, 40) and m = −expm1(−a) (the expm1 reduction of <see cref="Expm1(double)"/>),
+    /// tanh|x| = m / (2 − m); the sign of x is copied onto the result.</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>tanh x.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Tanh(double x)
+    {
+        double ax = Double(Bits(x) & ~SignMaskD);
+        double a = ax + ax;
+        a = a > 40.0 ? 40.0 : a;
+        const double shift = RoundShiftD + 1023.0;
+        double t = Mac(a, -Log2ED, shift);
+        double n = t - shift;                       // n = round(-a / ln 2) <= 0
+        double r = Mac(n, Ln2HiD, a);               // r = a + n ln 2 = -(reduced argument)
+        r = Mac(n, Ln2LoD, r);
+        // -(e^-r - 1) = r - r^2 P(-r); the polynomial in r has the coefficients of P with alternating signs, negated
+        double p = Mac(-Em1C12D, r, Em1C11D);
+        p = Mac(p, r, -Em1C10D);
+        p = Mac(p, r, Em1C9D);
+        p = Mac(p, r, -Em1C8D);
+        p = Mac(p, r, Em1C7D);
+        p = Mac(p, r, -Em1C6D);
+        p = Mac(p, r, Em1C5D);
+        p = Mac(p, r, -Em1C4D);
+        p = Mac(p, r, Em1C3D);
+        p = Mac(p, r, -Em1C2D);
+        double q = Mac(r * r, p, r);                // q = -(e^(-r) - 1)
+        double s = Double(Bits(t) << 52);           // 2^n
+        double m = Mac(s, q, 1.0 - s);              // m = 1 - e^(-a) = -expm1(-a)
+        double y = m / (2.0 - m);
+        return Double(Bits(y) | (Bits(x) & SignMaskD));
+    }
+
+    /// <summary>Lane-wise hyperbolic tangent; each lane is bit-identical to <see cref="Tanh(double)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>tanh x per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<double> Tanh(Vector<double> x)
+    {
+        Vector<long> sign = new Vector<long>(SignMaskD);
+        Vector<double> ax = Double(Vector.AndNot(Bits(x), sign));
+        Vector<double> a = ax + ax;
+        a = Vector.ConditionalSelect(Vector.GreaterThan(a, new Vector<double>(40.0)), new Vector<double>(40.0), a);
+        const double shift = RoundShiftD + 1023.0;
+        Vector<double> t = Mac(a, new Vector<double>(-Log2ED), new Vector<double>(shift));
+        Vector<double> n = t - new Vector<double>(shift);
+        Vector<double> r = Mac(n, new Vector<double>(Ln2HiD), a);
+        r = Mac(n, new Vector<double>(Ln2LoD), r);
+        Vector<double> p = Mac(new Vector<double>(-Em1C12D), r, new Vector<double>(Em1C11D));
+        p = Mac(p, r, new Vector<double>(-Em1C10D));
+        p = Mac(p, r, new Vector<double>(Em1C9D));
+        p = Mac(p, r, new Vector<double>(-Em1C8D));
+        p = Mac(p, r, new Vector<double>(Em1C7D));
+        p = Mac(p, r, new Vector<double>(-Em1C6D));
+        p = Mac(p, r, new Vector<double>(Em1C5D));
+        p = Mac(p, r, new Vector<double>(-Em1C4D));
+        p = Mac(p, r, new Vector<double>(Em1C3D));
+        p = Mac(p, r, new Vector<double>(-Em1C2D));
+        Vector<double> q = Mac(r * r, p, r);
+        Vector<double> s = Double(Vector.ShiftLeft(Bits(t), 52));
+        Vector<double> m = Mac(s, q, Vector<double>.One - s);
+        Vector<double> y = m / (new Vector<double>(2.0) - m);
+        return Double(Bits(y) | (Bits(x) & sign));
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Sigmoid
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Logistic sigmoid 1/(1 + e^−x). Max error 2.40 ulp where the result is normal, over all 2^32 float inputs (exhaustive check; KernelTests.SigmoidFloatAccuracy re-measures 5·10^6 samples);
+    /// results below 2^-126 (x &lt; -87.33654) are 0. Sigmoid(-∞) = 0, Sigmoid(+∞) = 1, NaN → NaN.
+    /// </summary>
+    /// <remarks>Algorithm: e = e^−|x| (the <see cref="Exp(float)"/> reduction), result = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x &lt; 0 (one division).</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>σ(x).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sigmoid(float x)
+    {
+        float e = ExpNonPositive(Float(Bits(x) | SignMaskF));
+        float num = x < 0f ? e : 1f;
+        return num / (1f + e);
+    }
+
+    /// <summary>Lane-wise logistic sigmoid; each lane is bit-identical to <see cref="Sigmoid(float)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>σ(x) per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Sigmoid(Vector<float> x)
+    {
+        Vector<float> e = ExpNonPositive(Float(Bits(x) | new Vector<int>(SignMaskF)));
+        Vector<float> num = Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), e, Vector<float>.One);
+        return num / (Vector<float>.One + e);
+    }
+
+    /// <summary>
+    /// Logistic sigmoid 1/(1 + e^−x). Max error 1.82 ulp where the result is normal, measured on 1.1·10^6 samples covering every exponent against a double-double reference (KernelTests.SigmoidDoubleAccuracy, which asserts ≤ 2.5 ulp);
+    /// results below 2^-1022 are 0. Sigmoid(-∞) = 0, Sigmoid(+∞) = 1, NaN → NaN.
+    /// </summary>
+    /// <remarks>Same algorithm as the float version.</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>σ(x).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Sigmoid(double x)
+    {
+        double e = ExpNonPositive(Double(Bits(x) | SignMaskD));
+        double num = x < 0.0 ? e : 1.0;
+        return num / (1.0 + e);
+    }
+
+    /// <summary>Lane-wise logistic sigmoid; each lane is bit-identical to <see cref="Sigmoid(double)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>σ(x) per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<double> Sigmoid(Vector<double> x)
+    {
+        Vector<double> e = ExpNonPositive(Double(Bits(x) | new Vector<long>(SignMaskD)));
+        Vector<double> num = Vector.ConditionalSelect(Vector.LessThan(x, Vector<double>.Zero), e, Vector<double>.One);
+        return num / (Vector<double>.One + e);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Softplus and LogSigmoid
+    // ------------------------------------------------------------------------------------------------------------
+
+    // log1p(e^-|x|) for any x (NaN propagates): e = e^-|x| in [0, 1], log1p e = 2 atanh(s), s = e / (2 + e)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Log1pExpNegAbs(float x)
+    {
+        float e = ExpNonPositive(Float(Bits(x) | SignMaskF));
+        float s = e / (2f + e);
+        float z = s * s;
+        float p = Mac(SpC4F, z, SpC3F);
+        p = Mac(p, z, SpC2F);
+        p = Mac(p, z, SpC1F);
+        return Mac(s * z, p, s + s);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Log1pExpNegAbs(Vector<float> x)
+    {
+        Vector<float> e = ExpNonPositive(Float(Bits(x) | new Vector<int>(SignMaskF)));
+        Vector<float> s = e / (new Vector<float>(2f) + e);
+        Vector<float> z = s * s;
+        Vector<float> p = Mac(new Vector<float>(SpC4F), z, new Vector<float>(SpC3F));
+        p = Mac(p, z, new Vector<float>(SpC2F));
+        p = Mac(p, z, new Vector<float>(SpC1F));
+        return Mac(s * z, p, s + s);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Log1pExpNegAbs(double x)
+    {
+        double e = ExpNonPositive(Double(Bits(x) | SignMaskD));
+        double s = e / (2.0 + e);
+        double z = s * s;
+        double p = Mac(SpC10D, z, SpC9D);
+        p = Mac(p, z, SpC8D);
+        p = Mac(p, z, SpC7D);
+        p = Mac(p, z, SpC6D);
+        p = Mac(p, z, SpC5D);
+        p = Mac(p, z, SpC4D);
+        p = Mac(p, z, SpC3D);
+        p = Mac(p, z, SpC2D);
+        p = Mac(p, z, SpC1D);
+        return Mac(s * z, p, s + s);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<double> Log1pExpNegAbs(Vector<double> x)
+    {
+        Vector<double> e = ExpNonPositive(Double(Bits(x) | new Vector<long>(SignMaskD)));
+        Vector<double> s = e / (new Vector<double>(2.0) + e);
+        Vector<double> z = s * s;
+        Vector<double> p = Mac(new Vector<double>(SpC10D), z, new Vector<double>(SpC9D));
+        p = Mac(p, z, new Vector<double>(SpC8D));
+        p = Mac(p, z, new Vector<double>(SpC7D));
+        p = Mac(p, z, new Vector<double>(SpC6D));
+        p = Mac(p, z, new Vector<double>(SpC5D));
+        p = Mac(p, z, new Vector<double>(SpC4D));
+        p = Mac(p, z, new Vector<double>(SpC3D));
+        p = Mac(p, z, new Vector<double>(SpC2D));
+        p = Mac(p, z, new Vector<double>(SpC1D));
+        return Mac(s * z, p, s + s);
+    }
+
+    /// <summary>
+    /// Softplus ln(1 + e^x), stable for all x. Max error 2.80 ulp where the result is normal, over all 2^32 float inputs (exhaustive check; KernelTests.SoftplusFloatAccuracy re-measures 5·10^6 samples);
+    /// results below 2^-126 (x &lt; -87.33654) are 0. Softplus(+∞) = +∞, Softplus(-∞) = 0, Softplus(x) = x for x ≥ 17, NaN → NaN.
+    /// </summary>
+    /// <remarks>Algorithm: max(x, 0) + log1p(e^−|x|), with log1p(e) = 2·atanh(e/(2 + e)) by a degree-4 polynomial in (e/(2 + e))² (one division).</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>ln(1 + e^x).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Softplus(float x) => (x > 0f ? x : 0f) + Log1pExpNegAbs(x);
+
+    /// <summary>Lane-wise softplus; each lane is bit-identical to <see cref="Softplus(float)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>ln(1 + e^x) per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Softplus(Vector<float> x)
+        => Vector.BitwiseAnd(x, Float(Vector.GreaterThan(x, Vector<float>.Zero))) + Log1pExpNegAbs(x);
+
+    /// <summary>
+    /// Softplus ln(1 + e^x), stable for all x. Max error 2.20 ulp where the result is normal, measured on 1.1·10^6 samples covering every exponent against a double-double reference (KernelTests.SoftplusDoubleAccuracy, which asserts ≤ 3 ulp);
+    /// results below 2^-1022 are 0. Softplus(+∞) = +∞, Softplus(-∞) = 0, Softplus(x) = x for x ≥ 37, NaN → NaN.
+    /// </summary>
+    /// <remarks>Same algorithm as the float version with a degree-10 polynomial.</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>ln(1 + e^x).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Softplus(double x) => (x > 0.0 ? x : 0.0) + Log1pExpNegAbs(x);
+
+    /// <summary>Lane-wise softplus; each lane is bit-identical to <see cref="Softplus(double)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>ln(1 + e^x) per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<double> Softplus(Vector<double> x)
+        => Vector.BitwiseAnd(x, Double(Vector.GreaterThan(x, Vector<double>.Zero))) + Log1pExpNegAbs(x);
+
+    /// <summary>
+    /// Log-sigmoid ln σ(x) = −softplus(−x), stable for all x. Max error 2.80 ulp where the result is normal, over all 2^32 float inputs (exhaustive check; KernelTests.LogSigmoidFloatAccuracy re-measures 5·10^6 samples); below 2^-126 the absolute error is &lt; 2^-126.
+    /// LogSigmoid(-∞) = -∞, LogSigmoid(+∞) = 0, NaN → NaN.
+    /// </summary>
+    /// <remarks>Algorithm: min(x, 0) − log1p(e^−|x|), as in <see cref="Softplus(float)"/>.</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>ln σ(x).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LogSigmoid(float x) => (x < 0f ? x : 0f) - Log1pExpNegAbs(x);
+
+    /// <summary>Lane-wise log-sigmoid; each lane is bit-identical to <see cref="LogSigmoid(float)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>ln σ(x) per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> LogSigmoid(Vector<float> x)
+        => Vector.BitwiseAnd(x, Float(Vector.LessThan(x, Vector<float>.Zero))) - Log1pExpNegAbs(x);
+
+    /// <summary>
+    /// Log-sigmoid ln σ(x) = −softplus(−x), stable for all x. Max error 2.36 ulp where the result is normal, measured on 1.1·10^6 samples covering every exponent against a double-double reference (KernelTests.LogSigmoidDoubleAccuracy, which asserts ≤ 3 ulp); below 2^-1022 the absolute error is &lt; 2^-1022.
+    /// LogSigmoid(-∞) = -∞, LogSigmoid(+∞) = 0, NaN → NaN.
+    /// </summary>
+    /// <remarks>Same algorithm as the float version.</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>ln σ(x).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double LogSigmoid(double x) => (x < 0.0 ? x : 0.0) - Log1pExpNegAbs(x);
+
+    /// <summary>Lane-wise log-sigmoid; each lane is bit-identical to <see cref="LogSigmoid(double)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>ln σ(x) per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<double> LogSigmoid(Vector<double> x)
+        => Vector.BitwiseAnd(x, Double(Vector.LessThan(x, Vector<double>.Zero))) - Log1pExpNegAbs(x);
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Relu
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// <summary>max(x, 0): x for x &gt; 0, +0 for x ≤ 0 (including -0), NaN → NaN. Exact.</summary>
+    /// <param name="x">Argument.</param>
+    /// <returns>max(x, 0).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Relu(float x) => x <= 0f ? 0f : x;
+
+    /// <summary>Lane-wise max(x, 0); each lane is bit-identical to <see cref="Relu(float)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>max(x, 0) per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Relu(Vector<float> x) => Vector.AndNot(x, Float(Vector.LessThanOrEqual(x, Vector<float>.Zero)));
+
+    /// <summary>max(x, 0): x for x &gt; 0, +0 for x ≤ 0 (including -0), NaN → NaN. Exact.</summary>
+    /// <param name="x">Argument.</param>
+    /// <returns>max(x, 0).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Relu(double x) => x <= 0.0 ? 0.0 : x;
+
+    /// <summary>Lane-wise max(x, 0); each lane is bit-identical to <see cref="Relu(double)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>max(x, 0) per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<double> Relu(Vector<double> x) => Vector.AndNot(x, Double(Vector.LessThanOrEqual(x, Vector<double>.Zero)));
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Span forms of the element-wise functions
+    // ------------------------------------------------------------------------------------------------------------
+
+    private interface IUnary<T> where T : unmanaged
+    {
+        static abstract T Invoke(T x);
+        static abstract Vector<T> Invoke(Vector<T> x);
+    }
+
+    // Applies TOp to x, writing y; full vectors first, then the remaining elements through one zero-padded vector.
+    // Deliberately not inlined into the public wrappers: as its own compilation root it gets an inlining budget large
+    // enough for TOp's whole body (a tiny root runs out of budget and leaves Mac calls un-inlined).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Map<T, TOp>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged where TOp : struct, IUnary<T>
+    {
+        int n = x.Length;
+        if (y.Length < n) ThrowTooShort();
+        ref T xr = ref MemoryMarshal.GetReference(x);
+        ref T yr = ref MemoryMarshal.GetReference(y);
+        int w = Vector<T>.Count, i = 0;
+        for (; i <= n - w; i += w)
+            TOp.Invoke(Vector.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        int rest = n - i;
+        if (rest > 0)
+        {
+            Vector<T> v = default;
+            ref T vr = ref Unsafe.As<Vector<T>, T>(ref v);
+            for (int j = 0; j < rest; j++) Unsafe.Add(ref vr, j) = Unsafe.Add(ref xr, i + j);
+            v = TOp.Invoke(v);
+            for (int j = 0; j < rest; j++) Unsafe.Add(ref yr, i + j) = Unsafe.Add(ref vr, j);
+        }
+    }
+
+    private readonly struct ExpF : IUnary<float> { public static float Invoke(float x) => Exp(x); public static Vector<float> Invoke(Vector<float> x) => Exp(x); }
+    private readonly struct ExpD : IUnary<double> { public static double Invoke(double x) => Exp(x); public static Vector<double> Invoke(Vector<double> x) => Exp(x); }
+    private readonly struct Expm1F : IUnary<float> { public static float Invoke(float x) => Expm1(x); public static Vector<float> Invoke(Vector<float> x) => Expm1(x); }
+    private readonly struct Expm1D : IUnary<double> { public static double Invoke(double x) => Expm1(x); public static Vector<double> Invoke(Vector<double> x) => Expm1(x); }
+    private readonly struct LogF : IUnary<float> { public static float Invoke(float x) => Log(x); public static Vector<float> Invoke(Vector<float> x) => Log(x); }
+    private readonly struct LogD : IUnary<double> { public static double Invoke(double x) => Log(x); public static Vector<double> Invoke(Vector<double> x) => Log(x); }
+    private readonly struct Log1pF : IUnary<float> { public static float Invoke(float x) => Log1p(x); public static Vector<float> Invoke(Vector<float> x) => Log1p(x); }
+    private readonly struct Log1pD : IUnary<double> { public static double Invoke(double x) => Log1p(x); public static Vector<double> Invoke(Vector<double> x) => Log1p(x); }
+    private readonly struct TanhF : IUnary<float> { public static float Invoke(float x) => Tanh(x); public static Vector<float> Invoke(Vector<float> x) => Tanh(x); }
+    private readonly struct TanhD : IUnary<double> { public static double Invoke(double x) => Tanh(x); public static Vector<double> Invoke(Vector<double> x) => Tanh(x); }
+    private readonly struct SigmoidF : IUnary<float> { public static float Invoke(float x) => Sigmoid(x); public static Vector<float> Invoke(Vector<float> x) => Sigmoid(x); }
+    private readonly struct SigmoidD : IUnary<double> { public static double Invoke(double x) => Sigmoid(x); public static Vector<double> Invoke(Vector<double> x) => Sigmoid(x); }
+    private readonly struct SoftplusF : IUnary<float> { public static float Invoke(float x) => Softplus(x); public static Vector<float> Invoke(Vector<float> x) => Softplus(x); }
+    private readonly struct SoftplusD : IUnary<double> { public static double Invoke(double x) => Softplus(x); public static Vector<double> Invoke(Vector<double> x) => Softplus(x); }
+    private readonly struct LogSigmoidF : IUnary<float> { public static float Invoke(float x) => LogSigmoid(x); public static Vector<float> Invoke(Vector<float> x) => LogSigmoid(x); }
+    private readonly struct LogSigmoidD : IUnary<double> { public static double Invoke(double x) => LogSigmoid(x); public static Vector<double> Invoke(Vector<double> x) => LogSigmoid(x); }
+    private readonly struct ReluF : IUnary<float> { public static float Invoke(float x) => Relu(x); public static Vector<float> Invoke(Vector<float> x) => Relu(x); }
+    private readonly struct ReluD : IUnary<double> { public static double Invoke(double x) => Relu(x); public static Vector<double> Invoke(Vector<double> x) => Relu(x); }
+
+    /// <summary>y[i] = <see cref="Exp(float)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Exp(ReadOnlySpan<float> x, Span<float> y) => Map<float, ExpF>(x, y);
+
+    /// <summary>y[i] = <see cref="Exp(double)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Exp(ReadOnlySpan<double> x, Span<double> y) => Map<double, ExpD>(x, y);
+
+    /// <summary>y[i] = <see cref="Expm1(float)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Expm1(ReadOnlySpan<float> x, Span<float> y) => Map<float, Expm1F>(x, y);
+
+    /// <summary>y[i] = <see cref="Expm1(double)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Expm1(ReadOnlySpan<double> x, Span<double> y) => Map<double, Expm1D>(x, y);
+
+    /// <summary>y[i] = <see cref="Log(float)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Log(ReadOnlySpan<float> x, Span<float> y) => Map<float, LogF>(x, y);
+
+    /// <summary>y[i] = <see cref="Log(double)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Log(ReadOnlySpan<double> x, Span<double> y) => Map<double, LogD>(x, y);
+
+    /// <summary>y[i] = <see cref="Log1p(float)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Log1p(ReadOnlySpan<float> x, Span<float> y) => Map<float, Log1pF>(x, y);
+
+    /// <summary>y[i] = <see cref="Log1p(double)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Log1p(ReadOnlySpan<double> x, Span<double> y) => Map<double, Log1pD>(x, y);
+
+    /// <summary>y[i] = <see cref="Tanh(float)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => Map<float, TanhF>(x, y);
+
+    /// <summary>y[i] = <see cref="Tanh(double)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Tanh(ReadOnlySpan<double> x, Span<double> y) => Map<double, TanhD>(x, y);
+
+    /// <summary>y[i] = <see cref="Sigmoid(float)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => Map<float, SigmoidF>(x, y);
+
+    /// <summary>y[i] = <see cref="Sigmoid(double)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Sigmoid(ReadOnlySpan<double> x, Span<double> y) => Map<double, SigmoidD>(x, y);
+
+    /// <summary>y[i] = <see cref="Softplus(float)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Softplus(ReadOnlySpan<float> x, Span<float> y) => Map<float, SoftplusF>(x, y);
+
+    /// <summary>y[i] = <see cref="Softplus(double)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Softplus(ReadOnlySpan<double> x, Span<double> y) => Map<double, SoftplusD>(x, y);
+
+    /// <summary>y[i] = <see cref="LogSigmoid(float)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void LogSigmoid(ReadOnlySpan<float> x, Span<float> y) => Map<float, LogSigmoidF>(x, y);
+
+    /// <summary>y[i] = <see cref="LogSigmoid(double)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void LogSigmoid(ReadOnlySpan<double> x, Span<double> y) => Map<double, LogSigmoidD>(x, y);
+
+    /// <summary>y[i] = <see cref="Relu(float)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Relu(ReadOnlySpan<float> x, Span<float> y) => Map<float, ReluF>(x, y);
+
+    /// <summary>y[i] = <see cref="Relu(double)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Relu(ReadOnlySpan<double> x, Span<double> y) => Map<double, ReluD>(x, y);
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Reductions and BLAS-1 helpers
+    // ------------------------------------------------------------------------------------------------------------
+
+    // Reductions use SumLanes interleaved partial sums, independent of Vector<T>.Count: element i goes to partial sum
+    // i mod SumLanes (added in increasing i), then the partial sums are combined by the fixed tree
+    // p[j] += p[j + h] for h = SumLanes/2, SumLanes/4, ..., 1 (j < h); the result is p[0].
+    private const int SumLanes = 16;
+
+    private interface IReduce<T> where T : unmanaged
+    {
+        static abstract T Step(T acc, T x, T y);
+        static abstract Vector<T> Step(Vector<T> acc, Vector<T> x, Vector<T> y);
+    }
+
+    private readonly struct SumOpF : IReduce<float> { public static float Step(float a, float x, float y) => a + x; public static Vector<float> Step(Vector<float> a, Vector<float> x, Vector<float> y) => a + x; }
+    private readonly struct SumOpD : IReduce<double> { public static double Step(double a, double x, double y) => a + x; public static Vector<double> Step(Vector<double> a, Vector<double> x, Vector<double> y) => a + x; }
+    private readonly struct DotOpF : IReduce<float> { public static float Step(float a, float x, float y) => Mac(x, y, a); public static Vector<float> Step(Vector<float> a, Vector<float> x, Vector<float> y) => Mac(x, y, a); }
+    private readonly struct DotOpD : IReduce<double> { public static double Step(double a, double x, double y) => Mac(x, y, a); public static Vector<double> Step(Vector<double> a, Vector<double> x, Vector<double> y) => Mac(x, y, a); }
+
+    private static T Reduce<T, TOp>(ReadOnlySpan<T> x, ReadOnlySpan<T> y) where T : unmanaged, INumberBase<T> where TOp : struct, IReduce<T>
+    {
+        int n = x.Length;
+        ref T xr = ref MemoryMarshal.GetReference(x);
+        ref T yr = ref MemoryMarshal.GetReference(y);
+        Span<T> p = stackalloc T[SumLanes];
+        p.Clear();
+        int w = Vector<T>.Count, i = 0;
+        if (w <= SumLanes && SumLanes % w == 0 && n >= SumLanes)
+        {
+            ref T pr = ref MemoryMarshal.GetReference(p);
+            if (w * 4 == SumLanes)
+            {
+                Vector<T> a0 = Vector<T>.Zero, a1 = a0, a2 = a0, a3 = a0;
+                for (; i <= n - SumLanes; i += SumLanes)
+                {
+                    a0 = TOp.Step(a0, Vector.LoadUnsafe(ref xr, (nuint)i), Vector.LoadUnsafe(ref yr, (nuint)i));
+                    a1 = TOp.Step(a1, Vector.LoadUnsafe(ref xr, (nuint)(i + w)), Vector.LoadUnsafe(ref yr, (nuint)(i + w)));
+                    a2 = TOp.Step(a2, Vector.LoadUnsafe(ref xr, (nuint)(i + 2 * w)), Vector.LoadUnsafe(ref yr, (nuint)(i + 2 * w)));
+                    a3 = TOp.Step(a3, Vector.LoadUnsafe(ref xr, (nuint)(i + 3 * w)), Vector.LoadUnsafe(ref yr, (nuint)(i + 3 * w)));
+                }
+                a0.StoreUnsafe(ref pr, 0); a1.StoreUnsafe(ref pr, (nuint)w); a2.StoreUnsafe(ref pr, (nuint)(2 * w)); a3.StoreUnsafe(ref pr, (nuint)(3 * w));
+            }
+            else if (w * 2 == SumLanes)
+            {
+                Vector<T> a0 = Vector<T>.Zero, a1 = a0;
+                for (; i <= n - SumLanes; i += SumLanes)
+                {
+                    a0 = TOp.Step(a0, Vector.LoadUnsafe(ref xr, (nuint)i), Vector.LoadUnsafe(ref yr, (nuint)i));
+                    a1 = TOp.Step(a1, Vector.LoadUnsafe(ref xr, (nuint)(i + w)), Vector.LoadUnsafe(ref yr, (nuint)(i + w)));
+                }
+                a0.StoreUnsafe(ref pr, 0); a1.StoreUnsafe(ref pr, (nuint)w);
+            }
+            else if (w == SumLanes)
+            {
+                Vector<T> a0 = Vector<T>.Zero;
+                for (; i <= n - SumLanes; i += SumLanes)
+                    a0 = TOp.Step(a0, Vector.LoadUnsafe(ref xr, (nuint)i), Vector.LoadUnsafe(ref yr, (nuint)i));
+                a0.StoreUnsafe(ref pr, 0);
+            }
+        }
+        for (; i < n; i++)
+            p[i & (SumLanes - 1)] = TOp.Step(p[i & (SumLanes - 1)], Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i));
+        for (int h = SumLanes / 2; h >= 1; h >>= 1)
+            for (int j = 0; j < h; j++)
+                p[j] += p[j + h];
+        return p[0];
+    }
+
+    /// <summary>
+    /// Σ x[i] in a fixed order, identical for every <see cref="Vector{T}.Count"/>: x[i] is added to partial sum i mod 16
+    /// (in increasing i), then the 16 partial sums are combined pairwise, p[j] += p[j + h] for h = 8, 4, 2, 1.
+    /// </summary>
+    /// <param name="x">Values.</param>
+    /// <returns>The sum (0 for an empty span).</returns>
+    public static float Sum(ReadOnlySpan<float> x) => Reduce<float, SumOpF>(x, x);
+
+    /// <summary>Σ x[i] in the fixed order described on <see cref="Sum(ReadOnlySpan{float})"/>.</summary>
+    /// <param name="x">Values.</param>
+    /// <returns>The sum (0 for an empty span).</returns>
+    public static double Sum(ReadOnlySpan<double> x) => Reduce<double, SumOpD>(x, x);
+
+    /// <summary>Σ x[i]·y[i]: partial sum i mod 16 is updated as p = Mac(x[i], y[i], p), then combined as in <see cref="Sum(ReadOnlySpan{float})"/>.</summary>
+    /// <param name="x">First vector.</param>
+    /// <param name="y">Second vector, as long as <paramref name="x"/>.</param>
+    /// <returns>The dot product.</returns>
+    /// <exception cref="ArgumentException">The lengths differ.</exception>
+    public static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        if (x.Length != y.Length) ThrowLengthMismatch();
+        return Reduce<float, DotOpF>(x, y);
+    }
+
+    /// <summary>Σ x[i]·y[i] in the fixed order described on <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>.</summary>
+    /// <param name="x">First vector.</param>
+    /// <param name="y">Second vector, as long as <paramref name="x"/>.</param>
+    /// <returns>The dot product.</returns>
+    /// <exception cref="ArgumentException">The lengths differ.</exception>
+    public static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        if (x.Length != y.Length) ThrowLengthMismatch();
+        return Reduce<double, DotOpD>(x, y);
+    }
+
+    /// <summary>Σ x[i]², equal to <c>Dot(x, x)</c> (same fixed order).</summary>
+    /// <param name="x">Values.</param>
+    /// <returns>The sum of squares.</returns>
+    public static float SumOfSquares(ReadOnlySpan<float> x) => Reduce<float, DotOpF>(x, x);
+
+    /// <summary>Σ x[i]², equal to <c>Dot(x, x)</c> (same fixed order).</summary>
+    /// <param name="x">Values.</param>
+    /// <returns>The sum of squares.</returns>
+    public static double SumOfSquares(ReadOnlySpan<double> x) => Reduce<double, DotOpD>(x, x);
+
+    /// <summary>y[i] = Mac(a, x[i], y[i]) (y += a·x) for i &lt; x.Length.</summary>
+    /// <param name="a">Scale.</param>
+    /// <param name="x">Added vector.</param>
+    /// <param name="y">Accumulator, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Axpy(float a, ReadOnlySpan<float> x, Span<float> y)
+    {
+        int n = x.Length;
+        if (y.Length < n) ThrowTooShort();
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        Vector<float> av = new Vector<float>(a);
+        int i = 0, w = Vector<float>.Count;
+        for (; i <= n - w; i += w)
+            Mac(av, Vector.LoadUnsafe(ref xr, (nuint)i), Vector.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        for (; i < n; i++)
+            Unsafe.Add(ref yr, i) = Mac(a, Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i));
+    }
+
+    /// <summary>y[i] = Mac(a, x[i], y[i]) (y += a·x) for i &lt; x.Length.</summary>
+    /// <param name="a">Scale.</param>
+    /// <param name="x">Added vector.</param>
+    /// <param name="y">Accumulator, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Axpy(double a, ReadOnlySpan<double> x, Span<double> y)
+    {
+        int n = x.Length;
+        if (y.Length < n) ThrowTooShort();
+        ref double xr = ref MemoryMarshal.GetReference(x);
+        ref double yr = ref MemoryMarshal.GetReference(y);
+        Vector<double> av = new Vector<double>(a);
+        int i = 0, w = Vector<double>.Count;
+        for (; i <= n - w; i += w)
+            Mac(av, Vector.LoadUnsafe(ref xr, (nuint)i), Vector.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        for (; i < n; i++)
+            Unsafe.Add(ref yr, i) = Mac(a, Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i));
+    }
+
+    /// <summary>x[i] *= a.</summary>
+    /// <param name="x">Values, scaled in place.</param>
+    /// <param name="a">Factor.</param>
+    public static void Scale(Span<float> x, float a)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        Vector<float> av = new Vector<float>(a);
+        int n = x.Length, i = 0, w = Vector<float>.Count;
+        for (; i <= n - w; i += w)
+            (Vector.LoadUnsafe(ref xr, (nuint)i) * av).StoreUnsafe(ref xr, (nuint)i);
+        for (; i < n; i++)
+            Unsafe.Add(ref xr, i) *= a;
+    }
+
+    /// <summary>x[i] *= a.</summary>
+    /// <param name="x">Values, scaled in place.</param>
+    /// <param name="a">Factor.</param>
+    public static void Scale(Span<double> x, double a)
+    {
+        ref double xr = ref MemoryMarshal.GetReference(x);
+        Vector<double> av = new Vector<double>(a);
+        int n = x.Length, i = 0, w = Vector<double>.Count;
+        for (; i <= n - w; i += w)
+            (Vector.LoadUnsafe(ref xr, (nuint)i) * av).StoreUnsafe(ref xr, (nuint)i);
+        for (; i < n; i++)
+            Unsafe.Add(ref xr, i) *= a;
+    }
+
+    /// <summary>Index of the first element of <paramref name="x"/> that is NaN or ±∞, or -1 if all are finite.</summary>
+    /// <param name="x">Values.</param>
+    /// <returns>The index, or -1.</returns>
+    public static int IndexOfNonFinite(ReadOnlySpan<float> x)
+    {
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        Vector<int> e = new Vector<int>(0x7F800000);
+        int n = x.Length, i = 0, w = Vector<float>.Count;
+        for (; i <= n - w; i += w)
+            if (!Vector.EqualsAll(Vector.Equals(Bits(Vector.LoadUnsafe(ref xr, (nuint)i)) & e, e), Vector<int>.Zero))
+                break;
+        for (; i < n; i++)
+            if ((Bits(Unsafe.Add(ref xr, i)) & 0x7F800000) == 0x7F800000)
+                return i;
+        return -1;
+    }
+
+    /// <summary>Index of the first element of <paramref name="x"/> that is NaN or ±∞, or -1 if all are finite.</summary>
+    /// <param name="x">Values.</param>
+    /// <returns>The index, or -1.</returns>
+    public static int IndexOfNonFinite(ReadOnlySpan<double> x)
+    {
+        ref double xr = ref MemoryMarshal.GetReference(x);
+        Vector<long> e = new Vector<long>(0x7FF0000000000000L);
+        int n = x.Length, i = 0, w = Vector<double>.Count;
+        for (; i <= n - w; i += w)
+            if (!Vector.EqualsAll(Vector.Equals(Bits(Vector.LoadUnsafe(ref xr, (nuint)i)) & e, e), Vector<long>.Zero))
+                break;
+        for (; i < n; i++)
+            if ((Bits(Unsafe.Add(ref xr, i)) & 0x7FF0000000000000L) == 0x7FF0000000000000L)
+                return i;
+        return -1;
+    }
+
+    private static void ThrowTooShort() => throw new ArgumentException("The destination (or another operand) is shorter than the source.");
+    private static void ThrowLengthMismatch() => throw new ArgumentException("The spans must have the same length.");
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Fixed-FMA helpers for FlowRandom: identical on every platform (Math.FusedMultiplyAdd is always fused).
+    // ------------------------------------------------------------------------------------------------------------
+
+    // sin(2 pi f) and cos(2 pi f) for |f| <= 1/8, degree 13 / 14 minimax polynomials.
+    internal static void SinCos2PiReduced(double f, out double sin, out double cos)
+    {
+        double z = f * f;
+        double s = Math.FusedMultiplyAdd(3.7761210919908, z, -15.093562599270248);
+        s = Math.FusedMultiplyAdd(s, z, 42.058680289090525);
+        s = Math.FusedMultiplyAdd(s, z, -76.70585965977858);
+        s = Math.FusedMultiplyAdd(s, z, 81.60524927574441);
+        s = Math.FusedMultiplyAdd(s, z, -41.341702240399236);
+        s = Math.FusedMultiplyAdd(s, z, 6.283185307179586);
+        sin = s * f;
+        double c = Math.FusedMultiplyAdd(-1.6929816626426644, z, 7.902869416918028);
+        c = Math.FusedMultiplyAdd(c, z, -26.426245843951058);
+        c = Math.FusedMultiplyAdd(c, z, 60.24464127097987);
+        c = Math.FusedMultiplyAdd(c, z, -85.45681720617853);
+        c = Math.FusedMultiplyAdd(c, z, 64.93939402266697);
+        c = Math.FusedMultiplyAdd(c, z, -19.739208802178716);
+        cos = Math.FusedMultiplyAdd(c, z, 1.0);
+    }
+
+    // ln x for x in (0, 1], the algorithm of Log(double) with an always-fused multiply-add.
+    internal static double LogUnitInterval(double x)
+    {
+        bool sub = x < DoubleMinNormal;
+        double xs = sub ? x * 4503599627370496.0 : x;
+        double kadj = sub ? 52.0 : 0.0;
+        long d = Bits(xs) - SqrtHalfBitsD;
+        double k = Double((long)((ulong)(d + ExponentOffsetD) >> 52) | (long)TwoP52Bits) - TwoP52Plus1024 - kadj;
+        double f = Double((d & (long)MantissaMaskD) + SqrtHalfBitsD) - 1.0;
+        double hfsq = 0.5 * f * f;
+        double s = f / (2.0 + f);
+        double z = s * s;
+        double p = Math.FusedMultiplyAdd(LogR7D, z, LogR6D);
+        p = Math.FusedMultiplyAdd(p, z, LogR5D);
+        p = Math.FusedMultiplyAdd(p, z, LogR4D);
+        p = Math.FusedMultiplyAdd(p, z, LogR3D);
+        p = Math.FusedMultiplyAdd(p, z, LogR2D);
+        p = Math.FusedMultiplyAdd(p, z, LogR1D);
+        double rz = p * z;
+        double y = f + Math.FusedMultiplyAdd(s, hfsq + rz, -hfsq);
+        y = Math.FusedMultiplyAdd(k, Ln2LoD, y);
+        return Math.FusedMultiplyAdd(k, Ln2HiD, y);
+    }
+}
+
+/// <summary>
+/// A fast seedable pseudo-random number generator: xoshiro256** (Blackman and Vigna) with its 256-bit state seeded
+/// from a 64-bit seed by SplitMix64. Every method's output is a fixed function of the seed and the sequence of calls,
+/// identical on every platform (it uses no System.Math transcendental functions). Not thread-safe; not cryptographic.
+/// </summary>
+/// <remarks>
+/// <para>Seeding: with z = seed, the state words s0, s1, s2, s3 are four successive SplitMix64 outputs:
+/// z += 0x9E3779B97F4A7C15; r = z; r = (r ^ (r &gt;&gt; 30))·0xBF58476D1CE4E5B9; r = (r ^ (r &gt;&gt; 27))·0x94D049BB133111EB; output r ^ (r &gt;&gt; 31).</para>
+/// <para>Step (<see cref="NextUInt64"/>): result = rotl(s1·5, 7)·9; t = s1 &lt;&lt; 17; s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 45).</para>
+/// </remarks>
+public sealed class FlowRandom
+{
+    private ulong _s0, _s1, _s2, _s3;
+
+    /// <summary>A generator whose state is four successive SplitMix64 outputs started from <paramref name="seed"/>.</summary>
+    /// <param name="seed">The seed; every seed gives a distinct, valid (non-zero) state.</param>
+    public FlowRandom(ulong seed)
+    {
+        ulong z = seed;
+        _s0 = SplitMix64(ref z);
+        _s1 = SplitMix64(ref z);
+        _s2 = SplitMix64(ref z);
+        _s3 = SplitMix64(ref z);
+    }
+
+    private FlowRandom(ulong s0, ulong s1, ulong s2, ulong s3)
+    {
+        _s0 = s0; _s1 = s1; _s2 = s2; _s3 = s3;
+    }
+
+    private static ulong SplitMix64(ref ulong state)
+    {
+        state += 0x9E3779B97F4A7C15UL;
+        ulong z = state;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>The next 64 random bits (one xoshiro256** step).</summary>
+    /// <returns>A uniformly distributed 64-bit value.</returns>
+    public ulong NextUInt64()
+    {
+        ulong s0 = _s0, s1 = _s1, s2 = _s2, s3 = _s3;
+        ulong result = BitOperations.RotateLeft(s1 * 5, 7) * 9;
+        ulong t = s1 << 17;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = BitOperations.RotateLeft(s3, 45);
+        _s0 = s0; _s1 = s1; _s2 = s2; _s3 = s3;
+        return result;
+    }
+
+    /// <summary>The upper 32 bits of <see cref="NextUInt64"/>.</summary>
+    /// <returns>A uniformly distributed 32-bit value.</returns>
+    public uint NextUInt32() => (uint)(NextUInt64() >> 32);
+
+    /// <summary>A double in [0, 1): (NextUInt64() &gt;&gt; 11)·2^−53 (53 random bits).</summary>
+    /// <returns>A uniform value in [0, 1).</returns>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / 9007199254740992.0);
+
+    /// <summary>A float in [0, 1): (NextUInt64() &gt;&gt; 40)·2^−24 (24 random bits).</summary>
+    /// <returns>A uniform value in [0, 1).</returns>
+    public float NextSingle() => (NextUInt64() >> 40) * (1.0f / 16777216.0f);
+
+    /// <summary>
+    /// An unbiased integer in [0, <paramref name="maxExclusive"/>) by Lemire's multiply-and-reject method on
+    /// <see cref="NextUInt32"/>: m = x·max (64-bit); if the low 32 bits of m are below 2^32 mod max, draw again; result m &gt;&gt; 32.
+    /// </summary>
+    /// <param name="maxExclusive">Exclusive upper bound, at least 1.</param>
+    /// <returns>A uniform integer in [0, maxExclusive).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxExclusive"/> is less than 1.</exception>
+    public int NextInt(int maxExclusive)
+    {
+        if (maxExclusive <= 0) throw new ArgumentOutOfRangeException(nameof(maxExclusive), "Must be positive.");
+        uint max = (uint)maxExclusive;
+        ulong m = (ulong)NextUInt32() * max;
+        uint low = (uint)m;
+        if (low < max)
+        {
+            uint threshold = (0u - max) % max;
+            while (low < threshold)
+            {
+                m = (ulong)NextUInt32() * max;
+                low = (uint)m;
+            }
+        }
+        return (int)(m >> 32);
+    }
+
+    // Box-Muller: u1 = 1 - NextDouble() in (0, 1], u2 = NextDouble(); r = sqrt(-2 ln u1); (r cos 2 pi u2, r sin 2 pi u2).
+    private void NextGaussianPair(out double z0, out double z1)
+    {
+        double u1 = 1.0 - NextDouble();
+        double u2 = NextDouble();
+        double r = Math.Sqrt(-2.0 * Kernel.LogUnitInterval(u1));
+        // 2 pi u2 = (pi/2) q + 2 pi f with q = round(4 u2) and f = u2 - q/4 in [-1/8, 1/8] (both exact)
+        double q = Math.Round(4.0 * u2, MidpointRounding.ToEven);
+        double f = u2 - 0.25 * q;
+        Kernel.SinCos2PiReduced(f, out double sin, out double cos);
+        double c, s;
+        switch ((int)q & 3)
+        {
+            case 0: c = cos; s = sin; break;
+            case 1: c = -sin; s = cos; break;
+            case 2: c = -cos; s = -sin; break;
+            default: c = sin; s = -cos; break;
+        }
+        z0 = r * c;
+        z1 = r * s;
+    }
+
+    /// <summary>
+    /// A standard normal deviate by the Box–Muller transform: draws u1 = 1 − <see cref="NextDouble"/>() (in (0, 1]) and then
+    /// u2 = <see cref="NextDouble"/>(), and returns √(−2 ln u1)·cos(2π u2). The sine value of the pair is discarded, so
+    /// <c>NextGaussian()</c> equals the first value written by <see cref="FillGaussian(Span{double})"/> from the same state.
+    /// ln, cos and sin are FlowGen's own (an fdlibm-style log and minimax polynomials after an exact quadrant reduction of u2),
+    /// always with fused multiply-adds, so the sequence is the same on every platform.
+    /// </summary>
+    /// <returns>A sample of N(0, 1).</returns>
+    public double NextGaussian()
+    {
+        NextGaussianPair(out double z0, out _);
+        return z0;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> with standard normal deviates: pairs (√(−2 ln u1)·cos 2πu2, √(−2 ln u1)·sin 2πu2)
+    /// from successive uniform pairs (as in <see cref="NextGaussian"/>) are written in order; for an odd length the
+    /// second value of the last pair is discarded.
+    /// </summary>
+    /// <param name="destination">The span to fill.</param>
+    public void FillGaussian(Span<double> destination)
+    {
+        int n = destination.Length, i = 0;
+        for (; i + 1 < n; i += 2)
+        {
+            NextGaussianPair(out destination[i], out destination[i + 1]);
+        }
+        if (i < n)
+        {
+            NextGaussianPair(out double z0, out _);
+            destination[i] = z0;
+        }
+    }
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> with standard normal deviates: the values of <see cref="FillGaussian(Span{double})"/>
+    /// (computed in double) rounded to float. Same pairing and odd-length rule.
+    /// </summary>
+    /// <param name="destination">The span to fill.</param>
+    public void FillGaussian(Span<float> destination)
+    {
+        int n = destination.Length, i = 0;
+        for (; i + 1 < n; i += 2)
+        {
+            NextGaussianPair(out double z0, out double z1);
+            destination[i] = (float)z0;
+            destination[i + 1] = (float)z1;
+        }
+        if (i < n)
+        {
+            NextGaussianPair(out double z0, out _);
+            destination[i] = (float)z0;
+        }
+    }
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> with lo + (hi − lo)·u, u = <see cref="NextSingle"/>, computed in float
+    /// (a multiplication then an addition). The values lie in [lo, hi) up to that rounding (hi itself can occur through rounding).
+    /// </summary>
+    /// <param name="destination">The span to fill.</param>
+    /// <param name="lo">Lower bound.</param>
+    /// <param name="hi">Upper bound.</param>
+    public void FillUniform(Span<float> destination, float lo, float hi)
+    {
+        float width = hi - lo;
+        for (int i = 0; i < destination.Length; i++)
+            destination[i] = lo + width * NextSingle();
+    }
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> with lo + (hi − lo)·u, u = <see cref="NextDouble"/>, computed in double
+    /// (a multiplication then an addition). The values lie in [lo, hi) up to that rounding.
+    /// </summary>
+    /// <param name="destination">The span to fill.</param>
+    /// <param name="lo">Lower bound.</param>
+    /// <param name="hi">Upper bound.</param>
+    public void FillUniform(Span<double> destination, double lo, double hi)
+    {
+        double width = hi - lo;
+        for (int i = 0; i < destination.Length; i++)
+            destination[i] = lo + width * NextDouble();
+    }
+
+    /// <summary>Fisher–Yates shuffle: for i = n − 1 down to 1, swap element i with element <see cref="NextInt"/>(i + 1).</summary>
+    /// <typeparam name="T">Element type.</typeparam>
+    /// <param name="values">The span to permute in place.</param>
+    public void Shuffle<T>(Span<T> values)
+    {
+        for (int i = values.Length - 1; i >= 1; i--)
+        {
+            int j = NextInt(i + 1);
+            (values[i], values[j]) = (values[j], values[i]);
+        }
+    }
+
+    /// <summary>Advances the state by 2^128 steps (the xoshiro256 jump function): equivalent to 2^128 calls of <see cref="NextUInt64"/>.</summary>
+    public void Jump()
+    {
+        ReadOnlySpan<ulong> jump = [0x180EC6D33CFD0ABAUL, 0xD5A61266F0C9392CUL, 0xA9582618E03FC9AAUL, 0x39ABDC4529B1661CUL];
+        ulong s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        foreach (ulong word in jump)
+        {
+            for (int b = 0; b < 64; b++)
+            {
+                if ((word & (1UL << b)) != 0)
+                {
+                    s0 ^= _s0; s1 ^= _s1; s2 ^= _s2; s3 ^= _s3;
+                }
+                NextUInt64();
+            }
+        }
+        _s0 = s0; _s1 = s1; _s2 = s2; _s3 = s3;
+    }
+
+    /// <summary>
+    /// An independent generator for a parallel stream: returns a copy of this generator advanced by one <see cref="Jump"/>
+    /// (2^128 steps), and advances this generator by two jumps. So this generator's past and future draws, the returned
+    /// generator's first 2^128 draws, and the generators of later Fork calls never overlap, and the whole tree of
+    /// streams is a deterministic function of the seed and the order of calls.
+    /// </summary>
+    /// <returns>The forked generator.</returns>
+    public FlowRandom Fork()
+    {
+        FlowRandom child = Clone();
+        child.Jump();
+        Jump();
+        Jump();
+        return child;
+    }
+
+    /// <summary>An independent copy with the same state (it produces the same sequence as this generator).</summary>
+    /// <returns>The copy.</returns>
+    public FlowRandom Clone() => new FlowRandom(_s0, _s1, _s2, _s3);
+}
