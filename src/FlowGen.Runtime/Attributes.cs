@@ -187,7 +187,7 @@ public abstract class CouplingLayerAttribute : Attribute
     public string? MaskPattern { get; set; }
 
     /// <summary>With <see cref="MaskKind.SingleCoordinate"/>: the coordinate this coupling transforms (default: coupling number mod Dim).</summary>
-    public int Coordinate { get; set; } = -1;
+    public int Coordinate { get; set; }
 
     /// <summary>Hidden widths of this coupling's conditioner (default: the flow's).</summary>
     public int[]? Hidden { get; set; }
@@ -253,8 +253,8 @@ public sealed class PermuteAttribute : Attribute
     /// <summary>An explicit order: output i takes input <c>Order[i]</c>.</summary>
     public int[]? Order { get; }
 
-    /// <summary>Seed of a <see cref="PermutationKind.Random"/> permutation (default: the flow's <see cref="CouplingFlowAttribute.Seed"/> plus the layer's position).</summary>
-    public int Seed { get; set; } = -1;
+    /// <summary>Seed of a <see cref="PermutationKind.Random"/> permutation (default: the flow's <see cref="CouplingFlowAttribute.Seed"/> plus the layer's stack index).</summary>
+    public int Seed { get; set; }
 
     /// <summary>A permutation of the given kind.</summary>
     public PermuteAttribute(PermutationKind kind) { Kind = kind; }
@@ -276,6 +276,9 @@ public sealed class ActNormAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class InvertibleLinearAttribute : Attribute
 {
-    /// <summary>Seed of the fixed permutation P (default: the flow's seed plus the layer's position; -2 for P = identity).</summary>
-    public int Seed { get; set; } = -1;
+    /// <summary>Seed of the fixed random permutation P (default: the flow's seed plus the layer's stack index).</summary>
+    public int Seed { get; set; }
+
+    /// <summary>False for P = identity, so that W = L·U (default true: a seeded random P).</summary>
+    public bool Permute { get; set; } = true;
 }

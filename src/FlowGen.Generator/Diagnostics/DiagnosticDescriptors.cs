@@ -1,0 +1,89 @@
+using Microsoft.CodeAnalysis;
+
+namespace FlowGen.Generator.Diagnostics;
+
+/// <summary>Every diagnostic FlowGen reports. IDs are stable; AnalyzerReleases.*.md tracks them.</summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "FlowGen";
+
+    private static DiagnosticDescriptor Error(string id, string title, string message) =>
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor NotPartial = Error(
+        "FG0001", "Flow class must be partial",
+        "'{0}' must be declared partial so that FlowGen can add the generated members of [CouplingFlow]");
+
+    public static readonly DiagnosticDescriptor UnsupportedType = Error(
+        "FG0002", "Unsupported type for [CouplingFlow]",
+        "[CouplingFlow] needs a non-generic, non-static, non-abstract class that is not a record; '{0}' is {1}");
+
+    public static readonly DiagnosticDescriptor UnsupportedContainer = Error(
+        "FG0003", "Unsupported containing type",
+        "'{0}' is nested in '{1}', which must be a non-generic partial class or struct for FlowGen to add members to '{0}'");
+
+    public static readonly DiagnosticDescriptor InvalidDim = Error(
+        "FG0004", "Invalid Dim",
+        "Dim must be between 2 and {1}; it is {0}");
+
+    public static readonly DiagnosticDescriptor InvalidLayers = Error(
+        "FG0005", "Invalid number of layers",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor InvalidHidden = Error(
+        "FG0006", "Invalid hidden layer width",
+        "Hidden layer widths must be between 1 and {2}; width {0} of layer {1} is not");
+
+    public static readonly DiagnosticDescriptor MaskLength = Error(
+        "FG0007", "Mask pattern of wrong length",
+        "MaskPattern \"{0}\" has {1} characters but Dim is {2}");
+
+    public static readonly DiagnosticDescriptor MaskDegenerate = Error(
+        "FG0008", "Mask keeps or transforms nothing",
+        "MaskPattern \"{0}\" must contain at least one '1' (kept coordinate) and at least one '0' (transformed coordinate){1}");
+
+    public static readonly DiagnosticDescriptor MaskCharacters = Error(
+        "FG0009", "Invalid mask pattern",
+        "MaskPattern \"{0}\" may contain only the characters '0' (transformed) and '1' (kept)");
+
+    public static readonly DiagnosticDescriptor UnknownEnumValue = Error(
+        "FG0010", "Unknown enum value",
+        "{0} = {1} is not a value of {2}");
+
+    public static readonly DiagnosticDescriptor ConflictingOptions = Error(
+        "FG0011", "Conflicting options",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor UnsupportedPrecision = Error(
+        "FG0012", "Unsupported precision",
+        "CouplingFlow<{0}> is not supported: use float or double");
+
+    public static readonly DiagnosticDescriptor ModelTooLarge = Error(
+        "FG0013", "Model too large",
+        "The flow is too large for FlowGen: {0}");
+
+    public static readonly DiagnosticDescriptor MemberClash = Error(
+        "FG0014", "Member name clashes with a generated member",
+        "'{0}' declares '{1}', which FlowGen generates for [CouplingFlow]; rename or remove it");
+
+    public static readonly DiagnosticDescriptor InvalidOption = Error(
+        "FG0015", "Invalid option value",
+        "{0} must be {1}; it is {2}");
+
+    public static readonly DiagnosticDescriptor InvalidPermutation = Error(
+        "FG0016", "Invalid permutation",
+        "Permute order {{{0}}} is not a permutation of 0 … {1}");
+
+    public static readonly DiagnosticDescriptor LayerAttributesSplit = Error(
+        "FG0017", "Layer attributes on another declaration",
+        "Layer attributes of '{0}' must be on the same partial declaration as its [CouplingFlow] attribute, so that their order is defined");
+
+    public static readonly DiagnosticDescriptor EmptyStack = Error(
+        "FG0018", "Empty stack",
+        "'{0}' declares no layers: set Layers = n on [CouplingFlow] or list layer attributes");
+
+    public static readonly DiagnosticDescriptor LayerWithoutFlow = new(
+        "FG0019", "Layer attribute without [CouplingFlow]",
+        "'{0}' has FlowGen layer attributes but no [CouplingFlow] attribute, so nothing is generated for it",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+}

@@ -1,0 +1,693 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using FlowGen.Generator.Diagnostics;
+using FlowGen.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace FlowGen.Generator.Parsing;
+
+/// <summary>The outcome of reading one [CouplingFlow] declaration: a model (when it is valid) and diagnostics.</summary>
+internal sealed record ParseResult(FlowModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+
+/// <summary>
+/// Stage 1 of the generator: reads the attributes of a [CouplingFlow] class into an equatable <see cref="FlowModel"/>,
+/// validating every option. Never throws on user input: everything invalid becomes a diagnostic.
+/// </summary>
+internal static class FlowParser
+{
+    public const string Namespace = "FlowGen";
+    public const string FlowAttributeName = "FlowGen.CouplingFlowAttribute";
+    public const string GenericFlowAttributeName = "FlowGen.CouplingFlowAttribute`1";
+
+    // Limits that bound the size of the emitted code and of the model (documented in README, "Limits").
+    public const int MaxDim = 4096;
+    public const int MaxStackLayers = 256;
+    public const int MaxHiddenLayers = 16;
+    public const int MaxWidth = 65536;
+    public const int MaxContext = 4096;
+    public const long MaxParameters = 100_000_000;
+
+    /// <summary>Names of the members FlowGen generates; a user member with one of these names is a clash.</summary>
+    public static readonly ImmutableHashSet<string> GeneratedMemberNames = ImmutableHashSet.Create(
+        "Dim", "ContextDim", "ParameterCount", "StackHash", "StackDescription", "ParameterTensors", "Parameters",
+        "Forward", "Inverse", "LogProb", "Sample", "ResetParameters", "InitializeFromData", "IsDataInitialized",
+        "NllGradient", "ForwardVjp", "InverseVjp", "CheckVjp", "_parameters", "_dataInitialized");
+
+    private static readonly string[] LayerAttributeNames =
+    {
+        "AffineCouplingAttribute", "AdditiveCouplingAttribute", "SumOfSquaresCouplingAttribute",
+        "DeepSigmoidalCouplingAttribute", "SplineCouplingAttribute", "PermuteAttribute", "ActNormAttribute", "InvertibleLinearAttribute",
+    };
+
+    public static readonly string[] LayerAttributeMetadataNames = LayerAttributeNames.Select(n => Namespace + "." + n).ToArray();
+
+    /// <summary>FG0019 for a class with layer attributes but no [CouplingFlow]; reported from its first layer attribute only.</summary>
+    public static DiagnosticInfo? CheckOrphanLayers(GeneratorAttributeSyntaxContext context, CancellationToken ct)
+    {
+        if (context.TargetSymbol is not INamedTypeSymbol type || context.Attributes.Length == 0) return null;
+        var all = type.GetAttributes();
+        if (all.Any(a => a.AttributeClass is { } c && c.ContainingNamespace?.ToDisplayString() == Namespace && c.Name == "CouplingFlowAttribute")) return null;
+        AttributeData? first = all.Where(a => IsLayerAttribute(a.AttributeClass) && a.ApplicationSyntaxReference is not null)
+            .OrderBy(a => a.ApplicationSyntaxReference!.SyntaxTree.FilePath, StringComparer.Ordinal)
+            .ThenBy(a => a.ApplicationSyntaxReference!.Span.Start)
+            .FirstOrDefault();
+        if (first is null || !SymbolEqualityComparer.Default.Equals(first.AttributeClass, context.Attributes[0].AttributeClass)) return null;
+        return DiagnosticInfo.Create(DiagnosticDescriptors.LayerWithoutFlow, LocationInfo.From(first.ApplicationSyntaxReference!.GetSyntax(ct)), type.Name);
+    }
+
+    public static bool IsLayerAttribute(INamedTypeSymbol? type) =>
+        type is not null && type.ContainingNamespace?.ToDisplayString() == Namespace && Array.IndexOf(LayerAttributeNames, type.Name) >= 0;
+
+    public static ParseResult Parse(GeneratorAttributeSyntaxContext context, bool generic, CancellationToken cancellationToken)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        try
+        {
+            FlowModel? model = ParseCore(context, generic, diagnostics, cancellationToken);
+            return new ParseResult(diagnostics.Any() ? null : model, diagnostics.ToEquatableArray());
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // A bug in the parser must never crash the user's build: report it as a diagnostic instead.
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, LocationInfo.From(context.TargetNode.GetLocation()),
+                "internal generator error (" + ex.GetType().Name + ": " + ex.Message + "); please report it"));
+            return new ParseResult(null, diagnostics.ToEquatableArray());
+        }
+    }
+
+    private static FlowModel? ParseCore(GeneratorAttributeSyntaxContext context, bool generic, List<DiagnosticInfo> diags, CancellationToken ct)
+    {
+        if (context.TargetSymbol is not INamedTypeSymbol type || context.Attributes.Length == 0) return null;
+        AttributeData flowAttribute = context.Attributes[0];
+        LocationInfo? attributeLocation = LocationInfo.From(flowAttribute.ApplicationSyntaxReference?.GetSyntax(ct));
+        LocationInfo? typeLocation = LocationInfo.From(context.TargetNode is TypeDeclarationSyntax tds ? tds.Identifier.GetLocation() : context.TargetNode.GetLocation());
+
+        // Both CouplingFlow and CouplingFlow<T> on one class: report once (from the non-generic pipeline).
+        bool hasOther = type.GetAttributes().Any(a => a.AttributeClass is { } c && c.ContainingNamespace?.ToDisplayString() == Namespace
+            && c.Name == "CouplingFlowAttribute" && (c.IsGenericType != generic));
+        if (hasOther)
+        {
+            if (!generic)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, attributeLocation,
+                    $"'{type.Name}' has both [CouplingFlow] and [CouplingFlow<T>]; use one"));
+            }
+            return null;
+        }
+
+        // ---- the type itself ----
+        string? kindProblem = type switch
+        {
+            { TypeKind: not TypeKind.Class } => type.TypeKind == TypeKind.Struct ? (type.IsRecord ? "a record struct" : "a struct") : "a " + type.TypeKind.ToString().ToLowerInvariant(),
+            { IsRecord: true } => "a record",
+            { IsStatic: true } => "static",
+            { IsAbstract: true } => "abstract",
+            { TypeParameters.Length: > 0 } => "generic",
+            _ => null,
+        };
+        if (kindProblem is not null)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedType, typeLocation, type.Name, kindProblem));
+            return null;
+        }
+
+        bool isPartial = type.DeclaringSyntaxReferences.All(r => r.GetSyntax(ct) is TypeDeclarationSyntax d && d.Modifiers.Any(SyntaxKind.PartialKeyword));
+        if (!isPartial)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, typeLocation, type.Name));
+            return null;
+        }
+
+        var containers = new List<ContainingType>();
+        for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            string? keyword = ContainerKeyword(outer, ct);
+            if (keyword is null)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedContainer, typeLocation, type.Name, outer.Name));
+                return null;
+            }
+            containers.Insert(0, new ContainingType(keyword, outer.Name));
+        }
+
+        // ---- precision ----
+        bool isDouble = false;
+        if (generic)
+        {
+            ITypeSymbol? t = flowAttribute.AttributeClass?.TypeArguments.FirstOrDefault();
+            if (t?.SpecialType == SpecialType.System_Double) isDouble = true;
+            else if (t?.SpecialType != SpecialType.System_Single)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPrecision, attributeLocation, t?.ToDisplayString() ?? "?"));
+                return null;
+            }
+        }
+
+        // ---- flow options ----
+        var flow = new AttributeReader(flowAttribute, "CouplingFlow", diags, ct);
+        int dim = flow.Int("Dim", 0);
+        int layers = flow.Int("Layers", 0);
+        int contextDim = flow.Int("Context", 0);
+        int seed = flow.Int("Seed", 0);
+        var defaults = new CouplingOptions
+        {
+            Kind = (CouplingKind)flow.Enum("Coupling", 0, 4, "CouplingKind"),
+            Mask = (MaskKind)flow.Enum("Mask", 0, 2, "MaskKind"),
+            MaskPattern = flow.String("MaskPattern"),
+            Hidden = flow.IntArray("Hidden") ?? new[] { 64, 64 },
+            Activation = (ActivationKind)flow.Enum("Activation", 0, 5, "Activation"),
+            Clamp = flow.Double("Clamp", 2.0),
+            Degree = flow.Int("Degree", 2),
+            Squares = flow.Int("Squares", 3),
+            SigmoidUnits = flow.Int("SigmoidUnits", 8),
+            SigmoidLayers = flow.Int("SigmoidLayers", 1),
+            Bins = flow.Int("Bins", 8),
+            Bound = flow.Double("Bound", 3.0),
+        };
+        var permutation = (PermutationKind)flow.Enum("Permutation", 0, 2, "PermutationKind");
+        bool actNorm = flow.Bool("ActNorm");
+        bool linear = flow.Bool("InvertibleLinear");
+        if (flow.IsSet("Hidden") && flow.IntArray("Hidden") is null)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, flow.Location("Hidden"), "Hidden", "an array of widths (use an empty array for no hidden layer)", "null"));
+        }
+
+        if (dim < 2 || dim > MaxDim)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidDim, flow.Location("Dim") ?? attributeLocation, dim, MaxDim));
+            return null;
+        }
+        if (contextDim < 0 || contextDim > MaxContext)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, flow.Location("Context"), "Context", $"between 0 and {MaxContext}", contextDim));
+        }
+        ValidateCouplingOptions(defaults, flow, dim, diags);
+        if (flow.IsSet("Mask") && flow.IsSet("MaskPattern"))
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, flow.Location("MaskPattern"), "Set either Mask or MaskPattern on [CouplingFlow], not both"));
+        }
+
+        // ---- layer attributes (explicit stack) ----
+        var layerAttributes = type.GetAttributes().Where(a => IsLayerAttribute(a.AttributeClass)).ToList();
+        SyntaxNode? flowSyntax = flowAttribute.ApplicationSyntaxReference?.GetSyntax(ct);
+        TypeDeclarationSyntax? flowDeclaration = flowSyntax?.FirstAncestorOrSelf<TypeDeclarationSyntax>();
+        foreach (AttributeData a in layerAttributes)
+        {
+            SyntaxNode? s = a.ApplicationSyntaxReference?.GetSyntax(ct);
+            if (s is null || flowDeclaration is null || s.FirstAncestorOrSelf<TypeDeclarationSyntax>() != flowDeclaration)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerAttributesSplit, LocationInfo.From(s) ?? typeLocation, type.Name));
+                return null;
+            }
+        }
+        layerAttributes.Sort((a, b) => a.ApplicationSyntaxReference!.Span.Start.CompareTo(b.ApplicationSyntaxReference!.Span.Start));
+
+        var stack = new List<LayerModel>();
+        if (layerAttributes.Count == 0)
+        {
+            if (layers < 1 || layers > MaxStackLayers)
+            {
+                if (flow.IsSet("Layers"))
+                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayers, flow.Location("Layers"), $"Layers must be between 1 and {MaxStackLayers}; it is {layers}"));
+                else
+                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EmptyStack, attributeLocation, type.Name));
+                return null;
+            }
+            for (int c = 0; c < layers; c++)
+            {
+                if (actNorm) stack.Add(new ActNormLayer());
+                if (linear) stack.Add(new LinearLayer(RandomPermutation(dim, seed + stack.Count).ToEquatableArray(), true, seed + stack.Count));
+                var coupling = BuildCoupling(defaults, defaults.Kind, c, dim, null, alternatePattern: true, diags, flow);
+                if (coupling is null) return null;
+                stack.Add(coupling);
+                if (permutation != PermutationKind.None && c < layers - 1)
+                {
+                    stack.Add(MakePermutation(permutation, dim, seed + stack.Count));
+                }
+            }
+        }
+        else
+        {
+            foreach (string option in new[] { "Coupling", "ActNorm", "InvertibleLinear", "Permutation" })
+            {
+                if (flow.IsSet(option))
+                {
+                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, flow.Location(option),
+                        $"{option} on [CouplingFlow] applies only to a uniform stack; with layer attributes, list the layer explicitly instead"));
+                }
+            }
+            int couplingCount = layerAttributes.Count(a => a.AttributeClass!.Name.EndsWith("CouplingAttribute", StringComparison.Ordinal));
+            if (flow.IsSet("Layers") && layers != couplingCount)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayers, flow.Location("Layers"),
+                    $"Layers = {layers} but {couplingCount} coupling layer attribute(s) are listed; remove Layers or make it match"));
+            }
+            if (layerAttributes.Count > MaxStackLayers)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, attributeLocation, $"{layerAttributes.Count} layers (at most {MaxStackLayers})"));
+                return null;
+            }
+            int ordinal = 0;
+            foreach (AttributeData a in layerAttributes)
+            {
+                ct.ThrowIfCancellationRequested();
+                var reader = new AttributeReader(a, a.AttributeClass!.Name.Substring(0, a.AttributeClass.Name.Length - "Attribute".Length), diags, ct);
+                switch (a.AttributeClass!.Name)
+                {
+                    case "ActNormAttribute":
+                        stack.Add(new ActNormLayer());
+                        break;
+                    case "InvertibleLinearAttribute":
+                    {
+                        bool permute = !reader.IsSet("Permute") || reader.Bool("Permute");
+                        if (!permute && reader.IsSet("Seed"))
+                        {
+                            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to a permuted invertible linear layer (Permute = true)"));
+                            return null;
+                        }
+                        int s = reader.IsSet("Seed") ? reader.Int("Seed", 0) : seed + stack.Count;
+                        stack.Add(permute
+                            ? new LinearLayer(RandomPermutation(dim, s).ToEquatableArray(), true, s)
+                            : new LinearLayer(Enumerable.Range(0, dim).ToEquatableArray(), false, 0));
+                        break;
+                    }
+                    case "PermuteAttribute":
+                    {
+                        LayerModel? p = ReadPermute(a, reader, dim, seed + stack.Count, diags);
+                        if (p is not null) stack.Add(p);
+                        break;
+                    }
+                    default:
+                    {
+                        CouplingKind kind = a.AttributeClass.Name switch
+                        {
+                            "AffineCouplingAttribute" => CouplingKind.Affine,
+                            "AdditiveCouplingAttribute" => CouplingKind.Additive,
+                            "SumOfSquaresCouplingAttribute" => CouplingKind.SumOfSquares,
+                            "DeepSigmoidalCouplingAttribute" => CouplingKind.DeepSigmoidal,
+                            _ => CouplingKind.Spline,
+                        };
+                        var options = defaults.Clone();
+                        options.Kind = kind;
+                        bool inheritsMask = !reader.IsSet("Mask") && !reader.IsSet("MaskPattern");
+                        if (reader.IsSet("Mask")) { options.Mask = (MaskKind)reader.Enum("Mask", 0, 2, "MaskKind"); options.MaskPattern = null; }
+                        if (reader.IsSet("MaskPattern")) options.MaskPattern = reader.String("MaskPattern");
+                        if (reader.IsSet("Mask") && reader.IsSet("MaskPattern"))
+                        {
+                            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("MaskPattern"), "Set either Mask or MaskPattern on a layer, not both"));
+                        }
+                        if (reader.IsSet("Hidden"))
+                        {
+                            int[]? h = reader.IntArray("Hidden");
+                            if (h is not null) options.Hidden = h;
+                        }
+                        if (reader.IsSet("Activation")) options.Activation = (ActivationKind)reader.Enum("Activation", 0, 5, "Activation");
+                        if (reader.IsSet("Clamp")) options.Clamp = reader.Double("Clamp", 2.0);
+                        if (reader.IsSet("Degree")) options.Degree = reader.Int("Degree", 2);
+                        if (reader.IsSet("Squares")) options.Squares = reader.Int("Squares", 3);
+                        if (reader.IsSet("SigmoidUnits")) options.SigmoidUnits = reader.Int("SigmoidUnits", 8);
+                        if (reader.IsSet("SigmoidLayers")) options.SigmoidLayers = reader.Int("SigmoidLayers", 1);
+                        if (reader.IsSet("Bins")) options.Bins = reader.Int("Bins", 8);
+                        if (reader.IsSet("Bound")) options.Bound = reader.Double("Bound", 3.0);
+                        ValidateCouplingOptions(options, reader, dim, diags);
+                        int? coordinate = reader.IsSet("Coordinate") ? reader.Int("Coordinate", -1) : null;
+                        var coupling = BuildCoupling(options, kind, ordinal, dim, coordinate, alternatePattern: inheritsMask, diags, inheritsMask && !reader.IsSet("Coordinate") ? flow : reader);
+                        if (coupling is null) return null;
+                        stack.Add(coupling);
+                        ordinal++;
+                        break;
+                    }
+                }
+            }
+        }
+        if (diags.Count > 0) return null;
+
+        // ---- size limits ----
+        long parameters = 0;
+        foreach (LayerModel layer in stack) parameters += ParameterCountOf(layer, dim, contextDim);
+        if (parameters > MaxParameters)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, attributeLocation, $"{parameters:N0} parameters (at most {MaxParameters:N0})"));
+            return null;
+        }
+
+        // ---- clashes with generated members ----
+        foreach (ISymbol member in type.GetMembers())
+        {
+            if (member.IsImplicitlyDeclared) continue;
+            if (GeneratedMemberNames.Contains(member.Name))
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberClash, LocationInfo.From(member.Locations.FirstOrDefault()), type.Name, member.Name));
+            }
+        }
+        if (diags.Count > 0) return null;
+
+        bool hasParameterless = type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared && c.Parameters.Length == 0);
+        bool hasSeed = type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared && c.Parameters.Length == 1 && c.Parameters[0].Type.SpecialType == SpecialType.System_Int32);
+
+        string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
+        string accessibility = type.DeclaredAccessibility switch
+        {
+            Accessibility.Public => "public",
+            Accessibility.Internal => "internal",
+            Accessibility.Private => "private",
+            Accessibility.Protected => "protected",
+            Accessibility.ProtectedOrInternal => "protected internal",
+            Accessibility.ProtectedAndInternal => "private protected",
+            _ => "internal",
+        };
+        return new FlowModel(ns, type.Name, accessibility, containers.ToEquatableArray(), isDouble, dim, contextDim,
+            stack.ToEquatableArray(), hasParameterless, hasSeed);
+    }
+
+    private static string? ContainerKeyword(INamedTypeSymbol outer, CancellationToken ct)
+    {
+        if (outer.IsGenericType) return null;
+        bool partial = outer.DeclaringSyntaxReferences.All(r => r.GetSyntax(ct) is TypeDeclarationSyntax d && d.Modifiers.Any(SyntaxKind.PartialKeyword));
+        if (!partial) return null;
+        return outer.TypeKind switch
+        {
+            TypeKind.Class => outer.IsRecord ? "partial record" : "partial class",
+            TypeKind.Struct => outer.IsRecord ? "partial record struct" : "partial struct",
+            TypeKind.Interface => "partial interface",
+            _ => null,
+        };
+    }
+
+    // ------------------------------------------------------------------ couplings
+
+    private sealed class CouplingOptions
+    {
+        public CouplingKind Kind;
+        public MaskKind Mask;
+        public string? MaskPattern;
+        public int[] Hidden = Array.Empty<int>();
+        public ActivationKind Activation;
+        public double Clamp;
+        public int Degree, Squares, SigmoidUnits, SigmoidLayers, Bins;
+        public double Bound;
+
+        public CouplingOptions Clone() => (CouplingOptions)MemberwiseClone();
+    }
+
+    private static void ValidateCouplingOptions(CouplingOptions o, AttributeReader r, int dim, List<DiagnosticInfo> diags)
+    {
+        if (o.Hidden.Length > MaxHiddenLayers)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, r.Location("Hidden"), $"{o.Hidden.Length} hidden layers (at most {MaxHiddenLayers})"));
+        }
+        for (int i = 0; i < o.Hidden.Length; i++)
+        {
+            if (o.Hidden[i] < 1 || o.Hidden[i] > MaxWidth)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHidden, r.Location("Hidden"), o.Hidden[i], i, MaxWidth));
+                break;
+            }
+        }
+        void Check(bool ok, string name, string requirement, object value)
+        {
+            if (!ok) diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, r.Location(name), name, requirement, value));
+        }
+        Check(!double.IsNaN(o.Clamp) && !double.IsInfinity(o.Clamp) && o.Clamp >= 0 && o.Clamp <= 50, "Clamp", "a finite number between 0 and 50 (0 turns the clamp off)", o.Clamp);
+        Check(o.Degree >= 0 && o.Degree <= 8, "Degree", "between 0 and 8", o.Degree);
+        Check(o.Squares >= 1 && o.Squares <= 16, "Squares", "between 1 and 16", o.Squares);
+        Check(o.SigmoidUnits >= 1 && o.SigmoidUnits <= 64, "SigmoidUnits", "between 1 and 64", o.SigmoidUnits);
+        Check(o.SigmoidLayers >= 1 && o.SigmoidLayers <= 8, "SigmoidLayers", "between 1 and 8", o.SigmoidLayers);
+        Check(o.Bins >= 2 && o.Bins <= 64, "Bins", "between 2 and 64", o.Bins);
+        Check(!double.IsNaN(o.Bound) && !double.IsInfinity(o.Bound) && o.Bound > 0 && o.Bound <= 1e6, "Bound", "a finite number greater than 0 (at most 1e6)", o.Bound);
+    }
+
+    private static CouplingLayer? BuildCoupling(CouplingOptions o, CouplingKind kind, int ordinal, int dim, int? coordinate,
+        bool alternatePattern, List<DiagnosticInfo> diags, AttributeReader maskReader)
+    {
+        bool[] kept = new bool[dim];
+        string description;
+        if (coordinate is int chosen)
+        {
+            if (o.MaskPattern is not null || o.Mask != MaskKind.SingleCoordinate)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, maskReader.Location("Coordinate"),
+                    "Coordinate applies only to Mask = MaskKind.SingleCoordinate"));
+                return null;
+            }
+            if (chosen < 0 || chosen >= dim)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, maskReader.Location("Coordinate"), "Coordinate", $"between 0 and {dim - 1}", chosen));
+                return null;
+            }
+        }
+        if (o.MaskPattern is { } pattern)
+        {
+            LocationInfo? loc = maskReader.Location("MaskPattern");
+            if (pattern.Any(ch => ch != '0' && ch != '1'))
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskCharacters, loc, pattern));
+                return null;
+            }
+            if (pattern.Length != dim)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskLength, loc, pattern, pattern.Length, dim));
+                return null;
+            }
+            if (pattern.IndexOf('0') < 0 || pattern.IndexOf('1') < 0)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskDegenerate, loc, pattern, ""));
+                return null;
+            }
+            bool complement = alternatePattern && ordinal % 2 == 1;
+            for (int i = 0; i < dim; i++) kept[i] = (pattern[i] == '1') != complement;
+            description = complement ? $"complement of pattern {pattern}" : $"pattern {pattern}";
+        }
+        else
+        {
+            int h = dim / 2;
+            bool odd = ordinal % 2 == 1;
+            switch (o.Mask)
+            {
+                case MaskKind.Halves:
+                    for (int i = 0; i < dim; i++) kept[i] = (i < h) != odd;
+                    description = odd ? "halves, second half kept" : "halves, first half kept";
+                    break;
+                case MaskKind.Parity:
+                    for (int i = 0; i < dim; i++) kept[i] = (i % 2 == 0) != odd;
+                    description = odd ? "parity, odd coordinates kept" : "parity, even coordinates kept";
+                    break;
+                default:
+                {
+                    int k = coordinate ?? ordinal % dim;
+                    for (int i = 0; i < dim; i++) kept[i] = i != k;
+                    description = $"single coordinate {k}";
+                    break;
+                }
+            }
+        }
+        var keptList = new List<int>();
+        var transformed = new List<int>();
+        for (int i = 0; i < dim; i++) (kept[i] ? keptList : transformed).Add(i);
+        return new CouplingLayer(kind, ordinal, keptList.ToEquatableArray(), transformed.ToEquatableArray(), description,
+            o.Hidden.ToEquatableArray(), o.Activation, o.Clamp, o.Degree, o.Squares, o.SigmoidUnits, o.SigmoidLayers, o.Bins, o.Bound);
+    }
+
+    // ------------------------------------------------------------------ permutations
+
+    private static LayerModel? ReadPermute(AttributeData a, AttributeReader reader, int dim, int derivedSeed, List<DiagnosticInfo> diags)
+    {
+        LocationInfo? loc = LocationInfo.From(a.ApplicationSyntaxReference?.GetSyntax());
+        if (a.ConstructorArguments.Length != 1) return null; // does not bind: the compiler reports it
+        TypedConstant arg = a.ConstructorArguments[0];
+        if (arg.Kind == TypedConstantKind.Array)
+        {
+            if (arg.IsNull)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidPermutation, loc, "null", dim - 1));
+                return null;
+            }
+            int[] order = arg.Values.Select(v => v.Value is int i ? i : -1).ToArray();
+            bool valid = order.Length == dim && order.OrderBy(i => i).SequenceEqual(Enumerable.Range(0, dim));
+            if (!valid)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidPermutation, loc, string.Join(", ", order), dim - 1));
+                return null;
+            }
+            if (reader.IsSet("Seed"))
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to PermutationKind.Random"));
+                return null;
+            }
+            return new PermutationLayer(order.ToEquatableArray(), "explicit order");
+        }
+        int kindValue = arg.Value is int k ? k : -1;
+        if (kindValue < 0 || kindValue > 2)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, loc, "Permute kind", kindValue, "PermutationKind"));
+            return null;
+        }
+        var kind = (PermutationKind)kindValue;
+        if (kind == PermutationKind.None)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, loc, "The kind of [Permute]", "Reverse or Random (or give an explicit order)", "None"));
+            return null;
+        }
+        if (kind != PermutationKind.Random && reader.IsSet("Seed"))
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to PermutationKind.Random"));
+            return null;
+        }
+        int seed = reader.IsSet("Seed") ? reader.Int("Seed", 0) : derivedSeed;
+        return MakePermutation(kind, dim, seed);
+    }
+
+    private static PermutationLayer MakePermutation(PermutationKind kind, int dim, int seed)
+    {
+        if (kind == PermutationKind.Reverse)
+        {
+            return new PermutationLayer(Enumerable.Range(0, dim).Reverse().ToEquatableArray(), "reverse");
+        }
+        return new PermutationLayer(RandomPermutation(dim, seed).ToEquatableArray(), $"random, seed {seed}");
+    }
+
+    /// <summary>The seeded Fisher–Yates shuffle of docs/model.md §4 (SplitMix64).</summary>
+    public static int[] RandomPermutation(int dim, int seed)
+    {
+        ulong state = unchecked((ulong)(long)seed);
+        ulong Next()
+        {
+            unchecked
+            {
+                state += 0x9E3779B97F4A7C15UL;
+                ulong z = state;
+                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+                z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+                return z ^ (z >> 31);
+            }
+        }
+        int[] perm = Enumerable.Range(0, dim).ToArray();
+        for (int i = dim - 1; i >= 1; i--)
+        {
+            int j = (int)(Next() % (ulong)(i + 1));
+            (perm[i], perm[j]) = (perm[j], perm[i]);
+        }
+        return perm;
+    }
+
+    // ------------------------------------------------------------------ sizes
+
+    /// <summary>Parameters per transformed coordinate (docs/model.md §3).</summary>
+    public static int ParametersPerCoordinate(CouplingLayer c) => c.Kind switch
+    {
+        CouplingKind.Affine => 2,
+        CouplingKind.Additive => 1,
+        CouplingKind.SumOfSquares => 1 + c.Squares * (c.Degree + 1),
+        CouplingKind.DeepSigmoidal => 3 * c.SigmoidUnits * c.SigmoidLayers,
+        _ => 3 * c.Bins - 1,
+    };
+
+    public static long ParameterCountOf(LayerModel layer, int dim, int context)
+    {
+        switch (layer)
+        {
+            case CouplingLayer c:
+            {
+                long total = 0;
+                long input = c.Kept.Count + context;
+                foreach (int h in c.Hidden)
+                {
+                    total += input * h + h;
+                    input = h;
+                }
+                long output = (long)ParametersPerCoordinate(c) * c.Transformed.Count;
+                return total + input * output + output;
+            }
+            case ActNormLayer:
+                return 2L * dim;
+            case LinearLayer:
+                return (long)dim * (dim - 1) + 2L * dim;
+            default:
+                return 0;
+        }
+    }
+
+    // ------------------------------------------------------------------ attribute arguments
+
+    /// <summary>Reads named arguments of one attribute with type checks; invalid values become diagnostics.</summary>
+    private sealed class AttributeReader
+    {
+        private readonly AttributeData _data;
+        private readonly string _attributeName;
+        private readonly List<DiagnosticInfo> _diags;
+        private readonly CancellationToken _ct;
+
+        public AttributeReader(AttributeData data, string attributeName, List<DiagnosticInfo> diags, CancellationToken ct)
+        {
+            _data = data;
+            _attributeName = attributeName;
+            _diags = diags;
+            _ct = ct;
+        }
+
+        public bool IsSet(string name) => _data.NamedArguments.Any(kv => kv.Key == name);
+
+        private TypedConstant? Get(string name)
+        {
+            foreach (KeyValuePair<string, TypedConstant> kv in _data.NamedArguments)
+            {
+                if (kv.Key == name) return kv.Value;
+            }
+            return null;
+        }
+
+        public LocationInfo? Location(string name)
+        {
+            SyntaxNode? syntax = _data.ApplicationSyntaxReference?.GetSyntax(_ct);
+            if (syntax is AttributeSyntax attribute && attribute.ArgumentList is { } list)
+            {
+                foreach (AttributeArgumentSyntax arg in list.Arguments)
+                {
+                    if (arg.NameEquals?.Name.Identifier.ValueText == name) return LocationInfo.From(arg);
+                }
+            }
+            return LocationInfo.From(syntax);
+        }
+
+        public int Int(string name, int fallback) => Get(name) is { Value: int v } ? v : fallback;
+
+        public bool Bool(string name) => Get(name) is { Value: bool v } && v;
+
+        public double Double(string name, double fallback) => Get(name) switch
+        {
+            { Value: double d } => d,
+            { Value: float f } => f,
+            { Value: int i } => i,
+            _ => fallback,
+        };
+
+        public string? String(string name) => Get(name)?.Value as string;
+
+        public int[]? IntArray(string name)
+        {
+            if (Get(name) is not { } c) return null;
+            if (c.Kind != TypedConstantKind.Array || c.IsNull) return null;
+            return c.Values.Select(v => v.Value is int i ? i : 0).ToArray();
+        }
+
+        public int Enum(string name, int min, int max, string enumName)
+        {
+            if (Get(name) is not { Value: int v }) return 0;
+            if (v < min || v > max)
+            {
+                _diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, Location(name), _attributeName + "." + name, v, enumName));
+                return 0;
+            }
+            return v;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using System;
+using System.ComponentModel;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace FlowGen;
+
+/// <summary>
+/// Support for generated code: moving row-major batches in and out of SIMD tiles, and argument checks.
+/// A tile holds <c>lanes × Vector&lt;T&gt;.Count</c> samples; tile row r is <c>lanes</c> consecutive vectors holding
+/// coordinate r of every sample (one sample per SIMD lane).
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class FlowTile
+{
+    /// <summary>Copies samples [first, first + count) of a row-major [n, dim] span into a tile: coordinate i goes to tile row rows[i]; lanes past count are zeroed.</summary>
+    /// <remarks>An empty <paramref name="source"/> loads zeros.</remarks>
+    public static void Load<T>(ReadOnlySpan<T> source, int first, int count, int dim, int lanes, ReadOnlySpan<int> rows, ref Vector<T> tile) where T : unmanaged
+    {
+        ref T t = ref Unsafe.As<Vector<T>, T>(ref tile);
+        int width = lanes * Vector<T>.Count;
+        if (source.IsEmpty)
+        {
+            for (int i = 0; i < dim; i++) Unsafe.InitBlockUnaligned(ref Unsafe.As<T, byte>(ref Unsafe.Add(ref t, rows[i] * width)), 0, (uint)(width * Unsafe.SizeOf<T>()));
+            return;
+        }
+        ref T src = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), first * dim);
+        for (int s = 0; s < count; s++)
+        {
+            ref T row = ref Unsafe.Add(ref src, s * dim);
+            for (int i = 0; i < dim; i++) Unsafe.Add(ref t, rows[i] * width + s) = Unsafe.Add(ref row, i);
+        }
+        if (count < width)
+        {
+            for (int i = 0; i < dim; i++) Unsafe.InitBlockUnaligned(ref Unsafe.As<T, byte>(ref Unsafe.Add(ref t, rows[i] * width + count)), 0, (uint)((width - count) * Unsafe.SizeOf<T>()));
+        }
+    }
+
+    /// <summary>Writes tile rows to samples [first, first + count) of a row-major [n, dim] span: coordinate i comes from tile row rows[i].</summary>
+    public static void Store<T>(ref Vector<T> tile, ReadOnlySpan<int> rows, int lanes, Span<T> destination, int first, int count) where T : unmanaged
+    {
+        int dim = rows.Length;
+        ref T t = ref Unsafe.As<Vector<T>, T>(ref tile);
+        int width = lanes * Vector<T>.Count;
+        ref T dst = ref Unsafe.Add(ref MemoryMarshal.GetReference(destination), first * dim);
+        for (int s = 0; s < count; s++)
+        {
+            ref T row = ref Unsafe.Add(ref dst, s * dim);
+            for (int i = 0; i < dim; i++) Unsafe.Add(ref row, i) = Unsafe.Add(ref t, rows[i] * width + s);
+        }
+    }
+
+    /// <summary>Loads source[first … first + count) into the lanes of one tile row, zeroing the rest; an empty source loads zeros.</summary>
+    public static void LoadRow<T>(ReadOnlySpan<T> source, int first, int count, int lanes, ref Vector<T> row) where T : unmanaged
+    {
+        Span<T> target = MemoryMarshal.CreateSpan(ref Unsafe.As<Vector<T>, T>(ref row), lanes * Vector<T>.Count);
+        target.Clear();
+        if (!source.IsEmpty) source.Slice(first, count).CopyTo(target);
+    }
+
+    /// <summary>Writes the first count lanes of one tile row to destination[first …].</summary>
+    public static void StoreRow<T>(ref Vector<T> row, Span<T> destination, int first, int count) where T : unmanaged
+    {
+        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Vector<T>, T>(ref row), count).CopyTo(destination.Slice(first, count));
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="length"/> equals <paramref name="expected"/>.</summary>
+    public static void CheckLength(int length, int expected, string what, string paramName)
+    {
+        if (length != expected) ThrowLength(length, expected, what, paramName);
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="length"/> is a multiple of <paramref name="dim"/>; returns the number of rows.</summary>
+    public static int RowCount(int length, int dim, string paramName)
+    {
+        if (length % dim != 0)
+        {
+            throw new ArgumentException($"{paramName}.Length must be a multiple of Dim = {dim} (row-major [n, {dim}]); it is {length}.", paramName);
+        }
+        return length / dim;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowLength(int length, int expected, string what, string paramName) =>
+        throw new ArgumentException($"{paramName}.Length must be {expected} ({what}); it is {length}.", paramName);
+}

@@ -1,0 +1,100 @@
+using System;
+using System.Linq;
+using FlowGen.Generator;
+using FlowGen.Generator.Model;
+using FlowGen.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace FlowGen.Tests;
+
+/// <summary>The pipeline caches: unrelated edits leave every tracked step cached; relevant edits regenerate.</summary>
+public class IncrementalTests
+{
+    private const string Flow = "using FlowGen;\nnamespace N;\n[CouplingFlow(Dim = 4, Layers = 3, Hidden = new[] { 8 })]\npublic partial class F { }\n";
+    private const string Broken = "using FlowGen;\nnamespace N;\n[CouplingFlow(Dim = 1, Layers = 3)]\npublic partial class G { }\n";
+    private const string Other = "namespace N;\npublic class Other { public int A; }\n";
+
+    private static (GeneratorDriver driver, CSharpCompilation compilation) Start(params string[] sources)
+    {
+        CSharpCompilation compilation = GeneratorHarness.CreateCompilation(sources);
+        GeneratorDriver driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        return (driver, compilation);
+    }
+
+    private static CSharpCompilation Replace(CSharpCompilation compilation, int index, string text)
+    {
+        SyntaxTree old = compilation.SyntaxTrees.ElementAt(index);
+        return compilation.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(text, GeneratorHarness.ParseOptions, old.FilePath));
+    }
+
+    private static IncrementalStepRunReason[] Reasons(GeneratorDriver driver, string step) =>
+        driver.GetRunResult().Results.Single().TrackedSteps.TryGetValue(step, out var runs)
+            ? runs.SelectMany(r => r.Outputs).Select(o => o.Reason).ToArray()
+            : Array.Empty<IncrementalStepRunReason>();
+
+    [Fact]
+    public void UnrelatedEditKeepsEveryStepCached()
+    {
+        var (driver, compilation) = Start(Flow, Broken, Other);
+        CSharpCompilation edited = Replace(compilation, 2, Other.Replace("public int A;", "public int A; public string B = \"x\";"));
+        driver = driver.RunGenerators(edited);
+        foreach (string step in new[] { FlowGenerator.StepNames.Flows, FlowGenerator.StepNames.Models, FlowGenerator.StepNames.Diagnostics })
+        {
+            var reasons = Reasons(driver, step);
+            Assert.NotEmpty(reasons);
+            Assert.All(reasons, r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{step}: {r}"));
+        }
+        // the source output was not produced again
+        var outputs = driver.GetRunResult().Results.Single().TrackedOutputSteps.SelectMany(kv => kv.Value).SelectMany(r => r.Outputs).Select(o => o.Reason);
+        Assert.All(outputs, r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+    }
+
+    [Fact]
+    public void EditInsideTheFlowFileButNotTheFlowKeepsModelCached()
+    {
+        var (driver, compilation) = Start(Flow + "public class Unrelated { }\n", Other);
+        CSharpCompilation edited = Replace(compilation, 0, Flow + "public class Unrelated { public int Z; }\n");
+        driver = driver.RunGenerators(edited);
+        var reasons = Reasons(driver, FlowGenerator.StepNames.Models);
+        Assert.NotEmpty(reasons);
+        Assert.All(reasons, r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));
+    }
+
+    [Fact]
+    public void ChangingTheDeclarationRegenerates()
+    {
+        var (driver, compilation) = Start(Flow, Other);
+        CSharpCompilation edited = Replace(compilation, 0, Flow.Replace("Layers = 3", "Layers = 4"));
+        driver = driver.RunGenerators(edited);
+        Assert.Contains(IncrementalStepRunReason.Modified, Reasons(driver, FlowGenerator.StepNames.Models));
+    }
+
+    [Fact]
+    public void FixingAnErrorRegenerates()
+    {
+        var (driver, compilation) = Start(Broken, Other);
+        Assert.Single(driver.GetRunResult().Diagnostics);
+        driver = driver.RunGenerators(Replace(compilation, 0, Broken.Replace("Dim = 1", "Dim = 3")));
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        Assert.Single(driver.GetRunResult().GeneratedTrees);
+    }
+
+    [Fact]
+    public void ModelHoldsNoRoslynObjects()
+    {
+        // Walk the model types: every field must be a primitive, string, enum, EquatableArray or another model record.
+        var modelTypes = typeof(FlowGenerator).Assembly.GetTypes().Where(t => t.Namespace == "FlowGen.Generator.Model" && !t.IsEnum).ToList();
+        Assert.Contains(typeof(FlowModel), modelTypes);
+        foreach (Type t in new[] { typeof(FlowModel), typeof(CouplingLayer), typeof(PermutationLayer), typeof(LinearLayer), typeof(ActNormLayer), typeof(ContainingType) })
+        {
+            foreach (var field in t.GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public))
+            {
+                Type ft = field.FieldType;
+                bool ok = ft.IsPrimitive || ft.IsEnum || ft == typeof(string) || ft.Namespace == "FlowGen.Generator.Model";
+                Assert.True(ok, $"{t.Name}.{field.Name} is {ft}");
+                Assert.False(typeof(ISymbol).IsAssignableFrom(ft) || typeof(SyntaxNode).IsAssignableFrom(ft) || typeof(Compilation).IsAssignableFrom(ft));
+            }
+        }
+    }
+}
