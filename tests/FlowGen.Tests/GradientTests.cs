@@ -1,0 +1,270 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Numerics;
+using FlowGen.Tests.Infrastructure;
+using FlowGen.Tests.Reference;
+using Xunit.Abstractions;
+
+namespace FlowGen.Tests;
+
+/// <summary>Float twins of some double configurations of the oracle suite.</summary>
+public sealed class GradientTwins
+{
+    public GradientTwins()
+    {
+        var doubles = new ConfigGenerator(777, OracleModels.Options with { AllowFloat = false }).Take(30);
+        Doubles = GeneratedModels.Build(doubles, "GradD");
+        Floats = GeneratedModels.Build(doubles.Select(c => c with { Precision = "float" }).ToList(), "GradF");
+    }
+
+    public IReadOnlyList<ModelUnderTest> Doubles { get; }
+
+    public IReadOnlyList<ModelUnderTest> Floats { get; }
+}
+
+/// <summary>
+/// Generated backprop against central finite differences (Richardson-extrapolated, in double) on the oracle suite's double models:
+/// NLL parameter gradients, the forward and inverse vector-Jacobian products with respect to parameters, inputs and context.
+/// </summary>
+public class GradientTests : IClassFixture<OracleModels>, IClassFixture<GradientTwins>
+{
+    private const double RelativeTolerance = 1e-6;
+    private readonly OracleModels _models;
+    private readonly GradientTwins _twins;
+    private readonly ITestOutputHelper _output;
+
+    public GradientTests(OracleModels models, GradientTwins twins, ITestOutputHelper output)
+    {
+        _models = models;
+        _twins = twins;
+        _output = output;
+    }
+
+    private IEnumerable<ModelUnderTest> DoubleModels => _models.Models.Where(m => !m.IsFloat);
+
+    /// <summary>d/dt f(t) at 0 by Richardson-extrapolated central differences (error O(h⁴)).</summary>
+    private static double Derivative(Func<double, double> f, double h)
+    {
+        double D(double s) => (f(s) - f(-s)) / (2 * s);
+        return (4 * D(h / 2) - D(h)) / 3;
+    }
+
+    /// <summary>True when the model has ReLU units (a kink) or ELU units (a jump in the second derivative): the map is then only piecewise smooth.</summary>
+    private static bool HasKinks(FlowConfig config) =>
+        config.Resolve().Any(l => l.Type == ReferenceLayerType.Coupling && l.Hidden.Length > 0 && l.Activation is global::FlowGen.Activation.Relu or global::FlowGen.Activation.Elu);
+
+    /// <summary>
+    /// A finite-difference derivative for a piecewise smooth map: NaN when the estimates with steps h and h/8 disagree, which means
+    /// a ReLU kink lies within the step (the map has no derivative the differences could measure there).
+    /// </summary>
+    private static double DerivativeUnlessKink(Func<double, double> f, bool kinks)
+    {
+        double d = Derivative(f, 1e-3);
+        if (!kinks) return d;
+        double fine = Derivative(f, 1e-3 / 8);
+        return Math.Abs(d - fine) <= 1e-7 * Math.Abs(d) + 1e-10 ? d : double.NaN;
+    }
+
+    /// <summary>
+    /// Relative error, with a floor of 1e-6·(1 + |L|) on the denominator: the differences of L carry rounding of about 1e-12·(1 + |L|),
+    /// so components far smaller than L cannot be measured to 1e-6 relative.
+    /// </summary>
+    private static double RelativeError(double fd, double analytic, double scale) =>
+        Math.Abs(fd - analytic) / Math.Max(Math.Max(Math.Abs(fd), Math.Abs(analytic)), 1e-6 * (1 + scale));
+
+    private static (double[] p, double[] x, double[] c) Problem(FlowConfig config, int seed, int rows)
+    {
+        var rng = new Random(seed);
+        double[] p = new ReferenceFlow(config).RandomParameters(rng, 0.7);
+        return (p, GeneratedModels.Gaussians(rng, rows * config.Dim, 1.0), GeneratedModels.Gaussians(rng, rows * config.Context, 1.0));
+    }
+
+    private static double[] RandomDirection(Random rng, int n)
+    {
+        double[] u = GeneratedModels.Gaussians(rng, n, 1.0);
+        double norm = Math.Sqrt(u.Sum(v => v * v));
+        return u.Select(v => v / norm).ToArray();
+    }
+
+    private static IEnumerable<int> Coordinates(Random rng, int n, int count) =>
+        n <= count ? Enumerable.Range(0, n) : Enumerable.Range(0, count).Select(_ => rng.Next(n)).Distinct();
+
+    [Fact]
+    public void NllParameterGradientsMatchFiniteDifferences()
+    {
+        double worst = 0;
+        int models = 0, total = 0, skipped = 0;
+        foreach (ModelUnderTest m in DoubleModels)
+        {
+            FlowConfig config = m.Config;
+            var flow = m.Double;
+            const int Rows = 3;
+            var (p, x, c) = Problem(config, 5, Rows);
+            double[] theta = p.ToArray();
+            var grad = new double[theta.Length];
+            theta.CopyTo(flow.Flow.Parameters);
+            double nll = flow.NllGradient(x, c, grad);
+
+            double Loss(double[] at)
+            {
+                at.CopyTo(flow.Flow.Parameters);
+                var lp = new double[Rows];
+                flow.Flow.LogProb(x, c, lp);
+                return -lp.Average();
+            }
+            Assert.True(Math.Abs(Loss(theta) - nll) <= 1e-12 * (1 + Math.Abs(nll)), $"{config.Describe()}\nNllGradient's loss {nll} vs mean −LogProb {Loss(theta)}");
+
+            var rng = new Random(config.GetHashCode());
+            bool kinks = HasKinks(config);
+            double[] u = RandomDirection(rng, theta.Length);
+            var checks = new List<(string what, double fd, double an)>
+            {
+                ("direction", DerivativeUnlessKink(t => Loss(theta.Select((v, i) => v + t * u[i]).ToArray()), kinks), grad.Select((g, i) => g * u[i]).Sum()),
+            };
+            foreach (int i in Coordinates(rng, theta.Length, 12))
+            {
+                checks.Add(($"θ[{i}]", DerivativeUnlessKink(t => { var q = theta.ToArray(); q[i] += t; return Loss(q); }, kinks), grad[i]));
+            }
+            foreach (var (what, fd, an) in checks)
+            {
+                total++;
+                if (double.IsNaN(fd)) { skipped++; continue; }
+                double e = RelativeError(fd, an, Math.Abs(nll));
+                worst = Math.Max(worst, e);
+                Assert.True(e <= RelativeTolerance, $"{config.Describe()}\n∂NLL/∂{what}: analytic {an}, finite differences {fd} (relative error {e:E2})");
+            }
+            theta.CopyTo(flow.Flow.Parameters);
+            models++;
+        }
+        Assert.True(models >= 100, $"only {models} double configurations");
+        Assert.True(skipped <= total / 50, $"{skipped} of {total} checks skipped for ReLU kinks");
+        _output.WriteLine($"{models} configurations, {total} checks ({skipped} skipped at ReLU kinks): max relative error of NLL parameter gradients {worst:E2}");
+    }
+
+    [Fact]
+    public void VectorJacobianProductsMatchFiniteDifferences()
+    {
+        double worstForward = 0, worstInverse = 0;
+        int models = 0, total = 0, skipped = 0;
+        foreach (ModelUnderTest m in DoubleModels)
+        {
+            FlowConfig config = m.Config;
+            ICouplingFlow<double> flow = m.Double.Flow;
+            const int Rows = 2;
+            int d = config.Dim, cd = config.Context;
+            var (p, x, c) = Problem(config, 9, Rows);
+            p.CopyTo(flow.Parameters);
+            var rng = new Random(config.GetHashCode() ^ 0x55);
+            double[] upstream = GeneratedModels.Gaussians(rng, Rows * d, 1.0);
+            double[] upstreamLogDet = GeneratedModels.Gaussians(rng, Rows, 1.0);
+
+            foreach (bool inverse in new[] { false, true })
+            {
+                // L(θ, input, context) = Σ upstream·output + Σ upstreamLogDet·logDet, with output = f(input) or f⁻¹(input)
+                double L(double[] theta, double[] input, double[] context)
+                {
+                    theta.CopyTo(flow.Parameters);
+                    var output = new double[Rows * d];
+                    var ld = new double[Rows];
+                    if (inverse) flow.Inverse(input, context, output, ld);
+                    else flow.Forward(input, context, output, ld);
+                    p.CopyTo(flow.Parameters);
+                    return output.Select((v, i) => v * upstream[i]).Sum() + ld.Select((v, i) => v * upstreamLogDet[i]).Sum();
+                }
+                var gp = new double[p.Length];
+                var gIn = new double[Rows * d];
+                var gc = new double[Rows * cd];
+                if (inverse) flow.InverseVjp(x, c, upstream, upstreamLogDet, gp, gIn, gc);
+                else flow.ForwardVjp(x, c, upstream, upstreamLogDet, gp, gIn, gc);
+                double scale = Math.Abs(L(p, x, c));
+
+                var checks = new List<(string what, double fd, double an)>();
+                bool kinks = HasKinks(config);
+                double[] u = RandomDirection(rng, p.Length);
+                checks.Add(("θ·direction", DerivativeUnlessKink(t => L(p.Select((v, i) => v + t * u[i]).ToArray(), x, c), kinks), gp.Select((g, i) => g * u[i]).Sum()));
+                foreach (int i in Coordinates(rng, p.Length, 6))
+                {
+                    checks.Add(($"θ[{i}]", DerivativeUnlessKink(t => { var q = p.ToArray(); q[i] += t; return L(q, x, c); }, kinks), gp[i]));
+                }
+                for (int i = 0; i < x.Length; i++)
+                {
+                    checks.Add(($"input[{i}]", DerivativeUnlessKink(t => { var q = x.ToArray(); q[i] += t; return L(p, q, c); }, kinks), gIn[i]));
+                }
+                for (int i = 0; i < c.Length; i++)
+                {
+                    checks.Add(($"context[{i}]", DerivativeUnlessKink(t => { var q = c.ToArray(); q[i] += t; return L(p, x, q); }, kinks), gc[i]));
+                }
+                foreach (var (what, fd, an) in checks)
+                {
+                    total++;
+                    if (double.IsNaN(fd)) { skipped++; continue; }
+                    double e = RelativeError(fd, an, scale);
+                    if (inverse) worstInverse = Math.Max(worstInverse, e);
+                    else worstForward = Math.Max(worstForward, e);
+                    Assert.True(e <= RelativeTolerance, $"{config.Describe()}\n{(inverse ? "InverseVjp" : "ForwardVjp")} ∂L/∂{what}: analytic {an}, finite differences {fd} (relative error {e:E2})");
+                }
+            }
+            models++;
+        }
+        Assert.True(models >= 100, $"only {models} double configurations");
+        Assert.True(skipped <= total / 50, $"{skipped} of {total} checks skipped for ReLU kinks");
+        _output.WriteLine($"{models} configurations, {total} checks ({skipped} skipped at ReLU kinks): max relative error ForwardVjp {worstForward:E2}, InverseVjp {worstInverse:E2}");
+    }
+
+    [Fact]
+    public void BatchGradientIsTheSumOfSingleSampleGradients()
+    {
+        foreach (ModelUnderTest m in _models.Models.Where((_, i) => i % 4 == 0))
+        {
+            if (m.IsFloat) CheckSum<float>(m.Config, m.Float, 1e-4);
+            else CheckSum<double>(m.Config, m.Double, 1e-12);
+        }
+    }
+
+    private static void CheckSum<T>(FlowConfig config, IFlowUnderTest<T> model, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = 2 * 2 * Vector<T>.Count + 3, d = config.Dim, cd = config.Context;
+        var (p, x, c) = Problem(config, 13, n);
+        GeneratedModels.To<T>(config.ToModelPrecision(p)).CopyTo(model.Flow.Parameters);
+        T[] xs = GeneratedModels.To<T>(x), cs = GeneratedModels.To<T>(c);
+        var batch = new T[p.Length];
+        double meanNll = double.CreateTruncating(model.NllGradient(xs, cs, batch));
+        var sum = new double[p.Length];
+        double nllSum = 0;
+        for (int r = 0; r < n; r++)
+        {
+            var single = new T[p.Length];
+            nllSum += double.CreateTruncating(model.NllGradient(xs.AsSpan(r * d, d), cs.AsSpan(r * cd, cd), single));
+            for (int i = 0; i < single.Length; i++) sum[i] += double.CreateTruncating(single[i]);
+        }
+        double norm = Math.Sqrt(sum.Sum(v => v * v));
+        double diff = Math.Sqrt(sum.Select((v, i) => v / n - double.CreateTruncating(batch[i])).Sum(v => v * v));
+        Assert.True(diff <= tolerance * (norm / n + 1e-3), $"{config.Describe()}\n|batch − mean of single| = {diff} (|gradient| = {norm / n})");
+        Assert.True(Math.Abs(nllSum / n - meanNll) <= tolerance * (1 + Math.Abs(meanNll)), $"{config.Describe()}\nbatch NLL {meanNll}, mean of single NLLs {nllSum / n}");
+    }
+
+    [Fact]
+    public void FloatGradientsAgreeWithDouble()
+    {
+        double worst = 0;
+        for (int k = 0; k < _twins.Doubles.Count; k++)
+        {
+            FlowConfig config = _twins.Doubles[k].Config;
+            var (p, x, c) = Problem(config, 17, 8);
+            double[] pf = config.ToModelPrecision(p).Select(v => (double)(float)v).ToArray();
+            double[] xf = x.Select(v => (double)(float)v).ToArray(), cf = c.Select(v => (double)(float)v).ToArray();
+            var gd = new double[p.Length];
+            pf.CopyTo(_twins.Doubles[k].Double.Flow.Parameters);
+            _twins.Doubles[k].Double.NllGradient(xf, cf, gd);
+            var gf = new float[p.Length];
+            GeneratedModels.To<float>(pf).CopyTo(_twins.Floats[k].Float.Flow.Parameters);
+            _twins.Floats[k].Float.NllGradient(GeneratedModels.To<float>(xf), GeneratedModels.To<float>(cf), gf);
+            double norm = Math.Sqrt(gd.Sum(v => v * v));
+            double diff = Math.Sqrt(gd.Select((v, i) => v - gf[i]).Sum(v => v * v));
+            worst = Math.Max(worst, diff / Math.Max(norm, 1e-6));
+            Assert.True(diff <= 1e-4 * Math.Max(norm, 1e-3), $"{config.Describe()}\n|g_float − g_double| = {diff}, |g_double| = {norm}");
+        }
+        _output.WriteLine($"{_twins.Doubles.Count} configurations: max |g_float − g_double| / |g_double| = {worst:E2}");
+    }
+}

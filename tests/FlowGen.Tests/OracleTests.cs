@@ -1,0 +1,211 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Numerics;
+using FlowGen.Tests.Infrastructure;
+using FlowGen.Tests.Reference;
+using Xunit.Abstractions;
+
+namespace FlowGen.Tests;
+
+/// <summary>The random configurations of the oracle suite, compiled once for all its tests.</summary>
+public sealed class OracleModels
+{
+    /// <summary>Coupling kinds under test.</summary>
+    public static readonly ConfigGeneratorOptions Options = ConfigGeneratorOptions.AffineAdditive;
+
+    public OracleModels()
+    {
+        Configs = new ConfigGenerator(20261128, Options).Take(240);
+        Models = GeneratedModels.Build(Configs);
+    }
+
+    public IReadOnlyList<FlowConfig> Configs { get; }
+
+    public IReadOnlyList<ModelUnderTest> Models { get; }
+}
+
+/// <summary>
+/// Generated code against the independent double-precision scalar reference (tests/Reference, written from docs/model.md)
+/// on 240 random configurations — dims 2–33, 1–16 couplings, every mask kind, hidden depth 0–3, every activation,
+/// permutations, ActNorm, invertible linear layers, context — with random parameters and inputs, in float and double.
+/// </summary>
+public class OracleTests : IClassFixture<OracleModels>
+{
+    private readonly OracleModels _models;
+    private readonly ITestOutputHelper _output;
+
+    public OracleTests(OracleModels models, ITestOutputHelper output)
+    {
+        _models = models;
+        _output = output;
+    }
+
+    /// <summary>Tolerance |a − b| ≤ tol·(1 + |b|) for generated code in T against the double reference.</summary>
+    private static double Tolerance(FlowConfig c) => c.IsFloat ? 5e-5 : 1e-11;
+
+    private static (double[] parameters, double[] inputs, double[] contexts) Problem(FlowConfig config, int seed, int rows, double inputScale = 1.0)
+    {
+        var rng = new Random(seed);
+        var reference = new ReferenceFlow(config);
+        double[] parameters = config.ToModelPrecision(reference.RandomParameters(rng, 0.7));
+        double[] inputs = config.ToModelPrecision(GeneratedModels.Gaussians(rng, rows * config.Dim, inputScale));
+        double[] contexts = config.ToModelPrecision(GeneratedModels.Gaussians(rng, rows * config.Context, 1.0));
+        return (parameters, inputs, contexts);
+    }
+
+    private static double Error(double actual, double expected) => Math.Abs(actual - expected) / (1 + Math.Abs(expected));
+
+    [Fact]
+    public void ParameterCountMatchesTheSpecification()
+    {
+        foreach (ModelUnderTest m in _models.Models)
+        {
+            int count = m.IsFloat ? m.Float.Flow.ParameterCount : m.Double.Flow.ParameterCount;
+            Assert.True(count == m.Config.ParameterCount, $"{m.Config.Describe()}: ParameterCount {count}, spec says {m.Config.ParameterCount}");
+        }
+    }
+
+    [Fact]
+    public void ForwardInverseAndLogProbMatchTheReference()
+    {
+        double worstFloat = 0, worstDouble = 0, worstRoundTripFloat = 0, worstRoundTripDouble = 0;
+        foreach (ModelUnderTest m in _models.Models)
+        {
+            var (fwd, rt) = m.IsFloat ? CheckForward<float>(m.Config, m.Float) : CheckForward<double>(m.Config, m.Double);
+            if (m.IsFloat) { worstFloat = Math.Max(worstFloat, fwd); worstRoundTripFloat = Math.Max(worstRoundTripFloat, rt); }
+            else { worstDouble = Math.Max(worstDouble, fwd); worstRoundTripDouble = Math.Max(worstRoundTripDouble, rt); }
+        }
+        _output.WriteLine($"max scaled error vs reference (z, log-det, log-prob): float {worstFloat:E2}, double {worstDouble:E2}");
+        _output.WriteLine($"max round-trip error |Inverse(Forward(x)) − x|/(1+|x|): float {worstRoundTripFloat:E2}, double {worstRoundTripDouble:E2}");
+    }
+
+    private static (double forward, double roundTrip) CheckForward<T>(FlowConfig config, IFlowUnderTest<T> model) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int Rows = 5;
+        var (parameters, inputs, contexts) = Problem(config, config.GetHashCode(), Rows);
+        GeneratedModels.To<T>(parameters).CopyTo(model.Flow.Parameters);
+        var reference = new ReferenceFlow(config);
+        double tol = Tolerance(config);
+        int d = config.Dim, c = config.Context;
+        double worst = 0, worstRoundTrip = 0;
+        for (int r = 0; r < Rows; r++)
+        {
+            double[] x = inputs.AsSpan(r * d, d).ToArray();
+            double[]? ctx = c > 0 ? contexts.AsSpan(r * c, c).ToArray() : null;
+            var zRef = new double[d];
+            double ldRef = reference.Forward(parameters, x, ctx, zRef);
+            double lpRef = reference.LogProb(parameters, x, ctx);
+
+            T[] xt = GeneratedModels.To<T>(x), ct = ctx is null ? Array.Empty<T>() : GeneratedModels.To<T>(ctx);
+            var z = new T[d];
+            double ld = double.CreateTruncating(model.Forward(xt, ct, z));
+            double lp = double.CreateTruncating(model.LogProb(xt, ct));
+            for (int i = 0; i < d; i++)
+            {
+                double e = Error(double.CreateTruncating(z[i]), zRef[i]);
+                worst = Math.Max(worst, e);
+                Assert.True(e <= tol, $"{config.Describe()}\nrow {r}: z[{i}] = {z[i]}, reference {zRef[i]}");
+            }
+            worst = Math.Max(worst, Math.Max(Error(ld, ldRef), Error(lp, lpRef)));
+            Assert.True(Error(ld, ldRef) <= tol, $"{config.Describe()}\nrow {r}: log-det {ld}, reference {ldRef}");
+            Assert.True(Error(lp, lpRef) <= tol, $"{config.Describe()}\nrow {r}: log-prob {lp}, reference {lpRef}");
+
+            // round trip through the generated inverse, and the inverse log-det
+            var back = new T[d];
+            model.Inverse(z, ct, back);
+            for (int i = 0; i < d; i++)
+            {
+                double e = Error(double.CreateTruncating(back[i]), x[i]);
+                worstRoundTrip = Math.Max(worstRoundTrip, e);
+                Assert.True(e <= tol, $"{config.Describe()}\nrow {r}: Inverse(Forward(x))[{i}] = {back[i]}, x = {x[i]}");
+            }
+            var inverseLogDet = new T[1];
+            model.Flow.Inverse(z, ct, back, inverseLogDet);
+            Assert.True(Error(-double.CreateTruncating(inverseLogDet[0]), ld) <= tol, $"{config.Describe()}\nrow {r}: inverse log-det {inverseLogDet[0]} vs −{ld}");
+
+            // the reference's inverse agrees with the generated inverse
+            var xRef = new double[d];
+            reference.Inverse(parameters, GeneratedModels.ToDouble<T>(z), ctx, xRef);
+            for (int i = 0; i < d; i++) Assert.True(Error(double.CreateTruncating(back[i]), xRef[i]) <= tol, $"{config.Describe()}\nrow {r}: Inverse[{i}] {back[i]} vs reference {xRef[i]}");
+        }
+        return (worst, worstRoundTrip);
+    }
+
+    [Fact]
+    public void BatchPathsEqualSingleSamplePathsBitForBit()
+    {
+        var rng = new Random(3);
+        foreach (ModelUnderTest m in _models.Models.Where((_, i) => i % 3 == 0))
+        {
+            if (m.IsFloat) CheckBatch<float>(m.Config, m.Float, rng.Next());
+            else CheckBatch<double>(m.Config, m.Double, rng.Next());
+        }
+    }
+
+    private static void CheckBatch<T>(FlowConfig config, IFlowUnderTest<T> model, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int v = Vector<T>.Count, width = 2 * v;
+        int[] sizes = { 0, 1, 2, v - 1, v, v + 1, width - 1, width, width + 1, 3 * width + v / 2 + 1, 1000 };
+        var (parameters, inputs, contexts) = Problem(config, seed, 1000);
+        GeneratedModels.To<T>(parameters).CopyTo(model.Flow.Parameters);
+        int d = config.Dim, c = config.Context;
+        T[] xs = GeneratedModels.To<T>(inputs), cs = GeneratedModels.To<T>(contexts);
+        foreach (int n in sizes.Where(s => s >= 0).Distinct())
+        {
+            var zs = new T[n * d];
+            var lds = new T[n];
+            var lps = new T[n];
+            model.Flow.Forward(xs.AsSpan(0, n * d), cs.AsSpan(0, n * c), zs, lds);
+            model.Flow.LogProb(xs.AsSpan(0, n * d), cs.AsSpan(0, n * c), lps);
+            var back = new T[n * d];
+            var ildBatch = new T[n];
+            model.Flow.Inverse(zs, cs.AsSpan(0, n * c), back, ildBatch);
+            for (int r = 0; r < n; r++)
+            {
+                var z = new T[d];
+                T ld = model.Forward(xs.AsSpan(r * d, d), cs.AsSpan(r * c, c), z);
+                T lp = model.LogProb(xs.AsSpan(r * d, d), cs.AsSpan(r * c, c));
+                Assert.True(z.AsSpan().SequenceEqual(zs.AsSpan(r * d, d)), $"{config.Describe()}\nn = {n}, row {r}: batch z differs from single-sample z");
+                Assert.True(ld.Equals(lds[r]), $"{config.Describe()}\nn = {n}, row {r}: batch log-det {lds[r]} vs single {ld}");
+                Assert.True(lp.Equals(lps[r]), $"{config.Describe()}\nn = {n}, row {r}: batch log-prob {lps[r]} vs single {lp}");
+                var x = new T[d];
+                model.Inverse(z, cs.AsSpan(r * c, c), x);
+                Assert.True(x.AsSpan().SequenceEqual(back.AsSpan(r * d, d)), $"{config.Describe()}\nn = {n}, row {r}: batch inverse differs from single-sample inverse");
+            }
+        }
+    }
+
+    [Fact]
+    public void LogDetMatchesTheNumericalJacobian()
+    {
+        double worst = 0;
+        int checkedModels = 0;
+        foreach (ModelUnderTest m in _models.Models.Where(m => !m.IsFloat && m.Config.Dim <= 16).Take(60))
+        {
+            FlowConfig config = m.Config;
+            var (parameters, inputs, contexts) = Problem(config, 11, 2);
+            parameters.CopyTo(m.Double.Flow.Parameters);
+            int d = config.Dim, c = config.Context;
+            for (int r = 0; r < 2; r++)
+            {
+                double[] x = inputs.AsSpan(r * d, d).ToArray();
+                double[] ctx = contexts.AsSpan(r * c, c).ToArray();
+                double[,] jacobian = ReferenceMath.NumericalJacobian(xv =>
+                {
+                    var z = new double[d];
+                    m.Double.Forward(xv, ctx, z);
+                    return z;
+                }, x, 1e-5);
+                double expected = ReferenceMath.LogAbsDeterminant(jacobian);
+                double ld = m.Double.Forward(x, ctx, new double[d]);
+                double e = Math.Abs(ld - expected) / (1 + Math.Abs(expected));
+                worst = Math.Max(worst, e);
+                Assert.True(e <= 1e-6, $"{config.Describe()}\nlog-det {ld}, log|det J| by central differences {expected}");
+            }
+            checkedModels++;
+        }
+        Assert.True(checkedModels >= 40, $"only {checkedModels} double models with Dim ≤ 16");
+        _output.WriteLine($"{checkedModels} models: max |log-det − log|det J_fd|| / (1 + |·|) = {worst:E2}");
+    }
+}
