@@ -208,4 +208,45 @@ public class OracleTests : IClassFixture<OracleModels>
         Assert.True(checkedModels >= 40, $"only {checkedModels} double models with Dim ≤ 16");
         _output.WriteLine($"{checkedModels} models: max |log-det − log|det J_fd|| / (1 + |·|) = {worst:E2}");
     }
+
+    [Fact]
+    public void TwoDimensionalDensitiesIntegrateToOne()
+    {
+        var models = _models.Models.Where(m => m.Config.Dim == 2).ToList();
+        Assert.True(models.Count >= 10, $"only {models.Count} two-dimensional models");
+        double worst = 0;
+        foreach (ModelUnderTest m in models)
+        {
+            double mass = m.IsFloat ? Integrate<float>(m.Config, m.Float) : Integrate<double>(m.Config, m.Double);
+            worst = Math.Max(worst, Math.Abs(mass - 1));
+            Assert.True(Math.Abs(mass - 1) <= 1e-3, $"{m.Config.Describe()}\n∫ exp(LogProb) over the grid = {mass}");
+        }
+        _output.WriteLine($"{models.Count} two-dimensional models: max |∫p − 1| = {worst:E2}");
+    }
+
+    /// <summary>∫ exp(LogProb) over [−12, 12]² by the midpoint rule on a 600 × 600 grid, with contexts fixed at a random value.</summary>
+    private static double Integrate<T>(FlowConfig config, IFlowUnderTest<T> model) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int N = 600;
+        const double L = 12, H = 2 * L / N;
+        var (parameters, _, contexts) = Problem(config, 21, 1);
+        GeneratedModels.To<T>(parameters).CopyTo(model.Flow.Parameters);
+        var xs = new T[2 * N];
+        var cs = new T[N * config.Context];
+        for (int i = 0; i < N; i++) GeneratedModels.To<T>(contexts).CopyTo(cs.AsSpan(i * config.Context));
+        var lp = new T[N];
+        double total = 0;
+        for (int row = 0; row < N; row++)
+        {
+            double y = -L + (row + 0.5) * H;
+            for (int col = 0; col < N; col++)
+            {
+                xs[2 * col] = T.CreateTruncating(-L + (col + 0.5) * H);
+                xs[2 * col + 1] = T.CreateTruncating(y);
+            }
+            model.Flow.LogProb(xs, cs, lp);
+            foreach (T v in lp) total += Math.Exp(double.CreateTruncating(v));
+        }
+        return total * H * H;
+    }
 }
