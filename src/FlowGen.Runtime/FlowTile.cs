@@ -81,6 +81,28 @@ public static class FlowTile
         return length / dim;
     }
 
+    /// <summary>Number of rows of the row-major [n, dim] batch that hold a NaN or ±∞ (0 when every value is finite).</summary>
+    public static int CountNonFiniteRows(ReadOnlySpan<float> values, int dim)
+    {
+        int i = Kernel.IndexOfNonFinite(values);
+        if (i < 0) return 0;
+        int count = 0;
+        for (int row = i / dim; row * dim < values.Length; row++)
+            if (Kernel.IndexOfNonFinite(values.Slice(row * dim, dim)) >= 0) count++;
+        return count;
+    }
+
+    /// <summary>Number of rows of the row-major [n, dim] batch that hold a NaN or ±∞ (0 when every value is finite).</summary>
+    public static int CountNonFiniteRows(ReadOnlySpan<double> values, int dim)
+    {
+        int i = Kernel.IndexOfNonFinite(values);
+        if (i < 0) return 0;
+        int count = 0;
+        for (int row = i / dim; row * dim < values.Length; row++)
+            if (Kernel.IndexOfNonFinite(values.Slice(row * dim, dim)) >= 0) count++;
+        return count;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowLength(int length, int expected, string what, string paramName) =>
         throw new ArgumentException($"{paramName}.Length must be {expected} ({what}); it is {length}.", paramName);

@@ -39,13 +39,15 @@ public interface ICouplingFlow<T> where T : unmanaged
     void Forward(ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, Span<T> zs, Span<T> logDets);
 
     /// <summary>Maps latent to data for a batch: xs = f⁻¹(zs), logDets = log|det ∂x/∂z| (empty span: not computed).</summary>
-    void Inverse(ReadOnlySpan<T> zs, ReadOnlySpan<T> contexts, Span<T> xs, Span<T> logDets);
+    /// <returns>The number of rows of xs holding a NaN or ±∞ (non-finite latents, or no bracket found by a numerical inverse).</returns>
+    int Inverse(ReadOnlySpan<T> zs, ReadOnlySpan<T> contexts, Span<T> xs, Span<T> logDets);
 
     /// <summary>Log-density of each row of xs under the flow with a standard-normal base.</summary>
     void LogProb(ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, Span<T> logProbs);
 
     /// <summary>Draws xs.Length / Dim samples (one per context row for a conditional flow).</summary>
-    void Sample(ReadOnlySpan<T> contexts, Span<T> xs, FlowRandom rng);
+    /// <returns>The number of rows of xs holding a NaN or ±∞.</returns>
+    int Sample(ReadOnlySpan<T> contexts, Span<T> xs, FlowRandom rng);
 
     /// <summary>
     /// Negative log-likelihood and its gradient for a batch: returns Σᵢ −log p(xᵢ) (in double) and adds

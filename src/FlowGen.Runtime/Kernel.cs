@@ -1563,6 +1563,117 @@ public static class Kernel
         y = Math.FusedMultiplyAdd(k, Ln2LoD, y);
         return Math.FusedMultiplyAdd(k, Ln2HiD, y);
     }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Comparison and selection with the same meaning in scalar and vector form. Generated code writes element-wise
+    // templates once ("var m = Kernel.LessThan(a, b); x = Kernel.Select(m, a, b);") and instantiates them for a scalar
+    // and for Vector<T>; masks are bool in scalar form and all-bits lanes in vector form.
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// <summary>a &lt; b.</summary>
+    public static bool LessThan(float a, float b) => a < b;
+    /// <summary>a &lt; b.</summary>
+    public static bool LessThan(double a, double b) => a < b;
+    /// <summary>a &lt; b per lane.</summary>
+    public static Vector<int> LessThan(Vector<float> a, Vector<float> b) => Vector.LessThan(a, b);
+    /// <summary>a &lt; b per lane.</summary>
+    public static Vector<long> LessThan(Vector<double> a, Vector<double> b) => Vector.LessThan(a, b);
+    /// <summary>a ≤ b.</summary>
+    public static bool LessThanOrEqual(float a, float b) => a <= b;
+    /// <summary>a ≤ b.</summary>
+    public static bool LessThanOrEqual(double a, double b) => a <= b;
+    /// <summary>a ≤ b per lane.</summary>
+    public static Vector<int> LessThanOrEqual(Vector<float> a, Vector<float> b) => Vector.LessThanOrEqual(a, b);
+    /// <summary>a ≤ b per lane.</summary>
+    public static Vector<long> LessThanOrEqual(Vector<double> a, Vector<double> b) => Vector.LessThanOrEqual(a, b);
+    /// <summary>a &gt; b.</summary>
+    public static bool GreaterThan(float a, float b) => a > b;
+    /// <summary>a &gt; b.</summary>
+    public static bool GreaterThan(double a, double b) => a > b;
+    /// <summary>a &gt; b per lane.</summary>
+    public static Vector<int> GreaterThan(Vector<float> a, Vector<float> b) => Vector.GreaterThan(a, b);
+    /// <summary>a &gt; b per lane.</summary>
+    public static Vector<long> GreaterThan(Vector<double> a, Vector<double> b) => Vector.GreaterThan(a, b);
+    /// <summary>a ≥ b.</summary>
+    public static bool GreaterThanOrEqual(float a, float b) => a >= b;
+    /// <summary>a ≥ b.</summary>
+    public static bool GreaterThanOrEqual(double a, double b) => a >= b;
+    /// <summary>a ≥ b per lane.</summary>
+    public static Vector<int> GreaterThanOrEqual(Vector<float> a, Vector<float> b) => Vector.GreaterThanOrEqual(a, b);
+    /// <summary>a ≥ b per lane.</summary>
+    public static Vector<long> GreaterThanOrEqual(Vector<double> a, Vector<double> b) => Vector.GreaterThanOrEqual(a, b);
+    /// <summary>True when a is neither NaN nor infinite.</summary>
+    public static bool IsFinite(float a) => float.IsFinite(a);
+    /// <summary>True when a is neither NaN nor infinite.</summary>
+    public static bool IsFinite(double a) => double.IsFinite(a);
+    /// <summary>Per lane: a is neither NaN nor infinite (a − a == 0).</summary>
+    public static Vector<int> IsFinite(Vector<float> a) => Vector.Equals(a - a, Vector<float>.Zero);
+    /// <summary>Per lane: a is neither NaN nor infinite (a − a == 0).</summary>
+    public static Vector<long> IsFinite(Vector<double> a) => Vector.Equals(a - a, Vector<double>.Zero);
+    /// <summary>Both conditions.</summary>
+    public static bool And(bool a, bool b) => a & b;
+    /// <summary>Both masks.</summary>
+    public static Vector<int> And(Vector<int> a, Vector<int> b) => a & b;
+    /// <summary>Both masks.</summary>
+    public static Vector<long> And(Vector<long> a, Vector<long> b) => a & b;
+    /// <summary>Either condition.</summary>
+    public static bool Or(bool a, bool b) => a | b;
+    /// <summary>Either mask.</summary>
+    public static Vector<int> Or(Vector<int> a, Vector<int> b) => a | b;
+    /// <summary>Either mask.</summary>
+    public static Vector<long> Or(Vector<long> a, Vector<long> b) => a | b;
+    /// <summary>Not the condition.</summary>
+    public static bool Not(bool a) => !a;
+    /// <summary>Not the mask.</summary>
+    public static Vector<int> Not(Vector<int> a) => ~a;
+    /// <summary>Not the mask.</summary>
+    public static Vector<long> Not(Vector<long> a) => ~a;
+    /// <summary>True when the condition holds.</summary>
+    public static bool Any(bool a) => a;
+    /// <summary>True when the mask holds in some lane.</summary>
+    public static bool Any(Vector<int> a) => !Vector.EqualsAll(a, Vector<int>.Zero);
+    /// <summary>True when the mask holds in some lane.</summary>
+    public static bool Any(Vector<long> a) => !Vector.EqualsAll(a, Vector<long>.Zero);
+    /// <summary>condition ? a : b.</summary>
+    public static float Select(bool condition, float a, float b) => condition ? a : b;
+    /// <summary>condition ? a : b.</summary>
+    public static double Select(bool condition, double a, double b) => condition ? a : b;
+    /// <summary>Per lane: mask ? a : b.</summary>
+    public static Vector<float> Select(Vector<int> mask, Vector<float> a, Vector<float> b) => Vector.ConditionalSelect(mask, a, b);
+    /// <summary>Per lane: mask ? a : b.</summary>
+    public static Vector<double> Select(Vector<long> mask, Vector<double> a, Vector<double> b) => Vector.ConditionalSelect(mask, a, b);
+    /// <summary>a &lt; b ? a : b (so Min(NaN, b) = b and Min(a, NaN) = NaN, in both forms).</summary>
+    public static float Min(float a, float b) => a < b ? a : b;
+    /// <summary>a &lt; b ? a : b.</summary>
+    public static double Min(double a, double b) => a < b ? a : b;
+    /// <summary>Per lane a &lt; b ? a : b.</summary>
+    public static Vector<float> Min(Vector<float> a, Vector<float> b) => Vector.ConditionalSelect(Vector.LessThan(a, b), a, b);
+    /// <summary>Per lane a &lt; b ? a : b.</summary>
+    public static Vector<double> Min(Vector<double> a, Vector<double> b) => Vector.ConditionalSelect(Vector.LessThan(a, b), a, b);
+    /// <summary>a &gt; b ? a : b.</summary>
+    public static float Max(float a, float b) => a > b ? a : b;
+    /// <summary>a &gt; b ? a : b.</summary>
+    public static double Max(double a, double b) => a > b ? a : b;
+    /// <summary>Per lane a &gt; b ? a : b.</summary>
+    public static Vector<float> Max(Vector<float> a, Vector<float> b) => Vector.ConditionalSelect(Vector.GreaterThan(a, b), a, b);
+    /// <summary>Per lane a &gt; b ? a : b.</summary>
+    public static Vector<double> Max(Vector<double> a, Vector<double> b) => Vector.ConditionalSelect(Vector.GreaterThan(a, b), a, b);
+    /// <summary>|a| (clears the sign bit).</summary>
+    public static float Abs(float a) => MathF.Abs(a);
+    /// <summary>|a| (clears the sign bit).</summary>
+    public static double Abs(double a) => Math.Abs(a);
+    /// <summary>|a| per lane.</summary>
+    public static Vector<float> Abs(Vector<float> a) => Vector.Abs(a);
+    /// <summary>|a| per lane.</summary>
+    public static Vector<double> Abs(Vector<double> a) => Vector.Abs(a);
+    /// <summary>Correctly rounded square root.</summary>
+    public static float Sqrt(float a) => MathF.Sqrt(a);
+    /// <summary>Correctly rounded square root.</summary>
+    public static double Sqrt(double a) => Math.Sqrt(a);
+    /// <summary>Correctly rounded square root per lane.</summary>
+    public static Vector<float> Sqrt(Vector<float> a) => Vector.SquareRoot(a);
+    /// <summary>Correctly rounded square root per lane.</summary>
+    public static Vector<double> Sqrt(Vector<double> a) => Vector.SquareRoot(a);
 }
 
 /// <summary>

@@ -22,3 +22,29 @@ public partial class SingleCoordinate4D;
 
 [CouplingFlow(Dim = 8, Layers = 12)]
 public partial class R8;
+
+// One coupling with no hidden layer: the conditioner is one linear layer, so with its weights zero the transformer's
+// parameters are exactly the output bias (tests set them directly). Keep x0, transform x1.
+[CouplingFlow(Dim = 2, Hidden = [])]
+[SumOfSquaresCoupling(Degree = 3, Squares = 2)]
+public partial class OneSos;
+
+[CouplingFlow<double>(Dim = 2, Hidden = [])]
+[SumOfSquaresCoupling(Degree = 3, Squares = 2)]
+public partial class OneSosDouble;
+
+[CouplingFlow(Dim = 2, Hidden = [])]
+[DeepSigmoidalCoupling(SigmoidUnits = 6, SigmoidLayers = 2)]
+public partial class OneDsf;
+
+[CouplingFlow<double>(Dim = 2, Hidden = [])]
+[DeepSigmoidalCoupling(SigmoidUnits = 6, SigmoidLayers = 2)]
+public partial class OneDsfDouble;
+
+[CouplingFlow(Dim = 2, Hidden = [])]
+[SplineCoupling(Bins = 7, Bound = 2.5)]
+public partial class OneSpline;
+
+[CouplingFlow<double>(Dim = 2, Hidden = [])]
+[SplineCoupling(Bins = 7, Bound = 2.5)]
+public partial class OneSplineDouble;

@@ -41,4 +41,28 @@ public class SnapshotTests
             private sealed partial class Small { }
         }
         """, "NestedGlobalNamespace");
+
+    [Fact]
+    public void SumOfSquares() => Check("""
+        namespace Models;
+        [CouplingFlow(Dim = 3, Hidden = [8], Context = 1)]
+        [SumOfSquaresCoupling(Degree = 2, Squares = 2), Permute(PermutationKind.Reverse), SumOfSquaresCoupling(Degree = 1, Squares = 3, Mask = MaskKind.SingleCoordinate)]
+        public partial class SosFlow { }
+        """, "SumOfSquares");
+
+    [Fact]
+    public void DeepSigmoidal() => Check("""
+        namespace Models;
+        [CouplingFlow<double>(Dim = 4, Hidden = [8], Activation = Activation.Softplus)]
+        [DeepSigmoidalCoupling(SigmoidUnits = 4, SigmoidLayers = 2), ActNorm, DeepSigmoidalCoupling(SigmoidUnits = 3, Mask = MaskKind.Checkerboard)]
+        public partial class DsfFlow { }
+        """, "DeepSigmoidal");
+
+    [Fact]
+    public void Spline() => Check("""
+        namespace Models;
+        [CouplingFlow(Dim = 4, Hidden = [8, 8], Activation = Activation.Elu)]
+        [SplineCoupling(Bins = 5, Bound = 3), InvertibleLinear(Seed = 3), SplineCoupling(Bins = 8, Mask = MaskKind.SingleCoordinate, Coordinate = 1)]
+        public partial class SplineFlow { }
+        """, "Spline");
 }

@@ -252,9 +252,9 @@ public class TrainingTests
         public IReadOnlyList<ParameterTensor> ParameterTensors => inner.ParameterTensors;
         public bool NeedsDataInitialization => inner.NeedsDataInitialization;
         public void Forward(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts, Span<float> zs, Span<float> logDets) => inner.Forward(xs, contexts, zs, logDets);
-        public void Inverse(ReadOnlySpan<float> zs, ReadOnlySpan<float> contexts, Span<float> xs, Span<float> logDets) => inner.Inverse(zs, contexts, xs, logDets);
+        public int Inverse(ReadOnlySpan<float> zs, ReadOnlySpan<float> contexts, Span<float> xs, Span<float> logDets) => inner.Inverse(zs, contexts, xs, logDets);
         public void LogProb(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts, Span<float> logProbs) => inner.LogProb(xs, contexts, logProbs);
-        public void Sample(ReadOnlySpan<float> contexts, Span<float> xs, FlowRandom rng) => inner.Sample(contexts, xs, rng);
+        public int Sample(ReadOnlySpan<float> contexts, Span<float> xs, FlowRandom rng) => inner.Sample(contexts, xs, rng);
         public void ForwardVjp(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts, ReadOnlySpan<float> gradZ, ReadOnlySpan<float> gradLogDet, Span<float> gradParameters, Span<float> gradX, Span<float> gradContexts) =>
             inner.ForwardVjp(xs, contexts, gradZ, gradLogDet, gradParameters, gradX, gradContexts);
         public void InverseVjp(ReadOnlySpan<float> zs, ReadOnlySpan<float> contexts, ReadOnlySpan<float> gradX, ReadOnlySpan<float> gradLogDet, Span<float> gradParameters, Span<float> gradZ, Span<float> gradContexts) =>

@@ -80,7 +80,7 @@ internal static class BackwardEmitter
                 return $"Unsafe.Add(ref go, {(index.All(char.IsLetterOrDigit) ? index : "(" + index + ")")} * Lanes)";
             }
             string saveRow = b == "b" ? $"{l.SaveRow} + b" : Literals.Int(l.SaveRow + int.Parse(b, System.Globalization.CultureInfo.InvariantCulture));
-            w.Line(tr.Backward(c, e.IsDouble, inverse, f.Row("s", saveRow), Theta, f.Row("g", r), "logDetGrad", GTheta));
+            w.Line(tr.Backward(c, e.IsDouble, inverse, f.Row("s", saveRow), Theta, $"{nb} * Lanes", f.Row("g", r), "logDetGrad", GTheta));
         });
         w.Close();
 

@@ -78,10 +78,12 @@ internal static class Literals
     /// <summary>A literal of the model's scalar type for a value computed in double.</summary>
     public static string Of(double value, bool isDouble)
     {
+        if (double.IsNaN(value)) return isDouble ? "double.NaN" : "float.NaN";
+        if (double.IsPositiveInfinity(value)) return isDouble ? "double.PositiveInfinity" : "float.PositiveInfinity";
+        if (double.IsNegativeInfinity(value)) return isDouble ? "double.NegativeInfinity" : "float.NegativeInfinity";
         if (isDouble)
         {
-            string s = value.ToString("R", CultureInfo.InvariantCulture);
-            return s.IndexOf('.') >= 0 || s.IndexOf('E') >= 0 ? s + "d" : s + "d";
+            return value.ToString("R", CultureInfo.InvariantCulture) + "d";
         }
         float f = (float)value;
         return f.ToString("R", CultureInfo.InvariantCulture) + "f";

@@ -160,42 +160,50 @@ internal static class FlowEmitter
         w.Line();
 
         w.Lines($"/// <summary>Maps latent points to data: xs = f⁻¹(zs), for one point (length Dim) or a row-major batch [n, {m.Dim}]; xs may be the same memory as zs.</summary>{csDoc}");
-        w.Open($"public void Inverse({ros} zs, {csParam}{span} xs)");
+        w.Line("/// <returns>The number of rows of xs that hold a NaN or ±∞ (0 when all are finite): non-finite latents, or points where a numerical inverse found no bracket.</returns>");
+        w.Open($"public int Inverse({ros} zs, {csParam}{span} xs)");
         w.Line("int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));");
         w.Line("global::FlowGen.FlowTile.CheckLength(xs.Length, zs.Length, \"zs.Length\", nameof(xs));");
         if (cond) w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"n × ContextDim\", nameof(contexts));");
         w.Line($"{impl}.InverseBatch({pr}, zs, {csArg}, xs, default, n, logProb: false);");
+        w.Line("return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);");
         w.Close();
         w.Line();
 
         w.Lines($"/// <summary>Maps latent points to data, xs = f⁻¹(zs) (row-major [n, {m.Dim}]), with logDets [n] = log|det ∂x/∂z|.</summary>{csDoc}");
-        w.Open($"public void Inverse({ros} zs, {csParam}{span} xs, {span} logDets)");
+        w.Line("/// <returns>The number of rows of xs that hold a NaN or ±∞ (0 when all are finite): non-finite latents, or points where a numerical inverse found no bracket.</returns>");
+        w.Open($"public int Inverse({ros} zs, {csParam}{span} xs, {span} logDets)");
         w.Line("int n = logDets.Length;");
         w.Line("global::FlowGen.FlowTile.CheckLength(zs.Length, n * Dim, \"logDets.Length × Dim\", nameof(zs));");
         w.Line("global::FlowGen.FlowTile.CheckLength(xs.Length, n * Dim, \"logDets.Length × Dim\", nameof(xs));");
         if (cond) w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"logDets.Length × ContextDim\", nameof(contexts));");
         w.Line($"{impl}.InverseBatch({pr}, zs, {csArg}, xs, logDets, n, logProb: false);");
+        w.Line("return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);");
         w.Close();
         w.Line();
 
         w.Lines($"/// <summary>Draws xs.Length / Dim samples: z ~ N(0, I) from <paramref name=\"rng\"/> (row-major), then x = f⁻¹(z).</summary>{csDoc}");
-        w.Open($"public void Sample({csParam}{span} xs, {rng} rng)");
+        w.Line("/// <returns>The number of rows of xs that hold a NaN or ±∞ (0 when all are finite): non-finite latents, or points where a numerical inverse found no bracket.</returns>");
+        w.Open($"public int Sample({csParam}{span} xs, {rng} rng)");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(rng);");
         w.Line("int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));");
         if (cond) w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"n × ContextDim\", nameof(contexts));");
         w.Line("rng.FillGaussian(xs);");
         w.Line($"{impl}.InverseBatch({pr}, xs, {csArg}, xs, default, n, logProb: false);");
+        w.Line("return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);");
         w.Close();
         w.Line();
 
         w.Lines($"/// <summary>Draws logProbs.Length samples into xs (row-major [n, {m.Dim}]) with their log-densities.</summary>{csDoc}");
-        w.Open($"public void Sample({csParam}{span} xs, {span} logProbs, {rng} rng)");
+        w.Line("/// <returns>The number of rows of xs that hold a NaN or ±∞ (0 when all are finite): non-finite latents, or points where a numerical inverse found no bracket.</returns>");
+        w.Open($"public int Sample({csParam}{span} xs, {span} logProbs, {rng} rng)");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(rng);");
         w.Line("int n = logProbs.Length;");
         w.Line("global::FlowGen.FlowTile.CheckLength(xs.Length, n * Dim, \"logProbs.Length × Dim\", nameof(xs));");
         if (cond) w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"logProbs.Length × ContextDim\", nameof(contexts));");
         w.Line("rng.FillGaussian(xs);");
         w.Line($"{impl}.InverseBatch({pr}, xs, {csArg}, xs, logProbs, n, logProb: true);");
+        w.Line("return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);");
         w.Close();
         w.Line();
 
@@ -282,12 +290,13 @@ internal static class FlowEmitter
         w.Line("if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, \"n, or 0 for none\", nameof(logDets));");
         w.Line($"{impl}.ForwardBatch({pr}, xs, contexts, zs, logDets, n, logProb: false);");
         w.Close();
-        w.Open($"void {iface}.Inverse({ros} zs, {ros} contexts, {span} xs, {span} logDets)");
+        w.Open($"int {iface}.Inverse({ros} zs, {ros} contexts, {span} xs, {span} logDets)");
         w.Line("int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));");
         w.Line(csCheck);
         w.Line("global::FlowGen.FlowTile.CheckLength(xs.Length, zs.Length, \"zs.Length\", nameof(xs));");
         w.Line("if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, \"n, or 0 for none\", nameof(logDets));");
         w.Line($"{impl}.InverseBatch({pr}, zs, contexts, xs, logDets, n, logProb: false);");
+        w.Line("return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);");
         w.Close();
         w.Open($"void {iface}.LogProb({ros} xs, {ros} contexts, {span} logProbs)");
         w.Line("int n = logProbs.Length;");
@@ -333,12 +342,13 @@ internal static class FlowEmitter
             w.Line($"void {iface}.InitializeFromData({ros} xs, {ros} contexts) {{ }}");
             w.Line($"void {iface}.MarkDataInitialized(bool initialized) {{ }}");
         }
-        w.Open($"void {iface}.Sample({ros} contexts, {span} xs, {rng} rng)");
+        w.Open($"int {iface}.Sample({ros} contexts, {span} xs, {rng} rng)");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(rng);");
         w.Line("int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));");
         w.Line(csCheck);
         w.Line("rng.FillGaussian(xs);");
         w.Line($"{impl}.InverseBatch({pr}, xs, contexts, xs, default, n, logProb: false);");
+        w.Line("return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);");
         w.Close();
 
         w.Close(); // class

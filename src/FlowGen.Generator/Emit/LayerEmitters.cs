@@ -128,7 +128,8 @@ internal sealed class CouplingEmitter : LayerEmitter
             string saveRow = b == "b" ? $"{l.SaveRow} + b" : Literals.Int(l.SaveRow + int.Parse(b, CultureInfo.InvariantCulture));
             // the tile path saves the data-side value x_b (input of the forward map, output of the inverse) for the backward pass
             if (f.IsTile && !inverse) w.Line($"{f.Row("s", saveRow)} = {x};");
-            w.Line(inverse ? tr.Inverse(c, f, e.IsDouble, x, Theta, ldName) : tr.Forward(c, f, e.IsDouble, x, Theta, ldName));
+            string stride = f.IsTile ? $"{nb} * Lanes" : Literals.Int(nb);
+            w.Line(inverse ? tr.Inverse(c, f, e.IsDouble, x, Theta, stride, ldName) : tr.Forward(c, f, e.IsDouble, x, Theta, stride, ldName));
             if (f.IsTile && inverse) w.Line($"{f.Row("s", saveRow)} = {x};");
         });
         CloseLanes(e, f);

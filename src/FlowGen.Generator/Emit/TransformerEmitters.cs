@@ -16,17 +16,20 @@ internal abstract class TransformerEmitter
     {
         CouplingKind.Affine => AffineTransformerEmitter.Instance,
         CouplingKind.Additive => AdditiveTransformerEmitter.Instance,
-        _ => throw new NotSupportedException(kind.ToString()),
+        CouplingKind.SumOfSquares => SumOfSquaresTransformerEmitter.Instance,
+        CouplingKind.DeepSigmoidal => DeepSigmoidalTransformerEmitter.Instance,
+        _ => SplineTransformerEmitter.Instance,
     };
 
     /// <summary>Writes the helper methods of this kind for the layers of <paramref name="plan"/> that use it.</summary>
     public abstract void EmitHelpers(CodeWriter w, FlowPlan plan, Flavor f);
 
     /// <summary>One coordinate, forward: <paramref name="x"/> ← τ(x), <paramref name="ld"/> += log τ′(x).</summary>
-    public abstract string Forward(CouplingLayer c, Flavor f, bool isDouble, string x, Func<int, string> theta, string ld);
+    /// <remarks><paramref name="stride"/> is the distance between consecutive parameters of one coordinate (in values of the flavor).</remarks>
+    public abstract string Forward(CouplingLayer c, Flavor f, bool isDouble, string x, Func<int, string> theta, string stride, string ld);
 
     /// <summary>One coordinate, inverse: <paramref name="x"/> ← τ⁻¹(x), <paramref name="ld"/> −= log τ′(τ⁻¹(x)).</summary>
-    public abstract string Inverse(CouplingLayer c, Flavor f, bool isDouble, string x, Func<int, string> theta, string ld);
+    public abstract string Inverse(CouplingLayer c, Flavor f, bool isDouble, string x, Func<int, string> theta, string stride, string ld);
 
     /// <summary>
     /// One coordinate, backward (tile flavor). <paramref name="x"/> is the saved data-side value, <paramref name="g"/> the gradient
@@ -35,7 +38,7 @@ internal abstract class TransformerEmitter
     /// x = τ⁻¹(y), whose log-det is −λ(x): ∂L/∂y = (gx − gl·λ_x)/τ′ and ∂L/∂θ = −(∂L/∂y·τ_θ + gl·λ_θ).
     /// The gradients of θ are written (not added) to <paramref name="gtheta"/>.
     /// </summary>
-    public abstract string Backward(CouplingLayer c, bool isDouble, bool inverse, string x, Func<int, string> theta, string g, string gl, Func<int, string> gtheta);
+    public abstract string Backward(CouplingLayer c, bool isDouble, bool inverse, string x, Func<int, string> theta, string stride, string g, string gl, Func<int, string> gtheta);
 
     /// <summary>Short description of the transformer's parameters, for comments.</summary>
     public abstract string ParameterNames { get; }
@@ -142,17 +145,17 @@ internal sealed class AffineTransformerEmitter : TransformerEmitter
         }
     }
 
-    public override string Forward(CouplingLayer c, Flavor f, bool isDouble, string x, Func<int, string> theta, string ld) =>
+    public override string Forward(CouplingLayer c, Flavor f, bool isDouble, string x, Func<int, string> theta, string stride, string ld) =>
         c.Clamp > 0
             ? $"AffineForward(ref {x}, {theta(0)}, {theta(1)}, {Literals.Of(c.Clamp, isDouble)}, {Literals.Of(1 / c.Clamp, isDouble)}, ref {ld});"
             : $"AffineForwardUnclamped(ref {x}, {theta(0)}, {theta(1)}, ref {ld});";
 
-    public override string Inverse(CouplingLayer c, Flavor f, bool isDouble, string x, Func<int, string> theta, string ld) =>
+    public override string Inverse(CouplingLayer c, Flavor f, bool isDouble, string x, Func<int, string> theta, string stride, string ld) =>
         c.Clamp > 0
             ? $"AffineInverse(ref {x}, {theta(0)}, {theta(1)}, {Literals.Of(c.Clamp, isDouble)}, {Literals.Of(1 / c.Clamp, isDouble)}, ref {ld});"
             : $"AffineInverseUnclamped(ref {x}, {theta(0)}, {theta(1)}, ref {ld});";
 
-    public override string Backward(CouplingLayer c, bool isDouble, bool inverse, string x, Func<int, string> theta, string g, string gl, Func<int, string> gtheta)
+    public override string Backward(CouplingLayer c, bool isDouble, bool inverse, string x, Func<int, string> theta, string stride, string g, string gl, Func<int, string> gtheta)
     {
         string name = (inverse ? "AffineInverseBackward" : "AffineBackward") + (c.Clamp > 0 ? "" : "Unclamped");
         string clamp = c.Clamp > 0 ? $"{Literals.Of(c.Clamp, isDouble)}, {Literals.Of(1 / c.Clamp, isDouble)}, " : "";
@@ -171,12 +174,12 @@ internal sealed class AdditiveTransformerEmitter : TransformerEmitter
     {
     }
 
-    public override string Forward(CouplingLayer c, Flavor f, bool isDouble, string x, Func<int, string> theta, string ld) =>
+    public override string Forward(CouplingLayer c, Flavor f, bool isDouble, string x, Func<int, string> theta, string stride, string ld) =>
         $"{x} += {theta(0)};";
 
-    public override string Inverse(CouplingLayer c, Flavor f, bool isDouble, string x, Func<int, string> theta, string ld) =>
+    public override string Inverse(CouplingLayer c, Flavor f, bool isDouble, string x, Func<int, string> theta, string stride, string ld) =>
         $"{x} -= {theta(0)};";
 
-    public override string Backward(CouplingLayer c, bool isDouble, bool inverse, string x, Func<int, string> theta, string g, string gl, Func<int, string> gtheta) =>
+    public override string Backward(CouplingLayer c, bool isDouble, bool inverse, string x, Func<int, string> theta, string stride, string g, string gl, Func<int, string> gtheta) =>
         inverse ? $"{gtheta(0)} = -{g};" : $"{gtheta(0)} = {g};";
 }

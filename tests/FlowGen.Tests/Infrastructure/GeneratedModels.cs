@@ -102,6 +102,14 @@ public static class GeneratedModels
         return r;
     }
 
+    /// <summary>A seed derived from the configuration's description, stable across processes (unlike GetHashCode).</summary>
+    public static int StableSeed(FlowConfig config)
+    {
+        uint hash = 2166136261;
+        foreach (char ch in config.Describe()) hash = (hash ^ ch) * 16777619;
+        return (int)(hash & 0x7FFFFFFF);
+    }
+
     /// <summary>Gaussian inputs, row-major [n, dim], scaled.</summary>
     public static double[] Gaussians(Random rng, int count, double scale)
     {

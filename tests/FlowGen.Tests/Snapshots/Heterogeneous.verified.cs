@@ -102,39 +102,46 @@ namespace Models.Mixed
 
         /// <summary>Maps latent points to data: xs = f⁻¹(zs), for one point (length Dim) or a row-major batch [n, 5]; xs may be the same memory as zs.</summary>
         /// <param name="contexts">One context row per sample, row-major [n, 2].</param>
-        public void Inverse(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs)
+        /// <returns>The number of rows of xs that hold a NaN or ±∞ (0 when all are finite): non-finite latents, or points where a numerical inverse found no bracket.</returns>
+        public int Inverse(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs)
         {
             int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));
             global::FlowGen.FlowTile.CheckLength(xs.Length, zs.Length, "zs.Length", nameof(xs));
             global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "n × ContextDim", nameof(contexts));
             global::FlowGen.Generated.HeterogeneousImpl.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, contexts, xs, default, n, logProb: false);
+            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
         }
 
         /// <summary>Maps latent points to data, xs = f⁻¹(zs) (row-major [n, 5]), with logDets [n] = log|det ∂x/∂z|.</summary>
         /// <param name="contexts">One context row per sample, row-major [n, 2].</param>
-        public void Inverse(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::System.Span<double> logDets)
+        /// <returns>The number of rows of xs that hold a NaN or ±∞ (0 when all are finite): non-finite latents, or points where a numerical inverse found no bracket.</returns>
+        public int Inverse(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::System.Span<double> logDets)
         {
             int n = logDets.Length;
             global::FlowGen.FlowTile.CheckLength(zs.Length, n * Dim, "logDets.Length × Dim", nameof(zs));
             global::FlowGen.FlowTile.CheckLength(xs.Length, n * Dim, "logDets.Length × Dim", nameof(xs));
             global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "logDets.Length × ContextDim", nameof(contexts));
             global::FlowGen.Generated.HeterogeneousImpl.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, contexts, xs, logDets, n, logProb: false);
+            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
         }
 
         /// <summary>Draws xs.Length / Dim samples: z ~ N(0, I) from <paramref name="rng"/> (row-major), then x = f⁻¹(z).</summary>
         /// <param name="contexts">One context row per sample, row-major [n, 2].</param>
-        public void Sample(global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::FlowGen.FlowRandom rng)
+        /// <returns>The number of rows of xs that hold a NaN or ±∞ (0 when all are finite): non-finite latents, or points where a numerical inverse found no bracket.</returns>
+        public int Sample(global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::FlowGen.FlowRandom rng)
         {
             global::System.ArgumentNullException.ThrowIfNull(rng);
             int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
             global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "n × ContextDim", nameof(contexts));
             rng.FillGaussian(xs);
             global::FlowGen.Generated.HeterogeneousImpl.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, xs, default, n, logProb: false);
+            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
         }
 
         /// <summary>Draws logProbs.Length samples into xs (row-major [n, 5]) with their log-densities.</summary>
         /// <param name="contexts">One context row per sample, row-major [n, 2].</param>
-        public void Sample(global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::System.Span<double> logProbs, global::FlowGen.FlowRandom rng)
+        /// <returns>The number of rows of xs that hold a NaN or ±∞ (0 when all are finite): non-finite latents, or points where a numerical inverse found no bracket.</returns>
+        public int Sample(global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::System.Span<double> logProbs, global::FlowGen.FlowRandom rng)
         {
             global::System.ArgumentNullException.ThrowIfNull(rng);
             int n = logProbs.Length;
@@ -142,6 +149,7 @@ namespace Models.Mixed
             global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "logProbs.Length × ContextDim", nameof(contexts));
             rng.FillGaussian(xs);
             global::FlowGen.Generated.HeterogeneousImpl.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, xs, logProbs, n, logProb: true);
+            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
         }
 
         /// <summary>Mean negative log-likelihood of the rows of xs (row-major [n, 5]); adds its gradient with respect to the parameters to <paramref name="gradient"/> (length ParameterCount).</summary>
@@ -218,13 +226,14 @@ namespace Models.Mixed
             if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, "n, or 0 for none", nameof(logDets));
             global::FlowGen.Generated.HeterogeneousImpl.ForwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, zs, logDets, n, logProb: false);
         }
-        void global::FlowGen.ICouplingFlow<double>.Inverse(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::System.Span<double> logDets)
+        int global::FlowGen.ICouplingFlow<double>.Inverse(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::System.Span<double> logDets)
         {
             int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));
             global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "n × ContextDim", nameof(contexts));
             global::FlowGen.FlowTile.CheckLength(xs.Length, zs.Length, "zs.Length", nameof(xs));
             if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, "n, or 0 for none", nameof(logDets));
             global::FlowGen.Generated.HeterogeneousImpl.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, contexts, xs, logDets, n, logProb: false);
+            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
         }
         void global::FlowGen.ICouplingFlow<double>.LogProb(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> logProbs)
         {
@@ -266,13 +275,14 @@ namespace Models.Mixed
             _dataInitialized = true;
         }
         void global::FlowGen.ICouplingFlow<double>.MarkDataInitialized(bool initialized) => _dataInitialized = initialized;
-        void global::FlowGen.ICouplingFlow<double>.Sample(global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::FlowGen.FlowRandom rng)
+        int global::FlowGen.ICouplingFlow<double>.Sample(global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::FlowGen.FlowRandom rng)
         {
             global::System.ArgumentNullException.ThrowIfNull(rng);
             int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
             global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "n × ContextDim", nameof(contexts));
             rng.FillGaussian(xs);
             global::FlowGen.Generated.HeterogeneousImpl.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, xs, default, n, logProb: false);
+            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
         }
     }
 }

@@ -96,39 +96,47 @@ namespace Models
         }
 
         /// <summary>Maps latent points to data: xs = f⁻¹(zs), for one point (length Dim) or a row-major batch [n, 8]; xs may be the same memory as zs.</summary>
-        public void Inverse(global::System.ReadOnlySpan<float> zs, global::System.Span<float> xs)
+        /// <returns>The number of rows of xs that hold a NaN or ±∞ (0 when all are finite): non-finite latents, or points where a numerical inverse found no bracket.</returns>
+        public int Inverse(global::System.ReadOnlySpan<float> zs, global::System.Span<float> xs)
         {
             int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));
             global::FlowGen.FlowTile.CheckLength(xs.Length, zs.Length, "zs.Length", nameof(xs));
             global::FlowGen.Generated.R8Impl.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, default, xs, default, n, logProb: false);
+            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
         }
 
         /// <summary>Maps latent points to data, xs = f⁻¹(zs) (row-major [n, 8]), with logDets [n] = log|det ∂x/∂z|.</summary>
-        public void Inverse(global::System.ReadOnlySpan<float> zs, global::System.Span<float> xs, global::System.Span<float> logDets)
+        /// <returns>The number of rows of xs that hold a NaN or ±∞ (0 when all are finite): non-finite latents, or points where a numerical inverse found no bracket.</returns>
+        public int Inverse(global::System.ReadOnlySpan<float> zs, global::System.Span<float> xs, global::System.Span<float> logDets)
         {
             int n = logDets.Length;
             global::FlowGen.FlowTile.CheckLength(zs.Length, n * Dim, "logDets.Length × Dim", nameof(zs));
             global::FlowGen.FlowTile.CheckLength(xs.Length, n * Dim, "logDets.Length × Dim", nameof(xs));
             global::FlowGen.Generated.R8Impl.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, default, xs, logDets, n, logProb: false);
+            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
         }
 
         /// <summary>Draws xs.Length / Dim samples: z ~ N(0, I) from <paramref name="rng"/> (row-major), then x = f⁻¹(z).</summary>
-        public void Sample(global::System.Span<float> xs, global::FlowGen.FlowRandom rng)
+        /// <returns>The number of rows of xs that hold a NaN or ±∞ (0 when all are finite): non-finite latents, or points where a numerical inverse found no bracket.</returns>
+        public int Sample(global::System.Span<float> xs, global::FlowGen.FlowRandom rng)
         {
             global::System.ArgumentNullException.ThrowIfNull(rng);
             int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
             rng.FillGaussian(xs);
             global::FlowGen.Generated.R8Impl.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, default, xs, default, n, logProb: false);
+            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
         }
 
         /// <summary>Draws logProbs.Length samples into xs (row-major [n, 8]) with their log-densities.</summary>
-        public void Sample(global::System.Span<float> xs, global::System.Span<float> logProbs, global::FlowGen.FlowRandom rng)
+        /// <returns>The number of rows of xs that hold a NaN or ±∞ (0 when all are finite): non-finite latents, or points where a numerical inverse found no bracket.</returns>
+        public int Sample(global::System.Span<float> xs, global::System.Span<float> logProbs, global::FlowGen.FlowRandom rng)
         {
             global::System.ArgumentNullException.ThrowIfNull(rng);
             int n = logProbs.Length;
             global::FlowGen.FlowTile.CheckLength(xs.Length, n * Dim, "logProbs.Length × Dim", nameof(xs));
             rng.FillGaussian(xs);
             global::FlowGen.Generated.R8Impl.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, default, xs, logProbs, n, logProb: true);
+            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
         }
 
         /// <summary>Mean negative log-likelihood of the rows of xs (row-major [n, 8]); adds its gradient with respect to the parameters to <paramref name="gradient"/> (length ParameterCount).</summary>
@@ -181,13 +189,14 @@ namespace Models
             if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, "n, or 0 for none", nameof(logDets));
             global::FlowGen.Generated.R8Impl.ForwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, zs, logDets, n, logProb: false);
         }
-        void global::FlowGen.ICouplingFlow<float>.Inverse(global::System.ReadOnlySpan<float> zs, global::System.ReadOnlySpan<float> contexts, global::System.Span<float> xs, global::System.Span<float> logDets)
+        int global::FlowGen.ICouplingFlow<float>.Inverse(global::System.ReadOnlySpan<float> zs, global::System.ReadOnlySpan<float> contexts, global::System.Span<float> xs, global::System.Span<float> logDets)
         {
             int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));
             global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
             global::FlowGen.FlowTile.CheckLength(xs.Length, zs.Length, "zs.Length", nameof(xs));
             if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, "n, or 0 for none", nameof(logDets));
             global::FlowGen.Generated.R8Impl.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, contexts, xs, logDets, n, logProb: false);
+            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
         }
         void global::FlowGen.ICouplingFlow<float>.LogProb(global::System.ReadOnlySpan<float> xs, global::System.ReadOnlySpan<float> contexts, global::System.Span<float> logProbs)
         {
@@ -222,13 +231,14 @@ namespace Models
         bool global::FlowGen.ICouplingFlow<float>.NeedsDataInitialization => false;
         void global::FlowGen.ICouplingFlow<float>.InitializeFromData(global::System.ReadOnlySpan<float> xs, global::System.ReadOnlySpan<float> contexts) { }
         void global::FlowGen.ICouplingFlow<float>.MarkDataInitialized(bool initialized) { }
-        void global::FlowGen.ICouplingFlow<float>.Sample(global::System.ReadOnlySpan<float> contexts, global::System.Span<float> xs, global::FlowGen.FlowRandom rng)
+        int global::FlowGen.ICouplingFlow<float>.Sample(global::System.ReadOnlySpan<float> contexts, global::System.Span<float> xs, global::FlowGen.FlowRandom rng)
         {
             global::System.ArgumentNullException.ThrowIfNull(rng);
             int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
             global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
             rng.FillGaussian(xs);
             global::FlowGen.Generated.R8Impl.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, xs, default, n, logProb: false);
+            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
         }
     }
 }
