@@ -13,7 +13,8 @@ internal sealed class DemoOptions
     public string Coupling { get; private set; } = "affine";
     public int Steps { get; private set; } = 8000;
     public int BatchSize { get; private set; } = 256;
-    public double LearningRate { get; private set; } = 2e-3;
+    /// <summary>The peak learning rate, or null for the chosen flow's own (<see cref="FlowChoice.LearningRate"/>).</summary>
+    public double? LearningRate { get; private set; }
     public int Threads { get; private set; } = Environment.ProcessorCount;
     public int Seed { get; private set; } = 1;
     public string OutputPath { get; private set; } = "flowgen-demo.png";
@@ -35,7 +36,7 @@ internal sealed class DemoOptions
           --coupling KIND  {string.Join(" | ", FlowCatalog.Couplings.Keys)}   (default affine; 2-D data)
           --steps N        optimisation steps (default 8000)
           --batch N        samples per step (default 256)
-          --lr X           peak Adam learning rate, cosine-decayed to 1e-5 (default 2e-3)
+          --lr X           peak Adam learning rate, cosine-decayed to 1e-5 (default {FlowCatalog.DefaultLearningRate:G}; {FlowCatalog.Couplings["sos"].LearningRate:G} for sos)
           --threads N      worker threads (default: all {Environment.ProcessorCount} cores)
           --seed N         seed of the data, the initialisation and the shuffles (default 1)
           --out PATH       output PNG (default flowgen-demo.png); the checkpoint goes to PATH with extension .flowgen

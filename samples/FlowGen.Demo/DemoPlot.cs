@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.IO;
 using FlowGen;
@@ -23,7 +24,9 @@ internal static class DemoPlot
 
     private static readonly string[] SansSerifFonts = ["DejaVu Sans", "Liberation Sans", "Noto Sans"];
 
-    public static void Save(string path, DataSet data, ICouplingFlow<float> flow, string dataTitle, string densityTitle, int seed)
+    /// <summary>Renders the figure and writes it to <paramref name="path"/>.</summary>
+    /// <returns>How many of the flow's samples were not finite (left out of the plot).</returns>
+    public static int Save(string path, DataSet data, ICouplingFlow<float> flow, string dataTitle, string densityTitle, int seed)
     {
         // ScottPlot's default face on Linux can be a serif one; prefer a common sans-serif face where it is installed
         string? sans = SansSerifFonts.FirstOrDefault(name => Fonts.GetTypeface(name, bold: false, italic: false)?.FamilyName == name);
@@ -39,14 +42,14 @@ internal static class DemoPlot
 
         var rng = new FlowRandom((ulong)seed ^ 0x5A3B1E5UL);
         float[] samples = new float[ScatterPoints * data.Dim];
-        flow.Sample(default, samples, rng);
+        int nonFinite = flow.Sample(default, samples, rng);
         data.Scaler.Invert(samples);
         Plot middle = figure.GetPlot(1);
         Scatter(middle, samples, data.Dim, Colors.OrangeRed);
         Decorate(middle, $"Samples from the flow ({ScatterPoints:N0} draws)", data, view);
 
         Plot right = figure.GetPlot(2);
-        double[,] density = data.Dim == 2 ? DensityGrid(flow, data.Scaler, view) : MarginalHistogram(flow, data, view, rng);
+        double[,] density = data.Dim == 2 ? DensityGrid(flow, data.Scaler, view) : MarginalHistogram(flow, data, view, rng, ref nonFinite);
         var heatmap = right.Add.Heatmap(density);
         heatmap.Colormap = new ScottPlot.Colormaps.Magma();
         heatmap.Rectangle = new CoordinateRect(view.XMin, view.XMax, view.YMin, view.YMax);
@@ -58,19 +61,20 @@ internal static class DemoPlot
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
         figure.SavePng(path, 3 * (PadLeft + DataArea + PadRight), PadTop + DataArea + PadBottom);
+        return nonFinite;
     }
 
     private static void Scatter(Plot plot, float[] rows, int dim, Color color)
     {
-        int n = Math.Min(ScatterPoints, rows.Length / dim);
-        var xs = new double[n];
-        var ys = new double[n];
-        for (int i = 0; i < n; i++)
+        var xs = new List<double>();
+        var ys = new List<double>();
+        for (int i = 0; i < Math.Min(ScatterPoints, rows.Length / dim); i++)
         {
-            xs[i] = rows[i * dim];
-            ys[i] = rows[i * dim + 1];
+            if (!float.IsFinite(rows[i * dim]) || !float.IsFinite(rows[i * dim + 1])) continue;
+            xs.Add(rows[i * dim]);
+            ys.Add(rows[i * dim + 1]);
         }
-        var points = plot.Add.ScatterPoints(xs, ys, color.WithAlpha(0.45));
+        var points = plot.Add.ScatterPoints(xs.ToArray(), ys.ToArray(), color.WithAlpha(0.45));
         points.MarkerSize = 3;
     }
 
@@ -109,10 +113,10 @@ internal static class DemoPlot
     }
 
     /// <summary>The density of the first two coordinates of flow samples (a normalised 2-D histogram); row 0 is the top row.</summary>
-    private static double[,] MarginalHistogram(ICouplingFlow<float> flow, DataSet data, Limits view, FlowRandom rng)
+    private static double[,] MarginalHistogram(ICouplingFlow<float> flow, DataSet data, Limits view, FlowRandom rng, ref int nonFinite)
     {
         var samples = new float[HistogramSamples * data.Dim];
-        flow.Sample(default, samples, rng);
+        nonFinite += flow.Sample(default, samples, rng);
         data.Scaler.Invert(samples);
         var density = new double[HistogramBins, HistogramBins];
         double width = (view.XMax - view.XMin) / HistogramBins, height = (view.YMax - view.YMin) / HistogramBins;

@@ -22,6 +22,18 @@ public partial class AffineFlow2D;
 [ActNorm]
 public partial class AdditiveFlow2D;
 
+/// <summary>Neural spline flow: 8 rational-quadratic spline couplings, 8 bins on [−4, 4] (identity outside; the data is standardised).</summary>
+[CouplingFlow(Dim = 2, Layers = 8, Hidden = [64, 64], Coupling = CouplingKind.Spline, Bins = 8, Bound = 4)]
+public partial class SplineFlow2D;
+
+/// <summary>Sum-of-squares polynomial flow: 8 couplings, each transformer the integral of 3 squared polynomials of degree 2.</summary>
+[CouplingFlow(Dim = 2, Layers = 8, Hidden = [64, 64], Coupling = CouplingKind.SumOfSquares, Degree = 2, Squares = 3)]
+public partial class SumOfSquaresFlow2D;
+
+/// <summary>Deep sigmoidal flow: 8 couplings, each transformer one block of 8 sigmoid units.</summary>
+[CouplingFlow(Dim = 2, Layers = 8, Hidden = [64, 64], Coupling = CouplingKind.DeepSigmoidal, SigmoidUnits = 8, SigmoidLayers = 1)]
+public partial class DeepSigmoidalFlow2D;
+
 // n-D models for user CSV data (affine couplings; a seeded random permutation after every coupling so that every
 // coordinate eventually conditions every other one, which alternating halves alone would not do for Dim > 2).
 
@@ -49,14 +61,24 @@ public partial class AffineFlow16D;
 /// <summary>Creates a freshly initialised flow from a seed.</summary>
 internal delegate ICouplingFlow<float> FlowFactory(int seed);
 
+/// <summary>A 2-D flow the demo offers and the peak learning rate it trains well with.</summary>
+internal sealed record FlowChoice(FlowFactory Create, double LearningRate);
+
 /// <summary>Looks up the flow class for a coupling kind (2-D) or a data dimension (n-D).</summary>
 internal static class FlowCatalog
 {
+    /// <summary>The learning rate of the affine flows, and of every kind that does not need a smaller one.</summary>
+    public const double DefaultLearningRate = 2e-3;
+
     /// <summary>The 2-D flows by the name <c>--coupling</c> accepts. A new kind is one declared class and one line here.</summary>
-    public static readonly IReadOnlyDictionary<string, FlowFactory> Couplings = new Dictionary<string, FlowFactory>(StringComparer.OrdinalIgnoreCase)
+    public static readonly IReadOnlyDictionary<string, FlowChoice> Couplings = new Dictionary<string, FlowChoice>(StringComparer.OrdinalIgnoreCase)
     {
-        ["affine"] = seed => new AffineFlow2D(seed),
-        ["additive"] = seed => new AdditiveFlow2D(seed),
+        ["affine"] = new(seed => new AffineFlow2D(seed), DefaultLearningRate),
+        ["additive"] = new(seed => new AdditiveFlow2D(seed), DefaultLearningRate),
+        ["spline"] = new(seed => new SplineFlow2D(seed), DefaultLearningRate),
+        // a degree-5 polynomial per coupling, eight deep: at 1e-3 and above the tails of the map explode within a few thousand steps
+        ["sos"] = new(seed => new SumOfSquaresFlow2D(seed), 5e-4),
+        ["dsf"] = new(seed => new DeepSigmoidalFlow2D(seed), DefaultLearningRate),
     };
 
     /// <summary>Affine flows for CSV data with more than two columns, by column count.</summary>
@@ -74,9 +96,9 @@ internal static class FlowCatalog
     /// <summary>The column counts a CSV file may have, in increasing order.</summary>
     public static IReadOnlyList<int> SupportedDimensions { get; } = HigherDimensions.Keys.Prepend(2).Order().ToArray();
 
-    /// <summary>The factory for data of <paramref name="dim"/> coordinates with the given coupling kind.</summary>
+    /// <summary>The flow for data of <paramref name="dim"/> coordinates with the given coupling kind.</summary>
     /// <exception cref="DemoException">No flow is declared for that combination.</exception>
-    public static FlowFactory Resolve(int dim, string coupling)
+    public static FlowChoice Resolve(int dim, string coupling)
     {
         if (dim == 2) return Couplings[coupling];
         if (!HigherDimensions.TryGetValue(dim, out FlowFactory? factory))
@@ -88,6 +110,6 @@ internal static class FlowCatalog
         {
             throw new DemoException($"--coupling {coupling} is declared for 2-D data only; the {dim}-D flows use affine couplings.");
         }
-        return factory;
+        return new FlowChoice(factory, DefaultLearningRate);
     }
 }

@@ -43,16 +43,21 @@ internal static class Program
         DataSet data = o.Data == "csv"
             ? CsvData.Load(o.CsvPath!, o.Seed)
             : DataSet.FromToy(ToyDensities.All[o.Data], ToyRows, ToyTestRows, o.Seed);
-        FlowFactory factory = FlowCatalog.Resolve(data.Dim, o.Coupling);
-        ICouplingFlow<float> flow = factory(o.Seed);
+        FlowChoice choice = FlowCatalog.Resolve(data.Dim, o.Coupling);
+        ICouplingFlow<float> flow = choice.Create(o.Seed);
+        double learningRate = o.LearningRate ?? choice.LearningRate;
+
+        // The flow models standardised data x' = (x − mean) / std. Its density converts back to the data's units with the
+        // log-determinant of the standardisation: −log p(x) = −log p'(x') + Σ log std, so every NLL shifts by LogScale.
         float[] train = data.Scaler.Apply(data.Train);
         float[] test = data.Scaler.Apply(data.Test);
+        double toDataUnits = data.Scaler.LogScale;
 
         var training = new TrainingOptions
         {
             Steps = o.Steps,
             BatchSize = o.BatchSize,
-            LearningRate = o.LearningRate,
+            LearningRate = learningRate,
             Schedule = LearningRateSchedule.Cosine,
             WarmupSteps = Math.Min(100, o.Steps / 10),
             ValidationFraction = ValidationFraction,
@@ -66,9 +71,9 @@ internal static class Program
         Console.WriteLine($"FlowGen demo: {data.Description}");
         Console.WriteLine($"  data      {data.TrainRows:N0} rows ({100 * (1 - ValidationFraction):F0}% train, {100 * ValidationFraction:F0}% validation), standardised; test: {data.TestDescription}");
         Console.WriteLine($"  model     {ShortName(flow)}: {Describe(flow)}");
-        Console.WriteLine($"  training  {o.Steps:N0} steps x batch {o.BatchSize}, Adam, lr {o.LearningRate:G3} with cosine decay, {o.Threads} thread{(o.Threads == 1 ? "" : "s")}");
+        Console.WriteLine($"  training  {o.Steps:N0} steps x batch {o.BatchSize}, Adam, lr {learningRate:G3} with cosine decay, {o.Threads} thread{(o.Threads == 1 ? "" : "s")}; NLL in nats per point");
 
-        var progress = new ProgressDisplay();
+        var progress = new ProgressDisplay(toDataUnits);
         TrainingResult result = FlowTrainer.Train<float>(flow, train, training, progress);
         progress.EndLine();
         if (result.Status == TrainingStatus.Diverged)
@@ -79,20 +84,25 @@ internal static class Program
         double testNll = FlowTrainer.MeanNll<float>(flow, test, default, o.Threads);
 
         Console.WriteLine();
-        Console.WriteLine("NLL in nats per point, in the standardised space the flow models:");
-        Console.WriteLine($"  train       {result.FinalTrainLoss,8:F4}   (mean over the last {training.EvaluateEvery} steps)");
-        Console.WriteLine($"  validation  {result.FinalValidationLoss,8:F4}   ({result.ValidationRows:N0} rows; best of the run, step {result.BestStep:N0})");
-        Console.WriteLine($"  test        {testNll,8:F4}   ({data.TestDescription}; {testNll + data.Scaler.LogScale:F4} in the data's own units)");
+        Console.WriteLine($"NLL in nats per point, in the data's units = NLL of the standardised data + Σ log std ({toDataUnits:+0.0000;-0.0000}):");
+        Console.WriteLine("                data   standardised");
+        Console.WriteLine($"  train       {result.FinalTrainLoss + toDataUnits,8:F4}   {result.FinalTrainLoss,8:F4}   mean over the last {training.EvaluateEvery} steps");
+        Console.WriteLine($"  validation  {result.FinalValidationLoss + toDataUnits,8:F4}   {result.FinalValidationLoss,8:F4}   {result.ValidationRows:N0} rows; parameters of step {result.BestStep:N0}, the best");
+        Console.WriteLine($"  test        {testNll + toDataUnits,8:F4}   {testNll,8:F4}   {data.TestDescription}");
         string ending = result.Status == TrainingStatus.StoppedEarly ? $", stopped early after {result.Steps:N0} steps" : "";
         Console.WriteLine($"  time        {result.Elapsed.TotalSeconds:F1} s training{ending}, {result.SamplesPerSecond:N0} samples/s");
 
-        if (!CheckpointRoundTrip(flow, factory, test, o)) return 1;
+        if (!CheckpointRoundTrip(flow, choice.Create, test, o)) return 1;
 
         string dataTitle = $"Data: {(o.Data == "csv" ? Path.GetFileName(o.CsvPath) : o.Data)} ({Math.Min(DemoPlot.ScatterPoints, data.TrainRows):N0} of {data.TrainRows:N0} points)";
         string densityTitle = data.Dim == 2
-            ? $"Learned density exp(LogProb), test NLL {testNll:F3}"
+            ? $"Learned density, test NLL {testNll + toDataUnits:F3} nats"
             : $"Learned density of ({data.ColumnNames[0]}, {data.ColumnNames[1]}), from samples";
-        DemoPlot.Save(o.OutputPath, data, flow, dataTitle, densityTitle, o.Seed);
+        int nonFinite = DemoPlot.Save(o.OutputPath, data, flow, dataTitle, densityTitle, o.Seed);
+        if (nonFinite > 0)
+        {
+            Console.WriteLine($"  warning     {nonFinite:N0} of the flow's samples were not finite (its inverse overflowed); they are left out of the plot");
+        }
         Console.WriteLine($"  plot        {Path.GetFullPath(o.OutputPath)}");
         Console.WriteLine($"done in {clock.Elapsed.TotalSeconds:F1} s");
         return 0;

@@ -16,9 +16,13 @@ internal sealed class ProgressDisplay : IProgress<TrainingProgress>
     private const int PlainLines = 10;
 
     private readonly bool _live = !Console.IsOutputRedirected;
+    private readonly double _nllOffset;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private int _nextPlainStep;
     private int _lastLength;
+
+    /// <param name="nllOffset">Added to the trainer's losses before they are shown (the standardisation's Σ log std, so that they read in data units).</param>
+    public ProgressDisplay(double nllOffset) => _nllOffset = nllOffset;
 
     private static int TerminalWidth
     {
@@ -76,10 +80,10 @@ internal sealed class ProgressDisplay : IProgress<TrainingProgress>
             int filled = (int)Math.Round(fraction * BarWidth);
             bar = $"[{new string('#', filled)}{new string('.', BarWidth - filled)}] ";
         }
-        string validation = p.ValidationLoss is double v ? $" val {v,7:F4}" : "";
+        string validation = p.ValidationLoss is double v ? $" val {v + _nllOffset,7:F4}" : "";
         double elapsed = _clock.Elapsed.TotalSeconds;
         string time = p.Step < p.TotalSteps ? $"eta {elapsed * (1 - fraction) / fraction,3:F0}s" : $"{elapsed:F1}s";
         return string.Create(CultureInfo.InvariantCulture,
-            $"  {bar}{step}/{width} train {p.TrainLoss,7:F4}{validation} {p.SamplesPerSecond / 1000,5:F1}k samples/s {time}");
+            $"  {bar}{step}/{width} train {p.TrainLoss + _nllOffset,7:F4}{validation} {p.SamplesPerSecond / 1000,5:F1}k samples/s {time}");
     }
 }
