@@ -41,6 +41,10 @@ internal sealed class DemoOptions
           --seed N         seed of the data, the initialisation and the shuffles (default 1)
           --out PATH       output PNG (default flowgen-demo.png); the checkpoint goes to PATH with extension .flowgen
           --help           this text
+
+        Examples:
+          dotnet run --project samples/FlowGen.Demo -c Release -- --data rings --coupling spline
+          dotnet run --project samples/FlowGen.Demo -c Release -- --csv my-data.csv --out my-data.png
         """;
 
     /// <summary>Parses <c>--name value</c> and <c>--name=value</c> arguments.</summary>

@@ -86,7 +86,8 @@ internal static class Program
         Console.WriteLine();
         Console.WriteLine($"NLL in nats per point, in the data's units = NLL of the standardised data + Σ log std ({toDataUnits:+0.0000;-0.0000}):");
         Console.WriteLine("                data   standardised");
-        Console.WriteLine($"  train       {result.FinalTrainLoss + toDataUnits,8:F4}   {result.FinalTrainLoss,8:F4}   mean over the last {training.EvaluateEvery} steps");
+        int lastWindow = result.Steps % training.EvaluateEvery == 0 ? training.EvaluateEvery : result.Steps % training.EvaluateEvery;
+        Console.WriteLine($"  train       {result.FinalTrainLoss + toDataUnits,8:F4}   {result.FinalTrainLoss,8:F4}   mean over the last {lastWindow} steps");
         Console.WriteLine($"  validation  {result.FinalValidationLoss + toDataUnits,8:F4}   {result.FinalValidationLoss,8:F4}   {result.ValidationRows:N0} rows; parameters of step {result.BestStep:N0}, the best");
         Console.WriteLine($"  test        {testNll + toDataUnits,8:F4}   {testNll,8:F4}   {data.TestDescription}");
         string ending = result.Status == TrainingStatus.StoppedEarly ? $", stopped early after {result.Steps:N0} steps" : "";
