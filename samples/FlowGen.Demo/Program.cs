@@ -102,7 +102,7 @@ internal static class Program
         int nonFinite = DemoPlot.Save(o.OutputPath, data, flow, dataTitle, densityTitle, o.Seed);
         if (nonFinite > 0)
         {
-            Console.WriteLine($"  warning     {nonFinite:N0} of the flow's samples were not finite (its inverse overflowed); they are left out of the plot");
+            Console.WriteLine($"  warning     {nonFinite:N0} of the flow's samples came out NaN or infinite (Sample reports such rows); they are left out of the plot");
         }
         Console.WriteLine($"  plot        {Path.GetFullPath(o.OutputPath)}");
         Console.WriteLine($"done in {clock.Elapsed.TotalSeconds:F1} s");
