@@ -98,6 +98,7 @@ public class GradientTests : IClassFixture<OracleModels>, IClassFixture<Gradient
     public void NllParameterGradientsMatchFiniteDifferences()
     {
         double worst = 0;
+        var perKind = new PerKind();
         int models = 0, total = 0, skipped = 0;
         foreach (ModelUnderTest m in DoubleModels)
         {
@@ -136,6 +137,7 @@ public class GradientTests : IClassFixture<OracleModels>, IClassFixture<Gradient
                 if (double.IsNaN(fd)) { skipped++; continue; }
                 double e = RelativeError(fd, an, Math.Abs(nll));
                 worst = Math.Max(worst, e);
+                perKind.Add(config, e);
                 Assert.True(e <= RelativeTolerance, $"{config.Describe()}\n∂NLL/∂{what}: analytic {an}, finite differences {fd} (relative error {e:E2})");
             }
             theta.CopyTo(flow.Flow.Parameters);
@@ -144,12 +146,14 @@ public class GradientTests : IClassFixture<OracleModels>, IClassFixture<Gradient
         Assert.True(models >= 100, $"only {models} double configurations");
         Assert.True(skipped <= total / 50, $"{skipped} of {total} checks skipped for kinks");
         _output.WriteLine($"{models} configurations, {total} checks ({skipped} skipped at kinks): max relative error of NLL parameter gradients {worst:E2}");
+        _output.WriteLine(perKind.Report("per kind"));
     }
 
     [Fact]
     public void VectorJacobianProductsMatchFiniteDifferences()
     {
         double worstForward = 0, worstInverse = 0;
+        PerKind perKindForward = new(), perKindInverse = new();
         int models = 0, total = 0, skipped = 0;
         foreach (ModelUnderTest m in DoubleModels)
         {
@@ -204,6 +208,7 @@ public class GradientTests : IClassFixture<OracleModels>, IClassFixture<Gradient
                     total++;
                     if (double.IsNaN(fd)) { skipped++; continue; }
                     double e = RelativeError(fd, an, scale);
+                    (inverse ? perKindInverse : perKindForward).Add(config, e);
                     if (inverse) worstInverse = Math.Max(worstInverse, e);
                     else worstForward = Math.Max(worstForward, e);
                     Assert.True(e <= RelativeTolerance, $"{config.Describe()}\n{(inverse ? "InverseVjp" : "ForwardVjp")} ∂L/∂{what}: analytic {an}, finite differences {fd} (relative error {e:E2})");
@@ -214,6 +219,8 @@ public class GradientTests : IClassFixture<OracleModels>, IClassFixture<Gradient
         Assert.True(models >= 100, $"only {models} double configurations");
         Assert.True(skipped <= total / 50, $"{skipped} of {total} checks skipped for kinks");
         _output.WriteLine($"{models} configurations, {total} checks ({skipped} skipped at kinks): max relative error ForwardVjp {worstForward:E2}, InverseVjp {worstInverse:E2}");
+        _output.WriteLine(perKindForward.Report("ForwardVjp per kind"));
+        _output.WriteLine(perKindInverse.Report("InverseVjp per kind"));
     }
 
     [Fact]

@@ -70,14 +70,21 @@ public class OracleTests : IClassFixture<OracleModels>
     public void ForwardInverseAndLogProbMatchTheReference()
     {
         double worstFloat = 0, worstDouble = 0, worstRoundTripFloat = 0, worstRoundTripDouble = 0;
+        PerKind[] perKind = [new(), new(), new(), new()];
         foreach (ModelUnderTest m in _models.Models)
         {
             var (fwd, rt) = m.IsFloat ? CheckForward<float>(m.Config, m.Float) : CheckForward<double>(m.Config, m.Double);
+            perKind[m.IsFloat ? 0 : 1].Add(m.Config, fwd);
+            perKind[m.IsFloat ? 2 : 3].Add(m.Config, rt);
             if (m.IsFloat) { worstFloat = Math.Max(worstFloat, fwd); worstRoundTripFloat = Math.Max(worstRoundTripFloat, rt); }
             else { worstDouble = Math.Max(worstDouble, fwd); worstRoundTripDouble = Math.Max(worstRoundTripDouble, rt); }
         }
         _output.WriteLine($"max scaled error vs reference (z, log-det, log-prob): float {worstFloat:E2}, double {worstDouble:E2}");
         _output.WriteLine($"max round-trip error |Inverse(Forward(x)) − x|/(1+|x|): float {worstRoundTripFloat:E2}, double {worstRoundTripDouble:E2}");
+        _output.WriteLine(perKind[0].Report("vs reference, float, per kind (configurations)"));
+        _output.WriteLine(perKind[1].Report("vs reference, double, per kind (configurations)"));
+        _output.WriteLine(perKind[2].Report("round trip, float, per kind"));
+        _output.WriteLine(perKind[3].Report("round trip, double, per kind"));
     }
 
     private static (double forward, double roundTrip) CheckForward<T>(FlowConfig config, IFlowUnderTest<T> model) where T : unmanaged, IFloatingPointIeee754<T>
@@ -182,6 +189,7 @@ public class OracleTests : IClassFixture<OracleModels>
     {
         double worst = 0;
         int checkedModels = 0;
+        var perKind = new PerKind();
         foreach (ModelUnderTest m in _models.Models.Where(m => !m.IsFloat && m.Config.Dim <= 16).Take(60))
         {
             FlowConfig config = m.Config;
@@ -202,12 +210,14 @@ public class OracleTests : IClassFixture<OracleModels>
                 double ld = m.Double.Forward(x, ctx, new double[d]);
                 double e = Math.Abs(ld - expected) / (1 + Math.Abs(expected));
                 worst = Math.Max(worst, e);
+                perKind.Add(config, e);
                 Assert.True(e <= 1e-6, $"{config.Describe()}\nlog-det {ld}, log|det J| by central differences {expected}");
             }
             checkedModels++;
         }
         Assert.True(checkedModels >= 40, $"only {checkedModels} double models with Dim ≤ 16");
         _output.WriteLine($"{checkedModels} models: max |log-det − log|det J_fd|| / (1 + |·|) = {worst:E2}");
+        _output.WriteLine(perKind.Report("per kind"));
     }
 
     [Fact]
