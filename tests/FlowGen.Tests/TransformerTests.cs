@@ -66,6 +66,7 @@ public class TransformerTests(ITestOutputHelper output)
         double range = kind == "sos" ? 4 : 50;
         T[] x = Enumerable.Range(0, 4001).Select(i => T.CreateTruncating(range * Math.Sinh(6.0 * (i - 2000) / 2000) / Math.Sinh(6.0))).ToArray();
         double worstRoundTrip = 0, worstResidual = 0;
+        InverseStatistics.Reset();
         int models = 0;
         // parameters from tame to extreme
         foreach (double scale in new[] { 0.5, 2, 5, 10 })
@@ -112,6 +113,13 @@ public class TransformerTests(ITestOutputHelper output)
             }
         }
         output.WriteLine($"{kind} ({typeof(T).Name}): {models} parameter draws × {x.Length} inputs, max round-trip error / (1 + |x|) = {worstRoundTrip:E2}; on flat stretches (x not recoverable to the precision of y) max |τ(τ⁻¹(y)) − y| / (1 + |y|) = {worstResidual:E2}");
+        if (kind != "spline")
+        {
+            // the spline inverts in closed form; the others by safeguarded Newton (docs/model.md §7)
+            output.WriteLine($"  numerical inverse: {InverseStatistics.Calls} inversions, iterations mean {InverseStatistics.MeanIterations:F1} max {InverseStatistics.MaxIterations}, bracket doublings mean {InverseStatistics.MeanGrowthSteps:F1} max {InverseStatistics.MaxGrowthSteps}, unconverged {InverseStatistics.Unconverged}");
+            Assert.True(InverseStatistics.Calls > 0, "the statistics hook recorded nothing");
+            Assert.Equal(0, InverseStatistics.Unconverged);
+        }
     }
 
     private static double Ulp(double value, Type type) =>

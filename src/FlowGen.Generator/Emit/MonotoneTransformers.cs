@@ -83,7 +83,9 @@ internal abstract class GenericTransformerEmitter : TransformerEmitter
     {
         string V = f.V;
         string S(double v) => f.Splat(Literals.Of(v, isDouble));
-        int maxIterations = isDouble ? 200 : 100;
+        // enough for pure bisection from the widest finite bracket down to the tolerance (2^128 / 2^-23 in float,
+        // 2^1024 / 2^-52 in double): the loop cannot run out while Newton and bisection still make progress
+        int maxIterations = isDouble ? 1100 : 160;
         w.Line($"{V} target = x;");
         w.Line("var finite = Kernel.IsFinite(target);");
         w.Line($"{V} start = {guess};");
@@ -91,7 +93,8 @@ internal abstract class GenericTransformerEmitter : TransformerEmitter
         w.Line($"{V} step = {S(1)};");
         w.Line($"{V} lo = start - step, hi = start + step;");
         w.Line("// grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)");
-        w.Open("for (int i = 0; i < 1100; i++)");
+        w.Line("int growth = 0;");
+        w.Open("for (; growth < 1100; growth++)");
         w.Line($"var lowTooHigh = Kernel.GreaterThan({value("lo", "_")}, target);");
         w.Line($"var highTooLow = Kernel.LessThan({value("hi", "_")}, target);");
         w.Line("if (!Kernel.Any(Kernel.And(finite, Kernel.Or(lowTooHigh, highTooLow)))) break;");
@@ -107,7 +110,9 @@ internal abstract class GenericTransformerEmitter : TransformerEmitter
         w.Line($"{V} previous = {S(double.PositiveInfinity)};");
         w.Line("// a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do");
         w.Line("var active = bracketed;");
-        w.Open($"for (int i = 0; i < {maxIterations}; i++)");
+        w.Line("int iterations = 0;");
+        w.Open($"while (iterations < {maxIterations})");
+        w.Line("iterations++;");
         w.Line($"{V} residual = {value("t", "out " + V + " slope")} - target;");
         w.Line($"var below = Kernel.LessThan(residual, {S(0)});");
         w.Line("lo = Kernel.Select(below, t, lo);");
@@ -118,14 +123,18 @@ internal abstract class GenericTransformerEmitter : TransformerEmitter
         w.Line($"{V} newton = t + delta;");
         w.Line($"{V} absResidual = Kernel.Abs(residual);");
         w.Line($"var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, {S(0.5)} * previous));");
-        w.Line($"{V} next = Kernel.Select(useNewton, newton, {S(0.5)} * (lo + hi));");
+        w.Line($"{V} next = Kernel.Select(useNewton, newton, {S(0.5)} * lo + {S(0.5)} * hi);");
         w.Line($"var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, {S(0)}));");
         w.Line("active = Kernel.And(active, Kernel.Not(closed));");
         w.Line("t = Kernel.Select(active, next, t);");
         w.Line("previous = absResidual;");
         w.Line("if (!Kernel.Any(active)) break;");
         w.Close();
-        w.Line($"x = Kernel.Select(bracketed, t, {S(double.NaN)});");
+        w.Line("// lanes still open after the iteration limit are reported as failures (NaN), never returned silently");
+        w.Line($"x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, {S(double.NaN)});");
+        w.Line("#if FLOWGEN_INVERSE_STATISTICS");
+        w.Line("global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));");
+        w.Line("#endif");
     }
 }
 

@@ -1530,7 +1530,8 @@ namespace FlowGen.Generated
                 Vector<double> step = new Vector<double>(1d);
                 Vector<double> lo = start - step, hi = start + step;
                 // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-                for (int i = 0; i < 1100; i++)
+                int growth = 0;
+                for (; growth < 1100; growth++)
                 {
                     var lowTooHigh = Kernel.GreaterThan(Dsf_n4_L2Block(lo, ref block, stride, out _), target);
                     var highTooLow = Kernel.LessThan(Dsf_n4_L2Block(hi, ref block, stride, out _), target);
@@ -1547,8 +1548,10 @@ namespace FlowGen.Generated
                 Vector<double> previous = new Vector<double>(double.PositiveInfinity);
                 // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
                 var active = bracketed;
-                for (int i = 0; i < 200; i++)
+                int iterations = 0;
+                while (iterations < 1100)
                 {
+                    iterations++;
                     Vector<double> residual = Dsf_n4_L2BlockWithSlope(t, ref block, stride, out Vector<double> slope) - target;
                     var below = Kernel.LessThan(residual, new Vector<double>(0d));
                     lo = Kernel.Select(below, t, lo);
@@ -1559,14 +1562,18 @@ namespace FlowGen.Generated
                     Vector<double> newton = t + delta;
                     Vector<double> absResidual = Kernel.Abs(residual);
                     var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, new Vector<double>(0.5d) * previous));
-                    Vector<double> next = Kernel.Select(useNewton, newton, new Vector<double>(0.5d) * (lo + hi));
+                    Vector<double> next = Kernel.Select(useNewton, newton, new Vector<double>(0.5d) * lo + new Vector<double>(0.5d) * hi);
                     var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, new Vector<double>(0d)));
                     active = Kernel.And(active, Kernel.Not(closed));
                     t = Kernel.Select(active, next, t);
                     previous = absResidual;
                     if (!Kernel.Any(active)) break;
                 }
-                x = Kernel.Select(bracketed, t, new Vector<double>(double.NaN));
+                // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
+                x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, new Vector<double>(double.NaN));
+                #if FLOWGEN_INVERSE_STATISTICS
+                global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
+                #endif
                 Dsf_n4_L2Block(x, ref block, stride, out Vector<double> logDerivative);
                 logDet -= logDerivative;
             }
@@ -1714,7 +1721,8 @@ namespace FlowGen.Generated
                 Vector<double> step = new Vector<double>(1d);
                 Vector<double> lo = start - step, hi = start + step;
                 // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-                for (int i = 0; i < 1100; i++)
+                int growth = 0;
+                for (; growth < 1100; growth++)
                 {
                     var lowTooHigh = Kernel.GreaterThan(Dsf_n3_L1Block(lo, ref block, stride, out _), target);
                     var highTooLow = Kernel.LessThan(Dsf_n3_L1Block(hi, ref block, stride, out _), target);
@@ -1731,8 +1739,10 @@ namespace FlowGen.Generated
                 Vector<double> previous = new Vector<double>(double.PositiveInfinity);
                 // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
                 var active = bracketed;
-                for (int i = 0; i < 200; i++)
+                int iterations = 0;
+                while (iterations < 1100)
                 {
+                    iterations++;
                     Vector<double> residual = Dsf_n3_L1BlockWithSlope(t, ref block, stride, out Vector<double> slope) - target;
                     var below = Kernel.LessThan(residual, new Vector<double>(0d));
                     lo = Kernel.Select(below, t, lo);
@@ -1743,14 +1753,18 @@ namespace FlowGen.Generated
                     Vector<double> newton = t + delta;
                     Vector<double> absResidual = Kernel.Abs(residual);
                     var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, new Vector<double>(0.5d) * previous));
-                    Vector<double> next = Kernel.Select(useNewton, newton, new Vector<double>(0.5d) * (lo + hi));
+                    Vector<double> next = Kernel.Select(useNewton, newton, new Vector<double>(0.5d) * lo + new Vector<double>(0.5d) * hi);
                     var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, new Vector<double>(0d)));
                     active = Kernel.And(active, Kernel.Not(closed));
                     t = Kernel.Select(active, next, t);
                     previous = absResidual;
                     if (!Kernel.Any(active)) break;
                 }
-                x = Kernel.Select(bracketed, t, new Vector<double>(double.NaN));
+                // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
+                x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, new Vector<double>(double.NaN));
+                #if FLOWGEN_INVERSE_STATISTICS
+                global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
+                #endif
                 Dsf_n3_L1Block(x, ref block, stride, out Vector<double> logDerivative);
                 logDet -= logDerivative;
             }
@@ -1908,7 +1922,8 @@ namespace FlowGen.Generated
                 double step = 1d;
                 double lo = start - step, hi = start + step;
                 // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-                for (int i = 0; i < 1100; i++)
+                int growth = 0;
+                for (; growth < 1100; growth++)
                 {
                     var lowTooHigh = Kernel.GreaterThan(Dsf_n4_L2Block(lo, ref block, stride, out _), target);
                     var highTooLow = Kernel.LessThan(Dsf_n4_L2Block(hi, ref block, stride, out _), target);
@@ -1925,8 +1940,10 @@ namespace FlowGen.Generated
                 double previous = double.PositiveInfinity;
                 // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
                 var active = bracketed;
-                for (int i = 0; i < 200; i++)
+                int iterations = 0;
+                while (iterations < 1100)
                 {
+                    iterations++;
                     double residual = Dsf_n4_L2BlockWithSlope(t, ref block, stride, out double slope) - target;
                     var below = Kernel.LessThan(residual, 0d);
                     lo = Kernel.Select(below, t, lo);
@@ -1937,14 +1954,18 @@ namespace FlowGen.Generated
                     double newton = t + delta;
                     double absResidual = Kernel.Abs(residual);
                     var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, 0.5d * previous));
-                    double next = Kernel.Select(useNewton, newton, 0.5d * (lo + hi));
+                    double next = Kernel.Select(useNewton, newton, 0.5d * lo + 0.5d * hi);
                     var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, 0d));
                     active = Kernel.And(active, Kernel.Not(closed));
                     t = Kernel.Select(active, next, t);
                     previous = absResidual;
                     if (!Kernel.Any(active)) break;
                 }
-                x = Kernel.Select(bracketed, t, double.NaN);
+                // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
+                x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, double.NaN);
+                #if FLOWGEN_INVERSE_STATISTICS
+                global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
+                #endif
                 Dsf_n4_L2Block(x, ref block, stride, out double logDerivative);
                 logDet -= logDerivative;
             }
@@ -2006,7 +2027,8 @@ namespace FlowGen.Generated
                 double step = 1d;
                 double lo = start - step, hi = start + step;
                 // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-                for (int i = 0; i < 1100; i++)
+                int growth = 0;
+                for (; growth < 1100; growth++)
                 {
                     var lowTooHigh = Kernel.GreaterThan(Dsf_n3_L1Block(lo, ref block, stride, out _), target);
                     var highTooLow = Kernel.LessThan(Dsf_n3_L1Block(hi, ref block, stride, out _), target);
@@ -2023,8 +2045,10 @@ namespace FlowGen.Generated
                 double previous = double.PositiveInfinity;
                 // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
                 var active = bracketed;
-                for (int i = 0; i < 200; i++)
+                int iterations = 0;
+                while (iterations < 1100)
                 {
+                    iterations++;
                     double residual = Dsf_n3_L1BlockWithSlope(t, ref block, stride, out double slope) - target;
                     var below = Kernel.LessThan(residual, 0d);
                     lo = Kernel.Select(below, t, lo);
@@ -2035,14 +2059,18 @@ namespace FlowGen.Generated
                     double newton = t + delta;
                     double absResidual = Kernel.Abs(residual);
                     var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, 0.5d * previous));
-                    double next = Kernel.Select(useNewton, newton, 0.5d * (lo + hi));
+                    double next = Kernel.Select(useNewton, newton, 0.5d * lo + 0.5d * hi);
                     var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, 0d));
                     active = Kernel.And(active, Kernel.Not(closed));
                     t = Kernel.Select(active, next, t);
                     previous = absResidual;
                     if (!Kernel.Any(active)) break;
                 }
-                x = Kernel.Select(bracketed, t, double.NaN);
+                // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
+                x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, double.NaN);
+                #if FLOWGEN_INVERSE_STATISTICS
+                global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
+                #endif
                 Dsf_n3_L1Block(x, ref block, stride, out double logDerivative);
                 logDet -= logDerivative;
             }

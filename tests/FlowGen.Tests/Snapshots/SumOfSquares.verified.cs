@@ -1531,7 +1531,8 @@ namespace FlowGen.Generated
             Vector<float> step = new Vector<float>(1f);
             Vector<float> lo = start - step, hi = start + step;
             // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-            for (int i = 0; i < 1100; i++)
+            int growth = 0;
+            for (; growth < 1100; growth++)
             {
                 var lowTooHigh = Kernel.GreaterThan(Sos_r2_K2Value(lo, ref theta, stride, out _, out _), target);
                 var highTooLow = Kernel.LessThan(Sos_r2_K2Value(hi, ref theta, stride, out _, out _), target);
@@ -1548,8 +1549,10 @@ namespace FlowGen.Generated
             Vector<float> previous = new Vector<float>(float.PositiveInfinity);
             // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
             var active = bracketed;
-            for (int i = 0; i < 100; i++)
+            int iterations = 0;
+            while (iterations < 160)
             {
+                iterations++;
                 Vector<float> residual = Sos_r2_K2Value(t, ref theta, stride, out Vector<float> slope, out _) - target;
                 var below = Kernel.LessThan(residual, new Vector<float>(0f));
                 lo = Kernel.Select(below, t, lo);
@@ -1560,14 +1563,18 @@ namespace FlowGen.Generated
                 Vector<float> newton = t + delta;
                 Vector<float> absResidual = Kernel.Abs(residual);
                 var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, new Vector<float>(0.5f) * previous));
-                Vector<float> next = Kernel.Select(useNewton, newton, new Vector<float>(0.5f) * (lo + hi));
+                Vector<float> next = Kernel.Select(useNewton, newton, new Vector<float>(0.5f) * lo + new Vector<float>(0.5f) * hi);
                 var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, new Vector<float>(0f)));
                 active = Kernel.And(active, Kernel.Not(closed));
                 t = Kernel.Select(active, next, t);
                 previous = absResidual;
                 if (!Kernel.Any(active)) break;
             }
-            x = Kernel.Select(bracketed, t, new Vector<float>(float.NaN));
+            // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
+            x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, new Vector<float>(float.NaN));
+            #if FLOWGEN_INVERSE_STATISTICS
+            global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
+            #endif
             Sos_r2_K2Value(x, ref theta, stride, out Vector<float> derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
         }
@@ -1670,7 +1677,8 @@ namespace FlowGen.Generated
             Vector<float> step = new Vector<float>(1f);
             Vector<float> lo = start - step, hi = start + step;
             // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-            for (int i = 0; i < 1100; i++)
+            int growth = 0;
+            for (; growth < 1100; growth++)
             {
                 var lowTooHigh = Kernel.GreaterThan(Sos_r1_K3Value(lo, ref theta, stride, out _, out _), target);
                 var highTooLow = Kernel.LessThan(Sos_r1_K3Value(hi, ref theta, stride, out _, out _), target);
@@ -1687,8 +1695,10 @@ namespace FlowGen.Generated
             Vector<float> previous = new Vector<float>(float.PositiveInfinity);
             // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
             var active = bracketed;
-            for (int i = 0; i < 100; i++)
+            int iterations = 0;
+            while (iterations < 160)
             {
+                iterations++;
                 Vector<float> residual = Sos_r1_K3Value(t, ref theta, stride, out Vector<float> slope, out _) - target;
                 var below = Kernel.LessThan(residual, new Vector<float>(0f));
                 lo = Kernel.Select(below, t, lo);
@@ -1699,14 +1709,18 @@ namespace FlowGen.Generated
                 Vector<float> newton = t + delta;
                 Vector<float> absResidual = Kernel.Abs(residual);
                 var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, new Vector<float>(0.5f) * previous));
-                Vector<float> next = Kernel.Select(useNewton, newton, new Vector<float>(0.5f) * (lo + hi));
+                Vector<float> next = Kernel.Select(useNewton, newton, new Vector<float>(0.5f) * lo + new Vector<float>(0.5f) * hi);
                 var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, new Vector<float>(0f)));
                 active = Kernel.And(active, Kernel.Not(closed));
                 t = Kernel.Select(active, next, t);
                 previous = absResidual;
                 if (!Kernel.Any(active)) break;
             }
-            x = Kernel.Select(bracketed, t, new Vector<float>(float.NaN));
+            // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
+            x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, new Vector<float>(float.NaN));
+            #if FLOWGEN_INVERSE_STATISTICS
+            global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
+            #endif
             Sos_r1_K3Value(x, ref theta, stride, out Vector<float> derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
         }
@@ -1809,7 +1823,8 @@ namespace FlowGen.Generated
             float step = 1f;
             float lo = start - step, hi = start + step;
             // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-            for (int i = 0; i < 1100; i++)
+            int growth = 0;
+            for (; growth < 1100; growth++)
             {
                 var lowTooHigh = Kernel.GreaterThan(Sos_r2_K2ValueOne(lo, ref theta, stride, out _, out _), target);
                 var highTooLow = Kernel.LessThan(Sos_r2_K2ValueOne(hi, ref theta, stride, out _, out _), target);
@@ -1826,8 +1841,10 @@ namespace FlowGen.Generated
             float previous = float.PositiveInfinity;
             // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
             var active = bracketed;
-            for (int i = 0; i < 100; i++)
+            int iterations = 0;
+            while (iterations < 160)
             {
+                iterations++;
                 float residual = Sos_r2_K2ValueOne(t, ref theta, stride, out float slope, out _) - target;
                 var below = Kernel.LessThan(residual, 0f);
                 lo = Kernel.Select(below, t, lo);
@@ -1838,14 +1855,18 @@ namespace FlowGen.Generated
                 float newton = t + delta;
                 float absResidual = Kernel.Abs(residual);
                 var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, 0.5f * previous));
-                float next = Kernel.Select(useNewton, newton, 0.5f * (lo + hi));
+                float next = Kernel.Select(useNewton, newton, 0.5f * lo + 0.5f * hi);
                 var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, 0f));
                 active = Kernel.And(active, Kernel.Not(closed));
                 t = Kernel.Select(active, next, t);
                 previous = absResidual;
                 if (!Kernel.Any(active)) break;
             }
-            x = Kernel.Select(bracketed, t, float.NaN);
+            // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
+            x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, float.NaN);
+            #if FLOWGEN_INVERSE_STATISTICS
+            global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
+            #endif
             Sos_r2_K2ValueOne(x, ref theta, stride, out float derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
         }
@@ -1904,7 +1925,8 @@ namespace FlowGen.Generated
             float step = 1f;
             float lo = start - step, hi = start + step;
             // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-            for (int i = 0; i < 1100; i++)
+            int growth = 0;
+            for (; growth < 1100; growth++)
             {
                 var lowTooHigh = Kernel.GreaterThan(Sos_r1_K3ValueOne(lo, ref theta, stride, out _, out _), target);
                 var highTooLow = Kernel.LessThan(Sos_r1_K3ValueOne(hi, ref theta, stride, out _, out _), target);
@@ -1921,8 +1943,10 @@ namespace FlowGen.Generated
             float previous = float.PositiveInfinity;
             // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
             var active = bracketed;
-            for (int i = 0; i < 100; i++)
+            int iterations = 0;
+            while (iterations < 160)
             {
+                iterations++;
                 float residual = Sos_r1_K3ValueOne(t, ref theta, stride, out float slope, out _) - target;
                 var below = Kernel.LessThan(residual, 0f);
                 lo = Kernel.Select(below, t, lo);
@@ -1933,14 +1957,18 @@ namespace FlowGen.Generated
                 float newton = t + delta;
                 float absResidual = Kernel.Abs(residual);
                 var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, 0.5f * previous));
-                float next = Kernel.Select(useNewton, newton, 0.5f * (lo + hi));
+                float next = Kernel.Select(useNewton, newton, 0.5f * lo + 0.5f * hi);
                 var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, 0f));
                 active = Kernel.And(active, Kernel.Not(closed));
                 t = Kernel.Select(active, next, t);
                 previous = absResidual;
                 if (!Kernel.Any(active)) break;
             }
-            x = Kernel.Select(bracketed, t, float.NaN);
+            // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
+            x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, float.NaN);
+            #if FLOWGEN_INVERSE_STATISTICS
+            global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
+            #endif
             Sos_r1_K3ValueOne(x, ref theta, stride, out float derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
         }
