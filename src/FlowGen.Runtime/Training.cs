@@ -75,13 +75,21 @@ public sealed class TrainingOptions
     public ulong Seed { get; set; }
 
     /// <summary>
-    /// After this many consecutive steps with a non-finite loss or gradient (each skipped), roll back to the last good parameters,
+    /// After this many consecutive steps with a non-finite or exploded loss or gradient (each skipped), roll back to the last good parameters,
     /// halve the learning rate and reset the optimizer (default 5). After <see cref="MaxRollbacks"/> rollbacks the run stops.
     /// </summary>
     public int MaxConsecutiveNonFinite { get; set; } = 5;
 
     /// <summary>Rollbacks before the run gives up with <see cref="TrainingStatus.Diverged"/> (default 3).</summary>
     public int MaxRollbacks { get; set; } = 3;
+
+    /// <summary>
+    /// A finite loss above m + LossSpikeFactor·(1 + |m|), where m is the moving average of the recent accepted losses
+    /// (after the first 20 steps), is an explosion: the step is treated like a non-finite one (skipped, and counted
+    /// towards a rollback). Catches runs that blow up to huge but finite values (e.g. polynomial couplings at too high a
+    /// learning rate). Default 100; 0 disables.
+    /// </summary>
+    public double LossSpikeFactor { get; set; } = 100;
 
     internal void Validate()
     {
@@ -94,6 +102,7 @@ public sealed class TrainingOptions
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1.");
         if (Beta1 < 0 || Beta1 >= 1 || Beta2 < 0 || Beta2 >= 1) throw new ArgumentOutOfRangeException(nameof(Beta1), "Adam betas must be in [0, 1).");
         if (GradientClipNorm < 0 || WeightDecay < 0) throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), "GradientClipNorm and WeightDecay must not be negative.");
+        if (!(LossSpikeFactor >= 0)) throw new ArgumentOutOfRangeException(nameof(LossSpikeFactor), LossSpikeFactor, "LossSpikeFactor must not be negative (0 disables the check).");
     }
 }
 
@@ -280,6 +289,8 @@ public static class FlowTrainer
         var trainClock = new Stopwatch();
         int[] batchRows = new int[batch];
         double lr = 0;
+        double lossAverage = 0; // moving average of the accepted losses, for LossSpikeFactor
+        int acceptedSteps = 0;
 
         for (int step = 0; step < totalSteps; step++)
         {
@@ -305,6 +316,11 @@ public static class FlowTrainer
             lr = LearningRateAt(options, step, totalSteps) * learningRateScale;
             bool finite = double.IsFinite(loss) && double.IsFinite(norm);
             string? problem = finite ? null : $"non-finite loss or gradient (loss {loss}, gradient norm {norm})";
+            if (finite && options.LossSpikeFactor > 0 && acceptedSteps >= 20 && loss > lossAverage + options.LossSpikeFactor * (1 + Math.Abs(lossAverage)))
+            {
+                finite = false;
+                problem = $"loss exploded to {loss:G4} (recent average {lossAverage:G4})";
+            }
             if (finite)
             {
                 if (options.GradientClipNorm > 0 && norm > options.GradientClipNorm)
@@ -351,6 +367,8 @@ public static class FlowTrainer
             }
             consecutiveBad = 0;
             result.Steps = step + 1;
+            lossAverage = acceptedSteps == 0 ? loss : lossAverage + 0.05 * (loss - lossAverage);
+            acceptedSteps++;
             windowLoss += loss;
             windowSteps++;
             windowSamples += batch;

@@ -99,6 +99,29 @@ public class TrainingTests
     }
 
     [Fact]
+    public void ExplodingFiniteLossesAreSkippedAndRolledBack()
+    {
+        var (data, _) = CorrelatedGaussian(1000, 4);
+        var inner = new Tiny2D(seed: 5);
+        // a huge but finite loss on step 40, then steps 60–70 in a row
+        var flow = new FaultyFlow(inner, call => call is 40 or >= 60 and <= 70, explode: true);
+        TrainingResult result = FlowTrainer.Train<float>(flow, data,
+            new TrainingOptions { Steps = 100, BatchSize = 32, Threads = 1, EvaluateEvery = 10, MaxConsecutiveNonFinite = 5 });
+        Assert.Equal(TrainingStatus.Completed, result.Status);
+        Assert.Equal(1 + 11, result.SkippedSteps);
+        Assert.Equal(2, result.Rollbacks);
+        Assert.Contains(result.Events, e => e.Contains("exploded") && e.Contains("skipped"));
+        Assert.True(result.FinalTrainLoss < 10, $"final train loss {result.FinalTrainLoss}");
+        Assert.True(inner.Parameters.ToArray().All(float.IsFinite));
+
+        // LossSpikeFactor = 0 turns the check off: the same run accepts the spikes
+        var unguarded = new FaultyFlow(new Tiny2D(seed: 5), call => call is 40, explode: true);
+        TrainingResult off = FlowTrainer.Train<float>(unguarded, data,
+            new TrainingOptions { Steps = 50, BatchSize = 32, Threads = 1, EvaluateEvery = 10, LossSpikeFactor = 0 });
+        Assert.Equal(0, off.SkippedSteps);
+    }
+
+    [Fact]
     public void PersistentNonFiniteGradientsEndTheRunAsDiverged()
     {
         var (data, _) = CorrelatedGaussian(500, 5);
@@ -239,7 +262,7 @@ public class TrainingTests
     }
 
     /// <summary>A flow whose NLL gradient turns NaN on chosen calls, to test the trainer's defences.</summary>
-    private sealed class FaultyFlow(ICouplingFlow<float> inner, Func<int, bool> fail) : ICouplingFlow<float>
+    private sealed class FaultyFlow(ICouplingFlow<float> inner, Func<int, bool> fail, bool explode = false) : ICouplingFlow<float>
     {
         private int _calls;
         public int Dim => inner.Dim;
@@ -266,7 +289,9 @@ public class TrainingTests
         {
             // one call per training step with Threads = 1 and a batch below the shard size
             double loss = inner.NllGradient(xs, contexts, gradient, weight);
-            if (fail(_calls++)) gradient[gradient.Length / 2] = float.NaN;
+            if (!fail(_calls++)) return loss;
+            if (explode) return loss * 1e30 + 1e30; // huge but finite
+            gradient[gradient.Length / 2] = float.NaN;
             return loss;
         }
     }
