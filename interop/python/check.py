@@ -16,6 +16,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -125,6 +126,8 @@ def main():
     if tool("verify", directory, True) != 0:
         ok = False
     print(f"\ninterop check {'passed' if ok else 'FAILED'} in {time.time() - start:.0f} s")
+    if options.dir is None and ok:
+        shutil.rmtree(directory, ignore_errors=True)
     return 0 if ok else 1
 
 
