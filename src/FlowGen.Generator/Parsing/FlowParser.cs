@@ -341,6 +341,11 @@ internal static class FlowParser
         }
 
         // ---- clashes with generated members ----
+        // a class named like a generated member (e.g. 'Dim') cannot have that member (CS0542)
+        if (GeneratedMemberNames.Contains(type.Name))
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberClash, typeLocation, type.Name, type.Name));
+        }
         foreach (ISymbol member in type.GetMembers())
         {
             if (member.IsImplicitlyDeclared) continue;
