@@ -78,6 +78,103 @@ public sealed class GeneratorFuzzTests
         Assert.True(stats.Refused > cases / 10, $"too few declarations were refused ({stats.Refused}): the fuzzer is not exercising the diagnostics");
     }
 
+    /// <summary>Hand-picked declarations at the edges of C#: each must generate compiling code or get an FG diagnostic at the declaration.</summary>
+    public static TheoryData<string, string> TrickyDeclarations() => new()
+    {
+        { "keyword type name", "namespace N; [CouplingFlow(Dim = 3, Layers = 2)] public partial class @class;" },
+        { "keyword namespace", "namespace @class.@event; [CouplingFlow(Dim = 3, Layers = 2)] public partial class F;" },
+        { "keyword container", "namespace N; public partial class @event { [CouplingFlow(Dim = 3, Layers = 2)] public partial class F; }" },
+        { "file-local class", "namespace N; [CouplingFlow(Dim = 3, Layers = 2)] file partial class F;" },
+        { "file-local container", "namespace N; file partial class Outer { [CouplingFlow(Dim = 3, Layers = 2)] public partial class F; }" },
+        { "primary constructor", "namespace N; [CouplingFlow(Dim = 3, Layers = 2)] public partial class F(int scale) { public int Scale => scale; }" },
+        { "base class with Dim", "namespace N; public class Base { public int Dim => 1; } [CouplingFlow(Dim = 3, Layers = 2)] public partial class F : Base;" },
+        { "base class with Forward(x, z)", "namespace N; public class Base { public float Forward(System.ReadOnlySpan<float> x, System.Span<float> z) => 0; } [CouplingFlow(Dim = 3, Layers = 2)] public partial class F : Base;" },
+        { "base class with Parameters", "namespace N; public class Base { public System.Span<float> Parameters => default; } [CouplingFlow(Dim = 3, Layers = 2)] public partial class F : Base;" },
+        { "ref struct container", "namespace N; public ref partial struct Outer { [CouplingFlow(Dim = 3, Layers = 2)] public partial class F; }" },
+        { "readonly struct container", "namespace N; public readonly partial struct Outer { [CouplingFlow(Dim = 3, Layers = 2)] public partial class F; }" },
+        { "record struct container", "namespace N; public partial record struct Outer { [CouplingFlow(Dim = 3, Layers = 2)] public partial class F; }" },
+        { "interface container", "namespace N; public partial interface IOuter { [CouplingFlow(Dim = 3, Layers = 2)] public partial class F; }" },
+        { "same name twice", "namespace A { [CouplingFlow(Dim = 3, Layers = 2)] public partial class F; } namespace B { [CouplingFlow<double>(Dim = 2, Layers = 1)] public partial class F; public partial class Outer { [CouplingFlow(Dim = 4, Layers = 1)] public partial class F; } }" },
+        { "namespace FlowGen.Generated", "namespace FlowGen.Generated; [CouplingFlow(Dim = 3, Layers = 2)] public partial class F;" },
+        { "namespace System", "namespace System; [CouplingFlow(Dim = 3, Layers = 2)] public partial class F;" },
+        { "class named System in a namespace", "namespace N { [CouplingFlow(Dim = 3, Layers = 2)] public partial class System; }" },
+        { "global Math and Vector types", "public class Math { } public class Vector<T> { } public class Unsafe { } [CouplingFlow(Dim = 20, Layers = 2)] public partial class F;" },
+        { "global using aliases", "global using Kernel = System.String; global using Span = System.Int32; [CouplingFlow(Dim = 3, Layers = 2)] public partial class F;" },
+        { "required member", "namespace N; [CouplingFlow(Dim = 3, Layers = 2)] public partial class F { public required int X { get; init; } }" },
+        { "user interface implementation", "namespace N; [CouplingFlow(Dim = 3, Layers = 2)] public partial class F : FlowGen.ICouplingFlow<float>;" },
+        { "obsolete class", "namespace N; [System.Obsolete(\"old\")] [CouplingFlow(Dim = 3, Layers = 2)] public partial class F;" },
+        { "nullable disabled", "#nullable disable\nnamespace N; [CouplingFlow(Dim = 3, Layers = 2)] public partial class F { public string S; }" },
+        { "static constructor and finalizer", "namespace N; [CouplingFlow(Dim = 3, Layers = 2)] public partial class F { static F() { } ~F() { } }" },
+        { "private constructor only", "namespace N; [CouplingFlow(Dim = 3, Layers = 2)] public partial class F { private F(string s) { } }" },
+        { "attribute on second part", "namespace N; public partial class F { } [CouplingFlow(Dim = 3, Layers = 2)] public partial class F;" },
+        { "layer attributes via alias", "using Affine = FlowGen.AffineCouplingAttribute; namespace N; [CouplingFlow(Dim = 3)] [Affine, Affine(Clamp = 1)] public partial class F;" },
+        { "attribute with target specifier", "namespace N; [type: CouplingFlow(Dim = 3, Layers = 2)] public partial class F;" },
+    };
+
+    [Theory]
+    [MemberData(nameof(TrickyDeclarations))]
+    public void TrickyDeclarationsGenerateCompilingCodeOrADiagnostic(string what, string source)
+    {
+        var c = new FuzzCase(new[] { "using FlowGen;\n" + source }, "F", new[] { "Outer", "@event", "event", "IOuter", "System" }, false, false, false, what);
+        if (what.StartsWith("keyword type", StringComparison.Ordinal)) c = c with { TypeName = "class" };
+        var stats = new FuzzStats();
+        string? problem = Check(c, compile: true, stats, out Compilation? deferred);
+        Assert.True(problem is null, what + ": " + problem);
+        if (deferred is not null)
+        {
+            var errors = deferred.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+            Assert.True(errors.Count == 0, what + ": generated code does not compile:\n" + string.Join("\n", errors.Take(5)));
+        }
+        _output.WriteLine($"{what}: {(stats.Generated > 0 ? "generated" : stats.Refused > 0 ? "refused: " + string.Join(", ", stats.Ids.Keys) : "rejected by the compiler")}");
+    }
+
+    /// <summary>Found by the tricky declarations: each used to generate code that did not compile or silently did nothing.</summary>
+    [Theory]
+    [InlineData("[CouplingFlow(Dim = 3, Layers = 2)] file partial class F;", "FG0002", "file-local", "F")]
+    [InlineData("file partial class Outer { [CouplingFlow(Dim = 3, Layers = 2)] public partial class F; }", "FG0003", "Outer", "F")]
+    [InlineData("public class Base { public int Dim => 1; } [CouplingFlow(Dim = 3, Layers = 2)] public partial class F : Base;", "FG0014", "Base.Dim", ": Base")]
+    [InlineData("public class Base { public float Forward(System.ReadOnlySpan<float> x, System.Span<float> z) => 0; } [CouplingFlow(Dim = 3, Layers = 2)] public partial class F : Base;", "FG0014", "Base.Forward", ": Base")]
+    [InlineData("public class Base { public System.Span<float> Parameters => default; } public class Middle : Base { } [CouplingFlow(Dim = 3, Layers = 2)] public partial class F : Middle;", "FG0014", "Base.Parameters", ": Middle")]
+    public void DeclarationsThatCannotBeExtendedAreRefused(string source, string id, string messagePart, string locationText)
+    {
+        GeneratorOutput result = GeneratorHarness.Run("using FlowGen;\nnamespace N;\n" + source);
+        Assert.All(result.RunResult.Results, r => Assert.Null(r.Exception));
+        Diagnostic d = Assert.Single(result.Diagnostics.Where(x => x.Id.StartsWith("FG", StringComparison.Ordinal)));
+        Assert.Equal(id, d.Id);
+        Assert.Contains(messagePart, d.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.Contains(locationText, result.Compilation.SyntaxTrees.First().GetText().ToString(d.Location.SourceSpan), StringComparison.Ordinal);
+        Assert.Empty(result.AllGeneratedSources);
+    }
+
+    [Fact]
+    public void AFlowDerivedFromAnotherFlowIsRefused()
+    {
+        GeneratorOutput result = GeneratorHarness.Run("using FlowGen;\nnamespace N;\n[CouplingFlow(Dim = 3, Layers = 2)] public partial class A;\n[CouplingFlow(Dim = 3, Layers = 2)] public partial class B : A;");
+        Assert.All(result.RunResult.Results, r => Assert.Null(r.Exception));
+        Diagnostic d = Assert.Single(result.Diagnostics.Where(x => x.Id.StartsWith("FG", StringComparison.Ordinal)));
+        Assert.Equal("FG0002", d.Id);
+        Assert.Contains("derived from the flow 'A'", d.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.Single(result.AllGeneratedSources); // A's
+    }
+
+    [Fact]
+    public void KeywordNamesAndPrimaryConstructorsGenerateWorkingFlows()
+    {
+        System.Reflection.Assembly assembly = GeneratorHarness.CompileAndLoad(
+            "using FlowGen;\nnamespace @class.@event { public partial class @struct { [CouplingFlow(Dim = 3, Layers = 2)] public partial class @object; } }\n" +
+            "namespace N { [CouplingFlow(Dim = 2, Layers = 2)] public partial class P(int scale) { public int Scale => scale; } }");
+        object keyword = Activator.CreateInstance(assembly.GetType("class.event.struct+object")!, 4)!;
+        Assert.Equal(3, ((ICouplingFlow<float>)keyword).Dim);
+        Assert.Equal("class.event.struct.object", ((ICouplingFlow<float>)keyword).ModelName.Replace("@", "", StringComparison.Ordinal));
+        // with a primary constructor the generated constructors are left out: the user's constructor builds the flow (seed 0)
+        object primary = Activator.CreateInstance(assembly.GetType("N.P")!, 7)!;
+        var flow = (ICouplingFlow<float>)primary;
+        var lp = new float[1];
+        flow.LogProb(new[] { 0.5f, -0.25f }, default, lp);
+        Assert.True(float.IsFinite(lp[0]));
+        Assert.Contains(flow.Parameters.ToArray(), p => p != 0); // initialised (hidden layers from seed 0)
+    }
+
     /// <summary>Found by the fuzzer: a class named like a generated member made the generated code fail with CS0542.</summary>
     [Theory]
     [InlineData("Dim")]
@@ -439,7 +536,12 @@ public static class FuzzDeclarations
                 if (isCoupling) couplings++;
                 layerAttributes.Add(layer);
             }
-            if (b.Chance(0.1) && layerAttributes.Count > 0) layerAttributes.Add(layerAttributes[r.Next(layerAttributes.Count)]); // duplicate
+            if (b.Chance(0.1) && layerAttributes.Count > 0)
+            {
+                string duplicate = layerAttributes[r.Next(layerAttributes.Count)];
+                layerAttributes.Add(duplicate);
+                if (duplicate.Contains("Coupling", StringComparison.Ordinal)) couplings++;
+            }
             if (couplings == 0) b.Invalid("no coupling in the explicit stack");
             if (b.Chance(0.1))
             {
@@ -453,10 +555,9 @@ public static class FuzzDeclarations
         // ---- the type ----
         string typeName = "F" + index;
         int nameRoll = r.Next(40);
-        if (nameRoll == 0) typeName = b.Pick("Math", "Kernel", "Vector", "Span", "FlowRandom", "FlowTile", "Unsafe", "MemoryMarshal", "Impl", "Generated", "System", "T", "Lanes", "CreateParameters");
+        if (nameRoll == 0) typeName = b.Pick("Math", "Kernel", "Vector", "Span", "FlowRandom", "FlowTile", "Unsafe", "MemoryMarshal", "Impl", "Generated", "T", "Lanes", "CreateParameters");
         else if (nameRoll == 1) typeName = b.Pick("Flöw" + index, "@class", "_" + index, "Dim", "Forward", "Parameters", "ParameterCount", "Sample");
         if (typeName is "Dim" or "Forward" or "Parameters" or "ParameterCount" or "Sample") b.Invalid("type named like a generated member (CS0542)");
-        if (typeName is "System") b.Invalid("type named System hides the namespace");
         string typeKeyword = "partial class";
         int kindRoll = r.Next(40);
         if (kindRoll < 8)
@@ -671,7 +772,13 @@ public static class FuzzDeclarations
             case 0:
             {
                 int k = r.Next(6);
-                if (k == 0) return "Permute(" + b.EnumExpr("PermutationKind", PermutationNames, 3, b.Pick(3, 7)) + ")";
+                if (k == 0)
+                {
+                    string kindExpr = b.EnumExpr("PermutationKind", PermutationNames, 3, b.Pick(3, 7));
+                    if (kindExpr.EndsWith(".None", StringComparison.Ordinal) || kindExpr.EndsWith(")0", StringComparison.Ordinal)) b.Invalid("Permute(None)");
+                    if (kindExpr.StartsWith("C", StringComparison.Ordinal) && b.Consts[^1].Contains("PermutationKind.None", StringComparison.Ordinal)) b.Invalid("Permute(None)");
+                    return "Permute(" + kindExpr + ")";
+                }
                 if (k == 1) return "Permute(PermutationKind.Random, Seed = " + b.IntExpr(r.Next(-5, 100)) + ")";
                 var order = Enumerable.Range(0, dim).OrderBy(_ => r.Next()).ToArray();
                 int bad = r.Next(8);
@@ -687,8 +794,13 @@ public static class FuzzDeclarations
             case 2:
             {
                 var args = new List<string>();
-                if (b.Chance(0.3)) args.Add("Permute = " + b.Pick("false", "true"));
-                if (b.Chance(0.3)) args.Add("Seed = " + b.IntExpr(r.Next(-3, 1000)));
+                bool permuted = true;
+                if (b.Chance(0.3)) { permuted = b.Chance(0.5); args.Add("Permute = " + (permuted ? "true" : "false")); }
+                if (b.Chance(0.3))
+                {
+                    args.Add("Seed = " + b.IntExpr(r.Next(-3, 1000)));
+                    if (!permuted) b.Invalid("Seed with Permute = false");
+                }
                 return "InvertibleLinear" + (args.Count > 0 ? "(" + string.Join(", ", args) + ")" : b.Pick("", "()"));
             }
             default:
