@@ -556,7 +556,7 @@ public static class FuzzDeclarations
         string typeName = "F" + index;
         int nameRoll = r.Next(40);
         if (nameRoll == 0) typeName = b.Pick("Math", "Kernel", "Vector", "Span", "FlowRandom", "FlowTile", "Unsafe", "MemoryMarshal", "Impl", "Generated", "T", "Lanes", "CreateParameters");
-        else if (nameRoll == 1) typeName = b.Pick("Flöw" + index, "@class", "_" + index, "Dim", "Forward", "Parameters", "ParameterCount", "Sample");
+        else if (nameRoll == 1) typeName = b.Pick("Flöw" + index, "@class", "@event", "_" + index, "Dim", "Forward", "Parameters", "ParameterCount", "Sample");
         if (typeName is "Dim" or "Forward" or "Parameters" or "ParameterCount" or "Sample") b.Invalid("type named like a generated member (CS0542)");
         string typeKeyword = "partial class";
         int kindRoll = r.Next(40);
@@ -573,6 +573,21 @@ public static class FuzzDeclarations
         else if (kindRoll == 9) typeKeyword = "unsafe partial class";
         string typeParams = "";
         if (b.Chance(0.03)) { typeParams = "<TItem>"; b.Invalid("generic"); }
+        if (b.Chance(0.02)) { typeKeyword = "file partial class"; b.Invalid("file-local"); }
+        bool plainClass = typeKeyword is "partial class" or "sealed partial class" or "unsafe partial class" && typeParams.Length == 0;
+        string heritage = "", baseDeclaration = "";
+        if (plainClass && b.Chance(0.06))
+        {
+            int baseKind = r.Next(3);
+            baseDeclaration = baseKind switch
+            {
+                0 => $"public class B{index} {{ public int Other => 1; protected void Helper() {{ }} private int Sample => 2; }}\n",
+                1 => $"public class B{index} {{ public int {b.Pick("Dim", "Parameters", "StackHash")} => 1; }}\n",
+                _ => $"public abstract class B{index} {{ public virtual float Forward(System.ReadOnlySpan<float> x, System.Span<float> z) => 0; }}\n",
+            };
+            if (baseKind != 0) b.Invalid("inherited member with a generated name");
+            heritage = $" : B{index}";
+        }
 
         var containerNames = new List<string>();
         string containerOpen = "", containerClose = "";
@@ -605,14 +620,18 @@ public static class FuzzDeclarations
             members.Add(clash);
             b.Invalid("member clash");
         }
-        if (b.Chance(0.1)) members.Add(b.Pick($"public {typeName}() {{ }}", $"public {typeName}(int seed) : this() {{ }}", $"public {typeName}(double scale) : this() {{ }}")
+        string primaryParameters = "";
+        if (plainClass && b.Chance(0.04)) { primaryParameters = "(int scale)"; members.Add("public int Scale => scale;"); }
+        else if (b.Chance(0.1)) members.Add(b.Pick($"public {typeName}() {{ }}", $"public {typeName}(int seed) : this() {{ }}", $"public {typeName}(double scale) : this() {{ }}")
             .Replace(" : this()", b.Chance(0.5) ? "" : " : this()"));
         if (b.Chance(0.1)) members.Add(b.Pick("public int Extra => 1;", "public override string ToString() => \"flow\";", "internal static int CreateParameters;", "private sealed class Impl { }", "public const int Lanes = 3;"));
 
         // ---- files ----
         string usings = b.Pick("using FlowGen;\n", "using FlowGen;\nusing System;\n", "using static FlowGen.Kernel;\nusing FlowGen;\n", "using FG = FlowGen;\nusing FlowGen;\n");
         int nsRoll = r.Next(3);
-        string nsName = "Fuzz.N" + index;
+        string nsName = (r.Next(10) == 0 ? "@class.@event.N" : "Fuzz.N") + index;
+        // names shared between cases ("Math", "@class", ...) live in the case's own namespace so that batched cases do not collide
+        if (!typeName.EndsWith(index.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal) && nsRoll == 0) nsRoll = 1 + r.Next(2);
         var attributeLists = new List<string> { "[" + flowAttribute + "]" };
         if (layerAttributes.Count > 0)
         {
@@ -639,10 +658,12 @@ public static class FuzzDeclarations
             foreach (string a in attrs) sb.Append(a).Append('\n');
             string keyword = p == 0 || partialEverywhere ? typeKeyword : "partial class";
             sb.Append(access.Length > 0 ? access + " " : "").Append(keyword).Append(' ').Append(typeName).Append(typeParams);
+            if (p == 0) sb.Append(primaryParameters).Append(heritage);
             var partMembers = members.Where((_, k) => k % parts == p).ToList();
             if (partMembers.Count == 0 && b.Chance(0.3) && !keyword.Contains("interface", StringComparison.Ordinal) && p == 0) sb.Append(";\n");
             else sb.Append("\n{\n").Append(string.Concat(partMembers.Select(m => "    " + m + "\n"))).Append("}\n");
             sb.Append(containerClose);
+            if (p == 0) sb.Append(baseDeclaration);
             if (p == 0 && b.Consts.Count > 0) sb.Append("static class C").Append(index).Append(" { ").Append(string.Join(" ", b.Consts)).Append(" }\n");
             if (p == parts - 1 && b.Chance(0.08))
             {
