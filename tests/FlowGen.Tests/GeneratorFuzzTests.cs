@@ -48,7 +48,10 @@ public sealed class GeneratorFuzzTests
         int cases = LongMode ? LongCases : ShortCases;
         var stats = new FuzzStats();
         var failures = new List<string>();
-        GeneratorHarness.Run("using FlowGen;\n[CouplingFlow(Dim = 3, Layers = 2)] public partial class WarmUp;"); // JIT the generator before timing
+        // JIT the generator's paths (both precisions, every layer kind, a diagnostic) before timing
+        GeneratorHarness.Run("using FlowGen;\n[CouplingFlow(Dim = 3, Layers = 2)] public partial class WarmUp;\n" +
+            "[CouplingFlow<double>(Dim = 20, Context = 2)][ActNorm, InvertibleLinear, AffineCoupling, AdditiveCoupling, SumOfSquaresCoupling, DeepSigmoidalCoupling, SplineCoupling, Permute(PermutationKind.Random)] public partial class WarmUp2;\n" +
+            "[CouplingFlow(Dim = 1, Layers = 2)] public partial class WarmUp3;");
         var total = Stopwatch.StartNew();
         var batch = new List<(int Index, FuzzCase Case, SyntaxTree[] Trees)>();
         void Fail(int i, FuzzCase c, string problem)
