@@ -31,8 +31,8 @@ public sealed class GeneratorFuzzTests
     public const int LongCompileEvery = 10;
     private const int DefaultSeed = 20261129;
 
-    /// <summary>Any one declaration must be handled (parse + emit) within this time, even on a loaded 2-core machine.</summary>
-    private static readonly TimeSpan CaseBudget = TimeSpan.FromSeconds(20);
+    /// <summary>Any one declaration must be handled (parse + emit) within this time, even on a loaded 2-core machine (the largest legal stack takes ~4 s unloaded).</summary>
+    private static readonly TimeSpan CaseBudget = TimeSpan.FromSeconds(60);
 
     private readonly ITestOutputHelper _output;
 
