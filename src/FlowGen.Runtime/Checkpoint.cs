@@ -123,8 +123,7 @@ public static class FlowCheckpoint
         ArgumentNullException.ThrowIfNull(stream);
         // never read more than the largest checkpoint this model can have
         long limit = FixedHeader + MaxNameBytes + (long)flow.ParameterCount * ScalarSize<T>() + 8;
-        byte[] bytes = ReadAtMost(stream, limit);
-        Deserialize(flow, bytes);
+        Deserialize(flow, ReadAtMost(stream, limit));
     }
 
     /// <summary>Loads parameters from checkpoint bytes; throws <see cref="FlowFormatException"/> and leaves the flow untouched if they do not fit.</summary>
@@ -168,25 +167,36 @@ public static class FlowCheckpoint
         }
         if (bytes.Length != expectedLength) throw new FlowFormatException($"Corrupted checkpoint: {bytes.Length} bytes where {expectedLength} are expected.");
         ReadOnlySpan<byte> data = bytes.Slice(FixedHeader + nameLength, count * size);
-        T[] values = new T[count];
-        data.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
-        if (!BitConverter.IsLittleEndian) ReverseScalars(MemoryMarshal.AsBytes(values.AsSpan()), size);
-        // everything checked: now the model changes
-        values.CopyTo(flow.Parameters);
+        Span<byte> target = MemoryMarshal.AsBytes(flow.Parameters);
+        if (target.Length != data.Length) throw new FlowFormatException($"'{flow.ModelName}' exposes {target.Length / size} parameters but declares {flow.ParameterCount}.");
+        // everything checked: now the model changes (a straight copy that cannot fail half-way; no second copy of the parameters)
+        data.CopyTo(target);
+        if (!BitConverter.IsLittleEndian) ReverseScalars(target, size);
         flow.MarkDataInitialized((flags & 1) != 0);
     }
 
-    private static byte[] ReadAtMost(Stream stream, long limit)
+    /// <summary>
+    /// Reads the rest of the stream into one buffer of at most <paramref name="limit"/> bytes (the largest checkpoint of the model):
+    /// the exact remaining length for a seekable stream, otherwise one buffer of limit + 1 bytes. Memory is bounded by the model's
+    /// size plus the header, whatever the stream holds.
+    /// </summary>
+    private static ReadOnlySpan<byte> ReadAtMost(Stream stream, long limit)
     {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[1 << 16];
-        int read;
-        while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+        long capacity = limit + 1;
+        if (stream.CanSeek)
         {
-            if (buffer.Length + read > limit) throw new FlowFormatException($"Checkpoint is larger than any checkpoint of this model can be ({limit} bytes).");
-            buffer.Write(chunk, 0, read);
+            long remaining = stream.Length - stream.Position;
+            if (remaining > limit) throw new FlowFormatException($"Checkpoint is larger than any checkpoint of this model can be ({limit} bytes).");
+            capacity = Math.Max(remaining, 0);
         }
-        return buffer.ToArray();
+        var buffer = new byte[capacity];
+        int filled = 0, read;
+        while (filled < buffer.Length && (read = stream.Read(buffer, filled, buffer.Length - filled)) > 0) filled += read;
+        if (filled > limit || (stream.CanSeek && stream.Position < stream.Length))
+        {
+            throw new FlowFormatException($"Checkpoint is larger than any checkpoint of this model can be ({limit} bytes).");
+        }
+        return buffer.AsSpan(0, filled);
     }
 
     private static int ScalarSize<T>() where T : unmanaged

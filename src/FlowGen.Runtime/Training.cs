@@ -355,7 +355,7 @@ public static class FlowTrainer
                     {
                         result.Events.Add(message);
                         result.Status = TrainingStatus.Diverged;
-                        result.Events.Add($"stopped: still non-finite after {options.MaxRollbacks} rollbacks");
+                        result.Events.Add($"stopped: still non-finite after {options.MaxRollbacks} rollbacks{ScaleHint(set.Inputs)}");
                         progress?.Report(new TrainingProgress(step + 1, totalSteps, epoch, double.NaN, null, 0, lr, result.Events[^1]));
                         result.Steps = step + 1;
                         break;
@@ -422,6 +422,16 @@ public static class FlowTrainer
         result.Elapsed = clock.Elapsed;
         result.SamplesPerSecond = totalSamples / Math.Max(trainClock.Elapsed.TotalSeconds, 1e-9);
         return result;
+    }
+
+    /// <summary>Why a run may have diverged, when the data suggest it: values far from unit scale overflow float gradients.</summary>
+    private static string ScaleHint<T>(T[] inputs) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double max = 0;
+        foreach (T v in inputs) max = Math.Max(max, Math.Abs(double.CreateTruncating(v)));
+        return max > 1e3
+            ? $"; the data reach |x| = {max:G3}, where losses and gradients of polynomial or unclamped layers overflow: standardise the data (or put ActNorm first)"
+            : "";
     }
 
     private static double LearningRateAt(TrainingOptions o, int step, int total)

@@ -112,7 +112,9 @@ internal static class FlowParser
             { IsStatic: true } => "static",
             { IsAbstract: true } => "abstract",
             { TypeParameters.Length: > 0 } => "generic",
-            _ => null,
+            // a file-local class cannot be extended from the generated file: the generated part would be another type
+            { IsFileLocal: true } => "file-local",
+            _ => BaseFlow(type) is { } baseFlow ? $"derived from the flow '{baseFlow.Name}' (its generated members would be hidden)" : null,
         };
         if (kindProblem is not null)
         {
@@ -341,6 +343,11 @@ internal static class FlowParser
         }
 
         // ---- clashes with generated members ----
+        // a class named like a generated member (e.g. 'Dim') cannot have that member (CS0542)
+        if (GeneratedMemberNames.Contains(type.Name))
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberClash, typeLocation, type.Name, type.Name));
+        }
         foreach (ISymbol member in type.GetMembers())
         {
             if (member.IsImplicitlyDeclared) continue;
@@ -349,10 +356,23 @@ internal static class FlowParser
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberClash, LocationInfo.From(member.Locations.FirstOrDefault()), type.Name, member.Name));
             }
         }
+        // inherited members with a generated name would be hidden (CS0108, an error with warnings as errors)
+        for (INamedTypeSymbol? b = type.BaseType; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
+        {
+            foreach (ISymbol member in b.GetMembers())
+            {
+                if (member.IsImplicitlyDeclared || member.DeclaredAccessibility == Accessibility.Private || !GeneratedMemberNames.Contains(member.Name)) continue;
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberClash, BaseListLocation(context, ct) ?? typeLocation, type.Name, b.Name + "." + member.Name));
+                break;
+            }
+        }
         if (diags.Count > 0) return null;
 
-        bool hasParameterless = type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared && c.Parameters.Length == 0);
-        bool hasSeed = type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared && c.Parameters.Length == 1 && c.Parameters[0].Type.SpecialType == SpecialType.System_Int32);
+        // a primary constructor requires every other constructor to call it (CS8862): the generated ones cannot, so they are
+        // left out and construction is the user's (the field initialiser still sets the parameters from seed 0)
+        bool primary = type.InstanceConstructors.Any(c => c.DeclaringSyntaxReferences.Any(r => r.GetSyntax(ct) is TypeDeclarationSyntax));
+        bool hasParameterless = primary || type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared && c.Parameters.Length == 0);
+        bool hasSeed = primary || type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared && c.Parameters.Length == 1 && c.Parameters[0].Type.SpecialType == SpecialType.System_Int32);
 
         string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
         string accessibility = type.DeclaredAccessibility switch
@@ -369,9 +389,23 @@ internal static class FlowParser
             stack.ToEquatableArray(), hasParameterless, hasSeed);
     }
 
+    /// <summary>The nearest base class that is itself a [CouplingFlow] class, if any.</summary>
+    private static INamedTypeSymbol? BaseFlow(INamedTypeSymbol type)
+    {
+        for (INamedTypeSymbol? b = type.BaseType; b is not null; b = b.BaseType)
+        {
+            if (b.GetAttributes().Any(a => a.AttributeClass is { } c && c.ContainingNamespace?.ToDisplayString() == Namespace && c.Name == "CouplingFlowAttribute")) return b;
+        }
+        return null;
+    }
+
+    /// <summary>The base list (": Base, …") of the declaration that carries the attribute.</summary>
+    private static LocationInfo? BaseListLocation(GeneratorAttributeSyntaxContext context, CancellationToken ct) =>
+        context.TargetNode is TypeDeclarationSyntax { BaseList: { } list } ? LocationInfo.From(list) : null;
+
     private static string? ContainerKeyword(INamedTypeSymbol outer, CancellationToken ct)
     {
-        if (outer.IsGenericType) return null;
+        if (outer.IsGenericType || outer.IsFileLocal) return null;
         bool partial = outer.DeclaringSyntaxReferences.All(r => r.GetSyntax(ct) is TypeDeclarationSyntax d && d.Modifiers.Any(SyntaxKind.PartialKeyword));
         if (!partial) return null;
         return outer.TypeKind switch
