@@ -199,10 +199,29 @@ public static class FlowSafetensors
                 ? $"Truncated safetensors file: the header announces {8 + (long)announced + dataLength} bytes, the file has {a}."
                 : $"Corrupted safetensors file: {a - 8 - (long)announced - dataLength} bytes after the last tensor.");
         }
-        byte[] data = ReadExactly(stream, checked((int)dataLength), "data");
+        // decode tensor by tensor, in file order, through a small buffer: memory is the model's size plus the header
+        var values = new T[flow.ParameterCount];
+        var byName = new Dictionary<string, ParameterTensor>(StringComparer.Ordinal);
+        foreach (ParameterTensor t in flow.ParameterTensors) byName.Add(t.Name, t);
+        var order = new List<Entry>(parsed.Tensors.Values);
+        order.Sort((x, y) => x.Begin.CompareTo(y.Begin));
+        byte[] chunk = new byte[8192];
+        long read = 0;
+        foreach (Entry e in order)
+        {
+            ParameterTensor t = byName[e.Name];
+            int size = DtypeSize(e.Dtype), perChunk = chunk.Length / size;
+            for (int first = 0; first < t.Length; first += perChunk)
+            {
+                int count = Math.Min(perChunk, t.Length - first);
+                int n = ReadFully(stream, chunk.AsSpan(0, count * size));
+                read += n;
+                if (n < count * size) throw new FlowFormatException($"Truncated safetensors file: the data has {read} of {dataLength} bytes.");
+                DecodeInto(t, size, chunk.AsSpan(0, count * size), first, values.AsSpan(t.Offset, t.Length));
+            }
+        }
         Span<byte> probe = stackalloc byte[1];
         if (ReadFully(stream, probe) != 0) throw new FlowFormatException("Corrupted safetensors file: bytes after the last tensor.");
-        T[] values = Decode(flow, parsed, data);
         Commit(flow, parsed, values);
     }
 
@@ -328,57 +347,68 @@ public static class FlowSafetensors
         }
     }
 
+    // Tensor entries are parsed without building any message string: "where" texts are made only when throwing, so a
+    // header costs little more than its own tensors (names, shapes, offsets).
+    private static string Where(string tensor, string? field) => field is null ? $"tensor '{tensor}'" : $"tensor '{tensor}' {field}";
+
+    private static void Next(ref Utf8JsonReader reader, string tensor, string? field)
+    {
+        if (!reader.Read()) throw new FlowFormatException($"Corrupted safetensors header: {Where(tensor, field)} ends early.");
+    }
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string tensor, string? field)
+    {
+        Next(ref reader, tensor, field);
+        if (reader.TokenType != type) throw new FlowFormatException($"Corrupted safetensors header: expected {Describe(type)} in {Where(tensor, field)}, found {Describe(reader.TokenType)}.");
+    }
+
     private static Entry ReadEntry(ref Utf8JsonReader reader, string name)
     {
-        string where = $"tensor '{name}'";
-        Expect(ref reader, JsonTokenType.StartObject, where);
+        Expect(ref reader, JsonTokenType.StartObject, name, null);
         string? dtype = null;
         long[]? shape = null, offsets = null;
         while (true)
         {
-            Next(ref reader, where);
+            Next(ref reader, name, null);
             if (reader.TokenType == JsonTokenType.EndObject) break;
-            string field = reader.GetString()!;
-            switch (field)
+            if (reader.ValueTextEquals("dtype"u8) && dtype is null)
             {
-                case "dtype" when dtype is null:
-                    Expect(ref reader, JsonTokenType.String, where + " dtype");
-                    dtype = reader.GetString()!;
-                    break;
-                case "shape" when shape is null:
-                    shape = ReadIntegers(ref reader, where + " shape");
-                    break;
-                case "data_offsets" when offsets is null:
-                    offsets = ReadIntegers(ref reader, where + " data_offsets");
-                    break;
-                case "dtype" or "shape" or "data_offsets":
-                    throw new FlowFormatException($"Corrupted safetensors header: {where} has '{field}' twice.");
-                default:
-                    throw new FlowFormatException($"Corrupted safetensors header: {where} has an unknown field '{field}'.");
+                Expect(ref reader, JsonTokenType.String, name, "dtype");
+                dtype = reader.ValueTextEquals("F32"u8) ? "F32" : reader.ValueTextEquals("F64"u8) ? "F64" : reader.GetString()!;
+            }
+            else if (reader.ValueTextEquals("shape"u8) && shape is null) shape = ReadIntegers(ref reader, name, "shape");
+            else if (reader.ValueTextEquals("data_offsets"u8) && offsets is null) offsets = ReadIntegers(ref reader, name, "data_offsets");
+            else
+            {
+                string field = reader.GetString()!;
+                throw new FlowFormatException(field is "dtype" or "shape" or "data_offsets"
+                    ? $"Corrupted safetensors header: {Where(name, null)} has '{field}' twice."
+                    : $"Corrupted safetensors header: {Where(name, null)} has an unknown field '{field}'.");
             }
         }
         if (dtype is null || shape is null || offsets is null)
         {
             string missing = dtype is null ? "dtype" : shape is null ? "shape" : "data_offsets";
-            throw new FlowFormatException($"Corrupted safetensors header: {where} has no '{missing}'.");
+            throw new FlowFormatException($"Corrupted safetensors header: {Where(name, null)} has no '{missing}'.");
         }
-        if (offsets.Length != 2) throw new FlowFormatException($"Corrupted safetensors header: {where} data_offsets has {offsets.Length} numbers, not 2.");
-        if (offsets[1] < offsets[0]) throw new FlowFormatException($"Corrupted safetensors header: {where} data_offsets [{offsets[0]}, {offsets[1]}] end before they begin.");
+        if (offsets.Length != 2) throw new FlowFormatException($"Corrupted safetensors header: {Where(name, "data_offsets")} has {offsets.Length} numbers, not 2.");
+        if (offsets[1] < offsets[0]) throw new FlowFormatException($"Corrupted safetensors header: {Where(name, "data_offsets")} [{offsets[0]}, {offsets[1]}] end before they begin.");
         return new Entry(name, dtype, shape, offsets[0], offsets[1]);
     }
 
-    private static long[] ReadIntegers(ref Utf8JsonReader reader, string where)
+    private static long[] ReadIntegers(ref Utf8JsonReader reader, string tensor, string field)
     {
-        Expect(ref reader, JsonTokenType.StartArray, where);
-        var values = new List<long>();
+        Expect(ref reader, JsonTokenType.StartArray, tensor, field);
+        Span<long> values = stackalloc long[64];
+        int count = 0;
         while (true)
         {
-            Next(ref reader, where);
-            if (reader.TokenType == JsonTokenType.EndArray) return values.ToArray();
+            Next(ref reader, tensor, field);
+            if (reader.TokenType == JsonTokenType.EndArray) return values[..count].ToArray();
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long v) || v < 0)
-                throw new FlowFormatException($"Corrupted safetensors header: {where} must hold non-negative integers.");
-            if (values.Count == 64) throw new FlowFormatException($"Corrupted safetensors header: {where} is too long.");
-            values.Add(v);
+                throw new FlowFormatException($"Corrupted safetensors header: {Where(tensor, field)} must hold non-negative integers.");
+            if (count == values.Length) throw new FlowFormatException($"Corrupted safetensors header: {Where(tensor, field)} is too long.");
+            values[count++] = v;
         }
     }
 
@@ -444,19 +474,24 @@ public static class FlowSafetensors
         foreach (ParameterTensor t in flow.ParameterTensors)
         {
             Entry e = header.Tensors[t.Name];
-            int size = DtypeSize(e.Dtype);
-            ReadOnlySpan<byte> source = data.Slice((int)e.Begin, (int)(e.End - e.Begin));
-            Span<T> block = values.AsSpan(t.Offset, t.Length);
-            int rows = t.Shape.Length == 2 ? t.Shape[0] : 1, columns = t.Length / Math.Max(rows, 1);
-            for (int i = 0; i < block.Length; i++)
-            {
-                int target = t.Transposed ? (i % columns) * rows + i / columns : i;
-                block[target] = size == 4
-                    ? FromDouble<T>(BinaryPrimitives.ReadSingleLittleEndian(source.Slice(i * 4, 4)))
-                    : FromDouble<T>(BinaryPrimitives.ReadDoubleLittleEndian(source.Slice(i * 8, 8)));
-            }
+            DecodeInto(t, DtypeSize(e.Dtype), data.Slice((int)e.Begin, (int)(e.End - e.Begin)), 0, values.AsSpan(t.Offset, t.Length));
         }
         return values;
+    }
+
+    /// <summary>Decodes the file's elements first … first + n − 1 (file order, PyTorch layout) of tensor t into its block.</summary>
+    private static void DecodeInto<T>(ParameterTensor t, int size, ReadOnlySpan<byte> source, int first, Span<T> block) where T : unmanaged
+    {
+        int rows = t.Shape.Length == 2 ? t.Shape[0] : 1, columns = t.Length / Math.Max(rows, 1);
+        int n = source.Length / size;
+        for (int k = 0; k < n; k++)
+        {
+            int i = first + k;
+            int target = t.Transposed ? (i % columns) * rows + i / columns : i;
+            block[target] = size == 4
+                ? FromDouble<T>(BinaryPrimitives.ReadSingleLittleEndian(source.Slice(k * 4, 4)))
+                : FromDouble<T>(BinaryPrimitives.ReadDoubleLittleEndian(source.Slice(k * 8, 8)));
+        }
     }
 
     private static void Commit<T>(ICouplingFlow<T> flow, Header header, T[] values) where T : unmanaged

@@ -14,10 +14,9 @@ namespace FlowGen.Tests;
 /// A reader of weight files under test: how to make a target model, a valid file, and how to load one. Plug another
 /// format in by adding one entry to <see cref="ReaderFuzzTests.Readers"/> — e.g. for a safetensors reader:
 /// <code>
-/// ["safetensors"] = () => ReaderUnderTest.For(
-///     "safetensors", () => new R8(seed: 5), f => Safetensors.Serialize(f), (f, bytes) => Safetensors.Deserialize(f, bytes),
-///     documented: new[] { typeof(FlowFormatException) },
-///     fields: new[] { new HeaderField("header length", 0, 8) }),   // reseal: null (no checksum)
+/// ["safetensors-bytes"] = () => ReaderUnderTest.For&lt;R8, float&gt;("safetensors-bytes", () => new R8(seed: 5),
+///     f => FlowSafetensors.Serialize(f), (f, bytes) => FlowSafetensors.Deserialize(f, bytes),
+///     new[] { typeof(FlowFormatException) }, SafetensorsFields),   // reseal: null (no checksum)
 /// </code>
 /// </summary>
 public sealed class ReaderUnderTest
@@ -132,7 +131,16 @@ public sealed class ReaderFuzzTests
         ["checkpoint-unseekable-stream"] = () => ReaderUnderTest.For<WithActNorm3D, float>("checkpoint-unseekable-stream", () => new WithActNorm3D(seed: 5),
             FlowCheckpoint.Serialize, (f, bytes) => FlowCheckpoint.Load(f, new UnseekableStream(bytes)),
             new[] { typeof(FlowFormatException) }, CheckpointFields, ResealCheckpoint),
+        ["safetensors-bytes"] = () => ReaderUnderTest.For<R8, float>("safetensors-bytes", () => new R8(seed: 5),
+            f => FlowSafetensors.Serialize(f), (f, bytes) => FlowSafetensors.Deserialize(f, bytes),
+            new[] { typeof(FlowFormatException) }, SafetensorsFields),
+        ["safetensors-stream"] = () => ReaderUnderTest.For<Tiny2DDouble, double>("safetensors-stream", () => new Tiny2DDouble(seed: 5),
+            f => FlowSafetensors.Serialize(f), (f, bytes) => FlowSafetensors.Load(f, new UnseekableStream(bytes)),
+            new[] { typeof(FlowFormatException) }, SafetensorsFields),
     };
+
+    /// <summary>The safetensors header: an 8-byte little-endian length of the JSON that follows (no checksum).</summary>
+    private static readonly HeaderField[] SafetensorsFields = { new("header length", 0, 8) };
 
     public static TheoryData<string> ReaderNames() => new(Readers.Keys);
 
