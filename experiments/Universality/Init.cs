@@ -36,6 +36,44 @@ public static class Init
         }
     }
 
+    /// <summary>
+    /// A proposed library fix, tried here: keep the exact identity but make the units distinguishable. DSF: ã = log(e − 1) and b = 0 for
+    /// every unit (so Σ wⱼ σ(x) = σ(x) and the block is still the identity for any weights) but w̃ⱼ spread over [−1, 1];
+    /// SoS: a_{k0} = √((1 − ε)·c_k) with distinct c = (K, K − 1, …, 1)/Σ, so τ′ = ε + Σ a_{k0}² = 1 still.
+    /// Units with different wⱼ (a_{k0}) receive different gradients, so they separate. Other kinds: unchanged.
+    /// </summary>
+    public static void AsymmetricIdentity(ICouplingFlow<float> flow, string kind)
+    {
+        if (kind is not ("DSF" or "SoS")) return;
+        var lastK = new Dictionary<string, int>();
+        foreach (var t in flow.ParameterTensors)
+        {
+            var (prefix, k) = Split(t.Name);
+            if (prefix is not null) lastK[prefix] = Math.Max(lastK.GetValueOrDefault(prefix, -1), k);
+        }
+        Span<float> par = flow.Parameters;
+        foreach (var t in flow.ParameterTensors)
+        {
+            var (prefix, k) = Split(t.Name);
+            if (prefix is null || lastK[prefix] != k || !t.Name.EndsWith(".bias", StringComparison.Ordinal)) continue;
+            if (kind == "DSF")
+            {
+                const int n = 8, P = 3 * n;   // SigmoidUnits = 8, SigmoidLayers = 1 (gen_models.py)
+                int nb = t.Length / P;
+                for (int j = 0; j < n; j++)
+                    for (int bb = 0; bb < nb; bb++) par[t.Offset + (2 * n + j) * nb + bb] = (float)(-1 + 2.0 * j / (n - 1));
+            }
+            else
+            {
+                const int K = 3, r = 2, P = 1 + K * (r + 1);   // Squares = 3, Degree = 2 (gen_models.py)
+                int nb = t.Length / P;
+                double total = K * (K + 1) / 2.0;
+                for (int kk = 0; kk < K; kk++)
+                    for (int bb = 0; bb < nb; bb++) par[t.Offset + (1 + kk * (r + 1)) * nb + bb] = (float)Math.Sqrt((1 - 1e-3) * (K - kk) / total);
+            }
+        }
+    }
+
     private static (string? Prefix, int K) Split(string name)
     {
         // layers.{l}.conditioner.{k}.weight|bias
@@ -48,7 +86,7 @@ public static class Init
 
     /// <summary>
     /// `--ablation`: the map task (d = 2 and 4), the SoS and DSF kinds, depths 1, 4, 16, one seed, the full-mode budget,
-    /// with the library's exact identity initialisation (jitter 0) against the experiment's jitter.
+    /// with the library's exact identity initialisation (jitter 0) against the experiment's jitter and against <see cref="AsymmetricIdentity"/>.
     /// Also prints the spread across DSF units after training from the exact identity (0 ⇒ the units never separated).
     /// </summary>
     public static int Ablation(string[] args)
@@ -56,17 +94,29 @@ public static class Init
         var full = Budget.Full;
         int[] depths = [1, 4, 16];
         var jobs = new List<(string Kind, int D, int L, double J)>();
-        foreach (string k in new[] { "SoS", "DSF" }) foreach (int d in new[] { 2, 4 }) foreach (int L in depths) foreach (double j in new[] { 0.0, full.Jitter }) jobs.Add((k, d, L, j));
+        foreach (string k in new[] { "SoS", "DSF" }) foreach (int d in new[] { 2, 4 }) foreach (int L in depths) foreach (double j in new[] { 0.0, full.Jitter, -1.0 }) jobs.Add((k, d, L, j));
+        foreach (string k in new[] { "SoS", "DSF" })
+        {
+            var f0 = Zoo.Create(k, 4, 4, 1);
+            AsymmetricIdentity(f0, k);
+            var xs = new float[400]; var zs = new float[400];
+            var r0 = new Random(3);
+            for (int i = 0; i < xs.Length; i++) xs[i] = (float)(6 * r0.NextDouble() - 3);
+            f0.Forward(xs, default, zs, default);
+            double dev = 0;
+            for (int i = 0; i < xs.Length; i++) dev = Math.Max(dev, Math.Abs(zs[i] - xs[i]));
+            Console.WriteLine($"{k}: asymmetric identity init, max |f(x) − x| on 100 points of [−3, 3]^4 = {dev:E1}");
+        }
         var tests = new Dictionary<int, Program.MapTest> { [2] = Program.MapTestSet(2, full), [4] = Program.MapTestSet(4, full) };
         var rows = new System.Collections.Concurrent.ConcurrentDictionary<(string, int, int, double), MapRow>();
         System.Threading.Tasks.Parallel.ForEach(jobs.OrderByDescending(j => j.L * j.D), new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
             j => rows[(j.Kind, j.D, j.L, j.J)] = Program.RunMap(j.Kind, j.D, j.L, 0, full with { Jitter = j.J }, tests[j.D]));
-        Console.WriteLine("| architecture | d | depth | L² (exact identity init) | L² (jitter) | sup (exact identity init) | sup (jitter) |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
+        Console.WriteLine("| architecture | d | depth | L² (library init) | L² (jitter 0.01) | L² (asymmetric identity) | sup (library init) | sup (jitter 0.01) | sup (asymmetric identity) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var j in jobs.Where(j => j.J == 0))
         {
-            var a = rows[(j.Kind, j.D, j.L, 0.0)]; var b = rows[(j.Kind, j.D, j.L, full.Jitter)];
-            Console.WriteLine($"| {j.Kind} | {j.D} | {j.L} | {a.L2:0.0000} | {b.L2:0.0000} | {a.Sup:0.000} | {b.Sup:0.000} |");
+            var a = rows[(j.Kind, j.D, j.L, 0.0)]; var b = rows[(j.Kind, j.D, j.L, full.Jitter)]; var c = rows[(j.Kind, j.D, j.L, -1.0)];
+            Console.WriteLine($"| {j.Kind} | {j.D} | {j.L} | {a.L2:0.0000} | {b.L2:0.0000} | {c.L2:0.0000} | {a.Sup:0.000} | {b.Sup:0.000} | {c.Sup:0.000} |");
         }
         // direct evidence: train one DSF coupling from the exact identity and look at its units
         var flow = Zoo.Create("DSF", 2, 1, 1);

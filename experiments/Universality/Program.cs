@@ -29,7 +29,7 @@ public sealed record MapRow(string Kind, int Dim, int Depth, int Seed, int Param
     string Status, int Skipped, double Seconds);
 
 public sealed record DensityRow(string Kind, string Task, int Dim, int Depth, int Seed, int Parameters, double Kl, double KlSe, double TestNll,
-    double TestNllSe, double Entropy, double EntropySe, double MedianTerm, double WorstTerm, int NonFiniteLogProb, int NonFiniteSamples, double RoundTrip, string Status, int Skipped, double Seconds);
+    double TestNllSe, double Entropy, double EntropySe, double MedianTerm, double WorstTerm, int NonFiniteLogProb, int NonFiniteSamples, double RoundTrip, string Status, int Skipped, double Seconds, double ClippedKl = double.NaN);
 
 public static class Program
 {
@@ -38,6 +38,9 @@ public static class Program
     public static int Main(string[] args)
     {
         if (args.Contains("--ablation")) return Init.Ablation(args);
+        if (args.Contains("--probe-sos")) return Probe.Sos(args);
+        if (args.Contains("--probe-lu")) return ProbeLu.Run(args);
+        if (ArgValue(args, "--replot") is string replotDir) return Report.Replot(replotDir, Budget.Full);
         bool quick = args.Contains("--quick");
         var budget = quick ? Budget.Quick : Budget.Full;
         string outDir = ArgValue(args, "--out") ?? Path.Combine(FindProjectDir(), quick ? "results/quick" : "results");
@@ -139,7 +142,10 @@ public static class Program
         }
     }
 
-    public static MapRow RunMap(string kind, int d, int depth, int seed, Budget b, MapTest test)
+    public static MapRow RunMap(string kind, int d, int depth, int seed, Budget b, MapTest test) =>
+        RunMap(Zoo.Create(kind, d, depth, seed + 1), kind, d, depth, seed, b, test);
+
+    public static MapRow RunMap(ICouplingFlow<float> flow, string kind, int d, int depth, int seed, Budget b, MapTest test)
     {
         var g = new Diffeo(d);
         var rng = new Random(1000 * seed + d);
@@ -152,8 +158,7 @@ public static class Program
             g.Forward(t);
             for (int j = 0; j < d; j++) y[i * d + j] = (float)t[j];
         }
-        var flow = Zoo.Create(kind, d, depth, seed + 1);
-        Init.BreakSymmetry(flow, seed + 1, b.Jitter);
+        if (b.Jitter < 0) Init.AsymmetricIdentity(flow, kind); else Init.BreakSymmetry(flow, seed + 1, b.Jitter);
         var sw = Stopwatch.StartNew();
         var result = FlowTrainer.FitMap(flow, x, y, b.Options(b.MapSteps, seed));
         var (l2, _) = MapError(flow, test.X, test.Y);
@@ -243,6 +248,8 @@ public static class Program
         for (int i = 0; i < n; i++) if (float.IsFinite(lq[i])) terms.Add(test.LogP[i] - lq[i]);
         terms.Sort();
         double median = terms[terms.Count / 2], worst = terms[^1];
+        // KL with every term capped at 20 nats: insensitive to the few points a deep SoS flow sends to astronomically large z
+        double clipped = terms.Average(v => Math.Min(v, 20.0));
         double kl = s / m, klSe = Math.Sqrt(Math.Max(0, s2 / m - kl * kl) / m);
         double nllMean = nll / m, nllSe = Math.Sqrt(Math.Max(0, nll2 / m - nllMean * nllMean) / m);
 
@@ -259,7 +266,7 @@ public static class Program
 
         if (grids is not null) grids[(kind, p.Name, depth)] = DensityGrid(flow, Report.GridN, Report.GridHalf);
         return new DensityRow(kind, p.Name, d, depth, seed, flow.ParameterCount, kl, klSe, nllMean, nllSe, entropy.H, entropy.Se, median, worst, bad,
-            nonFiniteSamples, roundTrip, result.Status.ToString(), result.SkippedSteps, sw.Elapsed.TotalSeconds);
+            nonFiniteSamples, roundTrip, result.Status.ToString(), result.SkippedSteps, sw.Elapsed.TotalSeconds, clipped);
     }
 
     public static double[,] DensityGrid(ICouplingFlow<float> flow, int n, double half)
