@@ -1,0 +1,367 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using FlowGen;
+
+namespace Universality;
+
+/// <summary>The budget of a run. Every architecture gets exactly the same budget at every depth.</summary>
+public sealed record Budget(string Mode, int[] Depths, int Seeds, int MapSteps, int MapTrainRows, int DensitySteps, int DensityTrainRows,
+    int BatchSize, double LearningRate, int TestRows, int EntropyRows, int GridPerAxis2, int GridPerAxis4, double Jitter = 0.01)
+{
+    public static Budget Full => new("full", [1, 2, 4, 8, 16], 3, 1500, 8192, 1500, 16384, 256, 2e-3, 20000, 1_000_000, 201, 17);
+    public static Budget Quick => new("quick", [1, 8], 1, 300, 4096, 300, 8192, 256, 2e-3, 8000, 100_000, 101, 9);
+
+    public TrainingOptions Options(int steps, int seed) => new()
+    {
+        Steps = steps, BatchSize = BatchSize, LearningRate = LearningRate, MinLearningRate = LearningRate / 100,
+        Schedule = LearningRateSchedule.Cosine, WarmupSteps = Math.Min(100, steps / 10), GradientClipNorm = 10,
+        ValidationFraction = 0.1, EvaluateEvery = Math.Max(1, steps / 10), RestoreBest = true, Threads = 1, Seed = (ulong)seed,
+    };
+}
+
+public sealed record MapRow(string Kind, int Dim, int Depth, int Seed, int Parameters, double TrainMse, double L2, double Sup, double SupTrainBox,
+    string Status, int Skipped, double Seconds);
+
+public sealed record DensityRow(string Kind, string Task, int Dim, int Depth, int Seed, int Parameters, double Kl, double KlSe, double TestNll,
+    double TestNllSe, double Entropy, double EntropySe, double MedianTerm, double WorstTerm, int NonFiniteLogProb, int NonFiniteSamples, double RoundTrip, string Status, int Skipped, double Seconds, double ClippedKl = double.NaN);
+
+public static class Program
+{
+    public const double Half = 2.0;   // map inputs: the cube [−2, 2]^d
+
+    public static int Main(string[] args)
+    {
+        if (args.Contains("--ablation")) return Init.Ablation(args);
+        if (args.Contains("--probe-sos")) return Probe.Sos(args);
+        if (args.Contains("--probe-lu")) return ProbeLu.Run(args);
+        if (ArgValue(args, "--replot") is string replotDir) return Report.Replot(replotDir, Budget.Full);
+        bool quick = args.Contains("--quick");
+        var budget = quick ? Budget.Quick : Budget.Full;
+        string outDir = ArgValue(args, "--out") ?? Path.Combine(FindProjectDir(), quick ? "results/quick" : "results");
+        int workers = int.TryParse(ArgValue(args, "--workers"), out int w) ? w : Environment.ProcessorCount;
+        Directory.CreateDirectory(outDir);
+        var clock = Stopwatch.StartNew();
+        Console.WriteLine($"Universality experiment, {budget.Mode} mode, {workers} workers, output {outDir}");
+
+        SelfCheck();
+
+        // ---------- jobs: every (kind, task, depth, seed) is one independent single-threaded fit; run them in parallel
+        var mapTasks = new[] { 2, 4 };
+        var densities = new Density[] { Mixture.Ring2D(), Mixture.Four4D(), new Pushforward(2), new Pushforward(4) };
+        var mapRows = new ConcurrentBag<MapRow>();
+        var densityRows = new ConcurrentBag<DensityRow>();
+        var grids = new ConcurrentDictionary<(string Kind, string Task, int Depth), double[,]>();
+
+        // data shared by all kinds (per seed): map training sets, density training sets, test sets, entropy
+        var mapTest = mapTasks.ToDictionary(d => d, d => MapTestSet(d, budget));
+        var densityTest = densities.ToDictionary(p => p.Name, p => DrawDensity(p, budget.TestRows, 777));
+        var entropy = new ConcurrentDictionary<string, (double H, double Se)>();
+        Parallel.ForEach(densities, new ParallelOptions { MaxDegreeOfParallelism = workers }, p => entropy[p.Name] = Entropy(p, budget.EntropyRows));
+        foreach (var p in densities) Console.WriteLine($"  entropy {p.Name}: {entropy[p.Name].H:F5} ± {entropy[p.Name].Se:F5} (MC, {budget.EntropyRows} samples)");
+
+        var jobs = new List<(double Cost, Action Run)>();
+        foreach (string kind in Zoo.Kinds)
+        foreach (int depth in budget.Depths)
+        for (int seed = 0; seed < budget.Seeds; seed++)
+        {
+            foreach (int d in mapTasks)
+            {
+                int dd = d, dep = depth, s = seed; string k = kind;
+                jobs.Add((dep * budget.MapSteps * dd, () => mapRows.Add(RunMap(k, dd, dep, s, budget, mapTest[dd]))));
+            }
+            foreach (var p in densities)
+            {
+                int dep = depth, s = seed; string k = kind; var pp = p;
+                bool draw = pp.D == 2 && s == 0 && (dep == budget.Depths[0] || dep == budget.Depths[^1]);
+                jobs.Add((dep * budget.DensitySteps * pp.D, () => densityRows.Add(RunDensity(k, pp, dep, s, budget, densityTest[pp.Name], entropy[pp.Name], draw ? grids : null))));
+            }
+        }
+        int done = 0;
+        var ordered = jobs.OrderByDescending(j => j.Cost).ToList();
+        Parallel.ForEach(ordered, new ParallelOptions { MaxDegreeOfParallelism = workers }, job =>
+        {
+            job.Run();
+            int n = Interlocked.Increment(ref done);
+            if (n % 10 == 0 || n == ordered.Count) Console.WriteLine($"  {n}/{ordered.Count} fits done, {clock.Elapsed.TotalSeconds:F0} s");
+        });
+        double seconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"all fits done in {seconds:F0} s");
+
+        var maps = mapRows.OrderBy(r => Array.IndexOf(Zoo.Kinds, r.Kind)).ThenBy(r => r.Dim).ThenBy(r => r.Depth).ThenBy(r => r.Seed).ToList();
+        var dens = densityRows.OrderBy(r => Array.IndexOf(Zoo.Kinds, r.Kind)).ThenBy(r => r.Task).ThenBy(r => r.Depth).ThenBy(r => r.Seed).ToList();
+        Report.Write(outDir, budget, workers, seconds, maps, dens, densities, entropy, grids);
+        Console.WriteLine($"wrote {outDir} ({clock.Elapsed.TotalSeconds:F0} s in all)");
+
+        return quick ? Report.QuickChecks(maps, dens, budget) : 0;
+    }
+
+    // ------------------------------------------------------------------ map fitting (Theorems 1–2)
+
+    public sealed record MapTest(float[] X, double[] Y, float[] Grid, double[] GridY, float[] Box, double[] BoxY);
+
+    public static MapTest MapTestSet(int d, Budget b)
+    {
+        var g = new Diffeo(d);
+        var rng = new Random(12345 + d);
+        (float[] x, double[] y) Build(IEnumerable<double[]> points)
+        {
+            var xs = new List<float>(); var ys = new List<double>();
+            Span<double> t = stackalloc double[d];
+            foreach (var p in points)
+            {
+                for (int j = 0; j < d; j++) { xs.Add((float)p[j]); t[j] = (float)p[j]; }
+                g.Forward(t);
+                for (int j = 0; j < d; j++) ys.Add(t[j]);
+            }
+            return (xs.ToArray(), ys.ToArray());
+        }
+        var uniform = Enumerable.Range(0, b.TestRows).Select(_ => Enumerable.Range(0, d).Select(_ => Half * (2 * rng.NextDouble() - 1)).ToArray()).ToList();
+        int n = d == 2 ? b.GridPerAxis2 : b.GridPerAxis4;
+        var (x, y) = Build(uniform);
+        var (gx, gy) = Build(GridPoints(d, n, Half));
+        // a second grid on the slightly smaller box [−1.8, 1.8]^d: sup-error away from the faces of the training cube
+        var (bx, by) = Build(GridPoints(d, n, 0.9 * Half));
+        return new MapTest(x, y, gx, gy, bx, by);
+    }
+
+    private static IEnumerable<double[]> GridPoints(int d, int n, double half)
+    {
+        int total = (int)Math.Pow(n, d);
+        for (int i = 0; i < total; i++)
+        {
+            var p = new double[d];
+            int r = i;
+            for (int j = 0; j < d; j++) { p[j] = -half + 2 * half * (r % n) / (n - 1); r /= n; }
+            yield return p;
+        }
+    }
+
+    public static MapRow RunMap(string kind, int d, int depth, int seed, Budget b, MapTest test) =>
+        RunMap(Zoo.Create(kind, d, depth, seed + 1), kind, d, depth, seed, b, test);
+
+    public static MapRow RunMap(ICouplingFlow<float> flow, string kind, int d, int depth, int seed, Budget b, MapTest test)
+    {
+        var g = new Diffeo(d);
+        var rng = new Random(1000 * seed + d);
+        int n = b.MapTrainRows;
+        var x = new float[n * d]; var y = new float[n * d];
+        Span<double> t = stackalloc double[d];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < d; j++) { x[i * d + j] = (float)(Half * (2 * rng.NextDouble() - 1)); t[j] = x[i * d + j]; }
+            g.Forward(t);
+            for (int j = 0; j < d; j++) y[i * d + j] = (float)t[j];
+        }
+        if (b.Jitter < 0) Init.AsymmetricIdentity(flow, kind); else Init.BreakSymmetry(flow, seed + 1, b.Jitter);
+        var sw = Stopwatch.StartNew();
+        var result = FlowTrainer.FitMap(flow, x, y, b.Options(b.MapSteps, seed));
+        var (l2, _) = MapError(flow, test.X, test.Y);
+        var (_, sup) = MapError(flow, test.Grid, test.GridY);
+        var (_, supBox) = MapError(flow, test.Box, test.BoxY);
+        return new MapRow(kind, d, depth, seed, flow.ParameterCount, result.FinalValidationLoss, l2, sup, supBox, result.Status.ToString(), result.SkippedSteps, sw.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>(root-mean-square Euclidean error, max Euclidean error) of the flow against the exact targets.</summary>
+    private static (double L2, double Sup) MapError(ICouplingFlow<float> flow, float[] x, double[] y)
+    {
+        int d = flow.Dim, n = x.Length / d;
+        var z = new float[x.Length];
+        const int chunk = 4096;
+        for (int s = 0; s < n; s += chunk)
+        {
+            int c = Math.Min(chunk, n - s);
+            flow.Forward(x.AsSpan(s * d, c * d), default, z.AsSpan(s * d, c * d), default);
+        }
+        double sum = 0, max = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double e = 0;
+            for (int j = 0; j < d; j++) { double diff = z[i * d + j] - y[i * d + j]; e += diff * diff; }
+            if (!(e <= max)) max = double.IsNaN(e) ? double.PositiveInfinity : Math.Max(max, e);
+            sum += e;
+        }
+        return (Math.Sqrt(sum / n), Math.Sqrt(max));
+    }
+
+    // ------------------------------------------------------------------ densities (Theorem 3)
+
+    public sealed record Draws(float[] X, double[] LogP);
+
+    private static Draws DrawDensity(Density p, int n, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[n * p.D]; var lp = new double[n];
+        Span<double> t = stackalloc double[p.D];
+        for (int i = 0; i < n; i++)
+        {
+            p.Sample(rng, t);
+            for (int j = 0; j < p.D; j++) x[i * p.D + j] = (float)t[j];
+            // the exact log-density at the float-rounded point (what the flow sees)
+            for (int j = 0; j < p.D; j++) t[j] = x[i * p.D + j];
+            lp[i] = p.LogDensity(t);
+        }
+        return new Draws(x, lp);
+    }
+
+    private static (double H, double Se) Entropy(Density p, int n)
+    {
+        var rng = new Random(4242);
+        Span<double> t = stackalloc double[p.D];
+        double s = 0, s2 = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double lp = p.Sample(rng, t);
+            s -= lp; s2 += lp * lp;
+        }
+        double mean = s / n, var = s2 / n - mean * mean;
+        return (mean, Math.Sqrt(var / n));
+    }
+
+    private static DensityRow RunDensity(string kind, Density p, int depth, int seed, Budget b, Draws test, (double H, double Se) entropy,
+        ConcurrentDictionary<(string, string, int), double[,]>? grids)
+    {
+        int d = p.D;
+        var train = DrawDensity(p, b.DensityTrainRows, 100 + seed);
+        var flow = Zoo.Create(kind, d, depth, seed + 1);
+        Init.BreakSymmetry(flow, seed + 1, b.Jitter);
+        var sw = Stopwatch.StartNew();
+        var result = FlowTrainer.Train(flow, train.X, b.Options(b.DensitySteps, seed));
+        int n = test.LogP.Length;
+        var lq = new float[n];
+        flow.LogProb(test.X, default, lq);
+        int bad = 0;
+        double s = 0, s2 = 0, nll = 0, nll2 = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (!float.IsFinite(lq[i])) { bad++; continue; }
+            double diff = test.LogP[i] - lq[i];
+            s += diff; s2 += diff * diff; nll -= lq[i]; nll2 += (double)lq[i] * lq[i];
+        }
+        int m = n - bad;
+        var terms = new List<double>(m);
+        for (int i = 0; i < n; i++) if (float.IsFinite(lq[i])) terms.Add(test.LogP[i] - lq[i]);
+        terms.Sort();
+        double median = terms[terms.Count / 2], worst = terms[^1];
+        // KL with every term capped at 20 nats: insensitive to the few points a deep SoS flow sends to astronomically large z
+        double clipped = terms.Average(v => Math.Min(v, 20.0));
+        double kl = s / m, klSe = Math.Sqrt(Math.Max(0, s2 / m - kl * kl) / m);
+        double nllMean = nll / m, nllSe = Math.Sqrt(Math.Max(0, nll2 / m - nllMean * nllMean) / m);
+
+        // inverse health: draw samples (counts non-finite rows) and measure the round trip f⁻¹(f(x)) on test points
+        var samples = new float[4096 * d];
+        int nonFiniteSamples = flow.Sample(default, samples, new FlowRandom((ulong)(seed + 7)));
+        int rt = Math.Min(n, 4096);
+        var z = new float[rt * d]; var back = new float[rt * d];
+        flow.Forward(test.X.AsSpan(0, rt * d), default, z, default);
+        int nonFiniteInverse = flow.Inverse(z, default, back, default);
+        double roundTrip = 0;
+        for (int i = 0; i < rt * d; i++) roundTrip = Math.Max(roundTrip, Math.Abs(back[i] - test.X[i]));
+        if (nonFiniteInverse > 0) roundTrip = double.PositiveInfinity;
+
+        if (grids is not null) grids[(kind, p.Name, depth)] = DensityGrid(flow, Report.GridN, Report.GridHalf);
+        return new DensityRow(kind, p.Name, d, depth, seed, flow.ParameterCount, kl, klSe, nllMean, nllSe, entropy.H, entropy.Se, median, worst, bad,
+            nonFiniteSamples, roundTrip, result.Status.ToString(), result.SkippedSteps, sw.Elapsed.TotalSeconds, clipped);
+    }
+
+    public static double[,] DensityGrid(ICouplingFlow<float> flow, int n, double half)
+    {
+        var x = new float[n * n * 2];
+        for (int r = 0; r < n; r++)
+            for (int c = 0; c < n; c++)
+            {
+                x[(r * n + c) * 2] = (float)(-half + 2 * half * c / (n - 1));
+                x[(r * n + c) * 2 + 1] = (float)(half - 2 * half * r / (n - 1));
+            }
+        var lp = new float[n * n];
+        flow.LogProb(x, default, lp);
+        var grid = new double[n, n];
+        for (int r = 0; r < n; r++) for (int c = 0; c < n; c++) grid[r, c] = Math.Exp(lp[r * n + c]);
+        return grid;
+    }
+
+    public static double[,] DensityGrid(Density p, int n, double half)
+    {
+        var grid = new double[n, n];
+        Span<double> t = stackalloc double[2];
+        for (int r = 0; r < n; r++)
+            for (int c = 0; c < n; c++)
+            {
+                t[0] = -half + 2 * half * c / (n - 1);
+                t[1] = half - 2 * half * r / (n - 1);
+                grid[r, c] = Math.Exp(p.LogDensity(t));
+            }
+        return grid;
+    }
+
+    // ------------------------------------------------------------------ checks of the targets themselves
+
+    /// <summary>g⁻¹(g(x)) = x and log|det Dg| against a central-difference Jacobian, at random points; throws if either fails.</summary>
+    private static void SelfCheck()
+    {
+        foreach (int d in new[] { 2, 4 })
+        {
+            var g = new Diffeo(d);
+            var rng = new Random(99);
+            double worstRt = 0, worstLd = 0;
+            var x = new double[d]; var y = new double[d];
+            for (int trial = 0; trial < 200; trial++)
+            {
+                for (int j = 0; j < d; j++) x[j] = 3 * (2 * rng.NextDouble() - 1);
+                x.CopyTo(y, 0);
+                double ld = g.Forward(y);
+                g.Inverse(y);
+                for (int j = 0; j < d; j++) worstRt = Math.Max(worstRt, Math.Abs(y[j] - x[j]));
+                var jac = new double[d, d];
+                const double h = 1e-5;
+                for (int j = 0; j < d; j++)
+                {
+                    var a = (double[])x.Clone(); var c = (double[])x.Clone();
+                    a[j] += h; c[j] -= h;
+                    g.Forward(a); g.Forward(c);
+                    for (int i = 0; i < d; i++) jac[i, j] = (a[i] - c[i]) / (2 * h);
+                }
+                worstLd = Math.Max(worstLd, Math.Abs(Math.Log(Math.Abs(Det(jac, d))) - ld));
+            }
+            Console.WriteLine($"  target self-check d={d}: max |g⁻¹(g(x)) − x| = {worstRt:E1}, max |log det − finite-difference log det| = {worstLd:E1}");
+            if (worstRt > 1e-10 || worstLd > 1e-6) throw new InvalidOperationException("the target diffeomorphism failed its self-check");
+        }
+    }
+
+    private static double Det(double[,] a, int n)
+    {
+        var m = (double[,])a.Clone();
+        double det = 1;
+        for (int k = 0; k < n; k++)
+        {
+            int piv = k;
+            for (int i = k + 1; i < n; i++) if (Math.Abs(m[i, k]) > Math.Abs(m[piv, k])) piv = i;
+            if (piv != k) { for (int j = 0; j < n; j++) (m[k, j], m[piv, j]) = (m[piv, j], m[k, j]); det = -det; }
+            det *= m[k, k];
+            for (int i = k + 1; i < n; i++)
+            {
+                double f = m[i, k] / m[k, k];
+                for (int j = k; j < n; j++) m[i, j] -= f * m[k, j];
+            }
+        }
+        return det;
+    }
+
+    private static string? ArgValue(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static string FindProjectDir()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Universality.csproj"))) dir = dir.Parent;
+        return dir?.FullName ?? Directory.GetCurrentDirectory();
+    }
+}
