@@ -169,4 +169,31 @@ public class TransformerTests(ITestOutputHelper output)
             Assert.True(model is OneSplineDouble ? xs[5] == double.PositiveInfinity || double.IsNaN(xs[5]) : double.IsNaN(xs[5]));
         }
     }
+
+    [Theory]
+    [InlineData("sos")]
+    [InlineData("dsf")]
+    public void InitialisationIsTheIdentityButTheUnitsCanSeparate(string kind)
+    {
+        var flow = (ICouplingFlow<double>)Model(kind, true);
+        var rng = new FlowRandom(9);
+        var xs = new double[2 * 512];
+        rng.FillGaussian(xs);
+        var zs = new double[xs.Length];
+        var ld = new double[512];
+        flow.Forward(xs, default, zs, ld);
+        for (int i = 0; i < xs.Length; i++) Assert.True(Math.Abs(zs[i] - xs[i]) <= 1e-12 * (1 + Math.Abs(xs[i])), $"{kind}: initial map moves {xs[i]} to {zs[i]}");
+        Assert.All(ld, v => Assert.True(Math.Abs(v) <= 1e-12, $"{kind}: initial log-det {v}"));
+
+        // a bimodal second coordinate: the units (squares) must take different roles, which they cannot if they start equal
+        for (int i = 0; i < 512; i++) xs[2 * i + 1] = (i % 2 == 0 ? -2 : 2) + 0.3 * xs[2 * i + 1];
+        FlowTrainer.Train<double>(flow, xs, new TrainingOptions { Steps = 150, BatchSize = 128, LearningRate = 1e-2, ValidationFraction = 0 });
+        // the output biases are the transformer parameters θ (no hidden layer); compare the units' offsets b_j (DSF) or the squares' a_k1 (SoS), which start equal
+        double[] theta = flow.Parameters[(flow.Parameters.Length / 2)..].ToArray();
+        double[] unit = kind == "dsf"
+            ? Enumerable.Range(0, 6).Select(j => theta[6 + j]).ToArray()            // first block: ã[6], b[6], w̃[6]
+            : Enumerable.Range(0, 2).Select(k => theta[1 + k * 4 + 1]).ToArray();   // r = 3, K = 2: c, then a_k0 … a_k3
+        double spread = unit.Max() - unit.Min();
+        Assert.True(spread > 1e-3, $"{kind}: units still tied after training (spread {spread:E2}: {string.Join(", ", unit)})");
+    }
 }

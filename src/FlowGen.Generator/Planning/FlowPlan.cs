@@ -235,7 +235,10 @@ internal sealed class FlowPlan
             case CouplingKind.SumOfSquares:
             {
                 var p = new double[1 + c.Squares * (c.Degree + 1)];
-                for (int k = 0; k < c.Squares; k++) p[1 + k * (c.Degree + 1)] = Math.Sqrt((1 - Epsilon) / c.Squares);
+                // distinct a_k0 with Σ a_k0² = 1 − ε: τ′ = 1, and the squares are not interchangeable (equal values
+                // would receive equal gradients forever and never separate)
+                double norm = Math.Sqrt(c.Squares * (c.Squares + 1) * (2.0 * c.Squares + 1) / 6);
+                for (int k = 0; k < c.Squares; k++) p[1 + k * (c.Degree + 1)] = Math.Sqrt(1 - Epsilon) * (k + 1) / norm;
                 return p;
             }
             case CouplingKind.DeepSigmoidal:
@@ -244,7 +247,13 @@ internal sealed class FlowPlan
                 var p = new double[3 * n * c.SigmoidLayers];
                 for (int q = 0; q < c.SigmoidLayers; q++)
                 {
-                    for (int j = 0; j < n; j++) p[3 * n * q + j] = Math.Log(Math.E - 1);
+                    for (int j = 0; j < n; j++)
+                    {
+                        p[3 * n * q + j] = Math.Log(Math.E - 1);
+                        // raw weights spread over [−1, 1]: still the identity (all units equal σ(x)), but the units get
+                        // different gradients and can separate; equal weights would keep them tied forever
+                        p[3 * n * q + 2 * n + j] = n == 1 ? 0 : -1 + 2.0 * j / (n - 1);
+                    }
                 }
                 return p;
             }

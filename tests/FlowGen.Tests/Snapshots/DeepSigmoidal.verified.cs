@@ -314,15 +314,25 @@ namespace FlowGen.Generated
             p.AsSpan(410, 2).Fill(0.541324854612918d);
             p.AsSpan(412, 2).Fill(0.541324854612918d);
             p.AsSpan(414, 2).Fill(0.541324854612918d);
+            p.AsSpan(424, 2).Fill(-1d);
+            p.AsSpan(426, 2).Fill(-0.33333333333333337d);
+            p.AsSpan(428, 2).Fill(0.33333333333333326d);
+            p.AsSpan(430, 2).Fill(1d);
             p.AsSpan(432, 2).Fill(0.541324854612918d);
             p.AsSpan(434, 2).Fill(0.541324854612918d);
             p.AsSpan(436, 2).Fill(0.541324854612918d);
             p.AsSpan(438, 2).Fill(0.541324854612918d);
+            p.AsSpan(448, 2).Fill(-1d);
+            p.AsSpan(450, 2).Fill(-0.33333333333333337d);
+            p.AsSpan(452, 2).Fill(0.33333333333333326d);
+            p.AsSpan(454, 2).Fill(1d);
             // layer 2: deep sigmoidal coupling
             rng.FillUniform(p.AsSpan(464, 24), -0.7071067811865475d, 0.7071067811865475d);
             p.AsSpan(632, 2).Fill(0.541324854612918d);
             p.AsSpan(634, 2).Fill(0.541324854612918d);
             p.AsSpan(636, 2).Fill(0.541324854612918d);
+            p.AsSpan(644, 2).Fill(-1d);
+            p.AsSpan(648, 2).Fill(1d);
         }
 
         /// <summary>ActNorm data initialisation (docs/model.md §4): layer by layer over the whole batch, setting each ActNorm from the statistics of its input.</summary>

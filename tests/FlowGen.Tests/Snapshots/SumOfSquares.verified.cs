@@ -313,13 +313,13 @@ namespace FlowGen.Generated
             var rng = new FlowRandom(unchecked((ulong)(long)seed));
             // layer 0: sum-of-squares coupling
             rng.FillUniform(p.AsSpan(0, 24), -0.70710677f, 0.70710677f);
-            p.AsSpan(138, 2).Fill(0.70675313f);
-            p.AsSpan(144, 2).Fill(0.70675313f);
+            p.AsSpan(138, 2).Fill(0.44698992f);
+            p.AsSpan(144, 2).Fill(0.89397985f);
             // layer 2: sum-of-squares coupling
             rng.FillUniform(p.AsSpan(150, 32), -0.57735026f, 0.57735026f);
-            p.AsSpan(239, 1).Fill(0.57706153f);
-            p.AsSpan(241, 1).Fill(0.57706153f);
-            p.AsSpan(243, 1).Fill(0.57706153f);
+            p.AsSpan(239, 1).Fill(0.26712757f);
+            p.AsSpan(241, 1).Fill(0.53425515f);
+            p.AsSpan(243, 1).Fill(0.8013827f);
         }
 
         /// <summary>One sample, data → latent. Returns the log-det, or the log-density when <paramref name="logProb"/> is set.</summary>
