@@ -11,6 +11,8 @@ namespace FlowGen.Benchmarks;
 /// <item><c>[--quick] [--disasm] [--artifacts DIR] [BenchmarkDotNet options, e.g. --filter '*R8_float*']</c>: run benchmarks;</item>
 /// <item><c>export DIR</c>: write the R8/R2 weights and check data for the peers;</item>
 /// <item><c>validate</c>: FLOP counts, naive-vs-FlowGen check, split-batch check, allocation check;</item>
+/// <item><c>profile [seconds]</c>: minimum wall and CPU time per call of a few R8/R2/L64 cases (A/B checks of kernel changes);</item>
+/// <item><c>allocs [calls]</c>: how often each R8 call shows a non-zero allocation delta (background-noise probe);</item>
 /// <item><c>info</c>: the instruction sets and vector widths the JIT uses in this process;</item>
 /// <item><c>report --bdn DIR [--peers FILE]... [--out FILE] [--title TEXT]</c>: the side-by-side table.</item>
 /// </list>
@@ -32,6 +34,8 @@ public static class Program
             return 0;
         }
         if (args.Length > 0 && args[0] == "report") return Report.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "profile") return Profile.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "allocs") return Allocs.Run(args[1..]);
 
         bool quick = args.Contains("--quick");
         bool disasm = args.Contains("--disasm");
