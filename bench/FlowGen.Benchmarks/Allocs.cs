@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Numerics;
 
 namespace FlowGen.Benchmarks;
@@ -14,6 +15,8 @@ public static class Allocs
     public static int Run(string[] args)
     {
         int calls = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 40;
+        // --gc: a full collection before each measured call, as BenchmarkDotNet's MemoryDiagnoser does around its runs
+        bool collect = args.Contains("--gc");
         foreach (int threads in new[] { 1, 2 })
             foreach (int batch in new[] { 1, 256, 4096, 65536 })
             {
@@ -35,6 +38,7 @@ public static class Allocs
                     long max = 0;
                     for (int r = 0; r < n; r++)
                     {
+                        if (collect) { GC.Collect(); if (!args.Contains("--no-wait")) GC.WaitForPendingFinalizers(); }
                         long before = GC.GetTotalAllocatedBytes(precise: true);
                         call();
                         long d = GC.GetTotalAllocatedBytes(precise: true) - before;

@@ -14,9 +14,10 @@ public interface IHalfWork
 /// The 2-thread helper of the benchmarks: one persistent worker thread, so that a split call allocates nothing (no tasks, no
 /// closures) and every thread-static buffer of the library is allocated once, during warm-up. <see cref="Run"/> hands half 1
 /// to the worker, runs half 0 on the calling thread and waits for the worker. The hand-off is two volatile counters and
-/// <see cref="SpinWait"/> without Sleep(1) (it yields the core to other threads but never blocks): a blocking wait
-/// (ManualResetEventSlim → Monitor.Wait) showed 24–48 B of sporadic allocation per call on this machine, which
-/// MemoryDiagnoser reports. The worker polls while idle, so it exists only in the Threads = 2 cases.
+/// <see cref="SpinWait"/>, never a blocking primitive: ManualResetEventSlim's fallback to Monitor.Wait showed 24–48 B of
+/// sporadic allocation on this machine, which MemoryDiagnoser reports. The idle worker backs off to Sleep(1) so that
+/// the runtime's finalizer thread can finish its post-GC work (≈ 336 B, allocated after the full collection that
+/// MemoryDiagnoser forces) before the measured call starts instead of inside it.
 /// </summary>
 public sealed class TwoThreads : IDisposable
 {
@@ -39,7 +40,9 @@ public sealed class TwoThreads : IDisposable
         while (true)
         {
             var spin = new SpinWait();
-            while (_posted == seen && !_stop) spin.SpinOnce(sleep1Threshold: -1);
+            // spins, then yields, then sleeps 1 ms at a time (SpinWait's default): back-to-back calls find the worker
+            // still spinning, while an idle worker leaves the core to the runtime's own threads (finalizer, tiering)
+            while (_posted == seen && !_stop) spin.SpinOnce();
             if (_stop) return;
             seen = _posted;
             try
