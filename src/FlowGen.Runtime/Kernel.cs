@@ -15,6 +15,7 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace FlowGen;
 
@@ -1298,6 +1299,113 @@ public static class Kernel
     /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
     /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
     public static void Relu(ReadOnlySpan<double> x, Span<double> y) => Map<double, ReluD>(x, y);
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Transposition (data movement only: bit-exact on every path)
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Transposes a row-major <paramref name="rows"/> × <paramref name="cols"/> block: dst[c·rows + r] = src[r·cols + c].
+    /// Generated backward kernels use it to turn a feature-major gradient tile (one row per feature, one column per sample)
+    /// into the sample-major layout of the weight-gradient outer product. With AVX it moves 8 × 8 (float) blocks with
+    /// shuffles instead of 64 scalar stores; other shapes and machines take the scalar loop. src and dst must not overlap.
+    /// </summary>
+    /// <param name="src">First element of the source block.</param>
+    /// <param name="rows">Rows of the source.</param>
+    /// <param name="cols">Columns of the source (elements per row).</param>
+    /// <param name="dst">First element of the destination block (cols × rows).</param>
+    public static void Transpose(ref float src, int rows, int cols, ref float dst)
+    {
+        int r = 0;
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported && cols % 8 == 0)
+        {
+            for (; r <= rows - 8; r += 8)
+                for (int c = 0; c < cols; c += 8)
+                    Transpose8x8(ref Unsafe.Add(ref src, r * cols + c), cols, ref Unsafe.Add(ref dst, c * rows + r), rows);
+        }
+        for (; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                Unsafe.Add(ref dst, c * rows + r) = Unsafe.Add(ref src, r * cols + c);
+    }
+
+    /// <summary>
+    /// Transposes a row-major <paramref name="rows"/> × <paramref name="cols"/> block: dst[c·rows + r] = src[r·cols + c]
+    /// (4 × 4 blocks with AVX). See <see cref="Transpose(ref float, int, int, ref float)"/>.
+    /// </summary>
+    /// <param name="src">First element of the source block.</param>
+    /// <param name="rows">Rows of the source.</param>
+    /// <param name="cols">Columns of the source (elements per row).</param>
+    /// <param name="dst">First element of the destination block (cols × rows).</param>
+    public static void Transpose(ref double src, int rows, int cols, ref double dst)
+    {
+        int r = 0;
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported && cols % 4 == 0)
+        {
+            for (; r <= rows - 4; r += 4)
+                for (int c = 0; c < cols; c += 4)
+                    Transpose4x4(ref Unsafe.Add(ref src, r * cols + c), cols, ref Unsafe.Add(ref dst, c * rows + r), rows);
+        }
+        for (; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                Unsafe.Add(ref dst, c * rows + r) = Unsafe.Add(ref src, r * cols + c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(ref float s, int sStride, ref float d, int dStride)
+    {
+        // Only reached when Avx.IsSupported (see the caller).
+        nuint ss = (nuint)sStride, ds = (nuint)dStride;
+        var r0 = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s);
+        var r1 = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s, ss);
+        var r2 = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s, 2 * ss);
+        var r3 = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s, 3 * ss);
+        var r4 = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s, 4 * ss);
+        var r5 = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s, 5 * ss);
+        var r6 = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s, 6 * ss);
+        var r7 = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s, 7 * ss);
+        var t0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1);
+        var t1 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1);
+        var t2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3);
+        var t3 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+        var t4 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r4, r5);
+        var t5 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r4, r5);
+        var t6 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r6, r7);
+        var t7 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r6, r7);
+        var u0 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t0, t2, 0x44); // columns 0 and 4 of rows 0-3
+        var u1 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t0, t2, 0xEE); // columns 1 and 5
+        var u2 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t1, t3, 0x44); // columns 2 and 6
+        var u3 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t1, t3, 0xEE); // columns 3 and 7
+        var u4 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t4, t6, 0x44); // the same for rows 4-7
+        var u5 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t5, t7, 0x44);
+        var u7 = System.Runtime.Intrinsics.X86.Avx.Shuffle(t5, t7, 0xEE);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref d);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref d, ds);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref d, 2 * ds);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref d, 3 * ds);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref d, 4 * ds);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref d, 5 * ds);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref d, 6 * ds);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref d, 7 * ds);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x4(ref double s, int sStride, ref double d, int dStride)
+    {
+        nuint ss = (nuint)sStride, ds = (nuint)dStride;
+        var r0 = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s);
+        var r1 = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s, ss);
+        var r2 = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s, 2 * ss);
+        var r3 = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref s, 3 * ss);
+        var t0 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r0, r1);  // r0[0] r1[0] | r0[2] r1[2]
+        var t1 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r0, r1); // r0[1] r1[1] | r0[3] r1[3]
+        var t2 = System.Runtime.Intrinsics.X86.Avx.UnpackLow(r2, r3);
+        var t3 = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(r2, r3);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(t0, t2, 0x20).StoreUnsafe(ref d);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(t1, t3, 0x20).StoreUnsafe(ref d, ds);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(t0, t2, 0x31).StoreUnsafe(ref d, 2 * ds);
+        System.Runtime.Intrinsics.X86.Avx.Permute2x128(t1, t3, 0x31).StoreUnsafe(ref d, 3 * ds);
+    }
 
     // ------------------------------------------------------------------------------------------------------------
     // Reductions and BLAS-1 helpers

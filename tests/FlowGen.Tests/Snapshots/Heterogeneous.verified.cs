@@ -2131,41 +2131,22 @@ namespace FlowGen.Generated
             // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
             ref double ts = ref Unsafe.As<Vector<double>, double>(ref tt);
             ref double gs = ref Unsafe.As<Vector<double>, double>(ref gy);
-            for (int j = 0; j < 2; j++)
-            {
-                for (int q = 0; q < width; q++) Unsafe.Add(ref ts, q * 2 + j) = Unsafe.Add(ref gs, j * width + q);
-            }
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j; then ∂b[j] += Σ_q g_j[q]
+            Kernel.Transpose(ref gs, 2, width, ref ts);
+            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
             ref double us = ref Unsafe.As<Vector<double>, double>(ref u);
-            for (int i = 0; i <= 3; i++)
+            int i = 0;
+            for (; i < 3; i++)
             {
-                // row i = In is the bias, with input 1
-                bool bias = i == 3;
                 ref double gwi = ref Unsafe.Add(ref gw, i * 2);
                 ref double ui = ref Unsafe.Add(ref us, i * width);
                 int j = 0;
-                for (; j <= 2 - 4 * n; j += 4 * n)
-                {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j), a1 = Vector.LoadUnsafe(ref gwi, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 3 * n));
-                    ref double tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<double> uq = new Vector<double>(bias ? 1d : Unsafe.Add(ref ui, q));
-                        a0 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq), a0);
-                        a1 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        a2 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(2 * n)), a2);
-                        a3 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(3 * n)), a3);
-                        tq = ref Unsafe.Add(ref tq, 2);
-                    }
-                    a0.StoreUnsafe(ref gwi, (nuint)j); a1.StoreUnsafe(ref gwi, (nuint)(j + n)); a2.StoreUnsafe(ref gwi, (nuint)(j + 2 * n)); a3.StoreUnsafe(ref gwi, (nuint)(j + 3 * n));
-                }
                 for (; j <= 2 - n; j += n)
                 {
                     Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
                     ref double tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        a0 = Kernel.Mac(new Vector<double>(bias ? 1d : Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
+                        a0 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
                         tq = ref Unsafe.Add(ref tq, 2);
                     }
                     a0.StoreUnsafe(ref gwi, (nuint)j);
@@ -2173,8 +2154,42 @@ namespace FlowGen.Generated
                 for (; j < 2; j++)
                 {
                     double a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(bias ? 1d : Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 2 + j), a0);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 2 + j), a0);
                     Unsafe.Add(ref gwi, j) = a0;
+                }
+            }
+            {
+                // the bias row (input 1)
+                ref double gb = ref Unsafe.Add(ref gw, 6);
+                Vector<double> ones = new Vector<double>(1d);
+                int j = 0;
+                for (; j <= 2 - 2 * n; j += 2 * n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
+                        tq = ref Unsafe.Add(ref tq, 2);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
+                }
+                for (; j <= 2 - n; j += n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
+                        tq = ref Unsafe.Add(ref tq, 2);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j);
+                }
+                for (; j < 2; j++)
+                {
+                    double a0 = Unsafe.Add(ref gb, j);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1d, Unsafe.Add(ref ts, q * 2 + j), a0);
+                    Unsafe.Add(ref gb, j) = a0;
                 }
             }
             // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
@@ -2201,41 +2216,22 @@ namespace FlowGen.Generated
             // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
             ref double ts = ref Unsafe.As<Vector<double>, double>(ref tt);
             ref double gs = ref Unsafe.As<Vector<double>, double>(ref gy);
-            for (int j = 0; j < 4; j++)
-            {
-                for (int q = 0; q < width; q++) Unsafe.Add(ref ts, q * 4 + j) = Unsafe.Add(ref gs, j * width + q);
-            }
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j; then ∂b[j] += Σ_q g_j[q]
+            Kernel.Transpose(ref gs, 4, width, ref ts);
+            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
             ref double us = ref Unsafe.As<Vector<double>, double>(ref u);
-            for (int i = 0; i <= 3; i++)
+            int i = 0;
+            for (; i < 3; i++)
             {
-                // row i = In is the bias, with input 1
-                bool bias = i == 3;
                 ref double gwi = ref Unsafe.Add(ref gw, i * 4);
                 ref double ui = ref Unsafe.Add(ref us, i * width);
                 int j = 0;
-                for (; j <= 4 - 4 * n; j += 4 * n)
-                {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j), a1 = Vector.LoadUnsafe(ref gwi, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 3 * n));
-                    ref double tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<double> uq = new Vector<double>(bias ? 1d : Unsafe.Add(ref ui, q));
-                        a0 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq), a0);
-                        a1 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        a2 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(2 * n)), a2);
-                        a3 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(3 * n)), a3);
-                        tq = ref Unsafe.Add(ref tq, 4);
-                    }
-                    a0.StoreUnsafe(ref gwi, (nuint)j); a1.StoreUnsafe(ref gwi, (nuint)(j + n)); a2.StoreUnsafe(ref gwi, (nuint)(j + 2 * n)); a3.StoreUnsafe(ref gwi, (nuint)(j + 3 * n));
-                }
                 for (; j <= 4 - n; j += n)
                 {
                     Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
                     ref double tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        a0 = Kernel.Mac(new Vector<double>(bias ? 1d : Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
+                        a0 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
                         tq = ref Unsafe.Add(ref tq, 4);
                     }
                     a0.StoreUnsafe(ref gwi, (nuint)j);
@@ -2243,8 +2239,42 @@ namespace FlowGen.Generated
                 for (; j < 4; j++)
                 {
                     double a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(bias ? 1d : Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 4 + j), a0);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 4 + j), a0);
                     Unsafe.Add(ref gwi, j) = a0;
+                }
+            }
+            {
+                // the bias row (input 1)
+                ref double gb = ref Unsafe.Add(ref gw, 12);
+                Vector<double> ones = new Vector<double>(1d);
+                int j = 0;
+                for (; j <= 4 - 2 * n; j += 2 * n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
+                        tq = ref Unsafe.Add(ref tq, 4);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
+                }
+                for (; j <= 4 - n; j += n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
+                        tq = ref Unsafe.Add(ref tq, 4);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j);
+                }
+                for (; j < 4; j++)
+                {
+                    double a0 = Unsafe.Add(ref gb, j);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1d, Unsafe.Add(ref ts, q * 4 + j), a0);
+                    Unsafe.Add(ref gb, j) = a0;
                 }
             }
             // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
@@ -2271,50 +2301,93 @@ namespace FlowGen.Generated
             // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
             ref double ts = ref Unsafe.As<Vector<double>, double>(ref tt);
             ref double gs = ref Unsafe.As<Vector<double>, double>(ref gy);
-            for (int j = 0; j < 3; j++)
-            {
-                for (int q = 0; q < width; q++) Unsafe.Add(ref ts, q * 3 + j) = Unsafe.Add(ref gs, j * width + q);
-            }
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j; then ∂b[j] += Σ_q g_j[q]
+            Kernel.Transpose(ref gs, 3, width, ref ts);
+            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
             ref double us = ref Unsafe.As<Vector<double>, double>(ref u);
-            for (int i = 0; i <= 4; i++)
+            int i = 0;
+            for (; i <= 0; i += 4)
             {
-                // row i = In is the bias, with input 1
-                bool bias = i == 4;
-                ref double gwi = ref Unsafe.Add(ref gw, i * 3);
-                ref double ui = ref Unsafe.Add(ref us, i * width);
+                ref double u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
+                ref double g0 = ref Unsafe.Add(ref gw, i * 3), g1 = ref Unsafe.Add(ref g0, 3), g2 = ref Unsafe.Add(ref g0, 6), g3 = ref Unsafe.Add(ref g0, 9);
                 int j = 0;
-                for (; j <= 3 - 4 * n; j += 4 * n)
+                for (; j <= 3 - 2 * n; j += 2 * n)
                 {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j), a1 = Vector.LoadUnsafe(ref gwi, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 3 * n));
+                    Vector<double> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
+                    Vector<double> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
+                    Vector<double> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
+                    Vector<double> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
                     ref double tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        Vector<double> uq = new Vector<double>(bias ? 1d : Unsafe.Add(ref ui, q));
-                        a0 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq), a0);
-                        a1 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        a2 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(2 * n)), a2);
-                        a3 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(3 * n)), a3);
+                        Vector<double> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
+                        Vector<double> b = new Vector<double>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
+                        b = new Vector<double>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
+                        b = new Vector<double>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
+                        b = new Vector<double>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
                         tq = ref Unsafe.Add(ref tq, 3);
                     }
-                    a0.StoreUnsafe(ref gwi, (nuint)j); a1.StoreUnsafe(ref gwi, (nuint)(j + n)); a2.StoreUnsafe(ref gwi, (nuint)(j + 2 * n)); a3.StoreUnsafe(ref gwi, (nuint)(j + 3 * n));
+                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
+                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
+                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
+                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
                 }
                 for (; j <= 3 - n; j += n)
                 {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
+                    Vector<double> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
                     ref double tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        a0 = Kernel.Mac(new Vector<double>(bias ? 1d : Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
+                        Vector<double> t0 = Vector.LoadUnsafe(ref tq);
+                        a0 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u1, q)), t0, a1);
+                        a2 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u3, q)), t0, a3);
                         tq = ref Unsafe.Add(ref tq, 3);
                     }
-                    a0.StoreUnsafe(ref gwi, (nuint)j);
+                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
                 }
                 for (; j < 3; j++)
                 {
-                    double a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(bias ? 1d : Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 3 + j), a0);
-                    Unsafe.Add(ref gwi, j) = a0;
+                    double a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        double t0 = Unsafe.Add(ref ts, q * 3 + j);
+                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
+                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
+                    }
+                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
+                }
+            }
+            {
+                // the bias row (input 1)
+                ref double gb = ref Unsafe.Add(ref gw, 12);
+                Vector<double> ones = new Vector<double>(1d);
+                int j = 0;
+                for (; j <= 3 - 2 * n; j += 2 * n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
+                        tq = ref Unsafe.Add(ref tq, 3);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
+                }
+                for (; j <= 3 - n; j += n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
+                        tq = ref Unsafe.Add(ref tq, 3);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j);
+                }
+                for (; j < 3; j++)
+                {
+                    double a0 = Unsafe.Add(ref gb, j);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1d, Unsafe.Add(ref ts, q * 3 + j), a0);
+                    Unsafe.Add(ref gb, j) = a0;
                 }
             }
             // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
@@ -2349,41 +2422,73 @@ namespace FlowGen.Generated
             // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
             ref double ts = ref Unsafe.As<Vector<double>, double>(ref tt);
             ref double gs = ref Unsafe.As<Vector<double>, double>(ref gy);
-            for (int j = 0; j < 7; j++)
-            {
-                for (int q = 0; q < width; q++) Unsafe.Add(ref ts, q * 7 + j) = Unsafe.Add(ref gs, j * width + q);
-            }
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j; then ∂b[j] += Σ_q g_j[q]
+            Kernel.Transpose(ref gs, 7, width, ref ts);
+            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
             ref double us = ref Unsafe.As<Vector<double>, double>(ref u);
-            for (int i = 0; i <= 5; i++)
+            int i = 0;
+            for (; i <= 1; i += 4)
             {
-                // row i = In is the bias, with input 1
-                bool bias = i == 5;
-                ref double gwi = ref Unsafe.Add(ref gw, i * 7);
-                ref double ui = ref Unsafe.Add(ref us, i * width);
+                ref double u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
+                ref double g0 = ref Unsafe.Add(ref gw, i * 7), g1 = ref Unsafe.Add(ref g0, 7), g2 = ref Unsafe.Add(ref g0, 14), g3 = ref Unsafe.Add(ref g0, 21);
                 int j = 0;
-                for (; j <= 7 - 4 * n; j += 4 * n)
+                for (; j <= 7 - 2 * n; j += 2 * n)
                 {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j), a1 = Vector.LoadUnsafe(ref gwi, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 3 * n));
+                    Vector<double> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
+                    Vector<double> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
+                    Vector<double> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
+                    Vector<double> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
                     ref double tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        Vector<double> uq = new Vector<double>(bias ? 1d : Unsafe.Add(ref ui, q));
-                        a0 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq), a0);
-                        a1 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        a2 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(2 * n)), a2);
-                        a3 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(3 * n)), a3);
+                        Vector<double> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
+                        Vector<double> b = new Vector<double>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
+                        b = new Vector<double>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
+                        b = new Vector<double>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
+                        b = new Vector<double>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
                         tq = ref Unsafe.Add(ref tq, 7);
                     }
-                    a0.StoreUnsafe(ref gwi, (nuint)j); a1.StoreUnsafe(ref gwi, (nuint)(j + n)); a2.StoreUnsafe(ref gwi, (nuint)(j + 2 * n)); a3.StoreUnsafe(ref gwi, (nuint)(j + 3 * n));
+                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
+                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
+                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
+                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
                 }
+                for (; j <= 7 - n; j += n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        Vector<double> t0 = Vector.LoadUnsafe(ref tq);
+                        a0 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u1, q)), t0, a1);
+                        a2 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u3, q)), t0, a3);
+                        tq = ref Unsafe.Add(ref tq, 7);
+                    }
+                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
+                }
+                for (; j < 7; j++)
+                {
+                    double a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        double t0 = Unsafe.Add(ref ts, q * 7 + j);
+                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
+                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
+                    }
+                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
+                }
+            }
+            for (; i < 5; i++)
+            {
+                ref double gwi = ref Unsafe.Add(ref gw, i * 7);
+                ref double ui = ref Unsafe.Add(ref us, i * width);
+                int j = 0;
                 for (; j <= 7 - n; j += n)
                 {
                     Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
                     ref double tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        a0 = Kernel.Mac(new Vector<double>(bias ? 1d : Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
+                        a0 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
                         tq = ref Unsafe.Add(ref tq, 7);
                     }
                     a0.StoreUnsafe(ref gwi, (nuint)j);
@@ -2391,8 +2496,42 @@ namespace FlowGen.Generated
                 for (; j < 7; j++)
                 {
                     double a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(bias ? 1d : Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 7 + j), a0);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 7 + j), a0);
                     Unsafe.Add(ref gwi, j) = a0;
+                }
+            }
+            {
+                // the bias row (input 1)
+                ref double gb = ref Unsafe.Add(ref gw, 35);
+                Vector<double> ones = new Vector<double>(1d);
+                int j = 0;
+                for (; j <= 7 - 2 * n; j += 2 * n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
+                        tq = ref Unsafe.Add(ref tq, 7);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
+                }
+                for (; j <= 7 - n; j += n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
+                        tq = ref Unsafe.Add(ref tq, 7);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j);
+                }
+                for (; j < 7; j++)
+                {
+                    double a0 = Unsafe.Add(ref gb, j);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1d, Unsafe.Add(ref ts, q * 7 + j), a0);
+                    Unsafe.Add(ref gb, j) = a0;
                 }
             }
             // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
@@ -2440,41 +2579,73 @@ namespace FlowGen.Generated
             // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
             ref double ts = ref Unsafe.As<Vector<double>, double>(ref tt);
             ref double gs = ref Unsafe.As<Vector<double>, double>(ref gy);
-            for (int j = 0; j < 7; j++)
-            {
-                for (int q = 0; q < width; q++) Unsafe.Add(ref ts, q * 7 + j) = Unsafe.Add(ref gs, j * width + q);
-            }
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j; then ∂b[j] += Σ_q g_j[q]
+            Kernel.Transpose(ref gs, 7, width, ref ts);
+            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
             ref double us = ref Unsafe.As<Vector<double>, double>(ref u);
-            for (int i = 0; i <= 6; i++)
+            int i = 0;
+            for (; i <= 2; i += 4)
             {
-                // row i = In is the bias, with input 1
-                bool bias = i == 6;
-                ref double gwi = ref Unsafe.Add(ref gw, i * 7);
-                ref double ui = ref Unsafe.Add(ref us, i * width);
+                ref double u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
+                ref double g0 = ref Unsafe.Add(ref gw, i * 7), g1 = ref Unsafe.Add(ref g0, 7), g2 = ref Unsafe.Add(ref g0, 14), g3 = ref Unsafe.Add(ref g0, 21);
                 int j = 0;
-                for (; j <= 7 - 4 * n; j += 4 * n)
+                for (; j <= 7 - 2 * n; j += 2 * n)
                 {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j), a1 = Vector.LoadUnsafe(ref gwi, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 3 * n));
+                    Vector<double> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
+                    Vector<double> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
+                    Vector<double> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
+                    Vector<double> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
                     ref double tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        Vector<double> uq = new Vector<double>(bias ? 1d : Unsafe.Add(ref ui, q));
-                        a0 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq), a0);
-                        a1 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        a2 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(2 * n)), a2);
-                        a3 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(3 * n)), a3);
+                        Vector<double> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
+                        Vector<double> b = new Vector<double>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
+                        b = new Vector<double>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
+                        b = new Vector<double>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
+                        b = new Vector<double>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
                         tq = ref Unsafe.Add(ref tq, 7);
                     }
-                    a0.StoreUnsafe(ref gwi, (nuint)j); a1.StoreUnsafe(ref gwi, (nuint)(j + n)); a2.StoreUnsafe(ref gwi, (nuint)(j + 2 * n)); a3.StoreUnsafe(ref gwi, (nuint)(j + 3 * n));
+                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
+                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
+                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
+                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
                 }
+                for (; j <= 7 - n; j += n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        Vector<double> t0 = Vector.LoadUnsafe(ref tq);
+                        a0 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u1, q)), t0, a1);
+                        a2 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u3, q)), t0, a3);
+                        tq = ref Unsafe.Add(ref tq, 7);
+                    }
+                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
+                }
+                for (; j < 7; j++)
+                {
+                    double a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        double t0 = Unsafe.Add(ref ts, q * 7 + j);
+                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
+                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
+                    }
+                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
+                }
+            }
+            for (; i < 6; i++)
+            {
+                ref double gwi = ref Unsafe.Add(ref gw, i * 7);
+                ref double ui = ref Unsafe.Add(ref us, i * width);
+                int j = 0;
                 for (; j <= 7 - n; j += n)
                 {
                     Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
                     ref double tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        a0 = Kernel.Mac(new Vector<double>(bias ? 1d : Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
+                        a0 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
                         tq = ref Unsafe.Add(ref tq, 7);
                     }
                     a0.StoreUnsafe(ref gwi, (nuint)j);
@@ -2482,8 +2653,42 @@ namespace FlowGen.Generated
                 for (; j < 7; j++)
                 {
                     double a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(bias ? 1d : Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 7 + j), a0);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 7 + j), a0);
                     Unsafe.Add(ref gwi, j) = a0;
+                }
+            }
+            {
+                // the bias row (input 1)
+                ref double gb = ref Unsafe.Add(ref gw, 42);
+                Vector<double> ones = new Vector<double>(1d);
+                int j = 0;
+                for (; j <= 7 - 2 * n; j += 2 * n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
+                        tq = ref Unsafe.Add(ref tq, 7);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
+                }
+                for (; j <= 7 - n; j += n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
+                        tq = ref Unsafe.Add(ref tq, 7);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j);
+                }
+                for (; j < 7; j++)
+                {
+                    double a0 = Unsafe.Add(ref gb, j);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1d, Unsafe.Add(ref ts, q * 7 + j), a0);
+                    Unsafe.Add(ref gb, j) = a0;
                 }
             }
             // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
@@ -2531,41 +2736,73 @@ namespace FlowGen.Generated
             // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
             ref double ts = ref Unsafe.As<Vector<double>, double>(ref tt);
             ref double gs = ref Unsafe.As<Vector<double>, double>(ref gy);
-            for (int j = 0; j < 3; j++)
-            {
-                for (int q = 0; q < width; q++) Unsafe.Add(ref ts, q * 3 + j) = Unsafe.Add(ref gs, j * width + q);
-            }
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j; then ∂b[j] += Σ_q g_j[q]
+            Kernel.Transpose(ref gs, 3, width, ref ts);
+            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
             ref double us = ref Unsafe.As<Vector<double>, double>(ref u);
-            for (int i = 0; i <= 7; i++)
+            int i = 0;
+            for (; i <= 3; i += 4)
             {
-                // row i = In is the bias, with input 1
-                bool bias = i == 7;
-                ref double gwi = ref Unsafe.Add(ref gw, i * 3);
-                ref double ui = ref Unsafe.Add(ref us, i * width);
+                ref double u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
+                ref double g0 = ref Unsafe.Add(ref gw, i * 3), g1 = ref Unsafe.Add(ref g0, 3), g2 = ref Unsafe.Add(ref g0, 6), g3 = ref Unsafe.Add(ref g0, 9);
                 int j = 0;
-                for (; j <= 3 - 4 * n; j += 4 * n)
+                for (; j <= 3 - 2 * n; j += 2 * n)
                 {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j), a1 = Vector.LoadUnsafe(ref gwi, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 3 * n));
+                    Vector<double> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
+                    Vector<double> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
+                    Vector<double> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
+                    Vector<double> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
                     ref double tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        Vector<double> uq = new Vector<double>(bias ? 1d : Unsafe.Add(ref ui, q));
-                        a0 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq), a0);
-                        a1 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        a2 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(2 * n)), a2);
-                        a3 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(3 * n)), a3);
+                        Vector<double> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
+                        Vector<double> b = new Vector<double>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
+                        b = new Vector<double>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
+                        b = new Vector<double>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
+                        b = new Vector<double>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
                         tq = ref Unsafe.Add(ref tq, 3);
                     }
-                    a0.StoreUnsafe(ref gwi, (nuint)j); a1.StoreUnsafe(ref gwi, (nuint)(j + n)); a2.StoreUnsafe(ref gwi, (nuint)(j + 2 * n)); a3.StoreUnsafe(ref gwi, (nuint)(j + 3 * n));
+                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
+                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
+                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
+                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
                 }
+                for (; j <= 3 - n; j += n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        Vector<double> t0 = Vector.LoadUnsafe(ref tq);
+                        a0 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u1, q)), t0, a1);
+                        a2 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u3, q)), t0, a3);
+                        tq = ref Unsafe.Add(ref tq, 3);
+                    }
+                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
+                }
+                for (; j < 3; j++)
+                {
+                    double a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        double t0 = Unsafe.Add(ref ts, q * 3 + j);
+                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
+                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
+                    }
+                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
+                }
+            }
+            for (; i < 7; i++)
+            {
+                ref double gwi = ref Unsafe.Add(ref gw, i * 3);
+                ref double ui = ref Unsafe.Add(ref us, i * width);
+                int j = 0;
                 for (; j <= 3 - n; j += n)
                 {
                     Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
                     ref double tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        a0 = Kernel.Mac(new Vector<double>(bias ? 1d : Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
+                        a0 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
                         tq = ref Unsafe.Add(ref tq, 3);
                     }
                     a0.StoreUnsafe(ref gwi, (nuint)j);
@@ -2573,8 +2810,42 @@ namespace FlowGen.Generated
                 for (; j < 3; j++)
                 {
                     double a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(bias ? 1d : Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 3 + j), a0);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 3 + j), a0);
                     Unsafe.Add(ref gwi, j) = a0;
+                }
+            }
+            {
+                // the bias row (input 1)
+                ref double gb = ref Unsafe.Add(ref gw, 21);
+                Vector<double> ones = new Vector<double>(1d);
+                int j = 0;
+                for (; j <= 3 - 2 * n; j += 2 * n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
+                        tq = ref Unsafe.Add(ref tq, 3);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
+                }
+                for (; j <= 3 - n; j += n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
+                        tq = ref Unsafe.Add(ref tq, 3);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j);
+                }
+                for (; j < 3; j++)
+                {
+                    double a0 = Unsafe.Add(ref gb, j);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1d, Unsafe.Add(ref ts, q * 3 + j), a0);
+                    Unsafe.Add(ref gb, j) = a0;
                 }
             }
             // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
@@ -2622,41 +2893,73 @@ namespace FlowGen.Generated
             // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
             ref double ts = ref Unsafe.As<Vector<double>, double>(ref tt);
             ref double gs = ref Unsafe.As<Vector<double>, double>(ref gy);
-            for (int j = 0; j < 3; j++)
-            {
-                for (int q = 0; q < width; q++) Unsafe.Add(ref ts, q * 3 + j) = Unsafe.Add(ref gs, j * width + q);
-            }
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j; then ∂b[j] += Σ_q g_j[q]
+            Kernel.Transpose(ref gs, 3, width, ref ts);
+            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
             ref double us = ref Unsafe.As<Vector<double>, double>(ref u);
-            for (int i = 0; i <= 7; i++)
+            int i = 0;
+            for (; i <= 3; i += 4)
             {
-                // row i = In is the bias, with input 1
-                bool bias = i == 7;
-                ref double gwi = ref Unsafe.Add(ref gw, i * 3);
-                ref double ui = ref Unsafe.Add(ref us, i * width);
+                ref double u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
+                ref double g0 = ref Unsafe.Add(ref gw, i * 3), g1 = ref Unsafe.Add(ref g0, 3), g2 = ref Unsafe.Add(ref g0, 6), g3 = ref Unsafe.Add(ref g0, 9);
                 int j = 0;
-                for (; j <= 3 - 4 * n; j += 4 * n)
+                for (; j <= 3 - 2 * n; j += 2 * n)
                 {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j), a1 = Vector.LoadUnsafe(ref gwi, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 3 * n));
+                    Vector<double> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
+                    Vector<double> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
+                    Vector<double> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
+                    Vector<double> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
                     ref double tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        Vector<double> uq = new Vector<double>(bias ? 1d : Unsafe.Add(ref ui, q));
-                        a0 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq), a0);
-                        a1 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        a2 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(2 * n)), a2);
-                        a3 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(3 * n)), a3);
+                        Vector<double> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
+                        Vector<double> b = new Vector<double>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
+                        b = new Vector<double>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
+                        b = new Vector<double>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
+                        b = new Vector<double>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
                         tq = ref Unsafe.Add(ref tq, 3);
                     }
-                    a0.StoreUnsafe(ref gwi, (nuint)j); a1.StoreUnsafe(ref gwi, (nuint)(j + n)); a2.StoreUnsafe(ref gwi, (nuint)(j + 2 * n)); a3.StoreUnsafe(ref gwi, (nuint)(j + 3 * n));
+                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
+                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
+                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
+                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
                 }
+                for (; j <= 3 - n; j += n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        Vector<double> t0 = Vector.LoadUnsafe(ref tq);
+                        a0 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u1, q)), t0, a1);
+                        a2 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u3, q)), t0, a3);
+                        tq = ref Unsafe.Add(ref tq, 3);
+                    }
+                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
+                }
+                for (; j < 3; j++)
+                {
+                    double a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        double t0 = Unsafe.Add(ref ts, q * 3 + j);
+                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
+                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
+                    }
+                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
+                }
+            }
+            for (; i < 7; i++)
+            {
+                ref double gwi = ref Unsafe.Add(ref gw, i * 3);
+                ref double ui = ref Unsafe.Add(ref us, i * width);
+                int j = 0;
                 for (; j <= 3 - n; j += n)
                 {
                     Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
                     ref double tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        a0 = Kernel.Mac(new Vector<double>(bias ? 1d : Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
+                        a0 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
                         tq = ref Unsafe.Add(ref tq, 3);
                     }
                     a0.StoreUnsafe(ref gwi, (nuint)j);
@@ -2664,8 +2967,42 @@ namespace FlowGen.Generated
                 for (; j < 3; j++)
                 {
                     double a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(bias ? 1d : Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 3 + j), a0);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 3 + j), a0);
                     Unsafe.Add(ref gwi, j) = a0;
+                }
+            }
+            {
+                // the bias row (input 1)
+                ref double gb = ref Unsafe.Add(ref gw, 21);
+                Vector<double> ones = new Vector<double>(1d);
+                int j = 0;
+                for (; j <= 3 - 2 * n; j += 2 * n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
+                        tq = ref Unsafe.Add(ref tq, 3);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
+                }
+                for (; j <= 3 - n; j += n)
+                {
+                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
+                    ref double tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
+                        tq = ref Unsafe.Add(ref tq, 3);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j);
+                }
+                for (; j < 3; j++)
+                {
+                    double a0 = Unsafe.Add(ref gb, j);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1d, Unsafe.Add(ref ts, q * 3 + j), a0);
+                    Unsafe.Add(ref gb, j) = a0;
                 }
             }
             // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time

@@ -1184,41 +1184,22 @@ namespace FlowGen.Generated
             // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
             ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
             ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            for (int j = 0; j < 8; j++)
-            {
-                for (int q = 0; q < width; q++) Unsafe.Add(ref ts, q * 8 + j) = Unsafe.Add(ref gs, j * width + q);
-            }
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j; then ∂b[j] += Σ_q g_j[q]
+            Kernel.Transpose(ref gs, 8, width, ref ts);
+            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
             ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            for (int i = 0; i <= 2; i++)
+            int i = 0;
+            for (; i < 2; i++)
             {
-                // row i = In is the bias, with input 1
-                bool bias = i == 2;
                 ref float gwi = ref Unsafe.Add(ref gw, i * 8);
                 ref float ui = ref Unsafe.Add(ref us, i * width);
                 int j = 0;
-                for (; j <= 8 - 4 * n; j += 4 * n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j), a1 = Vector.LoadUnsafe(ref gwi, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 3 * n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> uq = new Vector<float>(bias ? 1f : Unsafe.Add(ref ui, q));
-                        a0 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq), a0);
-                        a1 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        a2 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(2 * n)), a2);
-                        a3 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(3 * n)), a3);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gwi, (nuint)j); a1.StoreUnsafe(ref gwi, (nuint)(j + n)); a2.StoreUnsafe(ref gwi, (nuint)(j + 2 * n)); a3.StoreUnsafe(ref gwi, (nuint)(j + 3 * n));
-                }
                 for (; j <= 8 - n; j += n)
                 {
                     Vector<float> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
                     ref float tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        a0 = Kernel.Mac(new Vector<float>(bias ? 1f : Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
+                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
                         tq = ref Unsafe.Add(ref tq, 8);
                     }
                     a0.StoreUnsafe(ref gwi, (nuint)j);
@@ -1226,8 +1207,42 @@ namespace FlowGen.Generated
                 for (; j < 8; j++)
                 {
                     float a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(bias ? 1f : Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 8 + j), a0);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 8 + j), a0);
                     Unsafe.Add(ref gwi, j) = a0;
+                }
+            }
+            {
+                // the bias row (input 1)
+                ref float gb = ref Unsafe.Add(ref gw, 16);
+                Vector<float> ones = new Vector<float>(1f);
+                int j = 0;
+                for (; j <= 8 - 2 * n; j += 2 * n)
+                {
+                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
+                    ref float tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
+                        tq = ref Unsafe.Add(ref tq, 8);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
+                }
+                for (; j <= 8 - n; j += n)
+                {
+                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
+                    ref float tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
+                        tq = ref Unsafe.Add(ref tq, 8);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j);
+                }
+                for (; j < 8; j++)
+                {
+                    float a0 = Unsafe.Add(ref gb, j);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 8 + j), a0);
+                    Unsafe.Add(ref gb, j) = a0;
                 }
             }
             // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
@@ -1256,41 +1271,22 @@ namespace FlowGen.Generated
             // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
             ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
             ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            for (int j = 0; j < 8; j++)
-            {
-                for (int q = 0; q < width; q++) Unsafe.Add(ref ts, q * 8 + j) = Unsafe.Add(ref gs, j * width + q);
-            }
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j; then ∂b[j] += Σ_q g_j[q]
+            Kernel.Transpose(ref gs, 8, width, ref ts);
+            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
             ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            for (int i = 0; i <= 3; i++)
+            int i = 0;
+            for (; i < 3; i++)
             {
-                // row i = In is the bias, with input 1
-                bool bias = i == 3;
                 ref float gwi = ref Unsafe.Add(ref gw, i * 8);
                 ref float ui = ref Unsafe.Add(ref us, i * width);
                 int j = 0;
-                for (; j <= 8 - 4 * n; j += 4 * n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j), a1 = Vector.LoadUnsafe(ref gwi, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 3 * n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> uq = new Vector<float>(bias ? 1f : Unsafe.Add(ref ui, q));
-                        a0 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq), a0);
-                        a1 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        a2 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(2 * n)), a2);
-                        a3 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(3 * n)), a3);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gwi, (nuint)j); a1.StoreUnsafe(ref gwi, (nuint)(j + n)); a2.StoreUnsafe(ref gwi, (nuint)(j + 2 * n)); a3.StoreUnsafe(ref gwi, (nuint)(j + 3 * n));
-                }
                 for (; j <= 8 - n; j += n)
                 {
                     Vector<float> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
                     ref float tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        a0 = Kernel.Mac(new Vector<float>(bias ? 1f : Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
+                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
                         tq = ref Unsafe.Add(ref tq, 8);
                     }
                     a0.StoreUnsafe(ref gwi, (nuint)j);
@@ -1298,8 +1294,42 @@ namespace FlowGen.Generated
                 for (; j < 8; j++)
                 {
                     float a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(bias ? 1f : Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 8 + j), a0);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 8 + j), a0);
                     Unsafe.Add(ref gwi, j) = a0;
+                }
+            }
+            {
+                // the bias row (input 1)
+                ref float gb = ref Unsafe.Add(ref gw, 24);
+                Vector<float> ones = new Vector<float>(1f);
+                int j = 0;
+                for (; j <= 8 - 2 * n; j += 2 * n)
+                {
+                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
+                    ref float tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
+                        tq = ref Unsafe.Add(ref tq, 8);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
+                }
+                for (; j <= 8 - n; j += n)
+                {
+                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
+                    ref float tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
+                        tq = ref Unsafe.Add(ref tq, 8);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j);
+                }
+                for (; j < 8; j++)
+                {
+                    float a0 = Unsafe.Add(ref gb, j);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 8 + j), a0);
+                    Unsafe.Add(ref gb, j) = a0;
                 }
             }
             // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
@@ -1326,50 +1356,93 @@ namespace FlowGen.Generated
             // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
             ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
             ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            for (int j = 0; j < 7; j++)
-            {
-                for (int q = 0; q < width; q++) Unsafe.Add(ref ts, q * 7 + j) = Unsafe.Add(ref gs, j * width + q);
-            }
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j; then ∂b[j] += Σ_q g_j[q]
+            Kernel.Transpose(ref gs, 7, width, ref ts);
+            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
             ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            for (int i = 0; i <= 8; i++)
+            int i = 0;
+            for (; i <= 4; i += 4)
             {
-                // row i = In is the bias, with input 1
-                bool bias = i == 8;
-                ref float gwi = ref Unsafe.Add(ref gw, i * 7);
-                ref float ui = ref Unsafe.Add(ref us, i * width);
+                ref float u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
+                ref float g0 = ref Unsafe.Add(ref gw, i * 7), g1 = ref Unsafe.Add(ref g0, 7), g2 = ref Unsafe.Add(ref g0, 14), g3 = ref Unsafe.Add(ref g0, 21);
                 int j = 0;
-                for (; j <= 7 - 4 * n; j += 4 * n)
+                for (; j <= 7 - 2 * n; j += 2 * n)
                 {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j), a1 = Vector.LoadUnsafe(ref gwi, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 3 * n));
+                    Vector<float> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
+                    Vector<float> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
+                    Vector<float> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
+                    Vector<float> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
                     ref float tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        Vector<float> uq = new Vector<float>(bias ? 1f : Unsafe.Add(ref ui, q));
-                        a0 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq), a0);
-                        a1 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        a2 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(2 * n)), a2);
-                        a3 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(3 * n)), a3);
+                        Vector<float> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
+                        Vector<float> b = new Vector<float>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
+                        b = new Vector<float>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
+                        b = new Vector<float>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
+                        b = new Vector<float>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
                         tq = ref Unsafe.Add(ref tq, 7);
                     }
-                    a0.StoreUnsafe(ref gwi, (nuint)j); a1.StoreUnsafe(ref gwi, (nuint)(j + n)); a2.StoreUnsafe(ref gwi, (nuint)(j + 2 * n)); a3.StoreUnsafe(ref gwi, (nuint)(j + 3 * n));
+                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
+                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
+                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
+                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
                 }
                 for (; j <= 7 - n; j += n)
                 {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
+                    Vector<float> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
                     ref float tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        a0 = Kernel.Mac(new Vector<float>(bias ? 1f : Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
+                        Vector<float> t0 = Vector.LoadUnsafe(ref tq);
+                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u1, q)), t0, a1);
+                        a2 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u3, q)), t0, a3);
                         tq = ref Unsafe.Add(ref tq, 7);
                     }
-                    a0.StoreUnsafe(ref gwi, (nuint)j);
+                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
                 }
                 for (; j < 7; j++)
                 {
-                    float a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(bias ? 1f : Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 7 + j), a0);
-                    Unsafe.Add(ref gwi, j) = a0;
+                    float a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        float t0 = Unsafe.Add(ref ts, q * 7 + j);
+                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
+                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
+                    }
+                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
+                }
+            }
+            {
+                // the bias row (input 1)
+                ref float gb = ref Unsafe.Add(ref gw, 56);
+                Vector<float> ones = new Vector<float>(1f);
+                int j = 0;
+                for (; j <= 7 - 2 * n; j += 2 * n)
+                {
+                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
+                    ref float tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
+                        tq = ref Unsafe.Add(ref tq, 7);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
+                }
+                for (; j <= 7 - n; j += n)
+                {
+                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
+                    ref float tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
+                        tq = ref Unsafe.Add(ref tq, 7);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j);
+                }
+                for (; j < 7; j++)
+                {
+                    float a0 = Unsafe.Add(ref gb, j);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 7 + j), a0);
+                    Unsafe.Add(ref gb, j) = a0;
                 }
             }
             // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
@@ -1402,50 +1475,93 @@ namespace FlowGen.Generated
             // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
             ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
             ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            for (int j = 0; j < 14; j++)
-            {
-                for (int q = 0; q < width; q++) Unsafe.Add(ref ts, q * 14 + j) = Unsafe.Add(ref gs, j * width + q);
-            }
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j; then ∂b[j] += Σ_q g_j[q]
+            Kernel.Transpose(ref gs, 14, width, ref ts);
+            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
             ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            for (int i = 0; i <= 8; i++)
+            int i = 0;
+            for (; i <= 4; i += 4)
             {
-                // row i = In is the bias, with input 1
-                bool bias = i == 8;
-                ref float gwi = ref Unsafe.Add(ref gw, i * 14);
-                ref float ui = ref Unsafe.Add(ref us, i * width);
+                ref float u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
+                ref float g0 = ref Unsafe.Add(ref gw, i * 14), g1 = ref Unsafe.Add(ref g0, 14), g2 = ref Unsafe.Add(ref g0, 28), g3 = ref Unsafe.Add(ref g0, 42);
                 int j = 0;
-                for (; j <= 14 - 4 * n; j += 4 * n)
+                for (; j <= 14 - 2 * n; j += 2 * n)
                 {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j), a1 = Vector.LoadUnsafe(ref gwi, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref gwi, (nuint)(j + 3 * n));
+                    Vector<float> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
+                    Vector<float> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
+                    Vector<float> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
+                    Vector<float> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
                     ref float tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        Vector<float> uq = new Vector<float>(bias ? 1f : Unsafe.Add(ref ui, q));
-                        a0 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq), a0);
-                        a1 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        a2 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(2 * n)), a2);
-                        a3 = Kernel.Mac(uq, Vector.LoadUnsafe(ref tq, (nuint)(3 * n)), a3);
+                        Vector<float> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
+                        Vector<float> b = new Vector<float>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
+                        b = new Vector<float>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
+                        b = new Vector<float>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
+                        b = new Vector<float>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
                         tq = ref Unsafe.Add(ref tq, 14);
                     }
-                    a0.StoreUnsafe(ref gwi, (nuint)j); a1.StoreUnsafe(ref gwi, (nuint)(j + n)); a2.StoreUnsafe(ref gwi, (nuint)(j + 2 * n)); a3.StoreUnsafe(ref gwi, (nuint)(j + 3 * n));
+                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
+                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
+                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
+                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
                 }
                 for (; j <= 14 - n; j += n)
                 {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
+                    Vector<float> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
                     ref float tq = ref Unsafe.Add(ref ts, j);
                     for (int q = 0; q < width; q++)
                     {
-                        a0 = Kernel.Mac(new Vector<float>(bias ? 1f : Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
+                        Vector<float> t0 = Vector.LoadUnsafe(ref tq);
+                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u1, q)), t0, a1);
+                        a2 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u3, q)), t0, a3);
                         tq = ref Unsafe.Add(ref tq, 14);
                     }
-                    a0.StoreUnsafe(ref gwi, (nuint)j);
+                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
                 }
                 for (; j < 14; j++)
                 {
-                    float a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(bias ? 1f : Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 14 + j), a0);
-                    Unsafe.Add(ref gwi, j) = a0;
+                    float a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        float t0 = Unsafe.Add(ref ts, q * 14 + j);
+                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
+                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
+                    }
+                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
+                }
+            }
+            {
+                // the bias row (input 1)
+                ref float gb = ref Unsafe.Add(ref gw, 112);
+                Vector<float> ones = new Vector<float>(1f);
+                int j = 0;
+                for (; j <= 14 - 2 * n; j += 2 * n)
+                {
+                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
+                    ref float tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
+                        tq = ref Unsafe.Add(ref tq, 14);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
+                }
+                for (; j <= 14 - n; j += n)
+                {
+                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
+                    ref float tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
+                        tq = ref Unsafe.Add(ref tq, 14);
+                    }
+                    a0.StoreUnsafe(ref gb, (nuint)j);
+                }
+                for (; j < 14; j++)
+                {
+                    float a0 = Unsafe.Add(ref gb, j);
+                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 14 + j), a0);
+                    Unsafe.Add(ref gb, j) = a0;
                 }
             }
             // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time

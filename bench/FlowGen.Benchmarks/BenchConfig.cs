@@ -1,0 +1,116 @@
+using System;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.Intrinsics;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Exporters.Json;
+using BenchmarkDotNet.Filters;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Perfolizer.Horology;
+
+namespace FlowGen.Benchmarks;
+
+/// <summary>The BenchmarkDotNet configuration of the full, quick and disassembly runs.</summary>
+public static class BenchConfig
+{
+    /// <summary>
+    /// Full: 3 warm-up and 10 measured iterations of ≥ 250 ms (classes may lower the counts: L64, naive), one process per case.
+    /// Quick: a representative subset (<see cref="InQuickSet"/>), 3 warm-up and 5 iterations of ≥ 120 ms, in process.
+    /// Disasm: only <see cref="Disasm_R8_float"/>, out of process.
+    /// </summary>
+    public static IConfig Create(bool quick, bool disasm, string artifacts)
+    {
+        Job job = quick
+            ? Job.Default.WithId("Quick").WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(5).WithIterationTime(TimeInterval.FromMilliseconds(120))
+                .WithToolchain(InProcessEmitToolchain.Instance)
+            : Job.Default.WithId("Full").WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(10).WithIterationTime(TimeInterval.FromMilliseconds(250));
+        return ManualConfig.CreateEmpty()
+            .AddLogger(DefaultConfig.Instance.GetLoggers().ToArray())
+            .AddColumnProvider(DefaultColumnProviders.Instance)
+            .AddColumn(StatisticColumn.Median, new SamplesPerSecondColumn())
+            .AddExporter(MarkdownExporter.GitHub, JsonExporter.Full)
+            .AddAnalyser(DefaultConfig.Instance.GetAnalysers().ToArray())
+            .AddValidator(DefaultConfig.Instance.GetValidators().ToArray())
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddJob(job)
+            .AddFilter(new SimpleFilter(bc => Keep(bc, quick, disasm)))
+            .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile)
+            .WithArtifactsPath(artifacts);
+    }
+
+    private static bool Keep(BenchmarkCase bc, bool quick, bool disasm)
+    {
+        Type type = bc.Descriptor.Type;
+        MethodInfo method = bc.Descriptor.WorkloadMethod;
+        if ((type == typeof(Disasm_R8_float)) != disasm) return false;
+        int batch = IntParameter(bc, "Batch") ?? 0;
+        int threads = IntParameter(bc, "Threads") ?? 1;
+        if (method.GetCustomAttribute<BatchesAttribute>() is { } batches && batch != 0 && !batches.Values.Contains(batch)) return false;
+        if (batch == 1 && threads > 1) return false; // one sample cannot be split
+        if (method.Name.EndsWith("512", StringComparison.Ordinal) && !Vector512.IsHardwareAccelerated) return false;
+        return !quick || InQuickSet(type.Name, method.Name, batch, threads);
+    }
+
+    /// <summary>
+    /// The quick subset: R8 float log-density at batch 1, 256 and 65 536 (1 and 2 threads), its training step at 4 096 (1 and 2
+    /// threads), the float FMA peak (1 and 2 threads) and the naive R8 baseline at batch 256: every target of issue 5 is readable.
+    /// </summary>
+    public static bool InQuickSet(string type, string method, int batch, int threads) => (type, method) switch
+    {
+        ("R8_float", "LogProb") => true,
+        ("R8_float", "TrainStep") => batch == 4096,
+        ("FmaPeak", "Float256") => true,
+        ("Naive_R8_float", "LogProb") => batch == 256 && threads == 1,
+        _ => false,
+    };
+
+    /// <summary>The value of an integer [Params] of a case, or null.</summary>
+    public static int? IntParameter(BenchmarkCase bc, string name)
+    {
+        foreach (var p in bc.Parameters.Items)
+            if (p.Name == name && p.Value is int v) return v;
+        return null;
+    }
+}
+
+/// <summary>Summary column: Batch / median time (samples per second), for the classes with a Batch parameter.</summary>
+public sealed class SamplesPerSecondColumn : IColumn
+{
+    /// <inheritdoc/>
+    public string Id => "SamplesPerSecond";
+    /// <inheritdoc/>
+    public string ColumnName => "Samples/s";
+    /// <inheritdoc/>
+    public bool AlwaysShow => true;
+    /// <inheritdoc/>
+    public ColumnCategory Category => ColumnCategory.Custom;
+    /// <inheritdoc/>
+    public int PriorityInCategory => 0;
+    /// <inheritdoc/>
+    public bool IsNumeric => true;
+    /// <inheritdoc/>
+    public UnitType UnitType => UnitType.Dimensionless;
+    /// <inheritdoc/>
+    public string Legend => "Samples per second: Batch / Median";
+    /// <inheritdoc/>
+    public bool IsAvailable(Summary summary) => true;
+    /// <inheritdoc/>
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    /// <inheritdoc/>
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    /// <inheritdoc/>
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        int? batch = BenchConfig.IntParameter(benchmarkCase, "Batch");
+        var stats = summary[benchmarkCase]?.ResultStatistics;
+        if (batch is null || stats is null || stats.Median <= 0) return "-";
+        return (batch.Value * 1e9 / stats.Median).ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,53 @@
+using System;
+using System.Collections.Generic;
+using System.Numerics;
+
+namespace FlowGen.Benchmarks;
+
+/// <summary>What the report needs to know about a benchmarked model.</summary>
+/// <param name="Name">R8, R2 or L64.</param>
+/// <param name="Precision">float or double.</param>
+/// <param name="Dim">Coordinates per sample.</param>
+/// <param name="Parameters">Parameter count.</param>
+/// <param name="DenseMacs">Dense multiply-adds per sample (= weight elements).</param>
+public sealed record ModelInfo(string Name, string Precision, int Dim, int Parameters, long DenseMacs)
+{
+    /// <summary>FLOP per sample for log-density, forward, inverse, sampling (2 per multiply-add).</summary>
+    public long Flop => 2 * DenseMacs;
+
+    /// <summary>FLOP per sample of a training step (3 × forward).</summary>
+    public long TrainFlop => 3 * Flop;
+
+    /// <summary>FLOP per sample of operation <paramref name="op"/>.</summary>
+    public long FlopFor(string op) => op == "TrainStep" ? TrainFlop : Flop;
+}
+
+/// <summary>The benchmarked models.</summary>
+public static class Catalog
+{
+    /// <summary>Every model in both precisions.</summary>
+    public static readonly IReadOnlyList<ModelInfo> All =
+    [
+        Make<R8F, float>("float"), Make<R8D, double>("double"),
+        Make<R2F, float>("float"), Make<R2D, double>("double"),
+        Make<L64F, float>("float"), Make<L64D, double>("double"),
+    ];
+
+    private static ModelInfo Make<TOps, T>(string precision) where TOps : struct, IModelOps<T> where T : unmanaged, IFloatingPointIeee754<T> =>
+        new(TOps.Name, precision, TOps.Dim, TOps.ParameterCount, BenchSetup.DenseMacsPerSample(TOps.Tensors));
+
+    /// <summary>The model of a benchmark class name (R8_float, Naive_R2_float, …), or null.</summary>
+    public static ModelInfo? ForBenchmarkType(string typeName)
+    {
+        string n = typeName.StartsWith("Naive_", StringComparison.Ordinal) ? typeName["Naive_".Length..] : typeName;
+        foreach (var m in All) if (n == $"{m.Name}_{m.Precision}") return m;
+        return null;
+    }
+
+    /// <summary>The model by name and precision, or null.</summary>
+    public static ModelInfo? Find(string name, string precision)
+    {
+        foreach (var m in All) if (m.Name == name && m.Precision == precision) return m;
+        return null;
+    }
+}

@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+
+namespace FlowGen.Benchmarks;
+
+/// <summary>
+/// The bench-private weight interchange for the peers (bench/peers/*), one folder per model:
+/// <list type="bullet">
+/// <item><c>manifest.json</c>: architecture, FLOP counts, benchmark settings and the tensors (name, offset, PyTorch shape,
+/// transposed, storage shape) in <c>ParameterTensors</c> order;</item>
+/// <item><c>weights.bin</c>: the parameter vector as raw little-endian float32, exactly FlowGen's layout (docs/model.md §5):
+/// a tensor with transposed = true is stored input-major, i.e. as its storage shape [in, out] = the transpose of Linear.weight;</item>
+/// <item>check data (float32, row-major): <c>check_x.bin</c> [n, dim] inputs and <c>check_logp.bin</c> [n] FlowGen's log p;
+/// <c>check_z.bin</c> [n, dim] latents and <c>check_xinv.bin</c> [n, dim] FlowGen's inverse of them; <c>check_grad.bin</c>
+/// [parameters] FlowGen's gradient of the mean NLL over the first <c>grad_rows</c> rows of check_x, in the weights.bin layout.</item>
+/// </list>
+/// Not the project's interchange format (a proper safetensors one comes separately); private to bench/.
+/// </summary>
+public static class Export
+{
+    /// <summary>Rows of the check data.</summary>
+    public const int CheckRows = 1024;
+
+    /// <summary>Rows of the gradient check.</summary>
+    public const int GradRows = 256;
+
+    /// <summary>Exports R8 and R2 (float) into <paramref name="dir"/>/R8 and <paramref name="dir"/>/R2.</summary>
+    public static void Run(string dir)
+    {
+        Write<R8F>(Path.Combine(dir, "R8"), layers: 12, hidden: [64, 64]);
+        Write<R2F>(Path.Combine(dir, "R2"), layers: 8, hidden: [64, 64]);
+    }
+
+    private static void Write<TOps>(string dir, int layers, int[] hidden) where TOps : struct, IModelOps<float>
+    {
+        Directory.CreateDirectory(dir);
+        var ops = BenchSetup.CreateModel<TOps, float>();
+        int d = TOps.Dim;
+        WriteFloats(Path.Combine(dir, "weights.bin"), ops.Parameters);
+
+        float[] x = BenchSetup.Gaussian<float>(CheckRows * d, BenchSetup.DataSeed);
+        float[] lp = new float[CheckRows];
+        ops.LogProb(x, lp);
+        float[] z = BenchSetup.Gaussian<float>(CheckRows * d, BenchSetup.DataSeed + 100);
+        float[] xi = new float[CheckRows * d];
+        ops.Inverse(z, xi);
+        float[] grad = new float[TOps.ParameterCount];
+        float nll = ops.NllGradient(x.AsSpan(0, GradRows * d), grad);
+        WriteFloats(Path.Combine(dir, "check_x.bin"), x);
+        WriteFloats(Path.Combine(dir, "check_logp.bin"), lp);
+        WriteFloats(Path.Combine(dir, "check_z.bin"), z);
+        WriteFloats(Path.Combine(dir, "check_xinv.bin"), xi);
+        WriteFloats(Path.Combine(dir, "check_grad.bin"), grad);
+
+        var tensors = new List<object>();
+        foreach (var t in TOps.Tensors)
+        {
+            int[] storage = t.Transposed && t.Shape.Length == 2 ? [t.Shape[1], t.Shape[0]] : t.Shape;
+            tensors.Add(new { name = t.Name, offset = t.Offset, length = t.Length, shape = t.Shape, transposed = t.Transposed, storage_shape = storage });
+        }
+        long macs = BenchSetup.DenseMacsPerSample(TOps.Tensors);
+        var manifest = new
+        {
+            model = TOps.Name,
+            dtype = "float32",
+            dim = d,
+            layers,
+            hidden,
+            coupling = "affine",
+            mask = "halves",
+            activation = "tanh",
+            clamp = 2.0,
+            parameter_count = TOps.ParameterCount,
+            dense_macs_per_sample = macs,
+            flop_per_sample = 2 * macs,
+            train_flop_per_sample = 6 * macs,
+            learning_rate = BenchSetup.LearningRate,
+            adam = new { beta1 = 0.9, beta2 = 0.999, eps = 1e-8 },
+            weights = "weights.bin",
+            check = new { rows = CheckRows, grad_rows = GradRows, nll_mean = nll, x = "check_x.bin", logp = "check_logp.bin", z = "check_z.bin", xinv = "check_xinv.bin", grad = "check_grad.bin" },
+            tensors,
+        };
+        File.WriteAllText(Path.Combine(dir, "manifest.json"), JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"exported {TOps.Name}: {TOps.ParameterCount} parameters, {TOps.Tensors.Count} tensors -> {dir}");
+    }
+
+    private static void WriteFloats(string path, ReadOnlySpan<float> values)
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("big-endian");
+        File.WriteAllBytes(path, MemoryMarshal.AsBytes(values).ToArray());
+    }
+}

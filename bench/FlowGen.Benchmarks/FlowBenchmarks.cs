@@ -1,0 +1,161 @@
+using System;
+using System.Numerics;
+using BenchmarkDotNet.Attributes;
+
+namespace FlowGen.Benchmarks;
+
+/// <summary>The batch sizes a benchmark method runs at; <see cref="BenchConfig"/> drops every other combination.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class BatchesAttribute(params int[] values) : Attribute
+{
+    /// <summary>The batch sizes.</summary>
+    public int[] Values { get; } = values;
+}
+
+/// <summary>
+/// FlowGen's batch operations on one model. One derived class per model and scalar type (R8_float, …) so that names in the
+/// results read plainly. Threads = 2 splits the batch into two halves run on two threads (<see cref="TwoThreads"/>);
+/// the training step at 2 threads computes the two halves' gradients into separate buffers and averages them.
+/// </summary>
+public abstract class FlowBench<TOps, T> : IHalfWork
+    where TOps : struct, IModelOps<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private enum Op { LogProb, Forward, Inverse, Sample, Gradient }
+
+    /// <summary>Samples per call.</summary>
+    [Params(1, 256, 4096, 65536)]
+    public int Batch { get; set; }
+
+    /// <summary>Threads the batch is split over.</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    private TOps _ops;
+    private T[] _xs = [], _zs = [], _out = [], _grad = [], _grad1 = [];
+    private AdamOptimizer<T> _adam = null!;
+    private FlowRandom _rng0 = null!, _rng1 = null!;
+    private TwoThreads? _pool;
+    private Op _op;
+
+    /// <summary>Builds the model with the benchmark weights and the buffers of this batch size.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        _ops = BenchSetup.CreateModel<TOps, T>();
+        int d = TOps.Dim;
+        _xs = BenchSetup.Gaussian<T>(Batch * d, BenchSetup.DataSeed);
+        _zs = new T[Batch * d];
+        _out = new T[Batch];
+        _grad = new T[TOps.ParameterCount];
+        _grad1 = new T[TOps.ParameterCount];
+        _adam = new AdamOptimizer<T>(TOps.ParameterCount);
+        _rng0 = new FlowRandom(11);
+        _rng1 = new FlowRandom(12);
+        if (Threads == 2) _pool = new TwoThreads();
+        else if (Threads != 1) throw new NotSupportedException("Threads must be 1 or 2.");
+    }
+
+    /// <summary>Stops the worker thread.</summary>
+    [GlobalCleanup]
+    public void Cleanup() => _pool?.Dispose();
+
+    /// <summary>log p(x) for the batch.</summary>
+    [Benchmark, Batches(1, 256, 65536)]
+    public void LogProb()
+    {
+        if (_pool is null) _ops.LogProb(_xs, _out);
+        else Split(Op.LogProb);
+    }
+
+    /// <summary>z = f(x) and log|det ∂z/∂x| for the batch.</summary>
+    [Benchmark, Batches(1, 256, 65536)]
+    public void Forward()
+    {
+        if (_pool is null) _ops.Forward(_xs, _zs, _out);
+        else Split(Op.Forward);
+    }
+
+    /// <summary>x = f⁻¹(z) for the batch (z = the standard-normal input buffer).</summary>
+    [Benchmark, Batches(65536)]
+    public void Inverse()
+    {
+        if (_pool is null) _ops.Inverse(_xs, _zs);
+        else Split(Op.Inverse);
+    }
+
+    /// <summary>Batch samples: Gaussian draws (FlowRandom.FillGaussian) then the inverse, in place.</summary>
+    [Benchmark, Batches(65536)]
+    public void Sample()
+    {
+        if (_pool is null) _ops.Sample(_zs, _rng0);
+        else Split(Op.Sample);
+    }
+
+    /// <summary>One training step: clear the gradient, NllGradient over the batch (mean NLL), one Adam update of the parameters.</summary>
+    [Benchmark, Batches(256, 4096)]
+    public void TrainStep()
+    {
+        if (_pool is null)
+        {
+            Array.Clear(_grad);
+            _ops.NllGradient(_xs, _grad);
+        }
+        else
+        {
+            Split(Op.Gradient);
+            // each half added the gradient of its own mean; the batch mean is their average
+            AverageInto(_grad, _grad1);
+        }
+        _adam.Step(_ops.Parameters, _grad, BenchSetup.LearningRate);
+    }
+
+    private void Split(Op op)
+    {
+        _op = op;
+        _pool!.Run(this);
+    }
+
+    /// <inheritdoc/>
+    public void RunHalf(int half)
+    {
+        int d = TOps.Dim;
+        (int start, int count) = TwoThreads.Half(Batch, half);
+        var xs = _xs.AsSpan(start * d, count * d);
+        var zs = _zs.AsSpan(start * d, count * d);
+        switch (_op)
+        {
+            case Op.LogProb: _ops.LogProb(xs, _out.AsSpan(start, count)); break;
+            case Op.Forward: _ops.Forward(xs, zs, _out.AsSpan(start, count)); break;
+            case Op.Inverse: _ops.Inverse(xs, zs); break;
+            case Op.Sample: _ops.Sample(zs, half == 0 ? _rng0 : _rng1); break;
+            case Op.Gradient:
+                T[] g = half == 0 ? _grad : _grad1;
+                Array.Clear(g);
+                _ops.NllGradient(xs, g);
+                break;
+        }
+    }
+
+    private static void AverageInto(T[] a, T[] b)
+    {
+        T half = T.CreateChecked(0.5);
+        var vh = new Vector<T>(half);
+        int i = 0;
+        for (; i <= a.Length - Vector<T>.Count; i += Vector<T>.Count)
+            ((new Vector<T>(a, i) + new Vector<T>(b, i)) * vh).CopyTo(a, i);
+        for (; i < a.Length; i++) a[i] = (a[i] + b[i]) * half;
+    }
+}
+
+#pragma warning disable CS1591
+public class R8_float : FlowBench<R8F, float>;
+public class R8_double : FlowBench<R8D, double>;
+public class R2_float : FlowBench<R2F, float>;
+public class R2_double : FlowBench<R2D, double>;
+// L64 at batch 65 536 takes seconds per call: fewer iterations keep the full run reasonable.
+[WarmupCount(2), IterationCount(6)]
+public class L64_float : FlowBench<L64F, float>;
+[WarmupCount(2), IterationCount(6)]
+public class L64_double : FlowBench<L64D, double>;
+#pragma warning restore CS1591
