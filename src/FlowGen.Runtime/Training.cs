@@ -355,7 +355,7 @@ public static class FlowTrainer
                     {
                         result.Events.Add(message);
                         result.Status = TrainingStatus.Diverged;
-                        result.Events.Add($"stopped: still non-finite after {options.MaxRollbacks} rollbacks{ScaleHint(set.Inputs)}");
+                        result.Events.Add($"stopped: steps still non-finite or exploding after {options.MaxRollbacks} rollbacks{ScaleHint(set.Inputs)}");
                         progress?.Report(new TrainingProgress(step + 1, totalSteps, epoch, double.NaN, null, 0, lr, result.Events[^1]));
                         result.Steps = step + 1;
                         break;
