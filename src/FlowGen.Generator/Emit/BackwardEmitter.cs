@@ -124,34 +124,29 @@ internal static class BackwardEmitter
         Open(e, l, inverse, inverse
             ? "x = (y − b)·exp(−ℓ): ∂/∂y = exp(−ℓ), ∂/∂b = −exp(−ℓ), ∂/∂ℓ = −x; log-det −ℓ."
             : "y = x·exp(ℓ) + b: ∂/∂x = exp(ℓ), ∂/∂b = 1, ∂/∂ℓ = x·exp(ℓ); log-det +ℓ.");
-        w.Line($"{V} logDetGrad = Unsafe.Add(ref gl, 0);");
-        w.Line("for (int k = 1; k < Lanes; k++) logDetGrad += Unsafe.Add(ref gl, k);");
-        w.Line($"{T} logDetGradSum = Vector.Sum(logDetGrad);");
+        w.Line("// parameter gradients are added one sample at a time, in sample order (AddLanes), so they do not depend on the SIMD width");
         w.Open($"for (int i = 0; i < {d}; i++)");
         w.Line($"{T} logScale = Unsafe.Add(ref p, {off} + i);");
         w.Line($"{V} scale = new {V}(Kernel.Exp({(inverse ? "-logScale" : "logScale")}));");
         w.Line($"int r = L{l.Index}Rows[i];");
-        w.Line($"{V} gScale = {V}.Zero, gShift = {V}.Zero;");
         w.Open("for (int k = 0; k < Lanes; k++)");
-        w.Line($"{V} upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, ({l.SaveRow} + i) * Lanes + k);");
+        w.Line($"{V} upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, ({l.SaveRow} + i) * Lanes + k), logDetGrad = Unsafe.Add(ref gl, k);");
         if (inverse)
         {
             // upstream = ∂L/∂x; ∂L/∂y = upstream·e^{−ℓ}; ∂L/∂b = −∂L/∂y; ∂L/∂ℓ = −upstream·x (and −gl from the log-det)
             w.Line($"{V} gy = upstream * scale;");
-            w.Line("gShift -= gy;");
-            w.Line("gScale -= upstream * x;");
+            w.Line($"AddLanes(ref Unsafe.Add(ref gp, {off} + i), -Kernel.Mac(upstream, x, logDetGrad));");
+            w.Line($"AddLanes(ref Unsafe.Add(ref gp, {off + d} + i), -gy);");
             w.Line("Unsafe.Add(ref g, r * Lanes + k) = gy;");
         }
         else
         {
             // upstream = ∂L/∂y; ∂L/∂x = upstream·e^ℓ; ∂L/∂b = upstream; ∂L/∂ℓ = upstream·x·e^ℓ (and +gl from the log-det)
-            w.Line("gShift += upstream;");
-            w.Line("gScale = Kernel.Mac(upstream * x, scale, gScale);");
+            w.Line($"AddLanes(ref Unsafe.Add(ref gp, {off} + i), Kernel.Mac(upstream * x, scale, logDetGrad));");
+            w.Line($"AddLanes(ref Unsafe.Add(ref gp, {off + d} + i), upstream);");
             w.Line("Unsafe.Add(ref g, r * Lanes + k) = upstream * scale;");
         }
         w.Close();
-        w.Line($"Unsafe.Add(ref gp, {off} + i) += Vector.Sum(gScale) {(inverse ? "-" : "+")} logDetGradSum;");
-        w.Line($"Unsafe.Add(ref gp, {off + d} + i) += Vector.Sum(gShift);");
         w.Close();
         w.Close();
         w.Line();
@@ -174,21 +169,15 @@ internal static class BackwardEmitter
         if (!inverse)
         {
             Open(e, l, inverse, "y = P·(w + bias), w = L·v, v = (U + diag(exp ℓ))·x; x and v saved.");
-            w.Line($"{V} logDetGrad = Unsafe.Add(ref gl, 0);");
-            w.Line("for (int k = 1; k < Lanes; k++) logDetGrad += Unsafe.Add(ref gl, k);");
-            w.Line($"{T} logDetGradSum = Vector.Sum(logDetGrad);");
+            w.Line("// parameter gradients are added one sample at a time, in sample order (AddLanes), so they do not depend on the SIMD width");
             w.Line("// bias: y_i = w_π(i) + bias_i lives in row RowsAfter[i]; the gradient rows of w are those rows");
             w.Open($"for (int i = 0; i < {d}; i++)");
-            w.Line($"{V} sum = {V}.Zero;");
-            w.Line($"for (int k = 0; k < Lanes; k++) sum += Unsafe.Add(ref g, {after}[i] * Lanes + k);");
-            w.Line($"Unsafe.Add(ref gp, {bias} + i) += Vector.Sum(sum);");
+            w.Line($"for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, {bias} + i), Unsafe.Add(ref g, {after}[i] * Lanes + k));");
             w.Close();
             w.Line("// w = L·v: gL_ij += gw_i·v_j (i > j); gv_j = gw_j + Σ_{i>j} L_ij·gw_i, in place for ascending j");
             w.Open($"for (int i = 1; i < {d}; i++)");
             w.Open("for (int j = 0; j < i; j++)");
-            w.Line($"{V} sum = {V}.Zero;");
-            w.Line($"for (int k = 0; k < Lanes; k++) sum = Kernel.Mac({G("i")}, {Vv("j")}, sum);");
-            w.Line($"Unsafe.Add(ref gp, {lower} + i * (i - 1) / 2 + j) += Vector.Sum(sum);");
+            w.Line($"for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, {lower} + i * (i - 1) / 2 + j), {G("i")} * {Vv("j")});");
             w.Close();
             w.Close();
             w.Open($"for (int j = 0; j < {d}; j++)");
@@ -200,14 +189,10 @@ internal static class BackwardEmitter
             w.Close();
             w.Line("// v = (U + diag(exp ℓ))·x: gU_ij += gv_i·x_j (i < j); gℓ_i += gv_i·exp(ℓ_i)·x_i + gl; gx_j = exp(ℓ_j)·gv_j + Σ_{i<j} U_ij·gv_i, descending j");
             w.Open($"for (int i = 0; i < {d}; i++)");
-            w.Line($"{T} logScale = Unsafe.Add(ref p, {logDiag} + i);");
-            w.Line($"{V} diag = {V}.Zero;");
-            w.Line($"for (int k = 0; k < Lanes; k++) diag = Kernel.Mac({G("i")}, {X("i")}, diag);");
-            w.Line($"Unsafe.Add(ref gp, {logDiag} + i) += Vector.Sum(diag) * Kernel.Exp(logScale) + logDetGradSum;");
+            w.Line($"{V} diagScale = new {V}(Kernel.Exp(Unsafe.Add(ref p, {logDiag} + i)));");
+            w.Line($"for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, {logDiag} + i), Kernel.Mac({G("i")} * {X("i")}, diagScale, Unsafe.Add(ref gl, k)));");
             w.Open($"for (int j = i + 1; j < {d}; j++)");
-            w.Line($"{V} sum = {V}.Zero;");
-            w.Line($"for (int k = 0; k < Lanes; k++) sum = Kernel.Mac({G("i")}, {X("j")}, sum);");
-            w.Line($"Unsafe.Add(ref gp, {upper} + i * {d} - i * (i + 1) / 2 - i - 1 + j) += Vector.Sum(sum);");
+            w.Line($"for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, {upper} + i * {d} - i * (i + 1) / 2 - i - 1 + j), {G("i")} * {X("j")});");
             w.Close();
             w.Close();
             w.Open($"for (int j = {d - 1}; j >= 0; j--)");
@@ -222,9 +207,7 @@ internal static class BackwardEmitter
         else
         {
             Open(e, l, inverse, "x = A⁻¹·v, A = U + diag(exp ℓ); v = L⁻¹·w; w = Pᵀ·(y − bias); x and v saved.");
-            w.Line($"{V} logDetGrad = Unsafe.Add(ref gl, 0);");
-            w.Line("for (int k = 1; k < Lanes; k++) logDetGrad += Unsafe.Add(ref gl, k);");
-            w.Line($"{T} logDetGradSum = Vector.Sum(logDetGrad);");
+            w.Line("// parameter gradients are added one sample at a time, in sample order (AddLanes), so they do not depend on the SIMD width");
             w.Line("// gv = A⁻ᵀ·gx: ascending i, gv_i = (gx_i − Σ_{j<i} U_ji·gv_j)·exp(−ℓ_i)");
             w.Open($"for (int i = 0; i < {d}; i++)");
             w.Line($"{V} inverseScale = new {V}(Kernel.Exp(-Unsafe.Add(ref p, {logDiag} + i)));");
@@ -236,13 +219,10 @@ internal static class BackwardEmitter
             w.Close();
             w.Line("// gA = −gv·xᵀ on A's entries: gU_ij −= gv_i·x_j (i < j), gℓ_i −= gv_i·x_i·exp(ℓ_i) + gl");
             w.Open($"for (int i = 0; i < {d}; i++)");
-            w.Line($"{V} diag = {V}.Zero;");
-            w.Line($"for (int k = 0; k < Lanes; k++) diag = Kernel.Mac({G("i")}, {X("i")}, diag);");
-            w.Line($"Unsafe.Add(ref gp, {logDiag} + i) -= Vector.Sum(diag) * Kernel.Exp(Unsafe.Add(ref p, {logDiag} + i)) + logDetGradSum;");
+            w.Line($"{V} diagScale = new {V}(Kernel.Exp(Unsafe.Add(ref p, {logDiag} + i)));");
+            w.Line($"for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, {logDiag} + i), -Kernel.Mac({G("i")} * {X("i")}, diagScale, Unsafe.Add(ref gl, k)));");
             w.Open($"for (int j = i + 1; j < {d}; j++)");
-            w.Line($"{V} sum = {V}.Zero;");
-            w.Line($"for (int k = 0; k < Lanes; k++) sum = Kernel.Mac({G("i")}, {X("j")}, sum);");
-            w.Line($"Unsafe.Add(ref gp, {upper} + i * {d} - i * (i + 1) / 2 - i - 1 + j) -= Vector.Sum(sum);");
+            w.Line($"for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, {upper} + i * {d} - i * (i + 1) / 2 - i - 1 + j), -({G("i")} * {X("j")}));");
             w.Close();
             w.Close();
             w.Line("// gw = L⁻ᵀ·gv: descending i, gw_i = gv_i − Σ_{j>i} L_ji·gw_j; then gL_ij −= gw_i·v_j (i > j)");
@@ -255,16 +235,12 @@ internal static class BackwardEmitter
             w.Close();
             w.Open($"for (int i = 1; i < {d}; i++)");
             w.Open("for (int j = 0; j < i; j++)");
-            w.Line($"{V} sum = {V}.Zero;");
-            w.Line($"for (int k = 0; k < Lanes; k++) sum = Kernel.Mac({G("i")}, {Vv("j")}, sum);");
-            w.Line($"Unsafe.Add(ref gp, {lower} + i * (i - 1) / 2 + j) -= Vector.Sum(sum);");
+            w.Line($"for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, {lower} + i * (i - 1) / 2 + j), -({G("i")} * {Vv("j")}));");
             w.Close();
             w.Close();
             w.Line("// w = Pᵀ·(y − bias): the rows of gw are the rows of gy; gbias_i −= gy_i");
             w.Open($"for (int i = 0; i < {d}; i++)");
-            w.Line($"{V} sum = {V}.Zero;");
-            w.Line($"for (int k = 0; k < Lanes; k++) sum += Unsafe.Add(ref g, {after}[i] * Lanes + k);");
-            w.Line($"Unsafe.Add(ref gp, {bias} + i) -= Vector.Sum(sum);");
+            w.Line($"for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, {bias} + i), -Unsafe.Add(ref g, {after}[i] * Lanes + k));");
             w.Close();
         }
         w.Close();
@@ -293,6 +269,18 @@ internal static class BackwardEmitter
         w.Line("/// <summary>A gradient span to write into when the caller asked for none (per thread).</summary>");
         w.Line($"public static Span<{T}> UnusedParameterGradient() => t_unusedGradient ??= new {T}[ParameterCount];");
         w.Line();
+        if (plan.Layers.Any(l => l.Layer is ActNormLayer or LinearLayer))
+        {
+            w.Line("/// <summary>target += each lane of v, lane 0 first: one sample at a time in sample order, so a parameter gradient");
+            w.Line("/// summed over a batch has the same bits whatever the SIMD width (and the padded lanes of a partial tile add 0).</summary>");
+            w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+            w.Open($"private static void AddLanes(ref {T} target, {V} v)");
+            w.Line($"{T} acc = target;");
+            w.Line($"for (int lane = 0; lane < {V}.Count; lane++) acc += v[lane];");
+            w.Line("target = acc;");
+            w.Close();
+            w.Line();
+        }
 
         foreach (bool inverse in new[] { false, true })
         {

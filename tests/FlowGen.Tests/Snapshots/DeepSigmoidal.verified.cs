@@ -521,6 +521,16 @@ namespace FlowGen.Generated
         /// <summary>A gradient span to write into when the caller asked for none (per thread).</summary>
         public static Span<double> UnusedParameterGradient() => t_unusedGradient ??= new double[ParameterCount];
 
+        /// <summary>target += each lane of v, lane 0 first: one sample at a time in sample order, so a parameter gradient
+        /// summed over a batch has the same bits whatever the SIMD width (and the padded lanes of a partial tile add 0).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddLanes(ref double target, Vector<double> v)
+        {
+            double acc = target;
+            for (int lane = 0; lane < Vector<double>.Count; lane++) acc += v[lane];
+            target = acc;
+        }
+
         /// <summary>
         /// Vector-Jacobian product of z = f(x) for a batch: runs the flow tile by tile (saving activations), then back. With nll set, the upstream
         /// gradient is that of weight·NLL (∂/∂z = weight·z, ∂/∂log-det = −weight) and the sum of the NLLs is returned; otherwise it is read
@@ -808,49 +818,39 @@ namespace FlowGen.Generated
         /// <summary>Layer 1, backward through the forward map on a tile: y = x·exp(ℓ) + b: ∂/∂x = exp(ℓ), ∂/∂b = 1, ∂/∂ℓ = x·exp(ℓ); log-det +ℓ.</summary>
         private static void Layer1Backward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> s, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
         {
-            Vector<double> logDetGrad = Unsafe.Add(ref gl, 0);
-            for (int k = 1; k < Lanes; k++) logDetGrad += Unsafe.Add(ref gl, k);
-            double logDetGradSum = Vector.Sum(logDetGrad);
+            // parameter gradients are added one sample at a time, in sample order (AddLanes), so they do not depend on the SIMD width
             for (int i = 0; i < 4; i++)
             {
                 double logScale = Unsafe.Add(ref p, 456 + i);
                 Vector<double> scale = new Vector<double>(Kernel.Exp(logScale));
                 int r = L1Rows[i];
-                Vector<double> gScale = Vector<double>.Zero, gShift = Vector<double>.Zero;
                 for (int k = 0; k < Lanes; k++)
                 {
-                    Vector<double> upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (0 + i) * Lanes + k);
-                    gShift += upstream;
-                    gScale = Kernel.Mac(upstream * x, scale, gScale);
+                    Vector<double> upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (0 + i) * Lanes + k), logDetGrad = Unsafe.Add(ref gl, k);
+                    AddLanes(ref Unsafe.Add(ref gp, 456 + i), Kernel.Mac(upstream * x, scale, logDetGrad));
+                    AddLanes(ref Unsafe.Add(ref gp, 460 + i), upstream);
                     Unsafe.Add(ref g, r * Lanes + k) = upstream * scale;
                 }
-                Unsafe.Add(ref gp, 456 + i) += Vector.Sum(gScale) + logDetGradSum;
-                Unsafe.Add(ref gp, 460 + i) += Vector.Sum(gShift);
             }
         }
 
         /// <summary>Layer 1, backward through the inverse map on a tile: x = (y − b)·exp(−ℓ): ∂/∂y = exp(−ℓ), ∂/∂b = −exp(−ℓ), ∂/∂ℓ = −x; log-det −ℓ.</summary>
         private static void Layer1InverseBackward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> s, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
         {
-            Vector<double> logDetGrad = Unsafe.Add(ref gl, 0);
-            for (int k = 1; k < Lanes; k++) logDetGrad += Unsafe.Add(ref gl, k);
-            double logDetGradSum = Vector.Sum(logDetGrad);
+            // parameter gradients are added one sample at a time, in sample order (AddLanes), so they do not depend on the SIMD width
             for (int i = 0; i < 4; i++)
             {
                 double logScale = Unsafe.Add(ref p, 456 + i);
                 Vector<double> scale = new Vector<double>(Kernel.Exp(-logScale));
                 int r = L1Rows[i];
-                Vector<double> gScale = Vector<double>.Zero, gShift = Vector<double>.Zero;
                 for (int k = 0; k < Lanes; k++)
                 {
-                    Vector<double> upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (0 + i) * Lanes + k);
+                    Vector<double> upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (0 + i) * Lanes + k), logDetGrad = Unsafe.Add(ref gl, k);
                     Vector<double> gy = upstream * scale;
-                    gShift -= gy;
-                    gScale -= upstream * x;
+                    AddLanes(ref Unsafe.Add(ref gp, 456 + i), -Kernel.Mac(upstream, x, logDetGrad));
+                    AddLanes(ref Unsafe.Add(ref gp, 460 + i), -gy);
                     Unsafe.Add(ref g, r * Lanes + k) = gy;
                 }
-                Unsafe.Add(ref gp, 456 + i) += Vector.Sum(gScale) - logDetGradSum;
-                Unsafe.Add(ref gp, 460 + i) += Vector.Sum(gShift);
             }
         }
 

@@ -567,6 +567,16 @@ namespace FlowGen.Generated
         /// <summary>A gradient span to write into when the caller asked for none (per thread).</summary>
         public static Span<double> UnusedParameterGradient() => t_unusedGradient ??= new double[ParameterCount];
 
+        /// <summary>target += each lane of v, lane 0 first: one sample at a time in sample order, so a parameter gradient
+        /// summed over a batch has the same bits whatever the SIMD width (and the padded lanes of a partial tile add 0).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddLanes(ref double target, Vector<double> v)
+        {
+            double acc = target;
+            for (int lane = 0; lane < Vector<double>.Count; lane++) acc += v[lane];
+            target = acc;
+        }
+
         /// <summary>
         /// Vector-Jacobian product of z = f(x) for a batch: runs the flow tile by tile (saving activations), then back. With nll set, the upstream
         /// gradient is that of weight·NLL (∂/∂z = weight·z, ∂/∂log-det = −weight) and the sum of the NLLs is returned; otherwise it is read
@@ -742,49 +752,39 @@ namespace FlowGen.Generated
         /// <summary>Layer 0, backward through the forward map on a tile: y = x·exp(ℓ) + b: ∂/∂x = exp(ℓ), ∂/∂b = 1, ∂/∂ℓ = x·exp(ℓ); log-det +ℓ.</summary>
         private static void Layer0Backward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> s, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
         {
-            Vector<double> logDetGrad = Unsafe.Add(ref gl, 0);
-            for (int k = 1; k < Lanes; k++) logDetGrad += Unsafe.Add(ref gl, k);
-            double logDetGradSum = Vector.Sum(logDetGrad);
+            // parameter gradients are added one sample at a time, in sample order (AddLanes), so they do not depend on the SIMD width
             for (int i = 0; i < 5; i++)
             {
                 double logScale = Unsafe.Add(ref p, 0 + i);
                 Vector<double> scale = new Vector<double>(Kernel.Exp(logScale));
                 int r = L0Rows[i];
-                Vector<double> gScale = Vector<double>.Zero, gShift = Vector<double>.Zero;
                 for (int k = 0; k < Lanes; k++)
                 {
-                    Vector<double> upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (0 + i) * Lanes + k);
-                    gShift += upstream;
-                    gScale = Kernel.Mac(upstream * x, scale, gScale);
+                    Vector<double> upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (0 + i) * Lanes + k), logDetGrad = Unsafe.Add(ref gl, k);
+                    AddLanes(ref Unsafe.Add(ref gp, 0 + i), Kernel.Mac(upstream * x, scale, logDetGrad));
+                    AddLanes(ref Unsafe.Add(ref gp, 5 + i), upstream);
                     Unsafe.Add(ref g, r * Lanes + k) = upstream * scale;
                 }
-                Unsafe.Add(ref gp, 0 + i) += Vector.Sum(gScale) + logDetGradSum;
-                Unsafe.Add(ref gp, 5 + i) += Vector.Sum(gShift);
             }
         }
 
         /// <summary>Layer 0, backward through the inverse map on a tile: x = (y − b)·exp(−ℓ): ∂/∂y = exp(−ℓ), ∂/∂b = −exp(−ℓ), ∂/∂ℓ = −x; log-det −ℓ.</summary>
         private static void Layer0InverseBackward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> s, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
         {
-            Vector<double> logDetGrad = Unsafe.Add(ref gl, 0);
-            for (int k = 1; k < Lanes; k++) logDetGrad += Unsafe.Add(ref gl, k);
-            double logDetGradSum = Vector.Sum(logDetGrad);
+            // parameter gradients are added one sample at a time, in sample order (AddLanes), so they do not depend on the SIMD width
             for (int i = 0; i < 5; i++)
             {
                 double logScale = Unsafe.Add(ref p, 0 + i);
                 Vector<double> scale = new Vector<double>(Kernel.Exp(-logScale));
                 int r = L0Rows[i];
-                Vector<double> gScale = Vector<double>.Zero, gShift = Vector<double>.Zero;
                 for (int k = 0; k < Lanes; k++)
                 {
-                    Vector<double> upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (0 + i) * Lanes + k);
+                    Vector<double> upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (0 + i) * Lanes + k), logDetGrad = Unsafe.Add(ref gl, k);
                     Vector<double> gy = upstream * scale;
-                    gShift -= gy;
-                    gScale -= upstream * x;
+                    AddLanes(ref Unsafe.Add(ref gp, 0 + i), -Kernel.Mac(upstream, x, logDetGrad));
+                    AddLanes(ref Unsafe.Add(ref gp, 5 + i), -gy);
                     Unsafe.Add(ref g, r * Lanes + k) = gy;
                 }
-                Unsafe.Add(ref gp, 0 + i) += Vector.Sum(gScale) - logDetGradSum;
-                Unsafe.Add(ref gp, 5 + i) += Vector.Sum(gShift);
             }
         }
 
@@ -965,24 +965,18 @@ namespace FlowGen.Generated
         /// <summary>Layer 1, backward through the forward map on a tile: y = P·(w + bias), w = L·v, v = (U + diag(exp ℓ))·x; x and v saved.</summary>
         private static void Layer1Backward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> s, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
         {
-            Vector<double> logDetGrad = Unsafe.Add(ref gl, 0);
-            for (int k = 1; k < Lanes; k++) logDetGrad += Unsafe.Add(ref gl, k);
-            double logDetGradSum = Vector.Sum(logDetGrad);
+            // parameter gradients are added one sample at a time, in sample order (AddLanes), so they do not depend on the SIMD width
             // bias: y_i = w_π(i) + bias_i lives in row RowsAfter[i]; the gradient rows of w are those rows
             for (int i = 0; i < 5; i++)
             {
-                Vector<double> sum = Vector<double>.Zero;
-                for (int k = 0; k < Lanes; k++) sum += Unsafe.Add(ref g, L1RowsAfter[i] * Lanes + k);
-                Unsafe.Add(ref gp, 35 + i) += Vector.Sum(sum);
+                for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 35 + i), Unsafe.Add(ref g, L1RowsAfter[i] * Lanes + k));
             }
             // w = L·v: gL_ij += gw_i·v_j (i > j); gv_j = gw_j + Σ_{i>j} L_ij·gw_i, in place for ascending j
             for (int i = 1; i < 5; i++)
             {
                 for (int j = 0; j < i; j++)
                 {
-                    Vector<double> sum = Vector<double>.Zero;
-                    for (int k = 0; k < Lanes; k++) sum = Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k), Unsafe.Add(ref s, (5 + j) * Lanes + k), sum);
-                    Unsafe.Add(ref gp, 10 + i * (i - 1) / 2 + j) += Vector.Sum(sum);
+                    for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 10 + i * (i - 1) / 2 + j), Unsafe.Add(ref g, L1Rows[i] * Lanes + k) * Unsafe.Add(ref s, (5 + j) * Lanes + k));
                 }
             }
             for (int j = 0; j < 5; j++)
@@ -997,15 +991,11 @@ namespace FlowGen.Generated
             // v = (U + diag(exp ℓ))·x: gU_ij += gv_i·x_j (i < j); gℓ_i += gv_i·exp(ℓ_i)·x_i + gl; gx_j = exp(ℓ_j)·gv_j + Σ_{i<j} U_ij·gv_i, descending j
             for (int i = 0; i < 5; i++)
             {
-                double logScale = Unsafe.Add(ref p, 30 + i);
-                Vector<double> diag = Vector<double>.Zero;
-                for (int k = 0; k < Lanes; k++) diag = Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k), Unsafe.Add(ref s, (0 + i) * Lanes + k), diag);
-                Unsafe.Add(ref gp, 30 + i) += Vector.Sum(diag) * Kernel.Exp(logScale) + logDetGradSum;
+                Vector<double> diagScale = new Vector<double>(Kernel.Exp(Unsafe.Add(ref p, 30 + i)));
+                for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 30 + i), Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k) * Unsafe.Add(ref s, (0 + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
                 for (int j = i + 1; j < 5; j++)
                 {
-                    Vector<double> sum = Vector<double>.Zero;
-                    for (int k = 0; k < Lanes; k++) sum = Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k), Unsafe.Add(ref s, (0 + j) * Lanes + k), sum);
-                    Unsafe.Add(ref gp, 20 + i * 5 - i * (i + 1) / 2 - i - 1 + j) += Vector.Sum(sum);
+                    for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 20 + i * 5 - i * (i + 1) / 2 - i - 1 + j), Unsafe.Add(ref g, L1Rows[i] * Lanes + k) * Unsafe.Add(ref s, (0 + j) * Lanes + k));
                 }
             }
             for (int j = 4; j >= 0; j--)
@@ -1023,9 +1013,7 @@ namespace FlowGen.Generated
         /// <summary>Layer 1, backward through the inverse map on a tile: x = A⁻¹·v, A = U + diag(exp ℓ); v = L⁻¹·w; w = Pᵀ·(y − bias); x and v saved.</summary>
         private static void Layer1InverseBackward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> s, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
         {
-            Vector<double> logDetGrad = Unsafe.Add(ref gl, 0);
-            for (int k = 1; k < Lanes; k++) logDetGrad += Unsafe.Add(ref gl, k);
-            double logDetGradSum = Vector.Sum(logDetGrad);
+            // parameter gradients are added one sample at a time, in sample order (AddLanes), so they do not depend on the SIMD width
             // gv = A⁻ᵀ·gx: ascending i, gv_i = (gx_i − Σ_{j<i} U_ji·gv_j)·exp(−ℓ_i)
             for (int i = 0; i < 5; i++)
             {
@@ -1040,14 +1028,11 @@ namespace FlowGen.Generated
             // gA = −gv·xᵀ on A's entries: gU_ij −= gv_i·x_j (i < j), gℓ_i −= gv_i·x_i·exp(ℓ_i) + gl
             for (int i = 0; i < 5; i++)
             {
-                Vector<double> diag = Vector<double>.Zero;
-                for (int k = 0; k < Lanes; k++) diag = Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k), Unsafe.Add(ref s, (0 + i) * Lanes + k), diag);
-                Unsafe.Add(ref gp, 30 + i) -= Vector.Sum(diag) * Kernel.Exp(Unsafe.Add(ref p, 30 + i)) + logDetGradSum;
+                Vector<double> diagScale = new Vector<double>(Kernel.Exp(Unsafe.Add(ref p, 30 + i)));
+                for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 30 + i), -Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k) * Unsafe.Add(ref s, (0 + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
                 for (int j = i + 1; j < 5; j++)
                 {
-                    Vector<double> sum = Vector<double>.Zero;
-                    for (int k = 0; k < Lanes; k++) sum = Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k), Unsafe.Add(ref s, (0 + j) * Lanes + k), sum);
-                    Unsafe.Add(ref gp, 20 + i * 5 - i * (i + 1) / 2 - i - 1 + j) -= Vector.Sum(sum);
+                    for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 20 + i * 5 - i * (i + 1) / 2 - i - 1 + j), -(Unsafe.Add(ref g, L1Rows[i] * Lanes + k) * Unsafe.Add(ref s, (0 + j) * Lanes + k)));
                 }
             }
             // gw = L⁻ᵀ·gv: descending i, gw_i = gv_i − Σ_{j>i} L_ji·gw_j; then gL_ij −= gw_i·v_j (i > j)
@@ -1064,17 +1049,13 @@ namespace FlowGen.Generated
             {
                 for (int j = 0; j < i; j++)
                 {
-                    Vector<double> sum = Vector<double>.Zero;
-                    for (int k = 0; k < Lanes; k++) sum = Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k), Unsafe.Add(ref s, (5 + j) * Lanes + k), sum);
-                    Unsafe.Add(ref gp, 10 + i * (i - 1) / 2 + j) -= Vector.Sum(sum);
+                    for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 10 + i * (i - 1) / 2 + j), -(Unsafe.Add(ref g, L1Rows[i] * Lanes + k) * Unsafe.Add(ref s, (5 + j) * Lanes + k)));
                 }
             }
             // w = Pᵀ·(y − bias): the rows of gw are the rows of gy; gbias_i −= gy_i
             for (int i = 0; i < 5; i++)
             {
-                Vector<double> sum = Vector<double>.Zero;
-                for (int k = 0; k < Lanes; k++) sum += Unsafe.Add(ref g, L1RowsAfter[i] * Lanes + k);
-                Unsafe.Add(ref gp, 35 + i) -= Vector.Sum(sum);
+                for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 35 + i), -Unsafe.Add(ref g, L1RowsAfter[i] * Lanes + k));
             }
         }
 

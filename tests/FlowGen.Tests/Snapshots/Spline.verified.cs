@@ -457,6 +457,16 @@ namespace FlowGen.Generated
         /// <summary>A gradient span to write into when the caller asked for none (per thread).</summary>
         public static Span<float> UnusedParameterGradient() => t_unusedGradient ??= new float[ParameterCount];
 
+        /// <summary>target += each lane of v, lane 0 first: one sample at a time in sample order, so a parameter gradient
+        /// summed over a batch has the same bits whatever the SIMD width (and the padded lanes of a partial tile add 0).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddLanes(ref float target, Vector<float> v)
+        {
+            float acc = target;
+            for (int lane = 0; lane < Vector<float>.Count; lane++) acc += v[lane];
+            target = acc;
+        }
+
         /// <summary>
         /// Vector-Jacobian product of z = f(x) for a batch: runs the flow tile by tile (saving activations), then back. With nll set, the upstream
         /// gradient is that of weight·NLL (∂/∂z = weight·z, ∂/∂log-det = −weight) and the sum of the NLLs is returned; otherwise it is read
@@ -862,24 +872,18 @@ namespace FlowGen.Generated
         /// <summary>Layer 1, backward through the forward map on a tile: y = P·(w + bias), w = L·v, v = (U + diag(exp ℓ))·x; x and v saved.</summary>
         private static void Layer1Backward(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> s, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t)
         {
-            Vector<float> logDetGrad = Unsafe.Add(ref gl, 0);
-            for (int k = 1; k < Lanes; k++) logDetGrad += Unsafe.Add(ref gl, k);
-            float logDetGradSum = Vector.Sum(logDetGrad);
+            // parameter gradients are added one sample at a time, in sample order (AddLanes), so they do not depend on the SIMD width
             // bias: y_i = w_π(i) + bias_i lives in row RowsAfter[i]; the gradient rows of w are those rows
             for (int i = 0; i < 4; i++)
             {
-                Vector<float> sum = Vector<float>.Zero;
-                for (int k = 0; k < Lanes; k++) sum += Unsafe.Add(ref g, L1RowsAfter[i] * Lanes + k);
-                Unsafe.Add(ref gp, 364 + i) += Vector.Sum(sum);
+                for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 364 + i), Unsafe.Add(ref g, L1RowsAfter[i] * Lanes + k));
             }
             // w = L·v: gL_ij += gw_i·v_j (i > j); gv_j = gw_j + Σ_{i>j} L_ij·gw_i, in place for ascending j
             for (int i = 1; i < 4; i++)
             {
                 for (int j = 0; j < i; j++)
                 {
-                    Vector<float> sum = Vector<float>.Zero;
-                    for (int k = 0; k < Lanes; k++) sum = Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k), Unsafe.Add(ref s, (4 + j) * Lanes + k), sum);
-                    Unsafe.Add(ref gp, 348 + i * (i - 1) / 2 + j) += Vector.Sum(sum);
+                    for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 348 + i * (i - 1) / 2 + j), Unsafe.Add(ref g, L1Rows[i] * Lanes + k) * Unsafe.Add(ref s, (4 + j) * Lanes + k));
                 }
             }
             for (int j = 0; j < 4; j++)
@@ -894,15 +898,11 @@ namespace FlowGen.Generated
             // v = (U + diag(exp ℓ))·x: gU_ij += gv_i·x_j (i < j); gℓ_i += gv_i·exp(ℓ_i)·x_i + gl; gx_j = exp(ℓ_j)·gv_j + Σ_{i<j} U_ij·gv_i, descending j
             for (int i = 0; i < 4; i++)
             {
-                float logScale = Unsafe.Add(ref p, 360 + i);
-                Vector<float> diag = Vector<float>.Zero;
-                for (int k = 0; k < Lanes; k++) diag = Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k), Unsafe.Add(ref s, (0 + i) * Lanes + k), diag);
-                Unsafe.Add(ref gp, 360 + i) += Vector.Sum(diag) * Kernel.Exp(logScale) + logDetGradSum;
+                Vector<float> diagScale = new Vector<float>(Kernel.Exp(Unsafe.Add(ref p, 360 + i)));
+                for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 360 + i), Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k) * Unsafe.Add(ref s, (0 + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
                 for (int j = i + 1; j < 4; j++)
                 {
-                    Vector<float> sum = Vector<float>.Zero;
-                    for (int k = 0; k < Lanes; k++) sum = Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k), Unsafe.Add(ref s, (0 + j) * Lanes + k), sum);
-                    Unsafe.Add(ref gp, 354 + i * 4 - i * (i + 1) / 2 - i - 1 + j) += Vector.Sum(sum);
+                    for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 354 + i * 4 - i * (i + 1) / 2 - i - 1 + j), Unsafe.Add(ref g, L1Rows[i] * Lanes + k) * Unsafe.Add(ref s, (0 + j) * Lanes + k));
                 }
             }
             for (int j = 3; j >= 0; j--)
@@ -920,9 +920,7 @@ namespace FlowGen.Generated
         /// <summary>Layer 1, backward through the inverse map on a tile: x = A⁻¹·v, A = U + diag(exp ℓ); v = L⁻¹·w; w = Pᵀ·(y − bias); x and v saved.</summary>
         private static void Layer1InverseBackward(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> s, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t)
         {
-            Vector<float> logDetGrad = Unsafe.Add(ref gl, 0);
-            for (int k = 1; k < Lanes; k++) logDetGrad += Unsafe.Add(ref gl, k);
-            float logDetGradSum = Vector.Sum(logDetGrad);
+            // parameter gradients are added one sample at a time, in sample order (AddLanes), so they do not depend on the SIMD width
             // gv = A⁻ᵀ·gx: ascending i, gv_i = (gx_i − Σ_{j<i} U_ji·gv_j)·exp(−ℓ_i)
             for (int i = 0; i < 4; i++)
             {
@@ -937,14 +935,11 @@ namespace FlowGen.Generated
             // gA = −gv·xᵀ on A's entries: gU_ij −= gv_i·x_j (i < j), gℓ_i −= gv_i·x_i·exp(ℓ_i) + gl
             for (int i = 0; i < 4; i++)
             {
-                Vector<float> diag = Vector<float>.Zero;
-                for (int k = 0; k < Lanes; k++) diag = Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k), Unsafe.Add(ref s, (0 + i) * Lanes + k), diag);
-                Unsafe.Add(ref gp, 360 + i) -= Vector.Sum(diag) * Kernel.Exp(Unsafe.Add(ref p, 360 + i)) + logDetGradSum;
+                Vector<float> diagScale = new Vector<float>(Kernel.Exp(Unsafe.Add(ref p, 360 + i)));
+                for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 360 + i), -Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k) * Unsafe.Add(ref s, (0 + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
                 for (int j = i + 1; j < 4; j++)
                 {
-                    Vector<float> sum = Vector<float>.Zero;
-                    for (int k = 0; k < Lanes; k++) sum = Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k), Unsafe.Add(ref s, (0 + j) * Lanes + k), sum);
-                    Unsafe.Add(ref gp, 354 + i * 4 - i * (i + 1) / 2 - i - 1 + j) -= Vector.Sum(sum);
+                    for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 354 + i * 4 - i * (i + 1) / 2 - i - 1 + j), -(Unsafe.Add(ref g, L1Rows[i] * Lanes + k) * Unsafe.Add(ref s, (0 + j) * Lanes + k)));
                 }
             }
             // gw = L⁻ᵀ·gv: descending i, gw_i = gv_i − Σ_{j>i} L_ji·gw_j; then gL_ij −= gw_i·v_j (i > j)
@@ -961,17 +956,13 @@ namespace FlowGen.Generated
             {
                 for (int j = 0; j < i; j++)
                 {
-                    Vector<float> sum = Vector<float>.Zero;
-                    for (int k = 0; k < Lanes; k++) sum = Kernel.Mac(Unsafe.Add(ref g, L1Rows[i] * Lanes + k), Unsafe.Add(ref s, (4 + j) * Lanes + k), sum);
-                    Unsafe.Add(ref gp, 348 + i * (i - 1) / 2 + j) -= Vector.Sum(sum);
+                    for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 348 + i * (i - 1) / 2 + j), -(Unsafe.Add(ref g, L1Rows[i] * Lanes + k) * Unsafe.Add(ref s, (4 + j) * Lanes + k)));
                 }
             }
             // w = Pᵀ·(y − bias): the rows of gw are the rows of gy; gbias_i −= gy_i
             for (int i = 0; i < 4; i++)
             {
-                Vector<float> sum = Vector<float>.Zero;
-                for (int k = 0; k < Lanes; k++) sum += Unsafe.Add(ref g, L1RowsAfter[i] * Lanes + k);
-                Unsafe.Add(ref gp, 364 + i) -= Vector.Sum(sum);
+                for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, 364 + i), -Unsafe.Add(ref g, L1RowsAfter[i] * Lanes + k));
             }
         }
 
