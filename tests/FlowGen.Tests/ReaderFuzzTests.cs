@@ -5,6 +5,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
+using FlowGen.Tests.Infrastructure;
 using FlowGen.Tests.Models;
 using Xunit.Abstractions;
 
@@ -273,22 +274,5 @@ public sealed class ReaderFuzzTests
                 return (reseal ? r.Reseal!(f) : f, $"header {field.Name} = {v}{(reseal ? " (resealed)" : "")}");
             }
         }
-    }
-
-    /// <summary>A stream that can only be read forwards (like a network stream): the reader cannot learn its length.</summary>
-    private sealed class UnseekableStream : Stream
-    {
-        private readonly MemoryStream _inner;
-        public UnseekableStream(byte[] bytes) => _inner = new MemoryStream(bytes, writable: false);
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, Math.Min(count, 1000)); // short reads too
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Text.Json.Nodes;
+using FlowGen.Tests.Infrastructure;
 using FlowGen.Tests.Models;
 
 namespace FlowGen.Tests;
@@ -96,7 +97,7 @@ public sealed class SafetensorsTests : IDisposable
         var lu2 = new SingleCoordinate4D(seed: 8);
         FlowSafetensors.Deserialize(lu2, FlowSafetensors.Serialize(lu));
         Assert.True(lu.Parameters.SequenceEqual(lu2.Parameters));
-        FlowSafetensors.Load(lu2, new NonSeekable(FlowSafetensors.Serialize(lu)));
+        FlowSafetensors.Load(lu2, new UnseekableStream(maxRead: 7, bytes: FlowSafetensors.Serialize(lu)));
         Assert.True(lu.Parameters.SequenceEqual(lu2.Parameters));
     }
 
@@ -289,7 +290,7 @@ public sealed class SafetensorsTests : IDisposable
         string path = Path.Combine(_directory, "bad.safetensors");
         File.WriteAllBytes(path, bad);
         Assert.Throws<FlowFormatException>(() => FlowSafetensors.Load(flow, path));
-        Assert.Throws<FlowFormatException>(() => FlowSafetensors.Load(flow, new NonSeekable(bad)));
+        Assert.Throws<FlowFormatException>(() => FlowSafetensors.Load(flow, new UnseekableStream(maxRead: 7, bytes: bad)));
         Assert.True(flow.Parameters.SequenceEqual(before));
         Assert.False(flow.NeedsDataInitialization);
     }
@@ -317,22 +318,7 @@ public sealed class SafetensorsTests : IDisposable
         "{\"a\":1}"u8.CopyTo(bytes.AsSpan(8));
         var flow = new Tiny2D(seed: 1);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        Assert.Throws<FlowFormatException>(() => FlowSafetensors.Load(flow, new NonSeekable(bytes)));
+        Assert.Throws<FlowFormatException>(() => FlowSafetensors.Load(flow, new UnseekableStream(maxRead: 7, bytes: bytes)));
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 8_000_000);
-    }
-
-    private sealed class NonSeekable(byte[] bytes) : Stream
-    {
-        private readonly MemoryStream _inner = new(bytes);
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, Math.Min(count, 7));
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
