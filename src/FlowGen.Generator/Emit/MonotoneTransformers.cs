@@ -515,17 +515,45 @@ internal sealed class DeepSigmoidalTransformerEmitter : GenericTransformerEmitte
         int n = c.SigmoidUnits, blocks = c.SigmoidLayers;
         string S(double v) => f.Splat(Literals.Of(v, isDouble));
 
-        w.Line($"/// <summary>One deep sigmoidal block ({n} units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>");
-        w.Open($"private static {V} {name}Block({V} v, ref {V} theta, int stride, out {V} logDerivative)");
-        BlockQuantities(w, n, f, isDouble);
-        w.Line("logDerivative = logSlopeSum - logH - logOneMinusH;");
+        w.Line($"/// <summary>The input-independent quantities of one deep sigmoidal block ({n} units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ.</summary>");
+        w.Open($"private static void {name}Prepare(ref {V} theta, int stride, Span<{V}> slope, Span<{V}> logSlope, Span<{V}> logWeight)");
+        w.Line($"for (int j = 0; j < {n}; j++) logWeight[j] = Unsafe.Add(ref theta, ({2 * n} + j) * stride);");
+        w.Line($"{V} normalizer = LogSumExp(logWeight);");
+        w.Open($"for (int j = 0; j < {n}; j++)");
+        w.Line("logWeight[j] -= normalizer;");
+        w.Line("slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));");
+        w.Line("logSlope[j] = Kernel.Log(slope[j]);");
+        w.Close();
+        w.Close();
+        w.Line();
+
+        w.Line($"/// <summary>One prepared deep sigmoidal block ({n} units) at v: returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>");
+        w.Open($"private static {V} {name}Evaluate({V} v, ref {V} theta, int stride, Span<{V}> slope, Span<{V}> logSlope, Span<{V}> logWeight, out {V} logDerivative)");
+        w.Line($"Span<{V}> termA = stackalloc {V}[{n}], termB = stackalloc {V}[{n}], termC = stackalloc {V}[{n}];");
+        w.Open($"for (int j = 0; j < {n}; j++)");
+        w.Line($"{V} u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, ({n} + j) * stride));");
+        w.Line($"{V} logSig = Kernel.LogSigmoid(u), logSigNeg = Kernel.LogSigmoid(-u);");
+        w.Line("termA[j] = logWeight[j] + logSig;");
+        w.Line("termB[j] = logWeight[j] + logSigNeg;");
+        w.Line("termC[j] = termA[j] + logSlope[j] + logSigNeg;");
+        w.Close();
+        w.Line($"{V} logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB);");
+        w.Line("logDerivative = LogSumExp(termC) - logH - logOneMinusH;");
         w.Line("return logH - logOneMinusH;");
         w.Close();
         w.Line();
 
-        w.Line($"/// <summary>The block and its derivative exp(λ), for Newton steps.</summary>");
-        w.Open($"private static {V} {name}BlockWithSlope({V} v, ref {V} theta, int stride, out {V} derivative)");
-        w.Line($"{V} result = {name}Block(v, ref theta, stride, out {V} logDerivative);");
+        w.Line($"/// <summary>One deep sigmoidal block ({n} units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>");
+        w.Open($"private static {V} {name}Block({V} v, ref {V} theta, int stride, out {V} logDerivative)");
+        w.Line($"Span<{V}> slope = stackalloc {V}[{n}], logSlope = stackalloc {V}[{n}], logWeight = stackalloc {V}[{n}];");
+        w.Line($"{name}Prepare(ref theta, stride, slope, logSlope, logWeight);");
+        w.Line($"return {name}Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);");
+        w.Close();
+        w.Line();
+
+        w.Line($"/// <summary>The prepared block and its derivative exp(λ), for Newton steps.</summary>");
+        w.Open($"private static {V} {name}EvaluateWithSlope({V} v, ref {V} theta, int stride, Span<{V}> slope, Span<{V}> logSlope, Span<{V}> logWeight, out {V} derivative)");
+        w.Line($"{V} result = {name}Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out {V} logDerivative);");
         w.Line("derivative = Kernel.Exp(logDerivative);");
         w.Line("return result;");
         w.Close();
@@ -540,14 +568,16 @@ internal sealed class DeepSigmoidalTransformerEmitter : GenericTransformerEmitte
         w.Close();
         w.Line();
 
-        w.Line($"/// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target).</summary>");
+        w.Line($"/// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>");
         w.Open($"private static void {name}Inverse(ref {V} x, ref {V} theta, int stride, ref {V} logDet)");
+        w.Line($"Span<{V}> unitSlope = stackalloc {V}[{n}], unitLogSlope = stackalloc {V}[{n}], unitLogWeight = stackalloc {V}[{n}];");
         w.Open($"for (int q = {blocks - 1}; q >= 0; q--)");
         w.Line($"ref {V} block = ref Unsafe.Add(ref theta, q * {3 * n} * stride);");
+        w.Line($"{name}Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);");
         EmitMonotoneInverse(w, f, isDouble, "x", (arg, d) => d == "_"
-            ? $"{name}Block({arg}, ref block, stride, out _)"
-            : $"{name}BlockWithSlope({arg}, ref block, stride, {d})");
-        w.Line($"{name}Block(x, ref block, stride, out {V} logDerivative);");
+            ? $"{name}Evaluate({arg}, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _)"
+            : $"{name}EvaluateWithSlope({arg}, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, {d})");
+        w.Line($"{name}Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out {V} logDerivative);");
         w.Line("logDet -= logDerivative;");
         w.Close();
         w.Close();

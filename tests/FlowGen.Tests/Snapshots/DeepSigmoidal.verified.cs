@@ -1585,12 +1585,9 @@ namespace FlowGen.Generated
             return max + Kernel.Log(sum);
         }
 
-        /// <summary>One deep sigmoidal block (4 units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
-        private static Vector<double> Dsf_n4_L2Block(Vector<double> v, ref Vector<double> theta, int stride, out Vector<double> logDerivative)
+        /// <summary>The input-independent quantities of one deep sigmoidal block (4 units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ.</summary>
+        private static void Dsf_n4_L2Prepare(ref Vector<double> theta, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight)
         {
-            Span<Vector<double>> slope = stackalloc Vector<double>[4], logSlope = stackalloc Vector<double>[4], logWeight = stackalloc Vector<double>[4];
-            Span<Vector<double>> logSig = stackalloc Vector<double>[4], logSigNeg = stackalloc Vector<double>[4];
-            Span<Vector<double>> termA = stackalloc Vector<double>[4], termB = stackalloc Vector<double>[4], termC = stackalloc Vector<double>[4];
             for (int j = 0; j < 4; j++) logWeight[j] = Unsafe.Add(ref theta, (8 + j) * stride);
             Vector<double> normalizer = LogSumExp(logWeight);
             for (int j = 0; j < 4; j++)
@@ -1598,22 +1595,38 @@ namespace FlowGen.Generated
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
                 logSlope[j] = Kernel.Log(slope[j]);
-                Vector<double> u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (4 + j) * stride));
-                logSig[j] = Kernel.LogSigmoid(u);
-                logSigNeg[j] = Kernel.LogSigmoid(-u);
-                termA[j] = logWeight[j] + logSig[j];
-                termB[j] = logWeight[j] + logSigNeg[j];
-                termC[j] = termA[j] + logSlope[j] + logSigNeg[j];
             }
-            Vector<double> logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB), logSlopeSum = LogSumExp(termC);
-            logDerivative = logSlopeSum - logH - logOneMinusH;
+        }
+
+        /// <summary>One prepared deep sigmoidal block (4 units) at v: returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        private static Vector<double> Dsf_n4_L2Evaluate(Vector<double> v, ref Vector<double> theta, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight, out Vector<double> logDerivative)
+        {
+            Span<Vector<double>> termA = stackalloc Vector<double>[4], termB = stackalloc Vector<double>[4], termC = stackalloc Vector<double>[4];
+            for (int j = 0; j < 4; j++)
+            {
+                Vector<double> u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (4 + j) * stride));
+                Vector<double> logSig = Kernel.LogSigmoid(u), logSigNeg = Kernel.LogSigmoid(-u);
+                termA[j] = logWeight[j] + logSig;
+                termB[j] = logWeight[j] + logSigNeg;
+                termC[j] = termA[j] + logSlope[j] + logSigNeg;
+            }
+            Vector<double> logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB);
+            logDerivative = LogSumExp(termC) - logH - logOneMinusH;
             return logH - logOneMinusH;
         }
 
-        /// <summary>The block and its derivative exp(λ), for Newton steps.</summary>
-        private static Vector<double> Dsf_n4_L2BlockWithSlope(Vector<double> v, ref Vector<double> theta, int stride, out Vector<double> derivative)
+        /// <summary>One deep sigmoidal block (4 units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        private static Vector<double> Dsf_n4_L2Block(Vector<double> v, ref Vector<double> theta, int stride, out Vector<double> logDerivative)
         {
-            Vector<double> result = Dsf_n4_L2Block(v, ref theta, stride, out Vector<double> logDerivative);
+            Span<Vector<double>> slope = stackalloc Vector<double>[4], logSlope = stackalloc Vector<double>[4], logWeight = stackalloc Vector<double>[4];
+            Dsf_n4_L2Prepare(ref theta, stride, slope, logSlope, logWeight);
+            return Dsf_n4_L2Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
+        }
+
+        /// <summary>The prepared block and its derivative exp(λ), for Newton steps.</summary>
+        private static Vector<double> Dsf_n4_L2EvaluateWithSlope(Vector<double> v, ref Vector<double> theta, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight, out Vector<double> derivative)
+        {
+            Vector<double> result = Dsf_n4_L2Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out Vector<double> logDerivative);
             derivative = Kernel.Exp(logDerivative);
             return result;
         }
@@ -1628,12 +1641,14 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target).</summary>
+        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>
         private static void Dsf_n4_L2Inverse(ref Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> logDet)
         {
+            Span<Vector<double>> unitSlope = stackalloc Vector<double>[4], unitLogSlope = stackalloc Vector<double>[4], unitLogWeight = stackalloc Vector<double>[4];
             for (int q = 1; q >= 0; q--)
             {
                 ref Vector<double> block = ref Unsafe.Add(ref theta, q * 12 * stride);
+                Dsf_n4_L2Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
                 Vector<double> target = x;
                 var finite = Kernel.IsFinite(target);
                 Vector<double> start = x;
@@ -1644,14 +1659,14 @@ namespace FlowGen.Generated
                 int growth = 0;
                 for (; growth < 1100; growth++)
                 {
-                    var lowTooHigh = Kernel.GreaterThan(Dsf_n4_L2Block(lo, ref block, stride, out _), target);
-                    var highTooLow = Kernel.LessThan(Dsf_n4_L2Block(hi, ref block, stride, out _), target);
+                    var lowTooHigh = Kernel.GreaterThan(Dsf_n4_L2Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
+                    var highTooLow = Kernel.LessThan(Dsf_n4_L2Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
                     if (!Kernel.Any(Kernel.And(finite, Kernel.Or(lowTooHigh, highTooLow)))) break;
                     step += step;
                     lo = Kernel.Select(lowTooHigh, lo - step, lo);
                     hi = Kernel.Select(highTooLow, hi + step, hi);
                 }
-                var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Dsf_n4_L2Block(lo, ref block, stride, out _), target), Kernel.GreaterThanOrEqual(Dsf_n4_L2Block(hi, ref block, stride, out _), target)));
+                var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Dsf_n4_L2Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target), Kernel.GreaterThanOrEqual(Dsf_n4_L2Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target)));
                 // Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved
                 // |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point
                 // lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.
@@ -1663,7 +1678,7 @@ namespace FlowGen.Generated
                 while (iterations < 1100)
                 {
                     iterations++;
-                    Vector<double> residual = Dsf_n4_L2BlockWithSlope(t, ref block, stride, out Vector<double> slope) - target;
+                    Vector<double> residual = Dsf_n4_L2EvaluateWithSlope(t, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out Vector<double> slope) - target;
                     var below = Kernel.LessThan(residual, new Vector<double>(0d));
                     lo = Kernel.Select(below, t, lo);
                     hi = Kernel.Select(below, hi, t);
@@ -1685,7 +1700,7 @@ namespace FlowGen.Generated
                 #if FLOWGEN_INVERSE_STATISTICS
                 global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
                 #endif
-                Dsf_n4_L2Block(x, ref block, stride, out Vector<double> logDerivative);
+                Dsf_n4_L2Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out Vector<double> logDerivative);
                 logDet -= logDerivative;
             }
         }
@@ -1776,12 +1791,9 @@ namespace FlowGen.Generated
             g = gy;
         }
 
-        /// <summary>One deep sigmoidal block (3 units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
-        private static Vector<double> Dsf_n3_L1Block(Vector<double> v, ref Vector<double> theta, int stride, out Vector<double> logDerivative)
+        /// <summary>The input-independent quantities of one deep sigmoidal block (3 units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ.</summary>
+        private static void Dsf_n3_L1Prepare(ref Vector<double> theta, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight)
         {
-            Span<Vector<double>> slope = stackalloc Vector<double>[3], logSlope = stackalloc Vector<double>[3], logWeight = stackalloc Vector<double>[3];
-            Span<Vector<double>> logSig = stackalloc Vector<double>[3], logSigNeg = stackalloc Vector<double>[3];
-            Span<Vector<double>> termA = stackalloc Vector<double>[3], termB = stackalloc Vector<double>[3], termC = stackalloc Vector<double>[3];
             for (int j = 0; j < 3; j++) logWeight[j] = Unsafe.Add(ref theta, (6 + j) * stride);
             Vector<double> normalizer = LogSumExp(logWeight);
             for (int j = 0; j < 3; j++)
@@ -1789,22 +1801,38 @@ namespace FlowGen.Generated
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
                 logSlope[j] = Kernel.Log(slope[j]);
-                Vector<double> u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (3 + j) * stride));
-                logSig[j] = Kernel.LogSigmoid(u);
-                logSigNeg[j] = Kernel.LogSigmoid(-u);
-                termA[j] = logWeight[j] + logSig[j];
-                termB[j] = logWeight[j] + logSigNeg[j];
-                termC[j] = termA[j] + logSlope[j] + logSigNeg[j];
             }
-            Vector<double> logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB), logSlopeSum = LogSumExp(termC);
-            logDerivative = logSlopeSum - logH - logOneMinusH;
+        }
+
+        /// <summary>One prepared deep sigmoidal block (3 units) at v: returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        private static Vector<double> Dsf_n3_L1Evaluate(Vector<double> v, ref Vector<double> theta, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight, out Vector<double> logDerivative)
+        {
+            Span<Vector<double>> termA = stackalloc Vector<double>[3], termB = stackalloc Vector<double>[3], termC = stackalloc Vector<double>[3];
+            for (int j = 0; j < 3; j++)
+            {
+                Vector<double> u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (3 + j) * stride));
+                Vector<double> logSig = Kernel.LogSigmoid(u), logSigNeg = Kernel.LogSigmoid(-u);
+                termA[j] = logWeight[j] + logSig;
+                termB[j] = logWeight[j] + logSigNeg;
+                termC[j] = termA[j] + logSlope[j] + logSigNeg;
+            }
+            Vector<double> logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB);
+            logDerivative = LogSumExp(termC) - logH - logOneMinusH;
             return logH - logOneMinusH;
         }
 
-        /// <summary>The block and its derivative exp(λ), for Newton steps.</summary>
-        private static Vector<double> Dsf_n3_L1BlockWithSlope(Vector<double> v, ref Vector<double> theta, int stride, out Vector<double> derivative)
+        /// <summary>One deep sigmoidal block (3 units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        private static Vector<double> Dsf_n3_L1Block(Vector<double> v, ref Vector<double> theta, int stride, out Vector<double> logDerivative)
         {
-            Vector<double> result = Dsf_n3_L1Block(v, ref theta, stride, out Vector<double> logDerivative);
+            Span<Vector<double>> slope = stackalloc Vector<double>[3], logSlope = stackalloc Vector<double>[3], logWeight = stackalloc Vector<double>[3];
+            Dsf_n3_L1Prepare(ref theta, stride, slope, logSlope, logWeight);
+            return Dsf_n3_L1Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
+        }
+
+        /// <summary>The prepared block and its derivative exp(λ), for Newton steps.</summary>
+        private static Vector<double> Dsf_n3_L1EvaluateWithSlope(Vector<double> v, ref Vector<double> theta, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight, out Vector<double> derivative)
+        {
+            Vector<double> result = Dsf_n3_L1Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out Vector<double> logDerivative);
             derivative = Kernel.Exp(logDerivative);
             return result;
         }
@@ -1819,12 +1847,14 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target).</summary>
+        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>
         private static void Dsf_n3_L1Inverse(ref Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> logDet)
         {
+            Span<Vector<double>> unitSlope = stackalloc Vector<double>[3], unitLogSlope = stackalloc Vector<double>[3], unitLogWeight = stackalloc Vector<double>[3];
             for (int q = 0; q >= 0; q--)
             {
                 ref Vector<double> block = ref Unsafe.Add(ref theta, q * 9 * stride);
+                Dsf_n3_L1Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
                 Vector<double> target = x;
                 var finite = Kernel.IsFinite(target);
                 Vector<double> start = x;
@@ -1835,14 +1865,14 @@ namespace FlowGen.Generated
                 int growth = 0;
                 for (; growth < 1100; growth++)
                 {
-                    var lowTooHigh = Kernel.GreaterThan(Dsf_n3_L1Block(lo, ref block, stride, out _), target);
-                    var highTooLow = Kernel.LessThan(Dsf_n3_L1Block(hi, ref block, stride, out _), target);
+                    var lowTooHigh = Kernel.GreaterThan(Dsf_n3_L1Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
+                    var highTooLow = Kernel.LessThan(Dsf_n3_L1Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
                     if (!Kernel.Any(Kernel.And(finite, Kernel.Or(lowTooHigh, highTooLow)))) break;
                     step += step;
                     lo = Kernel.Select(lowTooHigh, lo - step, lo);
                     hi = Kernel.Select(highTooLow, hi + step, hi);
                 }
-                var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Dsf_n3_L1Block(lo, ref block, stride, out _), target), Kernel.GreaterThanOrEqual(Dsf_n3_L1Block(hi, ref block, stride, out _), target)));
+                var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Dsf_n3_L1Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target), Kernel.GreaterThanOrEqual(Dsf_n3_L1Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target)));
                 // Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved
                 // |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point
                 // lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.
@@ -1854,7 +1884,7 @@ namespace FlowGen.Generated
                 while (iterations < 1100)
                 {
                     iterations++;
-                    Vector<double> residual = Dsf_n3_L1BlockWithSlope(t, ref block, stride, out Vector<double> slope) - target;
+                    Vector<double> residual = Dsf_n3_L1EvaluateWithSlope(t, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out Vector<double> slope) - target;
                     var below = Kernel.LessThan(residual, new Vector<double>(0d));
                     lo = Kernel.Select(below, t, lo);
                     hi = Kernel.Select(below, hi, t);
@@ -1876,7 +1906,7 @@ namespace FlowGen.Generated
                 #if FLOWGEN_INVERSE_STATISTICS
                 global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
                 #endif
-                Dsf_n3_L1Block(x, ref block, stride, out Vector<double> logDerivative);
+                Dsf_n3_L1Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out Vector<double> logDerivative);
                 logDet -= logDerivative;
             }
         }
@@ -1977,12 +2007,9 @@ namespace FlowGen.Generated
             return max + Kernel.Log(sum);
         }
 
-        /// <summary>One deep sigmoidal block (4 units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
-        private static double Dsf_n4_L2Block(double v, ref double theta, int stride, out double logDerivative)
+        /// <summary>The input-independent quantities of one deep sigmoidal block (4 units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ.</summary>
+        private static void Dsf_n4_L2Prepare(ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight)
         {
-            Span<double> slope = stackalloc double[4], logSlope = stackalloc double[4], logWeight = stackalloc double[4];
-            Span<double> logSig = stackalloc double[4], logSigNeg = stackalloc double[4];
-            Span<double> termA = stackalloc double[4], termB = stackalloc double[4], termC = stackalloc double[4];
             for (int j = 0; j < 4; j++) logWeight[j] = Unsafe.Add(ref theta, (8 + j) * stride);
             double normalizer = LogSumExp(logWeight);
             for (int j = 0; j < 4; j++)
@@ -1990,22 +2017,38 @@ namespace FlowGen.Generated
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
                 logSlope[j] = Kernel.Log(slope[j]);
-                double u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (4 + j) * stride));
-                logSig[j] = Kernel.LogSigmoid(u);
-                logSigNeg[j] = Kernel.LogSigmoid(-u);
-                termA[j] = logWeight[j] + logSig[j];
-                termB[j] = logWeight[j] + logSigNeg[j];
-                termC[j] = termA[j] + logSlope[j] + logSigNeg[j];
             }
-            double logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB), logSlopeSum = LogSumExp(termC);
-            logDerivative = logSlopeSum - logH - logOneMinusH;
+        }
+
+        /// <summary>One prepared deep sigmoidal block (4 units) at v: returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        private static double Dsf_n4_L2Evaluate(double v, ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight, out double logDerivative)
+        {
+            Span<double> termA = stackalloc double[4], termB = stackalloc double[4], termC = stackalloc double[4];
+            for (int j = 0; j < 4; j++)
+            {
+                double u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (4 + j) * stride));
+                double logSig = Kernel.LogSigmoid(u), logSigNeg = Kernel.LogSigmoid(-u);
+                termA[j] = logWeight[j] + logSig;
+                termB[j] = logWeight[j] + logSigNeg;
+                termC[j] = termA[j] + logSlope[j] + logSigNeg;
+            }
+            double logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB);
+            logDerivative = LogSumExp(termC) - logH - logOneMinusH;
             return logH - logOneMinusH;
         }
 
-        /// <summary>The block and its derivative exp(λ), for Newton steps.</summary>
-        private static double Dsf_n4_L2BlockWithSlope(double v, ref double theta, int stride, out double derivative)
+        /// <summary>One deep sigmoidal block (4 units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        private static double Dsf_n4_L2Block(double v, ref double theta, int stride, out double logDerivative)
         {
-            double result = Dsf_n4_L2Block(v, ref theta, stride, out double logDerivative);
+            Span<double> slope = stackalloc double[4], logSlope = stackalloc double[4], logWeight = stackalloc double[4];
+            Dsf_n4_L2Prepare(ref theta, stride, slope, logSlope, logWeight);
+            return Dsf_n4_L2Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
+        }
+
+        /// <summary>The prepared block and its derivative exp(λ), for Newton steps.</summary>
+        private static double Dsf_n4_L2EvaluateWithSlope(double v, ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight, out double derivative)
+        {
+            double result = Dsf_n4_L2Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out double logDerivative);
             derivative = Kernel.Exp(logDerivative);
             return result;
         }
@@ -2020,12 +2063,14 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target).</summary>
+        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>
         private static void Dsf_n4_L2Inverse(ref double x, ref double theta, int stride, ref double logDet)
         {
+            Span<double> unitSlope = stackalloc double[4], unitLogSlope = stackalloc double[4], unitLogWeight = stackalloc double[4];
             for (int q = 1; q >= 0; q--)
             {
                 ref double block = ref Unsafe.Add(ref theta, q * 12 * stride);
+                Dsf_n4_L2Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
                 double target = x;
                 var finite = Kernel.IsFinite(target);
                 double start = x;
@@ -2036,14 +2081,14 @@ namespace FlowGen.Generated
                 int growth = 0;
                 for (; growth < 1100; growth++)
                 {
-                    var lowTooHigh = Kernel.GreaterThan(Dsf_n4_L2Block(lo, ref block, stride, out _), target);
-                    var highTooLow = Kernel.LessThan(Dsf_n4_L2Block(hi, ref block, stride, out _), target);
+                    var lowTooHigh = Kernel.GreaterThan(Dsf_n4_L2Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
+                    var highTooLow = Kernel.LessThan(Dsf_n4_L2Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
                     if (!Kernel.Any(Kernel.And(finite, Kernel.Or(lowTooHigh, highTooLow)))) break;
                     step += step;
                     lo = Kernel.Select(lowTooHigh, lo - step, lo);
                     hi = Kernel.Select(highTooLow, hi + step, hi);
                 }
-                var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Dsf_n4_L2Block(lo, ref block, stride, out _), target), Kernel.GreaterThanOrEqual(Dsf_n4_L2Block(hi, ref block, stride, out _), target)));
+                var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Dsf_n4_L2Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target), Kernel.GreaterThanOrEqual(Dsf_n4_L2Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target)));
                 // Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved
                 // |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point
                 // lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.
@@ -2055,7 +2100,7 @@ namespace FlowGen.Generated
                 while (iterations < 1100)
                 {
                     iterations++;
-                    double residual = Dsf_n4_L2BlockWithSlope(t, ref block, stride, out double slope) - target;
+                    double residual = Dsf_n4_L2EvaluateWithSlope(t, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out double slope) - target;
                     var below = Kernel.LessThan(residual, 0d);
                     lo = Kernel.Select(below, t, lo);
                     hi = Kernel.Select(below, hi, t);
@@ -2077,17 +2122,14 @@ namespace FlowGen.Generated
                 #if FLOWGEN_INVERSE_STATISTICS
                 global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
                 #endif
-                Dsf_n4_L2Block(x, ref block, stride, out double logDerivative);
+                Dsf_n4_L2Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out double logDerivative);
                 logDet -= logDerivative;
             }
         }
 
-        /// <summary>One deep sigmoidal block (3 units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
-        private static double Dsf_n3_L1Block(double v, ref double theta, int stride, out double logDerivative)
+        /// <summary>The input-independent quantities of one deep sigmoidal block (3 units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ.</summary>
+        private static void Dsf_n3_L1Prepare(ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight)
         {
-            Span<double> slope = stackalloc double[3], logSlope = stackalloc double[3], logWeight = stackalloc double[3];
-            Span<double> logSig = stackalloc double[3], logSigNeg = stackalloc double[3];
-            Span<double> termA = stackalloc double[3], termB = stackalloc double[3], termC = stackalloc double[3];
             for (int j = 0; j < 3; j++) logWeight[j] = Unsafe.Add(ref theta, (6 + j) * stride);
             double normalizer = LogSumExp(logWeight);
             for (int j = 0; j < 3; j++)
@@ -2095,22 +2137,38 @@ namespace FlowGen.Generated
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
                 logSlope[j] = Kernel.Log(slope[j]);
-                double u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (3 + j) * stride));
-                logSig[j] = Kernel.LogSigmoid(u);
-                logSigNeg[j] = Kernel.LogSigmoid(-u);
-                termA[j] = logWeight[j] + logSig[j];
-                termB[j] = logWeight[j] + logSigNeg[j];
-                termC[j] = termA[j] + logSlope[j] + logSigNeg[j];
             }
-            double logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB), logSlopeSum = LogSumExp(termC);
-            logDerivative = logSlopeSum - logH - logOneMinusH;
+        }
+
+        /// <summary>One prepared deep sigmoidal block (3 units) at v: returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        private static double Dsf_n3_L1Evaluate(double v, ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight, out double logDerivative)
+        {
+            Span<double> termA = stackalloc double[3], termB = stackalloc double[3], termC = stackalloc double[3];
+            for (int j = 0; j < 3; j++)
+            {
+                double u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (3 + j) * stride));
+                double logSig = Kernel.LogSigmoid(u), logSigNeg = Kernel.LogSigmoid(-u);
+                termA[j] = logWeight[j] + logSig;
+                termB[j] = logWeight[j] + logSigNeg;
+                termC[j] = termA[j] + logSlope[j] + logSigNeg;
+            }
+            double logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB);
+            logDerivative = LogSumExp(termC) - logH - logOneMinusH;
             return logH - logOneMinusH;
         }
 
-        /// <summary>The block and its derivative exp(λ), for Newton steps.</summary>
-        private static double Dsf_n3_L1BlockWithSlope(double v, ref double theta, int stride, out double derivative)
+        /// <summary>One deep sigmoidal block (3 units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        private static double Dsf_n3_L1Block(double v, ref double theta, int stride, out double logDerivative)
         {
-            double result = Dsf_n3_L1Block(v, ref theta, stride, out double logDerivative);
+            Span<double> slope = stackalloc double[3], logSlope = stackalloc double[3], logWeight = stackalloc double[3];
+            Dsf_n3_L1Prepare(ref theta, stride, slope, logSlope, logWeight);
+            return Dsf_n3_L1Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
+        }
+
+        /// <summary>The prepared block and its derivative exp(λ), for Newton steps.</summary>
+        private static double Dsf_n3_L1EvaluateWithSlope(double v, ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight, out double derivative)
+        {
+            double result = Dsf_n3_L1Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out double logDerivative);
             derivative = Kernel.Exp(logDerivative);
             return result;
         }
@@ -2125,12 +2183,14 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target).</summary>
+        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>
         private static void Dsf_n3_L1Inverse(ref double x, ref double theta, int stride, ref double logDet)
         {
+            Span<double> unitSlope = stackalloc double[3], unitLogSlope = stackalloc double[3], unitLogWeight = stackalloc double[3];
             for (int q = 0; q >= 0; q--)
             {
                 ref double block = ref Unsafe.Add(ref theta, q * 9 * stride);
+                Dsf_n3_L1Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
                 double target = x;
                 var finite = Kernel.IsFinite(target);
                 double start = x;
@@ -2141,14 +2201,14 @@ namespace FlowGen.Generated
                 int growth = 0;
                 for (; growth < 1100; growth++)
                 {
-                    var lowTooHigh = Kernel.GreaterThan(Dsf_n3_L1Block(lo, ref block, stride, out _), target);
-                    var highTooLow = Kernel.LessThan(Dsf_n3_L1Block(hi, ref block, stride, out _), target);
+                    var lowTooHigh = Kernel.GreaterThan(Dsf_n3_L1Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
+                    var highTooLow = Kernel.LessThan(Dsf_n3_L1Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
                     if (!Kernel.Any(Kernel.And(finite, Kernel.Or(lowTooHigh, highTooLow)))) break;
                     step += step;
                     lo = Kernel.Select(lowTooHigh, lo - step, lo);
                     hi = Kernel.Select(highTooLow, hi + step, hi);
                 }
-                var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Dsf_n3_L1Block(lo, ref block, stride, out _), target), Kernel.GreaterThanOrEqual(Dsf_n3_L1Block(hi, ref block, stride, out _), target)));
+                var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Dsf_n3_L1Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target), Kernel.GreaterThanOrEqual(Dsf_n3_L1Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target)));
                 // Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved
                 // |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point
                 // lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.
@@ -2160,7 +2220,7 @@ namespace FlowGen.Generated
                 while (iterations < 1100)
                 {
                     iterations++;
-                    double residual = Dsf_n3_L1BlockWithSlope(t, ref block, stride, out double slope) - target;
+                    double residual = Dsf_n3_L1EvaluateWithSlope(t, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out double slope) - target;
                     var below = Kernel.LessThan(residual, 0d);
                     lo = Kernel.Select(below, t, lo);
                     hi = Kernel.Select(below, hi, t);
@@ -2182,7 +2242,7 @@ namespace FlowGen.Generated
                 #if FLOWGEN_INVERSE_STATISTICS
                 global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
                 #endif
-                Dsf_n3_L1Block(x, ref block, stride, out double logDerivative);
+                Dsf_n3_L1Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out double logDerivative);
                 logDet -= logDerivative;
             }
         }
