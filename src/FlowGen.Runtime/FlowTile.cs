@@ -82,24 +82,27 @@ public static class FlowTile
     }
 
     /// <summary>Number of rows of the row-major [n, dim] batch that hold a NaN or ±∞ (0 when every value is finite).</summary>
-    public static int CountNonFiniteRows(ReadOnlySpan<float> values, int dim)
-    {
-        int i = Kernel.IndexOfNonFinite(values);
-        if (i < 0) return 0;
-        int count = 0;
-        for (int row = i / dim; row * dim < values.Length; row++)
-            if (Kernel.IndexOfNonFinite(values.Slice(row * dim, dim)) >= 0) count++;
-        return count;
-    }
+    public static int CountNonFiniteRows(ReadOnlySpan<float> values, int dim) => CountNonFiniteRowsFrom(values, dim, Kernel.IndexOfNonFinite(values));
 
     /// <summary>Number of rows of the row-major [n, dim] batch that hold a NaN or ±∞ (0 when every value is finite).</summary>
-    public static int CountNonFiniteRows(ReadOnlySpan<double> values, int dim)
+    public static int CountNonFiniteRows(ReadOnlySpan<double> values, int dim) => CountNonFiniteRowsFrom(values, dim, Kernel.IndexOfNonFinite(values));
+
+    /// <summary>Counts the rows with a non-finite value, starting at the row of the first one (found by the vectorised scan; −1: none).</summary>
+    private static int CountNonFiniteRowsFrom<T>(ReadOnlySpan<T> values, int dim, int firstNonFinite) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int i = Kernel.IndexOfNonFinite(values);
-        if (i < 0) return 0;
+        if (firstNonFinite < 0) return 0;
         int count = 0;
-        for (int row = i / dim; row * dim < values.Length; row++)
-            if (Kernel.IndexOfNonFinite(values.Slice(row * dim, dim)) >= 0) count++;
+        for (int start = firstNonFinite / dim * dim; start < values.Length; start += dim)
+        {
+            foreach (T v in values.Slice(start, dim))
+            {
+                if (!T.IsFinite(v))
+                {
+                    count++;
+                    break;
+                }
+            }
+        }
         return count;
     }
 

@@ -136,11 +136,10 @@ public static class FlowSafetensors
         foreach (ParameterTensor t in tensors)
         {
             ReadOnlySpan<T> block = parameters.Slice(t.Offset, t.Length);
-            int rows = t.Shape.Length == 2 ? t.Shape[0] : 1, columns = t.Length / Math.Max(rows, 1);
+            var (rows, columns) = FileMatrix(t);
             for (int e = 0; e < block.Length; e++)
             {
-                // file element e is (r, c) of the [out, in] tensor; FlowGen stores (c, r) input-major when transposed
-                int source = t.Transposed ? (e % columns) * rows + e / columns : e;
+                int source = StorageIndex(t, rows, columns, e);
                 WriteScalar(data.Slice(position, size), block[source]);
                 position += size;
             }
@@ -462,15 +461,24 @@ public static class FlowSafetensors
         return values;
     }
 
+    /// <summary>The tensor as the file's row-major matrix: [out, in] for a dense weight, one row otherwise.</summary>
+    private static (int Rows, int Columns) FileMatrix(ParameterTensor t)
+    {
+        int rows = t.Shape.Length == 2 ? t.Shape[0] : 1;
+        return (rows, t.Length / Math.Max(rows, 1));
+    }
+
+    /// <summary>Where file element e (element (r, c) of the [out, in] tensor) lives in the tensor's block: (c, r), input-major, when FlowGen stores it transposed.</summary>
+    private static int StorageIndex(ParameterTensor t, int rows, int columns, int e) => t.Transposed ? (e % columns) * rows + e / columns : e;
+
     /// <summary>Decodes the file's elements first … first + n − 1 (file order, PyTorch layout) of tensor t into its block.</summary>
     private static void DecodeInto<T>(ParameterTensor t, int size, ReadOnlySpan<byte> source, int first, Span<T> block) where T : unmanaged
     {
-        int rows = t.Shape.Length == 2 ? t.Shape[0] : 1, columns = t.Length / Math.Max(rows, 1);
+        var (rows, columns) = FileMatrix(t);
         int n = source.Length / size;
         for (int k = 0; k < n; k++)
         {
-            int i = first + k;
-            int target = t.Transposed ? (i % columns) * rows + i / columns : i;
+            int target = StorageIndex(t, rows, columns, first + k);
             block[target] = size == 4
                 ? FromDouble<T>(BinaryPrimitives.ReadSingleLittleEndian(source.Slice(k * 4, 4)))
                 : FromDouble<T>(BinaryPrimitives.ReadDoubleLittleEndian(source.Slice(k * 8, 8)));
