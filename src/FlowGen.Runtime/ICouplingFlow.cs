@@ -20,10 +20,16 @@ public interface ICouplingFlow<T> where T : unmanaged
     /// <summary>Number of parameters (length of <see cref="Parameters"/>).</summary>
     int ParameterCount { get; }
 
-    /// <summary>A canonical, human-readable description of the declared stack.</summary>
+    /// <summary>A human-readable description of the declared stack (one line per layer).</summary>
     string StackDescription { get; }
 
-    /// <summary>FNV-1a hash of <see cref="StackDescription"/>: identifies the architecture in checkpoints.</summary>
+    /// <summary>
+    /// The stack specification: one line of versioned JSON (schema <c>flowgen.stack</c>, docs/model.md §7) giving every layer's
+    /// kind and options. Checkpoints and safetensors files carry it; interop/python rebuilds the model from it.
+    /// </summary>
+    string StackSpec { get; }
+
+    /// <summary>FNV-1a hash of <see cref="StackSpec"/>: identifies the architecture in checkpoints.</summary>
     ulong StackHash { get; }
 
     /// <summary>The model's name (the declaring class's full name).</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using System.Linq;
 using FlowGen.Generator;
@@ -83,18 +84,45 @@ public class IncrementalTests
     [Fact]
     public void ModelHoldsNoRoslynObjects()
     {
-        // Walk the model types: every field must be a primitive, string, enum, EquatableArray or another model record.
-        var modelTypes = typeof(FlowGenerator).Assembly.GetTypes().Where(t => t.Namespace == "FlowGen.Generator.Model" && !t.IsEnum).ToList();
-        Assert.Contains(typeof(FlowModel), modelTypes);
-        foreach (Type t in new[] { typeof(FlowModel), typeof(CouplingLayer), typeof(PermutationLayer), typeof(LinearLayer), typeof(ActNormLayer), typeof(ContainingType) })
+        // Walk every type reachable from FlowModel through instance fields (abstract records include all their subtypes in
+        // the generator assembly, EquatableArray<T> includes T): each field must be a primitive, a string, an enum or another
+        // such type — never a symbol, syntax node, compilation or location — so that the model caches on value equality.
+        Type[] all = typeof(FlowGenerator).Assembly.GetTypes();
+        var seen = new HashSet<Type>();
+        var queue = new Queue<Type>();
+        void Visit(Type t)
         {
-            foreach (var field in t.GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public))
+            if (t.IsPrimitive || t.IsEnum || t == typeof(string) || !seen.Add(t)) return;
+            Assert.False(typeof(ISymbol).IsAssignableFrom(t) || typeof(SyntaxNode).IsAssignableFrom(t) || typeof(Compilation).IsAssignableFrom(t) || typeof(Location).IsAssignableFrom(t), $"{t} is a Roslyn object");
+            Assert.True(t.Assembly == typeof(FlowGenerator).Assembly, $"{t} is not a model type of the generator");
+            queue.Enqueue(t);
+        }
+        Visit(typeof(FlowModel));
+        while (queue.Count > 0)
+        {
+            Type t = queue.Dequeue();
+            if (t.IsGenericType && t.GetGenericTypeDefinition().Name.StartsWith("EquatableArray", StringComparison.Ordinal))
             {
-                Type ft = field.FieldType;
-                bool ok = ft.IsPrimitive || ft.IsEnum || ft == typeof(string) || ft.Namespace == "FlowGen.Generator.Model";
-                Assert.True(ok, $"{t.Name}.{field.Name} is {ft}");
-                Assert.False(typeof(ISymbol).IsAssignableFrom(ft) || typeof(SyntaxNode).IsAssignableFrom(ft) || typeof(Compilation).IsAssignableFrom(ft));
+                foreach (Type a in t.GetGenericArguments()) Visit(a);
+                continue;
+            }
+            if (t.IsAbstract)
+            {
+                foreach (Type sub in all.Where(s => !s.IsAbstract && t.IsAssignableFrom(s))) Visit(sub);
+            }
+            for (Type? b = t; b is not null && b != typeof(object); b = b.BaseType)
+            {
+                foreach (var field in b.GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.DeclaredOnly))
+                {
+                    if (field.Name == "EqualityContract") continue;
+                    Visit(field.FieldType);
+                }
             }
         }
+        // the walk reached every layer kind's record and every transformer's options
+        Assert.Contains(seen, t => t.Name == "CouplingLayer");
+        Assert.Contains(seen, t => t.Name == "SplineOptions");
+        Assert.Contains(seen, t => t.Name == "LinearLayer");
+        Assert.Contains(seen, t => t.Name == "PermutationLayer");
     }
 }

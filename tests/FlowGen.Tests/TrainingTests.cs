@@ -269,6 +269,7 @@ public class TrainingTests
         public int ContextDim => inner.ContextDim;
         public int ParameterCount => inner.ParameterCount;
         public string StackDescription => inner.StackDescription;
+        public string StackSpec => inner.StackSpec;
         public ulong StackHash => inner.StackHash;
         public string ModelName => inner.ModelName;
         public Span<float> Parameters => inner.Parameters;

@@ -28,6 +28,13 @@ internal sealed class CodeWriter
         return this;
     }
 
+    /// <summary>Appends text written by another writer (already indented) as it is.</summary>
+    public CodeWriter Raw(string text)
+    {
+        _sb.Append(text);
+        return this;
+    }
+
     public CodeWriter Open(string header)
     {
         Line(header);

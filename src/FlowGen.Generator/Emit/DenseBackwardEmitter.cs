@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using FlowGen.Generator.Model;
+using FlowGen.Generator.Layers;
 using FlowGen.Generator.Planning;
 
 namespace FlowGen.Generator.Emit;
@@ -17,9 +18,13 @@ internal static class DenseBackwardEmitter
     public static string Name(DensePlan d) =>
         $"DenseBackward_{d.In}x{d.Out}_{(d.Activation is { } a ? a.ToString() : "Linear")}{(d.StoresPre ? "_Pre" : "")}";
 
+    /// <summary>A call of the backward kernel of layer <paramref name="d"/> (every argument a reference).</summary>
+    public static string Call(DensePlan d, string weights, string gradWeights, string input, string output, string pre, string gradOutput, string gradInput, string transpose) =>
+        $"{Name(d)}({weights}, {gradWeights}, {input}, {output}, {pre}, {gradOutput}, {gradInput}, {transpose});";
+
     public static void EmitKernels(CodeWriter w, FlowPlan plan)
     {
-        var shapes = plan.Layers.SelectMany(l => l.Dense)
+        var shapes = CouplingLayerKind.DenseLayers(plan)
             .GroupBy(d => (d.In, d.Out, d.Activation, d.StoresPre))
             .Select(g => g.First())
             .OrderBy(d => d.In).ThenBy(d => d.Out).ThenBy(d => d.Activation.HasValue ? (int)d.Activation.Value : -1).ThenBy(d => d.StoresPre)
@@ -209,7 +214,7 @@ internal static class DenseBackwardEmitter
         string T = plan.T, V = $"Vector<{T}>";
         bool dbl = plan.Model.IsDouble;
         string one = $"new {V}({Literals.Of(1, dbl)})";
-        var used = new HashSet<ActivationKind>(plan.Layers.SelectMany(l => l.Dense).Where(d => d.Activation.HasValue).Select(d => d.Activation!.Value));
+        var used = new HashSet<ActivationKind>(CouplingLayerKind.DenseLayers(plan).Where(d => d.Activation.HasValue).Select(d => d.Activation!.Value));
         foreach (ActivationKind a in used.OrderBy(x => x))
         {
             w.Line($"/// <summary>∂L/∂pre for {a.ToString().ToLowerInvariant()}, from ∂L/∂y, y and (where needed) the pre-activation.</summary>");

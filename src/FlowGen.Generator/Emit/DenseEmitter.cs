@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using FlowGen.Generator.Model;
+using FlowGen.Generator.Layers;
 using FlowGen.Generator.Planning;
 
 namespace FlowGen.Generator.Emit;
@@ -17,12 +18,9 @@ internal static class DenseEmitter
     public static string Name(DensePlan d, Flavor f) =>
         $"Dense{f.Suffix}_{d.In}x{d.Out}_{(d.Activation is { } a ? a.ToString() : "Linear")}{(d.StoresPre ? "_Pre" : "")}";
 
-    /// <summary>A call of the kernel for layer <paramref name="d"/>; <paramref name="p"/> is the parameter base, <paramref name="s"/> the slot.</summary>
-    public static string Call(DensePlan d, Flavor f, string p, string s)
-    {
-        string pre = d.StoresPre ? ", " + f.RowStart(s, d.PreRow) : "";
-        return $"{Name(d, f)}(ref Unsafe.Add(ref {p}, {d.WeightOffset}), {f.RowStart(s, d.InRow)}, {f.RowStart(s, d.OutRow)}{pre});";
-    }
+    /// <summary>A call of the kernel for layer <paramref name="d"/>: weights, input row, output row (and pre-activation row) as references.</summary>
+    public static string Call(DensePlan d, Flavor f, string weights, string input, string output, string? pre) =>
+        $"{Name(d, f)}({weights}, {input}, {output}{(pre is null ? "" : ", " + pre)});";
 
     /// <summary>The activation applied to an expression (both flavors).</summary>
     public static string Apply(ActivationKind? activation, string x) => activation switch
@@ -38,7 +36,7 @@ internal static class DenseEmitter
 
     public static void EmitKernels(CodeWriter w, FlowPlan plan)
     {
-        var shapes = plan.Layers.SelectMany(l => l.Dense)
+        var shapes = CouplingLayerKind.DenseLayers(plan)
             .GroupBy(d => (d.In, d.Out, d.Activation, d.StoresPre))
             .Select(g => g.First())
             .OrderBy(d => d.In).ThenBy(d => d.Out).ThenBy(d => d.Activation.HasValue ? (int)d.Activation.Value : -1).ThenBy(d => d.StoresPre)
@@ -174,7 +172,7 @@ internal static class DenseEmitter
     /// <summary>Helpers for activations the kernel does not provide, in both flavors.</summary>
     public static void EmitActivationHelpers(CodeWriter w, FlowPlan plan)
     {
-        var used = new HashSet<ActivationKind>(plan.Layers.SelectMany(l => l.Dense).Where(d => d.Activation.HasValue).Select(d => d.Activation!.Value));
+        var used = new HashSet<ActivationKind>(CouplingLayerKind.DenseLayers(plan).Where(d => d.Activation.HasValue).Select(d => d.Activation!.Value));
         bool isDouble = plan.Model.IsDouble;
         foreach (Flavor f in new[] { Flavor.Tile(plan.T), Flavor.One(plan.T) })
         {

@@ -52,6 +52,19 @@ internal sealed class Flavor
         return IsTile ? $"ref Unsafe.Add(ref {buffer}, {row} * Lanes)" : $"ref Unsafe.Add(ref {buffer}, {row})";
     }
 
+    /// <summary>A reference to the start of row <paramref name="row"/> (a named constant or an expression), as dense kernels take it.</summary>
+    public string RowRef(string buffer, string row) =>
+        IsTile ? $"ref Unsafe.Add(ref {buffer}, {(IsSimple(row) ? row : "(" + row + ")")} * Lanes)" : $"ref Unsafe.Add(ref {buffer}, {row})";
+
+    private static bool IsSimple(string row)
+    {
+        foreach (char ch in row)
+        {
+            if (!char.IsLetterOrDigit(ch) && ch != '_') return false;
+        }
+        return true;
+    }
+
     /// <summary>Broadcasts a scalar expression to the flavor's value type.</summary>
     public string Splat(string scalar) => IsTile ? $"new Vector<{T}>({scalar})" : scalar;
 }

@@ -16,7 +16,11 @@ namespace FlowGen.Generator.Emit;
 /// </summary>
 internal static class FlowEmitter
 {
-    public const string GeneratorVersion = "0.1.0";
+    /// <summary>The generator's version, from its assembly (the build's Version).</summary>
+    public static readonly string GeneratorVersion =
+        typeof(FlowEmitter).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false) is { Length: > 0 } a
+            ? ((System.Reflection.AssemblyInformationalVersionAttribute)a[0]).InformationalVersion.Split('+')[0]
+            : typeof(FlowEmitter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     public static string HintName(FlowModel model) =>
         ((model.Namespace is null ? "" : model.Namespace + ".") +
@@ -29,11 +33,11 @@ internal static class FlowEmitter
         EmitHeader(w, plan);
         EmitUserClass(w, plan);
         w.Line();
-        EmitImplementation(w, plan);
+        ImplementationEmitter.Emit(w, plan);
         return w.ToString();
     }
 
-    private static string ImplName(FlowPlan plan) => plan.Model.TypeName + "Impl";
+    public static string ImplName(FlowPlan plan) => plan.Model.TypeName + "Impl";
 
     /// <summary>A name as a C# identifier: a reserved keyword gets '@' (the user may declare <c>partial class @class</c>).</summary>
     private static string Id(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
@@ -53,7 +57,7 @@ internal static class FlowEmitter
         w.Line("// The stack, data x → latent z (docs/model.md gives the mathematics and the parameter layout):");
         foreach (string line in plan.Description.TrimEnd('\n').Split('\n')) w.Line("//   " + line);
         w.Line("//");
-        w.Line($"// Stack hash (FNV-1a of the description above): 0x{plan.Hash:X16}");
+        w.Line($"// Stack hash (FNV-1a of the stack specification, StackSpec): 0x{plan.Hash:X16}");
         w.Line();
         w.Line("#nullable enable");
         w.Line();
@@ -86,14 +90,17 @@ internal static class FlowEmitter
         w.Line("/// <summary>Number of parameters.</summary>");
         w.Line($"public const int ParameterCount = {plan.ParameterCount};");
         w.Line();
-        w.Line("/// <summary>FNV-1a hash of <see cref=\"StackDescription\"/>: identifies the architecture in checkpoints.</summary>");
+        w.Line("/// <summary>FNV-1a hash of <see cref=\"StackSpec\"/>: identifies the architecture in checkpoints.</summary>");
         w.Line($"public const ulong StackHash = 0x{plan.Hash:X16}UL;");
         w.Line();
-        w.Line("/// <summary>Canonical description of the declared stack.</summary>");
+        w.Line("/// <summary>Human-readable description of the declared stack.</summary>");
         w.Line($"public const string StackDescription = {CSharpString(plan.Description)};");
         w.Line();
+        w.Line($"/// <summary>The stack specification: versioned JSON (schema {Spec.StackSpec.Schema} v{Spec.StackSpec.Version}, docs/model.md §7) read by checkpoints, safetensors and interop/python.</summary>");
+        w.Line($"public const string StackSpec = {CSharpString(plan.Spec)};");
+        w.Line();
         w.Line($"private readonly {T}[] _parameters = {impl}.CreateParameters(0);");
-        if (plan.HasActNorm) w.Line("private bool _dataInitialized;");
+        if (plan.HasDataInitialization) w.Line("private bool _dataInitialized;");
         w.Line();
         if (!m.HasParameterlessConstructor)
         {
@@ -116,7 +123,7 @@ internal static class FlowEmitter
         w.Line("/// <summary>Re-initialises every parameter from <paramref name=\"seed\"/> (docs/model.md §6).</summary>");
         w.Open("public void ResetParameters(int seed)");
         w.Line($"{impl}.Initialize(_parameters, seed);");
-        if (plan.HasActNorm) w.Line("_dataInitialized = false;");
+        if (plan.HasDataInitialization) w.Line("_dataInitialized = false;");
         w.Close();
         w.Line();
 
@@ -262,7 +269,7 @@ internal static class FlowEmitter
         w.Close();
         w.Line();
 
-        if (plan.HasActNorm)
+        if (plan.HasDataInitialization)
         {
             w.Lines($"/// <summary>True once <see cref=\"InitializeFromData\"/> has set the ActNorm layers (loading parameters also sets it).</summary>");
             w.Line("public bool IsDataInitialized { get => _dataInitialized; set => _dataInitialized = value; }");
@@ -283,6 +290,7 @@ internal static class FlowEmitter
         w.Line($"int {iface}.ContextDim => ContextDim;");
         w.Line($"int {iface}.ParameterCount => ParameterCount;");
         w.Line($"string {iface}.StackDescription => StackDescription;");
+        w.Line($"string {iface}.StackSpec => StackSpec;");
         w.Line($"ulong {iface}.StackHash => StackHash;");
         w.Line($"string {iface}.ModelName => \"{m.FullName}\";");
         w.Line($"global::System.Collections.Generic.IReadOnlyList<global::FlowGen.ParameterTensor> {iface}.ParameterTensors => {impl}.Tensors;");
@@ -331,7 +339,7 @@ internal static class FlowEmitter
         w.Line("if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, \"n × ContextDim, or 0\", nameof(gradContexts));");
         w.Line($"{impl}.InverseBackwardBatch({pr}, zs, contexts, gradX, gradLogDet, {gp}, gradZ, gradContexts, n);");
         w.Close();
-        if (plan.HasActNorm)
+        if (plan.HasDataInitialization)
         {
             w.Line($"bool {iface}.NeedsDataInitialization => !_dataInitialized;");
             w.Open($"void {iface}.InitializeFromData({ros} xs, {ros} contexts)");
@@ -361,321 +369,6 @@ internal static class FlowEmitter
         w.Close(); // class
         foreach (ContainingType _ in m.Containers) w.Close();
         if (ns) w.Close();
-    }
-
-    // ------------------------------------------------------------------ implementation
-
-    private static void EmitImplementation(CodeWriter w, FlowPlan plan)
-    {
-        FlowModel m = plan.Model;
-        string T = plan.T;
-        bool isDouble = m.IsDouble;
-        var e = new EmitContext(w, plan);
-
-        w.Open("namespace FlowGen.Generated");
-        w.Line("using System;");
-        w.Line("using System.Numerics;");
-        w.Line("using System.Runtime.CompilerServices;");
-        w.Line("using System.Runtime.InteropServices;");
-        w.Line("using FlowGen;");
-        w.Line();
-        w.Line($"/// <summary>Implementation of {m.FullName}: sizes, offsets and row maps are compile-time constants.</summary>");
-        w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"FlowGen\", \"{GeneratorVersion}\")]");
-        w.Open($"file static class {ImplName(plan)}");
-
-        w.Line("/// <summary>Vectors per tile row: a tile holds Lanes × Vector&lt;T&gt;.Count samples, one per SIMD lane.</summary>");
-        w.Line($"public const int Lanes = {FlowPlan.Lanes};");
-        w.Line($"private const int Dim = {m.Dim};");
-        w.Line($"private const int ContextDim = {m.Context};");
-        w.Line($"private const int ParameterCount = {plan.ParameterCount};");
-        w.Line();
-        w.Line($"// Tile rows: the point at rows [0, {m.Dim}), log-det at row {m.Dim}, context at [{m.Dim + 1}, {m.Dim + 1 + m.Context}), the layers' shared slot ({plan.MaxSlotRows} rows) after.");
-        w.Line($"private const int TileRows = {plan.TileRows};");
-        w.Line($"private const int SlotRow = {m.Dim + 1 + m.Context};");
-        w.Line($"// Single-sample scratch: the point ({m.Dim}) then the shared slot ({plan.MaxSlotRows}).");
-        w.Line($"private const int SingleScratch = {plan.SingleScratch};");
-        w.Line($"private const {T} HalfLogTwoPiTimesDim = {Literals.Of(0.5 * m.Dim * Math.Log(2 * Math.PI), isDouble)};");
-        w.Line();
-
-        EmitTensors(w, plan);
-        EmitInitialize(w, plan);
-        if (plan.HasActNorm) EmitDataInitialization(e);
-        EmitDrivers(e);
-        BackwardEmitter.EmitDrivers(e);
-
-        // layers
-        foreach (LayerPlan l in plan.Layers)
-        {
-            LayerEmitter? le = LayerEmitter.For(l.Layer);
-            if (le is null) continue;
-            w.Line($"// ---------------------------------------------------------------- layer {l.Index}: {plan.DescribeLayer(l)}");
-            w.Line();
-            foreach (Flavor f in new[] { Flavor.Tile(T), Flavor.One(T) })
-            {
-                le.EmitForward(e, l, f);
-                le.EmitInverse(e, l, f);
-            }
-            BackwardEmitter.EmitLayer(e, l);
-        }
-
-        w.Line("// ---------------------------------------------------------------- dense kernels");
-        w.Line();
-        DenseEmitter.EmitKernels(w, plan);
-        DenseEmitter.EmitActivationHelpers(w, plan);
-        DenseBackwardEmitter.EmitKernels(w, plan);
-
-        w.Line("// ---------------------------------------------------------------- transformers");
-        w.Line();
-        foreach (CouplingKind kind in plan.Layers.Select(l => l.Coupling).Where(c => c is not null).Select(c => c!.Kind).Distinct().OrderBy(k => k))
-        {
-            TransformerEmitter tr = TransformerEmitter.For(kind);
-            tr.EmitHelpers(w, plan, Flavor.Tile(T));
-            tr.EmitHelpers(w, plan, Flavor.One(T));
-        }
-
-        w.Line("// ---------------------------------------------------------------- constant tables");
-        w.Line();
-        e.Table("IdentityRows", Enumerable.Range(0, m.Dim).ToArray());
-        e.Table("FinalRows", plan.FinalMap);
-        if (m.Context > 0) e.Table("ContextRows", Enumerable.Range(0, m.Context).ToArray());
-        foreach (KeyValuePair<string, int[]> t in e.Tables)
-        {
-            w.Line($"private static ReadOnlySpan<int> {t.Key} => new int[] {{ {string.Join(", ", t.Value.Select(Literals.Int))} }};");
-        }
-        w.Close(); // class
-        w.Close(); // namespace
-    }
-
-    private static void EmitTensors(CodeWriter w, FlowPlan plan)
-    {
-        w.Line("/// <summary>The parameter tensors (docs/model.md §5).</summary>");
-        w.Line("public static readonly global::System.Collections.Generic.IReadOnlyList<global::FlowGen.ParameterTensor> Tensors = Array.AsReadOnly(new global::FlowGen.ParameterTensor[]");
-        w.Line("{");
-        w.Indent++;
-        foreach (TensorPlan t in plan.Layers.SelectMany(l => l.Tensors))
-        {
-            w.Line($"new(\"{t.Name}\", {t.Offset}, new[] {{ {string.Join(", ", t.Shape.Select(Literals.Int))} }}, {(t.Transposed ? "true" : "false")}),");
-        }
-        w.Indent--;
-        w.Line("});");
-        w.Line();
-    }
-
-    private static void EmitInitialize(CodeWriter w, FlowPlan plan)
-    {
-        string T = plan.T;
-        bool isDouble = plan.Model.IsDouble;
-        w.Line("/// <summary>A new parameter vector initialised from a seed.</summary>");
-        w.Open($"public static {T}[] CreateParameters(int seed)");
-        w.Line($"var p = new {T}[ParameterCount];");
-        w.Line("Initialize(p, seed);");
-        w.Line("return p;");
-        w.Close();
-        w.Line();
-        w.Line("/// <summary>Initialisation of docs/model.md §6: hidden layers U(−1/√in, 1/√in), output layers zero weights and identity bias.</summary>");
-        w.Open($"public static void Initialize({T}[] p, int seed)");
-        w.Line("Array.Clear(p);");
-        w.Line("var rng = new FlowRandom(unchecked((ulong)(long)seed));");
-        foreach (LayerPlan l in plan.Layers)
-        {
-            if (l.Coupling is not CouplingLayer c) continue;
-            w.Line($"// layer {l.Index}: {FlowPlan.KindName(c.Kind)} coupling");
-            foreach (DensePlan d in l.Dense)
-            {
-                if (d.Activation is null)
-                {
-                    int nb = c.Transformed.Count;
-                    for (int q = 0; q < l.P; q++)
-                    {
-                        double v = l.IdentityBias[q];
-                        if (v != 0) w.Line($"p.AsSpan({d.BiasOffset + q * nb}, {nb}).Fill({Literals.Of(v, isDouble)});");
-                    }
-                }
-                else
-                {
-                    double bound = 1 / Math.Sqrt(d.In);
-                    w.Line($"rng.FillUniform(p.AsSpan({d.WeightOffset}, {d.In * d.Out + d.Out}), {Literals.Of(-bound, isDouble)}, {Literals.Of(bound, isDouble)});");
-                }
-            }
-        }
-        w.Close();
-        w.Line();
-    }
-
-    private static void EmitDataInitialization(EmitContext e)
-    {
-        CodeWriter w = e.W;
-        FlowPlan plan = e.Plan;
-        string T = plan.T, zero = Literals.Of(0, plan.Model.IsDouble);
-        w.Line("/// <summary>ActNorm data initialisation (docs/model.md §4): layer by layer over the whole batch, setting each ActNorm from the statistics of its input.</summary>");
-        w.Open($"public static void InitializeFromData({T}[] parameters, ReadOnlySpan<{T}> xs, ReadOnlySpan<{T}> contexts, int n)");
-        w.Line($"{T}[] work = xs.ToArray();");
-        w.Line($"Span<{T}> slot = new {T}[Math.Max(1, SingleScratch - Dim)];");
-        w.Line($"ref {T} p = ref MemoryMarshal.GetArrayDataReference(parameters);");
-        w.Line($"ref {T} s = ref MemoryMarshal.GetReference(slot);");
-        w.Line($"{T} ld = {zero};");
-        foreach (LayerPlan l in plan.Layers)
-        {
-            if (LayerEmitter.For(l.Layer) is null) continue;
-            if (l.Layer is ActNormLayer)
-            {
-                w.Line($"// layer {l.Index}: ActNorm from the batch statistics of its input");
-                w.Open($"for (int i = 0; i < Dim; i++)");
-                w.Line($"int r = L{l.Index}Rows[i];");
-                w.Line("double sum = 0, sumSq = 0;");
-                w.Line("for (int j = 0; j < n; j++) sum += work[j * Dim + r];");
-                w.Line("double mean = sum / n;");
-                w.Line("for (int j = 0; j < n; j++) { double d = work[j * Dim + r] - mean; sumSq += d * d; }");
-                w.Line("double variance = sumSq / n;");
-                w.Line("double logScale = variance < 1e-12 ? 0 : -0.5 * Math.Log(variance);");
-                w.Line($"parameters[{l.ParamOffset} + i] = ({T})logScale;");
-                w.Line($"parameters[{l.ParamOffset + plan.Dim} + i] = ({T})(-mean * Math.Exp(logScale));");
-                w.Close();
-            }
-            w.Open("for (int j = 0; j < n; j++)");
-            w.Line($"ref {T} x = ref work[j * Dim];");
-            w.Line($"ref {T} c = ref ContextDim > 0 ? ref MemoryMarshal.GetReference(contexts.Slice(j * ContextDim, ContextDim)) : ref MemoryMarshal.GetReference(contexts);");
-            w.Line(LayerCall(l, "Forward", Flavor.One(T), "s"));
-            w.Close();
-        }
-        w.Close();
-        w.Line();
-    }
-
-    private static string LayerCall(LayerPlan l, string direction, Flavor f, string slot)
-    {
-        return $"{LayerEmitter.MethodName(l, direction, f)}(ref p, ref x, ref c, ref {slot}, ref ld);";
-    }
-
-    private static void EmitDrivers(EmitContext e)
-    {
-        CodeWriter w = e.W;
-        FlowPlan plan = e.Plan;
-        string T = plan.T, V = $"Vector<{T}>";
-        string zero = Literals.Of(0, plan.Model.IsDouble), half = Literals.Of(0.5, plan.Model.IsDouble);
-        var coded = plan.Layers.Where(l => LayerEmitter.For(l.Layer) is not null).ToList();
-
-        // scratch allocation: on the stack when small, else a per-thread buffer
-        long singleBytes = (long)plan.SingleScratch * (plan.Model.IsDouble ? 8 : 4);
-        long tileBytesMax = (long)plan.TileRows * FlowPlan.Lanes * 64;
-        bool singleOnStack = singleBytes <= 32 * 1024;
-        bool tileOnStack = tileBytesMax <= 128 * 1024;
-        if (!singleOnStack) w.Line($"[ThreadStatic] private static {T}[]? t_single;");
-        if (!tileOnStack) w.Line($"[ThreadStatic] private static {V}[]? t_tile;");
-        if (!singleOnStack || !tileOnStack) w.Line();
-
-        // ---- single sample, forward
-        w.Line("/// <summary>One sample, data → latent. Returns the log-det, or the log-density when <paramref name=\"logProb\"/> is set.</summary>");
-        w.Open($"public static {T} ForwardOne(ref {T} p, ReadOnlySpan<{T}> xIn, ReadOnlySpan<{T}> context, Span<{T}> zOut, bool logProb)");
-        w.Line(singleOnStack ? $"Span<{T}> buffer = stackalloc {T}[SingleScratch];" : $"Span<{T}> buffer = t_single ??= new {T}[SingleScratch];");
-        w.Line("xIn.CopyTo(buffer);");
-        w.Line($"ref {T} x = ref MemoryMarshal.GetReference(buffer);");
-        w.Line($"ref {T} s = ref Unsafe.Add(ref x, Dim);");
-        w.Line($"ref {T} c = ref MemoryMarshal.GetReference(context);");
-        w.Line($"{T} ld = {zero};");
-        foreach (LayerPlan l in coded) w.Line(LayerCall(l, "Forward", Flavor.One(T), "s"));
-        w.Open("if (!zOut.IsEmpty)");
-        w.Line("ReadOnlySpan<int> rows = FinalRows;");
-        w.Line("for (int i = 0; i < Dim; i++) zOut[i] = Unsafe.Add(ref x, rows[i]);");
-        w.Close();
-        w.Line("return logProb ? LatentLogDensityOne(ref x, ld) : ld;");
-        w.Close();
-        w.Line();
-
-        // ---- single sample, inverse
-        w.Line("/// <summary>One sample, latent → data. Returns log|det ∂x/∂z| (or log p(x) when <paramref name=\"logProb\"/> is set).</summary>");
-        w.Open($"public static {T} InverseOne(ref {T} p, ReadOnlySpan<{T}> zIn, ReadOnlySpan<{T}> context, Span<{T}> xOut, bool logProb)");
-        w.Line(singleOnStack ? $"Span<{T}> buffer = stackalloc {T}[SingleScratch];" : $"Span<{T}> buffer = t_single ??= new {T}[SingleScratch];");
-        w.Line($"ref {T} x = ref MemoryMarshal.GetReference(buffer);");
-        w.Line($"ref {T} s = ref Unsafe.Add(ref x, Dim);");
-        w.Line($"ref {T} c = ref MemoryMarshal.GetReference(context);");
-        w.Open("");
-        w.Line("ReadOnlySpan<int> rows = FinalRows;");
-        w.Line("for (int i = 0; i < Dim; i++) Unsafe.Add(ref x, rows[i]) = zIn[i];");
-        w.Close();
-        w.Line($"{T} ld = logProb ? LatentLogDensityOne(ref x, {zero}) : {zero};");
-        foreach (LayerPlan l in Enumerable.Reverse(coded)) w.Line(LayerCall(l, "Inverse", Flavor.One(T), "s"));
-        w.Line("if (!xOut.IsEmpty) buffer.Slice(0, Dim).CopyTo(xOut);");
-        w.Line("return ld;");
-        w.Close();
-        w.Line();
-
-        w.Line("/// <summary>ld − (½‖z‖² + (Dim/2)·log 2π), with z read from the rows of the final map in coordinate order.</summary>");
-        w.Open($"private static {T} LatentLogDensityOne(ref {T} x, {T} ld)");
-        w.Line("ReadOnlySpan<int> rows = FinalRows;");
-        w.Line($"{T} sq = {zero};");
-        w.Open("for (int i = 0; i < Dim; i++)");
-        w.Line($"{T} z = Unsafe.Add(ref x, rows[i]);");
-        w.Line("sq = Kernel.Mac(z, z, sq);");
-        w.Close();
-        w.Line($"return ld - Kernel.Mac({half}, sq, HalfLogTwoPiTimesDim);");
-        w.Close();
-        w.Line();
-
-        w.Line("/// <summary>Tile version of <see cref=\"LatentLogDensityOne\"/>, for every lane.</summary>");
-        w.Open($"private static void LatentLogDensity(ref {V} x, ref {V} ld, bool add)");
-        w.Line("ReadOnlySpan<int> rows = FinalRows;");
-        w.Open("for (int k = 0; k < Lanes; k++)");
-        w.Line($"{V} sq = {V}.Zero;");
-        w.Open("for (int i = 0; i < Dim; i++)");
-        w.Line($"{V} z = Unsafe.Add(ref x, rows[i] * Lanes + k);");
-        w.Line("sq = Kernel.Mac(z, z, sq);");
-        w.Close();
-        w.Line($"{V} logNormal = Kernel.Mac(new {V}({half}), sq, new {V}(HalfLogTwoPiTimesDim));");
-        w.Line("Unsafe.Add(ref ld, k) = add ? Unsafe.Add(ref ld, k) - logNormal : -logNormal;");
-        w.Close();
-        w.Close();
-        w.Line();
-
-        // ---- batch drivers
-        string tileAlloc = tileOnStack
-            ? $"Span<{V}> tile = stackalloc {V}[TileRows * Lanes];"
-            : $"Span<{V}> tile = t_tile ??= new {V}[TileRows * Lanes];";
-        foreach (bool inverse in new[] { false, true })
-        {
-            string name = inverse ? "InverseBatch" : "ForwardBatch";
-            string src = inverse ? "zs" : "xs", dst = inverse ? "xs" : "zs";
-            w.Line(inverse
-                ? "/// <summary>Batch latent → data, tile by tile; outs receives log|det ∂x/∂z| (or log p(x) when logProb is set) unless empty. In-place safe.</summary>"
-                : "/// <summary>Batch data → latent, tile by tile; outs receives log|det ∂z/∂x| (or log p(x) when logProb is set) unless empty. In-place safe.</summary>");
-            w.Open($"public static void {name}(ref {T} p, ReadOnlySpan<{T}> {src}, ReadOnlySpan<{T}> contexts, Span<{T}> {dst}, Span<{T}> outs, int n, bool logProb)");
-            w.Line($"int width = Lanes * {V}.Count;");
-            w.Line("int start = 0;");
-            w.Open("if (n >= width / 2)");
-            w.Line(tileAlloc);
-            w.Line($"ref {V} x = ref MemoryMarshal.GetReference(tile);");
-            w.Line($"ref {V} ld = ref Unsafe.Add(ref x, Dim * Lanes);");
-            w.Line($"ref {V} c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);");
-            w.Line($"ref {V} s = ref Unsafe.Add(ref x, SlotRow * Lanes);");
-            w.Open("for (; n - start >= width / 2; start += width)");
-            w.Line("int count = Math.Min(width, n - start);");
-            w.Line($"FlowTile.Load({src}, start, count, Dim, Lanes, {(inverse ? "FinalRows" : "IdentityRows")}, ref x);");
-            if (plan.Context > 0) w.Line("FlowTile.Load(contexts, start, count, ContextDim, Lanes, ContextRows, ref c);");
-            if (inverse)
-            {
-                w.Line("if (logProb) LatentLogDensity(ref x, ref ld, add: false);");
-                w.Line($"else for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = {V}.Zero;");
-                foreach (LayerPlan l in Enumerable.Reverse(coded)) w.Line(LayerCall(l, "Inverse", Flavor.Tile(T), "s"));
-                w.Line("if (!xs.IsEmpty) FlowTile.Store(ref x, IdentityRows, Lanes, xs, start, count);");
-            }
-            else
-            {
-                w.Line($"for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = {V}.Zero;");
-                foreach (LayerPlan l in coded) w.Line(LayerCall(l, "Forward", Flavor.Tile(T), "s"));
-                w.Line("if (logProb) LatentLogDensity(ref x, ref ld, add: true);");
-                w.Line("if (!zs.IsEmpty) FlowTile.Store(ref x, FinalRows, Lanes, zs, start, count);");
-            }
-            w.Line("if (!outs.IsEmpty) FlowTile.StoreRow(ref ld, outs, start, count);");
-            w.Close();
-            w.Close();
-            w.Line("// a short remainder goes through the single-sample path (bit-identical, and faster than a mostly empty tile)");
-            w.Open("for (; start < n; start++)");
-            w.Line($"{T} r = {(inverse ? "InverseOne" : "ForwardOne")}(ref p, {src}.Slice(start * Dim, Dim), ContextDim > 0 ? contexts.Slice(start * ContextDim, ContextDim) : default, {dst}.IsEmpty ? default : {dst}.Slice(start * Dim, Dim), logProb);");
-            w.Line("if (!outs.IsEmpty) outs[start] = r;");
-            w.Close();
-            w.Close();
-            w.Line();
-        }
     }
 
     private static string CSharpString(string text)

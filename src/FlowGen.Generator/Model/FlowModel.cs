@@ -1,20 +1,12 @@
 using System;
+using FlowGen.Generator.Layers;
 
 namespace FlowGen.Generator.Model;
 
-// The equatable model of one declared flow: everything the emitter needs, nothing from Roslyn
-// (no symbols, syntax nodes or locations), so the incremental pipeline can cache on value equality.
-// Attribute parsing fills it; FlowPlan derives the parameter layout and buffer sizes from it.
-
-/// <summary>Mirror of FlowGen.CouplingKind (the generator does not reference the runtime assembly).</summary>
-internal enum CouplingKind
-{
-    Affine = 0,
-    Additive = 1,
-    SumOfSquares = 2,
-    DeepSigmoidal = 3,
-    Spline = 4,
-}
+// The equatable model of one declared flow: everything the emitter needs, nothing from Roslyn (no symbols, syntax
+// nodes or locations), so the incremental pipeline can cache on value equality. Attribute parsing fills it; FlowPlan
+// derives the parameter layout and buffer sizes from it. Each layer record belongs to one layer kind (Layers/…), which
+// knows its options, its parameters and its code; a coupling layer's transformer options belong to one transformer kind.
 
 /// <summary>Mirror of FlowGen.MaskKind.</summary>
 internal enum MaskKind
@@ -62,34 +54,34 @@ internal sealed record FlowModel(
     public string FullName => (Namespace is null ? "" : Namespace + ".") + string.Join(".", Containers.ToArray().ConvertAll(c => c.Name)) + (Containers.Count > 0 ? "." : "") + TypeName;
 }
 
-/// <summary>A layer of the stack. Subtypes are records, so equality is structural.</summary>
-internal abstract record LayerModel;
+/// <summary>A layer of the stack: the options of one layer kind. Subtypes are records, so equality is structural.</summary>
+internal abstract record LayerModel
+{
+    /// <summary>The kind that owns this layer's layout and code.</summary>
+    public abstract LayerKind Kind { get; }
+}
 
-/// <summary>A coupling layer: kept coordinates feed the conditioner, transformed ones go through the transformer.</summary>
+/// <summary>
+/// A coupling layer: the kept coordinates (and the context) feed the conditioner MLP, whose output parameterises the
+/// transformer applied to the transformed coordinates. <paramref name="Transformer"/> holds the transformer kind's own options.
+/// </summary>
 internal sealed record CouplingLayer(
-    CouplingKind Kind,
     int Ordinal,
     EquatableArray<int> Kept,
     EquatableArray<int> Transformed,
     string MaskDescription,
     EquatableArray<int> Hidden,
     ActivationKind Activation,
-    double Clamp,
-    int Degree,
-    int Squares,
-    int SigmoidUnits,
-    int SigmoidLayers,
-    int Bins,
-    double Bound) : LayerModel;
+    TransformerOptions Transformer) : LayerModel
+{
+    public override LayerKind Kind => CouplingLayerKind.Instance;
+}
 
-/// <summary>A fixed permutation: output i takes input Order[i].</summary>
-internal sealed record PermutationLayer(EquatableArray<int> Order, string Description) : LayerModel;
-
-/// <summary>Per-coordinate scale and shift with data-dependent initialisation.</summary>
-internal sealed record ActNormLayer() : LayerModel;
-
-/// <summary>LU-decomposed invertible linear layer with fixed permutation P (identity when not <paramref name="Permuted"/>).</summary>
-internal sealed record LinearLayer(EquatableArray<int> Permutation, bool Permuted, int Seed) : LayerModel;
+/// <summary>The options of one transformer kind (one record type per kind, holding only that kind's options).</summary>
+internal abstract record TransformerOptions
+{
+    public abstract TransformerKind Kind { get; }
+}
 
 internal static class ArrayExtensions
 {

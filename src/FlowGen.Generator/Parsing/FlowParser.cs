@@ -4,7 +4,9 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using FlowGen.Generator.Diagnostics;
+using FlowGen.Generator.Layers;
 using FlowGen.Generator.Model;
+using FlowGen.Generator.Planning;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -38,13 +40,7 @@ internal static class FlowParser
         "Forward", "Inverse", "LogProb", "Sample", "ResetParameters", "InitializeFromData", "IsDataInitialized",
         "NllGradient", "ForwardVjp", "InverseVjp", "CheckVjp", "_parameters", "_dataInitialized");
 
-    private static readonly string[] LayerAttributeNames =
-    {
-        "AffineCouplingAttribute", "AdditiveCouplingAttribute", "SumOfSquaresCouplingAttribute",
-        "DeepSigmoidalCouplingAttribute", "SplineCouplingAttribute", "PermuteAttribute", "ActNormAttribute", "InvertibleLinearAttribute",
-    };
-
-    public static readonly string[] LayerAttributeMetadataNames = LayerAttributeNames.Select(n => Namespace + "." + n).ToArray();
+    public static readonly string[] LayerAttributeMetadataNames = LayerRegistry.LayerAttributeNames.Select(n => Namespace + "." + n).ToArray();
 
     /// <summary>FG0019 for a class with layer attributes but no [CouplingFlow]; reported from its first layer attribute only.</summary>
     public static DiagnosticInfo? CheckOrphanLayers(GeneratorAttributeSyntaxContext context, CancellationToken ct)
@@ -61,7 +57,7 @@ internal static class FlowParser
     }
 
     public static bool IsLayerAttribute(INamedTypeSymbol? type) =>
-        type is not null && type.ContainingNamespace?.ToDisplayString() == Namespace && Array.IndexOf(LayerAttributeNames, type.Name) >= 0;
+        type is not null && type.ContainingNamespace?.ToDisplayString() == Namespace && LayerRegistry.LayerAttributeNames.Contains(type.Name);
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, bool generic, CancellationToken cancellationToken)
     {
@@ -160,20 +156,13 @@ internal static class FlowParser
         int layers = flow.Int("Layers", 0);
         int contextDim = flow.Int("Context", 0);
         int seed = flow.Int("Seed", 0);
+        TransformerKind uniformKind = LayerRegistry.TransformerByValue(flow.Enum("Coupling", 0, LayerRegistry.Transformers.Count - 1, "CouplingKind")) ?? AffineTransformer.Instance;
         var defaults = new CouplingOptions
         {
-            Kind = (CouplingKind)flow.Enum("Coupling", 0, 4, "CouplingKind"),
             Mask = (MaskKind)flow.Enum("Mask", 0, 2, "MaskKind"),
             MaskPattern = flow.String("MaskPattern"),
             Hidden = flow.IntArray("Hidden") ?? new[] { 64, 64 },
             Activation = (ActivationKind)flow.Enum("Activation", 0, 5, "Activation"),
-            Clamp = flow.Double("Clamp", 2.0),
-            Degree = flow.Int("Degree", 2),
-            Squares = flow.Int("Squares", 3),
-            SigmoidUnits = flow.Int("SigmoidUnits", 8),
-            SigmoidLayers = flow.Int("SigmoidLayers", 1),
-            Bins = flow.Int("Bins", 8),
-            Bound = flow.Double("Bound", 3.0),
         };
         var permutation = (PermutationKind)flow.Enum("Permutation", 0, 2, "PermutationKind");
         bool actNorm = flow.Bool("ActNorm");
@@ -228,7 +217,7 @@ internal static class FlowParser
             {
                 if (actNorm) stack.Add(new ActNormLayer());
                 if (linear) stack.Add(new LinearLayer(RandomPermutation(dim, seed + stack.Count).ToEquatableArray(), true, seed + stack.Count));
-                var coupling = BuildCoupling(defaults, defaults.Kind, c, dim, null, alternatePattern: true, diags, flow);
+                var coupling = BuildCoupling(defaults, uniformKind.Read(new OptionReader(null, flow, diags)), c, dim, null, alternatePattern: true, diags, flow);
                 if (coupling is null) return null;
                 stack.Add(coupling);
                 if (permutation != PermutationKind.None && c < layers - 1)
@@ -290,16 +279,8 @@ internal static class FlowParser
                     }
                     default:
                     {
-                        CouplingKind kind = a.AttributeClass.Name switch
-                        {
-                            "AffineCouplingAttribute" => CouplingKind.Affine,
-                            "AdditiveCouplingAttribute" => CouplingKind.Additive,
-                            "SumOfSquaresCouplingAttribute" => CouplingKind.SumOfSquares,
-                            "DeepSigmoidalCouplingAttribute" => CouplingKind.DeepSigmoidal,
-                            _ => CouplingKind.Spline,
-                        };
+                        TransformerKind kind = LayerRegistry.TransformerByAttribute(a.AttributeClass.Name)!;
                         var options = defaults.Clone();
-                        options.Kind = kind;
                         bool inheritsMask = !reader.IsSet("Mask") && !reader.IsSet("MaskPattern");
                         if (reader.IsSet("Mask")) { options.Mask = (MaskKind)reader.Enum("Mask", 0, 2, "MaskKind"); options.MaskPattern = null; }
                         if (reader.IsSet("MaskPattern")) options.MaskPattern = reader.String("MaskPattern");
@@ -313,16 +294,10 @@ internal static class FlowParser
                             if (h is not null) options.Hidden = h;
                         }
                         if (reader.IsSet("Activation")) options.Activation = (ActivationKind)reader.Enum("Activation", 0, 5, "Activation");
-                        if (reader.IsSet("Clamp")) options.Clamp = reader.Double("Clamp", 2.0);
-                        if (reader.IsSet("Degree")) options.Degree = reader.Int("Degree", 2);
-                        if (reader.IsSet("Squares")) options.Squares = reader.Int("Squares", 3);
-                        if (reader.IsSet("SigmoidUnits")) options.SigmoidUnits = reader.Int("SigmoidUnits", 8);
-                        if (reader.IsSet("SigmoidLayers")) options.SigmoidLayers = reader.Int("SigmoidLayers", 1);
-                        if (reader.IsSet("Bins")) options.Bins = reader.Int("Bins", 8);
-                        if (reader.IsSet("Bound")) options.Bound = reader.Double("Bound", 3.0);
                         ValidateCouplingOptions(options, reader, dim, diags);
+                        TransformerOptions transformer = kind.Read(new OptionReader(reader, flow, diags));
                         int? coordinate = reader.IsSet("Coordinate") ? reader.Int("Coordinate", -1) : null;
-                        var coupling = BuildCoupling(options, kind, ordinal, dim, coordinate, alternatePattern: inheritsMask, diags, inheritsMask && !reader.IsSet("Coordinate") ? flow : reader);
+                        var coupling = BuildCoupling(options, transformer, ordinal, dim, coordinate, alternatePattern: inheritsMask, diags, inheritsMask && !reader.IsSet("Coordinate") ? flow : reader);
                         if (coupling is null) return null;
                         stack.Add(coupling);
                         ordinal++;
@@ -334,8 +309,8 @@ internal static class FlowParser
         if (diags.Count > 0) return null;
 
         // ---- size limits ----
-        long parameters = 0;
-        foreach (LayerModel layer in stack) parameters += ParameterCountOf(layer, dim, contextDim);
+        long parameters = FlowPlan.CountParameters(new FlowModel(null, type.Name, "", EquatableArray<ContainingType>.Empty, isDouble, dim, contextDim,
+            stack.ToEquatableArray(), false, false));
         if (parameters > MaxParameters)
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, attributeLocation, $"{parameters:N0} parameters (at most {MaxParameters:N0})"));
@@ -419,16 +394,13 @@ internal static class FlowParser
 
     // ------------------------------------------------------------------ couplings
 
+    /// <summary>The options every coupling kind has (mask and conditioner); each kind's own options are read by its <see cref="TransformerKind"/>.</summary>
     private sealed class CouplingOptions
     {
-        public CouplingKind Kind;
         public MaskKind Mask;
         public string? MaskPattern;
         public int[] Hidden = Array.Empty<int>();
         public ActivationKind Activation;
-        public double Clamp;
-        public int Degree, Squares, SigmoidUnits, SigmoidLayers, Bins;
-        public double Bound;
 
         public CouplingOptions Clone() => (CouplingOptions)MemberwiseClone();
     }
@@ -447,20 +419,9 @@ internal static class FlowParser
                 break;
             }
         }
-        void Check(bool ok, string name, string requirement, object value)
-        {
-            if (!ok) diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, r.Location(name), name, requirement, value));
-        }
-        Check(!double.IsNaN(o.Clamp) && !double.IsInfinity(o.Clamp) && o.Clamp >= 0 && o.Clamp <= 50, "Clamp", "a finite number between 0 and 50 (0 turns the clamp off)", o.Clamp);
-        Check(o.Degree >= 0 && o.Degree <= 8, "Degree", "between 0 and 8", o.Degree);
-        Check(o.Squares >= 1 && o.Squares <= 16, "Squares", "between 1 and 16", o.Squares);
-        Check(o.SigmoidUnits >= 1 && o.SigmoidUnits <= 64, "SigmoidUnits", "between 1 and 64", o.SigmoidUnits);
-        Check(o.SigmoidLayers >= 1 && o.SigmoidLayers <= 8, "SigmoidLayers", "between 1 and 8", o.SigmoidLayers);
-        Check(o.Bins >= 2 && o.Bins <= 64, "Bins", "between 2 and 64", o.Bins);
-        Check(!double.IsNaN(o.Bound) && !double.IsInfinity(o.Bound) && o.Bound > 0 && o.Bound <= 1e6, "Bound", "a finite number greater than 0 (at most 1e6)", o.Bound);
     }
 
-    private static CouplingLayer? BuildCoupling(CouplingOptions o, CouplingKind kind, int ordinal, int dim, int? coordinate,
+    private static CouplingLayer? BuildCoupling(CouplingOptions o, TransformerOptions transformer, int ordinal, int dim, int? coordinate,
         bool alternatePattern, List<DiagnosticInfo> diags, AttributeReader maskReader)
     {
         bool[] kept = new bool[dim];
@@ -527,8 +488,8 @@ internal static class FlowParser
         var keptList = new List<int>();
         var transformed = new List<int>();
         for (int i = 0; i < dim; i++) (kept[i] ? keptList : transformed).Add(i);
-        return new CouplingLayer(kind, ordinal, keptList.ToEquatableArray(), transformed.ToEquatableArray(), description,
-            o.Hidden.ToEquatableArray(), o.Activation, o.Clamp, o.Degree, o.Squares, o.SigmoidUnits, o.SigmoidLayers, o.Bins, o.Bound);
+        return new CouplingLayer(ordinal, keptList.ToEquatableArray(), transformed.ToEquatableArray(), description,
+            o.Hidden.ToEquatableArray(), o.Activation, transformer);
     }
 
     // ------------------------------------------------------------------ permutations
@@ -611,117 +572,5 @@ internal static class FlowParser
             (perm[i], perm[j]) = (perm[j], perm[i]);
         }
         return perm;
-    }
-
-    // ------------------------------------------------------------------ sizes
-
-    /// <summary>Parameters per transformed coordinate (docs/model.md §3).</summary>
-    public static int ParametersPerCoordinate(CouplingLayer c) => c.Kind switch
-    {
-        CouplingKind.Affine => 2,
-        CouplingKind.Additive => 1,
-        CouplingKind.SumOfSquares => 1 + c.Squares * (c.Degree + 1),
-        CouplingKind.DeepSigmoidal => 3 * c.SigmoidUnits * c.SigmoidLayers,
-        _ => 3 * c.Bins - 1,
-    };
-
-    public static long ParameterCountOf(LayerModel layer, int dim, int context)
-    {
-        switch (layer)
-        {
-            case CouplingLayer c:
-            {
-                long total = 0;
-                long input = c.Kept.Count + context;
-                foreach (int h in c.Hidden)
-                {
-                    total += input * h + h;
-                    input = h;
-                }
-                long output = (long)ParametersPerCoordinate(c) * c.Transformed.Count;
-                return total + input * output + output;
-            }
-            case ActNormLayer:
-                return 2L * dim;
-            case LinearLayer:
-                return (long)dim * (dim - 1) + 2L * dim;
-            default:
-                return 0;
-        }
-    }
-
-    // ------------------------------------------------------------------ attribute arguments
-
-    /// <summary>Reads named arguments of one attribute with type checks; invalid values become diagnostics.</summary>
-    private sealed class AttributeReader
-    {
-        private readonly AttributeData _data;
-        private readonly string _attributeName;
-        private readonly List<DiagnosticInfo> _diags;
-        private readonly CancellationToken _ct;
-
-        public AttributeReader(AttributeData data, string attributeName, List<DiagnosticInfo> diags, CancellationToken ct)
-        {
-            _data = data;
-            _attributeName = attributeName;
-            _diags = diags;
-            _ct = ct;
-        }
-
-        public bool IsSet(string name) => _data.NamedArguments.Any(kv => kv.Key == name);
-
-        private TypedConstant? Get(string name)
-        {
-            foreach (KeyValuePair<string, TypedConstant> kv in _data.NamedArguments)
-            {
-                if (kv.Key == name) return kv.Value;
-            }
-            return null;
-        }
-
-        public LocationInfo? Location(string name)
-        {
-            SyntaxNode? syntax = _data.ApplicationSyntaxReference?.GetSyntax(_ct);
-            if (syntax is AttributeSyntax attribute && attribute.ArgumentList is { } list)
-            {
-                foreach (AttributeArgumentSyntax arg in list.Arguments)
-                {
-                    if (arg.NameEquals?.Name.Identifier.ValueText == name) return LocationInfo.From(arg);
-                }
-            }
-            return LocationInfo.From(syntax);
-        }
-
-        public int Int(string name, int fallback) => Get(name) is { Value: int v } ? v : fallback;
-
-        public bool Bool(string name) => Get(name) is { Value: bool v } && v;
-
-        public double Double(string name, double fallback) => Get(name) switch
-        {
-            { Value: double d } => d,
-            { Value: float f } => f,
-            { Value: int i } => i,
-            _ => fallback,
-        };
-
-        public string? String(string name) => Get(name)?.Value as string;
-
-        public int[]? IntArray(string name)
-        {
-            if (Get(name) is not { } c) return null;
-            if (c.Kind != TypedConstantKind.Array || c.IsNull) return null;
-            return c.Values.Select(v => v.Value is int i ? i : 0).ToArray();
-        }
-
-        public int Enum(string name, int min, int max, string enumName)
-        {
-            if (Get(name) is not { Value: int v }) return 0;
-            if (v < min || v > max)
-            {
-                _diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, Location(name), _attributeName + "." + name, v, enumName));
-                return 0;
-            }
-            return v;
-        }
     }
 }

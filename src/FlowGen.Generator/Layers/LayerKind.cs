@@ -1,0 +1,66 @@
+using System.Collections.Generic;
+using FlowGen.Generator.Emit;
+using FlowGen.Generator.Model;
+using FlowGen.Generator.Planning;
+using FlowGen.Generator.Spec;
+
+namespace FlowGen.Generator.Layers;
+
+/// <summary>
+/// The owner of one layer kind: everything about the kind lives in its subclass (one folder under Layers/): its layout
+/// (the parameter tensors and scratch rows it asks of the plan), its identity initialisation, its description and stack
+/// specification, and its code (forward and inverse on a tile and on one sample, the backward pass of either direction,
+/// and data-dependent initialisation). The rest of the generator knows layer kinds only through this class and
+/// <see cref="LayerRegistry"/>.
+/// </summary>
+internal abstract class LayerKind
+{
+    /// <summary>The kind's name in the stack specification (docs/model.md §7), e.g. "actnorm".</summary>
+    public abstract string SpecName { get; }
+
+    /// <summary>False for kinds that only rename rows (permutations): they get a banner but no method.</summary>
+    public virtual bool HasCode => true;
+
+    /// <summary>True when <see cref="EmitDataInitialization"/> sets this layer from data (ActNorm).</summary>
+    public virtual bool IsDataInitialized => false;
+
+    /// <summary>The physical row of each logical coordinate after the layer, given the rows before it.</summary>
+    public virtual int[] MapAfter(LayerModel layer, int[] mapBefore) => (int[])mapBefore.Clone();
+
+    /// <summary>Declares the layer's tensors and scratch rows (the plan assigns offsets) and returns the kind's layout record.</summary>
+    public abstract object Plan(LayerModel layer, LayoutBuilder b);
+
+    /// <summary>What the layer is, in a few words, for the doc comment of its shape class (e.g. "Affine coupling").</summary>
+    public abstract string Title(LayerModel layer);
+
+    /// <summary>One line describing the layer (the human-readable stack description and the comments).</summary>
+    public abstract string Describe(LayerPlan l);
+
+    /// <summary>The formula the layer applies, for its banner comment.</summary>
+    public abstract string Formula(LayerPlan l);
+
+    /// <summary>Writes the layer's fields (after "kind") into the stack specification.</summary>
+    public abstract void WriteSpec(LayerModel layer, JsonWriter j);
+
+    /// <summary>Emits the statements that initialise the layer's parameters (p is the model's parameter array; rng a FlowRandom).</summary>
+    public virtual void EmitInitialization(CodeWriter w, LayerPlan l, bool isDouble)
+    {
+    }
+
+    /// <summary>
+    /// Emits the members of the layer's shape class: constants for its rows and offsets, then <c>Forward</c>, <c>Inverse</c>
+    /// (tile), <c>ForwardOne</c>, <c>InverseOne</c> (one sample) and <c>Backward&lt;TDirection&gt;</c> (tile). Offsets are
+    /// relative to the layer's parameter base, so layers of the same shape share one class.
+    /// </summary>
+    public abstract void EmitShape(ShapeContext e, LayerPlan l);
+
+    /// <summary>Emits the data-dependent initialisation of the layer inside InitializeFromData (only when <see cref="IsDataInitialized"/>).</summary>
+    public virtual void EmitDataInitialization(CodeWriter w, LayerPlan l, FlowPlan plan, string shape)
+    {
+    }
+
+    /// <summary>Helpers (static methods of the implementation class) this kind needs once per model, e.g. transformer helpers.</summary>
+    public virtual void EmitModelHelpers(CodeWriter w, FlowPlan plan, IReadOnlyList<LayerPlan> layersOfKind)
+    {
+    }
+}

@@ -1,0 +1,168 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using FlowGen.Generator.Emit;
+using FlowGen.Generator.Model;
+using FlowGen.Generator.Parsing;
+using FlowGen.Generator.Planning;
+using FlowGen.Generator.Spec;
+
+namespace FlowGen.Generator.Layers;
+
+/// <summary>Options of the sum-of-squares coupling: polynomial degree r of each square and number of squares K.</summary>
+internal sealed record SumOfSquaresOptions(int Degree, int Squares) : TransformerOptions
+{
+    public override TransformerKind Kind => SumOfSquaresTransformer.Instance;
+}
+
+/// <summary>
+/// Sum-of-squares polynomial transformer (Jaini et al. 2019), docs/model.md §3:
+/// τ(x) = c + εx + Σₙ βₙ xⁿ⁺¹/(n+1), βₙ = Σₖ Σ_{l+m=n} a_kl a_km, τ′(x) = ε + Σₖ qₖ(x)², qₖ(x) = Σₗ a_kl xˡ, ε = 1e-3.
+/// </summary>
+internal sealed class SumOfSquaresTransformer : MonotoneTransformerKind<SumOfSquaresOptions>
+{
+    public static readonly SumOfSquaresTransformer Instance = new();
+
+    public const int DefaultDegree = 2, DefaultSquares = 3;
+
+    public override int CouplingKindValue => 2;
+    public override string AttributeName => "SumOfSquaresCouplingAttribute";
+    public override string SpecName => "sum_of_squares";
+    public override string DisplayName => "sum-of-squares";
+    public override IReadOnlyList<string> OptionNames { get; } = new[] { "Degree", "Squares" };
+
+    public override TransformerOptions Read(OptionReader r) =>
+        new SumOfSquaresOptions(r.Int("Degree", DefaultDegree, 0, 8), r.Int("Squares", DefaultSquares, 1, 16));
+
+    public override int ParametersPerCoordinate(TransformerOptions o)
+    {
+        var c = (SumOfSquaresOptions)o;
+        return 1 + c.Squares * (c.Degree + 1);
+    }
+
+    public override double[] IdentityParameters(TransformerOptions o)
+    {
+        var c = (SumOfSquaresOptions)o;
+        var p = new double[ParametersPerCoordinate(c)];
+        // distinct a_k0 with Σ a_k0² = 1 − ε: τ′ = 1, and the squares are not interchangeable (equal values would receive
+        // equal gradients forever and never separate)
+        double norm = Math.Sqrt(c.Squares * (c.Squares + 1) * (2.0 * c.Squares + 1) / 6);
+        for (int k = 0; k < c.Squares; k++) p[1 + k * (c.Degree + 1)] = Math.Sqrt(1 - Epsilon) * (k + 1) / norm;
+        return p;
+    }
+
+    public override string Formula(TransformerOptions o)
+    {
+        var c = (SumOfSquaresOptions)o;
+        return $"y = c + εx + Σₙ βₙ xⁿ⁺¹/(n+1), τ′ = ε + Σₖ qₖ(x)² ({c.Squares} squares of degree {c.Degree}, ε = 1e-3)";
+    }
+
+    public override string DescribeOptions(TransformerOptions o)
+    {
+        var c = (SumOfSquaresOptions)o;
+        return ", degree " + c.Degree.ToString(CultureInfo.InvariantCulture) + ", squares " + c.Squares.ToString(CultureInfo.InvariantCulture);
+    }
+
+    public override void WriteSpec(TransformerOptions o, JsonWriter j)
+    {
+        var c = (SumOfSquaresOptions)o;
+        j.Name("degree").Int(c.Degree).Name("squares").Int(c.Squares);
+    }
+    public const double Epsilon = 1e-3;
+
+
+    public override string ParameterNames => "c, then a_kl for k < K, l ≤ r";
+
+    protected override string Name(SumOfSquaresOptions c) => $"Sos_r{c.Degree}_K{c.Squares}";
+
+    protected override void EmitConfiguration(CodeWriter w, SumOfSquaresOptions c, Flavor f, bool isDouble)
+    {
+        string V = f.V, T = f.T, n = Name(c);
+        int r = c.Degree, k = c.Squares;
+        string S(double v) => f.Splat(Literals.Of(v, isDouble));
+        w.Line($"/// <summary>Sum-of-squares τ (r = {r}, K = {k}): returns τ(x), τ′(x) = ε + Σₖ qₖ(x)² and τ″(x) = Σₖ 2qₖqₖ′.</summary>");
+        w.Open($"private static {V} {n}Value{f.Suffix}({V} x, ref {V} theta, int stride, out {V} derivative, out {V} curvature)");
+        w.Line($"Span<{V}> beta = stackalloc {V}[{2 * r + 1}];");
+        w.Line("beta.Clear();");
+        w.Line($"{V} d = {S(Epsilon)}, dd = {S(0)};");
+        w.Open($"for (int k = 0; k < {k}; k++)");
+        w.Line($"ref {V} a = ref Unsafe.Add(ref theta, (1 + k * {r + 1}) * stride);");
+        w.Line($"{V} q = Unsafe.Add(ref a, {r} * stride), dq = {S(0)};");
+        w.Open($"for (int l = {r - 1}; l >= 0; l--)");
+        w.Line("dq = Kernel.Mac(dq, x, q);");
+        w.Line("q = Kernel.Mac(q, x, Unsafe.Add(ref a, l * stride));");
+        w.Close();
+        w.Line("d = Kernel.Mac(q, q, d);");
+        w.Line("dd = Kernel.Mac(q + q, dq, dd);");
+        w.Open($"for (int l = 0; l <= {r}; l++)");
+        w.Line($"{V} al = Unsafe.Add(ref a, l * stride);");
+        w.Line($"for (int m = 0; m <= {r}; m++) beta[l + m] = Kernel.Mac(al, Unsafe.Add(ref a, m * stride), beta[l + m]);");
+        w.Close();
+        w.Close();
+        w.Line("// τ(x) = c + x·(ε + Σₙ βₙ/(n+1)·xⁿ), Horner from the top");
+        w.Line($"{V} p = beta[{2 * r}] * ({T})(1.0 / {2 * r + 1});");
+        w.Line($"for (int m = {2 * r - 1}; m >= 0; m--) p = Kernel.Mac(p, x, beta[m] * ({T})(1.0 / (m + 1)));");
+        w.Line("derivative = d;");
+        w.Line("curvature = dd;");
+        w.Line($"return Kernel.Mac(x, p + {S(Epsilon)}, theta);");
+        w.Close();
+        w.Line();
+
+        w.Line($"/// <summary>Sum-of-squares forward (r = {r}, K = {k}): x ← τ(x), log-det += log τ′(x).</summary>");
+        w.Open($"private static void {n}Forward(ref {V} x, ref {V} theta, int stride, ref {V} logDet)");
+        w.Line($"x = {n}Value{f.Suffix}(x, ref theta, stride, out {V} derivative, out _);");
+        w.Line("logDet += Kernel.Log(derivative);");
+        w.Close();
+        w.Line();
+
+        w.Line($"/// <summary>Sum-of-squares inverse (r = {r}, K = {k}) by safeguarded Newton–bisection from x₀ = (y − c)/τ′(0): x ← τ⁻¹(x), log-det −= log τ′.</summary>");
+        w.Open($"private static void {n}Inverse(ref {V} x, ref {V} theta, int stride, ref {V} logDet)");
+        w.Line($"{V} slopeAtZero = {S(Epsilon)};");
+        w.Open($"for (int k = 0; k < {k}; k++)");
+        w.Line($"{V} a0 = Unsafe.Add(ref theta, (1 + k * {r + 1}) * stride);");
+        w.Line("slopeAtZero = Kernel.Mac(a0, a0, slopeAtZero);");
+        w.Close();
+        EmitMonotoneInverse(w, f, isDouble, "(x - theta) / slopeAtZero", (arg, d) => $"{n}Value{f.Suffix}({arg}, ref theta, stride, {(d == "_" ? "out _" : d)}, out _)");
+        w.Line($"{n}Value{f.Suffix}(x, ref theta, stride, out {V} derivativeAtRoot, out _);");
+        w.Line("logDet -= Kernel.Log(derivativeAtRoot);");
+        w.Close();
+        w.Line();
+
+        if (!f.IsTile) return;
+        w.Line($"/// <summary>Sum-of-squares backward (r = {r}, K = {k}): g ← g·τ′ + gl·τ″/τ′; ∂c = g; ∂a_kl = g·2Σₘ a_km xˡ⁺ᵐ⁺¹/(l+m+1) + gl·2qₖxˡ/τ′.</summary>");
+        w.Open($"private static void {n}Backward({V} x, ref {V} theta, int stride, ref {V} g, {V} gl, ref {V} gtheta)");
+        w.Line($"{n}Value{f.Suffix}(x, ref theta, stride, out {V} derivative, out {V} curvature);");
+        w.Line($"{V} gy = g;");
+        w.Line($"{V} logSlope = gl / derivative;");
+        w.Line("g = Kernel.Mac(gy, derivative, logSlope * curvature);");
+        w.Line("gtheta = gy;");
+        w.Line($"Span<{V}> power = stackalloc {V}[{2 * r + 2}];");
+        w.Line($"power[0] = {S(1)};");
+        w.Line($"for (int m = 1; m < {2 * r + 2}; m++) power[m] = power[m - 1] * x;");
+        w.Open($"for (int k = 0; k < {k}; k++)");
+        w.Line($"ref {V} a = ref Unsafe.Add(ref theta, (1 + k * {r + 1}) * stride);");
+        w.Line($"ref {V} ga = ref Unsafe.Add(ref gtheta, (1 + k * {r + 1}) * stride);");
+        w.Line($"{V} q = {S(0)};");
+        w.Line($"for (int l = {r}; l >= 0; l--) q = Kernel.Mac(q, x, Unsafe.Add(ref a, l * stride));");
+        w.Open($"for (int l = 0; l <= {r}; l++)");
+        w.Line($"{V} integral = {S(0)};");
+        w.Line($"for (int m = 0; m <= {r}; m++) integral = Kernel.Mac(Unsafe.Add(ref a, m * stride), power[l + m + 1] * ({T})(1.0 / (l + m + 1)), integral);");
+        w.Line($"Unsafe.Add(ref ga, l * stride) = {S(2)} * Kernel.Mac(gy, integral, logSlope * q * power[l]);");
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    protected override void EmitDerivatives(CodeWriter w, SumOfSquaresOptions c, Flavor f, bool isDouble)
+    {
+        string V = f.V, n = Name(c);
+        w.Line("/// <summary>τ′(x) and λ_x = τ″/τ′.</summary>");
+        w.Open($"private static void {n}Derivatives({V} x, ref {V} theta, int stride, out {V} derivative, out {V} logDerivativeSlope)");
+        w.Line($"{n}Value{f.Suffix}(x, ref theta, stride, out derivative, out {V} curvature);");
+        w.Line("logDerivativeSlope = curvature / derivative;");
+        w.Close();
+        w.Line();
+    }
+}
