@@ -21,18 +21,22 @@ public sealed class FlowFormatException : IOException
 /// <code>
 /// offset  size  field
 ///  0       8    magic "FLOWGEN\0"
-///  8       4    format version (1)
+///  8       4    format version (2)
 /// 12       4    scalar size in bytes (4 = float, 8 = double)
-/// 16       8    stack hash (FNV-1a of the model's StackDescription)
+/// 16       8    stack hash (FNV-1a of the model's StackSpec)
 /// 24       4    parameter count
 /// 28       4    Dim
 /// 32       4    ContextDim
 /// 36       4    flags (bit 0: data-dependent layers initialised)
 /// 40       4    model name length L (UTF-8 bytes)
-/// 44       L    model name
-/// 44+L     …    parameters (count × scalar size)
+/// 44       4    stack specification length S (UTF-8 bytes)
+/// 48       L    model name
+/// 48+L     S    stack specification (the model's StackSpec JSON)
+/// 48+L+S   …    parameters (count × scalar size)
 /// end−8    8    FNV-1a 64 checksum of every preceding byte
 /// </code>
+/// Version 1 (before the stack specification) is refused with a <see cref="FlowFormatException"/> naming the version: its
+/// stack hash was taken over the description, so it cannot be checked against today's models.
 /// Loading checks every field before touching the model, so a failed load leaves the parameters as they were; saving writes a
 /// temporary file beside the target and renames it over the target, so a crash never leaves a half-written checkpoint.
 /// </summary>
@@ -41,9 +45,9 @@ public static class FlowCheckpoint
     private static ReadOnlySpan<byte> Magic => "FLOWGEN\0"u8;
 
     /// <summary>The current format version.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
-    private const int FixedHeader = 44;
+    private const int FixedHeader = 48;
     private const int MaxNameBytes = 4096;
 
     /// <summary>Writes the flow's parameters to <paramref name="path"/> atomically (temporary file, then rename).</summary>
@@ -70,8 +74,9 @@ public static class FlowCheckpoint
         int size = ScalarSize<T>();
         byte[] name = Encoding.UTF8.GetBytes(flow.ModelName);
         if (name.Length > MaxNameBytes) name = name.AsSpan(0, MaxNameBytes).ToArray();
+        byte[] spec = Encoding.UTF8.GetBytes(flow.StackSpec);
         ReadOnlySpan<byte> payload = MemoryMarshal.AsBytes((ReadOnlySpan<T>)flow.Parameters);
-        var bytes = new byte[FixedHeader + name.Length + payload.Length + 8];
+        var bytes = new byte[FixedHeader + name.Length + spec.Length + payload.Length + 8];
         Span<byte> b = bytes;
         Magic.CopyTo(b);
         BinaryPrimitives.WriteInt32LittleEndian(b[8..], FormatVersion);
@@ -82,8 +87,10 @@ public static class FlowCheckpoint
         BinaryPrimitives.WriteInt32LittleEndian(b[32..], flow.ContextDim);
         BinaryPrimitives.WriteInt32LittleEndian(b[36..], flow.NeedsDataInitialization ? 0 : 1);
         BinaryPrimitives.WriteInt32LittleEndian(b[40..], name.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(b[44..], spec.Length);
         name.CopyTo(b[FixedHeader..]);
-        Span<byte> data = b.Slice(FixedHeader + name.Length, payload.Length);
+        spec.CopyTo(b[(FixedHeader + name.Length)..]);
+        Span<byte> data = b.Slice(FixedHeader + name.Length + spec.Length, payload.Length);
         payload.CopyTo(data);
         if (!BitConverter.IsLittleEndian) ReverseScalars(data, size);
         BinaryPrimitives.WriteUInt64LittleEndian(b[^8..], Fnv1a(b[..^8]));
@@ -105,7 +112,7 @@ public static class FlowCheckpoint
         ArgumentNullException.ThrowIfNull(flow);
         ArgumentNullException.ThrowIfNull(stream);
         // never read more than the largest checkpoint this model can have
-        long limit = FixedHeader + MaxNameBytes + (long)flow.ParameterCount * ScalarSize<T>() + 8;
+        long limit = FixedHeader + MaxNameBytes + Encoding.UTF8.GetByteCount(flow.StackSpec) + (long)flow.ParameterCount * ScalarSize<T>() + 8;
         Deserialize(flow, ReadAtMost(stream, limit));
     }
 
@@ -117,11 +124,21 @@ public static class FlowCheckpoint
         if (bytes.Length < FixedHeader + 8) throw new FlowFormatException($"Not a FlowGen checkpoint: {bytes.Length} bytes is shorter than the {FixedHeader + 8}-byte minimum.");
         if (!bytes[..8].SequenceEqual(Magic)) throw new FlowFormatException("Not a FlowGen checkpoint: the file does not start with \"FLOWGEN\\0\".");
         int version = BinaryPrimitives.ReadInt32LittleEndian(bytes[8..]);
-        if (version != FormatVersion) throw new FlowFormatException($"Checkpoint format version {version} is not supported (this FlowGen reads version {FormatVersion}).");
+        if (version != FormatVersion)
+        {
+            throw new FlowFormatException(version == 1
+                ? $"Checkpoint format version 1 is not supported (this FlowGen reads version {FormatVersion}): version 1 identified the model by a hash of its description, version 2 by its stack specification. Save the model again with this FlowGen."
+                : $"Checkpoint format version {version} is not supported (this FlowGen reads version {FormatVersion}).");
+        }
         int nameLength = BinaryPrimitives.ReadInt32LittleEndian(bytes[40..]);
+        int specLength = BinaryPrimitives.ReadInt32LittleEndian(bytes[44..]);
         if (nameLength < 0 || nameLength > MaxNameBytes || FixedHeader + (long)nameLength + 8 > bytes.Length)
         {
             throw new FlowFormatException($"Corrupted checkpoint: model name length {nameLength} does not fit in {bytes.Length} bytes.");
+        }
+        if (specLength < 0 || FixedHeader + (long)nameLength + specLength + 8 > bytes.Length)
+        {
+            throw new FlowFormatException($"Corrupted checkpoint: stack specification length {specLength} does not fit in {bytes.Length} bytes.");
         }
         ulong stored = BinaryPrimitives.ReadUInt64LittleEndian(bytes[^8..]);
         ulong actual = Fnv1a(bytes[..^8]);
@@ -132,7 +149,7 @@ public static class FlowCheckpoint
         int context = BinaryPrimitives.ReadInt32LittleEndian(bytes[32..]);
         int flags = BinaryPrimitives.ReadInt32LittleEndian(bytes[36..]);
         string name = Encoding.UTF8.GetString(bytes.Slice(FixedHeader, nameLength));
-        long expectedLength = FixedHeader + (long)nameLength + (long)Math.Max(count, 0) * Math.Max(fileSize, 0) + 8;
+        long expectedLength = FixedHeader + (long)nameLength + specLength + (long)Math.Max(count, 0) * Math.Max(fileSize, 0) + 8;
         if (stored != actual)
         {
             if (bytes.Length < expectedLength) throw new FlowFormatException($"Truncated checkpoint: {bytes.Length} bytes, but the header of '{name}' announces {expectedLength}.");
@@ -142,14 +159,16 @@ public static class FlowCheckpoint
         {
             throw new FlowFormatException($"Checkpoint holds {(fileSize == 8 ? "double" : fileSize == 4 ? "float" : fileSize + "-byte")} parameters but {flow.ModelName} is a {(size == 8 ? "double" : "float")} model.");
         }
-        if (hash != flow.StackHash || count != flow.ParameterCount || dim != flow.Dim || context != flow.ContextDim)
+        string spec = Encoding.UTF8.GetString(bytes.Slice(FixedHeader + nameLength, specLength));
+        if (hash != flow.StackHash || spec != flow.StackSpec || count != flow.ParameterCount || dim != flow.Dim || context != flow.ContextDim)
         {
             throw new FlowFormatException(
                 $"Checkpoint is of another model: '{name}' (Dim {dim}, context {context}, {count} parameters, stack hash 0x{hash:X16}) " +
-                $"cannot be loaded into '{flow.ModelName}' (Dim {flow.Dim}, context {flow.ContextDim}, {flow.ParameterCount} parameters, stack hash 0x{flow.StackHash:X16}).");
+                $"cannot be loaded into '{flow.ModelName}' (Dim {flow.Dim}, context {flow.ContextDim}, {flow.ParameterCount} parameters, stack hash 0x{flow.StackHash:X16}). " +
+                $"The file's stack specification is {spec}; the model's is {flow.StackSpec}.");
         }
         if (bytes.Length != expectedLength) throw new FlowFormatException($"Corrupted checkpoint: {bytes.Length} bytes where {expectedLength} are expected.");
-        ReadOnlySpan<byte> data = bytes.Slice(FixedHeader + nameLength, count * size);
+        ReadOnlySpan<byte> data = bytes.Slice(FixedHeader + nameLength + specLength, count * size);
         Span<byte> target = MemoryMarshal.AsBytes(flow.Parameters);
         if (target.Length != data.Length) throw new FlowFormatException($"'{flow.ModelName}' exposes {target.Length / size} parameters but declares {flow.ParameterCount}.");
         // everything checked: now the model changes (a straight copy that cannot fail half-way; no second copy of the parameters)

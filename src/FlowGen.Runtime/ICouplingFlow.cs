@@ -24,7 +24,7 @@ public interface ICouplingFlow<T> where T : unmanaged
     string StackDescription { get; }
 
     /// <summary>
-    /// The stack specification: one line of versioned JSON (schema <c>flowgen.stack</c>, docs/model.md §7) giving every layer's
+    /// The stack specification: one line of versioned JSON (schema <c>flowgen.stack</c>, docs/model.md §8) giving every layer's
     /// kind and options. Checkpoints and safetensors files carry it; interop/python rebuilds the model from it.
     /// </summary>
     string StackSpec { get; }

@@ -17,15 +17,17 @@ namespace FlowGen;
 /// data buffer. Every tensor is stored row-major, little-endian, in PyTorch's convention: a dense weight is
 /// <c>[out, in]</c> like <c>nn.Linear.weight</c>, i.e. the transpose of FlowGen's input-major storage (docs/model.md §5);
 /// the transposition happens here. A file written by FlowGen holds the model's precision (F32 for float models, F64 for
-/// double models) and the metadata <c>flowgen.model</c>, <c>flowgen.stack</c> (the <see cref="ICouplingFlow{T}.StackDescription"/>),
-/// <c>flowgen.stack_hash</c>, <c>flowgen.data_initialized</c> and <c>format = pt</c>.
+/// double models) and the metadata <c>flowgen.model</c>, <c>flowgen.spec</c> (the <see cref="ICouplingFlow{T}.StackSpec"/>),
+/// <c>flowgen.stack</c> (the <see cref="ICouplingFlow{T}.StackDescription"/>, for people), <c>flowgen.stack_hash</c>,
+/// <c>flowgen.data_initialized</c> and <c>format = pt</c>.
 /// </para>
 /// <para>
 /// Loading accepts F32 and F64 tensors into either model precision (a double tensor loaded into a float model is rounded to
 /// nearest); any other dtype is rejected. The file must contain exactly the model's tensors with exactly their shapes, with
 /// data offsets that tile the data buffer without holes or overlaps (as the format requires). If the file carries
-/// <c>flowgen.stack</c> metadata it must equal the model's stack description (so a file of another architecture with
-/// coincidentally equal shapes is refused); a file without it (e.g. a plain PyTorch <c>save_file(module.state_dict())</c>)
+/// <c>flowgen.spec</c> metadata it must equal the model's stack specification (so a file of another architecture with
+/// coincidentally equal shapes is refused); a file written before the specification existed is checked by its
+/// <c>flowgen.stack</c> description instead; a file with neither (e.g. a plain PyTorch <c>save_file(module.state_dict())</c>)
 /// is matched by names, shapes and dtypes only. After loading, ActNorm layers count as data-initialised unless the file says
 /// <c>flowgen.data_initialized = false</c>.
 /// </para>
@@ -43,6 +45,9 @@ public static class FlowSafetensors
 
     /// <summary>Metadata key holding the model's <see cref="ICouplingFlow{T}.StackDescription"/>.</summary>
     public const string StackMetadataKey = "flowgen.stack";
+
+    /// <summary>Metadata key holding the model's <see cref="ICouplingFlow{T}.StackSpec"/> (JSON).</summary>
+    public const string SpecMetadataKey = "flowgen.spec";
 
     /// <summary>Metadata key holding the model's name.</summary>
     public const string ModelMetadataKey = "flowgen.model";
@@ -92,6 +97,7 @@ public static class FlowSafetensors
             w.WriteStartObject("__metadata__");
             w.WriteString("format", "pt");
             w.WriteString(ModelMetadataKey, flow.ModelName);
+            w.WriteString(SpecMetadataKey, flow.StackSpec);
             w.WriteString(StackMetadataKey, flow.StackDescription);
             w.WriteString(StackHashMetadataKey, flow.StackHash.ToString("X16", System.Globalization.CultureInfo.InvariantCulture));
             w.WriteString(DataInitializedMetadataKey, flow.NeedsDataInitialization ? "false" : "true");
@@ -399,7 +405,16 @@ public static class FlowSafetensors
     /// <summary>Checks the header against the model; returns the data length the header announces.</summary>
     private static long Validate<T>(ICouplingFlow<T> flow, Header header) where T : unmanaged
     {
-        if (header.Metadata.TryGetValue(StackMetadataKey, out string? stack) && !string.Equals(Normalize(stack), Normalize(flow.StackDescription), StringComparison.Ordinal))
+        if (header.Metadata.TryGetValue(SpecMetadataKey, out string? spec))
+        {
+            if (!string.Equals(spec, flow.StackSpec, StringComparison.Ordinal))
+            {
+                header.Metadata.TryGetValue(ModelMetadataKey, out string? other);
+                throw new FlowFormatException(
+                    $"Safetensors file is of another model: '{other ?? "?"}' with stack specification\n{spec}\ncannot be loaded into '{flow.ModelName}' with stack specification\n{flow.StackSpec}");
+            }
+        }
+        else if (header.Metadata.TryGetValue(StackMetadataKey, out string? stack) && !string.Equals(Normalize(stack), Normalize(flow.StackDescription), StringComparison.Ordinal))
         {
             header.Metadata.TryGetValue(ModelMetadataKey, out string? other);
             throw new FlowFormatException(

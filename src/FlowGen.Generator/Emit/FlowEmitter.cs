@@ -96,7 +96,7 @@ internal static class FlowEmitter
         w.Line("/// <summary>Human-readable description of the declared stack.</summary>");
         w.Line($"public const string StackDescription = {CSharpString(plan.Description)};");
         w.Line();
-        w.Line($"/// <summary>The stack specification: versioned JSON (schema {Spec.StackSpec.Schema} v{Spec.StackSpec.Version}, docs/model.md §7) read by checkpoints, safetensors and interop/python.</summary>");
+        w.Line($"/// <summary>The stack specification: versioned JSON (schema {Spec.StackSpec.Schema} v{Spec.StackSpec.Version}, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>");
         w.Line($"public const string StackSpec = {CSharpString(plan.Spec)};");
         w.Line();
         w.Line($"private readonly {T}[] _parameters = {impl}.CreateParameters(0);");

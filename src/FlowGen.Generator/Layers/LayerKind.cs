@@ -15,7 +15,7 @@ namespace FlowGen.Generator.Layers;
 /// </summary>
 internal abstract class LayerKind
 {
-    /// <summary>The kind's name in the stack specification (docs/model.md §7), e.g. "actnorm".</summary>
+    /// <summary>The kind's name in the stack specification (docs/model.md §8), e.g. "actnorm".</summary>
     public abstract string SpecName { get; }
 
     /// <summary>False for kinds that only rename rows (permutations): they get a banner but no method.</summary>

@@ -65,7 +65,8 @@ internal static class FlowParser
         try
         {
             FlowModel? model = ParseCore(context, generic, diagnostics, cancellationToken);
-            return new ParseResult(diagnostics.Any() ? null : model, diagnostics.ToEquatableArray());
+            // a flow-level option read by several layers is reported once
+            return new ParseResult(diagnostics.Any() ? null : model, diagnostics.Distinct().ToEquatableArray());
         }
         catch (OperationCanceledException)
         {
@@ -182,6 +183,11 @@ internal static class FlowParser
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, flow.Location("Context"), "Context", $"between 0 and {MaxContext}", contextDim));
         }
         ValidateCouplingOptions(defaults, flow, dim, diags);
+        // every transformer option set on [CouplingFlow] is validated by its kind, whether or not a layer of that kind uses it
+        foreach (TransformerKind kind in LayerRegistry.Transformers)
+        {
+            if (kind.OptionNames.Any(flow.IsSet)) kind.Read(new OptionReader(null, flow, diags));
+        }
         if (flow.IsSet("Mask") && flow.IsSet("MaskPattern"))
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, flow.Location("MaskPattern"), "Set either Mask or MaskPattern on [CouplingFlow], not both"));

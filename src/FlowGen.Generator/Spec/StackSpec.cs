@@ -6,7 +6,7 @@ using FlowGen.Generator.Planning;
 namespace FlowGen.Generator.Spec;
 
 /// <summary>
-/// The structured, versioned stack specification (docs/model.md §7): one line of JSON with a fixed key order, emitted as
+/// The structured, versioned stack specification (docs/model.md §8): one line of JSON with a fixed key order, emitted as
 /// the constant <c>StackSpec</c>, written into checkpoints and safetensors metadata, hashed into <c>StackHash</c>, and read by
 /// interop/python. Every layer kind writes its own fields; nothing here knows a kind.
 /// </summary>
