@@ -72,7 +72,7 @@ internal static class FlowEmitter
         if (ns) w.Open($"namespace {NamespaceId(m.Namespace!)}");
         foreach (ContainingType c in m.Containers) w.Open($"{c.Keyword} {Id(c.Name)}");
 
-        string T = plan.T, impl = ImplRef(plan);
+        string T = plan.T, impl = ImplRef(plan), driver = $"global::FlowGen.Kernels.FlowDriver<{plan.T}, {ImplRef(plan)}>";
         bool cond = m.Context > 0;
         string iface = $"global::FlowGen.ICouplingFlow<{T}>";
         string ros = $"global::System.ReadOnlySpan<{T}>", span = $"global::System.Span<{T}>";
@@ -141,7 +141,7 @@ internal static class FlowEmitter
         w.Line("global::FlowGen.FlowTile.CheckLength(x.Length, Dim, \"Dim\", nameof(x));");
         if (cond) w.Line("global::FlowGen.FlowTile.CheckLength(context.Length, ContextDim, \"ContextDim\", nameof(context));");
         w.Line("global::FlowGen.FlowTile.CheckLength(z.Length, Dim, \"Dim\", nameof(z));");
-        w.Line($"return {impl}.ForwardOne({pr}, x, {cArg}, z, logProb: false);");
+        w.Line($"return {driver}.ForwardOne({pr}, x, {cArg}, z, logProb: false);");
         w.Close();
         w.Line();
 
@@ -149,7 +149,7 @@ internal static class FlowEmitter
         w.Open($"public {T} LogProb({ros} x{(cond ? $", {ros} context" : "")})");
         w.Line("global::FlowGen.FlowTile.CheckLength(x.Length, Dim, \"Dim\", nameof(x));");
         if (cond) w.Line("global::FlowGen.FlowTile.CheckLength(context.Length, ContextDim, \"ContextDim\", nameof(context));");
-        w.Line($"return {impl}.ForwardOne({pr}, x, {cArg}, default, logProb: true);");
+        w.Line($"return {driver}.ForwardOne({pr}, x, {cArg}, default, logProb: true);");
         w.Close();
         w.Line();
 
@@ -160,7 +160,7 @@ internal static class FlowEmitter
         w.Line("global::FlowGen.FlowTile.CheckLength(xs.Length, n * Dim, \"logDets.Length × Dim\", nameof(xs));");
         w.Line("global::FlowGen.FlowTile.CheckLength(zs.Length, n * Dim, \"logDets.Length × Dim\", nameof(zs));");
         if (cond) w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"logDets.Length × ContextDim\", nameof(contexts));");
-        w.Line($"{impl}.ForwardBatch({pr}, xs, {csArg}, zs, logDets, n, logProb: false);");
+        w.Line($"{driver}.ForwardBatch({pr}, xs, {csArg}, zs, logDets, n, logProb: false);");
         w.Close();
         w.Line();
 
@@ -169,7 +169,7 @@ internal static class FlowEmitter
         w.Line("int n = logProbs.Length;");
         w.Line("global::FlowGen.FlowTile.CheckLength(xs.Length, n * Dim, \"logProbs.Length × Dim\", nameof(xs));");
         if (cond) w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"logProbs.Length × ContextDim\", nameof(contexts));");
-        w.Line($"{impl}.ForwardBatch({pr}, xs, {csArg}, default, logProbs, n, logProb: true);");
+        w.Line($"{driver}.ForwardBatch({pr}, xs, {csArg}, default, logProbs, n, logProb: true);");
         w.Close();
         w.Line();
 
@@ -179,7 +179,7 @@ internal static class FlowEmitter
         w.Line("int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));");
         w.Line("global::FlowGen.FlowTile.CheckLength(xs.Length, zs.Length, \"zs.Length\", nameof(xs));");
         if (cond) w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"n × ContextDim\", nameof(contexts));");
-        w.Line($"{impl}.InverseBatch({pr}, zs, {csArg}, xs, default, n, logProb: false);");
+        w.Line($"{driver}.InverseBatch({pr}, zs, {csArg}, xs, default, n, logProb: false);");
         w.Line("return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);");
         w.Close();
         w.Line();
@@ -191,7 +191,7 @@ internal static class FlowEmitter
         w.Line("global::FlowGen.FlowTile.CheckLength(zs.Length, n * Dim, \"logDets.Length × Dim\", nameof(zs));");
         w.Line("global::FlowGen.FlowTile.CheckLength(xs.Length, n * Dim, \"logDets.Length × Dim\", nameof(xs));");
         if (cond) w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"logDets.Length × ContextDim\", nameof(contexts));");
-        w.Line($"{impl}.InverseBatch({pr}, zs, {csArg}, xs, logDets, n, logProb: false);");
+        w.Line($"{driver}.InverseBatch({pr}, zs, {csArg}, xs, logDets, n, logProb: false);");
         w.Line("return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);");
         w.Close();
         w.Line();
@@ -203,7 +203,7 @@ internal static class FlowEmitter
         w.Line("int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));");
         if (cond) w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"n × ContextDim\", nameof(contexts));");
         w.Line("rng.FillGaussian(xs);");
-        w.Line($"{impl}.InverseBatch({pr}, xs, {csArg}, xs, default, n, logProb: false);");
+        w.Line($"{driver}.InverseBatch({pr}, xs, {csArg}, xs, default, n, logProb: false);");
         w.Line("return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);");
         w.Close();
         w.Line();
@@ -216,20 +216,20 @@ internal static class FlowEmitter
         w.Line("global::FlowGen.FlowTile.CheckLength(xs.Length, n * Dim, \"logProbs.Length × Dim\", nameof(xs));");
         if (cond) w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"logProbs.Length × ContextDim\", nameof(contexts));");
         w.Line("rng.FillGaussian(xs);");
-        w.Line($"{impl}.InverseBatch({pr}, xs, {csArg}, xs, logProbs, n, logProb: true);");
+        w.Line($"{driver}.InverseBatch({pr}, xs, {csArg}, xs, logProbs, n, logProb: true);");
         w.Line("return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);");
         w.Close();
         w.Line();
 
         // gradients
-        string gp = "ref (gradParameters.IsEmpty ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(" + impl + ".UnusedParameterGradient()) : ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradParameters))";
+        string gp = "ref (gradParameters.IsEmpty ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(" + driver + ".UnusedParameterGradient()) : ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradParameters))";
         w.Lines($"/// <summary>Mean negative log-likelihood of the rows of xs (row-major [n, {m.Dim}]); adds its gradient with respect to the parameters to <paramref name=\"gradient\"/> (length ParameterCount).</summary>{csDoc}\n/// <returns>The mean NLL, −(1/n)·Σ log p(x_i).</returns>");
         w.Open($"public {T} NllGradient({ros} xs, {csParam}{span} gradient)");
         w.Line("int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));");
         w.Line("if (n == 0) throw new global::System.ArgumentException(\"xs holds no sample.\", nameof(xs));");
         if (cond) w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"n × ContextDim\", nameof(contexts));");
         w.Line("global::FlowGen.FlowTile.CheckLength(gradient.Length, ParameterCount, \"ParameterCount\", nameof(gradient));");
-        w.Line($"double sum = {impl}.ForwardBackwardBatch({pr}, xs, {csArg}, default, default, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradient), default, default, n, ({T})(1.0 / n), nll: true);");
+        w.Line($"double sum = {driver}.ForwardBackwardBatch({pr}, xs, {csArg}, default, default, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradient), default, default, n, ({T})(1.0 / n), nll: true);");
         w.Line($"return ({T})(sum / n);");
         w.Close();
         w.Line();
@@ -246,7 +246,7 @@ internal static class FlowEmitter
             w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"n × ContextDim\", nameof(contexts));");
             w.Line("if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, \"n × ContextDim, or 0\", nameof(gradContexts));");
         }
-        w.Line($"{impl}.ForwardBackwardBatch({pr}, xs, {csArg}, gradZ, gradLogDet, {gp}, gradX, {gcArg}, n, default, nll: false);");
+        w.Line($"{driver}.ForwardBackwardBatch({pr}, xs, {csArg}, gradZ, gradLogDet, {gp}, gradX, {gcArg}, n, default, nll: false);");
         w.Close();
         w.Line();
         w.Lines($"/// <summary>Vector-Jacobian product of the inverse map x = f⁻¹(z) for a batch: given ∂L/∂x (gradX, row-major [n, {m.Dim}]) and ∂L/∂log|det ∂x/∂z| (gradLogDet, [n]) at zs, adds ∂L/∂θ to gradParameters and writes ∂L/∂z to gradZ. Empty inputs count as zero; empty outputs are not computed.</summary>{csDoc}{gcDoc}");
@@ -258,7 +258,7 @@ internal static class FlowEmitter
             w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"n × ContextDim\", nameof(contexts));");
             w.Line("if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, \"n × ContextDim, or 0\", nameof(gradContexts));");
         }
-        w.Line($"{impl}.InverseBackwardBatch({pr}, zs, {csArg}, gradX, gradLogDet, {gp}, gradZ, {gcArg}, n);");
+        w.Line($"{driver}.InverseBackwardBatch({pr}, zs, {csArg}, gradX, gradLogDet, {gp}, gradZ, {gcArg}, n);");
         w.Close();
         w.Line();
         w.Open("private static void CheckVjp(int n, int upstream, int logDet, int parameters, int downstream, string upstreamName, string downstreamName)");
@@ -303,41 +303,41 @@ internal static class FlowEmitter
         w.Line(csCheck);
         w.Line("global::FlowGen.FlowTile.CheckLength(zs.Length, xs.Length, \"xs.Length\", nameof(zs));");
         w.Line("if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, \"n, or 0 for none\", nameof(logDets));");
-        w.Line($"{impl}.ForwardBatch({pr}, xs, contexts, zs, logDets, n, logProb: false);");
+        w.Line($"{driver}.ForwardBatch({pr}, xs, contexts, zs, logDets, n, logProb: false);");
         w.Close();
         w.Open($"int {iface}.Inverse({ros} zs, {ros} contexts, {span} xs, {span} logDets)");
         w.Line("int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));");
         w.Line(csCheck);
         w.Line("global::FlowGen.FlowTile.CheckLength(xs.Length, zs.Length, \"zs.Length\", nameof(xs));");
         w.Line("if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, \"n, or 0 for none\", nameof(logDets));");
-        w.Line($"{impl}.InverseBatch({pr}, zs, contexts, xs, logDets, n, logProb: false);");
+        w.Line($"{driver}.InverseBatch({pr}, zs, contexts, xs, logDets, n, logProb: false);");
         w.Line("return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);");
         w.Close();
         w.Open($"void {iface}.LogProb({ros} xs, {ros} contexts, {span} logProbs)");
         w.Line("int n = logProbs.Length;");
         w.Line("global::FlowGen.FlowTile.CheckLength(xs.Length, n * Dim, \"logProbs.Length × Dim\", nameof(xs));");
         w.Line(csCheck);
-        w.Line($"{impl}.ForwardBatch({pr}, xs, contexts, default, logProbs, n, logProb: true);");
+        w.Line($"{driver}.ForwardBatch({pr}, xs, contexts, default, logProbs, n, logProb: true);");
         w.Close();
         w.Open($"double {iface}.NllGradient({ros} xs, {ros} contexts, {span} gradient, {T} weight)");
         w.Line("int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));");
         w.Line(csCheck);
         w.Line("global::FlowGen.FlowTile.CheckLength(gradient.Length, ParameterCount, \"ParameterCount\", nameof(gradient));");
-        w.Line($"return n == 0 ? 0 : {impl}.ForwardBackwardBatch({pr}, xs, contexts, default, default, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradient), default, default, n, weight, nll: true);");
+        w.Line($"return n == 0 ? 0 : {driver}.ForwardBackwardBatch({pr}, xs, contexts, default, default, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradient), default, default, n, weight, nll: true);");
         w.Close();
         w.Open($"void {iface}.ForwardVjp({ros} xs, {ros} contexts, {ros} gradZ, {ros} gradLogDet, {span} gradParameters, {span} gradX, {span} gradContexts)");
         w.Line("int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));");
         w.Line(csCheck);
         w.Line("CheckVjp(n, gradZ.Length, gradLogDet.Length, gradParameters.Length, gradX.Length, nameof(gradZ), nameof(gradX));");
         w.Line("if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, \"n × ContextDim, or 0\", nameof(gradContexts));");
-        w.Line($"{impl}.ForwardBackwardBatch({pr}, xs, contexts, gradZ, gradLogDet, {gp}, gradX, gradContexts, n, default, nll: false);");
+        w.Line($"{driver}.ForwardBackwardBatch({pr}, xs, contexts, gradZ, gradLogDet, {gp}, gradX, gradContexts, n, default, nll: false);");
         w.Close();
         w.Open($"void {iface}.InverseVjp({ros} zs, {ros} contexts, {ros} gradX, {ros} gradLogDet, {span} gradParameters, {span} gradZ, {span} gradContexts)");
         w.Line("int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));");
         w.Line(csCheck);
         w.Line("CheckVjp(n, gradX.Length, gradLogDet.Length, gradParameters.Length, gradZ.Length, nameof(gradX), nameof(gradZ));");
         w.Line("if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, \"n × ContextDim, or 0\", nameof(gradContexts));");
-        w.Line($"{impl}.InverseBackwardBatch({pr}, zs, contexts, gradX, gradLogDet, {gp}, gradZ, gradContexts, n);");
+        w.Line($"{driver}.InverseBackwardBatch({pr}, zs, contexts, gradX, gradLogDet, {gp}, gradZ, gradContexts, n);");
         w.Close();
         if (plan.HasDataInitialization)
         {
@@ -362,7 +362,7 @@ internal static class FlowEmitter
         w.Line("int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));");
         w.Line(csCheck);
         w.Line("rng.FillGaussian(xs);");
-        w.Line($"{impl}.InverseBatch({pr}, xs, contexts, xs, default, n, logProb: false);");
+        w.Line($"{driver}.InverseBatch({pr}, xs, contexts, xs, default, n, logProb: false);");
         w.Line("return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);");
         w.Close();
 

@@ -36,19 +36,16 @@ internal static class ImplementationEmitter
         w.Line("using FlowGen;");
         w.Line("using FlowGen.Kernels;");
         w.Line();
-        w.Line($"/// <summary>Implementation of {m.FullName}: sizes, offsets and row maps are compile-time constants.</summary>");
+        w.Line($"/// <summary>Implementation of {m.FullName}: sizes, offsets and row maps are compile-time constants; FlowDriver runs its layer sequences.</summary>");
         w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"FlowGen\", \"{FlowEmitter.GeneratorVersion}\")]");
-        w.Open($"file static class {FlowEmitter.ImplName(plan)}");
+        w.Open($"file readonly struct {FlowEmitter.ImplName(plan)} : IFlowKernels<{T}>");
 
         w.Line("/// <summary>Vectors per tile row: a tile holds Lanes × Vector&lt;T&gt;.Count samples, one per SIMD lane.</summary>");
-        w.Line($"public const int Lanes = {FlowPlan.Lanes};");
+        w.Line($"public const int Lanes = FlowDriver<{T}, {FlowEmitter.ImplName(plan)}>.Lanes;");
         w.Line($"private const int Dim = {m.Dim};");
         w.Line($"private const int ContextDim = {m.Context};");
         w.Line($"private const int ParameterCount = {plan.ParameterCount};");
         w.Line();
-        w.Line($"// Tile rows: the point at rows [0, {m.Dim}), log-det at row {plan.LogDetRow}, context at [{plan.ContextRow}, {plan.ContextRow + m.Context}), the layers' shared slot ({plan.MaxSlotRows} rows) after.");
-        w.Line($"private const int TileRows = {plan.TileRows};");
-        w.Line($"private const int SlotRow = {plan.SlotRow};");
         w.Line($"// Single-sample scratch: the point ({m.Dim}) then the shared slot ({plan.MaxSlotRows}).");
         w.Line($"private const int SingleScratch = {plan.SingleScratch};");
         w.Line($"private const {T} HalfLogTwoPiTimesDim = {Literals.Of(0.5 * m.Dim * Math.Log(2 * Math.PI), isDouble)};");
@@ -59,8 +56,7 @@ internal static class ImplementationEmitter
         EmitTensors(w, plan);
         EmitInitialize(w, plan);
         if (plan.HasDataInitialization) EmitDataInitialization(w, plan, shapes);
-        EmitDrivers(w, plan, shapes);
-        TrainingDriverEmitter.EmitDrivers(w, plan, shapes.ByLayer);
+        EmitSequences(w, plan, shapes);
 
         foreach (var (name, body, layers) in shapes.Distinct)
         {
@@ -100,16 +96,8 @@ internal static class ImplementationEmitter
 
         w.Line("// ---------------------------------------------------------------- constant tables");
         w.Line();
-        var tables = new SortedDictionary<string, int[]>(StringComparer.Ordinal)
-        {
-            ["IdentityRows"] = Enumerable.Range(0, m.Dim).ToArray(),
-            ["FinalRows"] = plan.FinalMap,
-        };
-        if (m.Context > 0) tables["ContextRows"] = Enumerable.Range(0, m.Context).ToArray();
-        foreach (KeyValuePair<string, int[]> t in tables)
-        {
-            w.Line($"private static ReadOnlySpan<int> {t.Key} => new int[] {{ {string.Join(", ", t.Value.Select(Literals.Int))} }};");
-        }
+        w.Line("/// <summary>The physical row of each latent coordinate after the last layer.</summary>");
+        w.Line($"private static ReadOnlySpan<int> FinalRows => new int[] {{ {string.Join(", ", plan.FinalMap.Select(Literals.Int))} }};");
         w.Close(); // class
         w.Close(); // namespace
     }
@@ -224,135 +212,46 @@ internal static class ImplementationEmitter
         w.Line();
     }
 
-    private static void EmitDrivers(CodeWriter w, FlowPlan plan, Shapes shapes)
+    /// <summary>
+    /// The layer sequences FlowDriver runs: every coded layer in stack order (forward) or reverse order (inverse), on a tile
+    /// with the shared slot, on one sample, and for training with each layer's own slot, then the backward passes.
+    /// </summary>
+    private static void EmitSequences(CodeWriter w, FlowPlan plan, Shapes shapes)
     {
-        string T = plan.T, V = $"Vector<{T}>";
-        string zero = Literals.Of(0, plan.IsDouble), half = Literals.Of(0.5, plan.IsDouble);
+        string T = plan.T, V = $"Vector<{T}>", iface = $"IFlowKernels<{T}>";
         IReadOnlyList<LayerPlan> coded = plan.Coded;
-
-        // scratch allocation: on the stack when small, else a per-thread buffer
-        long singleBytes = (long)plan.SingleScratch * (plan.IsDouble ? 8 : 4);
-        long tileBytesMax = (long)plan.TileRows * FlowPlan.Lanes * 64;
-        bool singleOnStack = singleBytes <= 32 * 1024;
-        bool tileOnStack = tileBytesMax <= 128 * 1024;
-        if (!singleOnStack) w.Line($"[ThreadStatic] private static {T}[]? t_single;");
-        if (!tileOnStack) w.Line($"[ThreadStatic] private static {V}[]? t_tile;");
-        if (!singleOnStack || !tileOnStack) w.Line();
-
-        // ---- single sample, forward
-        w.Line("/// <summary>One sample, data → latent. Returns the log-det, or the log-density when <paramref name=\"logProb\"/> is set.</summary>");
-        w.Open($"public static {T} ForwardOne(ref {T} p, ReadOnlySpan<{T}> xIn, ReadOnlySpan<{T}> context, Span<{T}> zOut, bool logProb)");
-        w.Line(singleOnStack ? $"Span<{T}> buffer = stackalloc {T}[SingleScratch];" : $"Span<{T}> buffer = t_single ??= new {T}[SingleScratch];");
-        w.Line("xIn.CopyTo(buffer);");
-        w.Line($"ref {T} x = ref MemoryMarshal.GetReference(buffer);");
-        w.Line($"ref {T} s = ref Unsafe.Add(ref x, Dim);");
-        w.Line($"ref {T} c = ref MemoryMarshal.GetReference(context);");
-        w.Line($"{T} ld = {zero};");
-        foreach (LayerPlan l in coded) w.Line(Call(l, shapes.ByLayer[l.Index], "ForwardOne", "s"));
-        w.Open("if (!zOut.IsEmpty)");
-        w.Line("ReadOnlySpan<int> rows = FinalRows;");
-        w.Line("for (int i = 0; i < Dim; i++) zOut[i] = Unsafe.Add(ref x, rows[i]);");
-        w.Close();
-        w.Line("return logProb ? LatentLogDensityOne(ref x, ld) : ld;");
-        w.Close();
+        IEnumerable<LayerPlan> reversed = coded.Reverse();
+        w.Line("// ---------------------------------------------------------------- the layer sequences FlowDriver runs");
         w.Line();
-
-        // ---- single sample, inverse
-        w.Line("/// <summary>One sample, latent → data. Returns log|det ∂x/∂z|, or when <paramref name=\"logProb\"/> is set log p(x) = log N(z) − log|det ∂x/∂z|.</summary>");
-        w.Open($"public static {T} InverseOne(ref {T} p, ReadOnlySpan<{T}> zIn, ReadOnlySpan<{T}> context, Span<{T}> xOut, bool logProb)");
-        w.Line(singleOnStack ? $"Span<{T}> buffer = stackalloc {T}[SingleScratch];" : $"Span<{T}> buffer = t_single ??= new {T}[SingleScratch];");
-        w.Line($"ref {T} x = ref MemoryMarshal.GetReference(buffer);");
-        w.Line($"ref {T} s = ref Unsafe.Add(ref x, Dim);");
-        w.Line($"ref {T} c = ref MemoryMarshal.GetReference(context);");
-        w.Open("");
-        w.Line("ReadOnlySpan<int> rows = FinalRows;");
-        w.Line("for (int i = 0; i < Dim; i++) Unsafe.Add(ref x, rows[i]) = zIn[i];");
-        w.Close();
-        w.Line($"{T} logNormal = logProb ? LatentLogDensityOne(ref x, {zero}) : {zero};");
-        w.Line($"{T} ld = {zero};");
-        foreach (LayerPlan l in coded.Reverse()) w.Line(Call(l, shapes.ByLayer[l.Index], "InverseOne", "s"));
-        w.Line("if (!xOut.IsEmpty) buffer.Slice(0, Dim).CopyTo(xOut);");
-        w.Line("return logProb ? logNormal - ld : ld;");
-        w.Close();
+        w.Line($"static int {iface}.Dim => Dim;");
+        w.Line($"static int {iface}.ContextDim => ContextDim;");
+        w.Line($"static int {iface}.ParameterCount => ParameterCount;");
+        w.Line($"static int {iface}.MaxSlotRows => {plan.MaxSlotRows};");
+        w.Line($"static int {iface}.TotalSlotRows => {plan.TotalSlotRows};");
+        w.Line($"static int {iface}.MaxBackRows => {plan.MaxBackRows};");
+        w.Line($"static {T} {iface}.HalfLogTwoPiTimesDim => HalfLogTwoPiTimesDim;");
+        w.Line($"static ReadOnlySpan<int> {iface}.FinalRows => FinalRows;");
         w.Line();
-
-        w.Line("/// <summary>ld − (½‖z‖² + (Dim/2)·log 2π), with z read from the rows of the final map in coordinate order.</summary>");
-        w.Open($"private static {T} LatentLogDensityOne(ref {T} x, {T} ld)");
-        w.Line("ReadOnlySpan<int> rows = FinalRows;");
-        w.Line($"{T} sq = {zero};");
-        w.Open("for (int i = 0; i < Dim; i++)");
-        w.Line($"{T} z = Unsafe.Add(ref x, rows[i]);");
-        w.Line("sq = Kernel.Mac(z, z, sq);");
-        w.Close();
-        w.Line($"return ld - Kernel.Mac({half}, sq, HalfLogTwoPiTimesDim);");
-        w.Close();
-        w.Line();
-
-        w.Line("/// <summary>Tile version of <see cref=\"LatentLogDensityOne\"/>, for every lane: ld ← ld − (½‖z‖² + c) when add is set, else −(½‖z‖² + c).</summary>");
-        w.Open($"private static void LatentLogDensity(ref {V} x, ref {V} ld, bool add)");
-        w.Line("ReadOnlySpan<int> rows = FinalRows;");
-        w.Open("for (int k = 0; k < Lanes; k++)");
-        w.Line($"{V} sq = {V}.Zero;");
-        w.Open("for (int i = 0; i < Dim; i++)");
-        w.Line($"{V} z = Unsafe.Add(ref x, rows[i] * Lanes + k);");
-        w.Line("sq = Kernel.Mac(z, z, sq);");
-        w.Close();
-        w.Line($"{V} logNormal = Kernel.Mac(new {V}({half}), sq, new {V}(HalfLogTwoPiTimesDim));");
-        w.Line("Unsafe.Add(ref ld, k) = add ? Unsafe.Add(ref ld, k) - logNormal : -logNormal;");
-        w.Close();
-        w.Close();
-        w.Line();
-
-        // ---- batch drivers
-        string tileAlloc = tileOnStack
-            ? $"Span<{V}> tile = stackalloc {V}[TileRows * Lanes];"
-            : $"Span<{V}> tile = t_tile ??= new {V}[TileRows * Lanes];";
-        foreach (bool inverse in new[] { false, true })
+        void Sequence(string name, string parameters, IEnumerable<LayerPlan> layers, Func<LayerPlan, string> call)
         {
-            string name = inverse ? "InverseBatch" : "ForwardBatch";
-            string src = inverse ? "zs" : "xs", dst = inverse ? "xs" : "zs";
-            w.Line(inverse
-                ? "/// <summary>Batch latent → data, tile by tile; outs receives log|det ∂x/∂z| (or log p(x) = log N(z) − log|det ∂x/∂z| when logProb is set) unless empty. In-place safe.</summary>"
-                : "/// <summary>Batch data → latent, tile by tile; outs receives log|det ∂z/∂x| (or log p(x) when logProb is set) unless empty. In-place safe.</summary>");
-            w.Open($"public static void {name}(ref {T} p, ReadOnlySpan<{T}> {src}, ReadOnlySpan<{T}> contexts, Span<{T}> {dst}, Span<{T}> outs, int n, bool logProb)");
-            w.Line($"int width = Lanes * {V}.Count;");
-            w.Line("int start = 0;");
-            w.Open("if (n >= width / 2)");
-            w.Line(tileAlloc);
-            w.Line($"ref {V} x = ref MemoryMarshal.GetReference(tile);");
-            w.Line($"ref {V} ld = ref Unsafe.Add(ref x, Dim * Lanes);");
-            w.Line($"ref {V} c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);");
-            w.Line($"ref {V} s = ref Unsafe.Add(ref x, SlotRow * Lanes);");
-            if (inverse) w.Line($"Span<{V}> logNormal = stackalloc {V}[Lanes];");
-            w.Open("for (; n - start >= width / 2; start += width)");
-            w.Line("int count = Math.Min(width, n - start);");
-            w.Line($"FlowTile.Load({src}, start, count, Dim, Lanes, {(inverse ? "FinalRows" : "IdentityRows")}, ref x);");
-            if (plan.Context > 0) w.Line("FlowTile.Load(contexts, start, count, ContextDim, Lanes, ContextRows, ref c);");
-            if (inverse)
-            {
-                w.Line("if (logProb) LatentLogDensity(ref x, ref MemoryMarshal.GetReference(logNormal), add: false);");
-                w.Line($"for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = {V}.Zero;");
-                foreach (LayerPlan l in coded.Reverse()) w.Line(Call(l, shapes.ByLayer[l.Index], "Inverse", "s"));
-                w.Line("if (logProb) for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = logNormal[k] - Unsafe.Add(ref ld, k);");
-                w.Line("if (!xs.IsEmpty) FlowTile.Store(ref x, IdentityRows, Lanes, xs, start, count);");
-            }
-            else
-            {
-                w.Line($"for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = {V}.Zero;");
-                foreach (LayerPlan l in coded) w.Line(Call(l, shapes.ByLayer[l.Index], "Forward", "s"));
-                w.Line("if (logProb) LatentLogDensity(ref x, ref ld, add: true);");
-                w.Line("if (!zs.IsEmpty) FlowTile.Store(ref x, FinalRows, Lanes, zs, start, count);");
-            }
-            w.Line("if (!outs.IsEmpty) FlowTile.StoreRow(ref ld, outs, start, count);");
-            w.Close();
-            w.Close();
-            w.Line("// a short remainder goes through the single-sample path (bit-identical, and faster than a mostly empty tile)");
-            w.Open("for (; start < n; start++)");
-            w.Line($"{T} r = {(inverse ? "InverseOne" : "ForwardOne")}(ref p, {src}.Slice(start * Dim, Dim), ContextDim > 0 ? contexts.Slice(start * ContextDim, ContextDim) : default, {dst}.IsEmpty ? default : {dst}.Slice(start * Dim, Dim), logProb);");
-            w.Line("if (!outs.IsEmpty) outs[start] = r;");
-            w.Close();
+            w.Open($"static void {iface}.{name}({parameters})");
+            foreach (LayerPlan l in layers) w.Line(call(l));
             w.Close();
             w.Line();
         }
+        string map = $"ref {T} p, ref {V} x, ref {V} c, ref {V} s, ref {V} ld", one = $"ref {T} p, ref {T} x, ref {T} c, ref {T} s, ref {T} ld";
+        string train = $"ref {T} p, ref {V} x, ref {V} c, ref {V} slots, ref {V} ld";
+        string back = $"ref {T} p, ref {T} gp, ref {V} c, ref {V} slots, ref {V} g, ref {V} gl, ref {V} gc, ref {V} t";
+        Sequence("ForwardTile", map, coded, l => Call(l, shapes.ByLayer[l.Index], "Forward", "s"));
+        Sequence("InverseTile", map, reversed, l => Call(l, shapes.ByLayer[l.Index], "Inverse", "s"));
+        Sequence("ForwardOne", one, coded, l => Call(l, shapes.ByLayer[l.Index], "ForwardOne", "s"));
+        Sequence("InverseOne", one, reversed, l => Call(l, shapes.ByLayer[l.Index], "InverseOne", "s"));
+        string Own(LayerPlan l) => $"Unsafe.Add(ref slots, Layer{l.Index}Slot * Lanes)";
+        string Backward(LayerPlan l, string direction) =>
+            $"{shapes.ByLayer[l.Index]}.Backward<{direction}>(ref Unsafe.Add(ref p, Layer{l.Index}), ref Unsafe.Add(ref gp, Layer{l.Index}), ref c, ref {Own(l)}, ref g, ref gl, ref gc, ref t);";
+        Sequence("ForwardTrain", train, coded, l => Call(l, shapes.ByLayer[l.Index], "Forward", Own(l)));
+        Sequence("ForwardBackward", back, reversed, l => Backward(l, "ForwardMap"));
+        Sequence("InverseTrain", train, reversed, l => Call(l, shapes.ByLayer[l.Index], "Inverse", Own(l)));
+        Sequence("InverseBackward", back, coded, l => Backward(l, "InverseMap"));
     }
 }

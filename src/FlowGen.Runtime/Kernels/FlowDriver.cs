@@ -1,0 +1,387 @@
+using System;
+using System.ComponentModel;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace FlowGen.Kernels;
+
+/// <summary>
+/// What a generated model provides to <see cref="FlowDriver{T, TFlow}"/>: its sizes and the layer sequence of each pass, as
+/// static members of a value type, so the JIT specialises the driver for the model (every call direct, every size a
+/// constant). For generated code; not meant to be implemented by hand.
+/// </summary>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public interface IFlowKernels<T> where T : unmanaged
+{
+    /// <summary>Coordinates of a data point.</summary>
+    static abstract int Dim { get; }
+
+    /// <summary>Length of the context vector (0: unconditional).</summary>
+    static abstract int ContextDim { get; }
+
+    /// <summary>Number of parameters.</summary>
+    static abstract int ParameterCount { get; }
+
+    /// <summary>Rows of the largest layer's slot (the inference passes share one slot).</summary>
+    static abstract int MaxSlotRows { get; }
+
+    /// <summary>Rows of every layer's own slot together (the training passes keep each layer's saved values).</summary>
+    static abstract int TotalSlotRows { get; }
+
+    /// <summary>Rows of the largest layer's backward scratch.</summary>
+    static abstract int MaxBackRows { get; }
+
+    /// <summary>(Dim/2)·log 2π in T, the normaliser of the standard-normal base.</summary>
+    static abstract T HalfLogTwoPiTimesDim { get; }
+
+    /// <summary>The physical row of each latent coordinate after the last layer (permutations rename rows).</summary>
+    static abstract ReadOnlySpan<int> FinalRows { get; }
+
+    /// <summary>Every layer forward on a tile (rows of Lanes vectors; s is the shared slot).</summary>
+    static abstract void ForwardTile(ref T p, ref Vector<T> x, ref Vector<T> c, ref Vector<T> s, ref Vector<T> ld);
+
+    /// <summary>Every layer inverse on a tile, last layer first.</summary>
+    static abstract void InverseTile(ref T p, ref Vector<T> x, ref Vector<T> c, ref Vector<T> s, ref Vector<T> ld);
+
+    /// <summary>Every layer forward on one sample.</summary>
+    static abstract void ForwardOne(ref T p, ref T x, ref T c, ref T s, ref T ld);
+
+    /// <summary>Every layer inverse on one sample, last layer first.</summary>
+    static abstract void InverseOne(ref T p, ref T x, ref T c, ref T s, ref T ld);
+
+    /// <summary>Every layer forward on a tile, each saving what its backward pass needs in its own slot (slots holds them all).</summary>
+    static abstract void ForwardTrain(ref T p, ref Vector<T> x, ref Vector<T> c, ref Vector<T> slots, ref Vector<T> ld);
+
+    /// <summary>Every layer's backward pass through the forward map, last layer first.</summary>
+    static abstract void ForwardBackward(ref T p, ref T gp, ref Vector<T> c, ref Vector<T> slots, ref Vector<T> g, ref Vector<T> gl, ref Vector<T> gc, ref Vector<T> t);
+
+    /// <summary>Every layer inverse on a tile, last layer first, each saving what its backward pass needs.</summary>
+    static abstract void InverseTrain(ref T p, ref Vector<T> x, ref Vector<T> c, ref Vector<T> slots, ref Vector<T> ld);
+
+    /// <summary>Every layer's backward pass through the inverse map, first layer first.</summary>
+    static abstract void InverseBackward(ref T p, ref T gp, ref Vector<T> c, ref Vector<T> slots, ref Vector<T> g, ref Vector<T> gl, ref Vector<T> gc, ref Vector<T> t);
+}
+
+/// <summary>
+/// The batch and single-sample drivers of every generated flow, written once: they move a row-major batch through SIMD tiles of
+/// <see cref="Lanes"/> × Vector&lt;T&gt;.Count samples (one sample per lane), run the model's layer sequence on each tile, send a
+/// short remainder through the single-sample path (bit-identical), and for gradients run a tile forward (or inverse) and then
+/// back. The standard-normal base (log N(z) = −½‖z‖² − (Dim/2)·log 2π) is applied here. For generated code.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+[SkipLocalsInit]
+public static class FlowDriver<T, TFlow> where T : unmanaged where TFlow : struct, IFlowKernels<T>
+{
+    /// <summary>Vectors per tile row.</summary>
+    public const int Lanes = 2;
+
+    private static int Dim => TFlow.Dim;
+    private static int ContextDim => TFlow.ContextDim;
+
+    // inference tile rows: the point [0, Dim), log-det Dim, context [Dim + 1, Dim + 1 + C), the shared slot after
+    private static int TileRows => Dim + 1 + ContextDim + TFlow.MaxSlotRows;
+    private static int SlotRow => Dim + 1 + ContextDim;
+
+    // single-sample scratch: the point, then the shared slot
+    private static int SingleScratch => Dim + TFlow.MaxSlotRows;
+
+    // training tile rows: point, log-det, context, ∂point, ∂log-det, ∂context, every layer's slot, backward scratch
+    private static int GradRow => Dim + 1 + ContextDim;
+    private static int GradLogDetRow => 2 * Dim + 1 + ContextDim;
+    private static int GradContextRow => 2 * Dim + 2 + ContextDim;
+    private static int SlotsRow => 2 * Dim + 2 + 2 * ContextDim;
+    private static int BackRow => SlotsRow + TFlow.TotalSlotRows;
+    private static int TrainRows => BackRow + TFlow.MaxBackRows;
+
+    // scratch on the stack when small, else a per-thread buffer (one per model: this class is generic over it)
+    private static bool SingleOnStack => (long)SingleScratch * Unsafe.SizeOf<T>() <= 32 * 1024;
+    private static bool TileOnStack => (long)TileRows * Lanes * 64 <= 128 * 1024;
+
+    [ThreadStatic] private static T[]? t_single;
+    [ThreadStatic] private static Vector<T>[]? t_tile;
+    [ThreadStatic] private static Vector<T>[]? t_train;
+    [ThreadStatic] private static T[]? t_unusedGradient;
+
+    /// <summary>A gradient span to write into when the caller asked for none (per thread).</summary>
+    public static Span<T> UnusedParameterGradient() => t_unusedGradient ??= new T[TFlow.ParameterCount];
+
+    // ------------------------------------------------------------------ single sample
+
+    /// <summary>One sample, data → latent. Returns the log-det, or the log-density when <paramref name="logProb"/> is set.</summary>
+    public static T ForwardOne(ref T p, ReadOnlySpan<T> xIn, ReadOnlySpan<T> context, Span<T> zOut, bool logProb)
+    {
+        Span<T> buffer = SingleOnStack ? stackalloc T[SingleScratch] : t_single ??= new T[SingleScratch];
+        xIn.CopyTo(buffer);
+        ref T x = ref MemoryMarshal.GetReference(buffer);
+        ref T s = ref Unsafe.Add(ref x, Dim);
+        ref T c = ref MemoryMarshal.GetReference(context);
+        T ld = default;
+        TFlow.ForwardOne(ref p, ref x, ref c, ref s, ref ld);
+        if (!zOut.IsEmpty)
+        {
+            ReadOnlySpan<int> rows = TFlow.FinalRows;
+            for (int i = 0; i < Dim; i++) zOut[i] = Unsafe.Add(ref x, rows[i]);
+        }
+        return logProb ? LatentLogDensityOne(ref x, ld) : ld;
+    }
+
+    /// <summary>One sample, latent → data. Returns log|det ∂x/∂z|, or when <paramref name="logProb"/> is set log p(x) = log N(z) − log|det ∂x/∂z|.</summary>
+    public static T InverseOne(ref T p, ReadOnlySpan<T> zIn, ReadOnlySpan<T> context, Span<T> xOut, bool logProb)
+    {
+        Span<T> buffer = SingleOnStack ? stackalloc T[SingleScratch] : t_single ??= new T[SingleScratch];
+        ref T x = ref MemoryMarshal.GetReference(buffer);
+        ref T s = ref Unsafe.Add(ref x, Dim);
+        ref T c = ref MemoryMarshal.GetReference(context);
+        ReadOnlySpan<int> rows = TFlow.FinalRows;
+        for (int i = 0; i < Dim; i++) Unsafe.Add(ref x, rows[i]) = zIn[i];
+        T logNormal = logProb ? LatentLogDensityOne(ref x, default) : default;
+        T ld = default;
+        TFlow.InverseOne(ref p, ref x, ref c, ref s, ref ld);
+        if (!xOut.IsEmpty) buffer.Slice(0, Dim).CopyTo(xOut);
+        return logProb ? Sub(logNormal, ld) : ld;
+    }
+
+    /// <summary>ld − (½‖z‖² + (Dim/2)·log 2π), with z read from the rows of the final map in coordinate order.</summary>
+    private static T LatentLogDensityOne(ref T x, T ld)
+    {
+        ReadOnlySpan<int> rows = TFlow.FinalRows;
+        T sq = default;
+        for (int i = 0; i < Dim; i++)
+        {
+            T z = Unsafe.Add(ref x, rows[i]);
+            sq = Mac(z, z, sq);
+        }
+        return Sub(ld, Mac(Half, sq, TFlow.HalfLogTwoPiTimesDim));
+    }
+
+    /// <summary>Tile version of <see cref="LatentLogDensityOne"/>: ld ← ld − (½‖z‖² + c) when add is set, else −(½‖z‖² + c).</summary>
+    private static void LatentLogDensity(ref Vector<T> x, ref Vector<T> ld, bool add)
+    {
+        ReadOnlySpan<int> rows = TFlow.FinalRows;
+        for (int k = 0; k < Lanes; k++)
+        {
+            Vector<T> sq = Vector<T>.Zero;
+            for (int i = 0; i < Dim; i++)
+            {
+                Vector<T> z = Unsafe.Add(ref x, rows[i] * Lanes + k);
+                sq = Mac(z, z, sq);
+            }
+            Vector<T> logNormal = Mac(new Vector<T>(Half), sq, new Vector<T>(TFlow.HalfLogTwoPiTimesDim));
+            Unsafe.Add(ref ld, k) = add ? Unsafe.Add(ref ld, k) - logNormal : -logNormal;
+        }
+    }
+
+    // ------------------------------------------------------------------ batches
+
+    /// <summary>Batch data → latent, tile by tile; outs receives log|det ∂z/∂x| (or log p(x) when logProb is set) unless empty. In-place safe.</summary>
+    public static void ForwardBatch(ref T p, ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, Span<T> zs, Span<T> outs, int n, bool logProb)
+    {
+        int width = Lanes * Vector<T>.Count;
+        int start = 0;
+        if (n >= width / 2)
+        {
+            Span<Vector<T>> tile = TileOnStack ? stackalloc Vector<T>[TileRows * Lanes] : t_tile ??= new Vector<T>[TileRows * Lanes];
+            ref Vector<T> x = ref MemoryMarshal.GetReference(tile);
+            ref Vector<T> ld = ref Unsafe.Add(ref x, Dim * Lanes);
+            ref Vector<T> c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);
+            ref Vector<T> s = ref Unsafe.Add(ref x, SlotRow * Lanes);
+            for (; n - start >= width / 2; start += width)
+            {
+                int count = Math.Min(width, n - start);
+                FlowTile.Load(xs, start, count, Dim, Lanes, Identity(Dim), ref x);
+                if (ContextDim > 0) FlowTile.Load(contexts, start, count, ContextDim, Lanes, Identity(ContextDim), ref c);
+                for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<T>.Zero;
+                TFlow.ForwardTile(ref p, ref x, ref c, ref s, ref ld);
+                if (logProb) LatentLogDensity(ref x, ref ld, add: true);
+                if (!zs.IsEmpty) FlowTile.Store(ref x, TFlow.FinalRows, Lanes, zs, start, count);
+                if (!outs.IsEmpty) FlowTile.StoreRow(ref ld, outs, start, count);
+            }
+        }
+        // a short remainder goes through the single-sample path (bit-identical, and faster than a mostly empty tile)
+        for (; start < n; start++)
+        {
+            T r = ForwardOne(ref p, xs.Slice(start * Dim, Dim), ContextDim > 0 ? contexts.Slice(start * ContextDim, ContextDim) : default, zs.IsEmpty ? default : zs.Slice(start * Dim, Dim), logProb);
+            if (!outs.IsEmpty) outs[start] = r;
+        }
+    }
+
+    /// <summary>Batch latent → data, tile by tile; outs receives log|det ∂x/∂z| (or log p(x) = log N(z) − log|det ∂x/∂z| when logProb is set) unless empty. In-place safe.</summary>
+    public static void InverseBatch(ref T p, ReadOnlySpan<T> zs, ReadOnlySpan<T> contexts, Span<T> xs, Span<T> outs, int n, bool logProb)
+    {
+        int width = Lanes * Vector<T>.Count;
+        int start = 0;
+        if (n >= width / 2)
+        {
+            Span<Vector<T>> tile = TileOnStack ? stackalloc Vector<T>[TileRows * Lanes] : t_tile ??= new Vector<T>[TileRows * Lanes];
+            ref Vector<T> x = ref MemoryMarshal.GetReference(tile);
+            ref Vector<T> ld = ref Unsafe.Add(ref x, Dim * Lanes);
+            ref Vector<T> c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);
+            ref Vector<T> s = ref Unsafe.Add(ref x, SlotRow * Lanes);
+            Span<Vector<T>> logNormal = stackalloc Vector<T>[Lanes];
+            for (; n - start >= width / 2; start += width)
+            {
+                int count = Math.Min(width, n - start);
+                FlowTile.Load(zs, start, count, Dim, Lanes, TFlow.FinalRows, ref x);
+                if (ContextDim > 0) FlowTile.Load(contexts, start, count, ContextDim, Lanes, Identity(ContextDim), ref c);
+                if (logProb) LatentLogDensity(ref x, ref MemoryMarshal.GetReference(logNormal), add: false);
+                for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<T>.Zero;
+                TFlow.InverseTile(ref p, ref x, ref c, ref s, ref ld);
+                if (logProb) for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = logNormal[k] - Unsafe.Add(ref ld, k);
+                if (!xs.IsEmpty) FlowTile.Store(ref x, Identity(Dim), Lanes, xs, start, count);
+                if (!outs.IsEmpty) FlowTile.StoreRow(ref ld, outs, start, count);
+            }
+        }
+        for (; start < n; start++)
+        {
+            T r = InverseOne(ref p, zs.Slice(start * Dim, Dim), ContextDim > 0 ? contexts.Slice(start * ContextDim, ContextDim) : default, xs.IsEmpty ? default : xs.Slice(start * Dim, Dim), logProb);
+            if (!outs.IsEmpty) outs[start] = r;
+        }
+    }
+
+    // ------------------------------------------------------------------ gradients
+
+    /// <summary>
+    /// Vector-Jacobian product of z = f(x) for a batch: runs the flow tile by tile (saving activations), then back. With nll set, the upstream
+    /// gradient is that of weight·NLL (∂/∂z = weight·z, ∂/∂log-det = −weight) and the sum of the NLLs is returned; otherwise it is read
+    /// from gradZ (row-major) and gradLogDet. Adds ∂L/∂θ to gp; writes ∂L/∂x to gradX and ∂L/∂context to gradContexts unless empty.
+    /// </summary>
+    public static double ForwardBackwardBatch(ref T p, ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> gradZ, ReadOnlySpan<T> gradLogDet, ref T gp, Span<T> gradX, Span<T> gradContexts, int n, T weight, bool nll)
+    {
+        Vector<T>[] buffer = t_train ??= new Vector<T>[TrainRows * Lanes];
+        ref Vector<T> x = ref MemoryMarshal.GetArrayDataReference(buffer);
+        ref Vector<T> ld = ref Unsafe.Add(ref x, Dim * Lanes);
+        ref Vector<T> c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);
+        ref Vector<T> g = ref Unsafe.Add(ref x, GradRow * Lanes);
+        ref Vector<T> gl = ref Unsafe.Add(ref x, GradLogDetRow * Lanes);
+        ref Vector<T> gc = ref Unsafe.Add(ref x, GradContextRow * Lanes);
+        ref Vector<T> slots = ref Unsafe.Add(ref x, SlotsRow * Lanes);
+        ref Vector<T> t = ref Unsafe.Add(ref x, BackRow * Lanes);
+        int width = Lanes * Vector<T>.Count;
+        double loss = 0;
+        for (int start = 0; start < n; start += width)
+        {
+            int count = Math.Min(width, n - start);
+            FlowTile.Load(xs, start, count, Dim, Lanes, Identity(Dim), ref x);
+            if (ContextDim > 0) FlowTile.Load(contexts, start, count, ContextDim, Lanes, Identity(ContextDim), ref c);
+            for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<T>.Zero;
+            TFlow.ForwardTrain(ref p, ref x, ref c, ref slots, ref ld);
+            // upstream gradients; lanes past count stay zero, so padding contributes nothing
+            if (nll)
+            {
+                ref T lds = ref Unsafe.As<Vector<T>, T>(ref ld);
+                ref T gls = ref Unsafe.As<Vector<T>, T>(ref gl);
+                ref T xsT = ref Unsafe.As<Vector<T>, T>(ref x);
+                ref T gsT = ref Unsafe.As<Vector<T>, T>(ref g);
+                ReadOnlySpan<int> rows = TFlow.FinalRows;
+                for (int q = 0; q < count; q++)
+                {
+                    T sq = default;
+                    for (int i = 0; i < Dim; i++)
+                    {
+                        T z = Unsafe.Add(ref xsT, rows[i] * width + q);
+                        sq = Mac(z, z, sq);
+                        Unsafe.Add(ref gsT, rows[i] * width + q) = Mul(weight, z);
+                    }
+                    loss += ToDouble(Mac(Half, sq, TFlow.HalfLogTwoPiTimesDim)) - ToDouble(Unsafe.Add(ref lds, q));
+                    Unsafe.Add(ref gls, q) = Neg(weight);
+                }
+                for (int q = count; q < width; q++) { Unsafe.Add(ref gls, q) = default; for (int i = 0; i < Dim; i++) Unsafe.Add(ref gsT, i * width + q) = default; }
+            }
+            else
+            {
+                FlowTile.Load(gradZ, start, count, Dim, Lanes, TFlow.FinalRows, ref g);
+                FlowTile.LoadRow(gradLogDet, start, count, Lanes, ref gl);
+            }
+            if (ContextDim > 0) for (int r = 0; r < ContextDim * Lanes; r++) Unsafe.Add(ref gc, r) = Vector<T>.Zero;
+            TFlow.ForwardBackward(ref p, ref gp, ref c, ref slots, ref g, ref gl, ref gc, ref t);
+            if (!gradX.IsEmpty) FlowTile.Store(ref g, Identity(Dim), Lanes, gradX, start, count);
+            if (ContextDim > 0 && !gradContexts.IsEmpty) FlowTile.Store(ref gc, Identity(ContextDim), Lanes, gradContexts, start, count);
+        }
+        return loss;
+    }
+
+    /// <summary>
+    /// Vector-Jacobian product of the inverse map x = f⁻¹(z) for a batch: runs the inverse tile by tile (saving activations), loads
+    /// ∂L/∂x (gradX, row-major) and ∂L/∂log|det ∂x/∂z| (gradLogDet), and propagates back: adds ∂L/∂θ to gp, writes ∂L/∂z to gradZ
+    /// and ∂L/∂context to gradContexts (each unless empty).
+    /// </summary>
+    public static void InverseBackwardBatch(ref T p, ReadOnlySpan<T> zs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> gradX, ReadOnlySpan<T> gradLogDet, ref T gp, Span<T> gradZ, Span<T> gradContexts, int n)
+    {
+        Vector<T>[] buffer = t_train ??= new Vector<T>[TrainRows * Lanes];
+        ref Vector<T> x = ref MemoryMarshal.GetArrayDataReference(buffer);
+        ref Vector<T> ld = ref Unsafe.Add(ref x, Dim * Lanes);
+        ref Vector<T> c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);
+        ref Vector<T> g = ref Unsafe.Add(ref x, GradRow * Lanes);
+        ref Vector<T> gl = ref Unsafe.Add(ref x, GradLogDetRow * Lanes);
+        ref Vector<T> gc = ref Unsafe.Add(ref x, GradContextRow * Lanes);
+        ref Vector<T> slots = ref Unsafe.Add(ref x, SlotsRow * Lanes);
+        ref Vector<T> t = ref Unsafe.Add(ref x, BackRow * Lanes);
+        int width = Lanes * Vector<T>.Count;
+        for (int start = 0; start < n; start += width)
+        {
+            int count = Math.Min(width, n - start);
+            FlowTile.Load(zs, start, count, Dim, Lanes, TFlow.FinalRows, ref x);
+            if (ContextDim > 0) FlowTile.Load(contexts, start, count, ContextDim, Lanes, Identity(ContextDim), ref c);
+            for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<T>.Zero;
+            TFlow.InverseTrain(ref p, ref x, ref c, ref slots, ref ld);
+            // upstream gradients; lanes past count stay zero, so padding contributes nothing
+            FlowTile.Load(gradX, start, count, Dim, Lanes, Identity(Dim), ref g);
+            FlowTile.LoadRow(gradLogDet, start, count, Lanes, ref gl);
+            if (ContextDim > 0) for (int r = 0; r < ContextDim * Lanes; r++) Unsafe.Add(ref gc, r) = Vector<T>.Zero;
+            TFlow.InverseBackward(ref p, ref gp, ref c, ref slots, ref g, ref gl, ref gc, ref t);
+            if (!gradZ.IsEmpty) FlowTile.Store(ref g, TFlow.FinalRows, Lanes, gradZ, start, count);
+            if (ContextDim > 0 && !gradContexts.IsEmpty) FlowTile.Store(ref gc, Identity(ContextDim), Lanes, gradContexts, start, count);
+        }
+    }
+
+    // ------------------------------------------------------------------ arithmetic in T (the JIT keeps one branch)
+
+    private static ReadOnlySpan<int> Identity(int n) => FlowDriverTables.Identity.AsSpan(0, n);
+
+    private static T Half => typeof(T) == typeof(float) ? As(0.5f) : As(0.5d);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T As<TFrom>(TFrom value) where TFrom : unmanaged => Unsafe.As<TFrom, T>(ref value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Mac(T a, T b, T c) => typeof(T) == typeof(float)
+        ? As(Kernel.Mac(Unsafe.As<T, float>(ref a), Unsafe.As<T, float>(ref b), Unsafe.As<T, float>(ref c)))
+        : As(Kernel.Mac(Unsafe.As<T, double>(ref a), Unsafe.As<T, double>(ref b), Unsafe.As<T, double>(ref c)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> Mac(Vector<T> a, Vector<T> b, Vector<T> c) => typeof(T) == typeof(float)
+        ? Kernel.Mac(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>()
+        : Kernel.Mac(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Sub(T a, T b) => typeof(T) == typeof(float)
+        ? As(Unsafe.As<T, float>(ref a) - Unsafe.As<T, float>(ref b))
+        : As(Unsafe.As<T, double>(ref a) - Unsafe.As<T, double>(ref b));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Mul(T a, T b) => typeof(T) == typeof(float)
+        ? As(Unsafe.As<T, float>(ref a) * Unsafe.As<T, float>(ref b))
+        : As(Unsafe.As<T, double>(ref a) * Unsafe.As<T, double>(ref b));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Neg(T a) => typeof(T) == typeof(float) ? As(-Unsafe.As<T, float>(ref a)) : As(-Unsafe.As<T, double>(ref a));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double ToDouble(T a) => typeof(T) == typeof(float) ? Unsafe.As<T, float>(ref a) : Unsafe.As<T, double>(ref a);
+}
+
+/// <summary>Tables shared by every model's driver.</summary>
+internal static class FlowDriverTables
+{
+    /// <summary>0, 1, 2, … (the identity row map), as long as the largest Dim or context the generator allows.</summary>
+    public static readonly int[] Identity = CreateIdentity(4096);
+
+    private static int[] CreateIdentity(int n)
+    {
+        var rows = new int[n];
+        for (int i = 0; i < n; i++) rows[i] = i;
+        return rows;
+    }
+}
