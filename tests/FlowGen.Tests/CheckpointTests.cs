@@ -89,8 +89,15 @@ public sealed class CheckpointTests : IDisposable
         magic[0] = (byte)'X';
         Refused(magic, "FLOWGEN");
         var version = (byte[])bytes.Clone();
-        version[8] = 2;
-        Refused(version, "version 2");
+        version[8] = 3;
+        Refused(version, "version 3");
+        // a checkpoint of format 1 (before the stack specification) is refused with a message that names its version
+        var old = (byte[])bytes.Clone();
+        old[8] = 1;
+        Refused(old, "format version 1 is not supported");
+        var spec = (byte[])bytes.Clone();
+        spec[44] = 0xFF; spec[45] = 0xFF; spec[46] = 0xFF; spec[47] = 0x7F;
+        Refused(spec, "stack specification length");
         var name = (byte[])bytes.Clone();
         name[40] = 0xFF; name[41] = 0xFF; name[42] = 0xFF; name[43] = 0x7F;
         Refused(name, "name length");

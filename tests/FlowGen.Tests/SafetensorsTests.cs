@@ -206,7 +206,7 @@ public sealed class SafetensorsTests : IDisposable
         "bad json", "not an object", "trailing garbage in header", "duplicate key", "metadata not string",
         "wrong dtype", "unknown dtype", "wrong shape", "wrong rank", "missing tensor", "extra tensor", "missing field", "unknown field",
         "offsets reversed", "offsets wrong size", "offsets overlap", "offsets hole", "offsets out of range", "negative offset", "three offsets",
-        "truncated data", "trailing bytes", "another model", "empty",
+        "truncated data", "trailing bytes", "another model", "another model, no spec", "empty",
     };
 
     private static byte[] Malformed(string kind)
@@ -269,7 +269,12 @@ public sealed class SafetensorsTests : IDisposable
             case "three offsets": { var o = t0["data_offsets"]!.AsArray(); t0["data_offsets"] = new JsonArray((long)o[0]!, (long)o[1]!, 0); break; }
             case "truncated data": return good[..^3];
             case "trailing bytes": return good.Concat(new byte[8]).ToArray();
-            case "another model": header["__metadata__"]![FlowSafetensors.StackMetadataKey] = Tiny2DDouble.StackDescription; break;
+            case "another model": header["__metadata__"]![FlowSafetensors.SpecMetadataKey] = Tiny2DDouble.StackSpec; break;
+            case "another model, no spec":
+                // a file written before the stack specification is checked by its description
+                header["__metadata__"]!.AsObject().Remove(FlowSafetensors.SpecMetadataKey);
+                header["__metadata__"]![FlowSafetensors.StackMetadataKey] = Tiny2DDouble.StackDescription;
+                break;
             default: throw new ArgumentException(kind);
         }
         return Join(header, data);
@@ -307,6 +312,7 @@ public sealed class SafetensorsTests : IDisposable
         Assert.Contains("Truncated", Assert.Throws<FlowFormatException>(() => FlowSafetensors.Deserialize(flow, Malformed("truncated data"))).Message);
         Assert.Contains("limit", Assert.Throws<FlowFormatException>(() => FlowSafetensors.Deserialize(flow, Malformed("header length absurd"))).Message);
         Assert.Contains("another model", Assert.Throws<FlowFormatException>(() => FlowSafetensors.Deserialize(flow, Malformed("another model"))).Message);
+        Assert.Contains("another model", Assert.Throws<FlowFormatException>(() => FlowSafetensors.Deserialize(flow, Malformed("another model, no spec"))).Message);
     }
 
     [Fact]
