@@ -97,4 +97,22 @@ internal static class Literals
     }
 
     public static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A list of indices for the human-readable description: in full up to 64 entries, else the first eight, "…", the last
+    /// two and the count (the stack specification always has the full list).
+    /// </summary>
+    public static string List(System.Collections.Generic.IReadOnlyList<int> values)
+    {
+        if (values.Count <= 64) return string.Join(" ", System.Linq.Enumerable.Select(values, Int));
+        var head = System.Linq.Enumerable.Select(System.Linq.Enumerable.Take(values, 8), Int);
+        return string.Join(" ", head) + " … " + Int(values[values.Count - 2]) + " " + Int(values[values.Count - 1]) + " (" + Int(values.Count) + ")";
+    }
+
+    /// <summary>
+    /// A list of indices for a comment inside a shape class: in full when the code is unrolled (up to 16 entries), else only
+    /// the count, so that layers whose tables differ still share their code.
+    /// </summary>
+    public static string Brief(System.Collections.Generic.IReadOnlyList<int> values) =>
+        values.Count <= 16 ? string.Join(" ", System.Linq.Enumerable.Select(values, Int)) : Int(values.Count) + " coordinates";
 }

@@ -18,8 +18,16 @@ internal static class ImplementationEmitter
     /// <summary>The layers that have code, each with the name of its shape class.</summary>
     private sealed class Shapes
     {
+        /// <summary>Per layer: the shape class as called (with the layer's tables struct when the shape has tables).</summary>
         public readonly Dictionary<int, string> ByLayer = new();
-        public readonly List<(string Name, string Body, List<LayerPlan> Layers)> Distinct = new();
+
+        /// <summary>Per layer: the type whose static members are the layer's tables (the tables struct, or the shape class).</summary>
+        public readonly Dictionary<int, string> TableOwner = new();
+
+        /// <summary>Per layer with tables: its tables struct.</summary>
+        public readonly List<(string Name, string Interface, SortedDictionary<string, int[]> Tables)> TableStructs = new();
+
+        public readonly List<(string Name, string Body, string[] TableNames, List<LayerPlan> Layers)> Distinct = new();
     }
 
     public static void Emit(CodeWriter w, FlowPlan plan)
@@ -58,14 +66,43 @@ internal static class ImplementationEmitter
         if (plan.HasDataInitialization) EmitDataInitialization(w, plan, shapes);
         EmitSequences(w, plan, shapes);
 
-        foreach (var (name, body, layers) in shapes.Distinct)
+        foreach (var (name, body, tableNames, layers) in shapes.Distinct)
         {
             LayerPlan first = layers[0];
-            w.Line($"/// <summary>{first.Kind.Title(first.Layer)} used by layer{(layers.Count > 1 ? "s" : "")} {string.Join(", ", layers.Select(l => Literals.Int(l.Index)))}: {Xml(first.Kind.Formula(first))}.</summary>");
-            w.Open($"private static class {name}");
+            string used = $"layer{(layers.Count > 1 ? "s" : "")} {string.Join(", ", layers.Select(l => Literals.Int(l.Index)))}";
+            if (tableNames.Length > 0)
+            {
+                w.Line($"/// <summary>The constant tables of one layer of shape {name}.</summary>");
+                w.Open($"private interface I{name}Rows");
+                foreach (string t in tableNames) w.Line($"static abstract ReadOnlySpan<int> {t} {{ get; }}");
+                w.Close();
+                w.Line();
+                w.Line($"/// <summary>{first.Kind.Title(first.Layer)} used by {used} (each with its own tables, TRows): {Xml(first.Kind.Formula(first))}.</summary>");
+                w.Open($"private static class {name}<TRows> where TRows : struct, I{name}Rows");
+            }
+            else
+            {
+                w.Line($"/// <summary>{first.Kind.Title(first.Layer)} used by {used}: {Xml(first.Kind.Formula(first))}.</summary>");
+                w.Open($"private static class {name}");
+            }
             w.Raw(body);
             w.Close();
             w.Line();
+        }
+        if (shapes.TableStructs.Count > 0)
+        {
+            w.Line("// ---------------------------------------------------------------- the layers' tables (rows of coordinates after the permutations)");
+            w.Line();
+            foreach (var (rowsName, iface, tables) in shapes.TableStructs)
+            {
+                w.Open($"private readonly struct {rowsName} : {iface}");
+                foreach (KeyValuePair<string, int[]> t in tables)
+                {
+                    w.Line($"public static ReadOnlySpan<int> {t.Key} => new int[] {{ {string.Join(", ", t.Value.Select(Literals.Int))} }};");
+                }
+                w.Close();
+                w.Line();
+            }
         }
 
         w.Line("// ---------------------------------------------------------------- dense kernels");
@@ -114,23 +151,37 @@ internal static class ImplementationEmitter
             var w = new CodeWriter { Indent = indent };
             var e = new ShapeContext(w, plan);
             l.Kind.EmitShape(e, l);
-            e.EmitTables();
             string body = w.ToString().TrimEnd('\n') + "\n";
-            int existing = shapes.Distinct.FindIndex(s => s.Body == body);
+            string[] tableNames = e.Tables.Keys.ToArray();
+            int existing = shapes.Distinct.FindIndex(s => s.Body == body && s.TableNames.SequenceEqual(tableNames));
+            string name;
             if (existing >= 0)
             {
                 shapes.Distinct[existing].Layers.Add(l);
-                shapes.ByLayer[l.Index] = shapes.Distinct[existing].Name;
-                continue;
+                name = shapes.Distinct[existing].Name;
             }
-            string stem = l.Layer is CouplingLayer c
-                ? c.Transformer.Kind.AttributeName.Substring(0, c.Transformer.Kind.AttributeName.Length - "Attribute".Length)
-                : l.Kind is ActNormLayerKind ? "ActNorm" : "InvertibleLinear";
-            counts.TryGetValue(stem, out int n);
-            counts[stem] = ++n;
-            string name = stem + Literals.Int(n);
-            shapes.Distinct.Add((name, body, new List<LayerPlan> { l }));
-            shapes.ByLayer[l.Index] = name;
+            else
+            {
+                string stem = l.Layer is CouplingLayer c
+                    ? c.Transformer.Kind.AttributeName.Substring(0, c.Transformer.Kind.AttributeName.Length - "Attribute".Length)
+                    : l.Kind is ActNormLayerKind ? "ActNorm" : "InvertibleLinear";
+                counts.TryGetValue(stem, out int n);
+                counts[stem] = ++n;
+                name = stem + Literals.Int(n);
+                shapes.Distinct.Add((name, body, tableNames, new List<LayerPlan> { l }));
+            }
+            if (tableNames.Length == 0)
+            {
+                shapes.ByLayer[l.Index] = name;
+                shapes.TableOwner[l.Index] = name;
+            }
+            else
+            {
+                string rows = $"Layer{l.Index}Rows";
+                shapes.ByLayer[l.Index] = $"{name}<{rows}>";
+                shapes.TableOwner[l.Index] = rows;
+                shapes.TableStructs.Add((rows, $"I{name}Rows", e.Tables));
+            }
         }
         return shapes;
     }
@@ -180,9 +231,16 @@ internal static class ImplementationEmitter
         w.Open($"public static void Initialize({T}[] p, int seed)");
         w.Line("Array.Clear(p);");
         w.Line("var rng = new FlowRandom(unchecked((ulong)(long)seed));");
-        foreach (LayerPlan l in plan.Layers) l.Kind.EmitInitialization(w, l, plan.IsDouble);
+        var init = new InitContext(w, plan.IsDouble);
+        foreach (LayerPlan l in plan.Layers) l.Kind.EmitInitialization(init, l);
         w.Close();
         w.Line();
+        foreach (var (name, values) in init.Tables)
+        {
+            w.Line($"/// <summary>Initial values of the transformer parameters that make a coupling the identity (docs/model.md §6).</summary>");
+            w.Line($"private static ReadOnlySpan<{T}> {name} => new {T}[] {{ {string.Join(", ", values)} }};");
+            w.Line();
+        }
     }
 
     private static string Call(LayerPlan l, string shape, string method, string slot) =>
@@ -201,7 +259,7 @@ internal static class ImplementationEmitter
         foreach (LayerPlan l in plan.Coded)
         {
             string shape = shapes.ByLayer[l.Index];
-            if (l.Kind.IsDataInitialized) l.Kind.EmitDataInitialization(w, l, plan, shape);
+            if (l.Kind.IsDataInitialized) l.Kind.EmitDataInitialization(w, l, plan, shapes.TableOwner[l.Index], shape);
             w.Open("for (int j = 0; j < n; j++)");
             w.Line($"ref {T} x = ref work[j * Dim];");
             w.Line($"ref {T} c = ref ContextDim > 0 ? ref MemoryMarshal.GetReference(contexts.Slice(j * ContextDim, ContextDim)) : ref MemoryMarshal.GetReference(contexts);");

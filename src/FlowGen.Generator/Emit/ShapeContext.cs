@@ -28,11 +28,15 @@ internal sealed class ShapeContext
     /// <summary>Above this many items, per-coordinate code is a loop over a constant table instead of unrolled statements.</summary>
     public const int UnrollLimit = 16;
 
-    /// <summary>Declares a constant table of the shape class (public, so the model's drivers can read it too).</summary>
+    /// <summary>
+    /// Declares a constant table of the layer and returns the expression that reads it. Tables are the layer's data, not its
+    /// code: a shape class with tables is generic over a struct that holds one layer's tables (<c>TRows</c>), so layers that
+    /// differ only in their tables (e.g. wide layers after different permutations) share the class.
+    /// </summary>
     public string Table(string name, IReadOnlyList<int> values)
     {
         Tables[name] = values.ToArray();
-        return name;
+        return "TRows." + name;
     }
 
     public string Lit(double value) => Literals.Of(value, IsDouble);
@@ -58,14 +62,6 @@ internal sealed class ShapeContext
     /// <summary>A row expression "Name + i" (or "Name" for i = "0"), where i is a literal or an index variable.</summary>
     public static string Offset(string name, string index) => index == "0" ? name : $"{name} + {index}";
 
-    /// <summary>Writes the constant tables, closing the shape class's body.</summary>
-    public void EmitTables()
-    {
-        foreach (KeyValuePair<string, int[]> t in Tables)
-        {
-            W.Line($"public static ReadOnlySpan<int> {t.Key} => new int[] {{ {string.Join(", ", t.Value.Select(Literals.Int))} }};");
-        }
-    }
 
     /// <summary>Opens the loop over a tile's lane vectors (tile flavor only).</summary>
     public void OpenLanes(Flavor f)

@@ -6,6 +6,36 @@ using FlowGen.Generator.Spec;
 
 namespace FlowGen.Generator.Layers;
 
+/// <summary>What a layer kind writes its initialisation with: the writer and the model's constant tables of initial values.</summary>
+internal sealed class InitContext
+{
+    private readonly Dictionary<string, string> _names = new(System.StringComparer.Ordinal);
+
+    public InitContext(CodeWriter w, bool isDouble)
+    {
+        W = w;
+        IsDouble = isDouble;
+    }
+
+    public CodeWriter W { get; }
+    public bool IsDouble { get; }
+
+    /// <summary>The tables declared so far: name and literal values.</summary>
+    public List<(string Name, string[] Values)> Tables { get; } = new();
+
+    /// <summary>A constant table of initial values (shared by every layer with the same values); returns its name.</summary>
+    public string Table(IReadOnlyList<double> values)
+    {
+        string[] literals = System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(values, v => Literals.Of(v, IsDouble)));
+        string key = string.Join(",", literals);
+        if (_names.TryGetValue(key, out string? name)) return name;
+        name = "InitialValues" + Literals.Int(Tables.Count + 1);
+        _names[key] = name;
+        Tables.Add((name, literals));
+        return name;
+    }
+}
+
 /// <summary>
 /// The owner of one layer kind: everything about the kind lives in its subclass (one folder under Layers/): its layout
 /// (the parameter tensors and scratch rows it asks of the plan), its identity initialisation, its description and stack
@@ -43,7 +73,7 @@ internal abstract class LayerKind
     public abstract void WriteSpec(LayerModel layer, JsonWriter j);
 
     /// <summary>Emits the statements that initialise the layer's parameters (p is the model's parameter array; rng a FlowRandom).</summary>
-    public virtual void EmitInitialization(CodeWriter w, LayerPlan l, bool isDouble)
+    public virtual void EmitInitialization(InitContext e, LayerPlan l)
     {
     }
 
@@ -54,8 +84,11 @@ internal abstract class LayerKind
     /// </summary>
     public abstract void EmitShape(ShapeContext e, LayerPlan l);
 
-    /// <summary>Emits the data-dependent initialisation of the layer inside InitializeFromData (only when <see cref="IsDataInitialized"/>).</summary>
-    public virtual void EmitDataInitialization(CodeWriter w, LayerPlan l, FlowPlan plan, string shape)
+    /// <summary>
+    /// Emits the data-dependent initialisation of the layer inside InitializeFromData (only when <see cref="IsDataInitialized"/>);
+    /// <paramref name="tables"/> is the type holding the layer's tables, <paramref name="shape"/> its shape class as called.
+    /// </summary>
+    public virtual void EmitDataInitialization(CodeWriter w, LayerPlan l, FlowPlan plan, string tables, string shape)
     {
     }
 

@@ -21,7 +21,7 @@ namespace FlowGen.Generator.Planning;
 /// <summary>One named parameter tensor (for safetensors interchange and documentation); <see cref="Offset"/> is absolute.</summary>
 internal sealed record TensorPlan(string Name, int Offset, int[] Shape, bool Transposed)
 {
-    public int Length => Shape.Aggregate(1, (a, b) => a * b);
+    public int Length => Shape.Aggregate(1, (a, b) => unchecked(a * b));
 }
 
 /// <summary>What a layer kind asks of the plan: tensors (offsets relative to the layer's parameter base) and scratch rows.</summary>
@@ -49,6 +49,9 @@ internal sealed class LayoutBuilder
     /// <summary>Parameters declared so far (the next tensor's relative offset).</summary>
     public int Parameters { get; private set; }
 
+    /// <summary>Parameters declared so far, without overflow (what the parser's size limit checks before any offset is used).</summary>
+    public long ParametersChecked { get; private set; }
+
     /// <summary>Rows of the layer's slot declared so far (the next slot region's first row).</summary>
     public int SlotRows { get; private set; }
 
@@ -61,9 +64,12 @@ internal sealed class LayoutBuilder
     public int Tensor(string name, int[] shape, bool transposed = false)
     {
         int offset = Parameters;
+        long length = 1;
+        foreach (int n in shape) length *= n;
+        ParametersChecked += length;
         var t = new TensorPlan($"layers.{Index}.{name}", ParameterBase + offset, shape, transposed);
         _tensors.Add(t);
-        Parameters += t.Length;
+        Parameters = unchecked(Parameters + (int)length);
         return offset;
     }
 
@@ -188,7 +194,7 @@ internal sealed class FlowPlan
         {
             var builder = new LayoutBuilder(model, l, 0, map);
             model.Layers[l].Kind.Plan(model.Layers[l], builder);
-            total += builder.Parameters;
+            total += builder.ParametersChecked;
             map = model.Layers[l].Kind.MapAfter(model.Layers[l], map);
         }
         return total;

@@ -291,7 +291,7 @@ namespace FlowGen.Generated
 
         // layer 1: actnorm
         //   y_i = x_i·exp(ℓ_i) + b_i, log-det += Σ ℓ_i
-        //   parameters [456, 464), class ActNorm1; its own slot in the training tile at row 68 of the slots
+        //   parameters [456, 464), class ActNorm1<Layer1Rows>; its own slot in the training tile at row 68 of the slots
         private const int Layer1 = 456, Layer1Slot = 68;
 
         // layer 2: deep sigmoidal coupling 1, keep [1 3] transform [0 2] (parity, odd coordinates kept), conditioner 2 -> 8 -> 18 softplus, units 3, blocks 1
@@ -329,30 +329,17 @@ namespace FlowGen.Generated
             var rng = new FlowRandom(unchecked((ulong)(long)seed));
             // layer 0: deep sigmoidal coupling
             rng.FillUniform(p.AsSpan(0, 24), -0.7071067811865475d, 0.7071067811865475d);
-            p.AsSpan(408, 2).Fill(0.541324854612918d);
-            p.AsSpan(410, 2).Fill(0.541324854612918d);
-            p.AsSpan(412, 2).Fill(0.541324854612918d);
-            p.AsSpan(414, 2).Fill(0.541324854612918d);
-            p.AsSpan(424, 2).Fill(-1d);
-            p.AsSpan(426, 2).Fill(-0.33333333333333337d);
-            p.AsSpan(428, 2).Fill(0.33333333333333326d);
-            p.AsSpan(430, 2).Fill(1d);
-            p.AsSpan(432, 2).Fill(0.541324854612918d);
-            p.AsSpan(434, 2).Fill(0.541324854612918d);
-            p.AsSpan(436, 2).Fill(0.541324854612918d);
-            p.AsSpan(438, 2).Fill(0.541324854612918d);
-            p.AsSpan(448, 2).Fill(-1d);
-            p.AsSpan(450, 2).Fill(-0.33333333333333337d);
-            p.AsSpan(452, 2).Fill(0.33333333333333326d);
-            p.AsSpan(454, 2).Fill(1d);
+            for (int q = 0; q < 24; q++) p.AsSpan(408 + q * 2, 2).Fill(InitialValues1[q]);
             // layer 2: deep sigmoidal coupling
             rng.FillUniform(p.AsSpan(464, 24), -0.7071067811865475d, 0.7071067811865475d);
-            p.AsSpan(632, 2).Fill(0.541324854612918d);
-            p.AsSpan(634, 2).Fill(0.541324854612918d);
-            p.AsSpan(636, 2).Fill(0.541324854612918d);
-            p.AsSpan(644, 2).Fill(-1d);
-            p.AsSpan(648, 2).Fill(1d);
+            for (int q = 0; q < 9; q++) p.AsSpan(632 + q * 2, 2).Fill(InitialValues2[q]);
         }
+
+        /// <summary>Initial values of the transformer parameters that make a coupling the identity (docs/model.md §6).</summary>
+        private static ReadOnlySpan<double> InitialValues1 => new double[] { 0.541324854612918d, 0.541324854612918d, 0.541324854612918d, 0.541324854612918d, 0d, 0d, 0d, 0d, -1d, -0.33333333333333337d, 0.33333333333333326d, 1d, 0.541324854612918d, 0.541324854612918d, 0.541324854612918d, 0.541324854612918d, 0d, 0d, 0d, 0d, -1d, -0.33333333333333337d, 0.33333333333333326d, 1d };
+
+        /// <summary>Initial values of the transformer parameters that make a coupling the identity (docs/model.md §6).</summary>
+        private static ReadOnlySpan<double> InitialValues2 => new double[] { 0.541324854612918d, 0.541324854612918d, 0.541324854612918d, 0d, 0d, 0d, -1d, 0d, 1d };
 
         /// <summary>Data-dependent initialisation (docs/model.md §4): layer by layer over the whole batch, setting each ActNorm from the statistics of its input.</summary>
         public static void InitializeFromData(double[] parameters, ReadOnlySpan<double> xs, ReadOnlySpan<double> contexts, int n)
@@ -371,21 +358,21 @@ namespace FlowGen.Generated
             // layer 1: ActNorm from the batch statistics of its input
             for (int i = 0; i < Dim; i++)
             {
-                int r = ActNorm1.Rows[i];
+                int r = Layer1Rows.Rows[i];
                 double sum = 0, sumSq = 0;
                 for (int j = 0; j < n; j++) sum += work[j * Dim + r];
                 double mean = sum / n;
                 for (int j = 0; j < n; j++) { double d = work[j * Dim + r] - mean; sumSq += d * d; }
                 double variance = sumSq / n;
                 double logScale = variance < 1e-12 ? 0 : -0.5 * Math.Log(variance);
-                parameters[Layer1 + ActNorm1.LogScale + i] = (double)logScale;
-                parameters[Layer1 + ActNorm1.Bias + i] = (double)(-mean * Math.Exp(logScale));
+                parameters[Layer1 + ActNorm1<Layer1Rows>.LogScale + i] = (double)logScale;
+                parameters[Layer1 + ActNorm1<Layer1Rows>.Bias + i] = (double)(-mean * Math.Exp(logScale));
             }
             for (int j = 0; j < n; j++)
             {
                 ref double x = ref work[j * Dim];
                 ref double c = ref ContextDim > 0 ? ref MemoryMarshal.GetReference(contexts.Slice(j * ContextDim, ContextDim)) : ref MemoryMarshal.GetReference(contexts);
-                ActNorm1.ForwardOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+                ActNorm1<Layer1Rows>.ForwardOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
             }
             for (int j = 0; j < n; j++)
             {
@@ -409,56 +396,56 @@ namespace FlowGen.Generated
         static void IFlowKernels<double>.ForwardTile(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
         {
             DeepSigmoidalCoupling1.Forward(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
-            ActNorm1.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer1Rows>.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
             DeepSigmoidalCoupling2.Forward(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<double>.InverseTile(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
         {
             DeepSigmoidalCoupling2.Inverse(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            ActNorm1.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer1Rows>.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
             DeepSigmoidalCoupling1.Inverse(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<double>.ForwardOne(ref double p, ref double x, ref double c, ref double s, ref double ld)
         {
             DeepSigmoidalCoupling1.ForwardOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
-            ActNorm1.ForwardOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer1Rows>.ForwardOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
             DeepSigmoidalCoupling2.ForwardOne(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<double>.InverseOne(ref double p, ref double x, ref double c, ref double s, ref double ld)
         {
             DeepSigmoidalCoupling2.InverseOne(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            ActNorm1.InverseOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer1Rows>.InverseOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
             DeepSigmoidalCoupling1.InverseOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<double>.ForwardTrain(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> ld)
         {
             DeepSigmoidalCoupling1.Forward(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref ld);
-            ActNorm1.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
+            ActNorm1<Layer1Rows>.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
             DeepSigmoidalCoupling2.Forward(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref ld);
         }
 
         static void IFlowKernels<double>.ForwardBackward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
         {
             DeepSigmoidalCoupling2.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer2), ref Unsafe.Add(ref gp, Layer2), ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            ActNorm1.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
+            ActNorm1<Layer1Rows>.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
             DeepSigmoidalCoupling1.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer0), ref Unsafe.Add(ref gp, Layer0), ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref g, ref gl, ref gc, ref t);
         }
 
         static void IFlowKernels<double>.InverseTrain(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> ld)
         {
             DeepSigmoidalCoupling2.Inverse(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref ld);
-            ActNorm1.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
+            ActNorm1<Layer1Rows>.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
             DeepSigmoidalCoupling1.Inverse(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref ld);
         }
 
         static void IFlowKernels<double>.InverseBackward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
         {
             DeepSigmoidalCoupling1.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer0), ref Unsafe.Add(ref gp, Layer0), ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            ActNorm1.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
+            ActNorm1<Layer1Rows>.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
             DeepSigmoidalCoupling2.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer2), ref Unsafe.Add(ref gp, Layer2), ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref g, ref gl, ref gc, ref t);
         }
 
@@ -582,8 +569,14 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>ActNorm used by layer 1: y_i = x_i·exp(ℓ_i) + b_i, log-det += Σ ℓ_i.</summary>
-        private static class ActNorm1
+        /// <summary>The constant tables of one layer of shape ActNorm1.</summary>
+        private interface IActNorm1Rows
+        {
+            static abstract ReadOnlySpan<int> Rows { get; }
+        }
+
+        /// <summary>ActNorm used by layer 1 (each with its own tables, TRows): y_i = x_i·exp(ℓ_i) + b_i, log-det += Σ ℓ_i.</summary>
+        private static class ActNorm1<TRows> where TRows : struct, IActNorm1Rows
         {
             public const int LogScale = 0, Bias = 4; // ℓ and b, relative to the layer's parameters
             public const int Saved = 0; // the input x, saved for the backward pass (4 rows)
@@ -596,7 +589,7 @@ namespace FlowGen.Generated
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
                     Vector<double> scale = new Vector<double>(Kernel.Exp(logScale)), shift = new Vector<double>(Unsafe.Add(ref p, Bias + i));
-                    int r = Rows[i];
+                    int r = TRows.Rows[i];
                     for (int k = 0; k < Lanes; k++)
                     {
                         Unsafe.Add(ref s, (Saved + i) * Lanes + k) = Unsafe.Add(ref x, r * Lanes + k);
@@ -613,7 +606,7 @@ namespace FlowGen.Generated
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
                     Vector<double> inverseScale = new Vector<double>(Kernel.Exp(-logScale)), shift = new Vector<double>(Unsafe.Add(ref p, Bias + i));
-                    int r = Rows[i];
+                    int r = TRows.Rows[i];
                     for (int k = 0; k < Lanes; k++)
                     {
                         Unsafe.Add(ref x, r * Lanes + k) = (Unsafe.Add(ref x, r * Lanes + k) - shift) * inverseScale;
@@ -630,7 +623,7 @@ namespace FlowGen.Generated
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
                     double scale = Kernel.Exp(logScale), shift = Unsafe.Add(ref p, Bias + i);
-                    int r = Rows[i];
+                    int r = TRows.Rows[i];
                     Unsafe.Add(ref x, r) = Kernel.Mac(Unsafe.Add(ref x, r), scale, shift);
                     ld += logScale;
                 }
@@ -643,7 +636,7 @@ namespace FlowGen.Generated
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
                     double inverseScale = Kernel.Exp(-logScale), shift = Unsafe.Add(ref p, Bias + i);
-                    int r = Rows[i];
+                    int r = TRows.Rows[i];
                     Unsafe.Add(ref x, r) = (Unsafe.Add(ref x, r) - shift) * inverseScale;
                     ld -= logScale;
                 }
@@ -657,7 +650,7 @@ namespace FlowGen.Generated
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
                     Vector<double> scale = new Vector<double>(Kernel.Exp(TDirection.IsInverse ? -logScale : logScale));
-                    int r = Rows[i];
+                    int r = TRows.Rows[i];
                     for (int k = 0; k < Lanes; k++)
                     {
                         Vector<double> upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (Saved + i) * Lanes + k), logDetGrad = Unsafe.Add(ref gl, k);
@@ -679,8 +672,6 @@ namespace FlowGen.Generated
                     }
                 }
             }
-
-            public static ReadOnlySpan<int> Rows => new int[] { 0, 1, 2, 3 };
         }
 
         /// <summary>Deep sigmoidal coupling used by layer 2: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A], with A = [1 3], B = [0 2]; τ: 1 block(s) v ← logit(Σⱼ wⱼ σ(aⱼv + bⱼ)) of 3 units, a = softplus(ã), w = softmax(w̃).</summary>
@@ -801,6 +792,13 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref g, 3 * Lanes + k) += Unsafe.Add(ref t, (GradInput + 1) * Lanes + k);
                 }
             }
+        }
+
+        // ---------------------------------------------------------------- the layers' tables (rows of coordinates after the permutations)
+
+        private readonly struct Layer1Rows : IActNorm1Rows
+        {
+            public static ReadOnlySpan<int> Rows => new int[] { 0, 1, 2, 3 };
         }
 
         // ---------------------------------------------------------------- dense kernels

@@ -318,12 +318,12 @@ namespace FlowGen.Generated
 
         // layer 0: actnorm
         //   y_i = x_i·exp(ℓ_i) + b_i, log-det += Σ ℓ_i
-        //   parameters [0, 10), class ActNorm1; its own slot in the training tile at row 0 of the slots
+        //   parameters [0, 10), class ActNorm1<Layer0Rows>; its own slot in the training tile at row 0 of the slots
         private const int Layer0 = 0, Layer0Slot = 0;
 
         // layer 1: invertible linear (LU), P = [0 1 2 4 3] (seed 12)
         //   y = P·L·(U + diag(exp ℓ))·x + bias, log-det += Σ ℓ_i
-        //   parameters [10, 40), class InvertibleLinear1; its own slot in the training tile at row 5 of the slots
+        //   parameters [10, 40), class InvertibleLinear1<Layer1Rows>; its own slot in the training tile at row 5 of the slots
         private const int Layer1 = 10, Layer1Slot = 5;
 
         // layer 2: affine coupling 0, keep [0 2 4] transform [1 3] (parity, even coordinates kept), conditioner 5 -> 7 -> 3 -> 4 gelu, clamp 2
@@ -405,27 +405,27 @@ namespace FlowGen.Generated
             // layer 0: ActNorm from the batch statistics of its input
             for (int i = 0; i < Dim; i++)
             {
-                int r = ActNorm1.Rows[i];
+                int r = Layer0Rows.Rows[i];
                 double sum = 0, sumSq = 0;
                 for (int j = 0; j < n; j++) sum += work[j * Dim + r];
                 double mean = sum / n;
                 for (int j = 0; j < n; j++) { double d = work[j * Dim + r] - mean; sumSq += d * d; }
                 double variance = sumSq / n;
                 double logScale = variance < 1e-12 ? 0 : -0.5 * Math.Log(variance);
-                parameters[Layer0 + ActNorm1.LogScale + i] = (double)logScale;
-                parameters[Layer0 + ActNorm1.Bias + i] = (double)(-mean * Math.Exp(logScale));
+                parameters[Layer0 + ActNorm1<Layer0Rows>.LogScale + i] = (double)logScale;
+                parameters[Layer0 + ActNorm1<Layer0Rows>.Bias + i] = (double)(-mean * Math.Exp(logScale));
             }
             for (int j = 0; j < n; j++)
             {
                 ref double x = ref work[j * Dim];
                 ref double c = ref ContextDim > 0 ? ref MemoryMarshal.GetReference(contexts.Slice(j * ContextDim, ContextDim)) : ref MemoryMarshal.GetReference(contexts);
-                ActNorm1.ForwardOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
+                ActNorm1<Layer0Rows>.ForwardOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
             }
             for (int j = 0; j < n; j++)
             {
                 ref double x = ref work[j * Dim];
                 ref double c = ref ContextDim > 0 ? ref MemoryMarshal.GetReference(contexts.Slice(j * ContextDim, ContextDim)) : ref MemoryMarshal.GetReference(contexts);
-                InvertibleLinear1.ForwardOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+                InvertibleLinear1<Layer1Rows>.ForwardOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
             }
             for (int j = 0; j < n; j++)
             {
@@ -460,8 +460,8 @@ namespace FlowGen.Generated
 
         static void IFlowKernels<double>.ForwardTile(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
         {
-            ActNorm1.Forward(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
-            InvertibleLinear1.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer0Rows>.Forward(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            InvertibleLinear1<Layer1Rows>.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
             AffineCoupling1.Forward(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
             AdditiveCoupling1.Forward(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref s, ref ld);
             AffineCoupling2.Forward(ref Unsafe.Add(ref p, Layer6), ref x, ref c, ref s, ref ld);
@@ -472,14 +472,14 @@ namespace FlowGen.Generated
             AffineCoupling2.Inverse(ref Unsafe.Add(ref p, Layer6), ref x, ref c, ref s, ref ld);
             AdditiveCoupling1.Inverse(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref s, ref ld);
             AffineCoupling1.Inverse(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            InvertibleLinear1.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
-            ActNorm1.Inverse(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            InvertibleLinear1<Layer1Rows>.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer0Rows>.Inverse(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<double>.ForwardOne(ref double p, ref double x, ref double c, ref double s, ref double ld)
         {
-            ActNorm1.ForwardOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
-            InvertibleLinear1.ForwardOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer0Rows>.ForwardOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            InvertibleLinear1<Layer1Rows>.ForwardOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
             AffineCoupling1.ForwardOne(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
             AdditiveCoupling1.ForwardOne(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref s, ref ld);
             AffineCoupling2.ForwardOne(ref Unsafe.Add(ref p, Layer6), ref x, ref c, ref s, ref ld);
@@ -490,14 +490,14 @@ namespace FlowGen.Generated
             AffineCoupling2.InverseOne(ref Unsafe.Add(ref p, Layer6), ref x, ref c, ref s, ref ld);
             AdditiveCoupling1.InverseOne(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref s, ref ld);
             AffineCoupling1.InverseOne(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            InvertibleLinear1.InverseOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
-            ActNorm1.InverseOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            InvertibleLinear1<Layer1Rows>.InverseOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer0Rows>.InverseOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<double>.ForwardTrain(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> ld)
         {
-            ActNorm1.Forward(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref ld);
-            InvertibleLinear1.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
+            ActNorm1<Layer0Rows>.Forward(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref ld);
+            InvertibleLinear1<Layer1Rows>.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
             AffineCoupling1.Forward(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref ld);
             AdditiveCoupling1.Forward(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref Unsafe.Add(ref slots, Layer4Slot * Lanes), ref ld);
             AffineCoupling2.Forward(ref Unsafe.Add(ref p, Layer6), ref x, ref c, ref Unsafe.Add(ref slots, Layer6Slot * Lanes), ref ld);
@@ -508,8 +508,8 @@ namespace FlowGen.Generated
             AffineCoupling2.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer6), ref Unsafe.Add(ref gp, Layer6), ref c, ref Unsafe.Add(ref slots, Layer6Slot * Lanes), ref g, ref gl, ref gc, ref t);
             AdditiveCoupling1.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer4), ref Unsafe.Add(ref gp, Layer4), ref c, ref Unsafe.Add(ref slots, Layer4Slot * Lanes), ref g, ref gl, ref gc, ref t);
             AffineCoupling1.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer2), ref Unsafe.Add(ref gp, Layer2), ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            InvertibleLinear1.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            ActNorm1.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer0), ref Unsafe.Add(ref gp, Layer0), ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref g, ref gl, ref gc, ref t);
+            InvertibleLinear1<Layer1Rows>.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
+            ActNorm1<Layer0Rows>.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer0), ref Unsafe.Add(ref gp, Layer0), ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref g, ref gl, ref gc, ref t);
         }
 
         static void IFlowKernels<double>.InverseTrain(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> ld)
@@ -517,21 +517,27 @@ namespace FlowGen.Generated
             AffineCoupling2.Inverse(ref Unsafe.Add(ref p, Layer6), ref x, ref c, ref Unsafe.Add(ref slots, Layer6Slot * Lanes), ref ld);
             AdditiveCoupling1.Inverse(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref Unsafe.Add(ref slots, Layer4Slot * Lanes), ref ld);
             AffineCoupling1.Inverse(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref ld);
-            InvertibleLinear1.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
-            ActNorm1.Inverse(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref ld);
+            InvertibleLinear1<Layer1Rows>.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
+            ActNorm1<Layer0Rows>.Inverse(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref ld);
         }
 
         static void IFlowKernels<double>.InverseBackward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
         {
-            ActNorm1.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer0), ref Unsafe.Add(ref gp, Layer0), ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            InvertibleLinear1.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
+            ActNorm1<Layer0Rows>.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer0), ref Unsafe.Add(ref gp, Layer0), ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref g, ref gl, ref gc, ref t);
+            InvertibleLinear1<Layer1Rows>.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
             AffineCoupling1.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer2), ref Unsafe.Add(ref gp, Layer2), ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref g, ref gl, ref gc, ref t);
             AdditiveCoupling1.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer4), ref Unsafe.Add(ref gp, Layer4), ref c, ref Unsafe.Add(ref slots, Layer4Slot * Lanes), ref g, ref gl, ref gc, ref t);
             AffineCoupling2.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer6), ref Unsafe.Add(ref gp, Layer6), ref c, ref Unsafe.Add(ref slots, Layer6Slot * Lanes), ref g, ref gl, ref gc, ref t);
         }
 
-        /// <summary>ActNorm used by layer 0: y_i = x_i·exp(ℓ_i) + b_i, log-det += Σ ℓ_i.</summary>
-        private static class ActNorm1
+        /// <summary>The constant tables of one layer of shape ActNorm1.</summary>
+        private interface IActNorm1Rows
+        {
+            static abstract ReadOnlySpan<int> Rows { get; }
+        }
+
+        /// <summary>ActNorm used by layer 0 (each with its own tables, TRows): y_i = x_i·exp(ℓ_i) + b_i, log-det += Σ ℓ_i.</summary>
+        private static class ActNorm1<TRows> where TRows : struct, IActNorm1Rows
         {
             public const int LogScale = 0, Bias = 5; // ℓ and b, relative to the layer's parameters
             public const int Saved = 0; // the input x, saved for the backward pass (5 rows)
@@ -544,7 +550,7 @@ namespace FlowGen.Generated
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
                     Vector<double> scale = new Vector<double>(Kernel.Exp(logScale)), shift = new Vector<double>(Unsafe.Add(ref p, Bias + i));
-                    int r = Rows[i];
+                    int r = TRows.Rows[i];
                     for (int k = 0; k < Lanes; k++)
                     {
                         Unsafe.Add(ref s, (Saved + i) * Lanes + k) = Unsafe.Add(ref x, r * Lanes + k);
@@ -561,7 +567,7 @@ namespace FlowGen.Generated
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
                     Vector<double> inverseScale = new Vector<double>(Kernel.Exp(-logScale)), shift = new Vector<double>(Unsafe.Add(ref p, Bias + i));
-                    int r = Rows[i];
+                    int r = TRows.Rows[i];
                     for (int k = 0; k < Lanes; k++)
                     {
                         Unsafe.Add(ref x, r * Lanes + k) = (Unsafe.Add(ref x, r * Lanes + k) - shift) * inverseScale;
@@ -578,7 +584,7 @@ namespace FlowGen.Generated
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
                     double scale = Kernel.Exp(logScale), shift = Unsafe.Add(ref p, Bias + i);
-                    int r = Rows[i];
+                    int r = TRows.Rows[i];
                     Unsafe.Add(ref x, r) = Kernel.Mac(Unsafe.Add(ref x, r), scale, shift);
                     ld += logScale;
                 }
@@ -591,7 +597,7 @@ namespace FlowGen.Generated
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
                     double inverseScale = Kernel.Exp(-logScale), shift = Unsafe.Add(ref p, Bias + i);
-                    int r = Rows[i];
+                    int r = TRows.Rows[i];
                     Unsafe.Add(ref x, r) = (Unsafe.Add(ref x, r) - shift) * inverseScale;
                     ld -= logScale;
                 }
@@ -605,7 +611,7 @@ namespace FlowGen.Generated
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
                     Vector<double> scale = new Vector<double>(Kernel.Exp(TDirection.IsInverse ? -logScale : logScale));
-                    int r = Rows[i];
+                    int r = TRows.Rows[i];
                     for (int k = 0; k < Lanes; k++)
                     {
                         Vector<double> upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (Saved + i) * Lanes + k), logDetGrad = Unsafe.Add(ref gl, k);
@@ -627,12 +633,17 @@ namespace FlowGen.Generated
                     }
                 }
             }
-
-            public static ReadOnlySpan<int> Rows => new int[] { 0, 1, 2, 3, 4 };
         }
 
-        /// <summary>Invertible linear layer used by layer 1: y = P·L·(U + diag(exp ℓ))·x + bias, log-det += Σ ℓ_i.</summary>
-        private static class InvertibleLinear1
+        /// <summary>The constant tables of one layer of shape InvertibleLinear1.</summary>
+        private interface IInvertibleLinear1Rows
+        {
+            static abstract ReadOnlySpan<int> Rows { get; }
+            static abstract ReadOnlySpan<int> RowsAfter { get; }
+        }
+
+        /// <summary>Invertible linear layer used by layer 1 (each with its own tables, TRows): y = P·L·(U + diag(exp ℓ))·x + bias, log-det += Σ ℓ_i.</summary>
+        private static class InvertibleLinear1<TRows> where TRows : struct, IInvertibleLinear1Rows
         {
             public const int Lower = 0, Upper = 10, LogDiag = 20, Bias = 25; // L (row-major strict lower), U (strict upper), ℓ, bias, relative to the layer's parameters
             public const int Saved = 0, SavedV = 5; // x and v = (U + diag(exp ℓ))·x, saved for the backward pass
@@ -646,7 +657,7 @@ namespace FlowGen.Generated
                 {
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Unsafe.Add(ref s, (Saved + i) * Lanes + k) = Unsafe.Add(ref x, (Rows[i]) * Lanes + k);
+                        Unsafe.Add(ref s, (Saved + i) * Lanes + k) = Unsafe.Add(ref x, (TRows.Rows[i]) * Lanes + k);
                     }
                 }
                 // v_i = exp(ℓ_i)·x_i + Σ_{j>i} U_ij·x_j, in place for ascending i
@@ -654,11 +665,11 @@ namespace FlowGen.Generated
                 {
                     double logScale = Unsafe.Add(ref p, LogDiag + i);
                     Vector<double> scale = new Vector<double>(Kernel.Exp(logScale));
-                    int r = Rows[i], u = Upper + i * 5 - i * (i + 1) / 2 - i - 1;
+                    int r = TRows.Rows[i], u = Upper + i * 5 - i * (i + 1) / 2 - i - 1;
                     for (int k = 0; k < Lanes; k++)
                     {
                         Vector<double> acc = scale * Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(new Vector<double>(Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (Rows[j]) * Lanes + k), acc);
+                        for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(new Vector<double>(Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc;
                         Unsafe.Add(ref ld, k) += new Vector<double>(logScale);
                     }
@@ -668,17 +679,17 @@ namespace FlowGen.Generated
                 {
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Unsafe.Add(ref s, (SavedV + i) * Lanes + k) = Unsafe.Add(ref x, (Rows[i]) * Lanes + k);
+                        Unsafe.Add(ref s, (SavedV + i) * Lanes + k) = Unsafe.Add(ref x, (TRows.Rows[i]) * Lanes + k);
                     }
                 }
                 // w_i = v_i + Σ_{j<i} L_ij·v_j, in place for descending i
                 for (int i = 4; i >= 1; i--)
                 {
-                    int r = Rows[i], l = Lower + i * (i - 1) / 2;
+                    int r = TRows.Rows[i], l = Lower + i * (i - 1) / 2;
                     for (int k = 0; k < Lanes; k++)
                     {
                         Vector<double> acc = Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<double>(Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (Rows[j]) * Lanes + k), acc);
+                        for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<double>(Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc;
                     }
                 }
@@ -686,7 +697,7 @@ namespace FlowGen.Generated
                 for (int i = 0; i < 5; i++)
                 {
                     Vector<double> shift = new Vector<double>(Unsafe.Add(ref p, Bias + i));
-                    int r = RowsAfter[i];
+                    int r = TRows.RowsAfter[i];
                     for (int k = 0; k < Lanes; k++)
                     {
                         Unsafe.Add(ref x, r * Lanes + k) += shift;
@@ -700,7 +711,7 @@ namespace FlowGen.Generated
                 for (int i = 0; i < 5; i++)
                 {
                     Vector<double> shift = new Vector<double>(Unsafe.Add(ref p, Bias + i));
-                    int r = RowsAfter[i];
+                    int r = TRows.RowsAfter[i];
                     for (int k = 0; k < Lanes; k++)
                     {
                         Unsafe.Add(ref x, r * Lanes + k) -= shift;
@@ -709,11 +720,11 @@ namespace FlowGen.Generated
                 // v_i = w_i − Σ_{j<i} L_ij·v_j for ascending i
                 for (int i = 1; i < 5; i++)
                 {
-                    int r = Rows[i], l = Lower + i * (i - 1) / 2;
+                    int r = TRows.Rows[i], l = Lower + i * (i - 1) / 2;
                     for (int k = 0; k < Lanes; k++)
                     {
                         Vector<double> acc = Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<double>(-Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (Rows[j]) * Lanes + k), acc);
+                        for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<double>(-Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc;
                     }
                 }
@@ -722,7 +733,7 @@ namespace FlowGen.Generated
                 {
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Unsafe.Add(ref s, (SavedV + i) * Lanes + k) = Unsafe.Add(ref x, (Rows[i]) * Lanes + k);
+                        Unsafe.Add(ref s, (SavedV + i) * Lanes + k) = Unsafe.Add(ref x, (TRows.Rows[i]) * Lanes + k);
                     }
                 }
                 // x_i = (v_i − Σ_{j>i} U_ij·x_j)·exp(−ℓ_i) for descending i
@@ -730,11 +741,11 @@ namespace FlowGen.Generated
                 {
                     double logScale = Unsafe.Add(ref p, LogDiag + i);
                     Vector<double> inverseScale = new Vector<double>(Kernel.Exp(-logScale));
-                    int r = Rows[i], u = Upper + i * 5 - i * (i + 1) / 2 - i - 1;
+                    int r = TRows.Rows[i], u = Upper + i * 5 - i * (i + 1) / 2 - i - 1;
                     for (int k = 0; k < Lanes; k++)
                     {
                         Vector<double> acc = Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(new Vector<double>(-Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (Rows[j]) * Lanes + k), acc);
+                        for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(new Vector<double>(-Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc * inverseScale;
                         Unsafe.Add(ref ld, k) -= new Vector<double>(logScale);
                     }
@@ -744,7 +755,7 @@ namespace FlowGen.Generated
                 {
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Unsafe.Add(ref s, (Saved + i) * Lanes + k) = Unsafe.Add(ref x, (Rows[i]) * Lanes + k);
+                        Unsafe.Add(ref s, (Saved + i) * Lanes + k) = Unsafe.Add(ref x, (TRows.Rows[i]) * Lanes + k);
                     }
                 }
             }
@@ -757,25 +768,25 @@ namespace FlowGen.Generated
                 {
                     double logScale = Unsafe.Add(ref p, LogDiag + i);
                     double scale = Kernel.Exp(logScale);
-                    int r = Rows[i], u = Upper + i * 5 - i * (i + 1) / 2 - i - 1;
+                    int r = TRows.Rows[i], u = Upper + i * 5 - i * (i + 1) / 2 - i - 1;
                     double acc = scale * Unsafe.Add(ref x, r);
-                    for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(Unsafe.Add(ref p, u + j), Unsafe.Add(ref x, Rows[j]), acc);
+                    for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(Unsafe.Add(ref p, u + j), Unsafe.Add(ref x, TRows.Rows[j]), acc);
                     Unsafe.Add(ref x, r) = acc;
                     ld += logScale;
                 }
                 // w_i = v_i + Σ_{j<i} L_ij·v_j, in place for descending i
                 for (int i = 4; i >= 1; i--)
                 {
-                    int r = Rows[i], l = Lower + i * (i - 1) / 2;
+                    int r = TRows.Rows[i], l = Lower + i * (i - 1) / 2;
                     double acc = Unsafe.Add(ref x, r);
-                    for (int j = 0; j < i; j++) acc = Kernel.Mac(Unsafe.Add(ref p, l + j), Unsafe.Add(ref x, Rows[j]), acc);
+                    for (int j = 0; j < i; j++) acc = Kernel.Mac(Unsafe.Add(ref p, l + j), Unsafe.Add(ref x, TRows.Rows[j]), acc);
                     Unsafe.Add(ref x, r) = acc;
                 }
                 // y_i = w_π(i) + bias_i: the permutation only renames rows; y_i lives in row RowsAfter[i]
                 for (int i = 0; i < 5; i++)
                 {
                     double shift = Unsafe.Add(ref p, Bias + i);
-                    int r = RowsAfter[i];
+                    int r = TRows.RowsAfter[i];
                     Unsafe.Add(ref x, r) += shift;
                 }
             }
@@ -786,15 +797,15 @@ namespace FlowGen.Generated
                 for (int i = 0; i < 5; i++)
                 {
                     double shift = Unsafe.Add(ref p, Bias + i);
-                    int r = RowsAfter[i];
+                    int r = TRows.RowsAfter[i];
                     Unsafe.Add(ref x, r) -= shift;
                 }
                 // v_i = w_i − Σ_{j<i} L_ij·v_j for ascending i
                 for (int i = 1; i < 5; i++)
                 {
-                    int r = Rows[i], l = Lower + i * (i - 1) / 2;
+                    int r = TRows.Rows[i], l = Lower + i * (i - 1) / 2;
                     double acc = Unsafe.Add(ref x, r);
-                    for (int j = 0; j < i; j++) acc = Kernel.Mac(-Unsafe.Add(ref p, l + j), Unsafe.Add(ref x, Rows[j]), acc);
+                    for (int j = 0; j < i; j++) acc = Kernel.Mac(-Unsafe.Add(ref p, l + j), Unsafe.Add(ref x, TRows.Rows[j]), acc);
                     Unsafe.Add(ref x, r) = acc;
                 }
                 // x_i = (v_i − Σ_{j>i} U_ij·x_j)·exp(−ℓ_i) for descending i
@@ -802,9 +813,9 @@ namespace FlowGen.Generated
                 {
                     double logScale = Unsafe.Add(ref p, LogDiag + i);
                     double inverseScale = Kernel.Exp(-logScale);
-                    int r = Rows[i], u = Upper + i * 5 - i * (i + 1) / 2 - i - 1;
+                    int r = TRows.Rows[i], u = Upper + i * 5 - i * (i + 1) / 2 - i - 1;
                     double acc = Unsafe.Add(ref x, r);
-                    for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(-Unsafe.Add(ref p, u + j), Unsafe.Add(ref x, Rows[j]), acc);
+                    for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(-Unsafe.Add(ref p, u + j), Unsafe.Add(ref x, TRows.Rows[j]), acc);
                     Unsafe.Add(ref x, r) = acc * inverseScale;
                     ld -= logScale;
                 }
@@ -822,19 +833,19 @@ namespace FlowGen.Generated
                         Vector<double> inverseScale = new Vector<double>(Kernel.Exp(-Unsafe.Add(ref p, LogDiag + i)));
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<double> acc = Unsafe.Add(ref g, Rows[i] * Lanes + k);
-                            for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<double>(-Unsafe.Add(ref p, Upper + j * 5 - j * (j + 1) / 2 - j - 1 + i)), Unsafe.Add(ref g, Rows[j] * Lanes + k), acc);
-                            Unsafe.Add(ref g, Rows[i] * Lanes + k) = acc * inverseScale;
+                            Vector<double> acc = Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k);
+                            for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<double>(-Unsafe.Add(ref p, Upper + j * 5 - j * (j + 1) / 2 - j - 1 + i)), Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k), acc);
+                            Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) = acc * inverseScale;
                         }
                     }
                     // gA = −gv·xᵀ on A's entries: gU_ij −= gv_i·x_j (i < j), gℓ_i −= gv_i·x_i·exp(ℓ_i) + gl
                     for (int i = 0; i < 5; i++)
                     {
                         Vector<double> diagScale = new Vector<double>(Kernel.Exp(Unsafe.Add(ref p, LogDiag + i)));
-                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, LogDiag + i), -Kernel.Mac(Unsafe.Add(ref g, Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
+                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, LogDiag + i), -Kernel.Mac(Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
                         for (int j = i + 1; j < 5; j++)
                         {
-                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Upper + i * 5 - i * (i + 1) / 2 - i - 1 + j), -(Unsafe.Add(ref g, Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + j) * Lanes + k)));
+                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Upper + i * 5 - i * (i + 1) / 2 - i - 1 + j), -(Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + j) * Lanes + k)));
                         }
                     }
                     // gw = L⁻ᵀ·gv: descending i, gw_i = gv_i − Σ_{j>i} L_ji·gw_j; then gL_ij −= gw_i·v_j (i > j)
@@ -842,22 +853,22 @@ namespace FlowGen.Generated
                     {
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<double> acc = Unsafe.Add(ref g, Rows[i] * Lanes + k);
-                            for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(new Vector<double>(-Unsafe.Add(ref p, Lower + j * (j - 1) / 2 + i)), Unsafe.Add(ref g, Rows[j] * Lanes + k), acc);
-                            Unsafe.Add(ref g, Rows[i] * Lanes + k) = acc;
+                            Vector<double> acc = Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k);
+                            for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(new Vector<double>(-Unsafe.Add(ref p, Lower + j * (j - 1) / 2 + i)), Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k), acc);
+                            Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) = acc;
                         }
                     }
                     for (int i = 1; i < 5; i++)
                     {
                         for (int j = 0; j < i; j++)
                         {
-                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Lower + i * (i - 1) / 2 + j), -(Unsafe.Add(ref g, Rows[i] * Lanes + k) * Unsafe.Add(ref s, (SavedV + j) * Lanes + k)));
+                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Lower + i * (i - 1) / 2 + j), -(Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (SavedV + j) * Lanes + k)));
                         }
                     }
                     // w = Pᵀ·(y − bias): the rows of gw are the rows of gy; gbias_i −= gy_i
                     for (int i = 0; i < 5; i++)
                     {
-                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Bias + i), -Unsafe.Add(ref g, RowsAfter[i] * Lanes + k));
+                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Bias + i), -Unsafe.Add(ref g, TRows.RowsAfter[i] * Lanes + k));
                     }
                 }
                 else
@@ -866,33 +877,33 @@ namespace FlowGen.Generated
                     // bias: y_i = w_π(i) + bias_i lives in row RowsAfter[i]; the gradient rows of w are those rows
                     for (int i = 0; i < 5; i++)
                     {
-                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Bias + i), Unsafe.Add(ref g, RowsAfter[i] * Lanes + k));
+                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Bias + i), Unsafe.Add(ref g, TRows.RowsAfter[i] * Lanes + k));
                     }
                     // w = L·v: gL_ij += gw_i·v_j (i > j); gv_j = gw_j + Σ_{i>j} L_ij·gw_i, in place for ascending j
                     for (int i = 1; i < 5; i++)
                     {
                         for (int j = 0; j < i; j++)
                         {
-                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Lower + i * (i - 1) / 2 + j), Unsafe.Add(ref g, Rows[i] * Lanes + k) * Unsafe.Add(ref s, (SavedV + j) * Lanes + k));
+                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Lower + i * (i - 1) / 2 + j), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (SavedV + j) * Lanes + k));
                         }
                     }
                     for (int j = 0; j < 5; j++)
                     {
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<double> acc = Unsafe.Add(ref g, Rows[j] * Lanes + k);
-                            for (int i = j + 1; i < 5; i++) acc = Kernel.Mac(new Vector<double>(Unsafe.Add(ref p, Lower + i * (i - 1) / 2 + j)), Unsafe.Add(ref g, Rows[i] * Lanes + k), acc);
-                            Unsafe.Add(ref g, Rows[j] * Lanes + k) = acc;
+                            Vector<double> acc = Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k);
+                            for (int i = j + 1; i < 5; i++) acc = Kernel.Mac(new Vector<double>(Unsafe.Add(ref p, Lower + i * (i - 1) / 2 + j)), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k), acc);
+                            Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k) = acc;
                         }
                     }
                     // v = (U + diag(exp ℓ))·x: gU_ij += gv_i·x_j (i < j); gℓ_i += gv_i·exp(ℓ_i)·x_i + gl; gx_j = exp(ℓ_j)·gv_j + Σ_{i<j} U_ij·gv_i, descending j
                     for (int i = 0; i < 5; i++)
                     {
                         Vector<double> diagScale = new Vector<double>(Kernel.Exp(Unsafe.Add(ref p, LogDiag + i)));
-                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, LogDiag + i), Kernel.Mac(Unsafe.Add(ref g, Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
+                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, LogDiag + i), Kernel.Mac(Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
                         for (int j = i + 1; j < 5; j++)
                         {
-                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Upper + i * 5 - i * (i + 1) / 2 - i - 1 + j), Unsafe.Add(ref g, Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + j) * Lanes + k));
+                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Upper + i * 5 - i * (i + 1) / 2 - i - 1 + j), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + j) * Lanes + k));
                         }
                     }
                     for (int j = 4; j >= 0; j--)
@@ -900,16 +911,13 @@ namespace FlowGen.Generated
                         Vector<double> scale = new Vector<double>(Kernel.Exp(Unsafe.Add(ref p, LogDiag + j)));
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<double> acc = scale * Unsafe.Add(ref g, Rows[j] * Lanes + k);
-                            for (int i = 0; i < j; i++) acc = Kernel.Mac(new Vector<double>(Unsafe.Add(ref p, Upper + i * 5 - i * (i + 1) / 2 - i - 1 + j)), Unsafe.Add(ref g, Rows[i] * Lanes + k), acc);
-                            Unsafe.Add(ref g, Rows[j] * Lanes + k) = acc;
+                            Vector<double> acc = scale * Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k);
+                            for (int i = 0; i < j; i++) acc = Kernel.Mac(new Vector<double>(Unsafe.Add(ref p, Upper + i * 5 - i * (i + 1) / 2 - i - 1 + j)), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k), acc);
+                            Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k) = acc;
                         }
                     }
                 }
             }
-
-            public static ReadOnlySpan<int> Rows => new int[] { 0, 1, 2, 3, 4 };
-            public static ReadOnlySpan<int> RowsAfter => new int[] { 0, 1, 2, 4, 3 };
         }
 
         /// <summary>Affine coupling used by layer 2: y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A], with A = [0 2 4], B = [1 3]; τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2).</summary>
@@ -1335,6 +1343,19 @@ namespace FlowGen.Generated
                     }
                 }
             }
+        }
+
+        // ---------------------------------------------------------------- the layers' tables (rows of coordinates after the permutations)
+
+        private readonly struct Layer0Rows : IActNorm1Rows
+        {
+            public static ReadOnlySpan<int> Rows => new int[] { 0, 1, 2, 3, 4 };
+        }
+
+        private readonly struct Layer1Rows : IInvertibleLinear1Rows
+        {
+            public static ReadOnlySpan<int> Rows => new int[] { 0, 1, 2, 3, 4 };
+            public static ReadOnlySpan<int> RowsAfter => new int[] { 0, 1, 2, 4, 3 };
         }
 
         // ---------------------------------------------------------------- dense kernels

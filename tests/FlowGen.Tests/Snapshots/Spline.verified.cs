@@ -270,7 +270,7 @@ namespace FlowGen.Generated
 
         // layer 1: invertible linear (LU), P = [2 3 0 1] (seed 3)
         //   y = P·L·(U + diag(exp ℓ))·x + bias, log-det += Σ ℓ_i
-        //   parameters [348, 368), class InvertibleLinear1; its own slot in the training tile at row 48 of the slots
+        //   parameters [348, 368), class InvertibleLinear1<Layer1Rows>; its own slot in the training tile at row 48 of the slots
         private const int Layer1 = 348, Layer1Slot = 48;
 
         // layer 2: rational-quadratic spline coupling 1, keep [0 2 3] transform [1] (single coordinate 1), conditioner 3 -> 8 -> 8 -> 23 elu, bins 8, bound 3
@@ -322,14 +322,11 @@ namespace FlowGen.Generated
             // layer 2: rational-quadratic spline coupling
             rng.FillUniform(p.AsSpan(368, 32), -0.57735026f, 0.57735026f);
             rng.FillUniform(p.AsSpan(400, 72), -0.35355338f, 0.35355338f);
-            p.AsSpan(672, 1).Fill(0.5397424f);
-            p.AsSpan(673, 1).Fill(0.5397424f);
-            p.AsSpan(674, 1).Fill(0.5397424f);
-            p.AsSpan(675, 1).Fill(0.5397424f);
-            p.AsSpan(676, 1).Fill(0.5397424f);
-            p.AsSpan(677, 1).Fill(0.5397424f);
-            p.AsSpan(678, 1).Fill(0.5397424f);
+            for (int q = 0; q < 23; q++) p.AsSpan(656 + q * 1, 1).Fill(InitialValues1[q]);
         }
+
+        /// <summary>Initial values of the transformer parameters that make a coupling the identity (docs/model.md §6).</summary>
+        private static ReadOnlySpan<float> InitialValues1 => new float[] { 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0.5397424f, 0.5397424f, 0.5397424f, 0.5397424f, 0.5397424f, 0.5397424f, 0.5397424f };
 
         // ---------------------------------------------------------------- the layer sequences FlowDriver runs
 
@@ -345,56 +342,56 @@ namespace FlowGen.Generated
         static void IFlowKernels<float>.ForwardTile(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
         {
             SplineCoupling1.Forward(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
-            InvertibleLinear1.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            InvertibleLinear1<Layer1Rows>.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
             SplineCoupling2.Forward(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<float>.InverseTile(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
         {
             SplineCoupling2.Inverse(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            InvertibleLinear1.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            InvertibleLinear1<Layer1Rows>.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
             SplineCoupling1.Inverse(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<float>.ForwardOne(ref float p, ref float x, ref float c, ref float s, ref float ld)
         {
             SplineCoupling1.ForwardOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
-            InvertibleLinear1.ForwardOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            InvertibleLinear1<Layer1Rows>.ForwardOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
             SplineCoupling2.ForwardOne(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<float>.InverseOne(ref float p, ref float x, ref float c, ref float s, ref float ld)
         {
             SplineCoupling2.InverseOne(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            InvertibleLinear1.InverseOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            InvertibleLinear1<Layer1Rows>.InverseOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
             SplineCoupling1.InverseOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<float>.ForwardTrain(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> ld)
         {
             SplineCoupling1.Forward(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref ld);
-            InvertibleLinear1.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
+            InvertibleLinear1<Layer1Rows>.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
             SplineCoupling2.Forward(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref ld);
         }
 
         static void IFlowKernels<float>.ForwardBackward(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t)
         {
             SplineCoupling2.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer2), ref Unsafe.Add(ref gp, Layer2), ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            InvertibleLinear1.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
+            InvertibleLinear1<Layer1Rows>.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
             SplineCoupling1.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer0), ref Unsafe.Add(ref gp, Layer0), ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref g, ref gl, ref gc, ref t);
         }
 
         static void IFlowKernels<float>.InverseTrain(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> ld)
         {
             SplineCoupling2.Inverse(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref ld);
-            InvertibleLinear1.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
+            InvertibleLinear1<Layer1Rows>.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
             SplineCoupling1.Inverse(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref ld);
         }
 
         static void IFlowKernels<float>.InverseBackward(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t)
         {
             SplineCoupling1.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer0), ref Unsafe.Add(ref gp, Layer0), ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            InvertibleLinear1.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
+            InvertibleLinear1<Layer1Rows>.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
             SplineCoupling2.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer2), ref Unsafe.Add(ref gp, Layer2), ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref g, ref gl, ref gc, ref t);
         }
 
@@ -524,8 +521,15 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Invertible linear layer used by layer 1: y = P·L·(U + diag(exp ℓ))·x + bias, log-det += Σ ℓ_i.</summary>
-        private static class InvertibleLinear1
+        /// <summary>The constant tables of one layer of shape InvertibleLinear1.</summary>
+        private interface IInvertibleLinear1Rows
+        {
+            static abstract ReadOnlySpan<int> Rows { get; }
+            static abstract ReadOnlySpan<int> RowsAfter { get; }
+        }
+
+        /// <summary>Invertible linear layer used by layer 1 (each with its own tables, TRows): y = P·L·(U + diag(exp ℓ))·x + bias, log-det += Σ ℓ_i.</summary>
+        private static class InvertibleLinear1<TRows> where TRows : struct, IInvertibleLinear1Rows
         {
             public const int Lower = 0, Upper = 6, LogDiag = 12, Bias = 16; // L (row-major strict lower), U (strict upper), ℓ, bias, relative to the layer's parameters
             public const int Saved = 0, SavedV = 4; // x and v = (U + diag(exp ℓ))·x, saved for the backward pass
@@ -539,7 +543,7 @@ namespace FlowGen.Generated
                 {
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Unsafe.Add(ref s, (Saved + i) * Lanes + k) = Unsafe.Add(ref x, (Rows[i]) * Lanes + k);
+                        Unsafe.Add(ref s, (Saved + i) * Lanes + k) = Unsafe.Add(ref x, (TRows.Rows[i]) * Lanes + k);
                     }
                 }
                 // v_i = exp(ℓ_i)·x_i + Σ_{j>i} U_ij·x_j, in place for ascending i
@@ -547,11 +551,11 @@ namespace FlowGen.Generated
                 {
                     float logScale = Unsafe.Add(ref p, LogDiag + i);
                     Vector<float> scale = new Vector<float>(Kernel.Exp(logScale));
-                    int r = Rows[i], u = Upper + i * 4 - i * (i + 1) / 2 - i - 1;
+                    int r = TRows.Rows[i], u = Upper + i * 4 - i * (i + 1) / 2 - i - 1;
                     for (int k = 0; k < Lanes; k++)
                     {
                         Vector<float> acc = scale * Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(new Vector<float>(Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (Rows[j]) * Lanes + k), acc);
+                        for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(new Vector<float>(Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc;
                         Unsafe.Add(ref ld, k) += new Vector<float>(logScale);
                     }
@@ -561,17 +565,17 @@ namespace FlowGen.Generated
                 {
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Unsafe.Add(ref s, (SavedV + i) * Lanes + k) = Unsafe.Add(ref x, (Rows[i]) * Lanes + k);
+                        Unsafe.Add(ref s, (SavedV + i) * Lanes + k) = Unsafe.Add(ref x, (TRows.Rows[i]) * Lanes + k);
                     }
                 }
                 // w_i = v_i + Σ_{j<i} L_ij·v_j, in place for descending i
                 for (int i = 3; i >= 1; i--)
                 {
-                    int r = Rows[i], l = Lower + i * (i - 1) / 2;
+                    int r = TRows.Rows[i], l = Lower + i * (i - 1) / 2;
                     for (int k = 0; k < Lanes; k++)
                     {
                         Vector<float> acc = Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<float>(Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (Rows[j]) * Lanes + k), acc);
+                        for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<float>(Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc;
                     }
                 }
@@ -579,7 +583,7 @@ namespace FlowGen.Generated
                 for (int i = 0; i < 4; i++)
                 {
                     Vector<float> shift = new Vector<float>(Unsafe.Add(ref p, Bias + i));
-                    int r = RowsAfter[i];
+                    int r = TRows.RowsAfter[i];
                     for (int k = 0; k < Lanes; k++)
                     {
                         Unsafe.Add(ref x, r * Lanes + k) += shift;
@@ -593,7 +597,7 @@ namespace FlowGen.Generated
                 for (int i = 0; i < 4; i++)
                 {
                     Vector<float> shift = new Vector<float>(Unsafe.Add(ref p, Bias + i));
-                    int r = RowsAfter[i];
+                    int r = TRows.RowsAfter[i];
                     for (int k = 0; k < Lanes; k++)
                     {
                         Unsafe.Add(ref x, r * Lanes + k) -= shift;
@@ -602,11 +606,11 @@ namespace FlowGen.Generated
                 // v_i = w_i − Σ_{j<i} L_ij·v_j for ascending i
                 for (int i = 1; i < 4; i++)
                 {
-                    int r = Rows[i], l = Lower + i * (i - 1) / 2;
+                    int r = TRows.Rows[i], l = Lower + i * (i - 1) / 2;
                     for (int k = 0; k < Lanes; k++)
                     {
                         Vector<float> acc = Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<float>(-Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (Rows[j]) * Lanes + k), acc);
+                        for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<float>(-Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc;
                     }
                 }
@@ -615,7 +619,7 @@ namespace FlowGen.Generated
                 {
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Unsafe.Add(ref s, (SavedV + i) * Lanes + k) = Unsafe.Add(ref x, (Rows[i]) * Lanes + k);
+                        Unsafe.Add(ref s, (SavedV + i) * Lanes + k) = Unsafe.Add(ref x, (TRows.Rows[i]) * Lanes + k);
                     }
                 }
                 // x_i = (v_i − Σ_{j>i} U_ij·x_j)·exp(−ℓ_i) for descending i
@@ -623,11 +627,11 @@ namespace FlowGen.Generated
                 {
                     float logScale = Unsafe.Add(ref p, LogDiag + i);
                     Vector<float> inverseScale = new Vector<float>(Kernel.Exp(-logScale));
-                    int r = Rows[i], u = Upper + i * 4 - i * (i + 1) / 2 - i - 1;
+                    int r = TRows.Rows[i], u = Upper + i * 4 - i * (i + 1) / 2 - i - 1;
                     for (int k = 0; k < Lanes; k++)
                     {
                         Vector<float> acc = Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(new Vector<float>(-Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (Rows[j]) * Lanes + k), acc);
+                        for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(new Vector<float>(-Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc * inverseScale;
                         Unsafe.Add(ref ld, k) -= new Vector<float>(logScale);
                     }
@@ -637,7 +641,7 @@ namespace FlowGen.Generated
                 {
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Unsafe.Add(ref s, (Saved + i) * Lanes + k) = Unsafe.Add(ref x, (Rows[i]) * Lanes + k);
+                        Unsafe.Add(ref s, (Saved + i) * Lanes + k) = Unsafe.Add(ref x, (TRows.Rows[i]) * Lanes + k);
                     }
                 }
             }
@@ -650,25 +654,25 @@ namespace FlowGen.Generated
                 {
                     float logScale = Unsafe.Add(ref p, LogDiag + i);
                     float scale = Kernel.Exp(logScale);
-                    int r = Rows[i], u = Upper + i * 4 - i * (i + 1) / 2 - i - 1;
+                    int r = TRows.Rows[i], u = Upper + i * 4 - i * (i + 1) / 2 - i - 1;
                     float acc = scale * Unsafe.Add(ref x, r);
-                    for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(Unsafe.Add(ref p, u + j), Unsafe.Add(ref x, Rows[j]), acc);
+                    for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(Unsafe.Add(ref p, u + j), Unsafe.Add(ref x, TRows.Rows[j]), acc);
                     Unsafe.Add(ref x, r) = acc;
                     ld += logScale;
                 }
                 // w_i = v_i + Σ_{j<i} L_ij·v_j, in place for descending i
                 for (int i = 3; i >= 1; i--)
                 {
-                    int r = Rows[i], l = Lower + i * (i - 1) / 2;
+                    int r = TRows.Rows[i], l = Lower + i * (i - 1) / 2;
                     float acc = Unsafe.Add(ref x, r);
-                    for (int j = 0; j < i; j++) acc = Kernel.Mac(Unsafe.Add(ref p, l + j), Unsafe.Add(ref x, Rows[j]), acc);
+                    for (int j = 0; j < i; j++) acc = Kernel.Mac(Unsafe.Add(ref p, l + j), Unsafe.Add(ref x, TRows.Rows[j]), acc);
                     Unsafe.Add(ref x, r) = acc;
                 }
                 // y_i = w_π(i) + bias_i: the permutation only renames rows; y_i lives in row RowsAfter[i]
                 for (int i = 0; i < 4; i++)
                 {
                     float shift = Unsafe.Add(ref p, Bias + i);
-                    int r = RowsAfter[i];
+                    int r = TRows.RowsAfter[i];
                     Unsafe.Add(ref x, r) += shift;
                 }
             }
@@ -679,15 +683,15 @@ namespace FlowGen.Generated
                 for (int i = 0; i < 4; i++)
                 {
                     float shift = Unsafe.Add(ref p, Bias + i);
-                    int r = RowsAfter[i];
+                    int r = TRows.RowsAfter[i];
                     Unsafe.Add(ref x, r) -= shift;
                 }
                 // v_i = w_i − Σ_{j<i} L_ij·v_j for ascending i
                 for (int i = 1; i < 4; i++)
                 {
-                    int r = Rows[i], l = Lower + i * (i - 1) / 2;
+                    int r = TRows.Rows[i], l = Lower + i * (i - 1) / 2;
                     float acc = Unsafe.Add(ref x, r);
-                    for (int j = 0; j < i; j++) acc = Kernel.Mac(-Unsafe.Add(ref p, l + j), Unsafe.Add(ref x, Rows[j]), acc);
+                    for (int j = 0; j < i; j++) acc = Kernel.Mac(-Unsafe.Add(ref p, l + j), Unsafe.Add(ref x, TRows.Rows[j]), acc);
                     Unsafe.Add(ref x, r) = acc;
                 }
                 // x_i = (v_i − Σ_{j>i} U_ij·x_j)·exp(−ℓ_i) for descending i
@@ -695,9 +699,9 @@ namespace FlowGen.Generated
                 {
                     float logScale = Unsafe.Add(ref p, LogDiag + i);
                     float inverseScale = Kernel.Exp(-logScale);
-                    int r = Rows[i], u = Upper + i * 4 - i * (i + 1) / 2 - i - 1;
+                    int r = TRows.Rows[i], u = Upper + i * 4 - i * (i + 1) / 2 - i - 1;
                     float acc = Unsafe.Add(ref x, r);
-                    for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(-Unsafe.Add(ref p, u + j), Unsafe.Add(ref x, Rows[j]), acc);
+                    for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(-Unsafe.Add(ref p, u + j), Unsafe.Add(ref x, TRows.Rows[j]), acc);
                     Unsafe.Add(ref x, r) = acc * inverseScale;
                     ld -= logScale;
                 }
@@ -715,19 +719,19 @@ namespace FlowGen.Generated
                         Vector<float> inverseScale = new Vector<float>(Kernel.Exp(-Unsafe.Add(ref p, LogDiag + i)));
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<float> acc = Unsafe.Add(ref g, Rows[i] * Lanes + k);
-                            for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<float>(-Unsafe.Add(ref p, Upper + j * 4 - j * (j + 1) / 2 - j - 1 + i)), Unsafe.Add(ref g, Rows[j] * Lanes + k), acc);
-                            Unsafe.Add(ref g, Rows[i] * Lanes + k) = acc * inverseScale;
+                            Vector<float> acc = Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k);
+                            for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<float>(-Unsafe.Add(ref p, Upper + j * 4 - j * (j + 1) / 2 - j - 1 + i)), Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k), acc);
+                            Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) = acc * inverseScale;
                         }
                     }
                     // gA = −gv·xᵀ on A's entries: gU_ij −= gv_i·x_j (i < j), gℓ_i −= gv_i·x_i·exp(ℓ_i) + gl
                     for (int i = 0; i < 4; i++)
                     {
                         Vector<float> diagScale = new Vector<float>(Kernel.Exp(Unsafe.Add(ref p, LogDiag + i)));
-                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, LogDiag + i), -Kernel.Mac(Unsafe.Add(ref g, Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
+                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, LogDiag + i), -Kernel.Mac(Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
                         for (int j = i + 1; j < 4; j++)
                         {
-                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Upper + i * 4 - i * (i + 1) / 2 - i - 1 + j), -(Unsafe.Add(ref g, Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + j) * Lanes + k)));
+                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Upper + i * 4 - i * (i + 1) / 2 - i - 1 + j), -(Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + j) * Lanes + k)));
                         }
                     }
                     // gw = L⁻ᵀ·gv: descending i, gw_i = gv_i − Σ_{j>i} L_ji·gw_j; then gL_ij −= gw_i·v_j (i > j)
@@ -735,22 +739,22 @@ namespace FlowGen.Generated
                     {
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<float> acc = Unsafe.Add(ref g, Rows[i] * Lanes + k);
-                            for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(new Vector<float>(-Unsafe.Add(ref p, Lower + j * (j - 1) / 2 + i)), Unsafe.Add(ref g, Rows[j] * Lanes + k), acc);
-                            Unsafe.Add(ref g, Rows[i] * Lanes + k) = acc;
+                            Vector<float> acc = Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k);
+                            for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(new Vector<float>(-Unsafe.Add(ref p, Lower + j * (j - 1) / 2 + i)), Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k), acc);
+                            Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) = acc;
                         }
                     }
                     for (int i = 1; i < 4; i++)
                     {
                         for (int j = 0; j < i; j++)
                         {
-                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Lower + i * (i - 1) / 2 + j), -(Unsafe.Add(ref g, Rows[i] * Lanes + k) * Unsafe.Add(ref s, (SavedV + j) * Lanes + k)));
+                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Lower + i * (i - 1) / 2 + j), -(Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (SavedV + j) * Lanes + k)));
                         }
                     }
                     // w = Pᵀ·(y − bias): the rows of gw are the rows of gy; gbias_i −= gy_i
                     for (int i = 0; i < 4; i++)
                     {
-                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Bias + i), -Unsafe.Add(ref g, RowsAfter[i] * Lanes + k));
+                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Bias + i), -Unsafe.Add(ref g, TRows.RowsAfter[i] * Lanes + k));
                     }
                 }
                 else
@@ -759,33 +763,33 @@ namespace FlowGen.Generated
                     // bias: y_i = w_π(i) + bias_i lives in row RowsAfter[i]; the gradient rows of w are those rows
                     for (int i = 0; i < 4; i++)
                     {
-                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Bias + i), Unsafe.Add(ref g, RowsAfter[i] * Lanes + k));
+                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Bias + i), Unsafe.Add(ref g, TRows.RowsAfter[i] * Lanes + k));
                     }
                     // w = L·v: gL_ij += gw_i·v_j (i > j); gv_j = gw_j + Σ_{i>j} L_ij·gw_i, in place for ascending j
                     for (int i = 1; i < 4; i++)
                     {
                         for (int j = 0; j < i; j++)
                         {
-                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Lower + i * (i - 1) / 2 + j), Unsafe.Add(ref g, Rows[i] * Lanes + k) * Unsafe.Add(ref s, (SavedV + j) * Lanes + k));
+                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Lower + i * (i - 1) / 2 + j), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (SavedV + j) * Lanes + k));
                         }
                     }
                     for (int j = 0; j < 4; j++)
                     {
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<float> acc = Unsafe.Add(ref g, Rows[j] * Lanes + k);
-                            for (int i = j + 1; i < 4; i++) acc = Kernel.Mac(new Vector<float>(Unsafe.Add(ref p, Lower + i * (i - 1) / 2 + j)), Unsafe.Add(ref g, Rows[i] * Lanes + k), acc);
-                            Unsafe.Add(ref g, Rows[j] * Lanes + k) = acc;
+                            Vector<float> acc = Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k);
+                            for (int i = j + 1; i < 4; i++) acc = Kernel.Mac(new Vector<float>(Unsafe.Add(ref p, Lower + i * (i - 1) / 2 + j)), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k), acc);
+                            Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k) = acc;
                         }
                     }
                     // v = (U + diag(exp ℓ))·x: gU_ij += gv_i·x_j (i < j); gℓ_i += gv_i·exp(ℓ_i)·x_i + gl; gx_j = exp(ℓ_j)·gv_j + Σ_{i<j} U_ij·gv_i, descending j
                     for (int i = 0; i < 4; i++)
                     {
                         Vector<float> diagScale = new Vector<float>(Kernel.Exp(Unsafe.Add(ref p, LogDiag + i)));
-                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, LogDiag + i), Kernel.Mac(Unsafe.Add(ref g, Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
+                        for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, LogDiag + i), Kernel.Mac(Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
                         for (int j = i + 1; j < 4; j++)
                         {
-                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Upper + i * 4 - i * (i + 1) / 2 - i - 1 + j), Unsafe.Add(ref g, Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + j) * Lanes + k));
+                            for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, Upper + i * 4 - i * (i + 1) / 2 - i - 1 + j), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + j) * Lanes + k));
                         }
                     }
                     for (int j = 3; j >= 0; j--)
@@ -793,16 +797,13 @@ namespace FlowGen.Generated
                         Vector<float> scale = new Vector<float>(Kernel.Exp(Unsafe.Add(ref p, LogDiag + j)));
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<float> acc = scale * Unsafe.Add(ref g, Rows[j] * Lanes + k);
-                            for (int i = 0; i < j; i++) acc = Kernel.Mac(new Vector<float>(Unsafe.Add(ref p, Upper + i * 4 - i * (i + 1) / 2 - i - 1 + j)), Unsafe.Add(ref g, Rows[i] * Lanes + k), acc);
-                            Unsafe.Add(ref g, Rows[j] * Lanes + k) = acc;
+                            Vector<float> acc = scale * Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k);
+                            for (int i = 0; i < j; i++) acc = Kernel.Mac(new Vector<float>(Unsafe.Add(ref p, Upper + i * 4 - i * (i + 1) / 2 - i - 1 + j)), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k), acc);
+                            Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k) = acc;
                         }
                     }
                 }
             }
-
-            public static ReadOnlySpan<int> Rows => new int[] { 0, 1, 2, 3 };
-            public static ReadOnlySpan<int> RowsAfter => new int[] { 2, 3, 0, 1 };
         }
 
         /// <summary>Rational-quadratic spline coupling used by layer 2: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A], with A = [0 2 3], B = [1]; τ: monotone rational-quadratic spline with 8 bins on [−3, 3], identity outside.</summary>
@@ -927,6 +928,14 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref g, 1 * Lanes + k) += Unsafe.Add(ref t, (GradInput + 2) * Lanes + k);
                 }
             }
+        }
+
+        // ---------------------------------------------------------------- the layers' tables (rows of coordinates after the permutations)
+
+        private readonly struct Layer1Rows : IInvertibleLinear1Rows
+        {
+            public static ReadOnlySpan<int> Rows => new int[] { 0, 1, 2, 3 };
+            public static ReadOnlySpan<int> RowsAfter => new int[] { 2, 3, 0, 1 };
         }
 
         // ---------------------------------------------------------------- dense kernels

@@ -115,13 +115,13 @@ internal sealed class ActNormLayerKind : LayerKind
         w.Line();
     }
 
-    public override void EmitDataInitialization(CodeWriter w, LayerPlan l, FlowPlan plan, string shape)
+    public override void EmitDataInitialization(CodeWriter w, LayerPlan l, FlowPlan plan, string tables, string shape)
     {
         var a = l.LayoutAs<ActNormLayout>();
         string T = plan.T;
         w.Line($"// layer {l.Index}: ActNorm from the batch statistics of its input");
         w.Open("for (int i = 0; i < Dim; i++)");
-        w.Line($"int r = {shape}.Rows[i];");
+        w.Line($"int r = {tables}.Rows[i];");
         w.Line("double sum = 0, sumSq = 0;");
         w.Line("for (int j = 0; j < n; j++) sum += work[j * Dim + r];");
         w.Line("double mean = sum / n;");

@@ -103,7 +103,7 @@ internal sealed class CouplingLayerKind : LayerKind
         var c = (CouplingLayer)l.Layer;
         CouplingLayout layout = l.LayoutAs<CouplingLayout>();
         return c.Transformer.Kind.DisplayName + " coupling " + Literals.Int(c.Ordinal)
-            + ", keep [" + Join(c.Kept) + "] transform [" + Join(c.Transformed) + "] (" + c.MaskDescription + ")"
+            + ", keep [" + Literals.List(c.Kept) + "] transform [" + Literals.List(c.Transformed) + "] (" + c.MaskDescription + ")"
             + ", conditioner " + string.Join(" -> ", layout.Dense.Select(d => Literals.Int(d.In)).Concat(new[] { Literals.Int(layout.Dense[layout.Dense.Length - 1].Out) }))
             + (c.Hidden.Count > 0 ? " " + c.Activation.ToString().ToLowerInvariant() : "")
             + c.Transformer.Kind.DescribeOptions(c.Transformer);
@@ -113,7 +113,7 @@ internal sealed class CouplingLayerKind : LayerKind
     {
         var c = (CouplingLayer)l.Layer;
         bool context = l.LayoutAs<CouplingLayout>().InputRows > c.Kept.Count;
-        return $"y[B] = τ(x[B]; θ(x[A]{(context ? ", context" : "")})), y[A] = x[A], with A = [{Join(c.Kept)}], B = [{Join(c.Transformed)}]; τ: {c.Transformer.Kind.Formula(c.Transformer)}";
+        return $"y[B] = τ(x[B]; θ(x[A]{(context ? ", context" : "")})), y[A] = x[A], with A = [{Literals.Brief(c.Kept)}], B = [{Literals.Brief(c.Transformed)}]; τ: {c.Transformer.Kind.Formula(c.Transformer)}";
     }
 
     public override void WriteSpec(LayerModel layer, JsonWriter j)
@@ -127,26 +127,37 @@ internal sealed class CouplingLayerKind : LayerKind
         j.Name("activation").String(c.Activation.ToString().ToLowerInvariant());
     }
 
-    public override void EmitInitialization(CodeWriter w, LayerPlan l, bool isDouble)
+    public override void EmitInitialization(InitContext e, LayerPlan l)
     {
         var c = (CouplingLayer)l.Layer;
         CouplingLayout layout = l.LayoutAs<CouplingLayout>();
+        CodeWriter w = e.W;
         w.Line($"// layer {l.Index}: {c.Transformer.Kind.DisplayName} coupling");
         foreach (DensePlan d in layout.Dense)
         {
             if (d.IsLast)
             {
+                // output layer: zero weights, and the bias of parameter q of every transformed coordinate at its identity value
                 int nb = c.Transformed.Count;
-                for (int q = 0; q < layout.P; q++)
+                int nonzero = layout.IdentityBias.Count(v => v != 0);
+                if (nonzero <= 4)
                 {
-                    double v = layout.IdentityBias[q];
-                    if (v != 0) w.Line($"p.AsSpan({l.ParamOffset + d.BiasOffset + q * nb}, {nb}).Fill({Literals.Of(v, isDouble)});");
+                    for (int q = 0; q < layout.P; q++)
+                    {
+                        double v = layout.IdentityBias[q];
+                        if (v != 0) w.Line($"p.AsSpan({l.ParamOffset + d.BiasOffset + q * nb}, {nb}).Fill({Literals.Of(v, e.IsDouble)});");
+                    }
+                }
+                else
+                {
+                    string table = e.Table(layout.IdentityBias);
+                    w.Line($"for (int q = 0; q < {layout.P}; q++) p.AsSpan({l.ParamOffset + d.BiasOffset} + q * {nb}, {nb}).Fill({table}[q]);");
                 }
             }
             else
             {
                 double bound = 1 / Math.Sqrt(d.In);
-                w.Line($"rng.FillUniform(p.AsSpan({l.ParamOffset + d.Weight}, {d.In * d.Out + d.Out}), {Literals.Of(-bound, isDouble)}, {Literals.Of(bound, isDouble)});");
+                w.Line($"rng.FillUniform(p.AsSpan({l.ParamOffset + d.Weight}, {d.In * d.Out + d.Out}), {Literals.Of(-bound, e.IsDouble)}, {Literals.Of(bound, e.IsDouble)});");
             }
         }
     }
@@ -173,7 +184,7 @@ internal sealed class CouplingLayerKind : LayerKind
         CodeWriter w = e.W;
         bool context = e.Plan.Context > 0;
         w.Line("// rows of the layer's slot");
-        w.Line($"public const int Input = {layout.InputRow}; // conditioner input u = (x[{Join(c.Kept)}]{(context ? ", context" : "")}), {layout.InputRows} rows");
+        w.Line($"public const int Input = {layout.InputRow}; // conditioner input u = (x[{Literals.Brief(c.Kept)}]{(context ? ", context" : "")}), {layout.InputRows} rows");
         if (context) w.Line($"public const int ContextInput = {layout.InputRow + c.Kept.Count}; // the context part of u");
         foreach (DensePlan d in layout.Dense)
         {
@@ -182,7 +193,7 @@ internal sealed class CouplingLayerKind : LayerKind
                 ? $"public const int {d.OutName} = {d.OutRow}; // conditioner output θ, {d.Out} rows: θ[p·{c.Transformed.Count} + b] is parameter p ({c.Transformer.Kind.ParameterNames}) of the b-th transformed coordinate"
                 : $"public const int {d.OutName} = {d.OutRow}; // output of dense layer {d.Index}, {d.Out} rows");
         }
-        w.Line($"public const int Saved = {layout.SavedRow}; // x[{Join(c.Transformed)}] on the data side, saved for the backward pass");
+        w.Line($"public const int Saved = {layout.SavedRow}; // x[{Literals.Brief(c.Transformed)}] on the data side, saved for the backward pass");
         w.Line($"public const int SlotRows = {l.SlotRows};");
         w.Line("// rows of the backward scratch");
         foreach (DensePlan d in Enumerable.Reverse(layout.Dense)) w.Line($"public const int {d.GradOutName} = {d.GradOutRow};");
@@ -221,7 +232,7 @@ internal sealed class CouplingLayerKind : LayerKind
 
         int nb = c.Transformed.Count;
         var rows = c.Transformed.Select(i => l.MapBefore[i]).ToList();
-        w.Line($"// {tr.DisplayName} transformer{(inverse ? " inverse" : "")} on coordinates {Join(c.Transformed)} (rows {Join(rows)})");
+        w.Line($"// {tr.DisplayName} transformer{(inverse ? " inverse" : "")} on coordinates {Literals.Brief(c.Transformed)}{(rows.Count <= ShapeContext.UnrollLimit ? $" (rows {Join(rows)})" : ", rows from TransformedRows")}");
         e.OpenLanes(f);
         w.Line($"ref {f.V} o = ref {f.Row("s", "Theta")};");
         if (f.IsTile) w.Line($"ref {f.V} logDet = ref Unsafe.Add(ref ld, k);");
@@ -250,7 +261,7 @@ internal sealed class CouplingLayerKind : LayerKind
         CouplingLayout layout = l.LayoutAs<CouplingLayout>();
         CodeWriter w = e.W;
         int context = e.Plan.Context;
-        w.Line($"// conditioner input u = (x[{Join(c.Kept)}]{(context > 0 ? ", context" : "")})");
+        w.Line($"// conditioner input u = (x[{Literals.Brief(c.Kept)}]{(context > 0 ? ", context" : "")})");
         e.OpenLanes(f);
         var keptRows = c.Kept.Select(i => l.MapBefore[i]).ToList();
         e.ForEach("KeptRows", keptRows, "a", "r", (a, r) => w.Line($"{f.Row("s", ShapeContext.Offset("Input", a))} = {f.Row("x", r)};"));

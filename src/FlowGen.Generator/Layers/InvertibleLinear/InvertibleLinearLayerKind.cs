@@ -57,7 +57,7 @@ internal sealed class InvertibleLinearLayerKind : LayerKind
         var lin = (LinearLayer)l.Layer;
         return "invertible linear (LU), P = " + (!lin.Permuted
             ? "identity"
-            : "[" + CouplingLayerKind.Join(lin.Permutation) + "] (seed " + Literals.Int(lin.Seed) + ")");
+            : "[" + Literals.List(lin.Permutation) + "] (seed " + Literals.Int(lin.Seed) + ")");
     }
 
     public override string Formula(LayerPlan l) => "y = P·L·(U + diag(exp ℓ))·x + bias, log-det += Σ ℓ_i";

@@ -39,7 +39,7 @@ internal sealed class PermutationLayerKind : LayerKind
     public override string Describe(LayerPlan l)
     {
         var p = (PermutationLayer)l.Layer;
-        return "permutation [" + CouplingLayerKind.Join(p.Order) + "] (" + p.Description + ")";
+        return "permutation [" + Literals.List(p.Order) + "] (" + p.Description + ")";
     }
 
     public override string Formula(LayerPlan l) => "y_i = x_Order[i], log-det 0: the rows are renamed, no code runs";
