@@ -1,30 +1,32 @@
 """PyTorch twin of a FlowGen flow.
 
-Builds, from a FlowGen ``StackDescription`` (the string every generated model exposes, and that FlowGen writes into the
-``flowgen.stack`` metadata of its safetensors files), an ``nn.Module`` with the same architecture, the same mathematics
-(docs/model.md) and the same parameter names, so that
+Builds, from a FlowGen ``StackSpec`` (the one-line JSON every generated model exposes, docs/model.md §8, and that FlowGen
+writes into the ``flowgen.spec`` metadata of its safetensors files), an ``nn.Module`` with the same architecture, the same
+mathematics (docs/model.md) and the same parameter names, so that
 
     flow = FlowGenFlow.from_safetensors("my-flow.safetensors")   # weights trained in C#
     flow.log_prob(x); z, log_det = flow(x); x, log_det = flow.inverse(z)
 
 and the reverse direction (train here, ``flow.save_safetensors(path)``, then ``FlowSafetensors.Load(flow, path)`` in C#)
 both work. Every layer kind is supported: affine, additive, sum-of-squares, deep sigmoidal and rational-quadratic spline
-couplings, permutations, ActNorm, LU invertible linear layers and context (conditional flows).
+couplings, permutations, ActNorm, LU invertible linear layers and context (conditional flows). The human-readable
+``StackDescription`` (``flowgen.stack``) is carried along for people but never parsed.
 
 State-dict keys are FlowGen's tensor names (``layers.{l}.conditioner.{k}.weight`` [out, in] as ``nn.Linear``,
-``layers.{l}.log_scale``, ``layers.{l}.lower`` …); ``state_dict()`` holds parameters only (permutations are non-persistent
+``layers.{l}.log_scale``, ``layers.{l}.lower`` …) in FlowGen's parameter order (``parameter_tensors()`` gives the
+``ParameterTensors`` names, offsets and shapes); ``state_dict()`` holds parameters only (permutations are non-persistent
 buffers), so ``safetensors.torch.save_file(flow.state_dict(), path)`` would also produce a file FlowGen loads. This module
 reads and writes safetensors itself and needs nothing but torch (and numpy, which torch depends on).
 
-Precision: a ``float`` stack builds a float32 module, a ``double`` stack a float64 one (``dtype=`` overrides).
+Precision: a ``float32`` stack builds a float32 module, a ``float64`` stack a float64 one (``dtype=`` overrides).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import struct
+import warnings
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -32,7 +34,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-__all__ = ["FlowGenFlow", "parse_stack", "read_safetensors", "write_safetensors", "StackSpec", "LayerSpec"]
+__all__ = ["FlowGenFlow", "parse_spec", "parse_stack", "stack_hash", "read_safetensors", "write_safetensors", "StackSpec",
+           "LayerSpec", "SCHEMA", "SCHEMA_VERSION"]
 
 EPS_SOS = 1e-3          # sum-of-squares ε
 MIN_BIN = 1e-3          # spline minimum bin width/height
@@ -40,76 +43,196 @@ MIN_DERIVATIVE = 1e-3   # spline δ_min
 ROOT_ITERATIONS = 200   # bisection steps for the numerical inverses (enough to reach the last ulp in double)
 
 
-# ----------------------------------------------------------------------------------------------------- the description
+# ----------------------------------------------------------------------------------------------------- the specification
+
+SCHEMA = "flowgen.stack"      # docs/model.md §8
+SCHEMA_VERSION = 1            # the newest version this module reads
+
+_TRANSFORMER_OPTIONS = {      # transformer -> (its option fields in spec order, parameters per transformed coordinate)
+    "affine": (("clamp",), lambda o: 2),
+    "additive": ((), lambda o: 1),
+    "sum_of_squares": (("degree", "squares"), lambda o: 1 + int(o["squares"]) * (int(o["degree"]) + 1)),
+    "deep_sigmoidal": (("units", "blocks"), lambda o: 3 * int(o["units"]) * int(o["blocks"])),
+    "spline": (("bins", "bound"), lambda o: 3 * int(o["bins"]) - 1),
+}
+_LAYER_FIELDS = {             # layer kind -> its fields between "kind" and "parameters" (coupling: plus the transformer's)
+    "coupling": ("transformer", "kept", "transformed", "hidden", "activation"),
+    "permutation": ("order",),
+    "actnorm": (),
+    "invertible_linear": ("permutation",),
+}
+_ACTIVATION_NAMES = ("tanh", "relu", "softplus", "elu", "gelu", "silu")
+
 
 @dataclass
 class LayerSpec:
+    """One layer of a stack specification (docs/model.md §8), in stack order."""
     index: int
-    kind: str                                   # affine additive sos dsf spline permutation actnorm linear
+    kind: str                                   # coupling, permutation, actnorm, invertible_linear
+    parameters: int                             # its parameter count
+    transformer: Optional[str] = None           # coupling: affine, additive, sum_of_squares, deep_sigmoidal, spline
+    options: Dict[str, float] = field(default_factory=dict)   # the transformer's options (clamp, degree, squares, …)
     kept: List[int] = field(default_factory=list)
     transformed: List[int] = field(default_factory=list)
-    widths: List[int] = field(default_factory=list)   # conditioner: in -> hidden… -> out
+    hidden: List[int] = field(default_factory=list)
     activation: Optional[str] = None
-    options: Dict[str, float] = field(default_factory=dict)
-    order: Optional[List[int]] = None                  # permutation π, or the LU layer's P (None = identity)
+    widths: List[int] = field(default_factory=list)   # conditioner: |A| + context -> hidden… -> P·|B|
+    order: Optional[List[int]] = None                  # permutation π, or the LU layer's P
 
 
 @dataclass
 class StackSpec:
+    """A parsed ``StackSpec``; ``spec`` keeps the JSON text itself (written back verbatim, hashed by ``stack_hash``)."""
+    dtype: str                                  # float32 or float64
     dim: int
-    precision: str
     context: int
     parameter_count: int
     layers: List[LayerSpec]
-    description: str
+    spec: str
+
+    @property
+    def precision(self) -> str:
+        return "float" if self.dtype == "float32" else "double"
 
 
-_KINDS = {"affine": "affine", "additive": "additive", "sum-of-squares": "sos", "deep sigmoidal": "dsf",
-          "rational-quadratic spline": "spline"}
-_COUPLING = re.compile(
-    r"^(affine|additive|sum-of-squares|deep sigmoidal|rational-quadratic spline) coupling (\d+), "
-    r"keep \[([\d ]*)\] transform \[([\d ]*)\] \((.*?)\), conditioner ([\d >-]+?)"
-    r"(?: (tanh|relu|softplus|elu|gelu|silu))?(?:, (.*))?$")
-_HEAD = re.compile(r"^Dim (\d+), (float|double)(?:, context (\d+))?, (\d+) parameters$")
+def stack_hash(spec: str) -> str:
+    """FlowGen's ``StackHash`` of a stack specification: 64-bit FNV-1a of its UTF-8 bytes, as 16 upper-case hex digits."""
+    h = 0xCBF29CE484222325
+    for b in spec.encode("utf-8"):
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016X}"
 
 
-def _ints(text: str) -> List[int]:
-    return [int(t) for t in text.split()] if text.strip() else []
+def _fail(message: str):
+    raise ValueError(f"invalid FlowGen stack specification: {message}")
 
 
-def parse_stack(description: str) -> StackSpec:
-    """Parses a FlowGen StackDescription (the canonical text of the generated ``StackDescription`` constant)."""
-    lines = [ln for ln in description.replace("\r\n", "\n").split("\n") if ln.strip()]
-    head = _HEAD.match(lines[0])
-    if not head:
-        raise ValueError(f"not a FlowGen stack description: {lines[0]!r}")
-    dim, precision, context, count = int(head[1]), head[2], int(head[3] or 0), int(head[4])
+def _int(value, where: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        _fail(f"{where} must be an integer ≥ {minimum}, not {value!r}")
+    return value
+
+
+def _indices(value, where: str, dim: int) -> List[int]:
+    if not isinstance(value, list):
+        _fail(f"{where} must be a list of coordinate indices, not {value!r}")
+    for v in value:
+        _int(v, f"{where} entry", 0)
+        if v >= dim:
+            _fail(f"{where} entry {v} is not below dim {dim}")
+    return list(value)
+
+
+def _permutation(value, where: str, dim: int) -> List[int]:
+    order = _indices(value, where, dim)
+    if sorted(order) != list(range(dim)):
+        _fail(f"{where} {order} is not a permutation of 0 … {dim - 1}")
+    return order
+
+
+def _fields(obj, expected: Tuple[str, ...], where: str) -> None:
+    keys = tuple(obj.keys())
+    if keys != expected:
+        missing = [k for k in expected if k not in obj]
+        extra = [k for k in keys if k not in expected]
+        _fail(f"{where} has fields {list(keys)}; version {SCHEMA_VERSION} has {list(expected)}"
+              + (f" (missing {missing})" if missing else "") + (f" (unknown {extra})" if extra else ""))
+
+
+def parse_spec(spec: str) -> StackSpec:
+    """Parses a FlowGen ``StackSpec`` (docs/model.md §8: the JSON of the generated constant, of the ``flowgen.spec``
+    safetensors metadata and of checkpoints). Refuses another schema, a version newer than ``SCHEMA_VERSION``, and any
+    field, kind or count that version 1 does not define."""
+    if not isinstance(spec, str):
+        raise TypeError(f"a stack specification is a JSON string, not {type(spec).__name__}")
+    try:
+        root = json.loads(spec)
+    except json.JSONDecodeError as e:
+        hint = " (this looks like a StackDescription, which is for people: pass the model's StackSpec)" \
+            if spec.lstrip().startswith("Dim ") else ""
+        raise ValueError(f"not a FlowGen stack specification: {e}{hint}") from None
+    if not isinstance(root, dict):
+        _fail("the root is not a JSON object")
+    if root.get("schema") != SCHEMA:
+        raise ValueError(f"not a FlowGen stack specification: schema {root.get('schema')!r}, expected {SCHEMA!r}")
+    version = root.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        _fail(f"version {version!r} is not an integer")
+    if version > SCHEMA_VERSION:
+        raise ValueError(f"FlowGen stack specification version {version} is newer than this flowgen_torch, which reads "
+                         f"version {SCHEMA_VERSION} at most: update interop/python/flowgen_torch.py")
+    if version < 1:
+        _fail(f"version {version} does not exist (versions start at 1)")
+    _fields(root, ("schema", "version", "dtype", "dim", "context", "parameters", "base", "layers"), "the specification")
+    if root["dtype"] not in ("float32", "float64"):
+        _fail(f"dtype {root['dtype']!r} is neither float32 nor float64")
+    dim, context = _int(root["dim"], "dim", 1), _int(root["context"], "context", 0)
+    total = _int(root["parameters"], "parameters", 0)
+    if root["base"] != {"kind": "standard_normal"}:
+        _fail(f"base {root['base']!r} is not {{\"kind\":\"standard_normal\"}}")
+    if not isinstance(root["layers"], list):
+        _fail("layers is not a list")
     layers: List[LayerSpec] = []
-    for ln in lines[1:]:
-        m = re.match(r"^layer (\d+): (.*)$", ln)
-        if not m:
-            raise ValueError(f"unexpected line in stack description: {ln!r}")
-        index, body = int(m[1]), m[2]
-        c = _COUPLING.match(body)
-        if c:
-            options: Dict[str, float] = {}
-            for part in (c[8] or "").split(", "):
-                if part:
-                    key, value = part.rsplit(" ", 1)
-                    options[key] = float(value)
-            layers.append(LayerSpec(index, _KINDS[c[1]], _ints(c[3]), _ints(c[4]),
-                                    [int(w) for w in c[6].split(" -> ")], c[7], options))
-        elif body.startswith("permutation ["):
-            layers.append(LayerSpec(index, "permutation", order=_ints(body[len("permutation ["):body.index("]")])))
-        elif body == "actnorm":
-            layers.append(LayerSpec(index, "actnorm"))
-        elif body.startswith("invertible linear (LU), P = "):
-            rest = body[len("invertible linear (LU), P = "):]
-            order = None if rest.startswith("identity") else _ints(rest[1:rest.index("]")])
-            layers.append(LayerSpec(index, "linear", order=order))
+    for index, obj in enumerate(root["layers"]):
+        where = f"layer {index}"
+        if not isinstance(obj, dict) or obj.get("kind") not in _LAYER_FIELDS:
+            _fail(f"{where} has an unknown kind {obj.get('kind') if isinstance(obj, dict) else obj!r}; "
+                  f"version {SCHEMA_VERSION} knows {', '.join(_LAYER_FIELDS)}")
+        kind = obj["kind"]
+        names = _LAYER_FIELDS[kind]
+        if kind == "coupling":
+            transformer = obj.get("transformer")
+            if transformer not in _TRANSFORMER_OPTIONS:
+                _fail(f"{where} has an unknown transformer {transformer!r}; version {SCHEMA_VERSION} knows "
+                      f"{', '.join(_TRANSFORMER_OPTIONS)}")
+            option_names, per_coordinate = _TRANSFORMER_OPTIONS[transformer]
+            names = ("transformer",) + option_names + names[1:]
+        _fields(obj, ("kind",) + names + ("parameters",), where)
+        layer = LayerSpec(index, kind, _int(obj["parameters"], f"{where} parameters", 0))
+        if kind == "coupling":
+            layer.transformer = transformer
+            for name in option_names:
+                value = obj[name]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                    _fail(f"{where} {name} {value!r} is not a finite number")
+                layer.options[name] = value
+            for name in ("degree", "squares", "units", "blocks", "bins"):
+                if name in layer.options:
+                    _int(layer.options[name], f"{where} {name}", 1)
+            layer.kept = _indices(obj["kept"], f"{where} kept", dim)
+            layer.transformed = _indices(obj["transformed"], f"{where} transformed", dim)
+            if sorted(layer.kept + layer.transformed) != list(range(dim)) or layer.kept != sorted(layer.kept) \
+                    or layer.transformed != sorted(layer.transformed) or not layer.transformed:
+                _fail(f"{where}: kept {layer.kept} and transformed {layer.transformed} are not ascending and "
+                      f"complementary in 0 … {dim - 1} (with at least one transformed coordinate)")
+            if not isinstance(obj["hidden"], list):
+                _fail(f"{where} hidden is not a list")
+            layer.hidden = [_int(w, f"{where} hidden width", 1) for w in obj["hidden"]]
+            if obj["activation"] not in _ACTIVATION_NAMES:
+                _fail(f"{where} has an unknown activation {obj['activation']!r}")
+            layer.activation = obj["activation"]
+            layer.widths = [len(layer.kept) + context] + layer.hidden + [per_coordinate(layer.options) * len(layer.transformed)]
+            count = sum(a * b + b for a, b in zip(layer.widths, layer.widths[1:]))
+        elif kind == "permutation":
+            layer.order, count = _permutation(obj["order"], f"{where} order", dim), 0
+        elif kind == "actnorm":
+            count = 2 * dim
         else:
-            raise ValueError(f"unknown layer in stack description: {body!r}")
-    return StackSpec(dim, precision, context, count, layers, description)
+            layer.order = _permutation(obj["permutation"], f"{where} permutation", dim)
+            count = dim * (dim - 1) + 2 * dim
+        if layer.parameters != count:
+            _fail(f"{where} ({kind}) announces {layer.parameters} parameters; its fields make {count}")
+        layers.append(layer)
+    if sum(l.parameters for l in layers) != total:
+        _fail(f"the layers hold {sum(l.parameters for l in layers)} parameters; the specification announces {total}")
+    return StackSpec(root["dtype"], dim, context, total, layers, spec)
+
+
+def parse_stack(spec: str) -> StackSpec:
+    """Deprecated alias of :func:`parse_spec` (it parsed the human-readable ``StackDescription``, which is no longer read;
+    pass the model's ``StackSpec``)."""
+    warnings.warn("parse_stack is deprecated: use parse_spec with the model's StackSpec", DeprecationWarning, stacklevel=2)
+    return parse_spec(spec)
 
 
 # ----------------------------------------------------------------------------------------------------- activations
@@ -118,10 +241,17 @@ def _gelu_tanh(x: torch.Tensor) -> torch.Tensor:
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)))
 
 
+def _softplus(x: torch.Tensor) -> torch.Tensor:
+    """ln(1 + eˣ) for every x, as FlowGen computes it (max(x, 0) + log1p(e^−|x|), docs/model.md §3). PyTorch returns x above
+    ``threshold``; 40 is where e^−x is below a rounding error of x in double (FlowGen's double softplus is x from 37 on,
+    its float one from 17 on), so no precision sees the cut."""
+    return F.softplus(x, beta=1.0, threshold=40.0)
+
+
 _ACTIVATIONS = {
     "tanh": torch.tanh,
     "relu": torch.relu,
-    "softplus": lambda x: F.softplus(x, beta=1.0, threshold=17.0),   # FlowGen: softplus(x) = x for x ≥ 17
+    "softplus": _softplus,
     "elu": F.elu,
     "gelu": _gelu_tanh,                                               # the tanh form of docs/model.md §3
     "silu": F.silu,
@@ -152,7 +282,18 @@ def _bisect(fn, y: torch.Tensor, start: Optional[torch.Tensor] = None) -> torch.
             hi = torch.where(below, hi, mid)
         # the bracket is within an ulp: take the end whose image is closer
         x = torch.where((fn(hi) - y).abs() < (y - fn(lo)).abs(), hi, lo)
-        return torch.where(finite, x, torch.full_like(x, float("nan")))
+        x = torch.where(finite, x, torch.full_like(x, float("nan")))
+    if not torch.is_grad_enabled():
+        return x
+    # Differentiable through the implicit function theorem: x + (c − c.detach()) with c = −(fn(x) − y)/fn′(x) has the
+    # bisection's value and the gradient of the exact root, ∂x/∂y = 1/fn′(x), ∂x/∂θ = −(∂fn/∂θ)/fn′(x).
+    xd = x.detach().requires_grad_(True)
+    fx = fn(xd)
+    if not fx.requires_grad:
+        return x
+    (slope,) = torch.autograd.grad(fx.sum(), xd, retain_graph=True)
+    correction = -(fx - y) / slope.detach()
+    return x + (correction - correction.detach())
 
 
 class Coupling(nn.Module):
@@ -160,7 +301,7 @@ class Coupling(nn.Module):
 
     def __init__(self, spec: LayerSpec, context: int, dtype: torch.dtype):
         super().__init__()
-        self.kind = spec.kind
+        self.kind = spec.transformer
         self.options = dict(spec.options)
         self.register_buffer("kept", torch.tensor(spec.kept, dtype=torch.long), persistent=False)
         self.register_buffer("transformed", torch.tensor(spec.transformed, dtype=torch.long), persistent=False)
@@ -266,7 +407,7 @@ def _dsf_blocks(self, theta):
 
 
 def _dsf_block(v, a_raw, b, w_raw):
-    a = F.softplus(a_raw)
+    a = _softplus(a_raw)
     log_w = torch.log_softmax(w_raw, dim=1)
     u = a * v.unsqueeze(1) + b
     ls_pos, ls_neg = F.logsigmoid(u), F.logsigmoid(-u)
@@ -299,7 +440,7 @@ def _spline_parts(self, theta):
     w_raw, h_raw, d_raw = theta[:, :k], theta[:, k:2 * k], theta[:, 2 * k:]
     widths = 2 * bound * (MIN_BIN + (1 - MIN_BIN * k) * torch.softmax(w_raw, dim=1))
     heights = 2 * bound * (MIN_BIN + (1 - MIN_BIN * k) * torch.softmax(h_raw, dim=1))
-    inner = MIN_DERIVATIVE + F.softplus(d_raw, beta=1.0, threshold=17.0)
+    inner = MIN_DERIVATIVE + _softplus(d_raw)
     one = torch.ones_like(widths[:, :1])
     deltas = torch.cat([one, inner, one], dim=1)                        # δ_0 … δ_K
     xk = torch.cat([-bound * one, -bound + torch.cumsum(widths, 1)[:, :-1], bound * one], dim=1)
@@ -365,8 +506,8 @@ def _spline_inverse(self, y, theta):
 _TRANSFORMERS = {
     "affine": (_affine_forward, _affine_inverse),
     "additive": (_additive_forward, _additive_inverse),
-    "sos": (_sos_forward, _sos_inverse),
-    "dsf": (_dsf_forward, _dsf_inverse),
+    "sum_of_squares": (_sos_forward, _sos_inverse),
+    "deep_sigmoidal": (_dsf_forward, _dsf_inverse),
     "spline": (_spline_forward, _spline_inverse),
 }
 
@@ -447,28 +588,44 @@ class InvertibleLinear(nn.Module):
 # ----------------------------------------------------------------------------------------------------- the flow
 
 class FlowGenFlow(nn.Module):
-    """A FlowGen flow in PyTorch. ``forward(x, context)`` returns (z, log|det ∂z/∂x|)."""
+    """A FlowGen flow in PyTorch. ``forward(x, context)`` returns (z, log|det ∂z/∂x|).
 
-    def __init__(self, description: str, dtype: Optional[torch.dtype] = None):
+    Built from the model's ``StackSpec`` (the JSON constant of the generated class, or a file's ``flowgen.spec``);
+    ``description`` optionally keeps its ``StackDescription`` (for people only: it is written back to ``flowgen.stack``
+    by ``save_safetensors``, and never parsed)."""
+
+    def __init__(self, spec: str, dtype: Optional[torch.dtype] = None, description: Optional[str] = None):
         super().__init__()
-        self.spec = parse_stack(description)
+        self.spec = parse_spec(spec)
+        self.stack_spec = spec
+        self.stack_hash = stack_hash(spec)
         self.description = description
+        self.data_initialized = True
         self.dim, self.context_dim = self.spec.dim, self.spec.context
-        dtype = dtype or (torch.float32 if self.spec.precision == "float" else torch.float64)
+        self.dtype = dtype or (torch.float32 if self.spec.dtype == "float32" else torch.float64)
         layers: List[nn.Module] = []
         for l in self.spec.layers:
             if l.kind == "permutation":
                 layers.append(Permutation(l.order))
             elif l.kind == "actnorm":
-                layers.append(ActNorm(self.dim, dtype))
-            elif l.kind == "linear":
-                layers.append(InvertibleLinear(self.dim, l.order, dtype))
+                layers.append(ActNorm(self.dim, self.dtype))
+            elif l.kind == "invertible_linear":
+                layers.append(InvertibleLinear(self.dim, l.order, self.dtype))
             else:
-                layers.append(Coupling(l, self.context_dim, dtype))
+                layers.append(Coupling(l, self.context_dim, self.dtype))
         self.layers = nn.ModuleList(layers)
         count = sum(p.numel() for p in self.parameters())
         if count != self.spec.parameter_count:
-            raise ValueError(f"built {count} parameters, the description announces {self.spec.parameter_count}")
+            raise ValueError(f"built {count} parameters, the specification announces {self.spec.parameter_count}")
+
+    def parameter_tensors(self) -> List[Tuple[str, int, List[int]]]:
+        """(name, offset, shape) of every tensor, as FlowGen's ``ParameterTensors``: state-dict order is FlowGen's
+        parameter order (stack order, and within a layer the order of docs/model.md §5), offsets count elements."""
+        out, offset = [], 0
+        for name, p in self.named_parameters():
+            out.append((name, offset, list(p.shape)))
+            offset += p.numel()
+        return out
 
     def forward(self, x: torch.Tensor, context: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         log_det = torch.zeros(x.shape[0], dtype=x.dtype)
@@ -493,26 +650,60 @@ class FlowGenFlow(nn.Module):
 
     @classmethod
     def from_safetensors(cls, path: str, dtype: Optional[torch.dtype] = None) -> "FlowGenFlow":
-        """Builds the flow from the file's ``flowgen.stack`` metadata and loads its weights."""
+        """Builds the flow from the file's ``flowgen.spec`` metadata and loads its weights.
+
+        Files written before the stack specification existed (``flowgen.stack`` only) are refused: build the flow from
+        the model's ``StackSpec`` and call ``load_safetensors``, or load and save the file once in C#."""
         tensors, metadata = read_safetensors(path)
-        if "flowgen.stack" not in metadata:
-            raise ValueError(f"{path} has no flowgen.stack metadata; build FlowGenFlow(description) and use load_safetensors")
-        flow = cls(metadata["flowgen.stack"], dtype)
-        flow.load_state_dict({k: v.to(flow_dtype(flow)) for k, v in tensors.items()}, strict=True)
+        if "flowgen.spec" not in metadata:
+            if "flowgen.stack" in metadata:
+                raise ValueError(f"{path} was written by a FlowGen older than the stack specification (it has flowgen.stack "
+                                 "but no flowgen.spec metadata), which flowgen_torch no longer reads: build "
+                                 "FlowGenFlow(MyFlow.StackSpec) and call load_safetensors(path), or load it with "
+                                 "FlowSafetensors.Load in C# and save it again")
+            raise ValueError(f"{path} has no flowgen.spec metadata: build FlowGenFlow(MyFlow.StackSpec) and call "
+                             "load_safetensors(path)")
+        flow = cls(metadata["flowgen.spec"], dtype, description=metadata.get("flowgen.stack"))
+        flow._load(path, tensors, metadata)
         return flow
 
     def load_safetensors(self, path: str) -> None:
+        """Loads weights into this flow. A file with ``flowgen.spec`` must hold this specification; an older FlowGen file
+        (``flowgen.stack`` only) must hold this flow's description when it has one; a file with neither (e.g. PyTorch's
+        ``save_file(state_dict)``) is matched by tensor names and shapes, as ``FlowSafetensors.Load`` does."""
         tensors, metadata = read_safetensors(path)
+        self._load(path, tensors, metadata)
+
+    def _load(self, path: str, tensors: Dict[str, torch.Tensor], metadata: Dict[str, str]) -> None:
+        spec = metadata.get("flowgen.spec")
         stack = metadata.get("flowgen.stack")
-        if stack is not None and stack.rstrip("\n") != self.description.rstrip("\n"):
+        if spec is not None and spec != self.stack_spec:
+            raise ValueError(f"{path} holds another stack specification:\n{spec}\nthis flow's is\n{self.stack_spec}")
+        if spec is None and stack is not None and self.description is not None \
+                and _normalize(stack) != _normalize(self.description):
             raise ValueError(f"{path} holds another stack:\n{stack}")
-        self.load_state_dict({k: v.to(flow_dtype(self)) for k, v in tensors.items()}, strict=True)
+        shapes = {name: list(shape) for name, _, shape in self.parameter_tensors()}
+        for name, t in tensors.items():
+            if name in shapes and list(t.shape) != shapes[name]:
+                raise ValueError(f"{path}: tensor {name} has shape {list(t.shape)}, the flow expects {shapes[name]}")
+        self.load_state_dict({k: v.to(self.dtype) for k, v in tensors.items()}, strict=True)
+        self.data_initialized = metadata.get("flowgen.data_initialized") != "false"
+        if self.description is None and stack is not None and spec is not None:
+            self.description = stack
 
     def save_safetensors(self, path: str, model_name: str = "torch") -> None:
-        """Writes the weights with FlowGen's metadata, so ``FlowSafetensors.Load`` checks the architecture."""
-        metadata = {"format": "pt", "flowgen.model": model_name, "flowgen.stack": self.description,
-                    "flowgen.data_initialized": "true"}
+        """Writes the weights with FlowGen's metadata (``flowgen.spec``, ``flowgen.stack_hash``, and ``flowgen.stack`` when
+        the description is known), so that ``FlowSafetensors.Load`` checks the architecture."""
+        metadata = {"format": "pt", "flowgen.model": model_name, "flowgen.spec": self.stack_spec}
+        if self.description is not None:
+            metadata["flowgen.stack"] = self.description
+        metadata["flowgen.stack_hash"] = self.stack_hash
+        metadata["flowgen.data_initialized"] = "true" if self.data_initialized else "false"
         write_safetensors(path, self.state_dict(), metadata)
+
+
+def _normalize(text: str) -> str:
+    return text.replace("\r\n", "\n").rstrip("\n")
 
 
 def flow_dtype(flow: nn.Module) -> torch.dtype:

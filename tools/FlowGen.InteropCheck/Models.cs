@@ -42,3 +42,25 @@ public partial class SosDsfFloat;
 [DeepSigmoidalCoupling(Hidden = [])]
 [AdditiveCoupling(Mask = MaskKind.SingleCoordinate)]
 public partial class MixedDouble;
+
+// Double twins of the float stacks: the same architecture in double, given the float stack's parameters, so that FlowGen's
+// mathematics is also compared with PyTorch's in double (where rounding leaves ~1e-13 of room instead of ~1e-4).
+
+[CouplingFlow<double>(Dim = 4, Layers = 4, Hidden = [16, 16])]
+public partial class AffineFloatTwin;
+
+[CouplingFlow<double>(Dim = 6, Layers = 3, Hidden = [16], ActNorm = true, InvertibleLinear = true, Activation = Activation.Gelu, Clamp = 1.5)]
+public partial class GlowFloatTwin;
+
+[CouplingFlow<double>(Dim = 3, Hidden = [16], Activation = Activation.Relu)]
+[SplineCoupling(Bins = 8, Bound = 2.5)]
+[InvertibleLinear]
+[AffineCoupling]
+[SplineCoupling(Bins = 5, Bound = 3, Mask = MaskKind.Parity)]
+public partial class SplineFloatTwin;
+
+[CouplingFlow<double>(Dim = 4, Hidden = [16], Activation = Activation.Softplus)]
+[SumOfSquaresCoupling(Degree = 2, Squares = 2)]
+[Permute(3, 1, 0, 2)]
+[DeepSigmoidalCoupling(SigmoidUnits = 4, SigmoidLayers = 2, MaskPattern = "1010", Activation = Activation.Silu)]
+public partial class SosDsfFloatTwin;

@@ -8,10 +8,16 @@ using System.Text.Json;
 using FlowGen;
 using FlowGen.InteropCheck;
 
-// export <dir>: for every stack, train a few steps in FlowGen, write <name>.safetensors (weights) and <name>.json (training
-//               data, evaluation inputs, and FlowGen's latents, log-dets, log-densities and inverses).
-// verify <dir>: for every stack, load <name>.torch.safetensors (trained in PyTorch by check.py) and compare FlowGen's outputs
-//               with PyTorch's in <name>.torch.json. Exit code 1 beyond tolerance (float 1e-5, double 1e-9, relative to max(1, |a|)).
+// export <dir>: for every stack, train a few steps in FlowGen, write <name>.safetensors (weights) and <name>.json (the
+//               architecture: StackSpec, StackHash, StackDescription and ParameterTensors; training data, evaluation inputs;
+//               FlowGen's latents, log-dets, log-densities, inverses and inverse log-dets, and for a float stack also those of
+//               its double twin holding the same parameters).
+// verify <dir>: for every stack, load <name>.torch.safetensors (trained in PyTorch by check.py; FlowSafetensors.Load checks
+//               its flowgen.spec against the model's StackSpec, its flowgen.stack_hash is checked here) and compare FlowGen's
+//               outputs (and its double twin's) with the reference of <name>.torch.json element by element:
+//               |FlowGen − reference| ≤ tolerance, where check.py computed the reference (PyTorch in double on the same
+//               parameters and inputs) and each element's tolerance from its conditioning (interop/python/rounding.py).
+//               Exit code 1 otherwise.
 if (args.Length != 2 || args[0] is not ("export" or "verify"))
 {
     Console.Error.WriteLine("usage: FlowGen.InteropCheck export|verify <directory>");
@@ -33,12 +39,12 @@ internal abstract class Stack
     public abstract bool Verify(string dir);
 }
 
-internal sealed class Stack<T>(string name, Func<ICouplingFlow<T>> create) : Stack where T : unmanaged, IFloatingPointIeee754<T>
+internal sealed class Stack<T>(string name, Func<ICouplingFlow<T>> create, Func<ICouplingFlow<double>>? twin = null) : Stack
+    where T : unmanaged, IFloatingPointIeee754<T>
 {
     public override string Name => name;
     private const int TrainRows = 512, EvalRows = 64;
-    private static bool IsFloat => typeof(T) == typeof(float);
-    private static double Tolerance => IsFloat ? 1e-5 : 1e-9;
+    private static string Precision => typeof(T) == typeof(float) ? "float" : "double";
 
     public override bool Export(string dir)
     {
@@ -51,62 +57,127 @@ internal sealed class Stack<T>(string name, Func<ICouplingFlow<T>> create) : Sta
         FlowSafetensors.Save(flow, Path.Combine(dir, name + ".safetensors"));
 
         T[] x = Data(rng, EvalRows, d), context = Gaussian(rng, EvalRows * c, 1.0), zSamples = Gaussian(rng, EvalRows * d, 1.0);
-        var outputs = Evaluate(flow, x, context, zSamples);
         using var stream = File.Create(Path.Combine(dir, name + ".json"));
         using var w = new Utf8JsonWriter(stream);
         w.WriteStartObject();
         w.WriteString("name", name);
+        w.WriteString("spec", flow.StackSpec);
+        w.WriteString("stack_hash", flow.StackHash.ToString("X16", CultureInfo.InvariantCulture));
         w.WriteString("stack", flow.StackDescription);
-        Write(w, "train_x", train);
-        Write(w, "train_context", trainContext);
-        Write(w, "x", x);
-        Write(w, "context", context);
-        Write(w, "z_samples", zSamples);
-        foreach (var (key, values) in outputs) Write(w, key, values);
+        w.WriteNumber("parameter_count", flow.ParameterCount);
+        w.WriteStartArray("tensors");
+        foreach (ParameterTensor t in flow.ParameterTensors)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", t.Name);
+            w.WriteNumber("offset", t.Offset);
+            w.WriteStartArray("shape");
+            foreach (int s in t.Shape) w.WriteNumberValue(s);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        Io.Write(w, "train_x", train);
+        Io.Write(w, "train_context", trainContext);
+        Io.Write(w, "x", x);
+        Io.Write(w, "context", context);
+        Io.Write(w, "z_samples", zSamples);
+        w.WriteStartObject("flowgen");
+        foreach (var (key, values) in Io.Evaluate(flow, x, context, zSamples)) Io.Write(w, key, values);
         w.WriteEndObject();
-        Console.WriteLine($"exported {name}: {flow.ParameterCount} parameters");
+        if (twin is not null)
+        {
+            w.WriteStartObject("flowgen_double");
+            foreach (var (key, values) in Io.Evaluate(Twin(flow), Io.Up(x), Io.Up(context), Io.Up(zSamples))) Io.Write(w, key, values);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        Console.WriteLine($"exported {name}: {flow.ParameterCount} parameters{(twin is null ? "" : ", and its double twin")}");
         return true;
     }
 
     public override bool Verify(string dir)
     {
         ICouplingFlow<T> flow = create();
-        FlowSafetensors.Load(flow, Path.Combine(dir, name + ".torch.safetensors"));
+        string path = Path.Combine(dir, name + ".torch.safetensors");
+        try
+        {
+            FlowSafetensors.Load(flow, path);   // refuses a flowgen.spec other than flow.StackSpec
+        }
+        catch (FlowFormatException e)
+        {
+            Console.WriteLine($"  {name}: FlowSafetensors.Load refused the PyTorch file: {e.Message}");
+            return false;
+        }
+        IReadOnlyDictionary<string, string> metadata = FlowSafetensors.ReadMetadata(path);
+        bool ok = true;
+        string hash = flow.StackHash.ToString("X16", CultureInfo.InvariantCulture);
+        if (!metadata.TryGetValue(FlowSafetensors.SpecMetadataKey, out string? spec) || spec != flow.StackSpec)
+        {
+            Console.WriteLine($"  {name}: the PyTorch file carries no flowgen.spec equal to the model's StackSpec");
+            ok = false;
+        }
+        if (!metadata.TryGetValue(FlowSafetensors.StackHashMetadataKey, out string? fileHash) || fileHash != hash)
+        {
+            Console.WriteLine($"  {name}: flowgen.stack_hash is {fileHash ?? "missing"}, the model's StackHash is {hash}");
+            ok = false;
+        }
         using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, name + ".torch.json")));
         JsonElement root = doc.RootElement;
-        T[] x = Read(root, "x"), context = Read(root, "context"), zSamples = Read(root, "z_samples");
-        var outputs = Evaluate(flow, x, context, zSamples);
+        T[] x = Io.Read<T>(root, "x"), context = Io.Read<T>(root, "context"), zSamples = Io.Read<T>(root, "z_samples");
+        ok &= Compare(Precision, Io.Evaluate(flow, x, context, zSamples), root, "tolerance");
+        if (twin is not null)
+            ok &= Compare("double twin", Io.Evaluate(Twin(flow), Io.Up(x), Io.Up(context), Io.Up(zSamples)), root, "tolerance_double");
+        return ok;
+    }
+
+    /// <summary>
+    /// Compares outputs with check.py's reference (PyTorch in double on the same parameters and inputs) element by element:
+    /// |FlowGen − reference| ≤ tolerance, the tolerance derived by check.py from each element's conditioning
+    /// (interop/python/rounding.py). Prints per output the largest ratio |FlowGen − reference| / tolerance (≤ 1 passes).
+    /// </summary>
+    private bool Compare<U>(string label, List<(string, U[])> outputs, JsonElement root, string toleranceKey) where U : unmanaged, IFloatingPointIeee754<U>
+    {
         bool ok = true;
         var parts = new List<string>();
         foreach (var (key, values) in outputs)
         {
-            T[] expected = Read(root, key);
-            double max = 0;
+            double[] reference = Io.Read<double>(root.GetProperty("reference"), key), tolerance = Io.Read<double>(root.GetProperty(toleranceKey), key);
+            if (reference.Length != values.Length || tolerance.Length != values.Length)
+                throw new InvalidDataException($"{name}.torch.json: {key} has {reference.Length} reference values and {tolerance.Length} tolerances for {values.Length} outputs");
+            double worst = 0;
             for (int i = 0; i < values.Length; i++)
             {
-                double a = double.CreateTruncating(expected[i]), b = double.CreateTruncating(values[i]);
-                double diff = Math.Abs(a - b) / Math.Max(1, Math.Abs(a));
-                if (!(diff <= max)) max = double.IsNaN(diff) ? double.PositiveInfinity : diff;
+                double ratio = Ratio(double.CreateTruncating(values[i]), reference[i], tolerance[i]);
+                if (!(ratio <= worst)) worst = double.IsNaN(ratio) ? double.PositiveInfinity : ratio;
             }
-            ok &= max <= Tolerance;
-            parts.Add($"{key} {max:0.0e+0}");
+            ok &= worst <= 1;
+            parts.Add($"{key} {worst:0.000}");
         }
-        Console.WriteLine($"PyTorch-trained {name,-15} loaded in FlowGen: max rel. diff {string.Join(", ", parts)} {(ok ? "ok" : "FAILED (tolerance " + Tolerance + ")")}");
+        Console.WriteLine($"  {name + " (" + label + ")",-36} {string.Join(", ", parts)}  {(ok ? "ok" : "FAILED")}");
         return ok;
     }
 
-    private static List<(string, T[])> Evaluate(ICouplingFlow<T> flow, T[] x, T[] context, T[] zSamples)
+    /// <summary>|a − r| / tolerance; 0 when both are the same non-finite value, +∞ when only one is finite.</summary>
+    private static double Ratio(double a, double r, double tolerance)
     {
-        int n = x.Length / flow.Dim;
-        var z = new T[x.Length];
-        var logDet = new T[n];
-        var logProb = new T[n];
-        var xInverse = new T[zSamples.Length];
-        var inverseLogDet = new T[n];
-        flow.Forward(x, context, z, logDet);
-        flow.LogProb(x, context, logProb);
-        flow.Inverse(zSamples, context, xInverse, inverseLogDet);
-        return [("z", z), ("log_det", logDet), ("log_prob", logProb), ("x_inverse", xInverse), ("inverse_log_det", inverseLogDet)];
+        if (!double.IsFinite(a) || !double.IsFinite(r)) return a.Equals(r) ? 0 : double.PositiveInfinity;
+        double d = Math.Abs(a - r);
+        return d == 0 ? 0 : d / tolerance;
+    }
+
+    /// <summary>The double twin holding <paramref name="flow"/>'s parameters (exactly: every float is a double).</summary>
+    private ICouplingFlow<double> Twin(ICouplingFlow<T> flow)
+    {
+        ICouplingFlow<double> t = twin!();
+        string expected = flow.StackSpec.Replace("\"dtype\":\"float32\"", "\"dtype\":\"float64\"", StringComparison.Ordinal);
+        if (t.StackSpec != expected)
+            throw new InvalidOperationException($"{name}'s double twin is not its architecture in double:\n{t.StackSpec}\n{expected}");
+        ReadOnlySpan<T> source = flow.Parameters;
+        Span<double> target = t.Parameters;
+        for (int i = 0; i < source.Length; i++) target[i] = double.CreateTruncating(source[i]);
+        t.MarkDataInitialized(true);
+        return t;
     }
 
     // a skewed, correlated 2-scale distribution, so trained couplings are far from the identity
@@ -133,8 +204,27 @@ internal sealed class Stack<T>(string name, Func<ICouplingFlow<T>> create) : Sta
         for (int i = 0; i < count; i++) x[i] = T.CreateTruncating(scale * rng.NextGaussian());
         return x;
     }
+}
 
-    private static void Write(Utf8JsonWriter w, string key, T[] values)
+internal static class Io
+{
+    public static List<(string, T[])> Evaluate<T>(ICouplingFlow<T> flow, T[] x, T[] context, T[] zSamples) where T : unmanaged
+    {
+        int n = x.Length / flow.Dim;
+        var z = new T[x.Length];
+        var logDet = new T[n];
+        var logProb = new T[n];
+        var xInverse = new T[zSamples.Length];
+        var inverseLogDet = new T[n];
+        flow.Forward(x, context, z, logDet);
+        flow.LogProb(x, context, logProb);
+        flow.Inverse(zSamples, context, xInverse, inverseLogDet);
+        return [("z", z), ("log_det", logDet), ("log_prob", logProb), ("x_inverse", xInverse), ("inverse_log_det", inverseLogDet)];
+    }
+
+    public static double[] Up<T>(T[] values) where T : unmanaged, INumberBase<T> => values.Select(double.CreateTruncating).ToArray();
+
+    public static void Write<T>(Utf8JsonWriter w, string key, T[] values) where T : unmanaged, INumberBase<T>
     {
         w.WriteStartArray(key);
         foreach (T v in values)
@@ -145,7 +235,7 @@ internal sealed class Stack<T>(string name, Func<ICouplingFlow<T>> create) : Sta
         w.WriteEndArray();
     }
 
-    private static T[] Read(JsonElement root, string key) =>
+    public static T[] Read<T>(JsonElement root, string key) where T : unmanaged, IFloatingPointIeee754<T> =>
         root.GetProperty(key).EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Null ? T.NaN : T.CreateTruncating(e.GetDouble())).ToArray();
 }
 
@@ -153,12 +243,12 @@ internal static class Stacks
 {
     public static readonly Stack[] All =
     [
-        new Stack<float>("AffineFloat", () => new AffineFloat(seed: 1)),
+        new Stack<float>("AffineFloat", () => new AffineFloat(seed: 1), () => new AffineFloatTwin()),
         new Stack<double>("AdditiveDouble", () => new AdditiveDouble(seed: 2)),
-        new Stack<float>("GlowFloat", () => new GlowFloat(seed: 3)),
+        new Stack<float>("GlowFloat", () => new GlowFloat(seed: 3), () => new GlowFloatTwin()),
         new Stack<double>("SplineDouble", () => new SplineDouble(seed: 4)),
-        new Stack<float>("SplineFloat", () => new SplineFloat(seed: 5)),
-        new Stack<float>("SosDsfFloat", () => new SosDsfFloat(seed: 6)),
+        new Stack<float>("SplineFloat", () => new SplineFloat(seed: 5), () => new SplineFloatTwin()),
+        new Stack<float>("SosDsfFloat", () => new SosDsfFloat(seed: 6), () => new SosDsfFloatTwin()),
         new Stack<double>("MixedDouble", () => new MixedDouble(seed: 7)),
     ];
 }
