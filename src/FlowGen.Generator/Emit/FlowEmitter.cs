@@ -99,6 +99,12 @@ internal static class FlowEmitter
         w.Line($"/// <summary>The stack specification: versioned JSON (schema {Spec.StackSpec.Schema} v{Spec.StackSpec.Version}, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>");
         w.Line($"public const string StackSpec = {CSharpString(plan.Spec)};");
         w.Line();
+        if (m.GeneratesToString)
+        {
+            w.Line("/// <summary>The human-readable description of the stack (<see cref=\"StackDescription\"/>).</summary>");
+            w.Line("public override string ToString() => StackDescription;");
+            w.Line();
+        }
         w.Line($"private readonly {T}[] _parameters = {impl}.CreateParameters(0);");
         if (plan.HasDataInitialization) w.Line("private bool _dataInitialized;");
         w.Line();

@@ -49,7 +49,8 @@ internal sealed record FlowModel(
     int Context,
     EquatableArray<LayerModel> Layers,
     bool HasParameterlessConstructor,
-    bool HasSeedConstructor)
+    bool HasSeedConstructor,
+    bool GeneratesToString = true)
 {
     public string FullName => (Namespace is null ? "" : Namespace + ".") + string.Join(".", Containers.ToArray().ConvertAll(c => c.Name)) + (Containers.Count > 0 ? "." : "") + TypeName;
 }

@@ -366,8 +366,15 @@ internal static class FlowParser
             Accessibility.ProtectedAndInternal => "private protected",
             _ => "internal",
         };
+        // ToString() returns the stack description unless the class (or a base class, by sealing it) says otherwise
+        bool ownToString = false;
+        for (INamedTypeSymbol? t = type; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
+        {
+            ownToString |= t.GetMembers("ToString").OfType<IMethodSymbol>().Any(m => m.Parameters.Length == 0 && !m.IsStatic && !m.IsImplicitlyDeclared
+                && (SymbolEqualityComparer.Default.Equals(t, type) || m.IsSealed));
+        }
         return new FlowModel(ns, type.Name, accessibility, containers.ToEquatableArray(), isDouble, dim, contextDim,
-            stack.ToEquatableArray(), hasParameterless, hasSeed);
+            stack.ToEquatableArray(), hasParameterless, hasSeed, GeneratesToString: !ownToString);
     }
 
     /// <summary>The nearest base class that is itself a [CouplingFlow] class, if any.</summary>
