@@ -593,10 +593,12 @@ internal static class FlowEmitter
         w.Line("ReadOnlySpan<int> rows = FinalRows;");
         w.Line("for (int i = 0; i < Dim; i++) Unsafe.Add(ref x, rows[i]) = zIn[i];");
         w.Close();
-        w.Line($"{T} ld = logProb ? LatentLogDensityOne(ref x, {zero}) : {zero};");
+        w.Line("// log N(z) is taken before the layers overwrite z; the layers accumulate log|det ∂x/∂z|, so log p(x) = log N(z) − log|det ∂x/∂z|");
+        w.Line($"{T} latent = logProb ? LatentLogDensityOne(ref x, {zero}) : {zero};");
+        w.Line($"{T} ld = {zero};");
         foreach (LayerPlan l in Enumerable.Reverse(coded)) w.Line(LayerCall(l, "Inverse", Flavor.One(T), "s"));
         w.Line("if (!xOut.IsEmpty) buffer.Slice(0, Dim).CopyTo(xOut);");
-        w.Line("return ld;");
+        w.Line("return logProb ? latent - ld : ld;");
         w.Close();
         w.Line();
 
@@ -643,6 +645,7 @@ internal static class FlowEmitter
             w.Line("int start = 0;");
             w.Open("if (n >= width / 2)");
             w.Line(tileAlloc);
+            if (inverse) w.Line($"Span<{V}> latent = stackalloc {V}[Lanes];");
             w.Line($"ref {V} x = ref MemoryMarshal.GetReference(tile);");
             w.Line($"ref {V} ld = ref Unsafe.Add(ref x, Dim * Lanes);");
             w.Line($"ref {V} c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);");
@@ -653,9 +656,11 @@ internal static class FlowEmitter
             if (plan.Context > 0) w.Line("FlowTile.Load(contexts, start, count, ContextDim, Lanes, ContextRows, ref c);");
             if (inverse)
             {
-                w.Line("if (logProb) LatentLogDensity(ref x, ref ld, add: false);");
-                w.Line($"else for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = {V}.Zero;");
+                w.Line("// log N(z) before the layers overwrite z, then log p(x) = log N(z) − log|det ∂x/∂z| (the layers' log-dets)");
+                w.Line("if (logProb) LatentLogDensity(ref x, ref MemoryMarshal.GetReference(latent), add: false);");
+                w.Line($"for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = {V}.Zero;");
                 foreach (LayerPlan l in Enumerable.Reverse(coded)) w.Line(LayerCall(l, "Inverse", Flavor.Tile(T), "s"));
+                w.Line("if (logProb) for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = latent[k] - Unsafe.Add(ref ld, k);");
                 w.Line("if (!xs.IsEmpty) FlowTile.Store(ref x, IdentityRows, Lanes, xs, start, count);");
             }
             else

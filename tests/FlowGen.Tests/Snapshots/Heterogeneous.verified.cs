@@ -446,14 +446,16 @@ namespace FlowGen.Generated
                 ReadOnlySpan<int> rows = FinalRows;
                 for (int i = 0; i < Dim; i++) Unsafe.Add(ref x, rows[i]) = zIn[i];
             }
-            double ld = logProb ? LatentLogDensityOne(ref x, 0d) : 0d;
+            // log N(z) is taken before the layers overwrite z; the layers accumulate log|det ∂x/∂z|, so log p(x) = log N(z) − log|det ∂x/∂z|
+            double latent = logProb ? LatentLogDensityOne(ref x, 0d) : 0d;
+            double ld = 0d;
             Layer6InverseOne(ref p, ref x, ref c, ref s, ref ld);
             Layer4InverseOne(ref p, ref x, ref c, ref s, ref ld);
             Layer2InverseOne(ref p, ref x, ref c, ref s, ref ld);
             Layer1InverseOne(ref p, ref x, ref c, ref s, ref ld);
             Layer0InverseOne(ref p, ref x, ref c, ref s, ref ld);
             if (!xOut.IsEmpty) buffer.Slice(0, Dim).CopyTo(xOut);
-            return ld;
+            return logProb ? latent - ld : ld;
         }
 
         /// <summary>ld − (½‖z‖² + (Dim/2)·log 2π), with z read from the rows of the final map in coordinate order.</summary>
@@ -530,6 +532,7 @@ namespace FlowGen.Generated
             if (n >= width / 2)
             {
                 Span<Vector<double>> tile = stackalloc Vector<double>[TileRows * Lanes];
+                Span<Vector<double>> latent = stackalloc Vector<double>[Lanes];
                 ref Vector<double> x = ref MemoryMarshal.GetReference(tile);
                 ref Vector<double> ld = ref Unsafe.Add(ref x, Dim * Lanes);
                 ref Vector<double> c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);
@@ -539,13 +542,15 @@ namespace FlowGen.Generated
                     int count = Math.Min(width, n - start);
                     FlowTile.Load(zs, start, count, Dim, Lanes, FinalRows, ref x);
                     FlowTile.Load(contexts, start, count, ContextDim, Lanes, ContextRows, ref c);
-                    if (logProb) LatentLogDensity(ref x, ref ld, add: false);
-                    else for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<double>.Zero;
+                    // log N(z) before the layers overwrite z, then log p(x) = log N(z) − log|det ∂x/∂z| (the layers' log-dets)
+                    if (logProb) LatentLogDensity(ref x, ref MemoryMarshal.GetReference(latent), add: false);
+                    for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<double>.Zero;
                     Layer6Inverse(ref p, ref x, ref c, ref s, ref ld);
                     Layer4Inverse(ref p, ref x, ref c, ref s, ref ld);
                     Layer2Inverse(ref p, ref x, ref c, ref s, ref ld);
                     Layer1Inverse(ref p, ref x, ref c, ref s, ref ld);
                     Layer0Inverse(ref p, ref x, ref c, ref s, ref ld);
+                    if (logProb) for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = latent[k] - Unsafe.Add(ref ld, k);
                     if (!xs.IsEmpty) FlowTile.Store(ref x, IdentityRows, Lanes, xs, start, count);
                     if (!outs.IsEmpty) FlowTile.StoreRow(ref ld, outs, start, count);
                 }

@@ -344,12 +344,14 @@ namespace FlowGen.Generated
                 ReadOnlySpan<int> rows = FinalRows;
                 for (int i = 0; i < Dim; i++) Unsafe.Add(ref x, rows[i]) = zIn[i];
             }
-            float ld = logProb ? LatentLogDensityOne(ref x, 0f) : 0f;
+            // log N(z) is taken before the layers overwrite z; the layers accumulate log|det ∂x/∂z|, so log p(x) = log N(z) − log|det ∂x/∂z|
+            float latent = logProb ? LatentLogDensityOne(ref x, 0f) : 0f;
+            float ld = 0f;
             Layer2InverseOne(ref p, ref x, ref c, ref s, ref ld);
             Layer1InverseOne(ref p, ref x, ref c, ref s, ref ld);
             Layer0InverseOne(ref p, ref x, ref c, ref s, ref ld);
             if (!xOut.IsEmpty) buffer.Slice(0, Dim).CopyTo(xOut);
-            return ld;
+            return logProb ? latent - ld : ld;
         }
 
         /// <summary>ld − (½‖z‖² + (Dim/2)·log 2π), with z read from the rows of the final map in coordinate order.</summary>
@@ -423,6 +425,7 @@ namespace FlowGen.Generated
             if (n >= width / 2)
             {
                 Span<Vector<float>> tile = stackalloc Vector<float>[TileRows * Lanes];
+                Span<Vector<float>> latent = stackalloc Vector<float>[Lanes];
                 ref Vector<float> x = ref MemoryMarshal.GetReference(tile);
                 ref Vector<float> ld = ref Unsafe.Add(ref x, Dim * Lanes);
                 ref Vector<float> c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);
@@ -431,11 +434,13 @@ namespace FlowGen.Generated
                 {
                     int count = Math.Min(width, n - start);
                     FlowTile.Load(zs, start, count, Dim, Lanes, FinalRows, ref x);
-                    if (logProb) LatentLogDensity(ref x, ref ld, add: false);
-                    else for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<float>.Zero;
+                    // log N(z) before the layers overwrite z, then log p(x) = log N(z) − log|det ∂x/∂z| (the layers' log-dets)
+                    if (logProb) LatentLogDensity(ref x, ref MemoryMarshal.GetReference(latent), add: false);
+                    for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<float>.Zero;
                     Layer2Inverse(ref p, ref x, ref c, ref s, ref ld);
                     Layer1Inverse(ref p, ref x, ref c, ref s, ref ld);
                     Layer0Inverse(ref p, ref x, ref c, ref s, ref ld);
+                    if (logProb) for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = latent[k] - Unsafe.Add(ref ld, k);
                     if (!xs.IsEmpty) FlowTile.Store(ref x, IdentityRows, Lanes, xs, start, count);
                     if (!outs.IsEmpty) FlowTile.StoreRow(ref ld, outs, start, count);
                 }
