@@ -12,6 +12,7 @@ namespace FlowGen.Tests;
 /// Regression tests of numerical defects (models in DefectModels.cs):
 /// <list type="number">
 /// <item>Sample(xs, logProbs, rng) returned log N(z) + log|det ∂x/∂z| instead of log N(z) − log|det ∂x/∂z|;</item>
+/// <item>the batch Inverse gave NaNs of the opposite sign to the single-sample path on non-finite rows (not bit-identical);</item>
 /// </list>
 /// </summary>
 public sealed class DefectRegressionTests(ITestOutputHelper output)
@@ -145,5 +146,91 @@ public sealed class DefectRegressionTests(ITestOutputHelper output)
         }
         output.WriteLine($"{model}: worst |Sample log p − LogProb| / (1 + |LogProb|) = {worst:E2}; largest |log det| {largestLogDet:E2}");
         Assert.True(largestLogDet > 0.1, "the model's log-dets are too small for the test to see the sign of the log-det");
+    }
+
+    // ------------------------------------------------------------------ 2. non-finite rows: batch vs single sample, bit for bit
+
+    /// <summary>
+    /// Inverse of rows with NaN, +∞, −∞ (in one coordinate, every coordinate, mixed, or in the context) and of ±T.MaxValue
+    /// (whose deep sigmoidal root does not fit in T: the numerical inverse fails and returns NaN) gives the same bits — values
+    /// and log-dets, NaN signs and payloads included — in a batch (full tiles) as the same row computed alone (the single-sample path).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void NonFiniteRowsAreBitIdenticalBetweenBatchAndSingleSample(string model)
+    {
+        object flow = Create(model);
+        List<string> problems = flow is ICouplingFlow<float> f ? CompareNonFinite(f) : CompareNonFinite((ICouplingFlow<double>)flow);
+        Assert.True(problems.Count == 0, model + ":\n" + string.Join("\n", problems.Take(20)) + (problems.Count > 20 ? $"\n… {problems.Count} in all" : ""));
+    }
+
+    private static List<string> CompareNonFinite<T>(ICouplingFlow<T> flow) where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
+    {
+        int d = flow.Dim, c = flow.ContextDim;
+        var rng = new FlowRandom(21);
+        var rows = new List<(string Label, T[] Z, T[] C)>();
+        void Add(string label, T[] z, T[] ctx)
+        {
+            rows.Add((label, z, ctx));
+            rows.Add(("finite", Gaussian<T>(rng, d, 1), Gaussian<T>(rng, c, 1)));
+        }
+        var specials = new (string Label, T Value)[]
+        {
+            ("NaN", T.NaN), ("−NaN", -T.NaN), ("+∞", T.PositiveInfinity), ("−∞", T.NegativeInfinity), ("+max", T.MaxValue), ("−max", T.MinValue),
+        };
+        foreach (var (label, value) in specials)
+        {
+            for (int k = 0; k < d; k++)
+            {
+                T[] z = Gaussian<T>(rng, d, 1);
+                z[k] = value;
+                Add($"{label} at z{k}", z, Gaussian<T>(rng, c, 1));
+            }
+            Add($"{label} everywhere", Enumerable.Repeat(value, d).ToArray(), Gaussian<T>(rng, c, 1));
+            if (c > 0) Add($"{label} in the context", Gaussian<T>(rng, d, 1), Enumerable.Repeat(value, c).ToArray());
+        }
+        Add("NaN, +∞, −∞", new[] { T.NaN, T.PositiveInfinity, T.NegativeInfinity }.Concat(Gaussian<T>(rng, d - 3, 1)).ToArray(), Gaussian<T>(rng, c, 1));
+        Add("+∞, −∞, NaN", new[] { T.PositiveInfinity, T.NegativeInfinity, T.NaN }.Concat(Gaussian<T>(rng, d - 3, 1)).ToArray(), Gaussian<T>(rng, c, 1));
+        // a multiple of 64 rows: every row is in a full tile whatever the SIMD width
+        while (rows.Count % 64 != 0) rows.Add(("finite", Gaussian<T>(rng, d, 1), Gaussian<T>(rng, c, 1)));
+
+        int n = rows.Count;
+        T[] zs = rows.SelectMany(r => r.Z).ToArray(), cs = rows.SelectMany(r => r.C).ToArray();
+        var xs = new T[n * d];
+        var logDets = new T[n];
+        flow.Inverse(zs, cs, xs, logDets);
+        var forward = new T[n * d];
+        var forwardLogDets = new T[n];
+        var logProbs = new T[n];
+        flow.Forward(zs, cs, forward, forwardLogDets);
+        flow.LogProb(zs, cs, logProbs);
+
+        var problems = new List<string>();
+        for (int i = 0; i < n; i++)
+        {
+            var x1 = new T[d];
+            var ld1 = new T[1];
+            flow.Inverse(rows[i].Z, rows[i].C, x1, ld1);
+            var differences = new List<string>();
+            for (int k = 0; k < d; k++)
+            {
+                if (Bits(x1[k]) != Bits(xs[i * d + k])) differences.Add($"x{k} batch {xs[i * d + k]} ({Hex(xs[i * d + k])}) single {x1[k]} ({Hex(x1[k])})");
+            }
+            if (Bits(ld1[0]) != Bits(logDets[i])) differences.Add($"log-det batch {logDets[i]} ({Hex(logDets[i])}) single {ld1[0]} ({Hex(ld1[0])})");
+            // the same row as a data point through Forward and LogProb
+            var z1 = new T[d];
+            var fld1 = new T[1];
+            var lp1 = new T[1];
+            flow.Forward(rows[i].Z, rows[i].C, z1, fld1);
+            flow.LogProb(rows[i].Z, rows[i].C, lp1);
+            for (int k = 0; k < d; k++)
+            {
+                if (Bits(z1[k]) != Bits(forward[i * d + k])) differences.Add($"Forward z{k} batch {forward[i * d + k]} ({Hex(forward[i * d + k])}) single {z1[k]} ({Hex(z1[k])})");
+            }
+            if (Bits(fld1[0]) != Bits(forwardLogDets[i])) differences.Add($"Forward log-det batch {forwardLogDets[i]} ({Hex(forwardLogDets[i])}) single {fld1[0]} ({Hex(fld1[0])})");
+            if (Bits(lp1[0]) != Bits(logProbs[i])) differences.Add($"LogProb batch {logProbs[i]} ({Hex(logProbs[i])}) single {lp1[0]} ({Hex(lp1[0])})");
+            if (differences.Count > 0) problems.Add($"row {i} ({rows[i].Label}): " + string.Join("; ", differences));
+        }
+        return problems;
     }
 }

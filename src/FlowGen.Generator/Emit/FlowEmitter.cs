@@ -574,11 +574,12 @@ internal static class FlowEmitter
         w.Line($"ref {T} c = ref MemoryMarshal.GetReference(context);");
         w.Line($"{T} ld = {zero};");
         foreach (LayerPlan l in coded) w.Line(LayerCall(l, "Forward", Flavor.One(T), "s"));
+        w.Line("// outputs carry one NaN, T.NaN, as the batch path's FlowTile.Store does (which NaN an operation returns depends on operand order)");
         w.Open("if (!zOut.IsEmpty)");
         w.Line("ReadOnlySpan<int> rows = FinalRows;");
-        w.Line("for (int i = 0; i < Dim; i++) zOut[i] = Unsafe.Add(ref x, rows[i]);");
+        w.Line("for (int i = 0; i < Dim; i++) zOut[i] = FlowTile.CanonicalNaN(Unsafe.Add(ref x, rows[i]));");
         w.Close();
-        w.Line("return logProb ? LatentLogDensityOne(ref x, ld) : ld;");
+        w.Line("return FlowTile.CanonicalNaN(logProb ? LatentLogDensityOne(ref x, ld) : ld);");
         w.Close();
         w.Line();
 
@@ -597,8 +598,9 @@ internal static class FlowEmitter
         w.Line($"{T} latent = logProb ? LatentLogDensityOne(ref x, {zero}) : {zero};");
         w.Line($"{T} ld = {zero};");
         foreach (LayerPlan l in Enumerable.Reverse(coded)) w.Line(LayerCall(l, "Inverse", Flavor.One(T), "s"));
-        w.Line("if (!xOut.IsEmpty) buffer.Slice(0, Dim).CopyTo(xOut);");
-        w.Line("return logProb ? latent - ld : ld;");
+        w.Line("// outputs carry one NaN, T.NaN, as the batch path's FlowTile.Store does (which NaN an operation returns depends on operand order)");
+        w.Line("if (!xOut.IsEmpty) FlowTile.CopyCanonicalNaN(buffer.Slice(0, Dim), xOut);");
+        w.Line("return FlowTile.CanonicalNaN(logProb ? latent - ld : ld);");
         w.Close();
         w.Line();
 

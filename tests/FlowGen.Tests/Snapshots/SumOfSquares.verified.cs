@@ -333,12 +333,13 @@ namespace FlowGen.Generated
             float ld = 0f;
             Layer0ForwardOne(ref p, ref x, ref c, ref s, ref ld);
             Layer2ForwardOne(ref p, ref x, ref c, ref s, ref ld);
+            // outputs carry one NaN, T.NaN, as the batch path's FlowTile.Store does (which NaN an operation returns depends on operand order)
             if (!zOut.IsEmpty)
             {
                 ReadOnlySpan<int> rows = FinalRows;
-                for (int i = 0; i < Dim; i++) zOut[i] = Unsafe.Add(ref x, rows[i]);
+                for (int i = 0; i < Dim; i++) zOut[i] = FlowTile.CanonicalNaN(Unsafe.Add(ref x, rows[i]));
             }
-            return logProb ? LatentLogDensityOne(ref x, ld) : ld;
+            return FlowTile.CanonicalNaN(logProb ? LatentLogDensityOne(ref x, ld) : ld);
         }
 
         /// <summary>One sample, latent → data. Returns log|det ∂x/∂z| (or log p(x) when <paramref name="logProb"/> is set).</summary>
@@ -358,8 +359,9 @@ namespace FlowGen.Generated
             float ld = 0f;
             Layer2InverseOne(ref p, ref x, ref c, ref s, ref ld);
             Layer0InverseOne(ref p, ref x, ref c, ref s, ref ld);
-            if (!xOut.IsEmpty) buffer.Slice(0, Dim).CopyTo(xOut);
-            return logProb ? latent - ld : ld;
+            // outputs carry one NaN, T.NaN, as the batch path's FlowTile.Store does (which NaN an operation returns depends on operand order)
+            if (!xOut.IsEmpty) FlowTile.CopyCanonicalNaN(buffer.Slice(0, Dim), xOut);
+            return FlowTile.CanonicalNaN(logProb ? latent - ld : ld);
         }
 
         /// <summary>ld − (½‖z‖² + (Dim/2)·log 2π), with z read from the rows of the final map in coordinate order.</summary>
