@@ -9,10 +9,12 @@ using Xunit.Abstractions;
 namespace FlowGen.Tests;
 
 /// <summary>
-/// Regression tests of numerical defects (models in DefectModels.cs):
+/// Regression tests of three numerical defects (models in DefectModels.cs):
 /// <list type="number">
 /// <item>Sample(xs, logProbs, rng) returned log N(z) + log|det ∂x/∂z| instead of log N(z) − log|det ∂x/∂z|;</item>
 /// <item>the batch Inverse gave NaNs of the opposite sign to the single-sample path on non-finite rows (not bit-identical);</item>
+/// <item>the deep sigmoidal log-derivative left log space when softplus(ã) underflowed (log a = log 0), and its gradient
+/// divided two underflowed numbers.</item>
 /// </list>
 /// </summary>
 public sealed class DefectRegressionTests(ITestOutputHelper output)
@@ -232,5 +234,209 @@ public sealed class DefectRegressionTests(ITestOutputHelper output)
             if (differences.Count > 0) problems.Add($"row {i} ({rows[i].Label}): " + string.Join("; ", differences));
         }
         return problems;
+    }
+
+    // ------------------------------------------------------------------ 3. deep sigmoidal slopes whose softplus underflows
+
+    private const int Units = 3, Blocks = 2, P = 3 * Units * Blocks;
+
+    /// <summary>log softplus(x) in double, in log space where softplus(x) is tiny: x + log(1 − eˣ/2 + …) for x &lt; −30.</summary>
+    private static double ReferenceLogSoftplus(double x) => x < -30 ? x + Math.Log(1 - Math.Exp(x) / 2) : Math.Log(ReferenceFlow.Softplus(x));
+
+    /// <summary>One deep sigmoidal block as docs/model.md §3 writes it, in double, with log a in log space.</summary>
+    private static double ReferenceBlock(double v, double[] theta, int offset, out double logDerivative)
+    {
+        var wTilde = new double[Units];
+        for (int j = 0; j < Units; j++) wTilde[j] = theta[offset + 2 * Units + j];
+        double normalizer = ReferenceFlow.LogSumExp(wTilde);
+        var termA = new double[Units];
+        var termB = new double[Units];
+        var termC = new double[Units];
+        for (int j = 0; j < Units; j++)
+        {
+            double logW = wTilde[j] - normalizer;
+            double logA = ReferenceLogSoftplus(theta[offset + j]);
+            double u = Math.Exp(logA) * v + theta[offset + Units + j];
+            double logSig = ReferenceFlow.LogSigmoid(u), logSigNeg = ReferenceFlow.LogSigmoid(-u);
+            termA[j] = logW + logSig;
+            termB[j] = logW + logSigNeg;
+            termC[j] = logW + logA + logSig + logSigNeg;
+        }
+        double logH = ReferenceFlow.LogSumExp(termA), logOneMinusH = ReferenceFlow.LogSumExp(termB);
+        logDerivative = ReferenceFlow.LogSumExp(termC) - logH - logOneMinusH;
+        return logH - logOneMinusH;
+    }
+
+    /// <summary>−log p(x0, x1) of the one-coupling flow (x0 kept, x1 transformed by the blocks) in double.</summary>
+    private static double ReferenceNll(double x0, double x1, double[] theta, out double logDet)
+    {
+        double v = x1;
+        logDet = 0;
+        for (int q = 0; q < Blocks; q++)
+        {
+            v = ReferenceBlock(v, theta, 3 * Units * q, out double ld);
+            logDet += ld;
+        }
+        return 0.5 * (x0 * x0 + v * v) + Math.Log(2 * Math.PI) - logDet;
+    }
+
+    /// <summary>θ for sweep value s: in scenario "all", every raw slope of both blocks follows s (ã = s, s + 2, s + 4 and s + 1, s + 3, s + 5);
+    /// in scenario "one", only the first unit of each block does (the others keep normal slopes).</summary>
+    private static double[] SweepTheta(double s, bool all)
+    {
+        var theta = new double[P];
+        double[] b = { 0.3, -0.5, 1.0, -0.2, 0.4, 0.0 }, w = { 0.2, -0.4, 0.1, 0.0, 0.5, -0.3 }, slopes = { 0.0, 0.4, -0.3, 0.0, -0.6, 0.2 };
+        for (int q = 0; q < Blocks; q++)
+        {
+            for (int j = 0; j < Units; j++)
+            {
+                theta[3 * Units * q + j] = all || j == 0 ? s + q + 2 * j : slopes[Units * q + j];
+                theta[3 * Units * q + Units + j] = b[Units * q + j];
+                theta[3 * Units * q + 2 * Units + j] = w[Units * q + j];
+            }
+        }
+        return theta;
+    }
+
+    /// <summary>
+    /// A deep sigmoidal coupling whose raw slopes ã are swept down through the point where softplus(ã) underflows (float: −80 … −100,
+    /// softplus(ã) = 0 below −87.3; double: −700 … −760, below −708.4): the log-det stays in log space (≈ ã) and matches a double
+    /// evaluation of docs/model.md §3 with log a computed in log space, in the batch and the single-sample path alike; the NLL gradient
+    /// is finite and matches central finite differences of that evaluation. Scenario "all": every unit of both blocks is swept; scenario
+    /// "one": one unit per block is swept and the others keep normal slopes (its contribution vanishes, its gradient must stay finite).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DeepSigmoidalLogDetStaysInLogSpaceWhenSoftplusUnderflows(bool isDouble)
+    {
+        if (isDouble) CheckSweep(new DsfUnderflowD(), -700, -760, 0.25, 1e-12, 1e-7);
+        else CheckSweep(new DsfUnderflow(), -80, -100, 0.05, 4e-7, 1e-4);
+    }
+
+    private void CheckSweep<T>(ICouplingFlow<T> flow, double from, double to, double step, double logDetTolerance, double gradientTolerance)
+        where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
+    {
+        ParameterTensor weight = flow.ParameterTensors.Single(t => t.Name == "layers.0.conditioner.0.weight");
+        ParameterTensor bias = flow.ParameterTensors.Single(t => t.Name == "layers.0.conditioner.0.bias");
+        Assert.Equal(P, bias.Length);
+        Assert.Equal(P, weight.Length); // 1 kept input → P outputs
+        double x0 = 0.7;
+        double[] x1s = { -2.5, -0.3, 0.4, 1.7, 6.0 };
+        var problems = new List<string>();
+        double worstLogDet = 0, worstGradient = 0;
+        int points = 0;
+        foreach (bool all in new[] { true, false })
+        {
+            int index = 0;
+            for (double s = from; s >= to - 1e-9; s -= step, index++)
+            {
+                double[] theta = SweepTheta(s, all);
+                Span<T> parameters = flow.Parameters;
+                parameters.Clear();
+                for (int p = 0; p < P; p++) parameters[bias.Offset + p] = T.CreateTruncating(theta[p]);
+                double[] used = theta.Select(v => double.CreateTruncating(T.CreateTruncating(v))).ToArray(); // θ as the model holds it
+
+                // log-dets: one tile-path batch of 40 rows (the x1s repeated) and each x1 alone (single-sample path)
+                var xs = new T[2 * 40];
+                for (int i = 0; i < 40; i++) { xs[2 * i] = T.CreateTruncating(x0); xs[2 * i + 1] = T.CreateTruncating(x1s[i % x1s.Length]); }
+                var zs = new T[xs.Length];
+                var logDets = new T[40];
+                flow.Forward(xs, default, zs, logDets);
+                for (int k = 0; k < x1s.Length; k++)
+                {
+                    var one = new T[1];
+                    flow.Forward(xs.AsSpan(2 * k, 2), default, new T[2], one);
+                    ReferenceNll(x0, double.CreateTruncating(xs[2 * k + 1]), used, out double expected);
+                    double got = double.CreateTruncating(logDets[k]);
+                    double error = Math.Abs(got - expected) / (1 + Math.Abs(expected));
+                    if (!(error <= logDetTolerance)) problems.Add($"{(all ? "all" : "one")} ã₀ = {s}: x1 = {x1s[k]}: log-det {got}, expected {expected}");
+                    else worstLogDet = Math.Max(worstLogDet, error);
+                    if (Bits(one[0]) != Bits(logDets[k])) problems.Add($"{(all ? "all" : "one")} ã₀ = {s}: x1 = {x1s[k]}: single-sample log-det {one[0]} ≠ batch {logDets[k]}");
+                }
+
+                // NLL gradient of single rows against central differences of the double evaluation
+                if (index % 8 != 0) continue;
+                foreach (double x1 in new[] { x1s[1], x1s[3] })
+                {
+                    var gradient = new T[flow.ParameterCount];
+                    T[] row = { T.CreateTruncating(x0), T.CreateTruncating(x1) };
+                    flow.NllGradient(row, default, gradient, T.One);
+                    double rx1 = double.CreateTruncating(row[1]), rx0 = double.CreateTruncating(row[0]);
+                    points++;
+                    for (int p = 0; p < P; p++)
+                    {
+                        double Nll(double t)
+                        {
+                            double[] th = (double[])used.Clone();
+                            th[p] += t;
+                            return ReferenceNll(rx0, rx1, th, out _);
+                        }
+                        const double h = 1e-3;
+                        double D(double hh) => (Nll(hh) - Nll(-hh)) / (2 * hh);
+                        double fd = (4 * D(h / 2) - D(h)) / 3;
+                        double gb = double.CreateTruncating(gradient[bias.Offset + p]), gw = double.CreateTruncating(gradient[weight.Offset + p]);
+                        double error = Math.Abs(gb - fd) / (Math.Abs(fd) + 1e-2);
+                        if (!double.IsFinite(gb) || !double.IsFinite(gw) || !(error <= gradientTolerance) || !(Math.Abs(gw - rx0 * gb) <= 1e-5 * (1 + Math.Abs(gw))))
+                            problems.Add($"{(all ? "all" : "one")} ã₀ = {s}: x1 = {x1}: ∂NLL/∂θ[{p}] = {gb} (weight {gw}), finite differences {fd}");
+                        else worstGradient = Math.Max(worstGradient, error);
+                    }
+                }
+            }
+        }
+        output.WriteLine($"{typeof(T).Name}: worst log-det error / (1 + |ld|) {worstLogDet:E2}, worst gradient error {worstGradient:E2} over {points} gradient points");
+        Assert.True(problems.Count == 0, $"{problems.Count} problems, e.g.:\n" + string.Join("\n", problems.Where((_, i) => i < 8 || i % (problems.Count / 24 + 1) == 0).Take(32)));
+    }
+
+    /// <summary>
+    /// Kernel.LogSoftplus is Log(Softplus(x)) bit for bit wherever softplus(x) &gt; 0, and x where it underflows (where
+    /// ln softplus(x) = x + ln(1 − eˣ/2 + …) rounds to x); its scalar, Vector&lt;T&gt; and span forms agree bit for bit; it is
+    /// continuous across the underflow point.
+    /// </summary>
+    [Fact]
+    public void LogSoftplusIsLogOfSoftplusWhereSoftplusIsPositiveAndXBelow()
+    {
+        var rng = new Random(3);
+        var floats = new List<float> { float.NegativeInfinity, float.PositiveInfinity, float.MinValue, float.MaxValue, 0f, -0f, float.Epsilon, -float.Epsilon, -87.33654f, -87.33655f, -88f, -104f, -150f, 17f, 100f };
+        for (float x = MathF.BitDecrement(-87.33654f), k = 0; k < 20000; k++) { floats.Add(x); floats.Add(MathF.BitIncrement(-87.33654f) + (x - -87.33654f)); x = MathF.BitDecrement(x); }
+        for (int i = 0; i < 300000; i++) floats.Add((float)(-200 + 300 * rng.NextDouble()));
+        for (int i = 0; i < 100000; i++) floats.Add(BitConverter.Int32BitsToSingle(rng.Next() | (rng.Next(2) << 31)));
+        var doubles = new List<double> { double.NegativeInfinity, double.PositiveInfinity, double.MinValue, double.MaxValue, 0, -0.0, double.Epsilon, -708.3964185322641, -708.3964185322642, -709, -745.2, -800, 37, 700 };
+        double xd = -708.3964185322641;
+        for (int k = 0; k < 20000; k++) { doubles.Add(xd); doubles.Add(-708.3964185322641 + (-708.3964185322641 - xd)); xd = Math.BitDecrement(xd); }
+        for (int i = 0; i < 300000; i++) doubles.Add(-1000 + 1200 * rng.NextDouble());
+        for (int i = 0; i < 100000; i++) doubles.Add(BitConverter.Int64BitsToDouble((long)(rng.NextInt64() ^ ((long)rng.Next(2) << 63))));
+        CheckLogSoftplus(floats.ToArray(), Kernel.Softplus, Kernel.Log, Kernel.LogSoftplus, Kernel.LogSoftplus, Kernel.LogSoftplus);
+        CheckLogSoftplus(doubles.ToArray(), Kernel.Softplus, Kernel.Log, Kernel.LogSoftplus, Kernel.LogSoftplus, Kernel.LogSoftplus);
+    }
+
+    private delegate void SpanFunction<T>(ReadOnlySpan<T> x, Span<T> y);
+
+    private static void CheckLogSoftplus<T>(T[] xs, Func<T, T> softplus, Func<T, T> log, Func<T, T> scalar, Func<Vector<T>, Vector<T>> vector, SpanFunction<T> span)
+        where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
+    {
+        var ys = new T[xs.Length];
+        span(xs, ys);
+        int w = Vector<T>.Count;
+        var lanes = new T[w];
+        for (int i = 0; i < xs.Length; i++)
+        {
+            T x = xs[i], s = softplus(x), y = scalar(x);
+            T expected = s > T.Zero ? log(s) : x;
+            Assert.True(Bits(y) == Bits(expected) || T.IsNaN(x) && T.IsNaN(y), $"LogSoftplus({x:R}) = {y:R}, expected {expected:R} (softplus {s:R})");
+            Assert.True(Bits(ys[i]) == Bits(y), $"LogSoftplus({x:R}): span form {ys[i]:R}, scalar {y:R}");
+            if (T.IsFinite(x) && x < T.CreateTruncating(-40))
+            {
+                // ln softplus(x) = x − eˣ/2 + …: within 1 ulp of x down here (and exactly x where softplus underflows)
+                T ulp = T.BitIncrement(T.Abs(x)) - T.Abs(x);
+                Assert.True(T.Abs(y - x) <= ulp, $"LogSoftplus({x:R}) = {y:R} is not ln softplus(x) ≈ x");
+            }
+            if ((i & 7) == 0)
+            {
+                for (int j = 0; j < w; j++) lanes[j] = xs[(i + j * 7919) % xs.Length];
+                Vector<T> v = vector(new Vector<T>(lanes));
+                for (int j = 0; j < w; j++) Assert.True(Bits(v[j]) == Bits(scalar(lanes[j])), $"LogSoftplus vector lane {j} x = {lanes[j]:R}: {v[j]:R} vs scalar {scalar(lanes[j]):R}");
+            }
+        }
     }
 }

@@ -1601,7 +1601,7 @@ namespace FlowGen.Generated
             {
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
-                logSlope[j] = Kernel.Log(slope[j]);
+                logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
             }
         }
 
@@ -1724,7 +1724,7 @@ namespace FlowGen.Generated
             {
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
-                logSlope[j] = Kernel.Log(slope[j]);
+                logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
                 Vector<double> u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (4 + j) * stride));
                 logSig[j] = Kernel.LogSigmoid(u);
                 logSigNeg[j] = Kernel.LogSigmoid(-u);
@@ -1747,7 +1747,10 @@ namespace FlowGen.Generated
                 gLogWeight[j] = Kernel.Mac(go, alpha - beta, gl * (gamma - alpha - beta));
                 gWeightSum += gLogWeight[j];
                 gv = Kernel.Mac(gu, slope[j], gv);
-                Unsafe.Add(ref gtheta, j * gstride) = Kernel.Mac(gu, v, gl * gamma / slope[j]) * Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));
+                // ∂/∂ã = (gu·v + gl·γ/a)·σ(ã). Where softplus(ã) underflows, a = 0 and σ(ã) = 0 (the same e^ã underflows), and σ(ã)/a = ∂log a/∂ã → 1:
+                // there it is gu·v·σ(ã) + gl·γ, without the division of two underflowed numbers
+                Vector<double> slopeSigmoid = Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));
+                Unsafe.Add(ref gtheta, j * gstride) = Kernel.Select(Kernel.GreaterThan(slope[j], new Vector<double>(0d)), Kernel.Mac(gu, v, gl * gamma / slope[j]) * slopeSigmoid, Kernel.Mac(gu * v, slopeSigmoid, gl * gamma));
                 Unsafe.Add(ref gtheta, (4 + j) * gstride) = gu;
             }
             // log-softmax: ∂/∂w̃ⱼ = gℓⱼ − softmaxⱼ·Σᵢ gℓᵢ
@@ -1807,7 +1810,7 @@ namespace FlowGen.Generated
             {
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
-                logSlope[j] = Kernel.Log(slope[j]);
+                logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
             }
         }
 
@@ -1930,7 +1933,7 @@ namespace FlowGen.Generated
             {
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
-                logSlope[j] = Kernel.Log(slope[j]);
+                logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
                 Vector<double> u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (3 + j) * stride));
                 logSig[j] = Kernel.LogSigmoid(u);
                 logSigNeg[j] = Kernel.LogSigmoid(-u);
@@ -1953,7 +1956,10 @@ namespace FlowGen.Generated
                 gLogWeight[j] = Kernel.Mac(go, alpha - beta, gl * (gamma - alpha - beta));
                 gWeightSum += gLogWeight[j];
                 gv = Kernel.Mac(gu, slope[j], gv);
-                Unsafe.Add(ref gtheta, j * gstride) = Kernel.Mac(gu, v, gl * gamma / slope[j]) * Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));
+                // ∂/∂ã = (gu·v + gl·γ/a)·σ(ã). Where softplus(ã) underflows, a = 0 and σ(ã) = 0 (the same e^ã underflows), and σ(ã)/a = ∂log a/∂ã → 1:
+                // there it is gu·v·σ(ã) + gl·γ, without the division of two underflowed numbers
+                Vector<double> slopeSigmoid = Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));
+                Unsafe.Add(ref gtheta, j * gstride) = Kernel.Select(Kernel.GreaterThan(slope[j], new Vector<double>(0d)), Kernel.Mac(gu, v, gl * gamma / slope[j]) * slopeSigmoid, Kernel.Mac(gu * v, slopeSigmoid, gl * gamma));
                 Unsafe.Add(ref gtheta, (3 + j) * gstride) = gu;
             }
             // log-softmax: ∂/∂w̃ⱼ = gℓⱼ − softmaxⱼ·Σᵢ gℓᵢ
@@ -2023,7 +2029,7 @@ namespace FlowGen.Generated
             {
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
-                logSlope[j] = Kernel.Log(slope[j]);
+                logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
             }
         }
 
@@ -2143,7 +2149,7 @@ namespace FlowGen.Generated
             {
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
-                logSlope[j] = Kernel.Log(slope[j]);
+                logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
             }
         }
 
