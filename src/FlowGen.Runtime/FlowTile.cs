@@ -11,6 +11,14 @@ namespace FlowGen;
 /// A tile holds <c>lanes × Vector&lt;T&gt;.Count</c> samples; tile row r is <c>lanes</c> consecutive vectors holding
 /// coordinate r of every sample (one sample per SIMD lane).
 /// </summary>
+/// <remarks>
+/// Every value a flow writes to its caller goes through <see cref="Store{T}"/>, <see cref="StoreRow{T}"/> (batch tiles) or
+/// <see cref="CanonicalNaN{T}"/> / <see cref="CopyCanonicalNaN{T}"/> (the single-sample path), which replace any NaN by
+/// <c>T.NaN</c>. Which NaN an IEEE operation returns when two NaNs meet (x64 returns the first operand's) depends on the
+/// order the JIT gives the operands of a commutative operation, and that order differs between the scalar and the
+/// Vector&lt;T&gt; code of the same template; with one canonical NaN the two paths agree bit for bit on non-finite rows too.
+/// Finite values are copied unchanged.
+/// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class FlowTile
 {
@@ -37,8 +45,8 @@ public static class FlowTile
         }
     }
 
-    /// <summary>Writes tile rows to samples [first, first + count) of a row-major [n, dim] span: coordinate i comes from tile row rows[i].</summary>
-    public static void Store<T>(ref Vector<T> tile, ReadOnlySpan<int> rows, int lanes, Span<T> destination, int first, int count) where T : unmanaged
+    /// <summary>Writes tile rows to samples [first, first + count) of a row-major [n, dim] span: coordinate i comes from tile row rows[i]. NaNs are written as <c>T.NaN</c>.</summary>
+    public static void Store<T>(ref Vector<T> tile, ReadOnlySpan<int> rows, int lanes, Span<T> destination, int first, int count) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int dim = rows.Length;
         ref T t = ref Unsafe.As<Vector<T>, T>(ref tile);
@@ -47,7 +55,7 @@ public static class FlowTile
         for (int s = 0; s < count; s++)
         {
             ref T row = ref Unsafe.Add(ref dst, s * dim);
-            for (int i = 0; i < dim; i++) Unsafe.Add(ref row, i) = Unsafe.Add(ref t, rows[i] * width + s);
+            for (int i = 0; i < dim; i++) Unsafe.Add(ref row, i) = CanonicalNaN(Unsafe.Add(ref t, rows[i] * width + s));
         }
     }
 
@@ -59,10 +67,21 @@ public static class FlowTile
         if (!source.IsEmpty) source.Slice(first, count).CopyTo(target);
     }
 
-    /// <summary>Writes the first count lanes of one tile row to destination[first …].</summary>
-    public static void StoreRow<T>(ref Vector<T> row, Span<T> destination, int first, int count) where T : unmanaged
+    /// <summary>Writes the first count lanes of one tile row to destination[first …]. NaNs are written as <c>T.NaN</c>.</summary>
+    public static void StoreRow<T>(ref Vector<T> row, Span<T> destination, int first, int count) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Vector<T>, T>(ref row), count).CopyTo(destination.Slice(first, count));
+        CopyCanonicalNaN(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Vector<T>, T>(ref row), count), destination.Slice(first, count));
+    }
+
+    /// <summary><paramref name="value"/>, or <c>T.NaN</c> when it is a NaN (of any sign or payload).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T CanonicalNaN<T>(T value) where T : unmanaged, IFloatingPointIeee754<T> => T.IsNaN(value) ? T.NaN : value;
+
+    /// <summary>Copies source to the start of destination (at least as long) with every NaN written as <c>T.NaN</c>.</summary>
+    public static void CopyCanonicalNaN<T>(ReadOnlySpan<T> source, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        destination = destination.Slice(0, source.Length);
+        for (int i = 0; i < source.Length; i++) destination[i] = CanonicalNaN(source[i]);
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="length"/> equals <paramref name="expected"/>.</summary>

@@ -21,7 +21,7 @@ namespace FlowGen;
 
 /// <summary>
 /// Element-wise math for FlowGen flows in <see cref="float"/> and <see cref="double"/>: fused multiply-add
-/// (<see cref="Mac(float, float, float)"/>), exp, expm1, log, log1p, tanh, sigmoid, softplus, log-sigmoid and ReLU,
+/// (<see cref="Mac(float, float, float)"/>), exp, expm1, log, log1p, tanh, sigmoid, softplus, log-sigmoid, log-softplus and ReLU,
 /// each as a scalar, a <see cref="Vector{T}"/> and a span function, plus deterministic reductions.
 /// </summary>
 /// <remarks>
@@ -1112,6 +1112,62 @@ public static class Kernel
         => Vector.BitwiseAnd(x, Double(Vector.LessThan(x, Vector<double>.Zero))) - Log1pExpNegAbs(x);
 
     // ------------------------------------------------------------------------------------------------------------
+    // LogSoftplus
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// ln softplus(x) = ln ln(1 + e^x), in log space for very negative x. Bit-identical to <c>Log(Softplus(x))</c> wherever
+    /// <see cref="Softplus(float)"/> is not 0 (x ≥ -87.33654); below, where softplus(x) underflows to 0 and Log would give -∞,
+    /// the result is x, which is ln softplus(x) = x + ln(1 − e^x/2 + …) correctly rounded (the correction is below 2^-126).
+    /// LogSoftplus(-∞) = -∞, LogSoftplus(+∞) = +∞, NaN → NaN.
+    /// </summary>
+    /// <remarks>Algorithm: s = <see cref="Softplus(float)"/>(x); s &gt; 0 ? <see cref="Log(float)"/>(s) : x (a select in the vector form).</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>ln softplus(x).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LogSoftplus(float x)
+    {
+        float s = Softplus(x);
+        return s > 0f ? Log(s) : x;
+    }
+
+    /// <summary>Lane-wise ln softplus(x); each lane is bit-identical to <see cref="LogSoftplus(float)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>ln softplus(x) per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> LogSoftplus(Vector<float> x)
+    {
+        Vector<float> s = Softplus(x);
+        return Vector.ConditionalSelect(Vector.GreaterThan(s, Vector<float>.Zero), Log(s), x);
+    }
+
+    /// <summary>
+    /// ln softplus(x) = ln ln(1 + e^x), in log space for very negative x. Bit-identical to <c>Log(Softplus(x))</c> wherever
+    /// <see cref="Softplus(double)"/> is not 0 (x ≥ -708.3964185322641); below, where softplus(x) underflows to 0, the result is x,
+    /// which is ln softplus(x) = x + ln(1 − e^x/2 + …) correctly rounded (the correction is below 2^-1022).
+    /// LogSoftplus(-∞) = -∞, LogSoftplus(+∞) = +∞, NaN → NaN.
+    /// </summary>
+    /// <remarks>Same algorithm as the float version.</remarks>
+    /// <param name="x">Argument.</param>
+    /// <returns>ln softplus(x).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double LogSoftplus(double x)
+    {
+        double s = Softplus(x);
+        return s > 0.0 ? Log(s) : x;
+    }
+
+    /// <summary>Lane-wise ln softplus(x); each lane is bit-identical to <see cref="LogSoftplus(double)"/>.</summary>
+    /// <param name="x">Arguments.</param>
+    /// <returns>ln softplus(x) per lane.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<double> LogSoftplus(Vector<double> x)
+    {
+        Vector<double> s = Softplus(x);
+        return Vector.ConditionalSelect(Vector.GreaterThan(s, Vector<double>.Zero), Log(s), x);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
     // Relu
     // ------------------------------------------------------------------------------------------------------------
 
@@ -1189,6 +1245,8 @@ public static class Kernel
     private readonly struct SoftplusD : IUnary<double> { public static double Invoke(double x) => Softplus(x); public static Vector<double> Invoke(Vector<double> x) => Softplus(x); }
     private readonly struct LogSigmoidF : IUnary<float> { public static float Invoke(float x) => LogSigmoid(x); public static Vector<float> Invoke(Vector<float> x) => LogSigmoid(x); }
     private readonly struct LogSigmoidD : IUnary<double> { public static double Invoke(double x) => LogSigmoid(x); public static Vector<double> Invoke(Vector<double> x) => LogSigmoid(x); }
+    private readonly struct LogSoftplusF : IUnary<float> { public static float Invoke(float x) => LogSoftplus(x); public static Vector<float> Invoke(Vector<float> x) => LogSoftplus(x); }
+    private readonly struct LogSoftplusD : IUnary<double> { public static double Invoke(double x) => LogSoftplus(x); public static Vector<double> Invoke(Vector<double> x) => LogSoftplus(x); }
     private readonly struct ReluF : IUnary<float> { public static float Invoke(float x) => Relu(x); public static Vector<float> Invoke(Vector<float> x) => Relu(x); }
     private readonly struct ReluD : IUnary<double> { public static double Invoke(double x) => Relu(x); public static Vector<double> Invoke(Vector<double> x) => Relu(x); }
 
@@ -1287,6 +1345,18 @@ public static class Kernel
     /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
     /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
     public static void LogSigmoid(ReadOnlySpan<double> x, Span<double> y) => Map<double, LogSigmoidD>(x, y);
+
+    /// <summary>y[i] = <see cref="LogSoftplus(float)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void LogSoftplus(ReadOnlySpan<float> x, Span<float> y) => Map<float, LogSoftplusF>(x, y);
+
+    /// <summary>y[i] = <see cref="LogSoftplus(double)"/>(x[i]); y may be x (in place).</summary>
+    /// <param name="x">Arguments.</param>
+    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
+    public static void LogSoftplus(ReadOnlySpan<double> x, Span<double> y) => Map<double, LogSoftplusD>(x, y);
 
     /// <summary>y[i] = <see cref="Relu(float)"/>(x[i]); y may be x (in place).</summary>
     /// <param name="x">Arguments.</param>

@@ -72,7 +72,7 @@ public interface IFlowKernels<T> where T : unmanaged
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 [SkipLocalsInit]
-public static class FlowDriver<T, TFlow> where T : unmanaged where TFlow : struct, IFlowKernels<T>
+public static class FlowDriver<T, TFlow> where T : unmanaged, IFloatingPointIeee754<T> where TFlow : struct, IFlowKernels<T>
 {
     /// <summary>Vectors per tile row.</summary>
     public const int Lanes = 2;
@@ -119,12 +119,13 @@ public static class FlowDriver<T, TFlow> where T : unmanaged where TFlow : struc
         ref T c = ref MemoryMarshal.GetReference(context);
         T ld = default;
         TFlow.ForwardOne(ref p, ref x, ref c, ref s, ref ld);
+        // outputs carry one NaN, T.NaN, as the batch path's FlowTile.Store does (which NaN an operation returns depends on operand order)
         if (!zOut.IsEmpty)
         {
             ReadOnlySpan<int> rows = TFlow.FinalRows;
-            for (int i = 0; i < Dim; i++) zOut[i] = Unsafe.Add(ref x, rows[i]);
+            for (int i = 0; i < Dim; i++) zOut[i] = FlowTile.CanonicalNaN(Unsafe.Add(ref x, rows[i]));
         }
-        return logProb ? LatentLogDensityOne(ref x, ld) : ld;
+        return FlowTile.CanonicalNaN(logProb ? LatentLogDensityOne(ref x, ld) : ld);
     }
 
     /// <summary>One sample, latent → data. Returns log|det ∂x/∂z|, or when <paramref name="logProb"/> is set log p(x) = log N(z) − log|det ∂x/∂z|.</summary>
@@ -139,8 +140,9 @@ public static class FlowDriver<T, TFlow> where T : unmanaged where TFlow : struc
         T logNormal = logProb ? LatentLogDensityOne(ref x, default) : default;
         T ld = default;
         TFlow.InverseOne(ref p, ref x, ref c, ref s, ref ld);
-        if (!xOut.IsEmpty) buffer.Slice(0, Dim).CopyTo(xOut);
-        return logProb ? Sub(logNormal, ld) : ld;
+        // outputs carry one NaN, T.NaN, as the batch path's FlowTile.Store does
+        if (!xOut.IsEmpty) FlowTile.CopyCanonicalNaN(buffer.Slice(0, Dim), xOut);
+        return FlowTile.CanonicalNaN(logProb ? Sub(logNormal, ld) : ld);
     }
 
     /// <summary>ld − (½‖z‖² + (Dim/2)·log 2π), with z read from the rows of the final map in coordinate order.</summary>

@@ -34,6 +34,9 @@ namespace Models
         /// <summary>The stack specification: versioned JSON (schema flowgen.stack v1, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
         public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":1,\"dtype\":\"float64\",\"dim\":4,\"context\":0,\"parameters\":650,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"coupling\",\"transformer\":\"deep_sigmoidal\",\"units\":4,\"blocks\":2,\"kept\":[0,1],\"transformed\":[2,3],\"hidden\":[8],\"activation\":\"softplus\",\"parameters\":456},{\"kind\":\"actnorm\",\"parameters\":8},{\"kind\":\"coupling\",\"transformer\":\"deep_sigmoidal\",\"units\":3,\"blocks\":1,\"kept\":[1,3],\"transformed\":[0,2],\"hidden\":[8],\"activation\":\"softplus\",\"parameters\":186}]}";
 
+        /// <summary>The human-readable description of the stack (<see cref="StackDescription"/>).</summary>
+        public override string ToString() => StackDescription;
+
         private readonly double[] _parameters = global::FlowGen.Generated.DsfFlowImpl.CreateParameters(0);
         private bool _dataInitialized;
 
@@ -1425,7 +1428,7 @@ namespace FlowGen.Generated
             {
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
-                logSlope[j] = Kernel.Log(slope[j]);
+                logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
             }
         }
 
@@ -1548,7 +1551,7 @@ namespace FlowGen.Generated
             {
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
-                logSlope[j] = Kernel.Log(slope[j]);
+                logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
                 Vector<double> u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (4 + j) * stride));
                 logSig[j] = Kernel.LogSigmoid(u);
                 logSigNeg[j] = Kernel.LogSigmoid(-u);
@@ -1571,7 +1574,10 @@ namespace FlowGen.Generated
                 gLogWeight[j] = Kernel.Mac(go, alpha - beta, gl * (gamma - alpha - beta));
                 gWeightSum += gLogWeight[j];
                 gv = Kernel.Mac(gu, slope[j], gv);
-                Unsafe.Add(ref gtheta, j * gstride) = Kernel.Mac(gu, v, gl * gamma / slope[j]) * Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));
+                // ∂/∂ã = (gu·v + gl·γ/a)·σ(ã). Where softplus(ã) underflows, a = 0 and σ(ã) = 0 (the same e^ã underflows), and σ(ã)/a = ∂log a/∂ã → 1:
+                // there it is gu·v·σ(ã) + gl·γ, without the division of two underflowed numbers
+                Vector<double> slopeSigmoid = Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));
+                Unsafe.Add(ref gtheta, j * gstride) = Kernel.Select(Kernel.GreaterThan(slope[j], new Vector<double>(0d)), Kernel.Mac(gu, v, gl * gamma / slope[j]) * slopeSigmoid, Kernel.Mac(gu * v, slopeSigmoid, gl * gamma));
                 Unsafe.Add(ref gtheta, (4 + j) * gstride) = gu;
             }
             // log-softmax: ∂/∂w̃ⱼ = gℓⱼ − softmaxⱼ·Σᵢ gℓᵢ
@@ -1639,7 +1645,7 @@ namespace FlowGen.Generated
             {
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
-                logSlope[j] = Kernel.Log(slope[j]);
+                logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
             }
         }
 
@@ -1762,7 +1768,7 @@ namespace FlowGen.Generated
             {
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
-                logSlope[j] = Kernel.Log(slope[j]);
+                logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
                 Vector<double> u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (3 + j) * stride));
                 logSig[j] = Kernel.LogSigmoid(u);
                 logSigNeg[j] = Kernel.LogSigmoid(-u);
@@ -1785,7 +1791,10 @@ namespace FlowGen.Generated
                 gLogWeight[j] = Kernel.Mac(go, alpha - beta, gl * (gamma - alpha - beta));
                 gWeightSum += gLogWeight[j];
                 gv = Kernel.Mac(gu, slope[j], gv);
-                Unsafe.Add(ref gtheta, j * gstride) = Kernel.Mac(gu, v, gl * gamma / slope[j]) * Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));
+                // ∂/∂ã = (gu·v + gl·γ/a)·σ(ã). Where softplus(ã) underflows, a = 0 and σ(ã) = 0 (the same e^ã underflows), and σ(ã)/a = ∂log a/∂ã → 1:
+                // there it is gu·v·σ(ã) + gl·γ, without the division of two underflowed numbers
+                Vector<double> slopeSigmoid = Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));
+                Unsafe.Add(ref gtheta, j * gstride) = Kernel.Select(Kernel.GreaterThan(slope[j], new Vector<double>(0d)), Kernel.Mac(gu, v, gl * gamma / slope[j]) * slopeSigmoid, Kernel.Mac(gu * v, slopeSigmoid, gl * gamma));
                 Unsafe.Add(ref gtheta, (3 + j) * gstride) = gu;
             }
             // log-softmax: ∂/∂w̃ⱼ = gℓⱼ − softmaxⱼ·Σᵢ gℓᵢ
@@ -1863,7 +1872,7 @@ namespace FlowGen.Generated
             {
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
-                logSlope[j] = Kernel.Log(slope[j]);
+                logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
             }
         }
 
@@ -1983,7 +1992,7 @@ namespace FlowGen.Generated
             {
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
-                logSlope[j] = Kernel.Log(slope[j]);
+                logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
             }
         }
 

@@ -38,6 +38,9 @@ namespace Models.Mixed
         /// <summary>The stack specification: versioned JSON (schema flowgen.stack v1, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
         public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":1,\"dtype\":\"float64\",\"dim\":5,\"context\":2,\"parameters\":218,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"actnorm\",\"parameters\":10},{\"kind\":\"invertible_linear\",\"permutation\":[0,1,2,4,3],\"parameters\":30},{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":2,\"kept\":[0,2,4],\"transformed\":[1,3],\"hidden\":[7,3],\"activation\":\"gelu\",\"parameters\":82},{\"kind\":\"permutation\",\"order\":[4,3,2,1,0],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"additive\",\"kept\":[0,1],\"transformed\":[2,3,4],\"hidden\":[],\"activation\":\"gelu\",\"parameters\":15},{\"kind\":\"permutation\",\"order\":[2,4,1,3,0],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":0,\"kept\":[0,1,3,4],\"transformed\":[2],\"hidden\":[7,3],\"activation\":\"silu\",\"parameters\":81}]}";
 
+        /// <summary>The human-readable description of the stack (<see cref="StackDescription"/>).</summary>
+        public override string ToString() => StackDescription;
+
         private readonly double[] _parameters = global::FlowGen.Generated.HeterogeneousImpl.CreateParameters(0);
         private bool _dataInitialized;
 

@@ -36,6 +36,9 @@ partial class Outer
         /// <summary>The stack specification: versioned JSON (schema flowgen.stack v1, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
         public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":1,\"dtype\":\"float32\",\"dim\":3,\"context\":0,\"parameters\":264,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":2,\"kept\":[0,2],\"transformed\":[1],\"hidden\":[16],\"activation\":\"relu\",\"parameters\":82},{\"kind\":\"permutation\",\"order\":[0,1,2],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":2,\"kept\":[1],\"transformed\":[0,2],\"hidden\":[16],\"activation\":\"relu\",\"parameters\":100},{\"kind\":\"permutation\",\"order\":[0,2,1],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":2,\"kept\":[0,2],\"transformed\":[1],\"hidden\":[16],\"activation\":\"relu\",\"parameters\":82}]}";
 
+        /// <summary>The human-readable description of the stack (<see cref="StackDescription"/>).</summary>
+        public override string ToString() => StackDescription;
+
         private readonly float[] _parameters = global::FlowGen.Generated.SmallImpl.CreateParameters(0);
 
         /// <summary>Creates the flow with parameters initialised from seed 0; every coupling starts as the identity.</summary>

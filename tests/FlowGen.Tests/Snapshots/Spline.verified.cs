@@ -34,6 +34,9 @@ namespace Models
         /// <summary>The stack specification: versioned JSON (schema flowgen.stack v1, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
         public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":1,\"dtype\":\"float32\",\"dim\":4,\"context\":0,\"parameters\":679,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"coupling\",\"transformer\":\"spline\",\"bins\":5,\"bound\":3,\"kept\":[0,1],\"transformed\":[2,3],\"hidden\":[8,8],\"activation\":\"elu\",\"parameters\":348},{\"kind\":\"invertible_linear\",\"permutation\":[2,3,0,1],\"parameters\":20},{\"kind\":\"coupling\",\"transformer\":\"spline\",\"bins\":8,\"bound\":3,\"kept\":[0,2,3],\"transformed\":[1],\"hidden\":[8,8],\"activation\":\"elu\",\"parameters\":311}]}";
 
+        /// <summary>The human-readable description of the stack (<see cref="StackDescription"/>).</summary>
+        public override string ToString() => StackDescription;
+
         private readonly float[] _parameters = global::FlowGen.Generated.SplineFlowImpl.CreateParameters(0);
 
         /// <summary>Creates the flow with parameters initialised from seed 0; every coupling starts as the identity.</summary>

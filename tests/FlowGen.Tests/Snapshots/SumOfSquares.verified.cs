@@ -34,6 +34,9 @@ namespace Models
         /// <summary>The stack specification: versioned JSON (schema flowgen.stack v1, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
         public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":1,\"dtype\":\"float32\",\"dim\":3,\"context\":1,\"parameters\":245,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"coupling\",\"transformer\":\"sum_of_squares\",\"degree\":2,\"squares\":2,\"kept\":[0],\"transformed\":[1,2],\"hidden\":[8],\"activation\":\"tanh\",\"parameters\":150},{\"kind\":\"permutation\",\"order\":[2,1,0],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"sum_of_squares\",\"degree\":1,\"squares\":3,\"kept\":[0,2],\"transformed\":[1],\"hidden\":[8],\"activation\":\"tanh\",\"parameters\":95}]}";
 
+        /// <summary>The human-readable description of the stack (<see cref="StackDescription"/>).</summary>
+        public override string ToString() => StackDescription;
+
         private readonly float[] _parameters = global::FlowGen.Generated.SosFlowImpl.CreateParameters(0);
 
         /// <summary>Creates the flow with parameters initialised from seed 0; every coupling starts as the identity.</summary>

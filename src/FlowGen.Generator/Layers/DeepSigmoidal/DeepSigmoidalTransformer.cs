@@ -109,7 +109,7 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
         w.Open($"for (int j = 0; j < {n}; j++)");
         w.Line("logWeight[j] -= normalizer;");
         w.Line("slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));");
-        w.Line("logSlope[j] = Kernel.Log(slope[j]);");
+        w.Line("logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows");
         w.Line($"{V} u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, ({n} + j) * stride));");
         w.Line("logSig[j] = Kernel.LogSigmoid(u);");
         w.Line("logSigNeg[j] = Kernel.LogSigmoid(-u);");
@@ -134,7 +134,7 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
         w.Open($"for (int j = 0; j < {n}; j++)");
         w.Line("logWeight[j] -= normalizer;");
         w.Line("slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));");
-        w.Line("logSlope[j] = Kernel.Log(slope[j]);");
+        w.Line("logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows");
         w.Close();
         w.Close();
         w.Line();
@@ -212,7 +212,10 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
         w.Line("gLogWeight[j] = Kernel.Mac(go, alpha - beta, gl * (gamma - alpha - beta));");
         w.Line("gWeightSum += gLogWeight[j];");
         w.Line("gv = Kernel.Mac(gu, slope[j], gv);");
-        w.Line("Unsafe.Add(ref gtheta, j * gstride) = Kernel.Mac(gu, v, gl * gamma / slope[j]) * Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));");
+        w.Line("// ∂/∂ã = (gu·v + gl·γ/a)·σ(ã). Where softplus(ã) underflows, a = 0 and σ(ã) = 0 (the same e^ã underflows), and σ(ã)/a = ∂log a/∂ã → 1:");
+        w.Line("// there it is gu·v·σ(ã) + gl·γ, without the division of two underflowed numbers");
+        w.Line($"{V} slopeSigmoid = Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));");
+        w.Line($"Unsafe.Add(ref gtheta, j * gstride) = Kernel.Select(Kernel.GreaterThan(slope[j], {S(0)}), Kernel.Mac(gu, v, gl * gamma / slope[j]) * slopeSigmoid, Kernel.Mac(gu * v, slopeSigmoid, gl * gamma));");
         w.Line($"Unsafe.Add(ref gtheta, ({n} + j) * gstride) = gu;");
         w.Close();
         w.Line("// log-softmax: ∂/∂w̃ⱼ = gℓⱼ − softmaxⱼ·Σᵢ gℓᵢ");
