@@ -52,9 +52,121 @@ public static partial class Dense
         // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
         ref T us = ref Unsafe.As<Vector<T>, T>(ref u);
         int i = 0;
-        if (TShape.In >= 4) WeightGradientBlocks<T, TShape>(ref gw, ref us, ref ts, ref i);
-        if (TShape.In % 4 != 0) WeightGradientRows<T, TShape>(ref gw, ref us, ref ts, ref i);
-        BiasGradient<T, TShape>(ref gw, ref ts);
+        if (TShape.In >= 4)
+        {
+            for (; i <= TShape.In - 4; i += 4)
+            {
+                ref T u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
+                ref T g0 = ref Unsafe.Add(ref gw, i * TShape.Out), g1 = ref Unsafe.Add(ref g0, TShape.Out), g2 = ref Unsafe.Add(ref g0, 2 * TShape.Out), g3 = ref Unsafe.Add(ref g0, 3 * TShape.Out);
+                int j = 0;
+                for (; j <= TShape.Out - 2 * n; j += 2 * n)
+                {
+                    Vector<T> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
+                    Vector<T> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
+                    Vector<T> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
+                    Vector<T> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
+                    ref T tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        Vector<T> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
+                        Vector<T> b = new Vector<T>(Unsafe.Add(ref u0, q)); a00 = Ops.Mac(b, t0, a00); a01 = Ops.Mac(b, t1, a01);
+                        b = new Vector<T>(Unsafe.Add(ref u1, q)); a10 = Ops.Mac(b, t0, a10); a11 = Ops.Mac(b, t1, a11);
+                        b = new Vector<T>(Unsafe.Add(ref u2, q)); a20 = Ops.Mac(b, t0, a20); a21 = Ops.Mac(b, t1, a21);
+                        b = new Vector<T>(Unsafe.Add(ref u3, q)); a30 = Ops.Mac(b, t0, a30); a31 = Ops.Mac(b, t1, a31);
+                        tq = ref Unsafe.Add(ref tq, TShape.Out);
+                    }
+                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
+                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
+                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
+                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
+                }
+                for (; j <= TShape.Out - n; j += n)
+                {
+                    Vector<T> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
+                    ref T tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        Vector<T> t0 = Vector.LoadUnsafe(ref tq);
+                        a0 = Ops.Mac(new Vector<T>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Ops.Mac(new Vector<T>(Unsafe.Add(ref u1, q)), t0, a1);
+                        a2 = Ops.Mac(new Vector<T>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Ops.Mac(new Vector<T>(Unsafe.Add(ref u3, q)), t0, a3);
+                        tq = ref Unsafe.Add(ref tq, TShape.Out);
+                    }
+                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
+                }
+                for (; j < TShape.Out; j++)
+                {
+                    T a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        T t0 = Unsafe.Add(ref ts, q * TShape.Out + j);
+                        a0 = Ops.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Ops.Mac(Unsafe.Add(ref u1, q), t0, a1);
+                        a2 = Ops.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Ops.Mac(Unsafe.Add(ref u3, q), t0, a3);
+                    }
+                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
+                }
+            }
+        }
+        if (TShape.In % 4 != 0)
+        {
+            for (; i < TShape.In; i++)
+            {
+                ref T gwi = ref Unsafe.Add(ref gw, i * TShape.Out);
+                ref T ui = ref Unsafe.Add(ref us, i * width);
+                int j = 0;
+                for (; j <= TShape.Out - n; j += n)
+                {
+                    Vector<T> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
+                    ref T tq = ref Unsafe.Add(ref ts, j);
+                    for (int q = 0; q < width; q++)
+                    {
+                        a0 = Ops.Mac(new Vector<T>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
+                        tq = ref Unsafe.Add(ref tq, TShape.Out);
+                    }
+                    a0.StoreUnsafe(ref gwi, (nuint)j);
+                }
+                for (; j < TShape.Out; j++)
+                {
+                    T a0 = Unsafe.Add(ref gwi, j);
+                    for (int q = 0; q < width; q++) a0 = Ops.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * TShape.Out + j), a0);
+                    Unsafe.Add(ref gwi, j) = a0;
+                }
+            }
+        }
+        {
+            // the bias row (input 1): ∂b[j] += Σ_q 1·g_j[q], as multiply-adds by one like the weights
+            ref T gb = ref Unsafe.Add(ref gw, TShape.In * TShape.Out);
+            T one = Ops.One<T>();
+            Vector<T> ones = new Vector<T>(one);
+            int j = 0;
+            for (; j <= TShape.Out - 2 * n; j += 2 * n)
+            {
+                Vector<T> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
+                ref T tq = ref Unsafe.Add(ref ts, j);
+                for (int q = 0; q < width; q++)
+                {
+                    a0 = Ops.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Ops.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
+                    tq = ref Unsafe.Add(ref tq, TShape.Out);
+                }
+                a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
+            }
+            for (; j <= TShape.Out - n; j += n)
+            {
+                Vector<T> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
+                ref T tq = ref Unsafe.Add(ref ts, j);
+                for (int q = 0; q < width; q++)
+                {
+                    a0 = Ops.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
+                    tq = ref Unsafe.Add(ref tq, TShape.Out);
+                }
+                a0.StoreUnsafe(ref gb, (nuint)j);
+            }
+            for (; j < TShape.Out; j++)
+            {
+                T a0 = Unsafe.Add(ref gb, j);
+                for (int q = 0; q < width; q++) a0 = Ops.Mac(one, Unsafe.Add(ref ts, q * TShape.Out + j), a0);
+                Unsafe.Add(ref gb, j) = a0;
+            }
+        }
 
         // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
         int i0 = 0;
@@ -95,138 +207,6 @@ public static partial class Dense
                 }
                 Unsafe.Add(ref gu, i0 * Lanes) = a0; Unsafe.Add(ref gu, i0 * Lanes + 1) = a1;
             }
-        }
-    }
-
-    // Step (3), four inputs at a time: 4 inputs × 2 vectors of outputs accumulate in registers over the tile's samples
-    // (4 broadcasts + 2 loads per 8 multiply-adds), then 4 × 1 vector, then scalar outputs. Inlined into the kernel, as
-    // the emitted code had it in line.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WeightGradientBlocks<T, TShape>(ref T gw, ref T us, ref T ts, ref int i)
-        where T : unmanaged where TShape : struct, IDenseShape
-    {
-        int n = Vector<T>.Count, width = Lanes * n;
-        for (; i <= TShape.In - 4; i += 4)
-        {
-            ref T u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
-            ref T g0 = ref Unsafe.Add(ref gw, i * TShape.Out), g1 = ref Unsafe.Add(ref g0, TShape.Out), g2 = ref Unsafe.Add(ref g0, 2 * TShape.Out), g3 = ref Unsafe.Add(ref g0, 3 * TShape.Out);
-            int j = 0;
-            for (; j <= TShape.Out - 2 * n; j += 2 * n)
-            {
-                Vector<T> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
-                Vector<T> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
-                Vector<T> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
-                Vector<T> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
-                ref T tq = ref Unsafe.Add(ref ts, j);
-                for (int q = 0; q < width; q++)
-                {
-                    Vector<T> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
-                    Vector<T> b = new Vector<T>(Unsafe.Add(ref u0, q)); a00 = Ops.Mac(b, t0, a00); a01 = Ops.Mac(b, t1, a01);
-                    b = new Vector<T>(Unsafe.Add(ref u1, q)); a10 = Ops.Mac(b, t0, a10); a11 = Ops.Mac(b, t1, a11);
-                    b = new Vector<T>(Unsafe.Add(ref u2, q)); a20 = Ops.Mac(b, t0, a20); a21 = Ops.Mac(b, t1, a21);
-                    b = new Vector<T>(Unsafe.Add(ref u3, q)); a30 = Ops.Mac(b, t0, a30); a31 = Ops.Mac(b, t1, a31);
-                    tq = ref Unsafe.Add(ref tq, TShape.Out);
-                }
-                a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
-                a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
-                a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
-                a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
-            }
-            for (; j <= TShape.Out - n; j += n)
-            {
-                Vector<T> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
-                ref T tq = ref Unsafe.Add(ref ts, j);
-                for (int q = 0; q < width; q++)
-                {
-                    Vector<T> t0 = Vector.LoadUnsafe(ref tq);
-                    a0 = Ops.Mac(new Vector<T>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Ops.Mac(new Vector<T>(Unsafe.Add(ref u1, q)), t0, a1);
-                    a2 = Ops.Mac(new Vector<T>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Ops.Mac(new Vector<T>(Unsafe.Add(ref u3, q)), t0, a3);
-                    tq = ref Unsafe.Add(ref tq, TShape.Out);
-                }
-                a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
-            }
-            for (; j < TShape.Out; j++)
-            {
-                T a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
-                for (int q = 0; q < width; q++)
-                {
-                    T t0 = Unsafe.Add(ref ts, q * TShape.Out + j);
-                    a0 = Ops.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Ops.Mac(Unsafe.Add(ref u1, q), t0, a1);
-                    a2 = Ops.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Ops.Mac(Unsafe.Add(ref u3, q), t0, a3);
-                }
-                Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
-            }
-        }
-    }
-
-    // Step (3), the remaining inputs one at a time.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WeightGradientRows<T, TShape>(ref T gw, ref T us, ref T ts, ref int i)
-        where T : unmanaged where TShape : struct, IDenseShape
-    {
-        int n = Vector<T>.Count, width = Lanes * n;
-        for (; i < TShape.In; i++)
-        {
-            ref T gwi = ref Unsafe.Add(ref gw, i * TShape.Out);
-            ref T ui = ref Unsafe.Add(ref us, i * width);
-            int j = 0;
-            for (; j <= TShape.Out - n; j += n)
-            {
-                Vector<T> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
-                ref T tq = ref Unsafe.Add(ref ts, j);
-                for (int q = 0; q < width; q++)
-                {
-                    a0 = Ops.Mac(new Vector<T>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
-                    tq = ref Unsafe.Add(ref tq, TShape.Out);
-                }
-                a0.StoreUnsafe(ref gwi, (nuint)j);
-            }
-            for (; j < TShape.Out; j++)
-            {
-                T a0 = Unsafe.Add(ref gwi, j);
-                for (int q = 0; q < width; q++) a0 = Ops.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * TShape.Out + j), a0);
-                Unsafe.Add(ref gwi, j) = a0;
-            }
-        }
-    }
-
-    // Step (3), the bias row (input 1): ∂b[j] += Σ_q 1·g_j[q], as multiply-adds by one like the weights.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BiasGradient<T, TShape>(ref T gw, ref T ts)
-        where T : unmanaged where TShape : struct, IDenseShape
-    {
-        int n = Vector<T>.Count, width = Lanes * n;
-        ref T gb = ref Unsafe.Add(ref gw, TShape.In * TShape.Out);
-        T one = Ops.One<T>();
-        Vector<T> ones = new Vector<T>(one);
-        int j = 0;
-        for (; j <= TShape.Out - 2 * n; j += 2 * n)
-        {
-            Vector<T> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-            ref T tq = ref Unsafe.Add(ref ts, j);
-            for (int q = 0; q < width; q++)
-            {
-                a0 = Ops.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Ops.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                tq = ref Unsafe.Add(ref tq, TShape.Out);
-            }
-            a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-        }
-        for (; j <= TShape.Out - n; j += n)
-        {
-            Vector<T> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-            ref T tq = ref Unsafe.Add(ref ts, j);
-            for (int q = 0; q < width; q++)
-            {
-                a0 = Ops.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                tq = ref Unsafe.Add(ref tq, TShape.Out);
-            }
-            a0.StoreUnsafe(ref gb, (nuint)j);
-        }
-        for (; j < TShape.Out; j++)
-        {
-            T a0 = Unsafe.Add(ref gb, j);
-            for (int q = 0; q < width; q++) a0 = Ops.Mac(one, Unsafe.Add(ref ts, q * TShape.Out + j), a0);
-            Unsafe.Add(ref gb, j) = a0;
         }
     }
 }
