@@ -135,8 +135,7 @@ public static partial class Dense
         {
             // the bias row (input 1): ∂b[j] += Σ_q 1·g_j[q], as multiply-adds by one like the weights
             ref T gb = ref Unsafe.Add(ref gw, TShape.In * TShape.Out);
-            T one = Ops.One<T>();
-            Vector<T> ones = new Vector<T>(one);
+            Vector<T> ones = new Vector<T>(Ops.One<T>());
             int j = 0;
             for (; j <= TShape.Out - 2 * n; j += 2 * n)
             {
@@ -163,7 +162,7 @@ public static partial class Dense
             for (; j < TShape.Out; j++)
             {
                 T a0 = Unsafe.Add(ref gb, j);
-                for (int q = 0; q < width; q++) a0 = Ops.Mac(one, Unsafe.Add(ref ts, q * TShape.Out + j), a0);
+                for (int q = 0; q < width; q++) a0 = Ops.Mac(Ops.One<T>(), Unsafe.Add(ref ts, q * TShape.Out + j), a0);
                 Unsafe.Add(ref gb, j) = a0;
             }
         }
