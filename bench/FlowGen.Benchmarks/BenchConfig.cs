@@ -23,10 +23,16 @@ public static class BenchConfig
     /// Full: 3 warm-up and 10 measured iterations of ≥ 250 ms (classes may lower the counts: L64, naive), one process per case.
     /// Quick: a representative subset (<see cref="InQuickSet"/>), 3 warm-up and 5 iterations of ≥ 120 ms, in process.
     /// Disasm: only <see cref="Disasm_R8_float"/>, out of process.
+    /// Dense: only the dense-kernel comparison (<see cref="DenseKernels_float"/>, <see cref="DenseKernels_double"/>), in process,
+    /// 3 warm-up and 40 short iterations of ≥ 25 ms, with the minimum and <see cref="MinRatioColumn"/>: on a loaded machine the
+    /// minimum of many short iterations is the closest BenchmarkDotNet gets to an uncontended time.
     /// </summary>
-    public static IConfig Create(bool quick, bool disasm, string artifacts)
+    public static IConfig Create(bool quick, bool disasm, string artifacts, bool dense = false)
     {
-        Job job = quick
+        Job job = dense
+            ? Job.Default.WithId("Dense").WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(40).WithIterationTime(TimeInterval.FromMilliseconds(25))
+                .WithToolchain(InProcessEmitToolchain.Instance)
+            : quick
             ? Job.Default.WithId("Quick").WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(5).WithIterationTime(TimeInterval.FromMilliseconds(120))
                 .WithToolchain(InProcessEmitToolchain.Instance)
             : Job.Default.WithId("Full").WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(10).WithIterationTime(TimeInterval.FromMilliseconds(250));
@@ -34,21 +40,23 @@ public static class BenchConfig
             .AddLogger(DefaultConfig.Instance.GetLoggers().ToArray())
             .AddColumnProvider(DefaultColumnProviders.Instance)
             .AddColumn(StatisticColumn.Median, new SamplesPerSecondColumn())
+            .AddColumn(dense ? [StatisticColumn.Min, new MinRatioColumn()] : [])
             .AddExporter(MarkdownExporter.GitHub, JsonExporter.Full)
             .AddAnalyser(DefaultConfig.Instance.GetAnalysers().ToArray())
             .AddValidator(DefaultConfig.Instance.GetValidators().ToArray())
             .AddDiagnoser(MemoryDiagnoser.Default)
             .AddJob(job)
-            .AddFilter(new SimpleFilter(bc => Keep(bc, quick, disasm)))
+            .AddFilter(new SimpleFilter(bc => Keep(bc, quick, disasm, dense)))
             .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile)
             .WithArtifactsPath(artifacts);
     }
 
-    private static bool Keep(BenchmarkCase bc, bool quick, bool disasm)
+    private static bool Keep(BenchmarkCase bc, bool quick, bool disasm, bool dense)
     {
         Type type = bc.Descriptor.Type;
         MethodInfo method = bc.Descriptor.WorkloadMethod;
         if ((type == typeof(Disasm_R8_float)) != disasm) return false;
+        if ((type == typeof(DenseKernels_float) || type == typeof(DenseKernels_double)) != dense) return false;
         int batch = IntParameter(bc, "Batch") ?? 0;
         int threads = IntParameter(bc, "Threads") ?? 1;
         if (method.GetCustomAttribute<BatchesAttribute>() is { } batches && batch != 0 && !batches.Values.Contains(batch)) return false;
@@ -112,5 +120,46 @@ public sealed class SamplesPerSecondColumn : IColumn
         var stats = summary[benchmarkCase]?.ResultStatistics;
         if (batch is null || stats is null || stats.Median <= 0) return "-";
         return (batch.Value * 1e9 / stats.Median).ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>
+/// Summary column for baseline comparisons: the baseline's minimum time ÷ this case's minimum time, i.e. this case's
+/// throughput relative to the baseline of its group (&gt; 1: faster), from the minima rather than the means.
+/// </summary>
+public sealed class MinRatioColumn : IColumn
+{
+    /// <inheritdoc/>
+    public string Id => "MinRatio";
+    /// <inheritdoc/>
+    public string ColumnName => "Speed vs baseline (min)";
+    /// <inheritdoc/>
+    public bool AlwaysShow => true;
+    /// <inheritdoc/>
+    public ColumnCategory Category => ColumnCategory.Baseline;
+    /// <inheritdoc/>
+    public int PriorityInCategory => 10;
+    /// <inheritdoc/>
+    public bool IsNumeric => true;
+    /// <inheritdoc/>
+    public UnitType UnitType => UnitType.Dimensionless;
+    /// <inheritdoc/>
+    public string Legend => "Throughput relative to the baseline of the group: baseline Min / Min";
+    /// <inheritdoc/>
+    public bool IsAvailable(Summary summary) => true;
+    /// <inheritdoc/>
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    /// <inheritdoc/>
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    /// <inheritdoc/>
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        string? key = summary.GetLogicalGroupKey(benchmarkCase);
+        BenchmarkCase? baseline = key is null ? null : summary.GetBaseline(key);
+        var own = summary[benchmarkCase]?.ResultStatistics;
+        var reference = baseline is null ? null : summary[baseline]?.ResultStatistics;
+        if (own is null || reference is null || own.Min <= 0) return "-";
+        return (reference.Min / own.Min).ToString("F3", System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -1,0 +1,185 @@
+using System.ComponentModel;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace FlowGen.Kernels;
+
+/// <summary>
+/// For generated code: the conditioners' dense layers y = φ(b + Wᵀu), forward (a tile of samples, or one sample) and
+/// backward (a tile), specialised by the JIT to each shape (<see cref="IDenseShape"/>) and activation (<see cref="IActivation"/>).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Parameters: W is input-major [In, Out] at <c>w</c>, the bias [Out] follows it at <c>w + In·Out</c>. Tile buffers
+/// (<c>u</c>, <c>y</c>, <c>pre</c>, gradients) are rows of <see cref="Lanes"/> vectors, one sample per SIMD lane, row i
+/// at offset i·<see cref="Lanes"/>; single-sample buffers are rows of one scalar.
+/// </para>
+/// <para>
+/// The pre-activation <c>pre</c> is written by the forward kernels and read by the backward kernel only when
+/// <c>TAct.NeedsPreActivation</c>; otherwise callers pass any valid reference (the output row, say), which is not
+/// touched. Every output is b[j] followed by one <see cref="Kernel.Mac(float, float, float)"/> per input i = 0 … In − 1
+/// in order, on every path (tile, single sample, scalar tail), so the paths agree bit for bit; these are the operations,
+/// in the same order and with the same register blocking, of the kernels the generator used to emit per model.
+/// </para>
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static partial class Dense
+{
+    /// <summary>Vectors per tile row: a tile holds <c>Lanes × Vector&lt;T&gt;.Count</c> samples.</summary>
+    public const int Lanes = 2;
+
+    // The public entry points are forwarding shims that inline into the generated caller, leaving a direct call to the
+    // generic body. The body is the JIT's compilation root, not an inlinee: its inlining budget is then proportional to
+    // its own size, enough for every Mac and activation it contains (a large body force-inlined into a tiny root can
+    // exhaust the root's budget and leave calls to Kernel.Mac un-inlined).
+
+    /// <summary>Forward on a tile: y[j] = φ(b[j] + Σᵢ W[i, j]·u[i]) for every sample; pre[j] = b[j] + Σᵢ W[i, j]·u[i] when the activation needs it.</summary>
+    /// <param name="w">W (input-major [In, Out]) followed by the bias [Out].</param>
+    /// <param name="u">Input rows (In rows of <see cref="Lanes"/> vectors).</param>
+    /// <param name="y">Output rows (Out rows).</param>
+    /// <param name="pre">Pre-activation rows (Out rows), written only when <c>TAct.NeedsPreActivation</c>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Forward<TShape, TAct>(ref float w, ref Vector<float> u, ref Vector<float> y, ref Vector<float> pre)
+        where TShape : struct, IDenseShape where TAct : struct, IActivation =>
+        ForwardTile<float, TShape, TAct>(ref w, ref u, ref y, ref pre);
+
+    /// <inheritdoc cref="Forward{TShape, TAct}(ref float, ref Vector{float}, ref Vector{float}, ref Vector{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Forward<TShape, TAct>(ref double w, ref Vector<double> u, ref Vector<double> y, ref Vector<double> pre)
+        where TShape : struct, IDenseShape where TAct : struct, IActivation =>
+        ForwardTile<double, TShape, TAct>(ref w, ref u, ref y, ref pre);
+
+    /// <summary>Forward on one sample: y[j] = φ(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j; pre[j] as in the tile form.</summary>
+    /// <param name="w">W (input-major [In, Out]) followed by the bias [Out].</param>
+    /// <param name="u">Inputs (In scalars).</param>
+    /// <param name="y">Outputs (Out scalars).</param>
+    /// <param name="pre">Pre-activations (Out scalars), written only when <c>TAct.NeedsPreActivation</c>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ForwardOne<TShape, TAct>(ref float w, ref float u, ref float y, ref float pre)
+        where TShape : struct, IDenseShape where TAct : struct, IActivation =>
+        ForwardSingle<float, TShape, TAct>(ref w, ref u, ref y, ref pre);
+
+    /// <inheritdoc cref="ForwardOne{TShape, TAct}(ref float, ref float, ref float, ref float)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ForwardOne<TShape, TAct>(ref double w, ref double u, ref double y, ref double pre)
+        where TShape : struct, IDenseShape where TAct : struct, IActivation =>
+        ForwardSingle<double, TShape, TAct>(ref w, ref u, ref y, ref pre);
+
+    // Tile forward: blocks of 4 outputs × Lanes vectors of samples stay in registers over the inputs (6 loads and
+    // broadcasts per 8 multiply-adds), then single outputs.
+    private static void ForwardTile<T, TShape, TAct>(ref T w, ref Vector<T> u, ref Vector<T> y, ref Vector<T> pre)
+        where T : unmanaged where TShape : struct, IDenseShape where TAct : struct, IActivation
+    {
+        ref T b = ref Unsafe.Add(ref w, TShape.In * TShape.Out);
+        int j = 0;
+        if (TShape.Out >= 4)
+        {
+            for (; j <= TShape.Out - 4; j += 4)
+            {
+                Vector<T> a00 = new Vector<T>(Unsafe.Add(ref b, j)), a01 = a00;
+                Vector<T> a10 = new Vector<T>(Unsafe.Add(ref b, j + 1)), a11 = a10;
+                Vector<T> a20 = new Vector<T>(Unsafe.Add(ref b, j + 2)), a21 = a20;
+                Vector<T> a30 = new Vector<T>(Unsafe.Add(ref b, j + 3)), a31 = a30;
+                ref T wi = ref Unsafe.Add(ref w, j);
+                ref Vector<T> ui = ref u;
+                for (int i = 0; i < TShape.In; i++)
+                {
+                    Vector<T> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
+                    Vector<T> w0 = new Vector<T>(wi), w1 = new Vector<T>(Unsafe.Add(ref wi, 1)), w2 = new Vector<T>(Unsafe.Add(ref wi, 2)), w3 = new Vector<T>(Unsafe.Add(ref wi, 3));
+                    a00 = Ops.Mac(w0, u0, a00); a01 = Ops.Mac(w0, u1, a01);
+                    a10 = Ops.Mac(w1, u0, a10); a11 = Ops.Mac(w1, u1, a11);
+                    a20 = Ops.Mac(w2, u0, a20); a21 = Ops.Mac(w2, u1, a21);
+                    a30 = Ops.Mac(w3, u0, a30); a31 = Ops.Mac(w3, u1, a31);
+                    wi = ref Unsafe.Add(ref wi, TShape.Out);
+                    ui = ref Unsafe.Add(ref ui, Lanes);
+                }
+                if (TAct.NeedsPreActivation)
+                {
+                    ref Vector<T> pj = ref Unsafe.Add(ref pre, j * Lanes);
+                    Unsafe.Add(ref pj, 0) = a00; Unsafe.Add(ref pj, 1) = a01;
+                    Unsafe.Add(ref pj, 2) = a10; Unsafe.Add(ref pj, 3) = a11;
+                    Unsafe.Add(ref pj, 4) = a20; Unsafe.Add(ref pj, 5) = a21;
+                    Unsafe.Add(ref pj, 6) = a30; Unsafe.Add(ref pj, 7) = a31;
+                }
+                ref Vector<T> yj = ref Unsafe.Add(ref y, j * Lanes);
+                Unsafe.Add(ref yj, 0) = Ops.Apply<T, TAct>(a00); Unsafe.Add(ref yj, 1) = Ops.Apply<T, TAct>(a01);
+                Unsafe.Add(ref yj, 2) = Ops.Apply<T, TAct>(a10); Unsafe.Add(ref yj, 3) = Ops.Apply<T, TAct>(a11);
+                Unsafe.Add(ref yj, 4) = Ops.Apply<T, TAct>(a20); Unsafe.Add(ref yj, 5) = Ops.Apply<T, TAct>(a21);
+                Unsafe.Add(ref yj, 6) = Ops.Apply<T, TAct>(a30); Unsafe.Add(ref yj, 7) = Ops.Apply<T, TAct>(a31);
+            }
+        }
+        if (TShape.Out % 4 != 0)
+        {
+            for (; j < TShape.Out; j++)
+            {
+                Vector<T> a0 = new Vector<T>(Unsafe.Add(ref b, j)), a1 = a0;
+                ref T wi = ref Unsafe.Add(ref w, j);
+                ref Vector<T> ui = ref u;
+                for (int i = 0; i < TShape.In; i++)
+                {
+                    Vector<T> wv = new Vector<T>(wi);
+                    a0 = Ops.Mac(wv, ui, a0); a1 = Ops.Mac(wv, Unsafe.Add(ref ui, 1), a1);
+                    wi = ref Unsafe.Add(ref wi, TShape.Out);
+                    ui = ref Unsafe.Add(ref ui, Lanes);
+                }
+                if (TAct.NeedsPreActivation) { Unsafe.Add(ref pre, j * Lanes) = a0; Unsafe.Add(ref pre, j * Lanes + 1) = a1; }
+                Unsafe.Add(ref y, j * Lanes) = Ops.Apply<T, TAct>(a0); Unsafe.Add(ref y, j * Lanes + 1) = Ops.Apply<T, TAct>(a1);
+            }
+        }
+    }
+
+    // Single-sample forward: lanes are outputs. Four vectors of outputs at a time, then one vector, then a scalar tail.
+    private static void ForwardSingle<T, TShape, TAct>(ref T w, ref T u, ref T y, ref T pre)
+        where T : unmanaged where TShape : struct, IDenseShape where TAct : struct, IActivation
+    {
+        ref T b = ref Unsafe.Add(ref w, TShape.In * TShape.Out);
+        int n = Vector<T>.Count;
+        int j = 0;
+        for (; j <= TShape.Out - 4 * n; j += 4 * n)
+        {
+            Vector<T> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
+            ref T wi = ref Unsafe.Add(ref w, j);
+            for (int i = 0; i < TShape.In; i++)
+            {
+                Vector<T> ui = new Vector<T>(Unsafe.Add(ref u, i));
+                a0 = Ops.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
+                a1 = Ops.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
+                a2 = Ops.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
+                a3 = Ops.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
+                wi = ref Unsafe.Add(ref wi, TShape.Out);
+            }
+            if (TAct.NeedsPreActivation)
+            {
+                a0.StoreUnsafe(ref pre, (nuint)j); a1.StoreUnsafe(ref pre, (nuint)(j + n)); a2.StoreUnsafe(ref pre, (nuint)(j + 2 * n)); a3.StoreUnsafe(ref pre, (nuint)(j + 3 * n));
+            }
+            Ops.Apply<T, TAct>(a0).StoreUnsafe(ref y, (nuint)j);
+            Ops.Apply<T, TAct>(a1).StoreUnsafe(ref y, (nuint)(j + n));
+            Ops.Apply<T, TAct>(a2).StoreUnsafe(ref y, (nuint)(j + 2 * n));
+            Ops.Apply<T, TAct>(a3).StoreUnsafe(ref y, (nuint)(j + 3 * n));
+        }
+        for (; j <= TShape.Out - n; j += n)
+        {
+            Vector<T> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
+            ref T wi = ref Unsafe.Add(ref w, j);
+            for (int i = 0; i < TShape.In; i++)
+            {
+                a0 = Ops.Mac(Vector.LoadUnsafe(ref wi), new Vector<T>(Unsafe.Add(ref u, i)), a0);
+                wi = ref Unsafe.Add(ref wi, TShape.Out);
+            }
+            if (TAct.NeedsPreActivation) a0.StoreUnsafe(ref pre, (nuint)j);
+            Ops.Apply<T, TAct>(a0).StoreUnsafe(ref y, (nuint)j);
+        }
+        for (; j < TShape.Out; j++)
+        {
+            T a0 = Unsafe.Add(ref b, j);
+            ref T wi = ref Unsafe.Add(ref w, j);
+            for (int i = 0; i < TShape.In; i++)
+            {
+                a0 = Ops.Mac(wi, Unsafe.Add(ref u, i), a0);
+                wi = ref Unsafe.Add(ref wi, TShape.Out);
+            }
+            if (TAct.NeedsPreActivation) Unsafe.Add(ref pre, j) = a0;
+            Unsafe.Add(ref y, j) = Ops.Apply<T, TAct>(a0);
+        }
+    }
+}

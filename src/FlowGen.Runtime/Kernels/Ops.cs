@@ -1,0 +1,57 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace FlowGen.Kernels;
+
+// Precision dispatch for the generic kernel bodies of Dense: each helper forwards to the float or the double overload
+// of Kernel / IActivation. T is a value type in every instantiation, so the JIT compiles each (T, shape, activation)
+// separately and removes the typeof tests; the reinterpretations (Vector.As, Unsafe.BitCast) cost nothing. Only float
+// and double reach these helpers (Dense's public overloads).
+internal static class Ops
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> Mac<T>(Vector<T> a, Vector<T> b, Vector<T> c) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) return Kernel.Mac(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
+        return Kernel.Mac(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Mac<T>(T a, T b, T c) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) return Unsafe.BitCast<float, T>(Kernel.Mac(Unsafe.BitCast<T, float>(a), Unsafe.BitCast<T, float>(b), Unsafe.BitCast<T, float>(c)));
+        return Unsafe.BitCast<double, T>(Kernel.Mac(Unsafe.BitCast<T, double>(a), Unsafe.BitCast<T, double>(b), Unsafe.BitCast<T, double>(c)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T One<T>() where T : unmanaged =>
+        typeof(T) == typeof(float) ? Unsafe.BitCast<float, T>(1f) : Unsafe.BitCast<double, T>(1d);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> Apply<T, TAct>(Vector<T> x) where T : unmanaged where TAct : struct, IActivation
+    {
+        if (typeof(T) == typeof(float)) return TAct.Apply(x.As<T, float>()).As<float, T>();
+        return TAct.Apply(x.As<T, double>()).As<double, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Apply<T, TAct>(T x) where T : unmanaged where TAct : struct, IActivation
+    {
+        if (typeof(T) == typeof(float)) return Unsafe.BitCast<float, T>(TAct.Apply(Unsafe.BitCast<T, float>(x)));
+        return Unsafe.BitCast<double, T>(TAct.Apply(Unsafe.BitCast<T, double>(x)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> Gradient<T, TAct>(Vector<T> gy, Vector<T> y, Vector<T> pre) where T : unmanaged where TAct : struct, IActivation
+    {
+        if (typeof(T) == typeof(float)) return TAct.Gradient(gy.As<T, float>(), y.As<T, float>(), pre.As<T, float>()).As<float, T>();
+        return TAct.Gradient(gy.As<T, double>(), y.As<T, double>(), pre.As<T, double>()).As<double, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose<T>(ref T src, int rows, int cols, ref T dst) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) Kernel.Transpose(ref Unsafe.As<T, float>(ref src), rows, cols, ref Unsafe.As<T, float>(ref dst));
+        else Kernel.Transpose(ref Unsafe.As<T, double>(ref src), rows, cols, ref Unsafe.As<T, double>(ref dst));
+    }
+}
