@@ -29,8 +29,8 @@ public sealed record DenseCase<T>(int In, int Out, string Activation, bool Store
 
 /// <summary>
 /// FlowGen.Kernels.Dense (the runtime's generic dense kernels) against (1) the kernels the generator emitted per model,
-/// committed in Reference/EmittedDenseKernels.cs, bit for bit, for every shape, activation and precision of
-/// <see cref="Reference.EmittedDenseKernelsTool"/>; and (2) a plain double-precision evaluation of y = φ(b + Wᵀu) and of its
+/// committed in Reference/EmittedDenseKernels.cs (written by the generator's last version that emitted them), bit for bit,
+/// for 44 (shape, activation) pairs in both precisions; and (2) a plain double-precision evaluation of y = φ(b + Wᵀu) and of its
 /// gradients by the chain rule, within a tolerance.
 /// </summary>
 public class DenseKernelTests
@@ -44,7 +44,7 @@ public class DenseKernelTests
     [Fact]
     public void EveryShapeAndActivationIsCovered()
     {
-        Assert.Equal(Reference.EmittedDenseKernelsTool.CaseCount, DenseCases.Float.Length);
+        Assert.Equal(44, DenseCases.Float.Length);
         Assert.Equal(DenseCases.Float.Length, DenseCases.Double.Length);
         foreach (var c in DenseCases.Float.Concat<object>(DenseCases.Double))
         {

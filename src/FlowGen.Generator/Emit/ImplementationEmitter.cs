@@ -105,11 +105,7 @@ internal static class ImplementationEmitter
             }
         }
 
-        w.Line("// ---------------------------------------------------------------- dense kernels");
-        w.Line();
-        DenseEmitter.EmitKernels(w, plan);
-        DenseEmitter.EmitActivationHelpers(w, plan);
-        DenseBackwardEmitter.EmitKernels(w, plan);
+        DenseEmitter.EmitShapes(w, plan);
 
         if (plan.Layers.Any(l => l.Kind is ActNormLayerKind or InvertibleLinearLayerKind))
         {

@@ -480,8 +480,8 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 2 → 8 → 48
-                Dense_2x8_Softplus_Pre(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
-                Dense_8x48_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
+                Dense.Forward<Dense8x48, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // deep sigmoidal transformer on coordinates 2 3 (rows 2 3)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -504,8 +504,8 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 2 → 8 → 48
-                Dense_2x8_Softplus_Pre(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
-                Dense_8x48_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
+                Dense.Forward<Dense8x48, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // deep sigmoidal transformer inverse on coordinates 2 3 (rows 2 3)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -525,8 +525,8 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input) = x;
                 Unsafe.Add(ref s, Input + 1) = Unsafe.Add(ref x, 1);
                 // conditioner 2 → 8 → 48
-                DenseOne_2x8_Softplus_Pre(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Pre0));
-                DenseOne_8x48_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Pre0));
+                Dense.ForwardOne<Dense8x48, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // deep sigmoidal transformer on coordinates 2 3 (rows 2 3)
                 ref double o = ref Unsafe.Add(ref s, Theta);
                 Dsf_n4_L2Forward(ref Unsafe.Add(ref x, 2), ref o, 2, ref ld);
@@ -540,8 +540,8 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input) = x;
                 Unsafe.Add(ref s, Input + 1) = Unsafe.Add(ref x, 1);
                 // conditioner 2 → 8 → 48
-                DenseOne_2x8_Softplus_Pre(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Pre0));
-                DenseOne_8x48_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Pre0));
+                Dense.ForwardOne<Dense8x48, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // deep sigmoidal transformer inverse on coordinates 2 3 (rows 2 3)
                 ref double o = ref Unsafe.Add(ref s, Theta);
                 Dsf_n4_L2Inverse(ref Unsafe.Add(ref x, 2), ref o, 2, ref ld);
@@ -561,8 +561,8 @@ namespace FlowGen.Generated
                     Dsf_n4_L2Vjp<TDirection>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref Unsafe.Add(ref g, 3 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes));
                 }
                 // conditioner, last dense layer first
-                DenseBackward_8x48_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                DenseBackward_2x8_Softplus_Pre(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense8x48, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -705,8 +705,8 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 3 * Lanes + k);
                 }
                 // conditioner 2 → 8 → 18
-                Dense_2x8_Softplus_Pre(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
-                Dense_8x18_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
+                Dense.Forward<Dense8x18, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // deep sigmoidal transformer on coordinates 0 2 (rows 0 2)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -729,8 +729,8 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 3 * Lanes + k);
                 }
                 // conditioner 2 → 8 → 18
-                Dense_2x8_Softplus_Pre(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
-                Dense_8x18_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
+                Dense.Forward<Dense8x18, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // deep sigmoidal transformer inverse on coordinates 0 2 (rows 0 2)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -750,8 +750,8 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input) = Unsafe.Add(ref x, 1);
                 Unsafe.Add(ref s, Input + 1) = Unsafe.Add(ref x, 3);
                 // conditioner 2 → 8 → 18
-                DenseOne_2x8_Softplus_Pre(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Pre0));
-                DenseOne_8x18_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Pre0));
+                Dense.ForwardOne<Dense8x18, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // deep sigmoidal transformer on coordinates 0 2 (rows 0 2)
                 ref double o = ref Unsafe.Add(ref s, Theta);
                 Dsf_n3_L1Forward(ref x, ref o, 2, ref ld);
@@ -765,8 +765,8 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input) = Unsafe.Add(ref x, 1);
                 Unsafe.Add(ref s, Input + 1) = Unsafe.Add(ref x, 3);
                 // conditioner 2 → 8 → 18
-                DenseOne_2x8_Softplus_Pre(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Pre0));
-                DenseOne_8x18_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Pre0));
+                Dense.ForwardOne<Dense8x18, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // deep sigmoidal transformer inverse on coordinates 0 2 (rows 0 2)
                 ref double o = ref Unsafe.Add(ref s, Theta);
                 Dsf_n3_L1Inverse(ref x, ref o, 2, ref ld);
@@ -786,8 +786,8 @@ namespace FlowGen.Generated
                     Dsf_n3_L1Vjp<TDirection>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes));
                 }
                 // conditioner, last dense layer first
-                DenseBackward_8x18_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                DenseBackward_2x8_Softplus_Pre(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense8x18, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -804,598 +804,10 @@ namespace FlowGen.Generated
             public static ReadOnlySpan<int> Rows => new int[] { 0, 1, 2, 3 };
         }
 
-        // ---------------------------------------------------------------- dense kernels
-
-        /// <summary>Dense 2 → 8, softplus on a tile: y[j] = softplus(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_2x8_Softplus_Pre(ref double w, ref Vector<double> u, ref Vector<double> y, ref Vector<double> pre)
-        {
-            ref double b = ref Unsafe.Add(ref w, 16);
-            int j = 0;
-            for (; j <= 4; j += 4)
-            {
-                Vector<double> a00 = new Vector<double>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<double> a10 = new Vector<double>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<double> a20 = new Vector<double>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<double> a30 = new Vector<double>(Unsafe.Add(ref b, j + 3)), a31 = a30;
-                ref double wi = ref Unsafe.Add(ref w, j);
-                ref Vector<double> ui = ref u;
-                for (int i = 0; i < 2; i++)
-                {
-                    Vector<double> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<double> w0 = new Vector<double>(wi), w1 = new Vector<double>(Unsafe.Add(ref wi, 1)), w2 = new Vector<double>(Unsafe.Add(ref wi, 2)), w3 = new Vector<double>(Unsafe.Add(ref wi, 3));
-                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
-                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
-                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
-                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                ref Vector<double> pj = ref Unsafe.Add(ref pre, j * Lanes);
-                Unsafe.Add(ref pj, 0) = a00; Unsafe.Add(ref pj, 1) = a01;
-                Unsafe.Add(ref pj, 2) = a10; Unsafe.Add(ref pj, 3) = a11;
-                Unsafe.Add(ref pj, 4) = a20; Unsafe.Add(ref pj, 5) = a21;
-                Unsafe.Add(ref pj, 6) = a30; Unsafe.Add(ref pj, 7) = a31;
-                ref Vector<double> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = Kernel.Softplus(a00); Unsafe.Add(ref yj, 1) = Kernel.Softplus(a01);
-                Unsafe.Add(ref yj, 2) = Kernel.Softplus(a10); Unsafe.Add(ref yj, 3) = Kernel.Softplus(a11);
-                Unsafe.Add(ref yj, 4) = Kernel.Softplus(a20); Unsafe.Add(ref yj, 5) = Kernel.Softplus(a21);
-                Unsafe.Add(ref yj, 6) = Kernel.Softplus(a30); Unsafe.Add(ref yj, 7) = Kernel.Softplus(a31);
-            }
-        }
-
-        /// <summary>Dense 8 → 18, linear on a tile: y[j] = identity(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_8x18_Linear(ref double w, ref Vector<double> u, ref Vector<double> y)
-        {
-            ref double b = ref Unsafe.Add(ref w, 144);
-            int j = 0;
-            for (; j <= 14; j += 4)
-            {
-                Vector<double> a00 = new Vector<double>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<double> a10 = new Vector<double>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<double> a20 = new Vector<double>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<double> a30 = new Vector<double>(Unsafe.Add(ref b, j + 3)), a31 = a30;
-                ref double wi = ref Unsafe.Add(ref w, j);
-                ref Vector<double> ui = ref u;
-                for (int i = 0; i < 8; i++)
-                {
-                    Vector<double> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<double> w0 = new Vector<double>(wi), w1 = new Vector<double>(Unsafe.Add(ref wi, 1)), w2 = new Vector<double>(Unsafe.Add(ref wi, 2)), w3 = new Vector<double>(Unsafe.Add(ref wi, 3));
-                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
-                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
-                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
-                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
-                    wi = ref Unsafe.Add(ref wi, 18);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                ref Vector<double> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = a00; Unsafe.Add(ref yj, 1) = a01;
-                Unsafe.Add(ref yj, 2) = a10; Unsafe.Add(ref yj, 3) = a11;
-                Unsafe.Add(ref yj, 4) = a20; Unsafe.Add(ref yj, 5) = a21;
-                Unsafe.Add(ref yj, 6) = a30; Unsafe.Add(ref yj, 7) = a31;
-            }
-            for (; j < 18; j++)
-            {
-                Vector<double> a0 = new Vector<double>(Unsafe.Add(ref b, j)), a1 = a0;
-                ref double wi = ref Unsafe.Add(ref w, j);
-                ref Vector<double> ui = ref u;
-                for (int i = 0; i < 8; i++)
-                {
-                    Vector<double> wv = new Vector<double>(wi);
-                    a0 = Kernel.Mac(wv, ui, a0); a1 = Kernel.Mac(wv, Unsafe.Add(ref ui, 1), a1);
-                    wi = ref Unsafe.Add(ref wi, 18);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                Unsafe.Add(ref y, j * Lanes) = a0; Unsafe.Add(ref y, j * Lanes + 1) = a1;
-            }
-        }
-
-        /// <summary>Dense 8 → 48, linear on a tile: y[j] = identity(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_8x48_Linear(ref double w, ref Vector<double> u, ref Vector<double> y)
-        {
-            ref double b = ref Unsafe.Add(ref w, 384);
-            int j = 0;
-            for (; j <= 44; j += 4)
-            {
-                Vector<double> a00 = new Vector<double>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<double> a10 = new Vector<double>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<double> a20 = new Vector<double>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<double> a30 = new Vector<double>(Unsafe.Add(ref b, j + 3)), a31 = a30;
-                ref double wi = ref Unsafe.Add(ref w, j);
-                ref Vector<double> ui = ref u;
-                for (int i = 0; i < 8; i++)
-                {
-                    Vector<double> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<double> w0 = new Vector<double>(wi), w1 = new Vector<double>(Unsafe.Add(ref wi, 1)), w2 = new Vector<double>(Unsafe.Add(ref wi, 2)), w3 = new Vector<double>(Unsafe.Add(ref wi, 3));
-                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
-                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
-                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
-                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
-                    wi = ref Unsafe.Add(ref wi, 48);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                ref Vector<double> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = a00; Unsafe.Add(ref yj, 1) = a01;
-                Unsafe.Add(ref yj, 2) = a10; Unsafe.Add(ref yj, 3) = a11;
-                Unsafe.Add(ref yj, 4) = a20; Unsafe.Add(ref yj, 5) = a21;
-                Unsafe.Add(ref yj, 6) = a30; Unsafe.Add(ref yj, 7) = a31;
-            }
-        }
-
-        /// <summary>Dense 2 → 8, softplus on one sample: y[j] = softplus(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_2x8_Softplus_Pre(ref double w, ref double u, ref double y, ref double pre)
-        {
-            ref double b = ref Unsafe.Add(ref w, 16);
-            int n = Vector<double>.Count;
-            int j = 0;
-            for (; j <= 8 - 4 * n; j += 4 * n)
-            {
-                Vector<double> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref double wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 2; i++)
-                {
-                    Vector<double> ui = new Vector<double>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                a0.StoreUnsafe(ref pre, (nuint)j); a1.StoreUnsafe(ref pre, (nuint)(j + n)); a2.StoreUnsafe(ref pre, (nuint)(j + 2 * n)); a3.StoreUnsafe(ref pre, (nuint)(j + 3 * n));
-                Kernel.Softplus(a0).StoreUnsafe(ref y, (nuint)j);
-                Kernel.Softplus(a1).StoreUnsafe(ref y, (nuint)(j + n));
-                Kernel.Softplus(a2).StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                Kernel.Softplus(a3).StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 8 - n; j += n)
-            {
-                Vector<double> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref double wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 2; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<double>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                a0.StoreUnsafe(ref pre, (nuint)j);
-                Kernel.Softplus(a0).StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 8; j++)
-            {
-                double a0 = Unsafe.Add(ref b, j);
-                ref double wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 2; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                Unsafe.Add(ref pre, j) = a0;
-                Unsafe.Add(ref y, j) = Kernel.Softplus(a0);
-            }
-        }
-
-        /// <summary>Dense 8 → 18, linear on one sample: y[j] = identity(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_8x18_Linear(ref double w, ref double u, ref double y)
-        {
-            ref double b = ref Unsafe.Add(ref w, 144);
-            int n = Vector<double>.Count;
-            int j = 0;
-            for (; j <= 18 - 4 * n; j += 4 * n)
-            {
-                Vector<double> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref double wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    Vector<double> ui = new Vector<double>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 18);
-                }
-                a0.StoreUnsafe(ref y, (nuint)j);
-                a1.StoreUnsafe(ref y, (nuint)(j + n));
-                a2.StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                a3.StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 18 - n; j += n)
-            {
-                Vector<double> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref double wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<double>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 18);
-                }
-                a0.StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 18; j++)
-            {
-                double a0 = Unsafe.Add(ref b, j);
-                ref double wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 18);
-                }
-                Unsafe.Add(ref y, j) = a0;
-            }
-        }
-
-        /// <summary>Dense 8 → 48, linear on one sample: y[j] = identity(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_8x48_Linear(ref double w, ref double u, ref double y)
-        {
-            ref double b = ref Unsafe.Add(ref w, 384);
-            int n = Vector<double>.Count;
-            int j = 0;
-            for (; j <= 48 - 4 * n; j += 4 * n)
-            {
-                Vector<double> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref double wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    Vector<double> ui = new Vector<double>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 48);
-                }
-                a0.StoreUnsafe(ref y, (nuint)j);
-                a1.StoreUnsafe(ref y, (nuint)(j + n));
-                a2.StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                a3.StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 48 - n; j += n)
-            {
-                Vector<double> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref double wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<double>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 48);
-                }
-                a0.StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 48; j++)
-            {
-                double a0 = Unsafe.Add(ref b, j);
-                ref double wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 48);
-                }
-                Unsafe.Add(ref y, j) = a0;
-            }
-        }
-
-        /// <summary>Backward of dense 2 → 8, softplus on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_2x8_Softplus_Pre(ref double w, ref double gw, ref Vector<double> u, ref Vector<double> y, ref Vector<double> pre, ref Vector<double> gy, ref Vector<double> gu, ref Vector<double> tt)
-        {
-            int n = Vector<double>.Count, width = Lanes * n;
-            // (1) through the activation
-            for (int j = 0; j < 8 * Lanes; j++) Unsafe.Add(ref gy, j) = SoftplusGradient(Unsafe.Add(ref gy, j), Unsafe.Add(ref y, j), Unsafe.Add(ref pre, j));
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref double ts = ref Unsafe.As<Vector<double>, double>(ref tt);
-            ref double gs = ref Unsafe.As<Vector<double>, double>(ref gy);
-            Kernel.Transpose(ref gs, 8, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref double us = ref Unsafe.As<Vector<double>, double>(ref u);
-            int i = 0;
-            for (; i < 2; i++)
-            {
-                ref double gwi = ref Unsafe.Add(ref gw, i * 8);
-                ref double ui = ref Unsafe.Add(ref us, i * width);
-                int j = 0;
-                for (; j <= 8 - n; j += n)
-                {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
-                    ref double tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gwi, (nuint)j);
-                }
-                for (; j < 8; j++)
-                {
-                    double a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 8 + j), a0);
-                    Unsafe.Add(ref gwi, j) = a0;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref double gb = ref Unsafe.Add(ref gw, 16);
-                Vector<double> ones = new Vector<double>(1d);
-                int j = 0;
-                for (; j <= 8 - 2 * n; j += 2 * n)
-                {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref double tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 8 - n; j += n)
-                {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref double tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 8; j++)
-                {
-                    double a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1d, Unsafe.Add(ref ts, q * 8 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 < 2; i0++)
-            {
-                Vector<double> a0 = Vector<double>.Zero, a1 = Vector<double>.Zero;
-                ref double wr = ref Unsafe.Add(ref w, i0 * 8);
-                ref Vector<double> gj = ref gy;
-                for (int j = 0; j < 8; j++)
-                {
-                    Vector<double> wv = new Vector<double>(Unsafe.Add(ref wr, j));
-                    a0 = Kernel.Mac(wv, gj, a0); a1 = Kernel.Mac(wv, Unsafe.Add(ref gj, 1), a1);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                Unsafe.Add(ref gu, i0 * Lanes) = a0; Unsafe.Add(ref gu, i0 * Lanes + 1) = a1;
-            }
-        }
-
-        /// <summary>Backward of dense 8 → 18, linear on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_8x18_Linear(ref double w, ref double gw, ref Vector<double> u, ref Vector<double> y, ref Vector<double> pre, ref Vector<double> gy, ref Vector<double> gu, ref Vector<double> tt)
-        {
-            int n = Vector<double>.Count, width = Lanes * n;
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref double ts = ref Unsafe.As<Vector<double>, double>(ref tt);
-            ref double gs = ref Unsafe.As<Vector<double>, double>(ref gy);
-            Kernel.Transpose(ref gs, 18, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref double us = ref Unsafe.As<Vector<double>, double>(ref u);
-            int i = 0;
-            for (; i <= 4; i += 4)
-            {
-                ref double u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
-                ref double g0 = ref Unsafe.Add(ref gw, i * 18), g1 = ref Unsafe.Add(ref g0, 18), g2 = ref Unsafe.Add(ref g0, 36), g3 = ref Unsafe.Add(ref g0, 54);
-                int j = 0;
-                for (; j <= 18 - 2 * n; j += 2 * n)
-                {
-                    Vector<double> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
-                    Vector<double> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
-                    Vector<double> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
-                    Vector<double> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
-                    ref double tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<double> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
-                        Vector<double> b = new Vector<double>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
-                        b = new Vector<double>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
-                        b = new Vector<double>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
-                        b = new Vector<double>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
-                        tq = ref Unsafe.Add(ref tq, 18);
-                    }
-                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
-                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
-                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
-                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
-                }
-                for (; j <= 18 - n; j += n)
-                {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
-                    ref double tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<double> t0 = Vector.LoadUnsafe(ref tq);
-                        a0 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u1, q)), t0, a1);
-                        a2 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u3, q)), t0, a3);
-                        tq = ref Unsafe.Add(ref tq, 18);
-                    }
-                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
-                }
-                for (; j < 18; j++)
-                {
-                    double a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        double t0 = Unsafe.Add(ref ts, q * 18 + j);
-                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
-                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
-                    }
-                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref double gb = ref Unsafe.Add(ref gw, 144);
-                Vector<double> ones = new Vector<double>(1d);
-                int j = 0;
-                for (; j <= 18 - 2 * n; j += 2 * n)
-                {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref double tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 18);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 18 - n; j += n)
-                {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref double tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 18);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 18; j++)
-                {
-                    double a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1d, Unsafe.Add(ref ts, q * 18 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 <= 4; i0 += 4)
-            {
-                Vector<double> a00 = Vector<double>.Zero, a01 = Vector<double>.Zero, a10 = Vector<double>.Zero, a11 = Vector<double>.Zero, a20 = Vector<double>.Zero, a21 = Vector<double>.Zero, a30 = Vector<double>.Zero, a31 = Vector<double>.Zero;
-                ref double wr = ref Unsafe.Add(ref w, i0 * 18);
-                ref Vector<double> gj = ref gy;
-                for (int j = 0; j < 18; j++)
-                {
-                    Vector<double> g0 = gj, g1 = Unsafe.Add(ref gj, 1);
-                    Vector<double> w0 = new Vector<double>(Unsafe.Add(ref wr, j)), w1 = new Vector<double>(Unsafe.Add(ref wr, 18 + j)), w2 = new Vector<double>(Unsafe.Add(ref wr, 36 + j)), w3 = new Vector<double>(Unsafe.Add(ref wr, 54 + j));
-                    a00 = Kernel.Mac(w0, g0, a00); a01 = Kernel.Mac(w0, g1, a01);
-                    a10 = Kernel.Mac(w1, g0, a10); a11 = Kernel.Mac(w1, g1, a11);
-                    a20 = Kernel.Mac(w2, g0, a20); a21 = Kernel.Mac(w2, g1, a21);
-                    a30 = Kernel.Mac(w3, g0, a30); a31 = Kernel.Mac(w3, g1, a31);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                ref Vector<double> gi = ref Unsafe.Add(ref gu, i0 * Lanes);
-                gi = a00; Unsafe.Add(ref gi, 1) = a01; Unsafe.Add(ref gi, 2) = a10; Unsafe.Add(ref gi, 3) = a11;
-                Unsafe.Add(ref gi, 4) = a20; Unsafe.Add(ref gi, 5) = a21; Unsafe.Add(ref gi, 6) = a30; Unsafe.Add(ref gi, 7) = a31;
-            }
-        }
-
-        /// <summary>Backward of dense 8 → 48, linear on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_8x48_Linear(ref double w, ref double gw, ref Vector<double> u, ref Vector<double> y, ref Vector<double> pre, ref Vector<double> gy, ref Vector<double> gu, ref Vector<double> tt)
-        {
-            int n = Vector<double>.Count, width = Lanes * n;
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref double ts = ref Unsafe.As<Vector<double>, double>(ref tt);
-            ref double gs = ref Unsafe.As<Vector<double>, double>(ref gy);
-            Kernel.Transpose(ref gs, 48, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref double us = ref Unsafe.As<Vector<double>, double>(ref u);
-            int i = 0;
-            for (; i <= 4; i += 4)
-            {
-                ref double u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
-                ref double g0 = ref Unsafe.Add(ref gw, i * 48), g1 = ref Unsafe.Add(ref g0, 48), g2 = ref Unsafe.Add(ref g0, 96), g3 = ref Unsafe.Add(ref g0, 144);
-                int j = 0;
-                for (; j <= 48 - 2 * n; j += 2 * n)
-                {
-                    Vector<double> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
-                    Vector<double> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
-                    Vector<double> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
-                    Vector<double> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
-                    ref double tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<double> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
-                        Vector<double> b = new Vector<double>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
-                        b = new Vector<double>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
-                        b = new Vector<double>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
-                        b = new Vector<double>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
-                        tq = ref Unsafe.Add(ref tq, 48);
-                    }
-                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
-                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
-                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
-                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
-                }
-                for (; j <= 48 - n; j += n)
-                {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
-                    ref double tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<double> t0 = Vector.LoadUnsafe(ref tq);
-                        a0 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u1, q)), t0, a1);
-                        a2 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<double>(Unsafe.Add(ref u3, q)), t0, a3);
-                        tq = ref Unsafe.Add(ref tq, 48);
-                    }
-                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
-                }
-                for (; j < 48; j++)
-                {
-                    double a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        double t0 = Unsafe.Add(ref ts, q * 48 + j);
-                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
-                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
-                    }
-                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref double gb = ref Unsafe.Add(ref gw, 384);
-                Vector<double> ones = new Vector<double>(1d);
-                int j = 0;
-                for (; j <= 48 - 2 * n; j += 2 * n)
-                {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref double tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 48);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 48 - n; j += n)
-                {
-                    Vector<double> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref double tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 48);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 48; j++)
-                {
-                    double a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1d, Unsafe.Add(ref ts, q * 48 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 <= 4; i0 += 4)
-            {
-                Vector<double> a00 = Vector<double>.Zero, a01 = Vector<double>.Zero, a10 = Vector<double>.Zero, a11 = Vector<double>.Zero, a20 = Vector<double>.Zero, a21 = Vector<double>.Zero, a30 = Vector<double>.Zero, a31 = Vector<double>.Zero;
-                ref double wr = ref Unsafe.Add(ref w, i0 * 48);
-                ref Vector<double> gj = ref gy;
-                for (int j = 0; j < 48; j++)
-                {
-                    Vector<double> g0 = gj, g1 = Unsafe.Add(ref gj, 1);
-                    Vector<double> w0 = new Vector<double>(Unsafe.Add(ref wr, j)), w1 = new Vector<double>(Unsafe.Add(ref wr, 48 + j)), w2 = new Vector<double>(Unsafe.Add(ref wr, 96 + j)), w3 = new Vector<double>(Unsafe.Add(ref wr, 144 + j));
-                    a00 = Kernel.Mac(w0, g0, a00); a01 = Kernel.Mac(w0, g1, a01);
-                    a10 = Kernel.Mac(w1, g0, a10); a11 = Kernel.Mac(w1, g1, a11);
-                    a20 = Kernel.Mac(w2, g0, a20); a21 = Kernel.Mac(w2, g1, a21);
-                    a30 = Kernel.Mac(w3, g0, a30); a31 = Kernel.Mac(w3, g1, a31);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                ref Vector<double> gi = ref Unsafe.Add(ref gu, i0 * Lanes);
-                gi = a00; Unsafe.Add(ref gi, 1) = a01; Unsafe.Add(ref gi, 2) = a10; Unsafe.Add(ref gi, 3) = a11;
-                Unsafe.Add(ref gi, 4) = a20; Unsafe.Add(ref gi, 5) = a21; Unsafe.Add(ref gi, 6) = a30; Unsafe.Add(ref gi, 7) = a31;
-            }
-        }
-
-        /// <summary>∂L/∂pre for softplus, from ∂L/∂y, y and (where needed) the pre-activation.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector<double> SoftplusGradient(Vector<double> gy, Vector<double> y, Vector<double> pre) => gy * Kernel.Sigmoid(pre);
+        // the shapes of the conditioners' dense layers (FlowGen.Kernels.Dense is generic over them)
+        private readonly struct Dense2x8 : IDenseShape { public static int In => 2; public static int Out => 8; }
+        private readonly struct Dense8x18 : IDenseShape { public static int In => 8; public static int Out => 18; }
+        private readonly struct Dense8x48 : IDenseShape { public static int In => 8; public static int Out => 48; }
 
         /// <summary>target += each lane of v, lane 0 first: one sample at a time in sample order, so a parameter gradient
         /// summed over a batch has the same bits whatever the SIMD width (and the padded lanes of a partial tile add 0).</summary>

@@ -421,8 +421,8 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
                 }
                 // conditioner 2 → 16 → 2
-                Dense_2x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense_16x2_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer on coordinates 1 (rows 1)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -443,8 +443,8 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
                 }
                 // conditioner 2 → 16 → 2
-                Dense_2x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense_16x2_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer inverse on coordinates 1 (rows 1)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -462,8 +462,8 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input) = x;
                 Unsafe.Add(ref s, Input + 1) = Unsafe.Add(ref x, 2);
                 // conditioner 2 → 16 → 2
-                DenseOne_2x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0));
-                DenseOne_16x2_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden0));
+                Dense.ForwardOne<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // affine transformer on coordinates 1 (rows 1)
                 ref float o = ref Unsafe.Add(ref s, Theta);
                 AffineForward(ref Unsafe.Add(ref x, 1), o, Unsafe.Add(ref o, 1), 2f, 0.5f, ref ld);
@@ -476,8 +476,8 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input) = x;
                 Unsafe.Add(ref s, Input + 1) = Unsafe.Add(ref x, 2);
                 // conditioner 2 → 16 → 2
-                DenseOne_2x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0));
-                DenseOne_16x2_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden0));
+                Dense.ForwardOne<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // affine transformer inverse on coordinates 1 (rows 1)
                 ref float o = ref Unsafe.Add(ref s, Theta);
                 AffineInverse(ref Unsafe.Add(ref x, 1), o, Unsafe.Add(ref o, 1), 2f, 0.5f, ref ld);
@@ -495,8 +495,8 @@ namespace FlowGen.Generated
                     AffineBackward<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), o, Unsafe.Add(ref o, 1 * Lanes), 2f, 0.5f, ref Unsafe.Add(ref g, 1 * Lanes + k), logDetGrad, ref go, ref Unsafe.Add(ref go, 1 * Lanes));
                 }
                 // conditioner, last dense layer first
-                DenseBackward_16x2_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                DenseBackward_2x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -532,8 +532,8 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, Input * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 1 → 16 → 4
-                Dense_1x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense_16x4_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense1x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense16x4, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer on coordinates 0 2 (rows 0 2)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -555,8 +555,8 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, Input * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 1 → 16 → 4
-                Dense_1x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense_16x4_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense1x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense16x4, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer inverse on coordinates 0 2 (rows 0 2)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -575,8 +575,8 @@ namespace FlowGen.Generated
                 // conditioner input u = (x[1])
                 Unsafe.Add(ref s, Input) = Unsafe.Add(ref x, 1);
                 // conditioner 1 → 16 → 4
-                DenseOne_1x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0));
-                DenseOne_16x4_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense1x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden0));
+                Dense.ForwardOne<Dense16x4, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // affine transformer on coordinates 0 2 (rows 0 2)
                 ref float o = ref Unsafe.Add(ref s, Theta);
                 AffineForward(ref x, o, Unsafe.Add(ref o, 2), 2f, 0.5f, ref ld);
@@ -589,8 +589,8 @@ namespace FlowGen.Generated
                 // conditioner input u = (x[1])
                 Unsafe.Add(ref s, Input) = Unsafe.Add(ref x, 1);
                 // conditioner 1 → 16 → 4
-                DenseOne_1x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0));
-                DenseOne_16x4_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense1x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden0));
+                Dense.ForwardOne<Dense16x4, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // affine transformer inverse on coordinates 0 2 (rows 0 2)
                 ref float o = ref Unsafe.Add(ref s, Theta);
                 AffineInverse(ref x, o, Unsafe.Add(ref o, 2), 2f, 0.5f, ref ld);
@@ -610,8 +610,8 @@ namespace FlowGen.Generated
                     AffineBackward<TDirection>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), Unsafe.Add(ref o, 1 * Lanes), Unsafe.Add(ref o, 3 * Lanes), 2f, 0.5f, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes), ref Unsafe.Add(ref go, 3 * Lanes));
                 }
                 // conditioner, last dense layer first
-                DenseBackward_16x4_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                DenseBackward_1x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense16x4, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense1x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -647,8 +647,8 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 2 → 16 → 2
-                Dense_2x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense_16x2_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer on coordinates 1 (rows 2)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -669,8 +669,8 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 2 → 16 → 2
-                Dense_2x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense_16x2_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer inverse on coordinates 1 (rows 2)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -688,8 +688,8 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input) = x;
                 Unsafe.Add(ref s, Input + 1) = Unsafe.Add(ref x, 1);
                 // conditioner 2 → 16 → 2
-                DenseOne_2x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0));
-                DenseOne_16x2_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden0));
+                Dense.ForwardOne<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // affine transformer on coordinates 1 (rows 2)
                 ref float o = ref Unsafe.Add(ref s, Theta);
                 AffineForward(ref Unsafe.Add(ref x, 2), o, Unsafe.Add(ref o, 1), 2f, 0.5f, ref ld);
@@ -702,8 +702,8 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input) = x;
                 Unsafe.Add(ref s, Input + 1) = Unsafe.Add(ref x, 1);
                 // conditioner 2 → 16 → 2
-                DenseOne_2x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0));
-                DenseOne_16x2_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden0));
+                Dense.ForwardOne<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // affine transformer inverse on coordinates 1 (rows 2)
                 ref float o = ref Unsafe.Add(ref s, Theta);
                 AffineInverse(ref Unsafe.Add(ref x, 2), o, Unsafe.Add(ref o, 1), 2f, 0.5f, ref ld);
@@ -721,8 +721,8 @@ namespace FlowGen.Generated
                     AffineBackward<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), o, Unsafe.Add(ref o, 1 * Lanes), 2f, 0.5f, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref go, ref Unsafe.Add(ref go, 1 * Lanes));
                 }
                 // conditioner, last dense layer first
-                DenseBackward_16x2_Linear(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                DenseBackward_2x16_Relu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -732,732 +732,11 @@ namespace FlowGen.Generated
             }
         }
 
-        // ---------------------------------------------------------------- dense kernels
-
-        /// <summary>Dense 1 → 16, relu on a tile: y[j] = relu(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_1x16_Relu(ref float w, ref Vector<float> u, ref Vector<float> y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 16);
-            int j = 0;
-            for (; j <= 12; j += 4)
-            {
-                Vector<float> a00 = new Vector<float>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<float> a10 = new Vector<float>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<float> a20 = new Vector<float>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<float> a30 = new Vector<float>(Unsafe.Add(ref b, j + 3)), a31 = a30;
-                ref float wi = ref Unsafe.Add(ref w, j);
-                ref Vector<float> ui = ref u;
-                for (int i = 0; i < 1; i++)
-                {
-                    Vector<float> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<float> w0 = new Vector<float>(wi), w1 = new Vector<float>(Unsafe.Add(ref wi, 1)), w2 = new Vector<float>(Unsafe.Add(ref wi, 2)), w3 = new Vector<float>(Unsafe.Add(ref wi, 3));
-                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
-                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
-                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
-                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
-                    wi = ref Unsafe.Add(ref wi, 16);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                ref Vector<float> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = Kernel.Relu(a00); Unsafe.Add(ref yj, 1) = Kernel.Relu(a01);
-                Unsafe.Add(ref yj, 2) = Kernel.Relu(a10); Unsafe.Add(ref yj, 3) = Kernel.Relu(a11);
-                Unsafe.Add(ref yj, 4) = Kernel.Relu(a20); Unsafe.Add(ref yj, 5) = Kernel.Relu(a21);
-                Unsafe.Add(ref yj, 6) = Kernel.Relu(a30); Unsafe.Add(ref yj, 7) = Kernel.Relu(a31);
-            }
-        }
-
-        /// <summary>Dense 2 → 16, relu on a tile: y[j] = relu(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_2x16_Relu(ref float w, ref Vector<float> u, ref Vector<float> y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 32);
-            int j = 0;
-            for (; j <= 12; j += 4)
-            {
-                Vector<float> a00 = new Vector<float>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<float> a10 = new Vector<float>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<float> a20 = new Vector<float>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<float> a30 = new Vector<float>(Unsafe.Add(ref b, j + 3)), a31 = a30;
-                ref float wi = ref Unsafe.Add(ref w, j);
-                ref Vector<float> ui = ref u;
-                for (int i = 0; i < 2; i++)
-                {
-                    Vector<float> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<float> w0 = new Vector<float>(wi), w1 = new Vector<float>(Unsafe.Add(ref wi, 1)), w2 = new Vector<float>(Unsafe.Add(ref wi, 2)), w3 = new Vector<float>(Unsafe.Add(ref wi, 3));
-                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
-                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
-                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
-                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
-                    wi = ref Unsafe.Add(ref wi, 16);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                ref Vector<float> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = Kernel.Relu(a00); Unsafe.Add(ref yj, 1) = Kernel.Relu(a01);
-                Unsafe.Add(ref yj, 2) = Kernel.Relu(a10); Unsafe.Add(ref yj, 3) = Kernel.Relu(a11);
-                Unsafe.Add(ref yj, 4) = Kernel.Relu(a20); Unsafe.Add(ref yj, 5) = Kernel.Relu(a21);
-                Unsafe.Add(ref yj, 6) = Kernel.Relu(a30); Unsafe.Add(ref yj, 7) = Kernel.Relu(a31);
-            }
-        }
-
-        /// <summary>Dense 16 → 2, linear on a tile: y[j] = identity(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_16x2_Linear(ref float w, ref Vector<float> u, ref Vector<float> y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 32);
-            int j = 0;
-            for (; j < 2; j++)
-            {
-                Vector<float> a0 = new Vector<float>(Unsafe.Add(ref b, j)), a1 = a0;
-                ref float wi = ref Unsafe.Add(ref w, j);
-                ref Vector<float> ui = ref u;
-                for (int i = 0; i < 16; i++)
-                {
-                    Vector<float> wv = new Vector<float>(wi);
-                    a0 = Kernel.Mac(wv, ui, a0); a1 = Kernel.Mac(wv, Unsafe.Add(ref ui, 1), a1);
-                    wi = ref Unsafe.Add(ref wi, 2);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                Unsafe.Add(ref y, j * Lanes) = a0; Unsafe.Add(ref y, j * Lanes + 1) = a1;
-            }
-        }
-
-        /// <summary>Dense 16 → 4, linear on a tile: y[j] = identity(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_16x4_Linear(ref float w, ref Vector<float> u, ref Vector<float> y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 64);
-            int j = 0;
-            for (; j <= 0; j += 4)
-            {
-                Vector<float> a00 = new Vector<float>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<float> a10 = new Vector<float>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<float> a20 = new Vector<float>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<float> a30 = new Vector<float>(Unsafe.Add(ref b, j + 3)), a31 = a30;
-                ref float wi = ref Unsafe.Add(ref w, j);
-                ref Vector<float> ui = ref u;
-                for (int i = 0; i < 16; i++)
-                {
-                    Vector<float> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<float> w0 = new Vector<float>(wi), w1 = new Vector<float>(Unsafe.Add(ref wi, 1)), w2 = new Vector<float>(Unsafe.Add(ref wi, 2)), w3 = new Vector<float>(Unsafe.Add(ref wi, 3));
-                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
-                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
-                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
-                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
-                    wi = ref Unsafe.Add(ref wi, 4);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                ref Vector<float> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = a00; Unsafe.Add(ref yj, 1) = a01;
-                Unsafe.Add(ref yj, 2) = a10; Unsafe.Add(ref yj, 3) = a11;
-                Unsafe.Add(ref yj, 4) = a20; Unsafe.Add(ref yj, 5) = a21;
-                Unsafe.Add(ref yj, 6) = a30; Unsafe.Add(ref yj, 7) = a31;
-            }
-        }
-
-        /// <summary>Dense 1 → 16, relu on one sample: y[j] = relu(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_1x16_Relu(ref float w, ref float u, ref float y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 16);
-            int n = Vector<float>.Count;
-            int j = 0;
-            for (; j <= 16 - 4 * n; j += 4 * n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 1; i++)
-                {
-                    Vector<float> ui = new Vector<float>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 16);
-                }
-                Kernel.Relu(a0).StoreUnsafe(ref y, (nuint)j);
-                Kernel.Relu(a1).StoreUnsafe(ref y, (nuint)(j + n));
-                Kernel.Relu(a2).StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                Kernel.Relu(a3).StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 16 - n; j += n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 1; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<float>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 16);
-                }
-                Kernel.Relu(a0).StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 16; j++)
-            {
-                float a0 = Unsafe.Add(ref b, j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 1; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 16);
-                }
-                Unsafe.Add(ref y, j) = Kernel.Relu(a0);
-            }
-        }
-
-        /// <summary>Dense 2 → 16, relu on one sample: y[j] = relu(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_2x16_Relu(ref float w, ref float u, ref float y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 32);
-            int n = Vector<float>.Count;
-            int j = 0;
-            for (; j <= 16 - 4 * n; j += 4 * n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 2; i++)
-                {
-                    Vector<float> ui = new Vector<float>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 16);
-                }
-                Kernel.Relu(a0).StoreUnsafe(ref y, (nuint)j);
-                Kernel.Relu(a1).StoreUnsafe(ref y, (nuint)(j + n));
-                Kernel.Relu(a2).StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                Kernel.Relu(a3).StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 16 - n; j += n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 2; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<float>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 16);
-                }
-                Kernel.Relu(a0).StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 16; j++)
-            {
-                float a0 = Unsafe.Add(ref b, j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 2; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 16);
-                }
-                Unsafe.Add(ref y, j) = Kernel.Relu(a0);
-            }
-        }
-
-        /// <summary>Dense 16 → 2, linear on one sample: y[j] = identity(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_16x2_Linear(ref float w, ref float u, ref float y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 32);
-            int n = Vector<float>.Count;
-            int j = 0;
-            for (; j <= 2 - 4 * n; j += 4 * n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 16; i++)
-                {
-                    Vector<float> ui = new Vector<float>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 2);
-                }
-                a0.StoreUnsafe(ref y, (nuint)j);
-                a1.StoreUnsafe(ref y, (nuint)(j + n));
-                a2.StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                a3.StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 2 - n; j += n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 16; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<float>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 2);
-                }
-                a0.StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 2; j++)
-            {
-                float a0 = Unsafe.Add(ref b, j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 16; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 2);
-                }
-                Unsafe.Add(ref y, j) = a0;
-            }
-        }
-
-        /// <summary>Dense 16 → 4, linear on one sample: y[j] = identity(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_16x4_Linear(ref float w, ref float u, ref float y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 64);
-            int n = Vector<float>.Count;
-            int j = 0;
-            for (; j <= 4 - 4 * n; j += 4 * n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 16; i++)
-                {
-                    Vector<float> ui = new Vector<float>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 4);
-                }
-                a0.StoreUnsafe(ref y, (nuint)j);
-                a1.StoreUnsafe(ref y, (nuint)(j + n));
-                a2.StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                a3.StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 4 - n; j += n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 16; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<float>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 4);
-                }
-                a0.StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 4; j++)
-            {
-                float a0 = Unsafe.Add(ref b, j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 16; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 4);
-                }
-                Unsafe.Add(ref y, j) = a0;
-            }
-        }
-
-        /// <summary>Backward of dense 1 → 16, relu on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_1x16_Relu(ref float w, ref float gw, ref Vector<float> u, ref Vector<float> y, ref Vector<float> pre, ref Vector<float> gy, ref Vector<float> gu, ref Vector<float> tt)
-        {
-            int n = Vector<float>.Count, width = Lanes * n;
-            // (1) through the activation
-            for (int j = 0; j < 16 * Lanes; j++) Unsafe.Add(ref gy, j) = ReluGradient(Unsafe.Add(ref gy, j), Unsafe.Add(ref y, j), Unsafe.Add(ref pre, j));
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
-            ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            Kernel.Transpose(ref gs, 16, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            int i = 0;
-            for (; i < 1; i++)
-            {
-                ref float gwi = ref Unsafe.Add(ref gw, i * 16);
-                ref float ui = ref Unsafe.Add(ref us, i * width);
-                int j = 0;
-                for (; j <= 16 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 16);
-                    }
-                    a0.StoreUnsafe(ref gwi, (nuint)j);
-                }
-                for (; j < 16; j++)
-                {
-                    float a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 16 + j), a0);
-                    Unsafe.Add(ref gwi, j) = a0;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref float gb = ref Unsafe.Add(ref gw, 16);
-                Vector<float> ones = new Vector<float>(1f);
-                int j = 0;
-                for (; j <= 16 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 16);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 16 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 16);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 16; j++)
-                {
-                    float a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 16 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 < 1; i0++)
-            {
-                Vector<float> a0 = Vector<float>.Zero, a1 = Vector<float>.Zero;
-                ref float wr = ref Unsafe.Add(ref w, i0 * 16);
-                ref Vector<float> gj = ref gy;
-                for (int j = 0; j < 16; j++)
-                {
-                    Vector<float> wv = new Vector<float>(Unsafe.Add(ref wr, j));
-                    a0 = Kernel.Mac(wv, gj, a0); a1 = Kernel.Mac(wv, Unsafe.Add(ref gj, 1), a1);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                Unsafe.Add(ref gu, i0 * Lanes) = a0; Unsafe.Add(ref gu, i0 * Lanes + 1) = a1;
-            }
-        }
-
-        /// <summary>Backward of dense 2 → 16, relu on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_2x16_Relu(ref float w, ref float gw, ref Vector<float> u, ref Vector<float> y, ref Vector<float> pre, ref Vector<float> gy, ref Vector<float> gu, ref Vector<float> tt)
-        {
-            int n = Vector<float>.Count, width = Lanes * n;
-            // (1) through the activation
-            for (int j = 0; j < 16 * Lanes; j++) Unsafe.Add(ref gy, j) = ReluGradient(Unsafe.Add(ref gy, j), Unsafe.Add(ref y, j), Unsafe.Add(ref pre, j));
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
-            ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            Kernel.Transpose(ref gs, 16, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            int i = 0;
-            for (; i < 2; i++)
-            {
-                ref float gwi = ref Unsafe.Add(ref gw, i * 16);
-                ref float ui = ref Unsafe.Add(ref us, i * width);
-                int j = 0;
-                for (; j <= 16 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 16);
-                    }
-                    a0.StoreUnsafe(ref gwi, (nuint)j);
-                }
-                for (; j < 16; j++)
-                {
-                    float a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 16 + j), a0);
-                    Unsafe.Add(ref gwi, j) = a0;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref float gb = ref Unsafe.Add(ref gw, 32);
-                Vector<float> ones = new Vector<float>(1f);
-                int j = 0;
-                for (; j <= 16 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 16);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 16 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 16);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 16; j++)
-                {
-                    float a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 16 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 < 2; i0++)
-            {
-                Vector<float> a0 = Vector<float>.Zero, a1 = Vector<float>.Zero;
-                ref float wr = ref Unsafe.Add(ref w, i0 * 16);
-                ref Vector<float> gj = ref gy;
-                for (int j = 0; j < 16; j++)
-                {
-                    Vector<float> wv = new Vector<float>(Unsafe.Add(ref wr, j));
-                    a0 = Kernel.Mac(wv, gj, a0); a1 = Kernel.Mac(wv, Unsafe.Add(ref gj, 1), a1);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                Unsafe.Add(ref gu, i0 * Lanes) = a0; Unsafe.Add(ref gu, i0 * Lanes + 1) = a1;
-            }
-        }
-
-        /// <summary>Backward of dense 16 → 2, linear on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_16x2_Linear(ref float w, ref float gw, ref Vector<float> u, ref Vector<float> y, ref Vector<float> pre, ref Vector<float> gy, ref Vector<float> gu, ref Vector<float> tt)
-        {
-            int n = Vector<float>.Count, width = Lanes * n;
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
-            ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            Kernel.Transpose(ref gs, 2, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            int i = 0;
-            for (; i <= 12; i += 4)
-            {
-                ref float u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
-                ref float g0 = ref Unsafe.Add(ref gw, i * 2), g1 = ref Unsafe.Add(ref g0, 2), g2 = ref Unsafe.Add(ref g0, 4), g3 = ref Unsafe.Add(ref g0, 6);
-                int j = 0;
-                for (; j <= 2 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
-                    Vector<float> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
-                    Vector<float> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
-                    Vector<float> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
-                        Vector<float> b = new Vector<float>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
-                        b = new Vector<float>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
-                        b = new Vector<float>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
-                        b = new Vector<float>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
-                        tq = ref Unsafe.Add(ref tq, 2);
-                    }
-                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
-                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
-                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
-                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
-                }
-                for (; j <= 2 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq);
-                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u1, q)), t0, a1);
-                        a2 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u3, q)), t0, a3);
-                        tq = ref Unsafe.Add(ref tq, 2);
-                    }
-                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
-                }
-                for (; j < 2; j++)
-                {
-                    float a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        float t0 = Unsafe.Add(ref ts, q * 2 + j);
-                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
-                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
-                    }
-                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref float gb = ref Unsafe.Add(ref gw, 32);
-                Vector<float> ones = new Vector<float>(1f);
-                int j = 0;
-                for (; j <= 2 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 2);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 2 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 2);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 2; j++)
-                {
-                    float a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 2 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 <= 12; i0 += 4)
-            {
-                Vector<float> a00 = Vector<float>.Zero, a01 = Vector<float>.Zero, a10 = Vector<float>.Zero, a11 = Vector<float>.Zero, a20 = Vector<float>.Zero, a21 = Vector<float>.Zero, a30 = Vector<float>.Zero, a31 = Vector<float>.Zero;
-                ref float wr = ref Unsafe.Add(ref w, i0 * 2);
-                ref Vector<float> gj = ref gy;
-                for (int j = 0; j < 2; j++)
-                {
-                    Vector<float> g0 = gj, g1 = Unsafe.Add(ref gj, 1);
-                    Vector<float> w0 = new Vector<float>(Unsafe.Add(ref wr, j)), w1 = new Vector<float>(Unsafe.Add(ref wr, 2 + j)), w2 = new Vector<float>(Unsafe.Add(ref wr, 4 + j)), w3 = new Vector<float>(Unsafe.Add(ref wr, 6 + j));
-                    a00 = Kernel.Mac(w0, g0, a00); a01 = Kernel.Mac(w0, g1, a01);
-                    a10 = Kernel.Mac(w1, g0, a10); a11 = Kernel.Mac(w1, g1, a11);
-                    a20 = Kernel.Mac(w2, g0, a20); a21 = Kernel.Mac(w2, g1, a21);
-                    a30 = Kernel.Mac(w3, g0, a30); a31 = Kernel.Mac(w3, g1, a31);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                ref Vector<float> gi = ref Unsafe.Add(ref gu, i0 * Lanes);
-                gi = a00; Unsafe.Add(ref gi, 1) = a01; Unsafe.Add(ref gi, 2) = a10; Unsafe.Add(ref gi, 3) = a11;
-                Unsafe.Add(ref gi, 4) = a20; Unsafe.Add(ref gi, 5) = a21; Unsafe.Add(ref gi, 6) = a30; Unsafe.Add(ref gi, 7) = a31;
-            }
-        }
-
-        /// <summary>Backward of dense 16 → 4, linear on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_16x4_Linear(ref float w, ref float gw, ref Vector<float> u, ref Vector<float> y, ref Vector<float> pre, ref Vector<float> gy, ref Vector<float> gu, ref Vector<float> tt)
-        {
-            int n = Vector<float>.Count, width = Lanes * n;
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
-            ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            Kernel.Transpose(ref gs, 4, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            int i = 0;
-            for (; i <= 12; i += 4)
-            {
-                ref float u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
-                ref float g0 = ref Unsafe.Add(ref gw, i * 4), g1 = ref Unsafe.Add(ref g0, 4), g2 = ref Unsafe.Add(ref g0, 8), g3 = ref Unsafe.Add(ref g0, 12);
-                int j = 0;
-                for (; j <= 4 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
-                    Vector<float> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
-                    Vector<float> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
-                    Vector<float> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
-                        Vector<float> b = new Vector<float>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
-                        b = new Vector<float>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
-                        b = new Vector<float>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
-                        b = new Vector<float>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
-                        tq = ref Unsafe.Add(ref tq, 4);
-                    }
-                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
-                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
-                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
-                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
-                }
-                for (; j <= 4 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq);
-                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u1, q)), t0, a1);
-                        a2 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u3, q)), t0, a3);
-                        tq = ref Unsafe.Add(ref tq, 4);
-                    }
-                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
-                }
-                for (; j < 4; j++)
-                {
-                    float a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        float t0 = Unsafe.Add(ref ts, q * 4 + j);
-                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
-                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
-                    }
-                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref float gb = ref Unsafe.Add(ref gw, 64);
-                Vector<float> ones = new Vector<float>(1f);
-                int j = 0;
-                for (; j <= 4 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 4);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 4 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 4);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 4; j++)
-                {
-                    float a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 4 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 <= 12; i0 += 4)
-            {
-                Vector<float> a00 = Vector<float>.Zero, a01 = Vector<float>.Zero, a10 = Vector<float>.Zero, a11 = Vector<float>.Zero, a20 = Vector<float>.Zero, a21 = Vector<float>.Zero, a30 = Vector<float>.Zero, a31 = Vector<float>.Zero;
-                ref float wr = ref Unsafe.Add(ref w, i0 * 4);
-                ref Vector<float> gj = ref gy;
-                for (int j = 0; j < 4; j++)
-                {
-                    Vector<float> g0 = gj, g1 = Unsafe.Add(ref gj, 1);
-                    Vector<float> w0 = new Vector<float>(Unsafe.Add(ref wr, j)), w1 = new Vector<float>(Unsafe.Add(ref wr, 4 + j)), w2 = new Vector<float>(Unsafe.Add(ref wr, 8 + j)), w3 = new Vector<float>(Unsafe.Add(ref wr, 12 + j));
-                    a00 = Kernel.Mac(w0, g0, a00); a01 = Kernel.Mac(w0, g1, a01);
-                    a10 = Kernel.Mac(w1, g0, a10); a11 = Kernel.Mac(w1, g1, a11);
-                    a20 = Kernel.Mac(w2, g0, a20); a21 = Kernel.Mac(w2, g1, a21);
-                    a30 = Kernel.Mac(w3, g0, a30); a31 = Kernel.Mac(w3, g1, a31);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                ref Vector<float> gi = ref Unsafe.Add(ref gu, i0 * Lanes);
-                gi = a00; Unsafe.Add(ref gi, 1) = a01; Unsafe.Add(ref gi, 2) = a10; Unsafe.Add(ref gi, 3) = a11;
-                Unsafe.Add(ref gi, 4) = a20; Unsafe.Add(ref gi, 5) = a21; Unsafe.Add(ref gi, 6) = a30; Unsafe.Add(ref gi, 7) = a31;
-            }
-        }
-
-        /// <summary>∂L/∂pre for relu, from ∂L/∂y, y and (where needed) the pre-activation.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector<float> ReluGradient(Vector<float> gy, Vector<float> y, Vector<float> pre) => Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<float>.Zero), gy, Vector<float>.Zero);
+        // the shapes of the conditioners' dense layers (FlowGen.Kernels.Dense is generic over them)
+        private readonly struct Dense1x16 : IDenseShape { public static int In => 1; public static int Out => 16; }
+        private readonly struct Dense2x16 : IDenseShape { public static int In => 2; public static int Out => 16; }
+        private readonly struct Dense16x2 : IDenseShape { public static int In => 16; public static int Out => 2; }
+        private readonly struct Dense16x4 : IDenseShape { public static int In => 16; public static int Out => 4; }
 
         // ---------------------------------------------------------------- transformers
 

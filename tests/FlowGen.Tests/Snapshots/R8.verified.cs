@@ -633,9 +633,9 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 3) * Lanes + k) = Unsafe.Add(ref x, 3 * Lanes + k);
                 }
                 // conditioner 4 → 64 → 64 → 8
-                Dense_4x64_Tanh(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense_64x64_Tanh(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
-                Dense_64x8_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense4x64, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense64x64, Tanh>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
+                Dense.Forward<Dense64x8, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer on coordinates 4 5 6 7 (rows 4 5 6 7)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -664,9 +664,9 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 3) * Lanes + k) = Unsafe.Add(ref x, 3 * Lanes + k);
                 }
                 // conditioner 4 → 64 → 64 → 8
-                Dense_4x64_Tanh(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense_64x64_Tanh(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
-                Dense_64x8_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense4x64, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense64x64, Tanh>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
+                Dense.Forward<Dense64x8, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer inverse on coordinates 4 5 6 7 (rows 4 5 6 7)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -692,9 +692,9 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input + 2) = Unsafe.Add(ref x, 2);
                 Unsafe.Add(ref s, Input + 3) = Unsafe.Add(ref x, 3);
                 // conditioner 4 → 64 → 64 → 8
-                DenseOne_4x64_Tanh(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0));
-                DenseOne_64x64_Tanh(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1));
-                DenseOne_64x8_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense4x64, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden0));
+                Dense.ForwardOne<Dense64x64, Tanh>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Hidden1));
+                Dense.ForwardOne<Dense64x8, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // affine transformer on coordinates 4 5 6 7 (rows 4 5 6 7)
                 ref float o = ref Unsafe.Add(ref s, Theta);
                 AffineForward(ref Unsafe.Add(ref x, 4), o, Unsafe.Add(ref o, 4), 2f, 0.5f, ref ld);
@@ -712,9 +712,9 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input + 2) = Unsafe.Add(ref x, 2);
                 Unsafe.Add(ref s, Input + 3) = Unsafe.Add(ref x, 3);
                 // conditioner 4 → 64 → 64 → 8
-                DenseOne_4x64_Tanh(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0));
-                DenseOne_64x64_Tanh(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1));
-                DenseOne_64x8_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense4x64, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden0));
+                Dense.ForwardOne<Dense64x64, Tanh>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Hidden1));
+                Dense.ForwardOne<Dense64x8, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // affine transformer inverse on coordinates 4 5 6 7 (rows 4 5 6 7)
                 ref float o = ref Unsafe.Add(ref s, Theta);
                 AffineInverse(ref Unsafe.Add(ref x, 4), o, Unsafe.Add(ref o, 4), 2f, 0.5f, ref ld);
@@ -738,9 +738,9 @@ namespace FlowGen.Generated
                     AffineBackward<TDirection>(Unsafe.Add(ref s, (Saved + 3) * Lanes + k), Unsafe.Add(ref o, 3 * Lanes), Unsafe.Add(ref o, 7 * Lanes), 2f, 0.5f, ref Unsafe.Add(ref g, 7 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 3 * Lanes), ref Unsafe.Add(ref go, 7 * Lanes));
                 }
                 // conditioner, last dense layer first
-                DenseBackward_64x8_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                DenseBackward_64x64_Tanh(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                DenseBackward_4x64_Tanh(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense64x8, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense64x64, Tanh>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense4x64, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -783,9 +783,9 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 3) * Lanes + k) = Unsafe.Add(ref x, 7 * Lanes + k);
                 }
                 // conditioner 4 → 64 → 64 → 8
-                Dense_4x64_Tanh(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense_64x64_Tanh(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
-                Dense_64x8_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense4x64, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense64x64, Tanh>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
+                Dense.Forward<Dense64x8, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer on coordinates 0 1 2 3 (rows 0 1 2 3)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -814,9 +814,9 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 3) * Lanes + k) = Unsafe.Add(ref x, 7 * Lanes + k);
                 }
                 // conditioner 4 → 64 → 64 → 8
-                Dense_4x64_Tanh(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense_64x64_Tanh(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
-                Dense_64x8_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense4x64, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense64x64, Tanh>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
+                Dense.Forward<Dense64x8, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer inverse on coordinates 0 1 2 3 (rows 0 1 2 3)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -842,9 +842,9 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input + 2) = Unsafe.Add(ref x, 6);
                 Unsafe.Add(ref s, Input + 3) = Unsafe.Add(ref x, 7);
                 // conditioner 4 → 64 → 64 → 8
-                DenseOne_4x64_Tanh(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0));
-                DenseOne_64x64_Tanh(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1));
-                DenseOne_64x8_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense4x64, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden0));
+                Dense.ForwardOne<Dense64x64, Tanh>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Hidden1));
+                Dense.ForwardOne<Dense64x8, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // affine transformer on coordinates 0 1 2 3 (rows 0 1 2 3)
                 ref float o = ref Unsafe.Add(ref s, Theta);
                 AffineForward(ref x, o, Unsafe.Add(ref o, 4), 2f, 0.5f, ref ld);
@@ -862,9 +862,9 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input + 2) = Unsafe.Add(ref x, 6);
                 Unsafe.Add(ref s, Input + 3) = Unsafe.Add(ref x, 7);
                 // conditioner 4 → 64 → 64 → 8
-                DenseOne_4x64_Tanh(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0));
-                DenseOne_64x64_Tanh(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1));
-                DenseOne_64x8_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense4x64, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden0));
+                Dense.ForwardOne<Dense64x64, Tanh>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Hidden1));
+                Dense.ForwardOne<Dense64x8, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // affine transformer inverse on coordinates 0 1 2 3 (rows 0 1 2 3)
                 ref float o = ref Unsafe.Add(ref s, Theta);
                 AffineInverse(ref x, o, Unsafe.Add(ref o, 4), 2f, 0.5f, ref ld);
@@ -888,9 +888,9 @@ namespace FlowGen.Generated
                     AffineBackward<TDirection>(Unsafe.Add(ref s, (Saved + 3) * Lanes + k), Unsafe.Add(ref o, 3 * Lanes), Unsafe.Add(ref o, 7 * Lanes), 2f, 0.5f, ref Unsafe.Add(ref g, 3 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 3 * Lanes), ref Unsafe.Add(ref go, 7 * Lanes));
                 }
                 // conditioner, last dense layer first
-                DenseBackward_64x8_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                DenseBackward_64x64_Tanh(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                DenseBackward_4x64_Tanh(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense64x8, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense64x64, Tanh>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense4x64, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -902,612 +902,10 @@ namespace FlowGen.Generated
             }
         }
 
-        // ---------------------------------------------------------------- dense kernels
-
-        /// <summary>Dense 4 → 64, tanh on a tile: y[j] = tanh(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_4x64_Tanh(ref float w, ref Vector<float> u, ref Vector<float> y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 256);
-            int j = 0;
-            for (; j <= 60; j += 4)
-            {
-                Vector<float> a00 = new Vector<float>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<float> a10 = new Vector<float>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<float> a20 = new Vector<float>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<float> a30 = new Vector<float>(Unsafe.Add(ref b, j + 3)), a31 = a30;
-                ref float wi = ref Unsafe.Add(ref w, j);
-                ref Vector<float> ui = ref u;
-                for (int i = 0; i < 4; i++)
-                {
-                    Vector<float> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<float> w0 = new Vector<float>(wi), w1 = new Vector<float>(Unsafe.Add(ref wi, 1)), w2 = new Vector<float>(Unsafe.Add(ref wi, 2)), w3 = new Vector<float>(Unsafe.Add(ref wi, 3));
-                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
-                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
-                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
-                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
-                    wi = ref Unsafe.Add(ref wi, 64);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                ref Vector<float> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = Kernel.Tanh(a00); Unsafe.Add(ref yj, 1) = Kernel.Tanh(a01);
-                Unsafe.Add(ref yj, 2) = Kernel.Tanh(a10); Unsafe.Add(ref yj, 3) = Kernel.Tanh(a11);
-                Unsafe.Add(ref yj, 4) = Kernel.Tanh(a20); Unsafe.Add(ref yj, 5) = Kernel.Tanh(a21);
-                Unsafe.Add(ref yj, 6) = Kernel.Tanh(a30); Unsafe.Add(ref yj, 7) = Kernel.Tanh(a31);
-            }
-        }
-
-        /// <summary>Dense 64 → 8, linear on a tile: y[j] = identity(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_64x8_Linear(ref float w, ref Vector<float> u, ref Vector<float> y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 512);
-            int j = 0;
-            for (; j <= 4; j += 4)
-            {
-                Vector<float> a00 = new Vector<float>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<float> a10 = new Vector<float>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<float> a20 = new Vector<float>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<float> a30 = new Vector<float>(Unsafe.Add(ref b, j + 3)), a31 = a30;
-                ref float wi = ref Unsafe.Add(ref w, j);
-                ref Vector<float> ui = ref u;
-                for (int i = 0; i < 64; i++)
-                {
-                    Vector<float> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<float> w0 = new Vector<float>(wi), w1 = new Vector<float>(Unsafe.Add(ref wi, 1)), w2 = new Vector<float>(Unsafe.Add(ref wi, 2)), w3 = new Vector<float>(Unsafe.Add(ref wi, 3));
-                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
-                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
-                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
-                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                ref Vector<float> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = a00; Unsafe.Add(ref yj, 1) = a01;
-                Unsafe.Add(ref yj, 2) = a10; Unsafe.Add(ref yj, 3) = a11;
-                Unsafe.Add(ref yj, 4) = a20; Unsafe.Add(ref yj, 5) = a21;
-                Unsafe.Add(ref yj, 6) = a30; Unsafe.Add(ref yj, 7) = a31;
-            }
-        }
-
-        /// <summary>Dense 64 → 64, tanh on a tile: y[j] = tanh(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_64x64_Tanh(ref float w, ref Vector<float> u, ref Vector<float> y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 4096);
-            int j = 0;
-            for (; j <= 60; j += 4)
-            {
-                Vector<float> a00 = new Vector<float>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<float> a10 = new Vector<float>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<float> a20 = new Vector<float>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<float> a30 = new Vector<float>(Unsafe.Add(ref b, j + 3)), a31 = a30;
-                ref float wi = ref Unsafe.Add(ref w, j);
-                ref Vector<float> ui = ref u;
-                for (int i = 0; i < 64; i++)
-                {
-                    Vector<float> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<float> w0 = new Vector<float>(wi), w1 = new Vector<float>(Unsafe.Add(ref wi, 1)), w2 = new Vector<float>(Unsafe.Add(ref wi, 2)), w3 = new Vector<float>(Unsafe.Add(ref wi, 3));
-                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
-                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
-                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
-                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
-                    wi = ref Unsafe.Add(ref wi, 64);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                ref Vector<float> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = Kernel.Tanh(a00); Unsafe.Add(ref yj, 1) = Kernel.Tanh(a01);
-                Unsafe.Add(ref yj, 2) = Kernel.Tanh(a10); Unsafe.Add(ref yj, 3) = Kernel.Tanh(a11);
-                Unsafe.Add(ref yj, 4) = Kernel.Tanh(a20); Unsafe.Add(ref yj, 5) = Kernel.Tanh(a21);
-                Unsafe.Add(ref yj, 6) = Kernel.Tanh(a30); Unsafe.Add(ref yj, 7) = Kernel.Tanh(a31);
-            }
-        }
-
-        /// <summary>Dense 4 → 64, tanh on one sample: y[j] = tanh(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_4x64_Tanh(ref float w, ref float u, ref float y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 256);
-            int n = Vector<float>.Count;
-            int j = 0;
-            for (; j <= 64 - 4 * n; j += 4 * n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 4; i++)
-                {
-                    Vector<float> ui = new Vector<float>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 64);
-                }
-                Kernel.Tanh(a0).StoreUnsafe(ref y, (nuint)j);
-                Kernel.Tanh(a1).StoreUnsafe(ref y, (nuint)(j + n));
-                Kernel.Tanh(a2).StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                Kernel.Tanh(a3).StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 64 - n; j += n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 4; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<float>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 64);
-                }
-                Kernel.Tanh(a0).StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 64; j++)
-            {
-                float a0 = Unsafe.Add(ref b, j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 4; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 64);
-                }
-                Unsafe.Add(ref y, j) = Kernel.Tanh(a0);
-            }
-        }
-
-        /// <summary>Dense 64 → 8, linear on one sample: y[j] = identity(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_64x8_Linear(ref float w, ref float u, ref float y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 512);
-            int n = Vector<float>.Count;
-            int j = 0;
-            for (; j <= 8 - 4 * n; j += 4 * n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 64; i++)
-                {
-                    Vector<float> ui = new Vector<float>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                a0.StoreUnsafe(ref y, (nuint)j);
-                a1.StoreUnsafe(ref y, (nuint)(j + n));
-                a2.StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                a3.StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 8 - n; j += n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 64; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<float>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                a0.StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 8; j++)
-            {
-                float a0 = Unsafe.Add(ref b, j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 64; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                Unsafe.Add(ref y, j) = a0;
-            }
-        }
-
-        /// <summary>Dense 64 → 64, tanh on one sample: y[j] = tanh(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_64x64_Tanh(ref float w, ref float u, ref float y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 4096);
-            int n = Vector<float>.Count;
-            int j = 0;
-            for (; j <= 64 - 4 * n; j += 4 * n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 64; i++)
-                {
-                    Vector<float> ui = new Vector<float>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 64);
-                }
-                Kernel.Tanh(a0).StoreUnsafe(ref y, (nuint)j);
-                Kernel.Tanh(a1).StoreUnsafe(ref y, (nuint)(j + n));
-                Kernel.Tanh(a2).StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                Kernel.Tanh(a3).StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 64 - n; j += n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 64; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<float>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 64);
-                }
-                Kernel.Tanh(a0).StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 64; j++)
-            {
-                float a0 = Unsafe.Add(ref b, j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 64; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 64);
-                }
-                Unsafe.Add(ref y, j) = Kernel.Tanh(a0);
-            }
-        }
-
-        /// <summary>Backward of dense 4 → 64, tanh on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_4x64_Tanh(ref float w, ref float gw, ref Vector<float> u, ref Vector<float> y, ref Vector<float> pre, ref Vector<float> gy, ref Vector<float> gu, ref Vector<float> tt)
-        {
-            int n = Vector<float>.Count, width = Lanes * n;
-            // (1) through the activation
-            for (int j = 0; j < 64 * Lanes; j++) Unsafe.Add(ref gy, j) = TanhGradient(Unsafe.Add(ref gy, j), Unsafe.Add(ref y, j), Unsafe.Add(ref pre, j));
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
-            ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            Kernel.Transpose(ref gs, 64, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            int i = 0;
-            for (; i <= 0; i += 4)
-            {
-                ref float u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
-                ref float g0 = ref Unsafe.Add(ref gw, i * 64), g1 = ref Unsafe.Add(ref g0, 64), g2 = ref Unsafe.Add(ref g0, 128), g3 = ref Unsafe.Add(ref g0, 192);
-                int j = 0;
-                for (; j <= 64 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
-                    Vector<float> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
-                    Vector<float> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
-                    Vector<float> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
-                        Vector<float> b = new Vector<float>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
-                        b = new Vector<float>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
-                        b = new Vector<float>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
-                        b = new Vector<float>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
-                        tq = ref Unsafe.Add(ref tq, 64);
-                    }
-                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
-                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
-                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
-                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
-                }
-                for (; j <= 64 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq);
-                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u1, q)), t0, a1);
-                        a2 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u3, q)), t0, a3);
-                        tq = ref Unsafe.Add(ref tq, 64);
-                    }
-                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
-                }
-                for (; j < 64; j++)
-                {
-                    float a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        float t0 = Unsafe.Add(ref ts, q * 64 + j);
-                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
-                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
-                    }
-                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref float gb = ref Unsafe.Add(ref gw, 256);
-                Vector<float> ones = new Vector<float>(1f);
-                int j = 0;
-                for (; j <= 64 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 64);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 64 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 64);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 64; j++)
-                {
-                    float a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 64 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 <= 0; i0 += 4)
-            {
-                Vector<float> a00 = Vector<float>.Zero, a01 = Vector<float>.Zero, a10 = Vector<float>.Zero, a11 = Vector<float>.Zero, a20 = Vector<float>.Zero, a21 = Vector<float>.Zero, a30 = Vector<float>.Zero, a31 = Vector<float>.Zero;
-                ref float wr = ref Unsafe.Add(ref w, i0 * 64);
-                ref Vector<float> gj = ref gy;
-                for (int j = 0; j < 64; j++)
-                {
-                    Vector<float> g0 = gj, g1 = Unsafe.Add(ref gj, 1);
-                    Vector<float> w0 = new Vector<float>(Unsafe.Add(ref wr, j)), w1 = new Vector<float>(Unsafe.Add(ref wr, 64 + j)), w2 = new Vector<float>(Unsafe.Add(ref wr, 128 + j)), w3 = new Vector<float>(Unsafe.Add(ref wr, 192 + j));
-                    a00 = Kernel.Mac(w0, g0, a00); a01 = Kernel.Mac(w0, g1, a01);
-                    a10 = Kernel.Mac(w1, g0, a10); a11 = Kernel.Mac(w1, g1, a11);
-                    a20 = Kernel.Mac(w2, g0, a20); a21 = Kernel.Mac(w2, g1, a21);
-                    a30 = Kernel.Mac(w3, g0, a30); a31 = Kernel.Mac(w3, g1, a31);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                ref Vector<float> gi = ref Unsafe.Add(ref gu, i0 * Lanes);
-                gi = a00; Unsafe.Add(ref gi, 1) = a01; Unsafe.Add(ref gi, 2) = a10; Unsafe.Add(ref gi, 3) = a11;
-                Unsafe.Add(ref gi, 4) = a20; Unsafe.Add(ref gi, 5) = a21; Unsafe.Add(ref gi, 6) = a30; Unsafe.Add(ref gi, 7) = a31;
-            }
-        }
-
-        /// <summary>Backward of dense 64 → 8, linear on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_64x8_Linear(ref float w, ref float gw, ref Vector<float> u, ref Vector<float> y, ref Vector<float> pre, ref Vector<float> gy, ref Vector<float> gu, ref Vector<float> tt)
-        {
-            int n = Vector<float>.Count, width = Lanes * n;
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
-            ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            Kernel.Transpose(ref gs, 8, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            int i = 0;
-            for (; i <= 60; i += 4)
-            {
-                ref float u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
-                ref float g0 = ref Unsafe.Add(ref gw, i * 8), g1 = ref Unsafe.Add(ref g0, 8), g2 = ref Unsafe.Add(ref g0, 16), g3 = ref Unsafe.Add(ref g0, 24);
-                int j = 0;
-                for (; j <= 8 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
-                    Vector<float> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
-                    Vector<float> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
-                    Vector<float> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
-                        Vector<float> b = new Vector<float>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
-                        b = new Vector<float>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
-                        b = new Vector<float>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
-                        b = new Vector<float>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
-                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
-                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
-                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
-                }
-                for (; j <= 8 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq);
-                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u1, q)), t0, a1);
-                        a2 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u3, q)), t0, a3);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
-                }
-                for (; j < 8; j++)
-                {
-                    float a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        float t0 = Unsafe.Add(ref ts, q * 8 + j);
-                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
-                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
-                    }
-                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref float gb = ref Unsafe.Add(ref gw, 512);
-                Vector<float> ones = new Vector<float>(1f);
-                int j = 0;
-                for (; j <= 8 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 8 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 8; j++)
-                {
-                    float a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 8 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 <= 60; i0 += 4)
-            {
-                Vector<float> a00 = Vector<float>.Zero, a01 = Vector<float>.Zero, a10 = Vector<float>.Zero, a11 = Vector<float>.Zero, a20 = Vector<float>.Zero, a21 = Vector<float>.Zero, a30 = Vector<float>.Zero, a31 = Vector<float>.Zero;
-                ref float wr = ref Unsafe.Add(ref w, i0 * 8);
-                ref Vector<float> gj = ref gy;
-                for (int j = 0; j < 8; j++)
-                {
-                    Vector<float> g0 = gj, g1 = Unsafe.Add(ref gj, 1);
-                    Vector<float> w0 = new Vector<float>(Unsafe.Add(ref wr, j)), w1 = new Vector<float>(Unsafe.Add(ref wr, 8 + j)), w2 = new Vector<float>(Unsafe.Add(ref wr, 16 + j)), w3 = new Vector<float>(Unsafe.Add(ref wr, 24 + j));
-                    a00 = Kernel.Mac(w0, g0, a00); a01 = Kernel.Mac(w0, g1, a01);
-                    a10 = Kernel.Mac(w1, g0, a10); a11 = Kernel.Mac(w1, g1, a11);
-                    a20 = Kernel.Mac(w2, g0, a20); a21 = Kernel.Mac(w2, g1, a21);
-                    a30 = Kernel.Mac(w3, g0, a30); a31 = Kernel.Mac(w3, g1, a31);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                ref Vector<float> gi = ref Unsafe.Add(ref gu, i0 * Lanes);
-                gi = a00; Unsafe.Add(ref gi, 1) = a01; Unsafe.Add(ref gi, 2) = a10; Unsafe.Add(ref gi, 3) = a11;
-                Unsafe.Add(ref gi, 4) = a20; Unsafe.Add(ref gi, 5) = a21; Unsafe.Add(ref gi, 6) = a30; Unsafe.Add(ref gi, 7) = a31;
-            }
-        }
-
-        /// <summary>Backward of dense 64 → 64, tanh on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_64x64_Tanh(ref float w, ref float gw, ref Vector<float> u, ref Vector<float> y, ref Vector<float> pre, ref Vector<float> gy, ref Vector<float> gu, ref Vector<float> tt)
-        {
-            int n = Vector<float>.Count, width = Lanes * n;
-            // (1) through the activation
-            for (int j = 0; j < 64 * Lanes; j++) Unsafe.Add(ref gy, j) = TanhGradient(Unsafe.Add(ref gy, j), Unsafe.Add(ref y, j), Unsafe.Add(ref pre, j));
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
-            ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            Kernel.Transpose(ref gs, 64, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            int i = 0;
-            for (; i <= 60; i += 4)
-            {
-                ref float u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
-                ref float g0 = ref Unsafe.Add(ref gw, i * 64), g1 = ref Unsafe.Add(ref g0, 64), g2 = ref Unsafe.Add(ref g0, 128), g3 = ref Unsafe.Add(ref g0, 192);
-                int j = 0;
-                for (; j <= 64 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
-                    Vector<float> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
-                    Vector<float> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
-                    Vector<float> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
-                        Vector<float> b = new Vector<float>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
-                        b = new Vector<float>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
-                        b = new Vector<float>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
-                        b = new Vector<float>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
-                        tq = ref Unsafe.Add(ref tq, 64);
-                    }
-                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
-                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
-                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
-                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
-                }
-                for (; j <= 64 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq);
-                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u1, q)), t0, a1);
-                        a2 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u3, q)), t0, a3);
-                        tq = ref Unsafe.Add(ref tq, 64);
-                    }
-                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
-                }
-                for (; j < 64; j++)
-                {
-                    float a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        float t0 = Unsafe.Add(ref ts, q * 64 + j);
-                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
-                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
-                    }
-                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref float gb = ref Unsafe.Add(ref gw, 4096);
-                Vector<float> ones = new Vector<float>(1f);
-                int j = 0;
-                for (; j <= 64 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 64);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 64 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 64);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 64; j++)
-                {
-                    float a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 64 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 <= 60; i0 += 4)
-            {
-                Vector<float> a00 = Vector<float>.Zero, a01 = Vector<float>.Zero, a10 = Vector<float>.Zero, a11 = Vector<float>.Zero, a20 = Vector<float>.Zero, a21 = Vector<float>.Zero, a30 = Vector<float>.Zero, a31 = Vector<float>.Zero;
-                ref float wr = ref Unsafe.Add(ref w, i0 * 64);
-                ref Vector<float> gj = ref gy;
-                for (int j = 0; j < 64; j++)
-                {
-                    Vector<float> g0 = gj, g1 = Unsafe.Add(ref gj, 1);
-                    Vector<float> w0 = new Vector<float>(Unsafe.Add(ref wr, j)), w1 = new Vector<float>(Unsafe.Add(ref wr, 64 + j)), w2 = new Vector<float>(Unsafe.Add(ref wr, 128 + j)), w3 = new Vector<float>(Unsafe.Add(ref wr, 192 + j));
-                    a00 = Kernel.Mac(w0, g0, a00); a01 = Kernel.Mac(w0, g1, a01);
-                    a10 = Kernel.Mac(w1, g0, a10); a11 = Kernel.Mac(w1, g1, a11);
-                    a20 = Kernel.Mac(w2, g0, a20); a21 = Kernel.Mac(w2, g1, a21);
-                    a30 = Kernel.Mac(w3, g0, a30); a31 = Kernel.Mac(w3, g1, a31);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                ref Vector<float> gi = ref Unsafe.Add(ref gu, i0 * Lanes);
-                gi = a00; Unsafe.Add(ref gi, 1) = a01; Unsafe.Add(ref gi, 2) = a10; Unsafe.Add(ref gi, 3) = a11;
-                Unsafe.Add(ref gi, 4) = a20; Unsafe.Add(ref gi, 5) = a21; Unsafe.Add(ref gi, 6) = a30; Unsafe.Add(ref gi, 7) = a31;
-            }
-        }
-
-        /// <summary>∂L/∂pre for tanh, from ∂L/∂y, y and (where needed) the pre-activation.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector<float> TanhGradient(Vector<float> gy, Vector<float> y, Vector<float> pre) => gy * Kernel.Mac(-y, y, new Vector<float>(1f));
+        // the shapes of the conditioners' dense layers (FlowGen.Kernels.Dense is generic over them)
+        private readonly struct Dense4x64 : IDenseShape { public static int In => 4; public static int Out => 64; }
+        private readonly struct Dense64x8 : IDenseShape { public static int In => 64; public static int Out => 8; }
+        private readonly struct Dense64x64 : IDenseShape { public static int In => 64; public static int Out => 64; }
 
         // ---------------------------------------------------------------- transformers
 

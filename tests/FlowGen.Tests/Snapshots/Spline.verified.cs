@@ -427,9 +427,9 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 2 → 8 → 8 → 28
-                Dense_2x8_Elu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense_8x8_Elu(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
-                Dense_8x28_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
+                Dense.Forward<Dense8x28, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // rational-quadratic spline transformer on coordinates 2 3 (rows 2 3)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -452,9 +452,9 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 2 → 8 → 8 → 28
-                Dense_2x8_Elu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense_8x8_Elu(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
-                Dense_8x28_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
+                Dense.Forward<Dense8x28, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // rational-quadratic spline transformer inverse on coordinates 2 3 (rows 2 3)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -474,9 +474,9 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input) = x;
                 Unsafe.Add(ref s, Input + 1) = Unsafe.Add(ref x, 1);
                 // conditioner 2 → 8 → 8 → 28
-                DenseOne_2x8_Elu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0));
-                DenseOne_8x8_Elu(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1));
-                DenseOne_8x28_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense2x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden0));
+                Dense.ForwardOne<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Hidden1));
+                Dense.ForwardOne<Dense8x28, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // rational-quadratic spline transformer on coordinates 2 3 (rows 2 3)
                 ref float o = ref Unsafe.Add(ref s, Theta);
                 Spline_K5_B3Forward(ref Unsafe.Add(ref x, 2), ref o, 2, ref ld);
@@ -490,9 +490,9 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input) = x;
                 Unsafe.Add(ref s, Input + 1) = Unsafe.Add(ref x, 1);
                 // conditioner 2 → 8 → 8 → 28
-                DenseOne_2x8_Elu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0));
-                DenseOne_8x8_Elu(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1));
-                DenseOne_8x28_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense2x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden0));
+                Dense.ForwardOne<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Hidden1));
+                Dense.ForwardOne<Dense8x28, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // rational-quadratic spline transformer inverse on coordinates 2 3 (rows 2 3)
                 ref float o = ref Unsafe.Add(ref s, Theta);
                 Spline_K5_B3Inverse(ref Unsafe.Add(ref x, 2), ref o, 2, ref ld);
@@ -512,9 +512,9 @@ namespace FlowGen.Generated
                     Spline_K5_B3Vjp<TDirection>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref Unsafe.Add(ref g, 3 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes));
                 }
                 // conditioner, last dense layer first
-                DenseBackward_8x28_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                DenseBackward_8x8_Elu(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                DenseBackward_2x8_Elu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense8x28, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense2x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -839,9 +839,9 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 2) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 3 → 8 → 8 → 23
-                Dense_3x8_Elu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense_8x8_Elu(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
-                Dense_8x23_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense3x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
+                Dense.Forward<Dense8x23, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // rational-quadratic spline transformer on coordinates 1 (rows 3)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -863,9 +863,9 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 2) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 3 → 8 → 8 → 23
-                Dense_3x8_Elu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense_8x8_Elu(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
-                Dense_8x23_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense3x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
+                Dense.Forward<Dense8x23, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // rational-quadratic spline transformer inverse on coordinates 1 (rows 3)
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -884,9 +884,9 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input + 1) = x;
                 Unsafe.Add(ref s, Input + 2) = Unsafe.Add(ref x, 1);
                 // conditioner 3 → 8 → 8 → 23
-                DenseOne_3x8_Elu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0));
-                DenseOne_8x8_Elu(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1));
-                DenseOne_8x23_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense3x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden0));
+                Dense.ForwardOne<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Hidden1));
+                Dense.ForwardOne<Dense8x23, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // rational-quadratic spline transformer on coordinates 1 (rows 3)
                 ref float o = ref Unsafe.Add(ref s, Theta);
                 Spline_K8_B3Forward(ref Unsafe.Add(ref x, 3), ref o, 1, ref ld);
@@ -900,9 +900,9 @@ namespace FlowGen.Generated
                 Unsafe.Add(ref s, Input + 1) = x;
                 Unsafe.Add(ref s, Input + 2) = Unsafe.Add(ref x, 1);
                 // conditioner 3 → 8 → 8 → 23
-                DenseOne_3x8_Elu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0));
-                DenseOne_8x8_Elu(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1));
-                DenseOne_8x23_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta));
+                Dense.ForwardOne<Dense3x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden0));
+                Dense.ForwardOne<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Hidden1));
+                Dense.ForwardOne<Dense8x23, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // rational-quadratic spline transformer inverse on coordinates 1 (rows 3)
                 ref float o = ref Unsafe.Add(ref s, Theta);
                 Spline_K8_B3Inverse(ref Unsafe.Add(ref x, 3), ref o, 1, ref ld);
@@ -920,9 +920,9 @@ namespace FlowGen.Generated
                     Spline_K8_B3Vjp<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 1 * Lanes, ref Unsafe.Add(ref g, 3 * Lanes + k), logDetGrad, ref go);
                 }
                 // conditioner, last dense layer first
-                DenseBackward_8x23_Linear(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                DenseBackward_8x8_Elu(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                DenseBackward_3x8_Elu(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense8x23, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense3x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -941,966 +941,12 @@ namespace FlowGen.Generated
             public static ReadOnlySpan<int> RowsAfter => new int[] { 2, 3, 0, 1 };
         }
 
-        // ---------------------------------------------------------------- dense kernels
-
-        /// <summary>Dense 2 → 8, elu on a tile: y[j] = elu(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_2x8_Elu(ref float w, ref Vector<float> u, ref Vector<float> y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 16);
-            int j = 0;
-            for (; j <= 4; j += 4)
-            {
-                Vector<float> a00 = new Vector<float>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<float> a10 = new Vector<float>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<float> a20 = new Vector<float>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<float> a30 = new Vector<float>(Unsafe.Add(ref b, j + 3)), a31 = a30;
-                ref float wi = ref Unsafe.Add(ref w, j);
-                ref Vector<float> ui = ref u;
-                for (int i = 0; i < 2; i++)
-                {
-                    Vector<float> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<float> w0 = new Vector<float>(wi), w1 = new Vector<float>(Unsafe.Add(ref wi, 1)), w2 = new Vector<float>(Unsafe.Add(ref wi, 2)), w3 = new Vector<float>(Unsafe.Add(ref wi, 3));
-                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
-                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
-                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
-                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                ref Vector<float> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = Elu(a00); Unsafe.Add(ref yj, 1) = Elu(a01);
-                Unsafe.Add(ref yj, 2) = Elu(a10); Unsafe.Add(ref yj, 3) = Elu(a11);
-                Unsafe.Add(ref yj, 4) = Elu(a20); Unsafe.Add(ref yj, 5) = Elu(a21);
-                Unsafe.Add(ref yj, 6) = Elu(a30); Unsafe.Add(ref yj, 7) = Elu(a31);
-            }
-        }
-
-        /// <summary>Dense 3 → 8, elu on a tile: y[j] = elu(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_3x8_Elu(ref float w, ref Vector<float> u, ref Vector<float> y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 24);
-            int j = 0;
-            for (; j <= 4; j += 4)
-            {
-                Vector<float> a00 = new Vector<float>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<float> a10 = new Vector<float>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<float> a20 = new Vector<float>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<float> a30 = new Vector<float>(Unsafe.Add(ref b, j + 3)), a31 = a30;
-                ref float wi = ref Unsafe.Add(ref w, j);
-                ref Vector<float> ui = ref u;
-                for (int i = 0; i < 3; i++)
-                {
-                    Vector<float> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<float> w0 = new Vector<float>(wi), w1 = new Vector<float>(Unsafe.Add(ref wi, 1)), w2 = new Vector<float>(Unsafe.Add(ref wi, 2)), w3 = new Vector<float>(Unsafe.Add(ref wi, 3));
-                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
-                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
-                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
-                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                ref Vector<float> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = Elu(a00); Unsafe.Add(ref yj, 1) = Elu(a01);
-                Unsafe.Add(ref yj, 2) = Elu(a10); Unsafe.Add(ref yj, 3) = Elu(a11);
-                Unsafe.Add(ref yj, 4) = Elu(a20); Unsafe.Add(ref yj, 5) = Elu(a21);
-                Unsafe.Add(ref yj, 6) = Elu(a30); Unsafe.Add(ref yj, 7) = Elu(a31);
-            }
-        }
-
-        /// <summary>Dense 8 → 8, elu on a tile: y[j] = elu(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_8x8_Elu(ref float w, ref Vector<float> u, ref Vector<float> y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 64);
-            int j = 0;
-            for (; j <= 4; j += 4)
-            {
-                Vector<float> a00 = new Vector<float>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<float> a10 = new Vector<float>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<float> a20 = new Vector<float>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<float> a30 = new Vector<float>(Unsafe.Add(ref b, j + 3)), a31 = a30;
-                ref float wi = ref Unsafe.Add(ref w, j);
-                ref Vector<float> ui = ref u;
-                for (int i = 0; i < 8; i++)
-                {
-                    Vector<float> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<float> w0 = new Vector<float>(wi), w1 = new Vector<float>(Unsafe.Add(ref wi, 1)), w2 = new Vector<float>(Unsafe.Add(ref wi, 2)), w3 = new Vector<float>(Unsafe.Add(ref wi, 3));
-                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
-                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
-                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
-                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                ref Vector<float> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = Elu(a00); Unsafe.Add(ref yj, 1) = Elu(a01);
-                Unsafe.Add(ref yj, 2) = Elu(a10); Unsafe.Add(ref yj, 3) = Elu(a11);
-                Unsafe.Add(ref yj, 4) = Elu(a20); Unsafe.Add(ref yj, 5) = Elu(a21);
-                Unsafe.Add(ref yj, 6) = Elu(a30); Unsafe.Add(ref yj, 7) = Elu(a31);
-            }
-        }
-
-        /// <summary>Dense 8 → 23, linear on a tile: y[j] = identity(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_8x23_Linear(ref float w, ref Vector<float> u, ref Vector<float> y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 184);
-            int j = 0;
-            for (; j <= 19; j += 4)
-            {
-                Vector<float> a00 = new Vector<float>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<float> a10 = new Vector<float>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<float> a20 = new Vector<float>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<float> a30 = new Vector<float>(Unsafe.Add(ref b, j + 3)), a31 = a30;
-                ref float wi = ref Unsafe.Add(ref w, j);
-                ref Vector<float> ui = ref u;
-                for (int i = 0; i < 8; i++)
-                {
-                    Vector<float> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<float> w0 = new Vector<float>(wi), w1 = new Vector<float>(Unsafe.Add(ref wi, 1)), w2 = new Vector<float>(Unsafe.Add(ref wi, 2)), w3 = new Vector<float>(Unsafe.Add(ref wi, 3));
-                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
-                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
-                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
-                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
-                    wi = ref Unsafe.Add(ref wi, 23);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                ref Vector<float> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = a00; Unsafe.Add(ref yj, 1) = a01;
-                Unsafe.Add(ref yj, 2) = a10; Unsafe.Add(ref yj, 3) = a11;
-                Unsafe.Add(ref yj, 4) = a20; Unsafe.Add(ref yj, 5) = a21;
-                Unsafe.Add(ref yj, 6) = a30; Unsafe.Add(ref yj, 7) = a31;
-            }
-            for (; j < 23; j++)
-            {
-                Vector<float> a0 = new Vector<float>(Unsafe.Add(ref b, j)), a1 = a0;
-                ref float wi = ref Unsafe.Add(ref w, j);
-                ref Vector<float> ui = ref u;
-                for (int i = 0; i < 8; i++)
-                {
-                    Vector<float> wv = new Vector<float>(wi);
-                    a0 = Kernel.Mac(wv, ui, a0); a1 = Kernel.Mac(wv, Unsafe.Add(ref ui, 1), a1);
-                    wi = ref Unsafe.Add(ref wi, 23);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                Unsafe.Add(ref y, j * Lanes) = a0; Unsafe.Add(ref y, j * Lanes + 1) = a1;
-            }
-        }
-
-        /// <summary>Dense 8 → 28, linear on a tile: y[j] = identity(b[j] + Σᵢ W[i, j]·u[i]) for every sample. W is input-major at w, b follows it.</summary>
-        private static void Dense_8x28_Linear(ref float w, ref Vector<float> u, ref Vector<float> y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 224);
-            int j = 0;
-            for (; j <= 24; j += 4)
-            {
-                Vector<float> a00 = new Vector<float>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<float> a10 = new Vector<float>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<float> a20 = new Vector<float>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<float> a30 = new Vector<float>(Unsafe.Add(ref b, j + 3)), a31 = a30;
-                ref float wi = ref Unsafe.Add(ref w, j);
-                ref Vector<float> ui = ref u;
-                for (int i = 0; i < 8; i++)
-                {
-                    Vector<float> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<float> w0 = new Vector<float>(wi), w1 = new Vector<float>(Unsafe.Add(ref wi, 1)), w2 = new Vector<float>(Unsafe.Add(ref wi, 2)), w3 = new Vector<float>(Unsafe.Add(ref wi, 3));
-                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
-                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
-                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
-                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
-                    wi = ref Unsafe.Add(ref wi, 28);
-                    ui = ref Unsafe.Add(ref ui, Lanes);
-                }
-                ref Vector<float> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = a00; Unsafe.Add(ref yj, 1) = a01;
-                Unsafe.Add(ref yj, 2) = a10; Unsafe.Add(ref yj, 3) = a11;
-                Unsafe.Add(ref yj, 4) = a20; Unsafe.Add(ref yj, 5) = a21;
-                Unsafe.Add(ref yj, 6) = a30; Unsafe.Add(ref yj, 7) = a31;
-            }
-        }
-
-        /// <summary>Dense 2 → 8, elu on one sample: y[j] = elu(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_2x8_Elu(ref float w, ref float u, ref float y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 16);
-            int n = Vector<float>.Count;
-            int j = 0;
-            for (; j <= 8 - 4 * n; j += 4 * n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 2; i++)
-                {
-                    Vector<float> ui = new Vector<float>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                Elu(a0).StoreUnsafe(ref y, (nuint)j);
-                Elu(a1).StoreUnsafe(ref y, (nuint)(j + n));
-                Elu(a2).StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                Elu(a3).StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 8 - n; j += n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 2; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<float>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                Elu(a0).StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 8; j++)
-            {
-                float a0 = Unsafe.Add(ref b, j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 2; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                Unsafe.Add(ref y, j) = Elu(a0);
-            }
-        }
-
-        /// <summary>Dense 3 → 8, elu on one sample: y[j] = elu(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_3x8_Elu(ref float w, ref float u, ref float y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 24);
-            int n = Vector<float>.Count;
-            int j = 0;
-            for (; j <= 8 - 4 * n; j += 4 * n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 3; i++)
-                {
-                    Vector<float> ui = new Vector<float>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                Elu(a0).StoreUnsafe(ref y, (nuint)j);
-                Elu(a1).StoreUnsafe(ref y, (nuint)(j + n));
-                Elu(a2).StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                Elu(a3).StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 8 - n; j += n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 3; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<float>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                Elu(a0).StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 8; j++)
-            {
-                float a0 = Unsafe.Add(ref b, j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 3; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                Unsafe.Add(ref y, j) = Elu(a0);
-            }
-        }
-
-        /// <summary>Dense 8 → 8, elu on one sample: y[j] = elu(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_8x8_Elu(ref float w, ref float u, ref float y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 64);
-            int n = Vector<float>.Count;
-            int j = 0;
-            for (; j <= 8 - 4 * n; j += 4 * n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    Vector<float> ui = new Vector<float>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                Elu(a0).StoreUnsafe(ref y, (nuint)j);
-                Elu(a1).StoreUnsafe(ref y, (nuint)(j + n));
-                Elu(a2).StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                Elu(a3).StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 8 - n; j += n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<float>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                Elu(a0).StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 8; j++)
-            {
-                float a0 = Unsafe.Add(ref b, j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 8);
-                }
-                Unsafe.Add(ref y, j) = Elu(a0);
-            }
-        }
-
-        /// <summary>Dense 8 → 23, linear on one sample: y[j] = identity(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_8x23_Linear(ref float w, ref float u, ref float y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 184);
-            int n = Vector<float>.Count;
-            int j = 0;
-            for (; j <= 23 - 4 * n; j += 4 * n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    Vector<float> ui = new Vector<float>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 23);
-                }
-                a0.StoreUnsafe(ref y, (nuint)j);
-                a1.StoreUnsafe(ref y, (nuint)(j + n));
-                a2.StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                a3.StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 23 - n; j += n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<float>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 23);
-                }
-                a0.StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 23; j++)
-            {
-                float a0 = Unsafe.Add(ref b, j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 23);
-                }
-                Unsafe.Add(ref y, j) = a0;
-            }
-        }
-
-        /// <summary>Dense 8 → 28, linear on one sample: y[j] = identity(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j.</summary>
-        private static void DenseOne_8x28_Linear(ref float w, ref float u, ref float y)
-        {
-            ref float b = ref Unsafe.Add(ref w, 224);
-            int n = Vector<float>.Count;
-            int j = 0;
-            for (; j <= 28 - 4 * n; j += 4 * n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    Vector<float> ui = new Vector<float>(Unsafe.Add(ref u, i));
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                    a1 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                    a2 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                    a3 = Kernel.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
-                    wi = ref Unsafe.Add(ref wi, 28);
-                }
-                a0.StoreUnsafe(ref y, (nuint)j);
-                a1.StoreUnsafe(ref y, (nuint)(j + n));
-                a2.StoreUnsafe(ref y, (nuint)(j + 2 * n));
-                a3.StoreUnsafe(ref y, (nuint)(j + 3 * n));
-            }
-            for (; j <= 28 - n; j += n)
-            {
-                Vector<float> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    a0 = Kernel.Mac(Vector.LoadUnsafe(ref wi), new Vector<float>(Unsafe.Add(ref u, i)), a0);
-                    wi = ref Unsafe.Add(ref wi, 28);
-                }
-                a0.StoreUnsafe(ref y, (nuint)j);
-            }
-            for (; j < 28; j++)
-            {
-                float a0 = Unsafe.Add(ref b, j);
-                ref float wi = ref Unsafe.Add(ref w, j);
-                for (int i = 0; i < 8; i++)
-                {
-                    a0 = Kernel.Mac(wi, Unsafe.Add(ref u, i), a0);
-                    wi = ref Unsafe.Add(ref wi, 28);
-                }
-                Unsafe.Add(ref y, j) = a0;
-            }
-        }
-
-        /// <summary>ELU (α = 1): x for x &gt; 0, eˣ − 1 otherwise.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector<float> Elu(Vector<float> x) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), x, Kernel.Expm1(x));
-
-        /// <summary>ELU (α = 1): x for x &gt; 0, eˣ − 1 otherwise.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static float Elu(float x) => x > 0f ? x : Kernel.Expm1(x);
-
-        /// <summary>Backward of dense 2 → 8, elu on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_2x8_Elu(ref float w, ref float gw, ref Vector<float> u, ref Vector<float> y, ref Vector<float> pre, ref Vector<float> gy, ref Vector<float> gu, ref Vector<float> tt)
-        {
-            int n = Vector<float>.Count, width = Lanes * n;
-            // (1) through the activation
-            for (int j = 0; j < 8 * Lanes; j++) Unsafe.Add(ref gy, j) = EluGradient(Unsafe.Add(ref gy, j), Unsafe.Add(ref y, j), Unsafe.Add(ref pre, j));
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
-            ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            Kernel.Transpose(ref gs, 8, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            int i = 0;
-            for (; i < 2; i++)
-            {
-                ref float gwi = ref Unsafe.Add(ref gw, i * 8);
-                ref float ui = ref Unsafe.Add(ref us, i * width);
-                int j = 0;
-                for (; j <= 8 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gwi, (nuint)j);
-                }
-                for (; j < 8; j++)
-                {
-                    float a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 8 + j), a0);
-                    Unsafe.Add(ref gwi, j) = a0;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref float gb = ref Unsafe.Add(ref gw, 16);
-                Vector<float> ones = new Vector<float>(1f);
-                int j = 0;
-                for (; j <= 8 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 8 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 8; j++)
-                {
-                    float a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 8 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 < 2; i0++)
-            {
-                Vector<float> a0 = Vector<float>.Zero, a1 = Vector<float>.Zero;
-                ref float wr = ref Unsafe.Add(ref w, i0 * 8);
-                ref Vector<float> gj = ref gy;
-                for (int j = 0; j < 8; j++)
-                {
-                    Vector<float> wv = new Vector<float>(Unsafe.Add(ref wr, j));
-                    a0 = Kernel.Mac(wv, gj, a0); a1 = Kernel.Mac(wv, Unsafe.Add(ref gj, 1), a1);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                Unsafe.Add(ref gu, i0 * Lanes) = a0; Unsafe.Add(ref gu, i0 * Lanes + 1) = a1;
-            }
-        }
-
-        /// <summary>Backward of dense 3 → 8, elu on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_3x8_Elu(ref float w, ref float gw, ref Vector<float> u, ref Vector<float> y, ref Vector<float> pre, ref Vector<float> gy, ref Vector<float> gu, ref Vector<float> tt)
-        {
-            int n = Vector<float>.Count, width = Lanes * n;
-            // (1) through the activation
-            for (int j = 0; j < 8 * Lanes; j++) Unsafe.Add(ref gy, j) = EluGradient(Unsafe.Add(ref gy, j), Unsafe.Add(ref y, j), Unsafe.Add(ref pre, j));
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
-            ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            Kernel.Transpose(ref gs, 8, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            int i = 0;
-            for (; i < 3; i++)
-            {
-                ref float gwi = ref Unsafe.Add(ref gw, i * 8);
-                ref float ui = ref Unsafe.Add(ref us, i * width);
-                int j = 0;
-                for (; j <= 8 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gwi, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref ui, q)), Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gwi, (nuint)j);
-                }
-                for (; j < 8; j++)
-                {
-                    float a0 = Unsafe.Add(ref gwi, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(Unsafe.Add(ref ui, q), Unsafe.Add(ref ts, q * 8 + j), a0);
-                    Unsafe.Add(ref gwi, j) = a0;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref float gb = ref Unsafe.Add(ref gw, 24);
-                Vector<float> ones = new Vector<float>(1f);
-                int j = 0;
-                for (; j <= 8 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 8 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 8; j++)
-                {
-                    float a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 8 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 < 3; i0++)
-            {
-                Vector<float> a0 = Vector<float>.Zero, a1 = Vector<float>.Zero;
-                ref float wr = ref Unsafe.Add(ref w, i0 * 8);
-                ref Vector<float> gj = ref gy;
-                for (int j = 0; j < 8; j++)
-                {
-                    Vector<float> wv = new Vector<float>(Unsafe.Add(ref wr, j));
-                    a0 = Kernel.Mac(wv, gj, a0); a1 = Kernel.Mac(wv, Unsafe.Add(ref gj, 1), a1);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                Unsafe.Add(ref gu, i0 * Lanes) = a0; Unsafe.Add(ref gu, i0 * Lanes + 1) = a1;
-            }
-        }
-
-        /// <summary>Backward of dense 8 → 8, elu on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_8x8_Elu(ref float w, ref float gw, ref Vector<float> u, ref Vector<float> y, ref Vector<float> pre, ref Vector<float> gy, ref Vector<float> gu, ref Vector<float> tt)
-        {
-            int n = Vector<float>.Count, width = Lanes * n;
-            // (1) through the activation
-            for (int j = 0; j < 8 * Lanes; j++) Unsafe.Add(ref gy, j) = EluGradient(Unsafe.Add(ref gy, j), Unsafe.Add(ref y, j), Unsafe.Add(ref pre, j));
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
-            ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            Kernel.Transpose(ref gs, 8, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            int i = 0;
-            for (; i <= 4; i += 4)
-            {
-                ref float u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
-                ref float g0 = ref Unsafe.Add(ref gw, i * 8), g1 = ref Unsafe.Add(ref g0, 8), g2 = ref Unsafe.Add(ref g0, 16), g3 = ref Unsafe.Add(ref g0, 24);
-                int j = 0;
-                for (; j <= 8 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
-                    Vector<float> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
-                    Vector<float> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
-                    Vector<float> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
-                        Vector<float> b = new Vector<float>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
-                        b = new Vector<float>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
-                        b = new Vector<float>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
-                        b = new Vector<float>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
-                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
-                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
-                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
-                }
-                for (; j <= 8 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq);
-                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u1, q)), t0, a1);
-                        a2 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u3, q)), t0, a3);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
-                }
-                for (; j < 8; j++)
-                {
-                    float a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        float t0 = Unsafe.Add(ref ts, q * 8 + j);
-                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
-                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
-                    }
-                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref float gb = ref Unsafe.Add(ref gw, 64);
-                Vector<float> ones = new Vector<float>(1f);
-                int j = 0;
-                for (; j <= 8 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 8 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 8);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 8; j++)
-                {
-                    float a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 8 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 <= 4; i0 += 4)
-            {
-                Vector<float> a00 = Vector<float>.Zero, a01 = Vector<float>.Zero, a10 = Vector<float>.Zero, a11 = Vector<float>.Zero, a20 = Vector<float>.Zero, a21 = Vector<float>.Zero, a30 = Vector<float>.Zero, a31 = Vector<float>.Zero;
-                ref float wr = ref Unsafe.Add(ref w, i0 * 8);
-                ref Vector<float> gj = ref gy;
-                for (int j = 0; j < 8; j++)
-                {
-                    Vector<float> g0 = gj, g1 = Unsafe.Add(ref gj, 1);
-                    Vector<float> w0 = new Vector<float>(Unsafe.Add(ref wr, j)), w1 = new Vector<float>(Unsafe.Add(ref wr, 8 + j)), w2 = new Vector<float>(Unsafe.Add(ref wr, 16 + j)), w3 = new Vector<float>(Unsafe.Add(ref wr, 24 + j));
-                    a00 = Kernel.Mac(w0, g0, a00); a01 = Kernel.Mac(w0, g1, a01);
-                    a10 = Kernel.Mac(w1, g0, a10); a11 = Kernel.Mac(w1, g1, a11);
-                    a20 = Kernel.Mac(w2, g0, a20); a21 = Kernel.Mac(w2, g1, a21);
-                    a30 = Kernel.Mac(w3, g0, a30); a31 = Kernel.Mac(w3, g1, a31);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                ref Vector<float> gi = ref Unsafe.Add(ref gu, i0 * Lanes);
-                gi = a00; Unsafe.Add(ref gi, 1) = a01; Unsafe.Add(ref gi, 2) = a10; Unsafe.Add(ref gi, 3) = a11;
-                Unsafe.Add(ref gi, 4) = a20; Unsafe.Add(ref gi, 5) = a21; Unsafe.Add(ref gi, 6) = a30; Unsafe.Add(ref gi, 7) = a31;
-            }
-        }
-
-        /// <summary>Backward of dense 8 → 23, linear on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_8x23_Linear(ref float w, ref float gw, ref Vector<float> u, ref Vector<float> y, ref Vector<float> pre, ref Vector<float> gy, ref Vector<float> gu, ref Vector<float> tt)
-        {
-            int n = Vector<float>.Count, width = Lanes * n;
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
-            ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            Kernel.Transpose(ref gs, 23, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            int i = 0;
-            for (; i <= 4; i += 4)
-            {
-                ref float u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
-                ref float g0 = ref Unsafe.Add(ref gw, i * 23), g1 = ref Unsafe.Add(ref g0, 23), g2 = ref Unsafe.Add(ref g0, 46), g3 = ref Unsafe.Add(ref g0, 69);
-                int j = 0;
-                for (; j <= 23 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
-                    Vector<float> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
-                    Vector<float> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
-                    Vector<float> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
-                        Vector<float> b = new Vector<float>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
-                        b = new Vector<float>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
-                        b = new Vector<float>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
-                        b = new Vector<float>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
-                        tq = ref Unsafe.Add(ref tq, 23);
-                    }
-                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
-                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
-                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
-                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
-                }
-                for (; j <= 23 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq);
-                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u1, q)), t0, a1);
-                        a2 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u3, q)), t0, a3);
-                        tq = ref Unsafe.Add(ref tq, 23);
-                    }
-                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
-                }
-                for (; j < 23; j++)
-                {
-                    float a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        float t0 = Unsafe.Add(ref ts, q * 23 + j);
-                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
-                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
-                    }
-                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref float gb = ref Unsafe.Add(ref gw, 184);
-                Vector<float> ones = new Vector<float>(1f);
-                int j = 0;
-                for (; j <= 23 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 23);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 23 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 23);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 23; j++)
-                {
-                    float a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 23 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 <= 4; i0 += 4)
-            {
-                Vector<float> a00 = Vector<float>.Zero, a01 = Vector<float>.Zero, a10 = Vector<float>.Zero, a11 = Vector<float>.Zero, a20 = Vector<float>.Zero, a21 = Vector<float>.Zero, a30 = Vector<float>.Zero, a31 = Vector<float>.Zero;
-                ref float wr = ref Unsafe.Add(ref w, i0 * 23);
-                ref Vector<float> gj = ref gy;
-                for (int j = 0; j < 23; j++)
-                {
-                    Vector<float> g0 = gj, g1 = Unsafe.Add(ref gj, 1);
-                    Vector<float> w0 = new Vector<float>(Unsafe.Add(ref wr, j)), w1 = new Vector<float>(Unsafe.Add(ref wr, 23 + j)), w2 = new Vector<float>(Unsafe.Add(ref wr, 46 + j)), w3 = new Vector<float>(Unsafe.Add(ref wr, 69 + j));
-                    a00 = Kernel.Mac(w0, g0, a00); a01 = Kernel.Mac(w0, g1, a01);
-                    a10 = Kernel.Mac(w1, g0, a10); a11 = Kernel.Mac(w1, g1, a11);
-                    a20 = Kernel.Mac(w2, g0, a20); a21 = Kernel.Mac(w2, g1, a21);
-                    a30 = Kernel.Mac(w3, g0, a30); a31 = Kernel.Mac(w3, g1, a31);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                ref Vector<float> gi = ref Unsafe.Add(ref gu, i0 * Lanes);
-                gi = a00; Unsafe.Add(ref gi, 1) = a01; Unsafe.Add(ref gi, 2) = a10; Unsafe.Add(ref gi, 3) = a11;
-                Unsafe.Add(ref gi, 4) = a20; Unsafe.Add(ref gi, 5) = a21; Unsafe.Add(ref gi, 6) = a30; Unsafe.Add(ref gi, 7) = a31;
-            }
-        }
-
-        /// <summary>Backward of dense 8 → 28, linear on a tile: adds ∂W, ∂b to gw and writes ∂u; gy becomes the pre-activation gradient.</summary>
-        private static void DenseBackward_8x28_Linear(ref float w, ref float gw, ref Vector<float> u, ref Vector<float> y, ref Vector<float> pre, ref Vector<float> gy, ref Vector<float> gu, ref Vector<float> tt)
-        {
-            int n = Vector<float>.Count, width = Lanes * n;
-            // (2) sample-major copy: ts[sample·out + j] = gy[j][sample]
-            ref float ts = ref Unsafe.As<Vector<float>, float>(ref tt);
-            ref float gs = ref Unsafe.As<Vector<float>, float>(ref gy);
-            Kernel.Transpose(ref gs, 28, width, ref ts);
-            // (3) ∂W[i, j] += Σ_q u_i[q]·g_j[q], vectorised over j, four inputs at a time; then ∂b[j] += Σ_q g_j[q]
-            ref float us = ref Unsafe.As<Vector<float>, float>(ref u);
-            int i = 0;
-            for (; i <= 4; i += 4)
-            {
-                ref float u0 = ref Unsafe.Add(ref us, i * width), u1 = ref Unsafe.Add(ref u0, width), u2 = ref Unsafe.Add(ref u0, 2 * width), u3 = ref Unsafe.Add(ref u0, 3 * width);
-                ref float g0 = ref Unsafe.Add(ref gw, i * 28), g1 = ref Unsafe.Add(ref g0, 28), g2 = ref Unsafe.Add(ref g0, 56), g3 = ref Unsafe.Add(ref g0, 84);
-                int j = 0;
-                for (; j <= 28 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a00 = Vector.LoadUnsafe(ref g0, (nuint)j), a01 = Vector.LoadUnsafe(ref g0, (nuint)(j + n));
-                    Vector<float> a10 = Vector.LoadUnsafe(ref g1, (nuint)j), a11 = Vector.LoadUnsafe(ref g1, (nuint)(j + n));
-                    Vector<float> a20 = Vector.LoadUnsafe(ref g2, (nuint)j), a21 = Vector.LoadUnsafe(ref g2, (nuint)(j + n));
-                    Vector<float> a30 = Vector.LoadUnsafe(ref g3, (nuint)j), a31 = Vector.LoadUnsafe(ref g3, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq), t1 = Vector.LoadUnsafe(ref tq, (nuint)n);
-                        Vector<float> b = new Vector<float>(Unsafe.Add(ref u0, q)); a00 = Kernel.Mac(b, t0, a00); a01 = Kernel.Mac(b, t1, a01);
-                        b = new Vector<float>(Unsafe.Add(ref u1, q)); a10 = Kernel.Mac(b, t0, a10); a11 = Kernel.Mac(b, t1, a11);
-                        b = new Vector<float>(Unsafe.Add(ref u2, q)); a20 = Kernel.Mac(b, t0, a20); a21 = Kernel.Mac(b, t1, a21);
-                        b = new Vector<float>(Unsafe.Add(ref u3, q)); a30 = Kernel.Mac(b, t0, a30); a31 = Kernel.Mac(b, t1, a31);
-                        tq = ref Unsafe.Add(ref tq, 28);
-                    }
-                    a00.StoreUnsafe(ref g0, (nuint)j); a01.StoreUnsafe(ref g0, (nuint)(j + n));
-                    a10.StoreUnsafe(ref g1, (nuint)j); a11.StoreUnsafe(ref g1, (nuint)(j + n));
-                    a20.StoreUnsafe(ref g2, (nuint)j); a21.StoreUnsafe(ref g2, (nuint)(j + n));
-                    a30.StoreUnsafe(ref g3, (nuint)j); a31.StoreUnsafe(ref g3, (nuint)(j + n));
-                }
-                for (; j <= 28 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref g0, (nuint)j), a1 = Vector.LoadUnsafe(ref g1, (nuint)j), a2 = Vector.LoadUnsafe(ref g2, (nuint)j), a3 = Vector.LoadUnsafe(ref g3, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        Vector<float> t0 = Vector.LoadUnsafe(ref tq);
-                        a0 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u0, q)), t0, a0); a1 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u1, q)), t0, a1);
-                        a2 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u2, q)), t0, a2); a3 = Kernel.Mac(new Vector<float>(Unsafe.Add(ref u3, q)), t0, a3);
-                        tq = ref Unsafe.Add(ref tq, 28);
-                    }
-                    a0.StoreUnsafe(ref g0, (nuint)j); a1.StoreUnsafe(ref g1, (nuint)j); a2.StoreUnsafe(ref g2, (nuint)j); a3.StoreUnsafe(ref g3, (nuint)j);
-                }
-                for (; j < 28; j++)
-                {
-                    float a0 = Unsafe.Add(ref g0, j), a1 = Unsafe.Add(ref g1, j), a2 = Unsafe.Add(ref g2, j), a3 = Unsafe.Add(ref g3, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        float t0 = Unsafe.Add(ref ts, q * 28 + j);
-                        a0 = Kernel.Mac(Unsafe.Add(ref u0, q), t0, a0); a1 = Kernel.Mac(Unsafe.Add(ref u1, q), t0, a1);
-                        a2 = Kernel.Mac(Unsafe.Add(ref u2, q), t0, a2); a3 = Kernel.Mac(Unsafe.Add(ref u3, q), t0, a3);
-                    }
-                    Unsafe.Add(ref g0, j) = a0; Unsafe.Add(ref g1, j) = a1; Unsafe.Add(ref g2, j) = a2; Unsafe.Add(ref g3, j) = a3;
-                }
-            }
-            {
-                // the bias row (input 1)
-                ref float gb = ref Unsafe.Add(ref gw, 224);
-                Vector<float> ones = new Vector<float>(1f);
-                int j = 0;
-                for (; j <= 28 - 2 * n; j += 2 * n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j), a1 = Vector.LoadUnsafe(ref gb, (nuint)(j + n));
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0); a1 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq, (nuint)n), a1);
-                        tq = ref Unsafe.Add(ref tq, 28);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j); a1.StoreUnsafe(ref gb, (nuint)(j + n));
-                }
-                for (; j <= 28 - n; j += n)
-                {
-                    Vector<float> a0 = Vector.LoadUnsafe(ref gb, (nuint)j);
-                    ref float tq = ref Unsafe.Add(ref ts, j);
-                    for (int q = 0; q < width; q++)
-                    {
-                        a0 = Kernel.Mac(ones, Vector.LoadUnsafe(ref tq), a0);
-                        tq = ref Unsafe.Add(ref tq, 28);
-                    }
-                    a0.StoreUnsafe(ref gb, (nuint)j);
-                }
-                for (; j < 28; j++)
-                {
-                    float a0 = Unsafe.Add(ref gb, j);
-                    for (int q = 0; q < width; q++) a0 = Kernel.Mac(1f, Unsafe.Add(ref ts, q * 28 + j), a0);
-                    Unsafe.Add(ref gb, j) = a0;
-                }
-            }
-            // (4) ∂u_i = Σ_j W[i, j]·g_j for every sample, four inputs at a time
-            int i0 = 0;
-            for (; i0 <= 4; i0 += 4)
-            {
-                Vector<float> a00 = Vector<float>.Zero, a01 = Vector<float>.Zero, a10 = Vector<float>.Zero, a11 = Vector<float>.Zero, a20 = Vector<float>.Zero, a21 = Vector<float>.Zero, a30 = Vector<float>.Zero, a31 = Vector<float>.Zero;
-                ref float wr = ref Unsafe.Add(ref w, i0 * 28);
-                ref Vector<float> gj = ref gy;
-                for (int j = 0; j < 28; j++)
-                {
-                    Vector<float> g0 = gj, g1 = Unsafe.Add(ref gj, 1);
-                    Vector<float> w0 = new Vector<float>(Unsafe.Add(ref wr, j)), w1 = new Vector<float>(Unsafe.Add(ref wr, 28 + j)), w2 = new Vector<float>(Unsafe.Add(ref wr, 56 + j)), w3 = new Vector<float>(Unsafe.Add(ref wr, 84 + j));
-                    a00 = Kernel.Mac(w0, g0, a00); a01 = Kernel.Mac(w0, g1, a01);
-                    a10 = Kernel.Mac(w1, g0, a10); a11 = Kernel.Mac(w1, g1, a11);
-                    a20 = Kernel.Mac(w2, g0, a20); a21 = Kernel.Mac(w2, g1, a21);
-                    a30 = Kernel.Mac(w3, g0, a30); a31 = Kernel.Mac(w3, g1, a31);
-                    gj = ref Unsafe.Add(ref gj, Lanes);
-                }
-                ref Vector<float> gi = ref Unsafe.Add(ref gu, i0 * Lanes);
-                gi = a00; Unsafe.Add(ref gi, 1) = a01; Unsafe.Add(ref gi, 2) = a10; Unsafe.Add(ref gi, 3) = a11;
-                Unsafe.Add(ref gi, 4) = a20; Unsafe.Add(ref gi, 5) = a21; Unsafe.Add(ref gi, 6) = a30; Unsafe.Add(ref gi, 7) = a31;
-            }
-        }
-
-        /// <summary>∂L/∂pre for elu, from ∂L/∂y, y and (where needed) the pre-activation.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector<float> EluGradient(Vector<float> gy, Vector<float> y, Vector<float> pre) => Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<float>.Zero), gy, gy * (y + new Vector<float>(1f)));
+        // the shapes of the conditioners' dense layers (FlowGen.Kernels.Dense is generic over them)
+        private readonly struct Dense2x8 : IDenseShape { public static int In => 2; public static int Out => 8; }
+        private readonly struct Dense3x8 : IDenseShape { public static int In => 3; public static int Out => 8; }
+        private readonly struct Dense8x8 : IDenseShape { public static int In => 8; public static int Out => 8; }
+        private readonly struct Dense8x23 : IDenseShape { public static int In => 8; public static int Out => 23; }
+        private readonly struct Dense8x28 : IDenseShape { public static int In => 8; public static int Out => 28; }
 
         /// <summary>target += each lane of v, lane 0 first: one sample at a time in sample order, so a parameter gradient
         /// summed over a batch has the same bits whatever the SIMD width (and the padded lanes of a partial tile add 0).</summary>

@@ -313,7 +313,7 @@ internal sealed class CouplingLayerKind : LayerKind
             DensePlan d = layout.Dense[k];
             string input = k == 0 ? "Input" : layout.Dense[k - 1].OutName;
             string gradInput = k == 0 ? "GradInput" : layout.Dense[k - 1].GradOutName;
-            w.Line(DenseBackwardEmitter.Call(d, $"ref Unsafe.Add(ref p, {d.WeightName})", $"ref Unsafe.Add(ref gp, {d.WeightName})",
+            w.Line(DenseEmitter.BackwardCall(d, $"ref Unsafe.Add(ref p, {d.WeightName})", $"ref Unsafe.Add(ref gp, {d.WeightName})",
                 f.RowRef("s", input), f.RowRef("s", d.OutName), f.RowRef("s", d.StoresPre ? d.PreName : d.OutName),
                 f.RowRef("t", d.GradOutName), f.RowRef("t", gradInput), f.RowRef("t", "Transpose")));
         }
