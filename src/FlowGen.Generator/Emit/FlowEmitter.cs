@@ -244,35 +244,12 @@ internal static class FlowEmitter
         string gcArg = cond ? "gradContexts" : "default";
         string gcDoc = cond ? "\n/// <param name=\"gradContexts\">Receives ∂L/∂context (row-major [n, ContextDim]); may be empty.</param>" : "";
         w.Lines($"/// <summary>Vector-Jacobian product of the forward map for a batch: given ∂L/∂z (gradZ, row-major [n, {m.Dim}]) and ∂L/∂log|det ∂z/∂x| (gradLogDet, [n]) at xs, adds ∂L/∂θ to gradParameters and writes ∂L/∂x to gradX. Empty gradZ or gradLogDet count as zero; empty gradParameters or gradX are not computed.</summary>{csDoc}{gcDoc}");
-        w.Open($"public void ForwardVjp({ros} xs, {csParam}{ros} gradZ, {ros} gradLogDet, {span} gradParameters, {span} gradX{gcParam})");
-        w.Line("int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));");
-        w.Line("CheckVjp(n, gradZ.Length, gradLogDet.Length, gradParameters.Length, gradX.Length, nameof(gradZ), nameof(gradX));");
-        if (cond)
-        {
-            w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"n × ContextDim\", nameof(contexts));");
-            w.Line("if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, \"n × ContextDim, or 0\", nameof(gradContexts));");
-        }
-        w.Line($"{driver}.ForwardBackwardBatch({pr}, xs, {csArg}, gradZ, gradLogDet, {gp}, gradX, {gcArg}, n, default, nll: false);");
-        w.Close();
+        w.Line($"public void ForwardVjp({ros} xs, {csParam}{ros} gradZ, {ros} gradLogDet, {span} gradParameters, {span} gradX{gcParam}) =>");
+        w.Line($"    {driver}.ForwardVjp(_parameters, xs, {csArg}, gradZ, gradLogDet, gradParameters, gradX, {gcArg});");
         w.Line();
         w.Lines($"/// <summary>Vector-Jacobian product of the inverse map x = f⁻¹(z) for a batch: given ∂L/∂x (gradX, row-major [n, {m.Dim}]) and ∂L/∂log|det ∂x/∂z| (gradLogDet, [n]) at zs, adds ∂L/∂θ to gradParameters and writes ∂L/∂z to gradZ. Empty inputs count as zero; empty outputs are not computed.</summary>{csDoc}{gcDoc}");
-        w.Open($"public void InverseVjp({ros} zs, {csParam}{ros} gradX, {ros} gradLogDet, {span} gradParameters, {span} gradZ{gcParam})");
-        w.Line("int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));");
-        w.Line("CheckVjp(n, gradX.Length, gradLogDet.Length, gradParameters.Length, gradZ.Length, nameof(gradX), nameof(gradZ));");
-        if (cond)
-        {
-            w.Line("global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"n × ContextDim\", nameof(contexts));");
-            w.Line("if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, \"n × ContextDim, or 0\", nameof(gradContexts));");
-        }
-        w.Line($"{driver}.InverseBackwardBatch({pr}, zs, {csArg}, gradX, gradLogDet, {gp}, gradZ, {gcArg}, n);");
-        w.Close();
-        w.Line();
-        w.Open("private static void CheckVjp(int n, int upstream, int logDet, int parameters, int downstream, string upstreamName, string downstreamName)");
-        w.Line("if (upstream != 0) global::FlowGen.FlowTile.CheckLength(upstream, n * Dim, \"n × Dim, or 0\", upstreamName);");
-        w.Line("if (logDet != 0) global::FlowGen.FlowTile.CheckLength(logDet, n, \"n, or 0\", \"gradLogDet\");");
-        w.Line("if (parameters != 0) global::FlowGen.FlowTile.CheckLength(parameters, ParameterCount, \"ParameterCount, or 0\", \"gradParameters\");");
-        w.Line("if (downstream != 0) global::FlowGen.FlowTile.CheckLength(downstream, n * Dim, \"n × Dim, or 0\", downstreamName);");
-        w.Close();
+        w.Line($"public void InverseVjp({ros} zs, {csParam}{ros} gradX, {ros} gradLogDet, {span} gradParameters, {span} gradZ{gcParam}) =>");
+        w.Line($"    {driver}.InverseVjp(_parameters, zs, {csArg}, gradX, gradLogDet, gradParameters, gradZ, {gcArg});");
         w.Line();
 
         if (plan.HasDataInitialization)
@@ -300,57 +277,23 @@ internal static class FlowEmitter
         w.Line($"ulong {iface}.StackHash => StackHash;");
         w.Line($"string {iface}.ModelName => \"{m.FullName}\";");
         w.Line($"global::System.Collections.Generic.IReadOnlyList<global::FlowGen.ParameterTensor> {iface}.ParameterTensors => {impl}.Tensors;");
-        string csCall = cond ? "contexts, " : "";
-        string csCheck = cond
-            ? "global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"n × ContextDim\", nameof(contexts));"
-            : "global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, \"an unconditional flow takes no context\", nameof(contexts));";
-        w.Open($"void {iface}.Forward({ros} xs, {ros} contexts, {span} zs, {span} logDets)");
-        w.Line("int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));");
-        w.Line(csCheck);
-        w.Line("global::FlowGen.FlowTile.CheckLength(zs.Length, xs.Length, \"xs.Length\", nameof(zs));");
-        w.Line("if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, \"n, or 0 for none\", nameof(logDets));");
-        w.Line($"{driver}.ForwardBatch({pr}, xs, contexts, zs, logDets, n, logProb: false);");
-        w.Close();
-        w.Open($"int {iface}.Inverse({ros} zs, {ros} contexts, {span} xs, {span} logDets)");
-        w.Line("int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));");
-        w.Line(csCheck);
-        w.Line("global::FlowGen.FlowTile.CheckLength(xs.Length, zs.Length, \"zs.Length\", nameof(xs));");
-        w.Line("if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, \"n, or 0 for none\", nameof(logDets));");
-        w.Line($"{driver}.InverseBatch({pr}, zs, contexts, xs, logDets, n, logProb: false);");
-        w.Line("return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);");
-        w.Close();
-        w.Open($"void {iface}.LogProb({ros} xs, {ros} contexts, {span} logProbs)");
-        w.Line("int n = logProbs.Length;");
-        w.Line("global::FlowGen.FlowTile.CheckLength(xs.Length, n * Dim, \"logProbs.Length × Dim\", nameof(xs));");
-        w.Line(csCheck);
-        w.Line($"{driver}.ForwardBatch({pr}, xs, contexts, default, logProbs, n, logProb: true);");
-        w.Close();
-        w.Open($"double {iface}.NllGradient({ros} xs, {ros} contexts, {span} gradient, {T} weight)");
-        w.Line("int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));");
-        w.Line(csCheck);
-        w.Line("global::FlowGen.FlowTile.CheckLength(gradient.Length, ParameterCount, \"ParameterCount\", nameof(gradient));");
-        w.Line($"return n == 0 ? 0 : {driver}.ForwardBackwardBatch({pr}, xs, contexts, default, default, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradient), default, default, n, weight, nll: true);");
-        w.Close();
-        w.Open($"void {iface}.ForwardVjp({ros} xs, {ros} contexts, {ros} gradZ, {ros} gradLogDet, {span} gradParameters, {span} gradX, {span} gradContexts)");
-        w.Line("int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));");
-        w.Line(csCheck);
-        w.Line("CheckVjp(n, gradZ.Length, gradLogDet.Length, gradParameters.Length, gradX.Length, nameof(gradZ), nameof(gradX));");
-        w.Line("if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, \"n × ContextDim, or 0\", nameof(gradContexts));");
-        w.Line($"{driver}.ForwardBackwardBatch({pr}, xs, contexts, gradZ, gradLogDet, {gp}, gradX, gradContexts, n, default, nll: false);");
-        w.Close();
-        w.Open($"void {iface}.InverseVjp({ros} zs, {ros} contexts, {ros} gradX, {ros} gradLogDet, {span} gradParameters, {span} gradZ, {span} gradContexts)");
-        w.Line("int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));");
-        w.Line(csCheck);
-        w.Line("CheckVjp(n, gradX.Length, gradLogDet.Length, gradParameters.Length, gradZ.Length, nameof(gradX), nameof(gradZ));");
-        w.Line("if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, \"n × ContextDim, or 0\", nameof(gradContexts));");
-        w.Line($"{driver}.InverseBackwardBatch({pr}, zs, contexts, gradX, gradLogDet, {gp}, gradZ, gradContexts, n);");
-        w.Close();
+        // the interface members, with their argument checks, are the runtime's (FlowDriver)
+        string pa = "_parameters";
+        w.Line($"void {iface}.Forward({ros} xs, {ros} contexts, {span} zs, {span} logDets) => {driver}.Forward({pa}, xs, contexts, zs, logDets);");
+        w.Line($"int {iface}.Inverse({ros} zs, {ros} contexts, {span} xs, {span} logDets) => {driver}.Inverse({pa}, zs, contexts, xs, logDets);");
+        w.Line($"void {iface}.LogProb({ros} xs, {ros} contexts, {span} logProbs) => {driver}.LogProb({pa}, xs, contexts, logProbs);");
+        w.Line($"double {iface}.NllGradient({ros} xs, {ros} contexts, {span} gradient, {T} weight) => {driver}.NllGradient({pa}, xs, contexts, gradient, weight);");
+        w.Line($"void {iface}.ForwardVjp({ros} xs, {ros} contexts, {ros} gradZ, {ros} gradLogDet, {span} gradParameters, {span} gradX, {span} gradContexts) => {driver}.ForwardVjp({pa}, xs, contexts, gradZ, gradLogDet, gradParameters, gradX, gradContexts);");
+        w.Line($"void {iface}.InverseVjp({ros} zs, {ros} contexts, {ros} gradX, {ros} gradLogDet, {span} gradParameters, {span} gradZ, {span} gradContexts) => {driver}.InverseVjp({pa}, zs, contexts, gradX, gradLogDet, gradParameters, gradZ, gradContexts);");
+        w.Line($"int {iface}.Sample({ros} contexts, {span} xs, {rng} rng) => {driver}.Sample({pa}, contexts, xs, rng);");
         if (plan.HasDataInitialization)
         {
             w.Line($"bool {iface}.NeedsDataInitialization => !_dataInitialized;");
             w.Open($"void {iface}.InitializeFromData({ros} xs, {ros} contexts)");
             w.Line("int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));");
-            w.Line(csCheck);
+            w.Line(cond
+                ? "global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, \"n × ContextDim\", nameof(contexts));"
+                : "global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, \"an unconditional flow takes no context\", nameof(contexts));");
             w.Line("if (n < 2) throw new global::System.ArgumentException(\"InitializeFromData needs at least 2 samples.\", nameof(xs));");
             w.Line($"{impl}.InitializeFromData(_parameters, xs, contexts, n);");
             w.Line("_dataInitialized = true;");
@@ -363,15 +306,6 @@ internal static class FlowEmitter
             w.Line($"void {iface}.InitializeFromData({ros} xs, {ros} contexts) {{ }}");
             w.Line($"void {iface}.MarkDataInitialized(bool initialized) {{ }}");
         }
-        w.Open($"int {iface}.Sample({ros} contexts, {span} xs, {rng} rng)");
-        w.Line("global::System.ArgumentNullException.ThrowIfNull(rng);");
-        w.Line("int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));");
-        w.Line(csCheck);
-        w.Line("rng.FillGaussian(xs);");
-        w.Line($"{driver}.InverseBatch({pr}, xs, contexts, xs, default, n, logProb: false);");
-        w.Line("return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);");
-        w.Close();
-
         w.Close(); // class
         foreach (ContainingType _ in m.Containers) w.Close();
         if (ns) w.Close();

@@ -240,7 +240,7 @@ internal static class ImplementationEmitter
     }
 
     private static string Call(LayerPlan l, string shape, string method, string slot) =>
-        $"{shape}.{method}(ref Unsafe.Add(ref p, Layer{l.Index}), ref x, ref c, ref {slot}, ref ld);";
+        $"{shape}.{method}(ref At(ref p, Layer{l.Index}), ref x, ref c, ref {slot}, ref ld);";
 
     private static void EmitDataInitialization(CodeWriter w, FlowPlan plan, Shapes shapes)
     {
@@ -286,6 +286,14 @@ internal static class ImplementationEmitter
         w.Line($"static {T} {iface}.HalfLogTwoPiTimesDim => HalfLogTwoPiTimesDim;");
         w.Line($"static ReadOnlySpan<int> {iface}.FinalRows => FinalRows;");
         w.Line();
+        w.Line("/// <summary>A layer's parameters (or their gradients): the model's from the layer's offset on.</summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        w.Line($"private static ref {T} At(ref {T} p, int offset) => ref Unsafe.Add(ref p, offset);");
+        w.Line();
+        w.Line("/// <summary>A layer's own slot in the training tile.</summary>");
+        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
+        w.Line($"private static ref {V} Slot(ref {V} slots, int row) => ref Unsafe.Add(ref slots, row * Lanes);");
+        w.Line();
         void Sequence(string name, string parameters, IEnumerable<LayerPlan> layers, Func<LayerPlan, string> call)
         {
             w.Open($"static void {iface}.{name}({parameters})");
@@ -300,9 +308,9 @@ internal static class ImplementationEmitter
         Sequence("InverseTile", map, reversed, l => Call(l, shapes.ByLayer[l.Index], "Inverse", "s"));
         Sequence("ForwardOne", one, coded, l => Call(l, shapes.ByLayer[l.Index], "ForwardOne", "s"));
         Sequence("InverseOne", one, reversed, l => Call(l, shapes.ByLayer[l.Index], "InverseOne", "s"));
-        string Own(LayerPlan l) => $"Unsafe.Add(ref slots, Layer{l.Index}Slot * Lanes)";
+        string Own(LayerPlan l) => $"Slot(ref slots, Layer{l.Index}Slot)";
         string Backward(LayerPlan l, string direction) =>
-            $"{shapes.ByLayer[l.Index]}.Backward<{direction}>(ref Unsafe.Add(ref p, Layer{l.Index}), ref Unsafe.Add(ref gp, Layer{l.Index}), ref c, ref {Own(l)}, ref g, ref gl, ref gc, ref t);";
+            $"{shapes.ByLayer[l.Index]}.Backward<{direction}>(ref At(ref p, Layer{l.Index}), ref At(ref gp, Layer{l.Index}), ref c, ref {Own(l)}, ref g, ref gl, ref gc, ref t);";
         Sequence("ForwardTrain", train, coded, l => Call(l, shapes.ByLayer[l.Index], "Forward", Own(l)));
         Sequence("ForwardBackward", back, reversed, l => Backward(l, "ForwardMap"));
         Sequence("InverseTrain", train, reversed, l => Call(l, shapes.ByLayer[l.Index], "Inverse", Own(l)));

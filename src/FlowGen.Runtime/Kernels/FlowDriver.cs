@@ -72,7 +72,7 @@ public interface IFlowKernels<T> where T : unmanaged
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 [SkipLocalsInit]
-public static class FlowDriver<T, TFlow> where T : unmanaged, IFloatingPointIeee754<T> where TFlow : struct, IFlowKernels<T>
+public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingPointIeee754<T> where TFlow : struct, IFlowKernels<T>
 {
     /// <summary>Vectors per tile row.</summary>
     public const int Lanes = 2;

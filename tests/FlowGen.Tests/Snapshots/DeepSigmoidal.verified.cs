@@ -150,28 +150,12 @@ namespace Models
         }
 
         /// <summary>Vector-Jacobian product of the forward map for a batch: given ∂L/∂z (gradZ, row-major [n, 4]) and ∂L/∂log|det ∂z/∂x| (gradLogDet, [n]) at xs, adds ∂L/∂θ to gradParameters and writes ∂L/∂x to gradX. Empty gradZ or gradLogDet count as zero; empty gradParameters or gradX are not computed.</summary>
-        public void ForwardVjp(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> gradZ, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradX)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            CheckVjp(n, gradZ.Length, gradLogDet.Length, gradParameters.Length, gradX.Length, nameof(gradZ), nameof(gradX));
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.ForwardBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, default, gradZ, gradLogDet, ref (gradParameters.IsEmpty ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.UnusedParameterGradient()) : ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradParameters)), gradX, default, n, default, nll: false);
-        }
+        public void ForwardVjp(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> gradZ, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradX) =>
+            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.ForwardVjp(_parameters, xs, default, gradZ, gradLogDet, gradParameters, gradX, default);
 
         /// <summary>Vector-Jacobian product of the inverse map x = f⁻¹(z) for a batch: given ∂L/∂x (gradX, row-major [n, 4]) and ∂L/∂log|det ∂x/∂z| (gradLogDet, [n]) at zs, adds ∂L/∂θ to gradParameters and writes ∂L/∂z to gradZ. Empty inputs count as zero; empty outputs are not computed.</summary>
-        public void InverseVjp(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> gradX, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradZ)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));
-            CheckVjp(n, gradX.Length, gradLogDet.Length, gradParameters.Length, gradZ.Length, nameof(gradX), nameof(gradZ));
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.InverseBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, default, gradX, gradLogDet, ref (gradParameters.IsEmpty ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.UnusedParameterGradient()) : ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradParameters)), gradZ, default, n);
-        }
-
-        private static void CheckVjp(int n, int upstream, int logDet, int parameters, int downstream, string upstreamName, string downstreamName)
-        {
-            if (upstream != 0) global::FlowGen.FlowTile.CheckLength(upstream, n * Dim, "n × Dim, or 0", upstreamName);
-            if (logDet != 0) global::FlowGen.FlowTile.CheckLength(logDet, n, "n, or 0", "gradLogDet");
-            if (parameters != 0) global::FlowGen.FlowTile.CheckLength(parameters, ParameterCount, "ParameterCount, or 0", "gradParameters");
-            if (downstream != 0) global::FlowGen.FlowTile.CheckLength(downstream, n * Dim, "n × Dim, or 0", downstreamName);
-        }
+        public void InverseVjp(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> gradX, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradZ) =>
+            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.InverseVjp(_parameters, zs, default, gradX, gradLogDet, gradParameters, gradZ, default);
 
         /// <summary>True once <see cref="InitializeFromData"/> has set the ActNorm layers (loading parameters also sets it).</summary>
         public bool IsDataInitialized { get => _dataInitialized; set => _dataInitialized = value; }
@@ -193,53 +177,13 @@ namespace Models
         ulong global::FlowGen.ICouplingFlow<double>.StackHash => StackHash;
         string global::FlowGen.ICouplingFlow<double>.ModelName => "Models.DsfFlow";
         global::System.Collections.Generic.IReadOnlyList<global::FlowGen.ParameterTensor> global::FlowGen.ICouplingFlow<double>.ParameterTensors => global::FlowGen.Generated.DsfFlowImpl.Tensors;
-        void global::FlowGen.ICouplingFlow<double>.Forward(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> zs, global::System.Span<double> logDets)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
-            global::FlowGen.FlowTile.CheckLength(zs.Length, xs.Length, "xs.Length", nameof(zs));
-            if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, "n, or 0 for none", nameof(logDets));
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.ForwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, zs, logDets, n, logProb: false);
-        }
-        int global::FlowGen.ICouplingFlow<double>.Inverse(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::System.Span<double> logDets)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
-            global::FlowGen.FlowTile.CheckLength(xs.Length, zs.Length, "zs.Length", nameof(xs));
-            if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, "n, or 0 for none", nameof(logDets));
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, contexts, xs, logDets, n, logProb: false);
-            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
-        }
-        void global::FlowGen.ICouplingFlow<double>.LogProb(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> logProbs)
-        {
-            int n = logProbs.Length;
-            global::FlowGen.FlowTile.CheckLength(xs.Length, n * Dim, "logProbs.Length × Dim", nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.ForwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, default, logProbs, n, logProb: true);
-        }
-        double global::FlowGen.ICouplingFlow<double>.NllGradient(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> gradient, double weight)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
-            global::FlowGen.FlowTile.CheckLength(gradient.Length, ParameterCount, "ParameterCount", nameof(gradient));
-            return n == 0 ? 0 : global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.ForwardBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, default, default, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradient), default, default, n, weight, nll: true);
-        }
-        void global::FlowGen.ICouplingFlow<double>.ForwardVjp(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.ReadOnlySpan<double> gradZ, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradX, global::System.Span<double> gradContexts)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
-            CheckVjp(n, gradZ.Length, gradLogDet.Length, gradParameters.Length, gradX.Length, nameof(gradZ), nameof(gradX));
-            if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, "n × ContextDim, or 0", nameof(gradContexts));
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.ForwardBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, gradZ, gradLogDet, ref (gradParameters.IsEmpty ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.UnusedParameterGradient()) : ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradParameters)), gradX, gradContexts, n, default, nll: false);
-        }
-        void global::FlowGen.ICouplingFlow<double>.InverseVjp(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.ReadOnlySpan<double> gradX, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradZ, global::System.Span<double> gradContexts)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
-            CheckVjp(n, gradX.Length, gradLogDet.Length, gradParameters.Length, gradZ.Length, nameof(gradX), nameof(gradZ));
-            if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, "n × ContextDim, or 0", nameof(gradContexts));
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.InverseBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, contexts, gradX, gradLogDet, ref (gradParameters.IsEmpty ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.UnusedParameterGradient()) : ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradParameters)), gradZ, gradContexts, n);
-        }
+        void global::FlowGen.ICouplingFlow<double>.Forward(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> zs, global::System.Span<double> logDets) => global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.Forward(_parameters, xs, contexts, zs, logDets);
+        int global::FlowGen.ICouplingFlow<double>.Inverse(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::System.Span<double> logDets) => global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.Inverse(_parameters, zs, contexts, xs, logDets);
+        void global::FlowGen.ICouplingFlow<double>.LogProb(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> logProbs) => global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.LogProb(_parameters, xs, contexts, logProbs);
+        double global::FlowGen.ICouplingFlow<double>.NllGradient(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> gradient, double weight) => global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.NllGradient(_parameters, xs, contexts, gradient, weight);
+        void global::FlowGen.ICouplingFlow<double>.ForwardVjp(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.ReadOnlySpan<double> gradZ, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradX, global::System.Span<double> gradContexts) => global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.ForwardVjp(_parameters, xs, contexts, gradZ, gradLogDet, gradParameters, gradX, gradContexts);
+        void global::FlowGen.ICouplingFlow<double>.InverseVjp(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.ReadOnlySpan<double> gradX, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradZ, global::System.Span<double> gradContexts) => global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.InverseVjp(_parameters, zs, contexts, gradX, gradLogDet, gradParameters, gradZ, gradContexts);
+        int global::FlowGen.ICouplingFlow<double>.Sample(global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::FlowGen.FlowRandom rng) => global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.Sample(_parameters, contexts, xs, rng);
         bool global::FlowGen.ICouplingFlow<double>.NeedsDataInitialization => !_dataInitialized;
         void global::FlowGen.ICouplingFlow<double>.InitializeFromData(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts)
         {
@@ -250,15 +194,6 @@ namespace Models
             _dataInitialized = true;
         }
         void global::FlowGen.ICouplingFlow<double>.MarkDataInitialized(bool initialized) => _dataInitialized = initialized;
-        int global::FlowGen.ICouplingFlow<double>.Sample(global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::FlowGen.FlowRandom rng)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(rng);
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
-            rng.FillGaussian(xs);
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.DsfFlowImpl>.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, xs, default, n, logProb: false);
-            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
-        }
     }
 }
 
@@ -288,7 +223,7 @@ namespace FlowGen.Generated
         // ---------------------------------------------------------------- the stack, data x → latent z
 
         // layer 0: deep sigmoidal coupling 0, keep [0 1] transform [2 3] (halves, first half kept), conditioner 2 -> 8 -> 48 softplus, units 4, blocks 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A], with A = [0 1], B = [2 3]; τ: 2 block(s) v ← logit(Σⱼ wⱼ σ(aⱼv + bⱼ)) of 4 units, a = softplus(ã), w = softmax(w̃)
+        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: 2 block(s) v ← logit(Σⱼ wⱼ σ(aⱼv + bⱼ)) of 4 units, a = softplus(ã), w = softmax(w̃)
         //   parameters [0, 456), class DeepSigmoidalCoupling1; its own slot in the training tile at row 0 of the slots
         private const int Layer0 = 0, Layer0Slot = 0;
 
@@ -298,7 +233,7 @@ namespace FlowGen.Generated
         private const int Layer1 = 456, Layer1Slot = 68;
 
         // layer 2: deep sigmoidal coupling 1, keep [1 3] transform [0 2] (parity, odd coordinates kept), conditioner 2 -> 8 -> 18 softplus, units 3, blocks 1
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A], with A = [1 3], B = [0 2]; τ: 1 block(s) v ← logit(Σⱼ wⱼ σ(aⱼv + bⱼ)) of 3 units, a = softplus(ã), w = softmax(w̃)
+        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: 1 block(s) v ← logit(Σⱼ wⱼ σ(aⱼv + bⱼ)) of 3 units, a = softplus(ã), w = softmax(w̃)
         //   parameters [464, 650), class DeepSigmoidalCoupling2; its own slot in the training tile at row 72 of the slots
         private const int Layer2 = 464, Layer2Slot = 72;
 
@@ -356,7 +291,7 @@ namespace FlowGen.Generated
             {
                 ref double x = ref work[j * Dim];
                 ref double c = ref ContextDim > 0 ? ref MemoryMarshal.GetReference(contexts.Slice(j * ContextDim, ContextDim)) : ref MemoryMarshal.GetReference(contexts);
-                DeepSigmoidalCoupling1.ForwardOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
+                DeepSigmoidalCoupling1.ForwardOne(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
             }
             // layer 1: ActNorm from the batch statistics of its input
             for (int i = 0; i < Dim; i++)
@@ -375,13 +310,13 @@ namespace FlowGen.Generated
             {
                 ref double x = ref work[j * Dim];
                 ref double c = ref ContextDim > 0 ? ref MemoryMarshal.GetReference(contexts.Slice(j * ContextDim, ContextDim)) : ref MemoryMarshal.GetReference(contexts);
-                ActNorm1<Layer1Rows>.ForwardOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+                ActNorm1<Layer1Rows>.ForwardOne(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
             }
             for (int j = 0; j < n; j++)
             {
                 ref double x = ref work[j * Dim];
                 ref double c = ref ContextDim > 0 ? ref MemoryMarshal.GetReference(contexts.Slice(j * ContextDim, ContextDim)) : ref MemoryMarshal.GetReference(contexts);
-                DeepSigmoidalCoupling2.ForwardOne(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
+                DeepSigmoidalCoupling2.ForwardOne(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
             }
         }
 
@@ -396,63 +331,71 @@ namespace FlowGen.Generated
         static double IFlowKernels<double>.HalfLogTwoPiTimesDim => HalfLogTwoPiTimesDim;
         static ReadOnlySpan<int> IFlowKernels<double>.FinalRows => FinalRows;
 
+        /// <summary>A layer's parameters (or their gradients): the model's from the layer's offset on.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ref double At(ref double p, int offset) => ref Unsafe.Add(ref p, offset);
+
+        /// <summary>A layer's own slot in the training tile.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ref Vector<double> Slot(ref Vector<double> slots, int row) => ref Unsafe.Add(ref slots, row * Lanes);
+
         static void IFlowKernels<double>.ForwardTile(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
         {
-            DeepSigmoidalCoupling1.Forward(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
-            ActNorm1<Layer1Rows>.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
-            DeepSigmoidalCoupling2.Forward(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
+            DeepSigmoidalCoupling1.Forward(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer1Rows>.Forward(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            DeepSigmoidalCoupling2.Forward(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<double>.InverseTile(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
         {
-            DeepSigmoidalCoupling2.Inverse(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            ActNorm1<Layer1Rows>.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
-            DeepSigmoidalCoupling1.Inverse(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            DeepSigmoidalCoupling2.Inverse(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer1Rows>.Inverse(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            DeepSigmoidalCoupling1.Inverse(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<double>.ForwardOne(ref double p, ref double x, ref double c, ref double s, ref double ld)
         {
-            DeepSigmoidalCoupling1.ForwardOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
-            ActNorm1<Layer1Rows>.ForwardOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
-            DeepSigmoidalCoupling2.ForwardOne(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
+            DeepSigmoidalCoupling1.ForwardOne(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer1Rows>.ForwardOne(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            DeepSigmoidalCoupling2.ForwardOne(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<double>.InverseOne(ref double p, ref double x, ref double c, ref double s, ref double ld)
         {
-            DeepSigmoidalCoupling2.InverseOne(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            ActNorm1<Layer1Rows>.InverseOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
-            DeepSigmoidalCoupling1.InverseOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            DeepSigmoidalCoupling2.InverseOne(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer1Rows>.InverseOne(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            DeepSigmoidalCoupling1.InverseOne(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<double>.ForwardTrain(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> ld)
         {
-            DeepSigmoidalCoupling1.Forward(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref ld);
-            ActNorm1<Layer1Rows>.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
-            DeepSigmoidalCoupling2.Forward(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref ld);
+            DeepSigmoidalCoupling1.Forward(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
+            ActNorm1<Layer1Rows>.Forward(ref At(ref p, Layer1), ref x, ref c, ref Slot(ref slots, Layer1Slot), ref ld);
+            DeepSigmoidalCoupling2.Forward(ref At(ref p, Layer2), ref x, ref c, ref Slot(ref slots, Layer2Slot), ref ld);
         }
 
         static void IFlowKernels<double>.ForwardBackward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
         {
-            DeepSigmoidalCoupling2.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer2), ref Unsafe.Add(ref gp, Layer2), ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            ActNorm1<Layer1Rows>.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            DeepSigmoidalCoupling1.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer0), ref Unsafe.Add(ref gp, Layer0), ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref g, ref gl, ref gc, ref t);
+            DeepSigmoidalCoupling2.Backward<ForwardMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            ActNorm1<Layer1Rows>.Backward<ForwardMap>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
+            DeepSigmoidalCoupling1.Backward<ForwardMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
         }
 
         static void IFlowKernels<double>.InverseTrain(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> ld)
         {
-            DeepSigmoidalCoupling2.Inverse(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref ld);
-            ActNorm1<Layer1Rows>.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
-            DeepSigmoidalCoupling1.Inverse(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref ld);
+            DeepSigmoidalCoupling2.Inverse(ref At(ref p, Layer2), ref x, ref c, ref Slot(ref slots, Layer2Slot), ref ld);
+            ActNorm1<Layer1Rows>.Inverse(ref At(ref p, Layer1), ref x, ref c, ref Slot(ref slots, Layer1Slot), ref ld);
+            DeepSigmoidalCoupling1.Inverse(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
         }
 
         static void IFlowKernels<double>.InverseBackward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
         {
-            DeepSigmoidalCoupling1.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer0), ref Unsafe.Add(ref gp, Layer0), ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            ActNorm1<Layer1Rows>.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            DeepSigmoidalCoupling2.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer2), ref Unsafe.Add(ref gp, Layer2), ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref g, ref gl, ref gc, ref t);
+            DeepSigmoidalCoupling1.Backward<InverseMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
+            ActNorm1<Layer1Rows>.Backward<InverseMap>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
+            DeepSigmoidalCoupling2.Backward<InverseMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
         }
 
-        /// <summary>Deep sigmoidal coupling used by layer 0: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A], with A = [0 1], B = [2 3]; τ: 2 block(s) v ← logit(Σⱼ wⱼ σ(aⱼv + bⱼ)) of 4 units, a = softplus(ã), w = softmax(w̃).</summary>
+        /// <summary>Deep sigmoidal coupling used by layer 0: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: 2 block(s) v ← logit(Σⱼ wⱼ σ(aⱼv + bⱼ)) of 4 units, a = softplus(ã), w = softmax(w̃).</summary>
         private static class DeepSigmoidalCoupling1
         {
             // rows of the layer's slot
@@ -677,7 +620,7 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Deep sigmoidal coupling used by layer 2: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A], with A = [1 3], B = [0 2]; τ: 1 block(s) v ← logit(Σⱼ wⱼ σ(aⱼv + bⱼ)) of 3 units, a = softplus(ã), w = softmax(w̃).</summary>
+        /// <summary>Deep sigmoidal coupling used by layer 2: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: 1 block(s) v ← logit(Σⱼ wⱼ σ(aⱼv + bⱼ)) of 3 units, a = softplus(ã), w = softmax(w̃).</summary>
         private static class DeepSigmoidalCoupling2
         {
             // rows of the layer's slot

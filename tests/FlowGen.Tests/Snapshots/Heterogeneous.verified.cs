@@ -174,34 +174,14 @@ namespace Models.Mixed
         /// <summary>Vector-Jacobian product of the forward map for a batch: given ∂L/∂z (gradZ, row-major [n, 5]) and ∂L/∂log|det ∂z/∂x| (gradLogDet, [n]) at xs, adds ∂L/∂θ to gradParameters and writes ∂L/∂x to gradX. Empty gradZ or gradLogDet count as zero; empty gradParameters or gradX are not computed.</summary>
         /// <param name="contexts">One context row per sample, row-major [n, 2].</param>
         /// <param name="gradContexts">Receives ∂L/∂context (row-major [n, ContextDim]); may be empty.</param>
-        public void ForwardVjp(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.ReadOnlySpan<double> gradZ, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradX, global::System.Span<double> gradContexts)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            CheckVjp(n, gradZ.Length, gradLogDet.Length, gradParameters.Length, gradX.Length, nameof(gradZ), nameof(gradX));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "n × ContextDim", nameof(contexts));
-            if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, "n × ContextDim, or 0", nameof(gradContexts));
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.ForwardBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, gradZ, gradLogDet, ref (gradParameters.IsEmpty ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.UnusedParameterGradient()) : ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradParameters)), gradX, gradContexts, n, default, nll: false);
-        }
+        public void ForwardVjp(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.ReadOnlySpan<double> gradZ, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradX, global::System.Span<double> gradContexts) =>
+            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.ForwardVjp(_parameters, xs, contexts, gradZ, gradLogDet, gradParameters, gradX, gradContexts);
 
         /// <summary>Vector-Jacobian product of the inverse map x = f⁻¹(z) for a batch: given ∂L/∂x (gradX, row-major [n, 5]) and ∂L/∂log|det ∂x/∂z| (gradLogDet, [n]) at zs, adds ∂L/∂θ to gradParameters and writes ∂L/∂z to gradZ. Empty inputs count as zero; empty outputs are not computed.</summary>
         /// <param name="contexts">One context row per sample, row-major [n, 2].</param>
         /// <param name="gradContexts">Receives ∂L/∂context (row-major [n, ContextDim]); may be empty.</param>
-        public void InverseVjp(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.ReadOnlySpan<double> gradX, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradZ, global::System.Span<double> gradContexts)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));
-            CheckVjp(n, gradX.Length, gradLogDet.Length, gradParameters.Length, gradZ.Length, nameof(gradX), nameof(gradZ));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "n × ContextDim", nameof(contexts));
-            if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, "n × ContextDim, or 0", nameof(gradContexts));
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.InverseBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, contexts, gradX, gradLogDet, ref (gradParameters.IsEmpty ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.UnusedParameterGradient()) : ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradParameters)), gradZ, gradContexts, n);
-        }
-
-        private static void CheckVjp(int n, int upstream, int logDet, int parameters, int downstream, string upstreamName, string downstreamName)
-        {
-            if (upstream != 0) global::FlowGen.FlowTile.CheckLength(upstream, n * Dim, "n × Dim, or 0", upstreamName);
-            if (logDet != 0) global::FlowGen.FlowTile.CheckLength(logDet, n, "n, or 0", "gradLogDet");
-            if (parameters != 0) global::FlowGen.FlowTile.CheckLength(parameters, ParameterCount, "ParameterCount, or 0", "gradParameters");
-            if (downstream != 0) global::FlowGen.FlowTile.CheckLength(downstream, n * Dim, "n × Dim, or 0", downstreamName);
-        }
+        public void InverseVjp(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.ReadOnlySpan<double> gradX, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradZ, global::System.Span<double> gradContexts) =>
+            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.InverseVjp(_parameters, zs, contexts, gradX, gradLogDet, gradParameters, gradZ, gradContexts);
 
         /// <summary>True once <see cref="InitializeFromData"/> has set the ActNorm layers (loading parameters also sets it).</summary>
         public bool IsDataInitialized { get => _dataInitialized; set => _dataInitialized = value; }
@@ -225,53 +205,13 @@ namespace Models.Mixed
         ulong global::FlowGen.ICouplingFlow<double>.StackHash => StackHash;
         string global::FlowGen.ICouplingFlow<double>.ModelName => "Models.Mixed.Heterogeneous";
         global::System.Collections.Generic.IReadOnlyList<global::FlowGen.ParameterTensor> global::FlowGen.ICouplingFlow<double>.ParameterTensors => global::FlowGen.Generated.HeterogeneousImpl.Tensors;
-        void global::FlowGen.ICouplingFlow<double>.Forward(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> zs, global::System.Span<double> logDets)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "n × ContextDim", nameof(contexts));
-            global::FlowGen.FlowTile.CheckLength(zs.Length, xs.Length, "xs.Length", nameof(zs));
-            if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, "n, or 0 for none", nameof(logDets));
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.ForwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, zs, logDets, n, logProb: false);
-        }
-        int global::FlowGen.ICouplingFlow<double>.Inverse(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::System.Span<double> logDets)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "n × ContextDim", nameof(contexts));
-            global::FlowGen.FlowTile.CheckLength(xs.Length, zs.Length, "zs.Length", nameof(xs));
-            if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, "n, or 0 for none", nameof(logDets));
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, contexts, xs, logDets, n, logProb: false);
-            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
-        }
-        void global::FlowGen.ICouplingFlow<double>.LogProb(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> logProbs)
-        {
-            int n = logProbs.Length;
-            global::FlowGen.FlowTile.CheckLength(xs.Length, n * Dim, "logProbs.Length × Dim", nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "n × ContextDim", nameof(contexts));
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.ForwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, default, logProbs, n, logProb: true);
-        }
-        double global::FlowGen.ICouplingFlow<double>.NllGradient(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> gradient, double weight)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "n × ContextDim", nameof(contexts));
-            global::FlowGen.FlowTile.CheckLength(gradient.Length, ParameterCount, "ParameterCount", nameof(gradient));
-            return n == 0 ? 0 : global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.ForwardBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, default, default, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradient), default, default, n, weight, nll: true);
-        }
-        void global::FlowGen.ICouplingFlow<double>.ForwardVjp(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.ReadOnlySpan<double> gradZ, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradX, global::System.Span<double> gradContexts)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "n × ContextDim", nameof(contexts));
-            CheckVjp(n, gradZ.Length, gradLogDet.Length, gradParameters.Length, gradX.Length, nameof(gradZ), nameof(gradX));
-            if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, "n × ContextDim, or 0", nameof(gradContexts));
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.ForwardBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, gradZ, gradLogDet, ref (gradParameters.IsEmpty ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.UnusedParameterGradient()) : ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradParameters)), gradX, gradContexts, n, default, nll: false);
-        }
-        void global::FlowGen.ICouplingFlow<double>.InverseVjp(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.ReadOnlySpan<double> gradX, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradZ, global::System.Span<double> gradContexts)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "n × ContextDim", nameof(contexts));
-            CheckVjp(n, gradX.Length, gradLogDet.Length, gradParameters.Length, gradZ.Length, nameof(gradX), nameof(gradZ));
-            if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, "n × ContextDim, or 0", nameof(gradContexts));
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.InverseBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, contexts, gradX, gradLogDet, ref (gradParameters.IsEmpty ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.UnusedParameterGradient()) : ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradParameters)), gradZ, gradContexts, n);
-        }
+        void global::FlowGen.ICouplingFlow<double>.Forward(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> zs, global::System.Span<double> logDets) => global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.Forward(_parameters, xs, contexts, zs, logDets);
+        int global::FlowGen.ICouplingFlow<double>.Inverse(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::System.Span<double> logDets) => global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.Inverse(_parameters, zs, contexts, xs, logDets);
+        void global::FlowGen.ICouplingFlow<double>.LogProb(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> logProbs) => global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.LogProb(_parameters, xs, contexts, logProbs);
+        double global::FlowGen.ICouplingFlow<double>.NllGradient(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.Span<double> gradient, double weight) => global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.NllGradient(_parameters, xs, contexts, gradient, weight);
+        void global::FlowGen.ICouplingFlow<double>.ForwardVjp(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts, global::System.ReadOnlySpan<double> gradZ, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradX, global::System.Span<double> gradContexts) => global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.ForwardVjp(_parameters, xs, contexts, gradZ, gradLogDet, gradParameters, gradX, gradContexts);
+        void global::FlowGen.ICouplingFlow<double>.InverseVjp(global::System.ReadOnlySpan<double> zs, global::System.ReadOnlySpan<double> contexts, global::System.ReadOnlySpan<double> gradX, global::System.ReadOnlySpan<double> gradLogDet, global::System.Span<double> gradParameters, global::System.Span<double> gradZ, global::System.Span<double> gradContexts) => global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.InverseVjp(_parameters, zs, contexts, gradX, gradLogDet, gradParameters, gradZ, gradContexts);
+        int global::FlowGen.ICouplingFlow<double>.Sample(global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::FlowGen.FlowRandom rng) => global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.Sample(_parameters, contexts, xs, rng);
         bool global::FlowGen.ICouplingFlow<double>.NeedsDataInitialization => !_dataInitialized;
         void global::FlowGen.ICouplingFlow<double>.InitializeFromData(global::System.ReadOnlySpan<double> xs, global::System.ReadOnlySpan<double> contexts)
         {
@@ -282,15 +222,6 @@ namespace Models.Mixed
             _dataInitialized = true;
         }
         void global::FlowGen.ICouplingFlow<double>.MarkDataInitialized(bool initialized) => _dataInitialized = initialized;
-        int global::FlowGen.ICouplingFlow<double>.Sample(global::System.ReadOnlySpan<double> contexts, global::System.Span<double> xs, global::FlowGen.FlowRandom rng)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(rng);
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, n * ContextDim, "n × ContextDim", nameof(contexts));
-            rng.FillGaussian(xs);
-            global::FlowGen.Kernels.FlowDriver<double, global::FlowGen.Generated.HeterogeneousImpl>.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, xs, default, n, logProb: false);
-            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
-        }
     }
 }
 
@@ -330,7 +261,7 @@ namespace FlowGen.Generated
         private const int Layer1 = 10, Layer1Slot = 5;
 
         // layer 2: affine coupling 0, keep [0 2 4] transform [1 3] (parity, even coordinates kept), conditioner 5 -> 7 -> 3 -> 4 gelu, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A], with A = [0 2 4], B = [1 3]; τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
+        //   y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
         //   parameters [40, 122), class AffineCoupling1; its own slot in the training tile at row 15 of the slots
         private const int Layer2 = 40, Layer2Slot = 15;
 
@@ -338,7 +269,7 @@ namespace FlowGen.Generated
         //   y_i = x_Order[i], log-det 0: the rows are renamed, no code runs
 
         // layer 4: additive coupling 1, keep [0 1] transform [2 3 4] (pattern 11000), conditioner 4 -> 3
-        //   y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A], with A = [0 1], B = [2 3 4]; τ: y = x + t
+        //   y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = x + t
         //   parameters [122, 137), class AdditiveCoupling1; its own slot in the training tile at row 46 of the slots
         private const int Layer4 = 122, Layer4Slot = 46;
 
@@ -346,7 +277,7 @@ namespace FlowGen.Generated
         //   y_i = x_Order[i], log-det 0: the rows are renamed, no code runs
 
         // layer 6: affine coupling 2, keep [0 1 3 4] transform [2] (single coordinate 2), conditioner 6 -> 7 -> 3 -> 2 silu, clamp 0
-        //   y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A], with A = [0 1 3 4], B = [2]; τ: y = x·exp(s) + t
+        //   y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s) + t
         //   parameters [137, 218), class AffineCoupling2; its own slot in the training tile at row 56 of the slots
         private const int Layer6 = 137, Layer6Slot = 56;
 
@@ -422,31 +353,31 @@ namespace FlowGen.Generated
             {
                 ref double x = ref work[j * Dim];
                 ref double c = ref ContextDim > 0 ? ref MemoryMarshal.GetReference(contexts.Slice(j * ContextDim, ContextDim)) : ref MemoryMarshal.GetReference(contexts);
-                ActNorm1<Layer0Rows>.ForwardOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
+                ActNorm1<Layer0Rows>.ForwardOne(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
             }
             for (int j = 0; j < n; j++)
             {
                 ref double x = ref work[j * Dim];
                 ref double c = ref ContextDim > 0 ? ref MemoryMarshal.GetReference(contexts.Slice(j * ContextDim, ContextDim)) : ref MemoryMarshal.GetReference(contexts);
-                InvertibleLinear1<Layer1Rows>.ForwardOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
+                InvertibleLinear1<Layer1Rows>.ForwardOne(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
             }
             for (int j = 0; j < n; j++)
             {
                 ref double x = ref work[j * Dim];
                 ref double c = ref ContextDim > 0 ? ref MemoryMarshal.GetReference(contexts.Slice(j * ContextDim, ContextDim)) : ref MemoryMarshal.GetReference(contexts);
-                AffineCoupling1.ForwardOne(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
+                AffineCoupling1.ForwardOne(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
             }
             for (int j = 0; j < n; j++)
             {
                 ref double x = ref work[j * Dim];
                 ref double c = ref ContextDim > 0 ? ref MemoryMarshal.GetReference(contexts.Slice(j * ContextDim, ContextDim)) : ref MemoryMarshal.GetReference(contexts);
-                AdditiveCoupling1.ForwardOne(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref s, ref ld);
+                AdditiveCoupling1.ForwardOne(ref At(ref p, Layer4), ref x, ref c, ref s, ref ld);
             }
             for (int j = 0; j < n; j++)
             {
                 ref double x = ref work[j * Dim];
                 ref double c = ref ContextDim > 0 ? ref MemoryMarshal.GetReference(contexts.Slice(j * ContextDim, ContextDim)) : ref MemoryMarshal.GetReference(contexts);
-                AffineCoupling2.ForwardOne(ref Unsafe.Add(ref p, Layer6), ref x, ref c, ref s, ref ld);
+                AffineCoupling2.ForwardOne(ref At(ref p, Layer6), ref x, ref c, ref s, ref ld);
             }
         }
 
@@ -461,76 +392,84 @@ namespace FlowGen.Generated
         static double IFlowKernels<double>.HalfLogTwoPiTimesDim => HalfLogTwoPiTimesDim;
         static ReadOnlySpan<int> IFlowKernels<double>.FinalRows => FinalRows;
 
+        /// <summary>A layer's parameters (or their gradients): the model's from the layer's offset on.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ref double At(ref double p, int offset) => ref Unsafe.Add(ref p, offset);
+
+        /// <summary>A layer's own slot in the training tile.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ref Vector<double> Slot(ref Vector<double> slots, int row) => ref Unsafe.Add(ref slots, row * Lanes);
+
         static void IFlowKernels<double>.ForwardTile(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
         {
-            ActNorm1<Layer0Rows>.Forward(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
-            InvertibleLinear1<Layer1Rows>.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
-            AffineCoupling1.Forward(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            AdditiveCoupling1.Forward(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref s, ref ld);
-            AffineCoupling2.Forward(ref Unsafe.Add(ref p, Layer6), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer0Rows>.Forward(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            InvertibleLinear1<Layer1Rows>.Forward(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            AffineCoupling1.Forward(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
+            AdditiveCoupling1.Forward(ref At(ref p, Layer4), ref x, ref c, ref s, ref ld);
+            AffineCoupling2.Forward(ref At(ref p, Layer6), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<double>.InverseTile(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
         {
-            AffineCoupling2.Inverse(ref Unsafe.Add(ref p, Layer6), ref x, ref c, ref s, ref ld);
-            AdditiveCoupling1.Inverse(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref s, ref ld);
-            AffineCoupling1.Inverse(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            InvertibleLinear1<Layer1Rows>.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
-            ActNorm1<Layer0Rows>.Inverse(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            AffineCoupling2.Inverse(ref At(ref p, Layer6), ref x, ref c, ref s, ref ld);
+            AdditiveCoupling1.Inverse(ref At(ref p, Layer4), ref x, ref c, ref s, ref ld);
+            AffineCoupling1.Inverse(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
+            InvertibleLinear1<Layer1Rows>.Inverse(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer0Rows>.Inverse(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<double>.ForwardOne(ref double p, ref double x, ref double c, ref double s, ref double ld)
         {
-            ActNorm1<Layer0Rows>.ForwardOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
-            InvertibleLinear1<Layer1Rows>.ForwardOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
-            AffineCoupling1.ForwardOne(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            AdditiveCoupling1.ForwardOne(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref s, ref ld);
-            AffineCoupling2.ForwardOne(ref Unsafe.Add(ref p, Layer6), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer0Rows>.ForwardOne(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            InvertibleLinear1<Layer1Rows>.ForwardOne(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            AffineCoupling1.ForwardOne(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
+            AdditiveCoupling1.ForwardOne(ref At(ref p, Layer4), ref x, ref c, ref s, ref ld);
+            AffineCoupling2.ForwardOne(ref At(ref p, Layer6), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<double>.InverseOne(ref double p, ref double x, ref double c, ref double s, ref double ld)
         {
-            AffineCoupling2.InverseOne(ref Unsafe.Add(ref p, Layer6), ref x, ref c, ref s, ref ld);
-            AdditiveCoupling1.InverseOne(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref s, ref ld);
-            AffineCoupling1.InverseOne(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            InvertibleLinear1<Layer1Rows>.InverseOne(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref s, ref ld);
-            ActNorm1<Layer0Rows>.InverseOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            AffineCoupling2.InverseOne(ref At(ref p, Layer6), ref x, ref c, ref s, ref ld);
+            AdditiveCoupling1.InverseOne(ref At(ref p, Layer4), ref x, ref c, ref s, ref ld);
+            AffineCoupling1.InverseOne(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
+            InvertibleLinear1<Layer1Rows>.InverseOne(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
+            ActNorm1<Layer0Rows>.InverseOne(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<double>.ForwardTrain(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> ld)
         {
-            ActNorm1<Layer0Rows>.Forward(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref ld);
-            InvertibleLinear1<Layer1Rows>.Forward(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
-            AffineCoupling1.Forward(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref ld);
-            AdditiveCoupling1.Forward(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref Unsafe.Add(ref slots, Layer4Slot * Lanes), ref ld);
-            AffineCoupling2.Forward(ref Unsafe.Add(ref p, Layer6), ref x, ref c, ref Unsafe.Add(ref slots, Layer6Slot * Lanes), ref ld);
+            ActNorm1<Layer0Rows>.Forward(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
+            InvertibleLinear1<Layer1Rows>.Forward(ref At(ref p, Layer1), ref x, ref c, ref Slot(ref slots, Layer1Slot), ref ld);
+            AffineCoupling1.Forward(ref At(ref p, Layer2), ref x, ref c, ref Slot(ref slots, Layer2Slot), ref ld);
+            AdditiveCoupling1.Forward(ref At(ref p, Layer4), ref x, ref c, ref Slot(ref slots, Layer4Slot), ref ld);
+            AffineCoupling2.Forward(ref At(ref p, Layer6), ref x, ref c, ref Slot(ref slots, Layer6Slot), ref ld);
         }
 
         static void IFlowKernels<double>.ForwardBackward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
         {
-            AffineCoupling2.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer6), ref Unsafe.Add(ref gp, Layer6), ref c, ref Unsafe.Add(ref slots, Layer6Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            AdditiveCoupling1.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer4), ref Unsafe.Add(ref gp, Layer4), ref c, ref Unsafe.Add(ref slots, Layer4Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            AffineCoupling1.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer2), ref Unsafe.Add(ref gp, Layer2), ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            InvertibleLinear1<Layer1Rows>.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            ActNorm1<Layer0Rows>.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer0), ref Unsafe.Add(ref gp, Layer0), ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref g, ref gl, ref gc, ref t);
+            AffineCoupling2.Backward<ForwardMap>(ref At(ref p, Layer6), ref At(ref gp, Layer6), ref c, ref Slot(ref slots, Layer6Slot), ref g, ref gl, ref gc, ref t);
+            AdditiveCoupling1.Backward<ForwardMap>(ref At(ref p, Layer4), ref At(ref gp, Layer4), ref c, ref Slot(ref slots, Layer4Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling1.Backward<ForwardMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            InvertibleLinear1<Layer1Rows>.Backward<ForwardMap>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
+            ActNorm1<Layer0Rows>.Backward<ForwardMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
         }
 
         static void IFlowKernels<double>.InverseTrain(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> ld)
         {
-            AffineCoupling2.Inverse(ref Unsafe.Add(ref p, Layer6), ref x, ref c, ref Unsafe.Add(ref slots, Layer6Slot * Lanes), ref ld);
-            AdditiveCoupling1.Inverse(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref Unsafe.Add(ref slots, Layer4Slot * Lanes), ref ld);
-            AffineCoupling1.Inverse(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref ld);
-            InvertibleLinear1<Layer1Rows>.Inverse(ref Unsafe.Add(ref p, Layer1), ref x, ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref ld);
-            ActNorm1<Layer0Rows>.Inverse(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref ld);
+            AffineCoupling2.Inverse(ref At(ref p, Layer6), ref x, ref c, ref Slot(ref slots, Layer6Slot), ref ld);
+            AdditiveCoupling1.Inverse(ref At(ref p, Layer4), ref x, ref c, ref Slot(ref slots, Layer4Slot), ref ld);
+            AffineCoupling1.Inverse(ref At(ref p, Layer2), ref x, ref c, ref Slot(ref slots, Layer2Slot), ref ld);
+            InvertibleLinear1<Layer1Rows>.Inverse(ref At(ref p, Layer1), ref x, ref c, ref Slot(ref slots, Layer1Slot), ref ld);
+            ActNorm1<Layer0Rows>.Inverse(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
         }
 
         static void IFlowKernels<double>.InverseBackward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
         {
-            ActNorm1<Layer0Rows>.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer0), ref Unsafe.Add(ref gp, Layer0), ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            InvertibleLinear1<Layer1Rows>.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer1), ref Unsafe.Add(ref gp, Layer1), ref c, ref Unsafe.Add(ref slots, Layer1Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            AffineCoupling1.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer2), ref Unsafe.Add(ref gp, Layer2), ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            AdditiveCoupling1.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer4), ref Unsafe.Add(ref gp, Layer4), ref c, ref Unsafe.Add(ref slots, Layer4Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            AffineCoupling2.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer6), ref Unsafe.Add(ref gp, Layer6), ref c, ref Unsafe.Add(ref slots, Layer6Slot * Lanes), ref g, ref gl, ref gc, ref t);
+            ActNorm1<Layer0Rows>.Backward<InverseMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
+            InvertibleLinear1<Layer1Rows>.Backward<InverseMap>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling1.Backward<InverseMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            AdditiveCoupling1.Backward<InverseMap>(ref At(ref p, Layer4), ref At(ref gp, Layer4), ref c, ref Slot(ref slots, Layer4Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling2.Backward<InverseMap>(ref At(ref p, Layer6), ref At(ref gp, Layer6), ref c, ref Slot(ref slots, Layer6Slot), ref g, ref gl, ref gc, ref t);
         }
 
         /// <summary>The constant tables of one layer of shape ActNorm1.</summary>
@@ -923,7 +862,7 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Affine coupling used by layer 2: y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A], with A = [0 2 4], B = [1 3]; τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2).</summary>
+        /// <summary>Affine coupling used by layer 2: y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2).</summary>
         private static class AffineCoupling1
         {
             // rows of the layer's slot
@@ -1070,7 +1009,7 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Additive coupling used by layer 4: y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A], with A = [0 1], B = [2 3 4]; τ: y = x + t.</summary>
+        /// <summary>Additive coupling used by layer 4: y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = x + t.</summary>
         private static class AdditiveCoupling1
         {
             // rows of the layer's slot
@@ -1203,7 +1142,7 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Affine coupling used by layer 6: y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A], with A = [0 1 3 4], B = [2]; τ: y = x·exp(s) + t.</summary>
+        /// <summary>Affine coupling used by layer 6: y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s) + t.</summary>
         private static class AffineCoupling2
         {
             // rows of the layer's slot

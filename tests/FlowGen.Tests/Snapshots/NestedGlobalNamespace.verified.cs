@@ -150,28 +150,12 @@ partial class Outer
         }
 
         /// <summary>Vector-Jacobian product of the forward map for a batch: given ∂L/∂z (gradZ, row-major [n, 3]) and ∂L/∂log|det ∂z/∂x| (gradLogDet, [n]) at xs, adds ∂L/∂θ to gradParameters and writes ∂L/∂x to gradX. Empty gradZ or gradLogDet count as zero; empty gradParameters or gradX are not computed.</summary>
-        public void ForwardVjp(global::System.ReadOnlySpan<float> xs, global::System.ReadOnlySpan<float> gradZ, global::System.ReadOnlySpan<float> gradLogDet, global::System.Span<float> gradParameters, global::System.Span<float> gradX)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            CheckVjp(n, gradZ.Length, gradLogDet.Length, gradParameters.Length, gradX.Length, nameof(gradZ), nameof(gradX));
-            global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.ForwardBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, default, gradZ, gradLogDet, ref (gradParameters.IsEmpty ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.UnusedParameterGradient()) : ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradParameters)), gradX, default, n, default, nll: false);
-        }
+        public void ForwardVjp(global::System.ReadOnlySpan<float> xs, global::System.ReadOnlySpan<float> gradZ, global::System.ReadOnlySpan<float> gradLogDet, global::System.Span<float> gradParameters, global::System.Span<float> gradX) =>
+            global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.ForwardVjp(_parameters, xs, default, gradZ, gradLogDet, gradParameters, gradX, default);
 
         /// <summary>Vector-Jacobian product of the inverse map x = f⁻¹(z) for a batch: given ∂L/∂x (gradX, row-major [n, 3]) and ∂L/∂log|det ∂x/∂z| (gradLogDet, [n]) at zs, adds ∂L/∂θ to gradParameters and writes ∂L/∂z to gradZ. Empty inputs count as zero; empty outputs are not computed.</summary>
-        public void InverseVjp(global::System.ReadOnlySpan<float> zs, global::System.ReadOnlySpan<float> gradX, global::System.ReadOnlySpan<float> gradLogDet, global::System.Span<float> gradParameters, global::System.Span<float> gradZ)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));
-            CheckVjp(n, gradX.Length, gradLogDet.Length, gradParameters.Length, gradZ.Length, nameof(gradX), nameof(gradZ));
-            global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.InverseBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, default, gradX, gradLogDet, ref (gradParameters.IsEmpty ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.UnusedParameterGradient()) : ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradParameters)), gradZ, default, n);
-        }
-
-        private static void CheckVjp(int n, int upstream, int logDet, int parameters, int downstream, string upstreamName, string downstreamName)
-        {
-            if (upstream != 0) global::FlowGen.FlowTile.CheckLength(upstream, n * Dim, "n × Dim, or 0", upstreamName);
-            if (logDet != 0) global::FlowGen.FlowTile.CheckLength(logDet, n, "n, or 0", "gradLogDet");
-            if (parameters != 0) global::FlowGen.FlowTile.CheckLength(parameters, ParameterCount, "ParameterCount, or 0", "gradParameters");
-            if (downstream != 0) global::FlowGen.FlowTile.CheckLength(downstream, n * Dim, "n × Dim, or 0", downstreamName);
-        }
+        public void InverseVjp(global::System.ReadOnlySpan<float> zs, global::System.ReadOnlySpan<float> gradX, global::System.ReadOnlySpan<float> gradLogDet, global::System.Span<float> gradParameters, global::System.Span<float> gradZ) =>
+            global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.InverseVjp(_parameters, zs, default, gradX, gradLogDet, gradParameters, gradZ, default);
 
         int global::FlowGen.ICouplingFlow<float>.Dim => Dim;
         int global::FlowGen.ICouplingFlow<float>.ContextDim => ContextDim;
@@ -181,65 +165,16 @@ partial class Outer
         ulong global::FlowGen.ICouplingFlow<float>.StackHash => StackHash;
         string global::FlowGen.ICouplingFlow<float>.ModelName => "Outer.Small";
         global::System.Collections.Generic.IReadOnlyList<global::FlowGen.ParameterTensor> global::FlowGen.ICouplingFlow<float>.ParameterTensors => global::FlowGen.Generated.SmallImpl.Tensors;
-        void global::FlowGen.ICouplingFlow<float>.Forward(global::System.ReadOnlySpan<float> xs, global::System.ReadOnlySpan<float> contexts, global::System.Span<float> zs, global::System.Span<float> logDets)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
-            global::FlowGen.FlowTile.CheckLength(zs.Length, xs.Length, "xs.Length", nameof(zs));
-            if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, "n, or 0 for none", nameof(logDets));
-            global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.ForwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, zs, logDets, n, logProb: false);
-        }
-        int global::FlowGen.ICouplingFlow<float>.Inverse(global::System.ReadOnlySpan<float> zs, global::System.ReadOnlySpan<float> contexts, global::System.Span<float> xs, global::System.Span<float> logDets)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
-            global::FlowGen.FlowTile.CheckLength(xs.Length, zs.Length, "zs.Length", nameof(xs));
-            if (!logDets.IsEmpty) global::FlowGen.FlowTile.CheckLength(logDets.Length, n, "n, or 0 for none", nameof(logDets));
-            global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, contexts, xs, logDets, n, logProb: false);
-            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
-        }
-        void global::FlowGen.ICouplingFlow<float>.LogProb(global::System.ReadOnlySpan<float> xs, global::System.ReadOnlySpan<float> contexts, global::System.Span<float> logProbs)
-        {
-            int n = logProbs.Length;
-            global::FlowGen.FlowTile.CheckLength(xs.Length, n * Dim, "logProbs.Length × Dim", nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
-            global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.ForwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, default, logProbs, n, logProb: true);
-        }
-        double global::FlowGen.ICouplingFlow<float>.NllGradient(global::System.ReadOnlySpan<float> xs, global::System.ReadOnlySpan<float> contexts, global::System.Span<float> gradient, float weight)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
-            global::FlowGen.FlowTile.CheckLength(gradient.Length, ParameterCount, "ParameterCount", nameof(gradient));
-            return n == 0 ? 0 : global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.ForwardBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, default, default, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradient), default, default, n, weight, nll: true);
-        }
-        void global::FlowGen.ICouplingFlow<float>.ForwardVjp(global::System.ReadOnlySpan<float> xs, global::System.ReadOnlySpan<float> contexts, global::System.ReadOnlySpan<float> gradZ, global::System.ReadOnlySpan<float> gradLogDet, global::System.Span<float> gradParameters, global::System.Span<float> gradX, global::System.Span<float> gradContexts)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
-            CheckVjp(n, gradZ.Length, gradLogDet.Length, gradParameters.Length, gradX.Length, nameof(gradZ), nameof(gradX));
-            if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, "n × ContextDim, or 0", nameof(gradContexts));
-            global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.ForwardBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, gradZ, gradLogDet, ref (gradParameters.IsEmpty ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.UnusedParameterGradient()) : ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradParameters)), gradX, gradContexts, n, default, nll: false);
-        }
-        void global::FlowGen.ICouplingFlow<float>.InverseVjp(global::System.ReadOnlySpan<float> zs, global::System.ReadOnlySpan<float> contexts, global::System.ReadOnlySpan<float> gradX, global::System.ReadOnlySpan<float> gradLogDet, global::System.Span<float> gradParameters, global::System.Span<float> gradZ, global::System.Span<float> gradContexts)
-        {
-            int n = global::FlowGen.FlowTile.RowCount(zs.Length, Dim, nameof(zs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
-            CheckVjp(n, gradX.Length, gradLogDet.Length, gradParameters.Length, gradZ.Length, nameof(gradX), nameof(gradZ));
-            if (!gradContexts.IsEmpty) global::FlowGen.FlowTile.CheckLength(gradContexts.Length, n * ContextDim, "n × ContextDim, or 0", nameof(gradContexts));
-            global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.InverseBackwardBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), zs, contexts, gradX, gradLogDet, ref (gradParameters.IsEmpty ? ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.UnusedParameterGradient()) : ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(gradParameters)), gradZ, gradContexts, n);
-        }
+        void global::FlowGen.ICouplingFlow<float>.Forward(global::System.ReadOnlySpan<float> xs, global::System.ReadOnlySpan<float> contexts, global::System.Span<float> zs, global::System.Span<float> logDets) => global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.Forward(_parameters, xs, contexts, zs, logDets);
+        int global::FlowGen.ICouplingFlow<float>.Inverse(global::System.ReadOnlySpan<float> zs, global::System.ReadOnlySpan<float> contexts, global::System.Span<float> xs, global::System.Span<float> logDets) => global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.Inverse(_parameters, zs, contexts, xs, logDets);
+        void global::FlowGen.ICouplingFlow<float>.LogProb(global::System.ReadOnlySpan<float> xs, global::System.ReadOnlySpan<float> contexts, global::System.Span<float> logProbs) => global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.LogProb(_parameters, xs, contexts, logProbs);
+        double global::FlowGen.ICouplingFlow<float>.NllGradient(global::System.ReadOnlySpan<float> xs, global::System.ReadOnlySpan<float> contexts, global::System.Span<float> gradient, float weight) => global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.NllGradient(_parameters, xs, contexts, gradient, weight);
+        void global::FlowGen.ICouplingFlow<float>.ForwardVjp(global::System.ReadOnlySpan<float> xs, global::System.ReadOnlySpan<float> contexts, global::System.ReadOnlySpan<float> gradZ, global::System.ReadOnlySpan<float> gradLogDet, global::System.Span<float> gradParameters, global::System.Span<float> gradX, global::System.Span<float> gradContexts) => global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.ForwardVjp(_parameters, xs, contexts, gradZ, gradLogDet, gradParameters, gradX, gradContexts);
+        void global::FlowGen.ICouplingFlow<float>.InverseVjp(global::System.ReadOnlySpan<float> zs, global::System.ReadOnlySpan<float> contexts, global::System.ReadOnlySpan<float> gradX, global::System.ReadOnlySpan<float> gradLogDet, global::System.Span<float> gradParameters, global::System.Span<float> gradZ, global::System.Span<float> gradContexts) => global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.InverseVjp(_parameters, zs, contexts, gradX, gradLogDet, gradParameters, gradZ, gradContexts);
+        int global::FlowGen.ICouplingFlow<float>.Sample(global::System.ReadOnlySpan<float> contexts, global::System.Span<float> xs, global::FlowGen.FlowRandom rng) => global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.Sample(_parameters, contexts, xs, rng);
         bool global::FlowGen.ICouplingFlow<float>.NeedsDataInitialization => false;
         void global::FlowGen.ICouplingFlow<float>.InitializeFromData(global::System.ReadOnlySpan<float> xs, global::System.ReadOnlySpan<float> contexts) { }
         void global::FlowGen.ICouplingFlow<float>.MarkDataInitialized(bool initialized) { }
-        int global::FlowGen.ICouplingFlow<float>.Sample(global::System.ReadOnlySpan<float> contexts, global::System.Span<float> xs, global::FlowGen.FlowRandom rng)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(rng);
-            int n = global::FlowGen.FlowTile.RowCount(xs.Length, Dim, nameof(xs));
-            global::FlowGen.FlowTile.CheckLength(contexts.Length, 0, "an unconditional flow takes no context", nameof(contexts));
-            rng.FillGaussian(xs);
-            global::FlowGen.Kernels.FlowDriver<float, global::FlowGen.Generated.SmallImpl>.InverseBatch(ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_parameters), xs, contexts, xs, default, n, logProb: false);
-            return global::FlowGen.FlowTile.CountNonFiniteRows(xs, Dim);
-        }
     }
 }
 
@@ -269,7 +204,7 @@ namespace FlowGen.Generated
         // ---------------------------------------------------------------- the stack, data x → latent z
 
         // layer 0: affine coupling 0, keep [0 2] transform [1] (parity, even coordinates kept), conditioner 2 -> 16 -> 2 relu, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A], with A = [0 2], B = [1]; τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
+        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
         //   parameters [0, 82), class AffineCoupling1; its own slot in the training tile at row 0 of the slots
         private const int Layer0 = 0, Layer0Slot = 0;
 
@@ -277,7 +212,7 @@ namespace FlowGen.Generated
         //   y_i = x_Order[i], log-det 0: the rows are renamed, no code runs
 
         // layer 2: affine coupling 1, keep [1] transform [0 2] (parity, odd coordinates kept), conditioner 1 -> 16 -> 4 relu, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A], with A = [1], B = [0 2]; τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
+        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
         //   parameters [82, 182), class AffineCoupling2; its own slot in the training tile at row 21 of the slots
         private const int Layer2 = 82, Layer2Slot = 21;
 
@@ -285,7 +220,7 @@ namespace FlowGen.Generated
         //   y_i = x_Order[i], log-det 0: the rows are renamed, no code runs
 
         // layer 4: affine coupling 2, keep [0 2] transform [1] (parity, even coordinates kept), conditioner 2 -> 16 -> 2 relu, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A], with A = [0 2], B = [1]; τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
+        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
         //   parameters [182, 264), class AffineCoupling3; its own slot in the training tile at row 44 of the slots
         private const int Layer4 = 182, Layer4Slot = 44;
 
@@ -338,63 +273,71 @@ namespace FlowGen.Generated
         static float IFlowKernels<float>.HalfLogTwoPiTimesDim => HalfLogTwoPiTimesDim;
         static ReadOnlySpan<int> IFlowKernels<float>.FinalRows => FinalRows;
 
+        /// <summary>A layer's parameters (or their gradients): the model's from the layer's offset on.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ref float At(ref float p, int offset) => ref Unsafe.Add(ref p, offset);
+
+        /// <summary>A layer's own slot in the training tile.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ref Vector<float> Slot(ref Vector<float> slots, int row) => ref Unsafe.Add(ref slots, row * Lanes);
+
         static void IFlowKernels<float>.ForwardTile(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
         {
-            AffineCoupling1.Forward(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
-            AffineCoupling2.Forward(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            AffineCoupling3.Forward(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref s, ref ld);
+            AffineCoupling1.Forward(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            AffineCoupling2.Forward(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
+            AffineCoupling3.Forward(ref At(ref p, Layer4), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<float>.InverseTile(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
         {
-            AffineCoupling3.Inverse(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref s, ref ld);
-            AffineCoupling2.Inverse(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            AffineCoupling1.Inverse(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            AffineCoupling3.Inverse(ref At(ref p, Layer4), ref x, ref c, ref s, ref ld);
+            AffineCoupling2.Inverse(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
+            AffineCoupling1.Inverse(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<float>.ForwardOne(ref float p, ref float x, ref float c, ref float s, ref float ld)
         {
-            AffineCoupling1.ForwardOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
-            AffineCoupling2.ForwardOne(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            AffineCoupling3.ForwardOne(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref s, ref ld);
+            AffineCoupling1.ForwardOne(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            AffineCoupling2.ForwardOne(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
+            AffineCoupling3.ForwardOne(ref At(ref p, Layer4), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<float>.InverseOne(ref float p, ref float x, ref float c, ref float s, ref float ld)
         {
-            AffineCoupling3.InverseOne(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref s, ref ld);
-            AffineCoupling2.InverseOne(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref s, ref ld);
-            AffineCoupling1.InverseOne(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref s, ref ld);
+            AffineCoupling3.InverseOne(ref At(ref p, Layer4), ref x, ref c, ref s, ref ld);
+            AffineCoupling2.InverseOne(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
+            AffineCoupling1.InverseOne(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
         static void IFlowKernels<float>.ForwardTrain(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> ld)
         {
-            AffineCoupling1.Forward(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref ld);
-            AffineCoupling2.Forward(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref ld);
-            AffineCoupling3.Forward(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref Unsafe.Add(ref slots, Layer4Slot * Lanes), ref ld);
+            AffineCoupling1.Forward(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
+            AffineCoupling2.Forward(ref At(ref p, Layer2), ref x, ref c, ref Slot(ref slots, Layer2Slot), ref ld);
+            AffineCoupling3.Forward(ref At(ref p, Layer4), ref x, ref c, ref Slot(ref slots, Layer4Slot), ref ld);
         }
 
         static void IFlowKernels<float>.ForwardBackward(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t)
         {
-            AffineCoupling3.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer4), ref Unsafe.Add(ref gp, Layer4), ref c, ref Unsafe.Add(ref slots, Layer4Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            AffineCoupling2.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer2), ref Unsafe.Add(ref gp, Layer2), ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            AffineCoupling1.Backward<ForwardMap>(ref Unsafe.Add(ref p, Layer0), ref Unsafe.Add(ref gp, Layer0), ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref g, ref gl, ref gc, ref t);
+            AffineCoupling3.Backward<ForwardMap>(ref At(ref p, Layer4), ref At(ref gp, Layer4), ref c, ref Slot(ref slots, Layer4Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling2.Backward<ForwardMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling1.Backward<ForwardMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
         }
 
         static void IFlowKernels<float>.InverseTrain(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> ld)
         {
-            AffineCoupling3.Inverse(ref Unsafe.Add(ref p, Layer4), ref x, ref c, ref Unsafe.Add(ref slots, Layer4Slot * Lanes), ref ld);
-            AffineCoupling2.Inverse(ref Unsafe.Add(ref p, Layer2), ref x, ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref ld);
-            AffineCoupling1.Inverse(ref Unsafe.Add(ref p, Layer0), ref x, ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref ld);
+            AffineCoupling3.Inverse(ref At(ref p, Layer4), ref x, ref c, ref Slot(ref slots, Layer4Slot), ref ld);
+            AffineCoupling2.Inverse(ref At(ref p, Layer2), ref x, ref c, ref Slot(ref slots, Layer2Slot), ref ld);
+            AffineCoupling1.Inverse(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
         }
 
         static void IFlowKernels<float>.InverseBackward(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t)
         {
-            AffineCoupling1.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer0), ref Unsafe.Add(ref gp, Layer0), ref c, ref Unsafe.Add(ref slots, Layer0Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            AffineCoupling2.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer2), ref Unsafe.Add(ref gp, Layer2), ref c, ref Unsafe.Add(ref slots, Layer2Slot * Lanes), ref g, ref gl, ref gc, ref t);
-            AffineCoupling3.Backward<InverseMap>(ref Unsafe.Add(ref p, Layer4), ref Unsafe.Add(ref gp, Layer4), ref c, ref Unsafe.Add(ref slots, Layer4Slot * Lanes), ref g, ref gl, ref gc, ref t);
+            AffineCoupling1.Backward<InverseMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling2.Backward<InverseMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling3.Backward<InverseMap>(ref At(ref p, Layer4), ref At(ref gp, Layer4), ref c, ref Slot(ref slots, Layer4Slot), ref g, ref gl, ref gc, ref t);
         }
 
-        /// <summary>Affine coupling used by layer 0: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A], with A = [0 2], B = [1]; τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2).</summary>
+        /// <summary>Affine coupling used by layer 0: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2).</summary>
         private static class AffineCoupling1
         {
             // rows of the layer's slot
@@ -506,7 +449,7 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Affine coupling used by layer 2: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A], with A = [1], B = [0 2]; τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2).</summary>
+        /// <summary>Affine coupling used by layer 2: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2).</summary>
         private static class AffineCoupling2
         {
             // rows of the layer's slot
@@ -620,7 +563,7 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Affine coupling used by layer 4: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A], with A = [0 2], B = [1]; τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2).</summary>
+        /// <summary>Affine coupling used by layer 4: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2).</summary>
         private static class AffineCoupling3
         {
             // rows of the layer's slot

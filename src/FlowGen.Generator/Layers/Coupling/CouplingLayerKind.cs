@@ -113,7 +113,7 @@ internal sealed class CouplingLayerKind : LayerKind
     {
         var c = (CouplingLayer)l.Layer;
         bool context = l.LayoutAs<CouplingLayout>().InputRows > c.Kept.Count;
-        return $"y[B] = τ(x[B]; θ(x[A]{(context ? ", context" : "")})), y[A] = x[A], with A = [{Literals.Brief(c.Kept)}], B = [{Literals.Brief(c.Transformed)}]; τ: {c.Transformer.Kind.Formula(c.Transformer)}";
+        return $"y[B] = τ(x[B]; θ(x[A]{(context ? ", context" : "")})), y[A] = x[A] (A kept, B transformed); τ: {c.Transformer.Kind.Formula(c.Transformer)}";
     }
 
     public override void WriteSpec(LayerModel layer, JsonWriter j)
