@@ -647,6 +647,9 @@ public static class FuzzDeclarations
         bool layersOnOtherPart = parts > 1 && layerAttributes.Count > 0 && b.Chance(0.3);
         if (layersOnOtherPart) b.Invalid("layer attributes on another partial declaration (FG0017)");
         bool partialEverywhere = typeKeyword.Contains("partial", StringComparison.Ordinal);
+        // a flow attribute on a second partial declaration as well: CS0579 (same attribute) or FG0011 ([CouplingFlow] with [CouplingFlow<T>])
+        string? secondFlowAttribute = parts > 1 && b.Chance(0.2) ? b.Pick(flowAttribute, "CouplingFlow(Dim = 2, Layers = 1)", "CouplingFlow<double>(Dim = 3, Layers = 1)") : null;
+        if (secondFlowAttribute is not null) b.Invalid("flow attribute on two partial declarations");
 
         var sources = new List<string>();
         for (int p = 0; p < parts; p++)
@@ -659,6 +662,7 @@ public static class FuzzDeclarations
                 ? (layersOnOtherPart ? attributeLists.Take(1) : attributeLists)
                 : (layersOnOtherPart && p == 1 ? attributeLists.Skip(1) : Array.Empty<string>());
             foreach (string a in attrs) sb.Append(a).Append('\n');
+            if (p == 1 && secondFlowAttribute is not null) sb.Append('[').Append(secondFlowAttribute).Append("]\n");
             string keyword = p == 0 || partialEverywhere ? typeKeyword : "partial class";
             sb.Append(access.Length > 0 ? access + " " : "").Append(keyword).Append(' ').Append(typeName).Append(typeParams);
             if (p == 0) sb.Append(primaryParameters).Append(heritage);

@@ -60,6 +60,14 @@ internal static class FlowParser
         return DiagnosticInfo.Create(DiagnosticDescriptors.LayerWithoutFlow, LocationInfo.From(first.ApplicationSyntaxReference!.GetSyntax(ct)), type.Name);
     }
 
+    /// <summary>[CouplingFlow] or [CouplingFlow&lt;T&gt;] (any T).</summary>
+    private static bool IsFlowAttribute(INamedTypeSymbol? type) =>
+        type is not null && type.ContainingNamespace?.ToDisplayString() == Namespace && type.Name == "CouplingFlowAttribute";
+
+    /// <summary>Whether two attribute data are the same application in source (same tree and span).</summary>
+    private static bool SameApplication(AttributeData a, AttributeData b) =>
+        a.ApplicationSyntaxReference is { } x && b.ApplicationSyntaxReference is { } y && x.SyntaxTree == y.SyntaxTree && x.Span == y.Span;
+
     public static bool IsLayerAttribute(INamedTypeSymbol? type) =>
         type is not null && type.ContainingNamespace?.ToDisplayString() == Namespace && Array.IndexOf(LayerAttributeNames, type.Name) >= 0;
 
@@ -87,21 +95,37 @@ internal static class FlowParser
     private static FlowModel? ParseCore(GeneratorAttributeSyntaxContext context, bool generic, List<DiagnosticInfo> diags, CancellationToken ct)
     {
         if (context.TargetSymbol is not INamedTypeSymbol type || context.Attributes.Length == 0) return null;
-        AttributeData flowAttribute = context.Attributes[0];
+        AttributeData flowAttribute = context.Attributes.OrderBy(a => a.ApplicationSyntaxReference?.Span.Start ?? 0).First();
         LocationInfo? attributeLocation = LocationInfo.From(flowAttribute.ApplicationSyntaxReference?.GetSyntax(ct));
         LocationInfo? typeLocation = LocationInfo.From(context.TargetNode is TypeDeclarationSyntax tds ? tds.Identifier.GetLocation() : context.TargetNode.GetLocation());
 
-        // Both CouplingFlow and CouplingFlow<T> on one class: report once (from the non-generic pipeline).
-        bool hasOther = type.GetAttributes().Any(a => a.AttributeClass is { } c && c.ContainingNamespace?.ToDisplayString() == Namespace
-            && c.Name == "CouplingFlowAttribute" && (c.IsGenericType != generic));
-        if (hasOther)
+        // ---- several flow attributes on one class ----
+        // This runs once per declaration that carries a flow attribute (and per pipeline, plain and generic), but the
+        // attributes of all partial declarations belong to the one class: exactly one run may build its model, or the
+        // class is generated twice (same hint name: CS8785). Order: file path, then position.
+        var flowAttributes = type.GetAttributes()
+            .Where(a => IsFlowAttribute(a.AttributeClass) && a.ApplicationSyntaxReference is not null)
+            .OrderBy(a => a.ApplicationSyntaxReference!.SyntaxTree.FilePath, StringComparer.Ordinal)
+            .ThenBy(a => a.ApplicationSyntaxReference!.Span.Start)
+            .ToList();
+        if (flowAttributes.Count > 1)
         {
-            if (!generic)
+            AttributeData first = flowAttributes[0];
+            AttributeData? otherKind = flowAttributes.FirstOrDefault(a => a.AttributeClass!.IsGenericType != first.AttributeClass!.IsGenericType);
+            if (otherKind is not null)
             {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, attributeLocation,
-                    $"'{type.Name}' has both [CouplingFlow] and [CouplingFlow<T>]; use one"));
+                // [CouplingFlow] and [CouplingFlow<T>] are different attribute types: the compiler accepts both. FG0011 at
+                // the second one, reported by the run whose attributes include it (so once); no run builds a model.
+                if (context.Attributes.Any(a => SameApplication(a, otherKind)))
+                {
+                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, LocationInfo.From(otherKind.ApplicationSyntaxReference!.GetSyntax(ct)),
+                        $"'{type.Name}' has both [CouplingFlow] and [CouplingFlow<T>]; use one"));
+                }
+                return null;
             }
-            return null;
+            // The same attribute again (also CouplingFlow<float> with CouplingFlow<double>): the compiler reports CS0579 at
+            // each duplicate. Nothing to add: the first attribute defines the flow, the runs of the others build nothing.
+            if (!SameApplication(flowAttribute, first)) return null;
         }
 
         // ---- the type itself ----

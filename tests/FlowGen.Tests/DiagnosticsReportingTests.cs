@@ -1,0 +1,120 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using FlowGen.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+
+namespace FlowGen.Tests;
+
+/// <summary>
+/// Black-box tests of how FlowGen reports problems: declaration source in, diagnostic IDs, the source text each one
+/// points at and its message out. Every invalid argument of a declaration is reported in the same build, each at its
+/// own argument; two flow attributes on partial declarations of one class never crash the generator; options of another
+/// coupling kind are a warning (FG0020).
+/// </summary>
+public class DiagnosticsReportingTests
+{
+    private const string Usings = "using FlowGen;\n";
+
+    /// <summary>One FG diagnostic: its ID, the source text it points at, its message and severity.</summary>
+    public sealed record Reported(string Id, string At, string Message, DiagnosticSeverity Severity);
+
+    /// <summary>Runs the generator on the given files; requires that it did not throw.</summary>
+    private static GeneratorOutput Run(params string[] sources)
+    {
+        GeneratorOutput result = GeneratorHarness.Run(sources.Select(s => Usings + s).ToArray());
+        Assert.All(result.RunResult.Results, r => Assert.Null(r.Exception));
+        Assert.DoesNotContain(result.Diagnostics, d => d.Id is "CS8784" or "CS8785");
+        return result;
+    }
+
+    /// <summary>The FG diagnostics in source order (file, then position).</summary>
+    private static List<Reported> Ours(GeneratorOutput result) =>
+        result.Diagnostics.Where(d => d.Id.StartsWith("FG", StringComparison.Ordinal))
+            .OrderBy(d => d.Location.GetLineSpan().Path, StringComparer.Ordinal).ThenBy(d => d.Location.SourceSpan.Start)
+            .Select(d => new Reported(d.Id, LocatedText(result.Compilation, d), d.GetMessage(CultureInfo.InvariantCulture), d.Severity))
+            .ToList();
+
+    private static string LocatedText(Compilation compilation, Diagnostic d)
+    {
+        Assert.NotEqual(Location.None, d.Location);
+        string path = d.Location.GetLineSpan().Path;
+        SyntaxTree tree = d.Location.SourceTree ?? compilation.SyntaxTrees.Single(t => t.FilePath == path);
+        return tree.GetText().ToString(d.Location.SourceSpan);
+    }
+
+    /// <summary>Requires exactly these (ID, located text) pairs, in source order, and no generated code.</summary>
+    private static List<Reported> Expect(string source, params (string Id, string At)[] expected)
+    {
+        GeneratorOutput result = Run(source);
+        List<Reported> ours = Ours(result);
+        Assert.Equal(expected.Select(e => e.Id + " @ " + e.At), ours.Select(o => o.Id + " @ " + o.At));
+        if (ours.Any(o => o.Severity == DiagnosticSeverity.Error)) Assert.Empty(result.AllGeneratedSources);
+        return ours;
+    }
+
+    // ------------------------------------------------------------------ 1. flow attributes on several partial declarations
+
+    /// <summary>
+    /// The same flow attribute on two partial declarations is CS0579 (AllowMultiple = false; the compiler also counts
+    /// CouplingFlow&lt;float&gt; and CouplingFlow&lt;double&gt; as duplicates). FlowGen adds nothing to that error: it
+    /// generates the flow of the first attribute (file order, then position) once, and the generated code adds no error.
+    /// It used to build a model from each declaration and fail with CS8785 (duplicate hint name).
+    /// </summary>
+    [Theory]
+    [InlineData("[CouplingFlow(Dim = 4, Layers = 2)] public partial class F { }", "[CouplingFlow(Dim = 3, Layers = 2)] public partial class F { }", "R^4 (float")]
+    [InlineData("[CouplingFlow<double>(Dim = 4, Layers = 2)] public partial class F { }", "[CouplingFlow<double>(Dim = 3, Layers = 1)] public partial class F { }", "R^4 (double")]
+    [InlineData("[CouplingFlow<float>(Dim = 4, Layers = 2)] public partial class F { }", "[CouplingFlow<double>(Dim = 3, Layers = 1)] public partial class F { }", "R^4 (float")]
+    public void TheSameFlowAttributeOnTwoPartialDeclarationsIsTheCompilersCS0579AndGeneratesOnce(string first, string second, string generatedFrom)
+    {
+        foreach (string[] files in new[] { new[] { first, second }, new[] { first + "\n" + second } })
+        {
+            GeneratorOutput result = Run(files);
+            Assert.Empty(Ours(result));
+            string generated = Assert.Single(result.AllGeneratedSources);
+            Assert.Contains("coupling normalizing flow on " + generatedFrom, generated, StringComparison.Ordinal);
+            // the compiler's CS0579 at the second attribute is the only error, also after adding the generated code
+            var errors = result.CompilationErrors;
+            Assert.NotEmpty(errors);
+            Assert.All(errors, e => Assert.Equal("CS0579", e.Id));
+            Assert.All(errors, e => Assert.StartsWith("CouplingFlow", e.Location.SourceTree!.GetText().ToString(e.Location.SourceSpan), StringComparison.Ordinal));
+            Assert.All(errors, e => Assert.True(files.Length == 1 ? e.Location.SourceSpan.Start > files[0].IndexOf('\n') : e.Location.SourceTree!.FilePath == "Source1.cs"));
+        }
+    }
+
+    /// <summary>
+    /// Layer attributes next to the duplicate flow attribute are on another declaration than the flow's (the first
+    /// attribute's): FG0017 there, besides the compiler's CS0579; nothing is generated and nothing throws.
+    /// </summary>
+    [Fact]
+    public void LayersNextToADuplicateFlowAttributeAreFG0017()
+    {
+        GeneratorOutput result = Run("[CouplingFlow(Dim = 4)][AffineCoupling] public partial class F { }", "[CouplingFlow(Dim = 3)][SplineCoupling] public partial class F { }");
+        Reported d = Assert.Single(Ours(result));
+        Assert.Equal(("FG0017", "SplineCoupling"), (d.Id, d.At));
+        Assert.Empty(result.AllGeneratedSources);
+        Assert.Contains(result.Compilation.GetDiagnostics(), e => e.Id == "CS0579");
+    }
+
+    /// <summary>
+    /// [CouplingFlow] and [CouplingFlow&lt;T&gt;] are different attribute types, so the compiler accepts one on each partial
+    /// declaration: FlowGen reports FG0011 once, at the second of them, and generates nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("[CouplingFlow(Dim = 4, Layers = 2)] public partial class F { }", "[CouplingFlow<double>(Dim = 4, Layers = 2)] public partial class F { }", "CouplingFlow<double>(Dim = 4, Layers = 2)")]
+    [InlineData("[CouplingFlow<double>(Dim = 4, Layers = 2)] public partial class F { }", "[CouplingFlow(Dim = 3, Layers = 2)] public partial class F { }", "CouplingFlow(Dim = 3, Layers = 2)")]
+    [InlineData("[CouplingFlow(Dim = 4, Layers = 2)] public partial class F { }", "[CouplingFlow<float>(Dim = 4, Layers = 2)] public partial class F { }", "CouplingFlow<float>(Dim = 4, Layers = 2)")]
+    public void CouplingFlowAndGenericCouplingFlowOnTwoPartialDeclarationsIsFG0011AtTheSecond(string first, string second, string at)
+    {
+        foreach (string[] files in new[] { new[] { first, second }, new[] { first + "\n" + second } })
+        {
+            GeneratorOutput result = Run(files);
+            Reported d = Assert.Single(Ours(result));
+            Assert.Equal(("FG0011", at), (d.Id, d.At));
+            Assert.Contains("both [CouplingFlow] and [CouplingFlow<T>]", d.Message, StringComparison.Ordinal);
+            Assert.Empty(result.AllGeneratedSources);
+            Assert.DoesNotContain(result.Compilation.GetDiagnostics(), e => e.Id == "CS0579");
+        }
+    }
+}
