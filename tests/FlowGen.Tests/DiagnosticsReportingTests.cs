@@ -117,4 +117,87 @@ public class DiagnosticsReportingTests
             Assert.DoesNotContain(result.Compilation.GetDiagnostics(), e => e.Id == "CS0579");
         }
     }
+
+    // ------------------------------------------------------------------ 3. every invalid argument in one build
+
+    [Fact]
+    public void EveryInvalidLayerAttributeIsReported() => Expect(
+        "[CouplingFlow(Dim = 4)][AffineCoupling(MaskPattern = \"0000\"), SplineCoupling(Bins = 1), Permute(0, 1, 2), InvertibleLinear(Permute = false, Seed = 3), " +
+        "AdditiveCoupling(Mask = MaskKind.Halves, Coordinate = 1), AffineCoupling(MaskPattern = \"11\"), Permute(PermutationKind.None)] public partial class F { }",
+        ("FG0008", "MaskPattern = \"0000\""), ("FG0015", "Bins = 1"), ("FG0016", "Permute(0, 1, 2)"), ("FG0011", "Seed = 3"),
+        ("FG0011", "Coordinate = 1"), ("FG0007", "MaskPattern = \"11\""), ("FG0015", "Permute(PermutationKind.None)"));
+
+    [Fact]
+    public void SeveralInvalidOptionsOnOneLayerAttributeAreReported() => Expect(
+        "[CouplingFlow(Dim = 4)][SplineCoupling(Bins = 1, Bound = 0.0, Hidden = new[] { 0 }, Activation = (Activation)9, MaskPattern = \"1x11\")] public partial class F { }",
+        ("FG0015", "Bins = 1"), ("FG0015", "Bound = 0.0"), ("FG0006", "Hidden = new[] { 0 }"), ("FG0010", "Activation = (Activation)9"), ("FG0009", "MaskPattern = \"1x11\""));
+
+    [Fact]
+    public void SeveralInvalidOptionsOnCouplingFlowAreReported() => Expect(
+        "[CouplingFlow(Dim = 4, Layers = 2, Coupling = CouplingKind.SumOfSquares, Degree = 9, Squares = 0, Hidden = new[] { 0 }, Activation = (Activation)9, Context = -1, MaskPattern = \"01\")] public partial class F { }",
+        ("FG0015", "Degree = 9"), ("FG0015", "Squares = 0"), ("FG0006", "Hidden = new[] { 0 }"), ("FG0010", "Activation = (Activation)9"), ("FG0015", "Context = -1"),
+        ("FG0007", "MaskPattern = \"01\""));
+
+    /// <summary>A bad option on [CouplingFlow] is reported once, at its argument, not again at every layer that inherits it.</summary>
+    [Fact]
+    public void InvalidFlowOptionsAndInvalidLayersAreAllReportedOnce() => Expect(
+        "[CouplingFlow(Dim = 4, Clamp = -1.0, MaskPattern = \"11x0\")][AffineCoupling(Hidden = new[] { 0 }), SplineCoupling(Bins = 1), AffineCoupling] public partial class F { }",
+        ("FG0015", "Clamp = -1.0"), ("FG0009", "MaskPattern = \"11x0\""), ("FG0006", "Hidden = new[] { 0 }"), ("FG0015", "Bins = 1"));
+
+    /// <summary>FG0018 (no Layers, no layer attributes) does not hide the other errors of the declaration.</summary>
+    [Theory]
+    [InlineData("Dim = 4, MaskPattern = \"110\"", "FG0018", "CouplingFlow(Dim = 4, MaskPattern = \"110\")", "FG0007", "MaskPattern = \"110\"")]
+    [InlineData("Dim = 4, MaskPattern = \"1111\"", "FG0018", "CouplingFlow(Dim = 4, MaskPattern = \"1111\")", "FG0008", "MaskPattern = \"1111\"")]
+    [InlineData("Dim = 4, Layers = 0, MaskPattern = \"110\"", "FG0005", "Layers = 0", "FG0007", "MaskPattern = \"110\"")]
+    public void NoLayersDoesNotHideOtherErrors(string options, string id1, string at1, string id2, string at2) =>
+        Expect($"[CouplingFlow({options})] public partial class F {{ }}", (id1, at1), (id2, at2));
+
+    [Fact]
+    public void MissingDimSaysDimIsRequired()
+    {
+        Reported d = Assert.Single(Expect("[CouplingFlow(Layers = 2)] public partial class F { }", ("FG0004", "CouplingFlow(Layers = 2)")));
+        Assert.Contains("Dim is required", d.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("it is 0", d.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InvalidDimSaysItsValue()
+    {
+        Reported d = Assert.Single(Expect("[CouplingFlow(Dim = 1, Layers = 2)] public partial class F { }", ("FG0004", "Dim = 1")));
+        Assert.Equal("Dim must be between 2 and 4096; it is 1", d.Message);
+    }
+
+    /// <summary>
+    /// Without a valid Dim everything that does not depend on Dim is still checked (option ranges, enum values, mask
+    /// characters, layer counts); the mask length, Coordinate's range and explicit permutation orders need Dim and are not.
+    /// </summary>
+    [Fact]
+    public void WithoutDimTheOptionsThatDoNotDependOnItAreStillChecked() => Expect(
+        "[CouplingFlow(Layers = 0, Coupling = CouplingKind.Spline, Bins = 1, MaskPattern = \"1x\")] public partial class F { }",
+        ("FG0004", "CouplingFlow(Layers = 0, Coupling = CouplingKind.Spline, Bins = 1, MaskPattern = \"1x\")"), ("FG0005", "Layers = 0"), ("FG0015", "Bins = 1"), ("FG0009", "MaskPattern = \"1x\""));
+
+    [Fact]
+    public void WithAnInvalidDimTheLayersAreStillChecked() => Expect(
+        "[CouplingFlow(Dim = 0)][AffineCoupling(MaskPattern = \"110\", Clamp = 99), Permute(0, 1), Permute(PermutationKind.Reverse, Seed = 2), " +
+        "AffineCoupling(Mask = MaskKind.SingleCoordinate, Coordinate = 7), SumOfSquaresCoupling(Degree = -1)] public partial class F { }",
+        ("FG0004", "Dim = 0"), ("FG0015", "Clamp = 99"), ("FG0011", "Seed = 2"), ("FG0015", "Degree = -1"));
+
+    [Fact]
+    public void LayerAttributesOnSeveralOtherDeclarationsAreEachReported()
+    {
+        GeneratorOutput result = Run("[CouplingFlow(Dim = 4)] public partial class F { }\n[AffineCoupling] public partial class F { }",
+            "[SplineCoupling(Bins = 1)] public partial class F { }");
+        Assert.Equal(new[] { "FG0017 @ AffineCoupling", "FG0017 @ SplineCoupling(Bins = 1)", "FG0015 @ Bins = 1" },
+            Ours(result).Select(o => o.Id + " @ " + o.At));
+        Assert.Empty(result.AllGeneratedSources);
+    }
+
+    /// <summary>Members that clash with generated ones and problems of the type itself are reported together with bad options.</summary>
+    [Fact]
+    public void MemberClashesAndTypeProblemsAreReportedWithInvalidOptions()
+    {
+        Expect("[CouplingFlow(Dim = 4, Layers = 2, Coupling = CouplingKind.Spline, Bins = 1)] public partial class F { public void Forward() { } }",
+            ("FG0015", "Bins = 1"), ("FG0014", "Forward"));
+        Expect("[CouplingFlow(Dim = 1, Layers = 2)] public class F { }", ("FG0004", "Dim = 1"), ("FG0001", "F"));
+    }
 }

@@ -22,9 +22,10 @@ internal static class DiagnosticDescriptors
         "FG0003", "Unsupported containing type",
         "'{0}' is nested in '{1}', which must be a non-generic partial class or struct for FlowGen to add members to '{0}'");
 
+    /// <summary>Dim out of range ("Dim must be between 2 and 4096; it is 1") or not set ("Dim is required: …").</summary>
     public static readonly DiagnosticDescriptor InvalidDim = Error(
         "FG0004", "Invalid Dim",
-        "Dim must be between 2 and {1}; it is {0}");
+        "{0}");
 
     public static readonly DiagnosticDescriptor InvalidLayers = Error(
         "FG0005", "Invalid number of layers",

@@ -25,6 +25,9 @@ internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, Equatab
     public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, params object[] arguments) =>
         new(descriptor.Id, location, arguments.Select(a => a?.ToString() ?? "").ToEquatableArray());
 
+    /// <summary>Whether the diagnostic is an error (which drops the model) rather than a warning.</summary>
+    public bool IsError => DiagnosticDescriptorsById.Get(Id).DefaultSeverity == DiagnosticSeverity.Error;
+
     public Diagnostic ToDiagnostic()
     {
         DiagnosticDescriptor descriptor = DiagnosticDescriptorsById.Get(Id);

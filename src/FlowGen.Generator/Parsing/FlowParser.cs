@@ -77,7 +77,7 @@ internal static class FlowParser
         try
         {
             FlowModel? model = ParseCore(context, generic, diagnostics, cancellationToken);
-            return new ParseResult(diagnostics.Any() ? null : model, diagnostics.ToEquatableArray());
+            return new ParseResult(diagnostics.Any(d => d.IsError) ? null : model, diagnostics.ToEquatableArray());
         }
         catch (OperationCanceledException)
         {
@@ -128,6 +128,10 @@ internal static class FlowParser
             if (!SameApplication(flowAttribute, first)) return null;
         }
 
+        // Every problem of the declaration is reported in the same build, each at its own argument: the checks below
+        // go on after a failed one wherever they do not depend on it (a dependency is stated where a check is skipped),
+        // and the model is dropped at the end if any error was reported. One argument gets at most one diagnostic.
+
         // ---- the type itself ----
         string? kindProblem = type switch
         {
@@ -143,14 +147,12 @@ internal static class FlowParser
         if (kindProblem is not null)
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedType, typeLocation, type.Name, kindProblem));
-            return null;
         }
 
         bool isPartial = type.DeclaringSyntaxReferences.All(r => r.GetSyntax(ct) is TypeDeclarationSyntax d && d.Modifiers.Any(SyntaxKind.PartialKeyword));
         if (!isPartial)
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, typeLocation, type.Name));
-            return null;
         }
 
         var containers = new List<ContainingType>();
@@ -160,7 +162,7 @@ internal static class FlowParser
             if (keyword is null)
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedContainer, typeLocation, type.Name, outer.Name));
-                return null;
+                continue;
             }
             containers.Insert(0, new ContainingType(keyword, outer.Name));
         }
@@ -174,7 +176,6 @@ internal static class FlowParser
             else if (t?.SpecialType != SpecialType.System_Single)
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPrecision, attributeLocation, t?.ToDisplayString() ?? "?"));
-                return null;
             }
         }
 
@@ -199,6 +200,8 @@ internal static class FlowParser
             Bins = flow.Int("Bins", 8),
             Bound = flow.Double("Bound", 3.0),
         };
+        // an out-of-range Mask value (FG0010) leaves the mask unknown: checks that depend on it are skipped
+        bool flowMaskKnown = !flow.IsSet("Mask") || IsInRange(flow.Int("Mask", 0), 0, 2);
         var permutation = (PermutationKind)flow.Enum("Permutation", 0, 2, "PermutationKind");
         bool actNorm = flow.Bool("ActNorm");
         bool linear = flow.Bool("InvertibleLinear");
@@ -207,20 +210,29 @@ internal static class FlowParser
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, flow.Location("Hidden"), "Hidden", "an array of widths (use an empty array for no hidden layer)", "null"));
         }
 
-        if (dim < 2 || dim > MaxDim)
+        bool dimValid = dim >= 2 && dim <= MaxDim;
+        if (!flow.IsSet("Dim"))
         {
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidDim, flow.Location("Dim") ?? attributeLocation, dim, MaxDim));
-            return null;
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidDim, attributeLocation, $"Dim is required: set Dim = n (2 to {MaxDim}) on [CouplingFlow]"));
         }
+        else if (!dimValid)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidDim, flow.Location("Dim"), $"Dim must be between 2 and {MaxDim}; it is {dim}"));
+        }
+        // From here on, checks that need Dim (mask length, Coordinate's range, explicit permutation orders) and the
+        // construction of the layers are skipped when it is invalid; everything else is still checked.
+        int? knownDim = dimValid ? dim : null;
         if (contextDim < 0 || contextDim > MaxContext)
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, flow.Location("Context"), "Context", $"between 0 and {MaxContext}", contextDim));
         }
-        ValidateCouplingOptions(defaults, flow, dim, diags);
+        ValidateCouplingOptions(defaults, flow, diags);
         if (flow.IsSet("Mask") && flow.IsSet("MaskPattern"))
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, flow.Location("MaskPattern"), "Set either Mask or MaskPattern on [CouplingFlow], not both"));
         }
+        // checked once here, not at every coupling that inherits it
+        bool flowPatternValid = defaults.MaskPattern is null || ValidateMaskPattern(defaults.MaskPattern, flow.Location("MaskPattern"), knownDim, diags);
 
         // ---- layer attributes (explicit stack) ----
         var layerAttributes = type.GetAttributes().Where(a => IsLayerAttribute(a.AttributeClass)).ToList();
@@ -231,33 +243,38 @@ internal static class FlowParser
             SyntaxNode? s = a.ApplicationSyntaxReference?.GetSyntax(ct);
             if (s is null || flowDeclaration is null || s.FirstAncestorOrSelf<TypeDeclarationSyntax>() != flowDeclaration)
             {
+                // the order of the stack is undefined; the layers' own arguments are still checked below
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerAttributesSplit, LocationInfo.From(s) ?? typeLocation, type.Name));
-                return null;
             }
         }
-        layerAttributes.Sort((a, b) => a.ApplicationSyntaxReference!.Span.Start.CompareTo(b.ApplicationSyntaxReference!.Span.Start));
+        layerAttributes = layerAttributes
+            .OrderBy(a => a.ApplicationSyntaxReference?.SyntaxTree.FilePath ?? "", StringComparer.Ordinal)
+            .ThenBy(a => a.ApplicationSyntaxReference?.Span.Start ?? 0)
+            .ToList();
 
         var stack = new List<LayerModel>();
         if (layerAttributes.Count == 0)
         {
-            if (layers < 1 || layers > MaxStackLayers)
+            bool layersValid = layers >= 1 && layers <= MaxStackLayers;
+            if (!layersValid)
             {
                 if (flow.IsSet("Layers"))
                     diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayers, flow.Location("Layers"), $"Layers must be between 1 and {MaxStackLayers}; it is {layers}"));
                 else
                     diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EmptyStack, attributeLocation, type.Name));
-                return null;
             }
-            for (int c = 0; c < layers; c++)
+            // the stack is built only from valid sizes and a valid mask; with any other error it would be dropped anyway
+            if (layersValid && dimValid && flowPatternValid && !diags.Any(d => d.IsError))
             {
-                if (actNorm) stack.Add(new ActNormLayer());
-                if (linear) stack.Add(new LinearLayer(RandomPermutation(dim, seed + stack.Count).ToEquatableArray(), true, seed + stack.Count));
-                var coupling = BuildCoupling(defaults, defaults.Kind, c, dim, null, alternatePattern: true, diags, flow);
-                if (coupling is null) return null;
-                stack.Add(coupling);
-                if (permutation != PermutationKind.None && c < layers - 1)
+                for (int c = 0; c < layers; c++)
                 {
-                    stack.Add(MakePermutation(permutation, dim, seed + stack.Count));
+                    if (actNorm) stack.Add(new ActNormLayer());
+                    if (linear) stack.Add(new LinearLayer(RandomPermutation(dim, seed + stack.Count).ToEquatableArray(), true, seed + stack.Count));
+                    stack.Add(BuildCoupling(defaults, defaults.Kind, c, dim, null, alternatePattern: true));
+                    if (permutation != PermutationKind.None && c < layers - 1)
+                    {
+                        stack.Add(MakePermutation(permutation, dim, seed + stack.Count));
+                    }
                 }
             }
         }
@@ -277,11 +294,13 @@ internal static class FlowParser
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayers, flow.Location("Layers"),
                     $"Layers = {layers} but {couplingCount} coupling layer attribute(s) are listed; remove Layers or make it match"));
             }
-            if (layerAttributes.Count > MaxStackLayers)
+            bool tooManyLayers = layerAttributes.Count > MaxStackLayers;
+            if (tooManyLayers)
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, attributeLocation, $"{layerAttributes.Count} layers (at most {MaxStackLayers})"));
-                return null;
             }
+            // every layer attribute's arguments are checked; the layers themselves are built only when Dim is valid
+            bool build = dimValid && !tooManyLayers;
             int ordinal = 0;
             foreach (AttributeData a in layerAttributes)
             {
@@ -290,7 +309,7 @@ internal static class FlowParser
                 switch (a.AttributeClass!.Name)
                 {
                     case "ActNormAttribute":
-                        stack.Add(new ActNormLayer());
+                        if (build) stack.Add(new ActNormLayer());
                         break;
                     case "InvertibleLinearAttribute":
                     {
@@ -298,18 +317,20 @@ internal static class FlowParser
                         if (!permute && reader.IsSet("Seed"))
                         {
                             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to a permuted invertible linear layer (Permute = true)"));
-                            return null;
                         }
                         int s = reader.IsSet("Seed") ? reader.Int("Seed", 0) : seed + stack.Count;
-                        stack.Add(permute
-                            ? new LinearLayer(RandomPermutation(dim, s).ToEquatableArray(), true, s)
-                            : new LinearLayer(Enumerable.Range(0, dim).ToEquatableArray(), false, 0));
+                        if (build)
+                        {
+                            stack.Add(permute
+                                ? new LinearLayer(RandomPermutation(dim, s).ToEquatableArray(), true, s)
+                                : new LinearLayer(Enumerable.Range(0, dim).ToEquatableArray(), false, 0));
+                        }
                         break;
                     }
                     case "PermuteAttribute":
                     {
-                        LayerModel? p = ReadPermute(a, reader, dim, seed + stack.Count, diags);
-                        if (p is not null) stack.Add(p);
+                        LayerModel? p = ReadPermute(a, reader, knownDim, seed + stack.Count, diags);
+                        if (build && p is not null) stack.Add(p);
                         break;
                     }
                     default:
@@ -325,6 +346,7 @@ internal static class FlowParser
                         var options = defaults.Clone();
                         options.Kind = kind;
                         bool inheritsMask = !reader.IsSet("Mask") && !reader.IsSet("MaskPattern");
+                        bool maskKnown = inheritsMask ? flowMaskKnown : !reader.IsSet("Mask") || IsInRange(reader.Int("Mask", 0), 0, 2);
                         if (reader.IsSet("Mask")) { options.Mask = (MaskKind)reader.Enum("Mask", 0, 2, "MaskKind"); options.MaskPattern = null; }
                         if (reader.IsSet("MaskPattern")) options.MaskPattern = reader.String("MaskPattern");
                         if (reader.IsSet("Mask") && reader.IsSet("MaskPattern"))
@@ -344,29 +366,53 @@ internal static class FlowParser
                         if (reader.IsSet("SigmoidLayers")) options.SigmoidLayers = reader.Int("SigmoidLayers", 1);
                         if (reader.IsSet("Bins")) options.Bins = reader.Int("Bins", 8);
                         if (reader.IsSet("Bound")) options.Bound = reader.Double("Bound", 3.0);
-                        ValidateCouplingOptions(options, reader, dim, diags);
+                        // only what this attribute sets: inherited values were checked once, on [CouplingFlow]
+                        ValidateCouplingOptions(options, reader, diags);
+
+                        bool maskValid = inheritsMask
+                            ? flowPatternValid
+                            : !reader.IsSet("MaskPattern") || options.MaskPattern is null || ValidateMaskPattern(options.MaskPattern, reader.Location("MaskPattern"), knownDim, diags);
                         int? coordinate = reader.IsSet("Coordinate") ? reader.Int("Coordinate", -1) : null;
-                        var coupling = BuildCoupling(options, kind, ordinal, dim, coordinate, alternatePattern: inheritsMask, diags, inheritsMask && !reader.IsSet("Coordinate") ? flow : reader);
-                        if (coupling is null) return null;
-                        stack.Add(coupling);
+                        bool coordinateValid = true;
+                        if (coordinate is int chosen)
+                        {
+                            // whether Coordinate applies depends on the mask: not checked when the mask is unknown (FG0010)
+                            if (maskKnown && (options.MaskPattern is not null || options.Mask != MaskKind.SingleCoordinate))
+                            {
+                                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Coordinate"),
+                                    "Coordinate applies only to Mask = MaskKind.SingleCoordinate"));
+                                coordinateValid = false;
+                            }
+                            // its range needs a valid Dim
+                            else if (dimValid && (chosen < 0 || chosen >= dim))
+                            {
+                                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, reader.Location("Coordinate"), "Coordinate", $"between 0 and {dim - 1}", chosen));
+                                coordinateValid = false;
+                            }
+                        }
+                        if (build && maskValid && coordinateValid && maskKnown)
+                        {
+                            stack.Add(BuildCoupling(options, kind, ordinal, dim, coordinate, alternatePattern: inheritsMask));
+                        }
                         ordinal++;
                         break;
                     }
                 }
             }
         }
-        if (diags.Count > 0) return null;
 
-        // ---- size limits ----
-        long parameters = 0;
-        foreach (LayerModel layer in stack) parameters += ParameterCountOf(layer, dim, contextDim);
-        if (parameters > MaxParameters)
+        // ---- size limits ---- (need the complete stack: only when nothing above is an error)
+        if (!diags.Any(d => d.IsError))
         {
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, attributeLocation, $"{parameters:N0} parameters (at most {MaxParameters:N0})"));
-            return null;
+            long parameters = 0;
+            foreach (LayerModel layer in stack) parameters += ParameterCountOf(layer, dim, contextDim);
+            if (parameters > MaxParameters)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, attributeLocation, $"{parameters:N0} parameters (at most {MaxParameters:N0})"));
+            }
         }
 
-        // ---- clashes with generated members ----
+        // ---- clashes with generated members ---- (independent of the attributes: always checked)
         // a class named like a generated member (e.g. 'Dim') cannot have that member (CS0542)
         if (GeneratedMemberNames.Contains(type.Name))
         {
@@ -390,7 +436,7 @@ internal static class FlowParser
                 break;
             }
         }
-        if (diags.Count > 0) return null;
+        if (diags.Any(d => d.IsError)) return null;
 
         // a primary constructor requires every other constructor to call it (CS8862): the generated ones cannot, so they are
         // left out and construction is the user's (the field initialiser still sets the parameters from seed 0)
@@ -457,23 +503,27 @@ internal static class FlowParser
         public CouplingOptions Clone() => (CouplingOptions)MemberwiseClone();
     }
 
-    private static void ValidateCouplingOptions(CouplingOptions o, AttributeReader r, int dim, List<DiagnosticInfo> diags)
+    /// <summary>Checks the coupling options the attribute read by <paramref name="r"/> sets (unset ones are defaults or were checked on [CouplingFlow]).</summary>
+    private static void ValidateCouplingOptions(CouplingOptions o, AttributeReader r, List<DiagnosticInfo> diags)
     {
-        if (o.Hidden.Length > MaxHiddenLayers)
+        if (r.IsSet("Hidden"))
         {
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, r.Location("Hidden"), $"{o.Hidden.Length} hidden layers (at most {MaxHiddenLayers})"));
-        }
-        for (int i = 0; i < o.Hidden.Length; i++)
-        {
-            if (o.Hidden[i] < 1 || o.Hidden[i] > MaxWidth)
+            if (o.Hidden.Length > MaxHiddenLayers)
             {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHidden, r.Location("Hidden"), o.Hidden[i], i, MaxWidth));
-                break;
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, r.Location("Hidden"), $"{o.Hidden.Length} hidden layers (at most {MaxHiddenLayers})"));
+            }
+            for (int i = 0; i < o.Hidden.Length; i++)
+            {
+                if (o.Hidden[i] < 1 || o.Hidden[i] > MaxWidth)
+                {
+                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHidden, r.Location("Hidden"), o.Hidden[i], i, MaxWidth));
+                    break;
+                }
             }
         }
         void Check(bool ok, string name, string requirement, object value)
         {
-            if (!ok) diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, r.Location(name), name, requirement, value));
+            if (r.IsSet(name) && !ok) diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, r.Location(name), name, requirement, value));
         }
         Check(!double.IsNaN(o.Clamp) && !double.IsInfinity(o.Clamp) && o.Clamp >= 0 && o.Clamp <= 50, "Clamp", "a finite number between 0 and 50 (0 turns the clamp off)", o.Clamp);
         Check(o.Degree >= 0 && o.Degree <= 8, "Degree", "between 0 and 8", o.Degree);
@@ -484,43 +534,40 @@ internal static class FlowParser
         Check(!double.IsNaN(o.Bound) && !double.IsInfinity(o.Bound) && o.Bound > 0 && o.Bound <= 1e6, "Bound", "a finite number greater than 0 (at most 1e6)", o.Bound);
     }
 
-    private static CouplingLayer? BuildCoupling(CouplingOptions o, CouplingKind kind, int ordinal, int dim, int? coordinate,
-        bool alternatePattern, List<DiagnosticInfo> diags, AttributeReader maskReader)
+    private static bool IsInRange(int value, int min, int max) => value >= min && value <= max;
+
+    /// <summary>
+    /// Checks a mask pattern; reports its first problem (characters, then length, then degeneracy) at <paramref name="location"/>.
+    /// The length needs Dim: with <paramref name="dim"/> null (Dim invalid) it is not checked, nor is degeneracy (which needs the right length).
+    /// </summary>
+    private static bool ValidateMaskPattern(string pattern, LocationInfo? location, int? dim, List<DiagnosticInfo> diags)
+    {
+        if (pattern.Any(ch => ch != '0' && ch != '1'))
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskCharacters, location, pattern));
+            return false;
+        }
+        if (dim is not int d) return false;
+        if (pattern.Length != d)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskLength, location, pattern, pattern.Length, d));
+            return false;
+        }
+        if (pattern.IndexOf('0') < 0 || pattern.IndexOf('1') < 0)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskDegenerate, location, pattern, ""));
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Builds a coupling from validated options (mask pattern and Coordinate already checked against Dim).</summary>
+    private static CouplingLayer BuildCoupling(CouplingOptions o, CouplingKind kind, int ordinal, int dim, int? coordinate, bool alternatePattern)
     {
         bool[] kept = new bool[dim];
         string description;
-        if (coordinate is int chosen)
-        {
-            if (o.MaskPattern is not null || o.Mask != MaskKind.SingleCoordinate)
-            {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, maskReader.Location("Coordinate"),
-                    "Coordinate applies only to Mask = MaskKind.SingleCoordinate"));
-                return null;
-            }
-            if (chosen < 0 || chosen >= dim)
-            {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, maskReader.Location("Coordinate"), "Coordinate", $"between 0 and {dim - 1}", chosen));
-                return null;
-            }
-        }
         if (o.MaskPattern is { } pattern)
         {
-            LocationInfo? loc = maskReader.Location("MaskPattern");
-            if (pattern.Any(ch => ch != '0' && ch != '1'))
-            {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskCharacters, loc, pattern));
-                return null;
-            }
-            if (pattern.Length != dim)
-            {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskLength, loc, pattern, pattern.Length, dim));
-                return null;
-            }
-            if (pattern.IndexOf('0') < 0 || pattern.IndexOf('1') < 0)
-            {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskDegenerate, loc, pattern, ""));
-                return null;
-            }
             bool complement = alternatePattern && ordinal % 2 == 1;
             for (int i = 0; i < dim; i++) kept[i] = (pattern[i] == '1') != complement;
             description = complement ? $"complement of pattern {pattern}" : $"pattern {pattern}";
@@ -557,35 +604,45 @@ internal static class FlowParser
 
     // ------------------------------------------------------------------ permutations
 
-    private static LayerModel? ReadPermute(AttributeData a, AttributeReader reader, int dim, int derivedSeed, List<DiagnosticInfo> diags)
+    /// <summary>
+    /// Reads and checks a [Permute]; every problem is reported (the order or kind, and Seed). Returns the layer when it is
+    /// valid and <paramref name="dim"/> is known; with Dim invalid (null) an explicit order cannot be checked and is not.
+    /// </summary>
+    private static LayerModel? ReadPermute(AttributeData a, AttributeReader reader, int? dim, int derivedSeed, List<DiagnosticInfo> diags)
     {
         LocationInfo? loc = LocationInfo.From(a.ApplicationSyntaxReference?.GetSyntax());
         if (a.ConstructorArguments.Length != 1) return null; // does not bind: the compiler reports it
         TypedConstant arg = a.ConstructorArguments[0];
+        string last = dim is int n ? (n - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : "Dim − 1";
+        bool valid = true;
         if (arg.Kind == TypedConstantKind.Array)
         {
+            int[]? order = null;
             if (arg.IsNull)
             {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidPermutation, loc, "null", dim - 1));
-                return null;
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidPermutation, loc, "null", last));
+                valid = false;
             }
-            int[] order = arg.Values.Select(v => v.Value is int i ? i : -1).ToArray();
-            bool valid = order.Length == dim && order.OrderBy(i => i).SequenceEqual(Enumerable.Range(0, dim));
-            if (!valid)
+            else
             {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidPermutation, loc, string.Join(", ", order), dim - 1));
-                return null;
+                order = arg.Values.Select(v => v.Value is int i ? i : -1).ToArray();
+                if (dim is int d && !(order.Length == d && order.OrderBy(i => i).SequenceEqual(Enumerable.Range(0, d))))
+                {
+                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidPermutation, loc, string.Join(", ", order), last));
+                    valid = false;
+                }
             }
             if (reader.IsSet("Seed"))
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to PermutationKind.Random"));
-                return null;
+                valid = false;
             }
-            return new PermutationLayer(order.ToEquatableArray(), "explicit order");
+            return valid && dim is not null && order is not null ? new PermutationLayer(order.ToEquatableArray(), "explicit order") : null;
         }
         int kindValue = arg.Value is int k ? k : -1;
         if (kindValue < 0 || kindValue > 2)
         {
+            // whether Seed applies depends on the kind: not checked for an unknown kind
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, loc, "Permute kind", kindValue, "PermutationKind"));
             return null;
         }
@@ -593,15 +650,16 @@ internal static class FlowParser
         if (kind == PermutationKind.None)
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, loc, "The kind of [Permute]", "Reverse or Random (or give an explicit order)", "None"));
-            return null;
+            valid = false;
         }
         if (kind != PermutationKind.Random && reader.IsSet("Seed"))
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to PermutationKind.Random"));
-            return null;
+            valid = false;
         }
+        if (!valid || dim is not int size) return null;
         int seed = reader.IsSet("Seed") ? reader.Int("Seed", 0) : derivedSeed;
-        return MakePermutation(kind, dim, seed);
+        return MakePermutation(kind, size, seed);
     }
 
     private static PermutationLayer MakePermutation(PermutationKind kind, int dim, int seed)
