@@ -17,7 +17,7 @@ public class DiagnosticsReportingTests
 {
     private const string Usings = "using FlowGen;\n";
 
-    /// <summary>One FG diagnostic: its ID, the source text it points at, its message and severity.</summary>
+    /// <summary>One FG diagnostic: its ID, the source text it points at, its message and default severity (the harness makes warnings errors).</summary>
     public sealed record Reported(string Id, string At, string Message, DiagnosticSeverity Severity);
 
     /// <summary>Runs the generator on the given files; requires that it did not throw.</summary>
@@ -33,7 +33,7 @@ public class DiagnosticsReportingTests
     private static List<Reported> Ours(GeneratorOutput result) =>
         result.Diagnostics.Where(d => d.Id.StartsWith("FG", StringComparison.Ordinal))
             .OrderBy(d => d.Location.GetLineSpan().Path, StringComparer.Ordinal).ThenBy(d => d.Location.SourceSpan.Start)
-            .Select(d => new Reported(d.Id, LocatedText(result.Compilation, d), d.GetMessage(CultureInfo.InvariantCulture), d.Severity))
+            .Select(d => new Reported(d.Id, LocatedText(result.Compilation, d), d.GetMessage(CultureInfo.InvariantCulture), d.DefaultSeverity))
             .ToList();
 
     private static string LocatedText(Compilation compilation, Diagnostic d)
@@ -116,6 +116,104 @@ public class DiagnosticsReportingTests
             Assert.Empty(result.AllGeneratedSources);
             Assert.DoesNotContain(result.Compilation.GetDiagnostics(), e => e.Id == "CS0579");
         }
+    }
+
+    // ------------------------------------------------------------------ 2. options of another coupling kind (FG0020)
+
+    /// <summary>A kind-specific option on [CouplingFlow] of a uniform stack of another kind: warning FG0020 at the argument; the flow is still generated.</summary>
+    [Theory]
+    [InlineData("Bins = 16", "", "Spline", "Affine")]
+    [InlineData("Bound = 2.5", "Coupling = CouplingKind.Additive, ", "Spline", "Additive")]
+    [InlineData("Clamp = 1.5", "Coupling = CouplingKind.Spline, ", "Affine", "Spline")]
+    [InlineData("Degree = 3", "Coupling = CouplingKind.Spline, ", "SumOfSquares", "Spline")]
+    [InlineData("Squares = 2", "Coupling = CouplingKind.DeepSigmoidal, ", "SumOfSquares", "DeepSigmoidal")]
+    [InlineData("SigmoidUnits = 4", "Coupling = CouplingKind.Additive, ", "DeepSigmoidal", "Additive")]
+    [InlineData("SigmoidLayers = 2", "Coupling = CouplingKind.Affine, ", "DeepSigmoidal", "Affine")]
+    public void OptionOfAnotherKindOnAUniformStackIsWarningFG0020(string option, string coupling, string owner, string setOn)
+    {
+        GeneratorOutput result = Run($"[CouplingFlow(Dim = 4, Layers = 2, {coupling}{option})] public partial class F {{ }}");
+        Reported d = Assert.Single(Ours(result));
+        Assert.Equal(("FG0020", option, DiagnosticSeverity.Warning), (d.Id, d.At, d.Severity));
+        string name = option.Split(' ')[0];
+        Assert.Equal($"{name} is an option of {owner} couplings; it has no effect on a uniform stack of {setOn} couplings", d.Message);
+        Assert.Single(result.AllGeneratedSources);
+        Assert.Empty(result.CompilationErrors);
+    }
+
+    [Fact]
+    public void EveryOptionOfAnotherKindIsReportedAtItsArgument()
+    {
+        var ours = Expect("[CouplingFlow(Dim = 4, Layers = 2, Coupling = CouplingKind.Additive, Clamp = 1.0, Hidden = [8], Bins = 4, Squares = 2)] public partial class F { }",
+            ("FG0020", "Clamp = 1.0"), ("FG0020", "Bins = 4"), ("FG0020", "Squares = 2"));
+        Assert.All(ours, d => Assert.EndsWith("on a uniform stack of Additive couplings", d.Message, StringComparison.Ordinal));
+    }
+
+    /// <summary>Options that belong to the stack's kind, and the options every kind has (mask, hidden widths, activation), are fine.</summary>
+    [Theory]
+    [InlineData("Clamp = 1.0, Hidden = [8], Activation = Activation.Relu, Mask = MaskKind.Parity")]
+    [InlineData("Coupling = CouplingKind.Spline, Bins = 16, Bound = 4.0, MaskPattern = \"1100\"")]
+    [InlineData("Coupling = CouplingKind.SumOfSquares, Degree = 3, Squares = 2")]
+    [InlineData("Coupling = CouplingKind.DeepSigmoidal, SigmoidUnits = 4, SigmoidLayers = 2")]
+    [InlineData("Coupling = CouplingKind.Additive, Hidden = []")]
+    public void OptionsOfTheStacksKindAreNotReported(string options)
+    {
+        GeneratorOutput result = Run($"[CouplingFlow(Dim = 4, Layers = 2, {options})] public partial class F {{ }}");
+        Assert.Empty(Ours(result));
+        Assert.Single(result.AllGeneratedSources);
+    }
+
+    /// <summary>An invalid value of an option of another kind is the error only (one diagnostic per argument).</summary>
+    [Fact]
+    public void InvalidOptionOfAnotherKindIsOnlyTheError() =>
+        Expect("[CouplingFlow(Dim = 4, Layers = 2, Bins = 1)] public partial class F { }", ("FG0015", "Bins = 1"));
+
+    /// <summary>With an unknown Coupling value the stack's kind is unknown: only FG0010, no guess about which options apply.</summary>
+    [Fact]
+    public void UnknownCouplingKindIsOnlyFG0010() =>
+        Expect("[CouplingFlow(Dim = 4, Layers = 2, Coupling = (CouplingKind)9, Bins = 4)] public partial class F { }", ("FG0010", "Coupling = (CouplingKind)9"));
+
+    /// <summary>
+    /// In an explicit stack the kind options on [CouplingFlow] are defaults for the listed couplings: FG0020 when no
+    /// listed coupling of that kind takes the default (none is listed, or each sets its own value).
+    /// </summary>
+    [Theory]
+    [InlineData("[CouplingFlow(Dim = 4, Bins = 16, Clamp = 1.0)][AffineCoupling, Permute(PermutationKind.Reverse), AdditiveCoupling, AffineCoupling]", "Bins = 16",
+        "Bins is an option of Spline couplings; it has no effect on an explicit stack without Spline couplings (its couplings: Affine, Additive)")]
+    [InlineData("[CouplingFlow(Dim = 4, Bound = 2.0)][SplineCoupling(Bound = 1.0), AffineCoupling, SplineCoupling(Bound = 4.0, Bins = 3)]", "Bound = 2.0",
+        "Bound is an option of Spline couplings; it has no effect on an explicit stack whose Spline couplings all set their own Bound")]
+    [InlineData("[CouplingFlow(Dim = 4, SigmoidLayers = 2)][ActNorm, Permute(PermutationKind.Reverse)]", "SigmoidLayers = 2",
+        "SigmoidLayers is an option of DeepSigmoidal couplings; it has no effect on an explicit stack without DeepSigmoidal couplings (it lists no coupling)")]
+    public void UnusedKindOptionOnAnExplicitStackIsFG0020(string attributes, string at, string message)
+    {
+        GeneratorOutput result = Run(attributes + " public partial class F { }");
+        Reported d = Assert.Single(Ours(result));
+        Assert.Equal(("FG0020", at, DiagnosticSeverity.Warning), (d.Id, d.At, d.Severity));
+        Assert.Equal(message, d.Message);
+    }
+
+    [Theory]
+    [InlineData("[CouplingFlow(Dim = 4, Bins = 16, Clamp = 1.0)][SplineCoupling(Bins = 4), AffineCoupling, SplineCoupling]")]
+    [InlineData("[CouplingFlow(Dim = 4, Degree = 1, Squares = 2, SigmoidUnits = 3)][SumOfSquaresCoupling(Degree = 2), SumOfSquaresCoupling, DeepSigmoidalCoupling]")]
+    public void KindOptionsUsedByAListedCouplingAreNotReported(string attributes)
+    {
+        GeneratorOutput result = Run(attributes + " public partial class F { }");
+        Assert.Empty(Ours(result));
+        Assert.Single(result.AllGeneratedSources);
+    }
+
+    /// <summary>
+    /// A layer attribute has only its own kind's options (Attributes.cs), so an option of another kind on it does not
+    /// compile: the compiler reports it, FlowGen adds nothing and does not throw.
+    /// </summary>
+    [Theory]
+    [InlineData("AffineCoupling(Bins = 4)")]
+    [InlineData("SplineCoupling(Clamp = 1.0)")]
+    [InlineData("AdditiveCoupling(SigmoidUnits = 4)")]
+    public void OptionOfAnotherKindOnALayerAttributeIsACompilerError(string layer)
+    {
+        GeneratorOutput result = Run($"[CouplingFlow(Dim = 4)][{layer}] public partial class F {{ }}");
+        Assert.DoesNotContain(Ours(result), d => d.Id == "FG0020");
+        Assert.Contains(result.Compilation.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
     }
 
     // ------------------------------------------------------------------ 3. every invalid argument in one build

@@ -87,4 +87,13 @@ internal static class DiagnosticDescriptors
         "FG0019", "Layer attribute without [CouplingFlow]",
         "'{0}' has FlowGen layer attributes but no [CouplingFlow] attribute, so nothing is generated for it",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    /// <summary>
+    /// A coupling-kind option (Clamp; Degree, Squares; SigmoidUnits, SigmoidLayers; Bins, Bound) that no coupling of
+    /// its kind uses. {0} the option, {1} the kind it belongs to, {2} what it is set on.
+    /// </summary>
+    public static readonly DiagnosticDescriptor OptionNotApplicable = new(
+        "FG0020", "Option does not apply to the coupling kind",
+        "{0} is an option of {1} couplings; it has no effect on {2}",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 }

@@ -45,7 +45,7 @@ internal static class DiagnosticDescriptorsById
         DiagnosticDescriptors.UnknownEnumValue, DiagnosticDescriptors.ConflictingOptions, DiagnosticDescriptors.UnsupportedPrecision,
         DiagnosticDescriptors.ModelTooLarge, DiagnosticDescriptors.MemberClash, DiagnosticDescriptors.InvalidOption,
         DiagnosticDescriptors.InvalidPermutation, DiagnosticDescriptors.LayerAttributesSplit, DiagnosticDescriptors.EmptyStack,
-        DiagnosticDescriptors.LayerWithoutFlow,
+        DiagnosticDescriptors.LayerWithoutFlow, DiagnosticDescriptors.OptionNotApplicable,
     };
 
     public static System.Collections.Generic.IReadOnlyList<DiagnosticDescriptor> All => s_all;

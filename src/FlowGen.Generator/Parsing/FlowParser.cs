@@ -263,6 +263,11 @@ internal static class FlowParser
                 else
                     diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EmptyStack, attributeLocation, type.Name));
             }
+            // FG0020: a kind option of another kind than the stack's (unknown kind after FG0010: not checked)
+            if (!flow.IsSet("Coupling") || IsInRange(flow.Int("Coupling", 0), 0, 4))
+            {
+                ReportOptionsOfOtherKinds(flow, (option, kind) => kind == defaults.Kind ? null : $"a uniform stack of {defaults.Kind} couplings", diags);
+            }
             // the stack is built only from valid sizes and a valid mask; with any other error it would be dropped anyway
             if (layersValid && dimValid && flowPatternValid && !diags.Any(d => d.IsError))
             {
@@ -302,6 +307,7 @@ internal static class FlowParser
             // every layer attribute's arguments are checked; the layers themselves are built only when Dim is valid
             bool build = dimValid && !tooManyLayers;
             int ordinal = 0;
+            var couplings = new List<(CouplingKind Kind, AttributeReader Reader)>();
             foreach (AttributeData a in layerAttributes)
             {
                 ct.ThrowIfCancellationRequested();
@@ -368,6 +374,10 @@ internal static class FlowParser
                         if (reader.IsSet("Bound")) options.Bound = reader.Double("Bound", 3.0);
                         // only what this attribute sets: inherited values were checked once, on [CouplingFlow]
                         ValidateCouplingOptions(options, reader, diags);
+                        // FG0020 on the layer itself: unreachable while each coupling attribute exposes only its own kind's
+                        // options (Attributes.cs; another kind's option does not compile), kept for attribute types that share them
+                        ReportOptionsOfOtherKinds(reader, (option, k) => k == kind ? null : $"this {kind} coupling", diags);
+                        couplings.Add((kind, reader));
 
                         bool maskValid = inheritsMask
                             ? flowPatternValid
@@ -399,6 +409,19 @@ internal static class FlowParser
                     }
                 }
             }
+            // FG0020: the kind options on [CouplingFlow] are defaults for the listed couplings; unused when no coupling of
+            // that kind is listed, or when each of them sets its own value
+            ReportOptionsOfOtherKinds(flow, (option, kind) =>
+            {
+                var ofKind = couplings.Where(c => c.Kind == kind).ToList();
+                if (ofKind.Count == 0)
+                {
+                    return $"an explicit stack without {kind} couplings " + (couplings.Count == 0
+                        ? "(it lists no coupling)"
+                        : $"(its couplings: {string.Join(", ", couplings.Select(c => c.Kind).Distinct())})");
+                }
+                return ofKind.All(c => c.Reader.IsSet(option)) ? $"an explicit stack whose {kind} couplings all set their own {option}" : null;
+            }, diags);
         }
 
         // ---- size limits ---- (need the complete stack: only when nothing above is an error)
@@ -535,6 +558,33 @@ internal static class FlowParser
     }
 
     private static bool IsInRange(int value, int min, int max) => value >= min && value <= max;
+
+    /// <summary>The options only one coupling kind reads; every other coupling option (mask, Hidden, Activation) applies to all kinds.</summary>
+    private static readonly (string Option, CouplingKind Kind)[] KindOptions =
+    {
+        ("Clamp", CouplingKind.Affine), ("Degree", CouplingKind.SumOfSquares), ("Squares", CouplingKind.SumOfSquares),
+        ("SigmoidUnits", CouplingKind.DeepSigmoidal), ("SigmoidLayers", CouplingKind.DeepSigmoidal),
+        ("Bins", CouplingKind.Spline), ("Bound", CouplingKind.Spline),
+    };
+
+    /// <summary>
+    /// FG0020 (warning) at each kind option the attribute read by <paramref name="r"/> sets that has no effect:
+    /// <paramref name="unusedOn"/>(option, its kind) says what it is set on when unused, or null when some coupling uses it.
+    /// An option whose value is already an error gets no warning as well.
+    /// </summary>
+    private static void ReportOptionsOfOtherKinds(AttributeReader r, Func<string, CouplingKind, string?> unusedOn, List<DiagnosticInfo> diags)
+    {
+        foreach (var (option, kind) in KindOptions)
+        {
+            if (!r.IsSet(option)) continue;
+            LocationInfo? location = r.Location(option);
+            if (diags.Any(d => d.IsError && Equals(d.Location, location))) continue;
+            if (unusedOn(option, kind) is { } setOn)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OptionNotApplicable, location, option, kind, setOn));
+            }
+        }
+    }
 
     /// <summary>
     /// Checks a mask pattern; reports its first problem (characters, then length, then degeneracy) at <paramref name="location"/>.
