@@ -96,4 +96,12 @@ internal static class DiagnosticDescriptors
         "FG0020", "Option does not apply to the coupling kind",
         "{0} is an option of {1} couplings; it has no effect on {2}",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    /// <summary>
+    /// An exception inside FlowGen itself (parser or emitter): a bug, not a problem of the declaration.
+    /// {0} what FlowGen was doing, {1} the exception type, {2} its message.
+    /// </summary>
+    public static readonly DiagnosticDescriptor InternalError = Error(
+        "FG0021", "Internal FlowGen error",
+        "FlowGen failed while {0} ({1}: {2}). This is a bug in FlowGen, not in the declaration: please report it with the declaration.");
 }

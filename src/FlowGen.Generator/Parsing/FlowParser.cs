@@ -11,8 +11,11 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace FlowGen.Generator.Parsing;
 
-/// <summary>The outcome of reading one [CouplingFlow] declaration: a model (when it is valid) and diagnostics.</summary>
-internal sealed record ParseResult(FlowModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <summary>
+/// The outcome of reading one [CouplingFlow] declaration: a model (when it is valid), diagnostics, and the location of the
+/// class name (kept out of the model; used to report an emitter failure, FG0021).
+/// </summary>
+internal sealed record ParseResult(FlowModel? Model, EquatableArray<DiagnosticInfo> Diagnostics, LocationInfo? TypeLocation);
 
 /// <summary>
 /// Stage 1 of the generator: reads the attributes of a [CouplingFlow] class into an equatable <see cref="FlowModel"/>,
@@ -44,6 +47,12 @@ internal static class FlowParser
         "DeepSigmoidalCouplingAttribute", "SplineCouplingAttribute", "PermuteAttribute", "ActNormAttribute", "InvertibleLinearAttribute",
     };
 
+    /// <summary>
+    /// Test hook (null in production): called with the class name at the start of every parse, so that tests can throw
+    /// from it to exercise the internal-error path (FG0021). A test throws only for its own class name, as tests run in parallel.
+    /// </summary>
+    internal static Action<string>? TestFault;
+
     public static readonly string[] LayerAttributeMetadataNames = LayerAttributeNames.Select(n => Namespace + "." + n).ToArray();
 
     /// <summary>FG0019 for a class with layer attributes but no [CouplingFlow]; reported from its first layer attribute only.</summary>
@@ -74,10 +83,12 @@ internal static class FlowParser
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, bool generic, CancellationToken cancellationToken)
     {
         var diagnostics = new List<DiagnosticInfo>();
+        LocationInfo? typeLocation = null;
         try
         {
-            FlowModel? model = ParseCore(context, generic, diagnostics, cancellationToken);
-            return new ParseResult(diagnostics.Any(d => d.IsError) ? null : model, diagnostics.ToEquatableArray());
+            typeLocation = LocationInfo.From(context.TargetNode is TypeDeclarationSyntax tds ? tds.Identifier.GetLocation() : context.TargetNode.GetLocation());
+            FlowModel? model = ParseCore(context, generic, typeLocation, diagnostics, cancellationToken);
+            return new ParseResult(diagnostics.Any(d => d.IsError) ? null : model, diagnostics.ToEquatableArray(), typeLocation);
         }
         catch (OperationCanceledException)
         {
@@ -85,19 +96,18 @@ internal static class FlowParser
         }
         catch (Exception ex)
         {
-            // A bug in the parser must never crash the user's build: report it as a diagnostic instead.
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, LocationInfo.From(context.TargetNode.GetLocation()),
-                "internal generator error (" + ex.GetType().Name + ": " + ex.Message + "); please report it"));
-            return new ParseResult(null, diagnostics.ToEquatableArray());
+            // A bug in the parser must never crash the user's build: report it as an internal error (FG0021) instead.
+            diagnostics.Add(DiagnosticInfo.InternalError(typeLocation, $"reading the declaration of '{context.TargetSymbol.Name}'", ex));
+            return new ParseResult(null, diagnostics.ToEquatableArray(), typeLocation);
         }
     }
 
-    private static FlowModel? ParseCore(GeneratorAttributeSyntaxContext context, bool generic, List<DiagnosticInfo> diags, CancellationToken ct)
+    private static FlowModel? ParseCore(GeneratorAttributeSyntaxContext context, bool generic, LocationInfo? typeLocation, List<DiagnosticInfo> diags, CancellationToken ct)
     {
         if (context.TargetSymbol is not INamedTypeSymbol type || context.Attributes.Length == 0) return null;
+        TestFault?.Invoke(type.Name);
         AttributeData flowAttribute = context.Attributes.OrderBy(a => a.ApplicationSyntaxReference?.Span.Start ?? 0).First();
         LocationInfo? attributeLocation = LocationInfo.From(flowAttribute.ApplicationSyntaxReference?.GetSyntax(ct));
-        LocationInfo? typeLocation = LocationInfo.From(context.TargetNode is TypeDeclarationSyntax tds ? tds.Identifier.GetLocation() : context.TargetNode.GetLocation());
 
         // ---- several flow attributes on one class ----
         // This runs once per declaration that carries a flow attribute (and per pipeline, plain and generic), but the
