@@ -118,6 +118,40 @@ public class DiagnosticsReportingTests
         }
     }
 
+    /// <summary>
+    /// Roslyn compares hint names ignoring case, so flows whose full names differ only in case used to collide (CS8785,
+    /// nothing generated). Such flows now get a suffix from their exact name; other flows keep the plain hint name.
+    /// </summary>
+    [Theory]
+    [InlineData("namespace N { [CouplingFlow(Dim = 3, Layers = 1)] public partial class F { } [CouplingFlow(Dim = 4, Layers = 1)] public partial class f { } }")]
+    [InlineData("namespace N { [CouplingFlow(Dim = 3, Layers = 1)] public partial class F { } } namespace n { [CouplingFlow(Dim = 4, Layers = 1)] public partial class F { } }")]
+    [InlineData("namespace N { public partial class Outer { [CouplingFlow(Dim = 3, Layers = 1)] public partial class F { } } } namespace N.OUTER { [CouplingFlow(Dim = 4, Layers = 1)] public partial class F { } }")]
+    public void FlowsWhoseNamesDifferOnlyInCaseAreEachGenerated(string source)
+    {
+        GeneratorOutput result = Run(source + "\nnamespace N { [CouplingFlow(Dim = 2, Layers = 1)] public partial class Unrelated { } }");
+        Assert.Empty(Ours(result));
+        var hints = result.RunResult.Results.SelectMany(r => r.GeneratedSources).Select(g => g.HintName).ToList();
+        Assert.Equal(3, hints.Count);
+        Assert.Equal(3, hints.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+        Assert.Contains("N.Unrelated.g.cs", hints);
+        Assert.Empty(result.CompilationErrors);
+    }
+
+    /// <summary>The suffix also appears when the namesake is added later, in another file (the parse re-runs on every compilation).</summary>
+    [Fact]
+    public void ANamesakeAddedLaterInAnotherFileDoesNotCollide()
+    {
+        var first = GeneratorHarness.CreateCompilation(Usings + "namespace N { [CouplingFlow(Dim = 3, Layers = 1)] public partial class F { } }");
+        GeneratorDriver driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(first);
+        Assert.Equal(new[] { "N.F.g.cs" }, driver.GetRunResult().Results.Single().GeneratedSources.Select(g => g.HintName));
+        var second = first.AddSyntaxTrees(Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(
+            Usings + "namespace N { [CouplingFlow(Dim = 4, Layers = 1)] public partial class f { } }", GeneratorHarness.ParseOptions, "Source1.cs"));
+        GeneratorDriverRunResult run = driver.RunGenerators(second).GetRunResult();
+        Assert.All(run.Results, r => Assert.Null(r.Exception));
+        var hints = run.Results.Single().GeneratedSources.Select(g => g.HintName).ToList();
+        Assert.Equal(2, hints.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+    }
+
     // ------------------------------------------------------------------ 2. options of another coupling kind (FG0020)
 
     /// <summary>A kind-specific option on [CouplingFlow] of a uniform stack of another kind: warning FG0020 at the argument; the flow is still generated.</summary>

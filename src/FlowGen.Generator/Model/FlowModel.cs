@@ -46,7 +46,10 @@ internal enum PermutationKind
 /// <summary>A type that contains the flow class (for nested declarations), outermost first.</summary>
 internal sealed record ContainingType(string Keyword, string Name);
 
-/// <summary>One declared flow.</summary>
+/// <summary>
+/// One declared flow. <paramref name="HintSuffix"/>: null, or a suffix that makes the hint name unique when another flow's
+/// full name differs from this one only in case (Roslyn compares hint names ignoring case).
+/// </summary>
 internal sealed record FlowModel(
     string? Namespace,
     string TypeName,
@@ -57,7 +60,8 @@ internal sealed record FlowModel(
     int Context,
     EquatableArray<LayerModel> Layers,
     bool HasParameterlessConstructor,
-    bool HasSeedConstructor)
+    bool HasSeedConstructor,
+    string? HintSuffix = null)
 {
     public string FullName => (Namespace is null ? "" : Namespace + ".") + string.Join(".", Containers.ToArray().ConvertAll(c => c.Name)) + (Containers.Count > 0 ? "." : "") + TypeName;
 }

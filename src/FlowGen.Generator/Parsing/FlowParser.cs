@@ -489,7 +489,35 @@ internal static class FlowParser
             _ => "internal",
         };
         return new FlowModel(ns, type.Name, accessibility, containers.ToEquatableArray(), isDouble, dim, contextDim,
-            stack.ToEquatableArray(), hasParameterless, hasSeed);
+            stack.ToEquatableArray(), hasParameterless, hasSeed, HintSuffix(type, context.SemanticModel.Compilation, ct));
+    }
+
+    /// <summary>
+    /// Roslyn compares hint names ignoring case: if another flow class's full name (namespaces and containing types)
+    /// differs from this one's only in case (N.F and N.f, N.F and n.F), both would get the same hint name and the generator
+    /// would fail (CS8785). Such a flow gets a suffix from its exact full name (FNV-1a, hex); all others get none.
+    /// </summary>
+    private static string? HintSuffix(INamedTypeSymbol type, Compilation compilation, CancellationToken ct)
+    {
+        var path = new List<string>();
+        for (ISymbol s = type; s is not INamespaceSymbol { IsGlobalNamespace: true } && s is not null; s = s.ContainingSymbol) path.Insert(0, s.Name);
+        // the namespaces and types of this compilation along the path, matched ignoring case (flows are source types)
+        List<INamespaceOrTypeSymbol> level = new() { compilation.Assembly.GlobalNamespace };
+        foreach (string name in path)
+        {
+            ct.ThrowIfCancellationRequested();
+            level = level.SelectMany(n => n.GetMembers()).OfType<INamespaceOrTypeSymbol>()
+                .Where(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
+        }
+        bool namesake = level.OfType<INamedTypeSymbol>().Any(t => !SymbolEqualityComparer.Default.Equals(t, type)
+            && t.GetAttributes().Any(a => IsFlowAttribute(a.AttributeClass)));
+        if (!namesake) return null;
+        uint hash = 2166136261;
+        foreach (char ch in string.Join(".", path))
+        {
+            hash = unchecked((hash ^ ch) * 16777619);
+        }
+        return hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The nearest base class that is itself a [CouplingFlow] class, if any.</summary>
