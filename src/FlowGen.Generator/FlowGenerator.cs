@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Immutable;
 using FlowGen.Generator.Diagnostics;
 using FlowGen.Generator.Emit;
@@ -25,7 +26,7 @@ public sealed class FlowGenerator : IIncrementalGenerator
         /// <summary>Parse results of [CouplingFlow&lt;T&gt;] declarations.</summary>
         public const string GenericFlows = "FlowGen.GenericFlows";
 
-        /// <summary>Valid models only.</summary>
+        /// <summary>Valid models only (with the class location for FG0021, which does not take part in caching).</summary>
         public const string Models = "FlowGen.Models";
 
         /// <summary>Diagnostics only.</summary>
@@ -64,20 +65,65 @@ public sealed class FlowGenerator : IIncrementalGenerator
 
         foreach (IncrementalValuesProvider<ParseResult> results in new[] { plain, generic })
         {
-            IncrementalValuesProvider<FlowModel> models = results
+            IncrementalValuesProvider<EmitRequest> models = results
                 .Where(static r => r.Model is not null)
-                .Select(static (r, _) => r.Model!)
+                .Select(static (r, _) => new EmitRequest(r.Model!, r.TypeLocation))
                 .WithTrackingName(StepNames.Models);
             IncrementalValuesProvider<EquatableArray<DiagnosticInfo>> diagnostics = results
                 .Where(static r => r.Diagnostics.Count > 0)
                 .Select(static (r, _) => r.Diagnostics)
                 .WithTrackingName(StepNames.Diagnostics);
 
-            context.RegisterSourceOutput(models, static (spc, model) => spc.AddSource(FlowEmitter.HintName(model), FlowEmitter.Emit(model)));
+            context.RegisterSourceOutput(models, static (spc, request) => EmitOrReport(spc, request));
             context.RegisterSourceOutput(diagnostics, static (spc, diags) =>
             {
                 foreach (DiagnosticInfo d in diags) spc.ReportDiagnostic(d.ToDiagnostic());
             });
         }
     }
+
+    /// <summary>
+    /// Emits one flow. An exception here would fail the whole generator (CS8785: no flow of the project is generated), so a
+    /// bug in the emitter becomes FG0021 at the class instead, and no source is added for that class.
+    /// </summary>
+    private static void EmitOrReport(SourceProductionContext spc, EmitRequest request)
+    {
+        string hintName, source;
+        try
+        {
+            hintName = FlowEmitter.HintName(request.Model);
+            source = FlowEmitter.Emit(request.Model);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            spc.ReportDiagnostic(DiagnosticInfo.InternalError(request.Location, $"generating the code of '{request.Model.FullName}'", ex).ToDiagnostic());
+            return;
+        }
+        spc.AddSource(hintName, source);
+    }
+}
+
+/// <summary>
+/// A valid model and the location of its class name, for reporting an emitter failure (FG0021). The model holds no
+/// location (it must not change when the declaration merely moves), so the location rides along here, and equality is the
+/// model's alone: moving the declaration does not re-emit it. (The price: a cached FG0021 keeps the location it was
+/// reported at until the model changes.)
+/// </summary>
+internal sealed class EmitRequest : IEquatable<EmitRequest>
+{
+    public EmitRequest(FlowModel model, LocationInfo? location)
+    {
+        Model = model;
+        Location = location;
+    }
+
+    public FlowModel Model { get; }
+
+    public LocationInfo? Location { get; }
+
+    public bool Equals(EmitRequest? other) => other is not null && Model.Equals(other.Model);
+
+    public override bool Equals(object? obj) => Equals(obj as EmitRequest);
+
+    public override int GetHashCode() => Model.GetHashCode();
 }

@@ -220,6 +220,8 @@ public class DiagnosticsTests
         {
             "FG0001", "FG0002", "FG0003", "FG0004", "FG0005", "FG0006", "FG0007", "FG0008", "FG0009", "FG0010",
             "FG0011", "FG0012", "FG0013", "FG0014", "FG0015", "FG0016", "FG0017", "FG0018", "FG0019",
+            "FG0020", // DiagnosticsReportingTests
+            "FG0021", // InternalErrorDiagnosticTests
         };
         var all = typeof(FlowGen.Generator.FlowGenerator).Assembly.GetType("FlowGen.Generator.Diagnostics.DiagnosticDescriptorsById")!
             .GetProperty("All")!.GetValue(null) as System.Collections.Generic.IReadOnlyList<DiagnosticDescriptor>;

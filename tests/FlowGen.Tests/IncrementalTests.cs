@@ -62,6 +62,26 @@ public class IncrementalTests
         Assert.All(reasons, r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));
     }
 
+    /// <summary>
+    /// The class location travels with the model (for FG0021 from the emitter) but takes no part in caching: a declaration
+    /// that only moves within its file is not emitted again.
+    /// </summary>
+    [Fact]
+    public void MovingTheDeclarationWithinItsFileDoesNotReEmit()
+    {
+        var (driver, compilation) = Start(Flow, Other);
+        CSharpCompilation edited = Replace(compilation, 0, "// a comment\n\n" + Flow.Replace("namespace N;", "namespace N;\npublic class Before { }\n"));
+        driver = driver.RunGenerators(edited);
+        var flows = Reasons(driver, FlowGenerator.StepNames.Flows);
+        Assert.Contains(IncrementalStepRunReason.Modified, flows); // the parse result (with its location) did change
+        var models = Reasons(driver, FlowGenerator.StepNames.Models);
+        Assert.NotEmpty(models);
+        Assert.All(models, r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));
+        var outputs = driver.GetRunResult().Results.Single().TrackedOutputSteps.SelectMany(kv => kv.Value).SelectMany(r => r.Outputs).Select(o => o.Reason);
+        Assert.All(outputs, r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+        Assert.Single(driver.GetRunResult().GeneratedTrees);
+    }
+
     [Fact]
     public void ChangingTheDeclarationRegenerates()
     {

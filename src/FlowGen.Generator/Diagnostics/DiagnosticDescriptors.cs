@@ -22,9 +22,10 @@ internal static class DiagnosticDescriptors
         "FG0003", "Unsupported containing type",
         "'{0}' is nested in '{1}', which must be a non-generic partial class or struct for FlowGen to add members to '{0}'");
 
+    /// <summary>Dim out of range ("Dim must be between 2 and 4096; it is 1") or not set ("Dim is required: …").</summary>
     public static readonly DiagnosticDescriptor InvalidDim = Error(
         "FG0004", "Invalid Dim",
-        "Dim must be between 2 and {1}; it is {0}");
+        "{0}");
 
     public static readonly DiagnosticDescriptor InvalidLayers = Error(
         "FG0005", "Invalid number of layers",
@@ -86,4 +87,21 @@ internal static class DiagnosticDescriptors
         "FG0019", "Layer attribute without [CouplingFlow]",
         "'{0}' has FlowGen layer attributes but no [CouplingFlow] attribute, so nothing is generated for it",
         Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    /// <summary>
+    /// A coupling-kind option (Clamp; Degree, Squares; SigmoidUnits, SigmoidLayers; Bins, Bound) that no coupling of
+    /// its kind uses. {0} the option, {1} the kind it belongs to, {2} what it is set on.
+    /// </summary>
+    public static readonly DiagnosticDescriptor OptionNotApplicable = new(
+        "FG0020", "Option does not apply to the coupling kind",
+        "{0} is an option of {1} couplings; it has no effect on {2}",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    /// <summary>
+    /// An exception inside FlowGen itself (parser or emitter): a bug, not a problem of the declaration.
+    /// {0} what FlowGen was doing, {1} the exception type, {2} its message.
+    /// </summary>
+    public static readonly DiagnosticDescriptor InternalError = Error(
+        "FG0021", "Internal FlowGen error",
+        "FlowGen failed while {0} ({1}: {2}). This is a bug in FlowGen, not in the declaration: please report it with the declaration.");
 }

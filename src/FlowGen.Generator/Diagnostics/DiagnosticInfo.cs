@@ -25,6 +25,13 @@ internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, Equatab
     public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, params object[] arguments) =>
         new(descriptor.Id, location, arguments.Select(a => a?.ToString() ?? "").ToEquatableArray());
 
+    /// <summary>FG0021 for an exception thrown inside FlowGen while <paramref name="doing"/> (e.g. "reading the declaration of 'F'").</summary>
+    public static DiagnosticInfo InternalError(LocationInfo? location, string doing, System.Exception exception) =>
+        Create(DiagnosticDescriptors.InternalError, location, doing, exception.GetType().FullName ?? exception.GetType().Name, exception.Message);
+
+    /// <summary>Whether the diagnostic is an error (which drops the model) rather than a warning.</summary>
+    public bool IsError => DiagnosticDescriptorsById.Get(Id).DefaultSeverity == DiagnosticSeverity.Error;
+
     public Diagnostic ToDiagnostic()
     {
         DiagnosticDescriptor descriptor = DiagnosticDescriptorsById.Get(Id);
@@ -42,7 +49,7 @@ internal static class DiagnosticDescriptorsById
         DiagnosticDescriptors.UnknownEnumValue, DiagnosticDescriptors.ConflictingOptions, DiagnosticDescriptors.UnsupportedPrecision,
         DiagnosticDescriptors.ModelTooLarge, DiagnosticDescriptors.MemberClash, DiagnosticDescriptors.InvalidOption,
         DiagnosticDescriptors.InvalidPermutation, DiagnosticDescriptors.LayerAttributesSplit, DiagnosticDescriptors.EmptyStack,
-        DiagnosticDescriptors.LayerWithoutFlow,
+        DiagnosticDescriptors.LayerWithoutFlow, DiagnosticDescriptors.OptionNotApplicable, DiagnosticDescriptors.InternalError,
     };
 
     public static System.Collections.Generic.IReadOnlyList<DiagnosticDescriptor> All => s_all;

@@ -24,10 +24,18 @@ internal static class FlowEmitter
 
     public static string HintName(FlowModel model) =>
         ((model.Namespace is null ? "" : model.Namespace + ".") +
-        string.Concat(model.Containers.Select(c => c.Name + ".")) + model.TypeName + ".g.cs").Replace("@", ""); // '@' (an escaped keyword namespace) is not allowed in hint names
+        string.Concat(model.Containers.Select(c => c.Name + ".")) + model.TypeName +
+        (model.HintSuffix is null ? "" : "." + model.HintSuffix) + ".g.cs").Replace("@", ""); // '@' (an escaped keyword namespace) is not allowed in hint names
+
+    /// <summary>
+    /// Test hook (null in production): called with the class name at the start of every emission, so that tests can throw
+    /// from it to exercise the internal-error path (FG0021). A test throws only for its own class name, as tests run in parallel.
+    /// </summary>
+    internal static Action<string>? TestFault;
 
     public static string Emit(FlowModel model)
     {
+        TestFault?.Invoke(model.TypeName);
         var plan = new FlowPlan(model);
         var w = new CodeWriter();
         EmitHeader(w, plan);

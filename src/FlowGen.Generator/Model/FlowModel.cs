@@ -38,7 +38,10 @@ internal enum PermutationKind
 /// <summary>A type that contains the flow class (for nested declarations), outermost first.</summary>
 internal sealed record ContainingType(string Keyword, string Name);
 
-/// <summary>One declared flow.</summary>
+/// <summary>
+/// One declared flow. <paramref name="HintSuffix"/>: null, or a suffix that makes the hint name unique when another flow's
+/// full name differs from this one only in case (Roslyn compares hint names ignoring case).
+/// </summary>
 internal sealed record FlowModel(
     string? Namespace,
     string TypeName,
@@ -50,7 +53,8 @@ internal sealed record FlowModel(
     EquatableArray<LayerModel> Layers,
     bool HasParameterlessConstructor,
     bool HasSeedConstructor,
-    bool GeneratesToString = true)
+    bool GeneratesToString = true,
+    string? HintSuffix = null)
 {
     public string FullName => (Namespace is null ? "" : Namespace + ".") + string.Join(".", Containers.ToArray().ConvertAll(c => c.Name)) + (Containers.Count > 0 ? "." : "") + TypeName;
 }

@@ -13,8 +13,11 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace FlowGen.Generator.Parsing;
 
-/// <summary>The outcome of reading one [CouplingFlow] declaration: a model (when it is valid) and diagnostics.</summary>
-internal sealed record ParseResult(FlowModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <summary>
+/// The outcome of reading one [CouplingFlow] declaration: a model (when it is valid), diagnostics, and the location of the
+/// class name (kept out of the model; used to report an emitter failure, FG0021).
+/// </summary>
+internal sealed record ParseResult(FlowModel? Model, EquatableArray<DiagnosticInfo> Diagnostics, LocationInfo? TypeLocation);
 
 /// <summary>
 /// Stage 1 of the generator: reads the attributes of a [CouplingFlow] class into an equatable <see cref="FlowModel"/>,
@@ -40,6 +43,12 @@ internal static class FlowParser
         "Forward", "Inverse", "LogProb", "Sample", "ResetParameters", "InitializeFromData", "IsDataInitialized",
         "NllGradient", "ForwardVjp", "InverseVjp", "CheckVjp", "_parameters", "_dataInitialized");
 
+    /// <summary>
+    /// Test hook (null in production): called with the class name at the start of every parse, so that tests can throw
+    /// from it to exercise the internal-error path (FG0021). A test throws only for its own class name, as tests run in parallel.
+    /// </summary>
+    internal static Action<string>? TestFault;
+
     public static readonly string[] LayerAttributeMetadataNames = LayerRegistry.LayerAttributeNames.Select(n => Namespace + "." + n).ToArray();
 
     /// <summary>FG0019 for a class with layer attributes but no [CouplingFlow]; reported from its first layer attribute only.</summary>
@@ -56,17 +65,27 @@ internal static class FlowParser
         return DiagnosticInfo.Create(DiagnosticDescriptors.LayerWithoutFlow, LocationInfo.From(first.ApplicationSyntaxReference!.GetSyntax(ct)), type.Name);
     }
 
+    /// <summary>[CouplingFlow] or [CouplingFlow&lt;T&gt;] (any T).</summary>
+    private static bool IsFlowAttribute(INamedTypeSymbol? type) =>
+        type is not null && type.ContainingNamespace?.ToDisplayString() == Namespace && type.Name == "CouplingFlowAttribute";
+
+    /// <summary>Whether two attribute data are the same application in source (same tree and span).</summary>
+    private static bool SameApplication(AttributeData a, AttributeData b) =>
+        a.ApplicationSyntaxReference is { } x && b.ApplicationSyntaxReference is { } y && x.SyntaxTree == y.SyntaxTree && x.Span == y.Span;
+
     public static bool IsLayerAttribute(INamedTypeSymbol? type) =>
         type is not null && type.ContainingNamespace?.ToDisplayString() == Namespace && LayerRegistry.LayerAttributeNames.Contains(type.Name);
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, bool generic, CancellationToken cancellationToken)
     {
         var diagnostics = new List<DiagnosticInfo>();
+        LocationInfo? typeLocation = null;
         try
         {
-            FlowModel? model = ParseCore(context, generic, diagnostics, cancellationToken);
-            // a flow-level option read by several layers is reported once
-            return new ParseResult(diagnostics.Any() ? null : model, diagnostics.Distinct().ToEquatableArray());
+            typeLocation = LocationInfo.From(context.TargetNode is TypeDeclarationSyntax tds ? tds.Identifier.GetLocation() : context.TargetNode.GetLocation());
+            FlowModel? model = ParseCore(context, generic, typeLocation, diagnostics, cancellationToken);
+            // a flow-level option that several couplings inherit is read (and checked) by each of them: reported once
+            return new ParseResult(diagnostics.Any(d => d.IsError) ? null : model, diagnostics.Distinct().ToEquatableArray(), typeLocation);
         }
         catch (OperationCanceledException)
         {
@@ -74,32 +93,51 @@ internal static class FlowParser
         }
         catch (Exception ex)
         {
-            // A bug in the parser must never crash the user's build: report it as a diagnostic instead.
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, LocationInfo.From(context.TargetNode.GetLocation()),
-                "internal generator error (" + ex.GetType().Name + ": " + ex.Message + "); please report it"));
-            return new ParseResult(null, diagnostics.ToEquatableArray());
+            // A bug in the parser must never crash the user's build: report it as an internal error (FG0021) instead.
+            diagnostics.Add(DiagnosticInfo.InternalError(typeLocation, $"reading the declaration of '{context.TargetSymbol.Name}'", ex));
+            return new ParseResult(null, diagnostics.ToEquatableArray(), typeLocation);
         }
     }
 
-    private static FlowModel? ParseCore(GeneratorAttributeSyntaxContext context, bool generic, List<DiagnosticInfo> diags, CancellationToken ct)
+    private static FlowModel? ParseCore(GeneratorAttributeSyntaxContext context, bool generic, LocationInfo? typeLocation, List<DiagnosticInfo> diags, CancellationToken ct)
     {
         if (context.TargetSymbol is not INamedTypeSymbol type || context.Attributes.Length == 0) return null;
-        AttributeData flowAttribute = context.Attributes[0];
+        TestFault?.Invoke(type.Name);
+        AttributeData flowAttribute = context.Attributes.OrderBy(a => a.ApplicationSyntaxReference?.Span.Start ?? 0).First();
         LocationInfo? attributeLocation = LocationInfo.From(flowAttribute.ApplicationSyntaxReference?.GetSyntax(ct));
-        LocationInfo? typeLocation = LocationInfo.From(context.TargetNode is TypeDeclarationSyntax tds ? tds.Identifier.GetLocation() : context.TargetNode.GetLocation());
 
-        // Both CouplingFlow and CouplingFlow<T> on one class: report once (from the non-generic pipeline).
-        bool hasOther = type.GetAttributes().Any(a => a.AttributeClass is { } c && c.ContainingNamespace?.ToDisplayString() == Namespace
-            && c.Name == "CouplingFlowAttribute" && (c.IsGenericType != generic));
-        if (hasOther)
+        // ---- several flow attributes on one class ----
+        // This runs once per declaration that carries a flow attribute (and per pipeline, plain and generic), but the
+        // attributes of all partial declarations belong to the one class: exactly one run may build its model, or the
+        // class is generated twice (same hint name: CS8785). Order: file path, then position.
+        var flowAttributes = type.GetAttributes()
+            .Where(a => IsFlowAttribute(a.AttributeClass) && a.ApplicationSyntaxReference is not null)
+            .OrderBy(a => a.ApplicationSyntaxReference!.SyntaxTree.FilePath, StringComparer.Ordinal)
+            .ThenBy(a => a.ApplicationSyntaxReference!.Span.Start)
+            .ToList();
+        if (flowAttributes.Count > 1)
         {
-            if (!generic)
+            AttributeData first = flowAttributes[0];
+            AttributeData? otherKind = flowAttributes.FirstOrDefault(a => a.AttributeClass!.IsGenericType != first.AttributeClass!.IsGenericType);
+            if (otherKind is not null)
             {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, attributeLocation,
-                    $"'{type.Name}' has both [CouplingFlow] and [CouplingFlow<T>]; use one"));
+                // [CouplingFlow] and [CouplingFlow<T>] are different attribute types: the compiler accepts both. FG0011 at
+                // the second one, reported by the run whose attributes include it (so once); no run builds a model.
+                if (context.Attributes.Any(a => SameApplication(a, otherKind)))
+                {
+                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, LocationInfo.From(otherKind.ApplicationSyntaxReference!.GetSyntax(ct)),
+                        $"'{type.Name}' has both [CouplingFlow] and [CouplingFlow<T>]; use one"));
+                }
+                return null;
             }
-            return null;
+            // The same attribute again (also CouplingFlow<float> with CouplingFlow<double>): the compiler reports CS0579 at
+            // each duplicate. Nothing to add: the first attribute defines the flow, the runs of the others build nothing.
+            if (!SameApplication(flowAttribute, first)) return null;
         }
+
+        // Every problem of the declaration is reported in the same build, each at its own argument: the checks below
+        // go on after a failed one wherever they do not depend on it (a dependency is stated where a check is skipped),
+        // and the model is dropped at the end if any error was reported. One argument gets at most one diagnostic.
 
         // ---- the type itself ----
         string? kindProblem = type switch
@@ -116,14 +154,12 @@ internal static class FlowParser
         if (kindProblem is not null)
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedType, typeLocation, type.Name, kindProblem));
-            return null;
         }
 
         bool isPartial = type.DeclaringSyntaxReferences.All(r => r.GetSyntax(ct) is TypeDeclarationSyntax d && d.Modifiers.Any(SyntaxKind.PartialKeyword));
         if (!isPartial)
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, typeLocation, type.Name));
-            return null;
         }
 
         var containers = new List<ContainingType>();
@@ -133,7 +169,7 @@ internal static class FlowParser
             if (keyword is null)
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedContainer, typeLocation, type.Name, outer.Name));
-                return null;
+                continue;
             }
             containers.Insert(0, new ContainingType(keyword, outer.Name));
         }
@@ -147,7 +183,6 @@ internal static class FlowParser
             else if (t?.SpecialType != SpecialType.System_Single)
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedPrecision, attributeLocation, t?.ToDisplayString() ?? "?"));
-                return null;
             }
         }
 
@@ -157,6 +192,7 @@ internal static class FlowParser
         int layers = flow.Int("Layers", 0);
         int contextDim = flow.Int("Context", 0);
         int seed = flow.Int("Seed", 0);
+        // the stack's kind for a uniform stack (an out-of-range value is FG0010: affine is assumed, and FG0020 is not checked)
         TransformerKind uniformKind = LayerRegistry.TransformerByValue(flow.Enum("Coupling", 0, LayerRegistry.Transformers.Count - 1, "CouplingKind")) ?? AffineTransformer.Instance;
         var defaults = new CouplingOptions
         {
@@ -165,6 +201,8 @@ internal static class FlowParser
             Hidden = flow.IntArray("Hidden") ?? new[] { 64, 64 },
             Activation = (ActivationKind)flow.Enum("Activation", 0, 5, "Activation"),
         };
+        // an out-of-range Mask value (FG0010) leaves the mask unknown: checks that depend on it are skipped
+        bool flowMaskKnown = !flow.IsSet("Mask") || IsInRange(flow.Int("Mask", 0), 0, 2);
         var permutation = (PermutationKind)flow.Enum("Permutation", 0, 2, "PermutationKind");
         bool actNorm = flow.Bool("ActNorm");
         bool linear = flow.Bool("InvertibleLinear");
@@ -173,17 +211,24 @@ internal static class FlowParser
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, flow.Location("Hidden"), "Hidden", "an array of widths (use an empty array for no hidden layer)", "null"));
         }
 
-        if (dim < 2 || dim > MaxDim)
+        bool dimValid = dim >= 2 && dim <= MaxDim;
+        if (!flow.IsSet("Dim"))
         {
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidDim, flow.Location("Dim") ?? attributeLocation, dim, MaxDim));
-            return null;
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidDim, attributeLocation, $"Dim is required: set Dim = n (2 to {MaxDim}) on [CouplingFlow]"));
         }
+        else if (!dimValid)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidDim, flow.Location("Dim"), $"Dim must be between 2 and {MaxDim}; it is {dim}"));
+        }
+        // From here on, checks that need Dim (mask length, Coordinate's range, explicit permutation orders) and the
+        // construction of the layers are skipped when it is invalid; everything else is still checked.
+        int? knownDim = dimValid ? dim : null;
         if (contextDim < 0 || contextDim > MaxContext)
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, flow.Location("Context"), "Context", $"between 0 and {MaxContext}", contextDim));
         }
-        ValidateCouplingOptions(defaults, flow, dim, diags);
-        // every transformer option set on [CouplingFlow] is validated by its kind, whether or not a layer of that kind uses it
+        ValidateCouplingOptions(defaults, flow, diags);
+        // each coupling kind's own options set on [CouplingFlow] are checked by that kind, whether or not a layer uses them
         foreach (TransformerKind kind in LayerRegistry.Transformers)
         {
             if (kind.OptionNames.Any(flow.IsSet)) kind.Read(new OptionReader(null, flow, diags));
@@ -192,6 +237,8 @@ internal static class FlowParser
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, flow.Location("MaskPattern"), "Set either Mask or MaskPattern on [CouplingFlow], not both"));
         }
+        // checked once here, not at every coupling that inherits it
+        bool flowPatternValid = defaults.MaskPattern is null || ValidateMaskPattern(defaults.MaskPattern, flow.Location("MaskPattern"), knownDim, diags);
 
         // ---- layer attributes (explicit stack) ----
         var layerAttributes = type.GetAttributes().Where(a => IsLayerAttribute(a.AttributeClass)).ToList();
@@ -202,33 +249,43 @@ internal static class FlowParser
             SyntaxNode? s = a.ApplicationSyntaxReference?.GetSyntax(ct);
             if (s is null || flowDeclaration is null || s.FirstAncestorOrSelf<TypeDeclarationSyntax>() != flowDeclaration)
             {
+                // the order of the stack is undefined; the layers' own arguments are still checked below
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayerAttributesSplit, LocationInfo.From(s) ?? typeLocation, type.Name));
-                return null;
             }
         }
-        layerAttributes.Sort((a, b) => a.ApplicationSyntaxReference!.Span.Start.CompareTo(b.ApplicationSyntaxReference!.Span.Start));
+        layerAttributes = layerAttributes
+            .OrderBy(a => a.ApplicationSyntaxReference?.SyntaxTree.FilePath ?? "", StringComparer.Ordinal)
+            .ThenBy(a => a.ApplicationSyntaxReference?.Span.Start ?? 0)
+            .ToList();
 
         var stack = new List<LayerModel>();
         if (layerAttributes.Count == 0)
         {
-            if (layers < 1 || layers > MaxStackLayers)
+            bool layersValid = layers >= 1 && layers <= MaxStackLayers;
+            if (!layersValid)
             {
                 if (flow.IsSet("Layers"))
                     diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayers, flow.Location("Layers"), $"Layers must be between 1 and {MaxStackLayers}; it is {layers}"));
                 else
                     diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EmptyStack, attributeLocation, type.Name));
-                return null;
             }
-            for (int c = 0; c < layers; c++)
+            // FG0020: a kind option of another kind than the stack's (unknown kind after FG0010: not checked)
+            if (!flow.IsSet("Coupling") || LayerRegistry.TransformerByValue(flow.Int("Coupling", 0)) is not null)
             {
-                if (actNorm) stack.Add(new ActNormLayer());
-                if (linear) stack.Add(new LinearLayer(RandomPermutation(dim, seed + stack.Count).ToEquatableArray(), true, seed + stack.Count));
-                var coupling = BuildCoupling(defaults, uniformKind.Read(new OptionReader(null, flow, diags)), c, dim, null, alternatePattern: true, diags, flow);
-                if (coupling is null) return null;
-                stack.Add(coupling);
-                if (permutation != PermutationKind.None && c < layers - 1)
+                ReportOptionsOfOtherKinds(flow, (option, kind) => kind == uniformKind ? null : $"a uniform stack of {uniformKind.Name} couplings", diags);
+            }
+            // the stack is built only from valid sizes and a valid mask; with any other error it would be dropped anyway
+            if (layersValid && dimValid && flowPatternValid && !diags.Any(d => d.IsError))
+            {
+                for (int c = 0; c < layers; c++)
                 {
-                    stack.Add(MakePermutation(permutation, dim, seed + stack.Count));
+                    if (actNorm) stack.Add(new ActNormLayer());
+                    if (linear) stack.Add(new LinearLayer(RandomPermutation(dim, seed + stack.Count).ToEquatableArray(), true, seed + stack.Count));
+                    stack.Add(BuildCoupling(defaults, uniformKind.Read(new OptionReader(null, flow, diags)), c, dim, null, alternatePattern: true));
+                    if (permutation != PermutationKind.None && c < layers - 1)
+                    {
+                        stack.Add(MakePermutation(permutation, dim, seed + stack.Count));
+                    }
                 }
             }
         }
@@ -248,12 +305,15 @@ internal static class FlowParser
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayers, flow.Location("Layers"),
                     $"Layers = {layers} but {couplingCount} coupling layer attribute(s) are listed; remove Layers or make it match"));
             }
-            if (layerAttributes.Count > MaxStackLayers)
+            bool tooManyLayers = layerAttributes.Count > MaxStackLayers;
+            if (tooManyLayers)
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, attributeLocation, $"{layerAttributes.Count} layers (at most {MaxStackLayers})"));
-                return null;
             }
+            // every layer attribute's arguments are checked; the layers themselves are built only when Dim is valid
+            bool build = dimValid && !tooManyLayers;
             int ordinal = 0;
+            var couplings = new List<(TransformerKind Kind, AttributeReader Reader)>();
             foreach (AttributeData a in layerAttributes)
             {
                 ct.ThrowIfCancellationRequested();
@@ -261,7 +321,7 @@ internal static class FlowParser
                 switch (a.AttributeClass!.Name)
                 {
                     case "ActNormAttribute":
-                        stack.Add(new ActNormLayer());
+                        if (build) stack.Add(new ActNormLayer());
                         break;
                     case "InvertibleLinearAttribute":
                     {
@@ -269,18 +329,20 @@ internal static class FlowParser
                         if (!permute && reader.IsSet("Seed"))
                         {
                             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to a permuted invertible linear layer (Permute = true)"));
-                            return null;
                         }
                         int s = reader.IsSet("Seed") ? reader.Int("Seed", 0) : seed + stack.Count;
-                        stack.Add(permute
-                            ? new LinearLayer(RandomPermutation(dim, s).ToEquatableArray(), true, s)
-                            : new LinearLayer(Enumerable.Range(0, dim).ToEquatableArray(), false, 0));
+                        if (build)
+                        {
+                            stack.Add(permute
+                                ? new LinearLayer(RandomPermutation(dim, s).ToEquatableArray(), true, s)
+                                : new LinearLayer(Enumerable.Range(0, dim).ToEquatableArray(), false, 0));
+                        }
                         break;
                     }
                     case "PermuteAttribute":
                     {
-                        LayerModel? p = ReadPermute(a, reader, dim, seed + stack.Count, diags);
-                        if (p is not null) stack.Add(p);
+                        LayerModel? p = ReadPermute(a, reader, knownDim, seed + stack.Count, diags);
+                        if (build && p is not null) stack.Add(p);
                         break;
                     }
                     default:
@@ -288,6 +350,7 @@ internal static class FlowParser
                         TransformerKind kind = LayerRegistry.TransformerByAttribute(a.AttributeClass.Name)!;
                         var options = defaults.Clone();
                         bool inheritsMask = !reader.IsSet("Mask") && !reader.IsSet("MaskPattern");
+                        bool maskKnown = inheritsMask ? flowMaskKnown : !reader.IsSet("Mask") || IsInRange(reader.Int("Mask", 0), 0, 2);
                         if (reader.IsSet("Mask")) { options.Mask = (MaskKind)reader.Enum("Mask", 0, 2, "MaskKind"); options.MaskPattern = null; }
                         if (reader.IsSet("MaskPattern")) options.MaskPattern = reader.String("MaskPattern");
                         if (reader.IsSet("Mask") && reader.IsSet("MaskPattern"))
@@ -300,30 +363,72 @@ internal static class FlowParser
                             if (h is not null) options.Hidden = h;
                         }
                         if (reader.IsSet("Activation")) options.Activation = (ActivationKind)reader.Enum("Activation", 0, 5, "Activation");
-                        ValidateCouplingOptions(options, reader, dim, diags);
+                        // only what this attribute sets: inherited values were checked once, on [CouplingFlow]
+                        ValidateCouplingOptions(options, reader, diags);
+                        // the kind's own options: this attribute's, else the flow's defaults (checked there), else the kind's defaults
                         TransformerOptions transformer = kind.Read(new OptionReader(reader, flow, diags));
+                        // FG0020 on the layer itself: unreachable while each coupling attribute exposes only its own kind's
+                        // options (Attributes.cs; another kind's option does not compile), kept for attribute types that share them
+                        ReportOptionsOfOtherKinds(reader, (option, k) => k == kind ? null : $"this {kind.Name} coupling", diags);
+                        couplings.Add((kind, reader));
+
+                        bool maskValid = inheritsMask
+                            ? flowPatternValid
+                            : !reader.IsSet("MaskPattern") || options.MaskPattern is null || ValidateMaskPattern(options.MaskPattern, reader.Location("MaskPattern"), knownDim, diags);
                         int? coordinate = reader.IsSet("Coordinate") ? reader.Int("Coordinate", -1) : null;
-                        var coupling = BuildCoupling(options, transformer, ordinal, dim, coordinate, alternatePattern: inheritsMask, diags, inheritsMask && !reader.IsSet("Coordinate") ? flow : reader);
-                        if (coupling is null) return null;
-                        stack.Add(coupling);
+                        bool coordinateValid = true;
+                        if (coordinate is int chosen)
+                        {
+                            // whether Coordinate applies depends on the mask: not checked when the mask is unknown (FG0010)
+                            if (maskKnown && (options.MaskPattern is not null || options.Mask != MaskKind.SingleCoordinate))
+                            {
+                                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Coordinate"),
+                                    "Coordinate applies only to Mask = MaskKind.SingleCoordinate"));
+                                coordinateValid = false;
+                            }
+                            // its range needs a valid Dim
+                            else if (dimValid && (chosen < 0 || chosen >= dim))
+                            {
+                                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, reader.Location("Coordinate"), "Coordinate", $"between 0 and {dim - 1}", chosen));
+                                coordinateValid = false;
+                            }
+                        }
+                        if (build && maskValid && coordinateValid && maskKnown)
+                        {
+                            stack.Add(BuildCoupling(options, transformer, ordinal, dim, coordinate, alternatePattern: inheritsMask));
+                        }
                         ordinal++;
                         break;
                     }
                 }
             }
+            // FG0020: the kind options on [CouplingFlow] are defaults for the listed couplings; unused when no coupling of
+            // that kind is listed, or when each of them sets its own value
+            ReportOptionsOfOtherKinds(flow, (option, kind) =>
+            {
+                var ofKind = couplings.Where(c => c.Kind == kind).ToList();
+                if (ofKind.Count == 0)
+                {
+                    return $"an explicit stack without {kind.Name} couplings " + (couplings.Count == 0
+                        ? "(it lists no coupling)"
+                        : $"(its couplings: {string.Join(", ", couplings.Select(c => c.Kind.Name).Distinct())})");
+                }
+                return ofKind.All(c => c.Reader.IsSet(option)) ? $"an explicit stack whose {kind.Name} couplings all set their own {option}" : null;
+            }, diags);
         }
-        if (diags.Count > 0) return null;
 
-        // ---- size limits ----
-        long parameters = FlowPlan.CountParameters(new FlowModel(null, type.Name, "", EquatableArray<ContainingType>.Empty, isDouble, dim, contextDim,
-            stack.ToEquatableArray(), false, false));
-        if (parameters > MaxParameters)
+        // ---- size limits ---- (need the complete stack: only when nothing above is an error)
+        if (!diags.Any(d => d.IsError))
         {
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, attributeLocation, $"{parameters:N0} parameters (at most {MaxParameters:N0})"));
-            return null;
+            long parameters = FlowPlan.CountParameters(new FlowModel(null, type.Name, "", EquatableArray<ContainingType>.Empty, isDouble, dim, contextDim,
+                stack.ToEquatableArray(), false, false));
+            if (parameters > MaxParameters)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, attributeLocation, $"{parameters:N0} parameters (at most {MaxParameters:N0})"));
+            }
         }
 
-        // ---- clashes with generated members ----
+        // ---- clashes with generated members ---- (independent of the attributes: always checked)
         // a class named like a generated member (e.g. 'Dim') cannot have that member (CS0542)
         if (GeneratedMemberNames.Contains(type.Name))
         {
@@ -347,7 +452,7 @@ internal static class FlowParser
                 break;
             }
         }
-        if (diags.Count > 0) return null;
+        if (diags.Any(d => d.IsError)) return null;
 
         // a primary constructor requires every other constructor to call it (CS8862): the generated ones cannot, so they are
         // left out and construction is the user's (the field initialiser still sets the parameters from seed 0)
@@ -374,7 +479,35 @@ internal static class FlowParser
                 && (SymbolEqualityComparer.Default.Equals(t, type) || m.IsSealed));
         }
         return new FlowModel(ns, type.Name, accessibility, containers.ToEquatableArray(), isDouble, dim, contextDim,
-            stack.ToEquatableArray(), hasParameterless, hasSeed, GeneratesToString: !ownToString);
+            stack.ToEquatableArray(), hasParameterless, hasSeed, GeneratesToString: !ownToString, HintSuffix: HintSuffix(type, context.SemanticModel.Compilation, ct));
+    }
+
+    /// <summary>
+    /// Roslyn compares hint names ignoring case: if another flow class's full name (namespaces and containing types)
+    /// differs from this one's only in case (N.F and N.f, N.F and n.F), both would get the same hint name and the generator
+    /// would fail (CS8785). Such a flow gets a suffix from its exact full name (FNV-1a, hex); all others get none.
+    /// </summary>
+    private static string? HintSuffix(INamedTypeSymbol type, Compilation compilation, CancellationToken ct)
+    {
+        var path = new List<string>();
+        for (ISymbol s = type; s is not INamespaceSymbol { IsGlobalNamespace: true } && s is not null; s = s.ContainingSymbol) path.Insert(0, s.Name);
+        // the namespaces and types of this compilation along the path, matched ignoring case (flows are source types)
+        List<INamespaceOrTypeSymbol> level = new() { compilation.Assembly.GlobalNamespace };
+        foreach (string name in path)
+        {
+            ct.ThrowIfCancellationRequested();
+            level = level.SelectMany(n => n.GetMembers()).OfType<INamespaceOrTypeSymbol>()
+                .Where(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
+        }
+        bool namesake = level.OfType<INamedTypeSymbol>().Any(t => !SymbolEqualityComparer.Default.Equals(t, type)
+            && t.GetAttributes().Any(a => IsFlowAttribute(a.AttributeClass)));
+        if (!namesake) return null;
+        uint hash = 2166136261;
+        foreach (char ch in string.Join(".", path))
+        {
+            hash = unchecked((hash ^ ch) * 16777619);
+        }
+        return hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The nearest base class that is itself a [CouplingFlow] class, if any.</summary>
@@ -418,59 +551,83 @@ internal static class FlowParser
         public CouplingOptions Clone() => (CouplingOptions)MemberwiseClone();
     }
 
-    private static void ValidateCouplingOptions(CouplingOptions o, AttributeReader r, int dim, List<DiagnosticInfo> diags)
+    /// <summary>Checks the coupling options the attribute read by <paramref name="r"/> sets (unset ones are defaults or were checked on [CouplingFlow]).</summary>
+    private static void ValidateCouplingOptions(CouplingOptions o, AttributeReader r, List<DiagnosticInfo> diags)
     {
-        if (o.Hidden.Length > MaxHiddenLayers)
+        if (r.IsSet("Hidden"))
         {
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, r.Location("Hidden"), $"{o.Hidden.Length} hidden layers (at most {MaxHiddenLayers})"));
-        }
-        for (int i = 0; i < o.Hidden.Length; i++)
-        {
-            if (o.Hidden[i] < 1 || o.Hidden[i] > MaxWidth)
+            if (o.Hidden.Length > MaxHiddenLayers)
             {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHidden, r.Location("Hidden"), o.Hidden[i], i, MaxWidth));
-                break;
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, r.Location("Hidden"), $"{o.Hidden.Length} hidden layers (at most {MaxHiddenLayers})"));
+            }
+            for (int i = 0; i < o.Hidden.Length; i++)
+            {
+                if (o.Hidden[i] < 1 || o.Hidden[i] > MaxWidth)
+                {
+                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidHidden, r.Location("Hidden"), o.Hidden[i], i, MaxWidth));
+                    break;
+                }
             }
         }
     }
 
-    private static CouplingLayer? BuildCoupling(CouplingOptions o, TransformerOptions transformer, int ordinal, int dim, int? coordinate,
-        bool alternatePattern, List<DiagnosticInfo> diags, AttributeReader maskReader)
+    private static bool IsInRange(int value, int min, int max) => value >= min && value <= max;
+
+    /// <summary>The options only one coupling kind reads (every other coupling option — mask, Hidden, Activation — applies to all kinds).</summary>
+    private static readonly (string Option, TransformerKind Kind)[] KindOptions =
+        LayerRegistry.Transformers.SelectMany(k => k.OptionNames.Select(o => (o, k))).ToArray();
+
+    /// <summary>
+    /// FG0020 (warning) at each kind option the attribute read by <paramref name="r"/> sets that has no effect:
+    /// <paramref name="unusedOn"/>(option, its kind) says what it is set on when unused, or null when some coupling uses it.
+    /// An option whose value is already an error gets no warning as well.
+    /// </summary>
+    private static void ReportOptionsOfOtherKinds(AttributeReader r, Func<string, TransformerKind, string?> unusedOn, List<DiagnosticInfo> diags)
+    {
+        foreach (var (option, kind) in KindOptions)
+        {
+            if (!r.IsSet(option)) continue;
+            LocationInfo? location = r.Location(option);
+            if (diags.Any(d => d.IsError && Equals(d.Location, location))) continue;
+            if (unusedOn(option, kind) is { } setOn)
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OptionNotApplicable, location, option, kind.Name, setOn));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Checks a mask pattern; reports its first problem (characters, then length, then degeneracy) at <paramref name="location"/>.
+    /// The length needs Dim: with <paramref name="dim"/> null (Dim invalid) it is not checked, nor is degeneracy (which needs the right length).
+    /// </summary>
+    private static bool ValidateMaskPattern(string pattern, LocationInfo? location, int? dim, List<DiagnosticInfo> diags)
+    {
+        if (pattern.Any(ch => ch != '0' && ch != '1'))
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskCharacters, location, pattern));
+            return false;
+        }
+        if (dim is not int d) return false;
+        if (pattern.Length != d)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskLength, location, pattern, pattern.Length, d));
+            return false;
+        }
+        if (pattern.IndexOf('0') < 0 || pattern.IndexOf('1') < 0)
+        {
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskDegenerate, location, pattern, ""));
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Builds a coupling from validated options (mask pattern and Coordinate already checked against Dim).</summary>
+    private static CouplingLayer BuildCoupling(CouplingOptions o, TransformerOptions transformer, int ordinal, int dim, int? coordinate, bool alternatePattern)
     {
         bool[] kept = new bool[dim];
         string description;
-        if (coordinate is int chosen)
-        {
-            if (o.MaskPattern is not null || o.Mask != MaskKind.SingleCoordinate)
-            {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, maskReader.Location("Coordinate"),
-                    "Coordinate applies only to Mask = MaskKind.SingleCoordinate"));
-                return null;
-            }
-            if (chosen < 0 || chosen >= dim)
-            {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, maskReader.Location("Coordinate"), "Coordinate", $"between 0 and {dim - 1}", chosen));
-                return null;
-            }
-        }
         if (o.MaskPattern is { } pattern)
         {
-            LocationInfo? loc = maskReader.Location("MaskPattern");
-            if (pattern.Any(ch => ch != '0' && ch != '1'))
-            {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskCharacters, loc, pattern));
-                return null;
-            }
-            if (pattern.Length != dim)
-            {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskLength, loc, pattern, pattern.Length, dim));
-                return null;
-            }
-            if (pattern.IndexOf('0') < 0 || pattern.IndexOf('1') < 0)
-            {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MaskDegenerate, loc, pattern, ""));
-                return null;
-            }
             bool complement = alternatePattern && ordinal % 2 == 1;
             for (int i = 0; i < dim; i++) kept[i] = (pattern[i] == '1') != complement;
             description = complement ? $"complement of pattern {pattern}" : $"pattern {pattern}";
@@ -507,35 +664,45 @@ internal static class FlowParser
 
     // ------------------------------------------------------------------ permutations
 
-    private static LayerModel? ReadPermute(AttributeData a, AttributeReader reader, int dim, int derivedSeed, List<DiagnosticInfo> diags)
+    /// <summary>
+    /// Reads and checks a [Permute]; every problem is reported (the order or kind, and Seed). Returns the layer when it is
+    /// valid and <paramref name="dim"/> is known; with Dim invalid (null) an explicit order cannot be checked and is not.
+    /// </summary>
+    private static LayerModel? ReadPermute(AttributeData a, AttributeReader reader, int? dim, int derivedSeed, List<DiagnosticInfo> diags)
     {
         LocationInfo? loc = LocationInfo.From(a.ApplicationSyntaxReference?.GetSyntax());
         if (a.ConstructorArguments.Length != 1) return null; // does not bind: the compiler reports it
         TypedConstant arg = a.ConstructorArguments[0];
+        string last = dim is int n ? (n - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : "Dim − 1";
+        bool valid = true;
         if (arg.Kind == TypedConstantKind.Array)
         {
+            int[]? order = null;
             if (arg.IsNull)
             {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidPermutation, loc, "null", dim - 1));
-                return null;
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidPermutation, loc, "null", last));
+                valid = false;
             }
-            int[] order = arg.Values.Select(v => v.Value is int i ? i : -1).ToArray();
-            bool valid = order.Length == dim && order.OrderBy(i => i).SequenceEqual(Enumerable.Range(0, dim));
-            if (!valid)
+            else
             {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidPermutation, loc, string.Join(", ", order), dim - 1));
-                return null;
+                order = arg.Values.Select(v => v.Value is int i ? i : -1).ToArray();
+                if (dim is int d && !(order.Length == d && order.OrderBy(i => i).SequenceEqual(Enumerable.Range(0, d))))
+                {
+                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidPermutation, loc, string.Join(", ", order), last));
+                    valid = false;
+                }
             }
             if (reader.IsSet("Seed"))
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to PermutationKind.Random"));
-                return null;
+                valid = false;
             }
-            return new PermutationLayer(order.ToEquatableArray(), "explicit order");
+            return valid && dim is not null && order is not null ? new PermutationLayer(order.ToEquatableArray(), "explicit order") : null;
         }
         int kindValue = arg.Value is int k ? k : -1;
         if (kindValue < 0 || kindValue > 2)
         {
+            // whether Seed applies depends on the kind: not checked for an unknown kind
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, loc, "Permute kind", kindValue, "PermutationKind"));
             return null;
         }
@@ -543,15 +710,16 @@ internal static class FlowParser
         if (kind == PermutationKind.None)
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, loc, "The kind of [Permute]", "Reverse or Random (or give an explicit order)", "None"));
-            return null;
+            valid = false;
         }
         if (kind != PermutationKind.Random && reader.IsSet("Seed"))
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to PermutationKind.Random"));
-            return null;
+            valid = false;
         }
+        if (!valid || dim is not int size) return null;
         int seed = reader.IsSet("Seed") ? reader.Int("Seed", 0) : derivedSeed;
-        return MakePermutation(kind, dim, seed);
+        return MakePermutation(kind, size, seed);
     }
 
     private static PermutationLayer MakePermutation(PermutationKind kind, int dim, int seed)

@@ -552,13 +552,21 @@ public sealed record FlowConfig
         if (MaskPattern != null) flowArgs.Add("MaskPattern = " + Str(MaskPattern));
         Opt(!Hidden.SequenceEqual(DefaultHidden), "Hidden = " + IntArray(Hidden, style));
         Opt(Activation != global::FlowGen.Activation.Tanh, "Activation = " + Enum(Activation));
-        Opt(Clamp != 2.0, "Clamp = " + Dbl(Clamp, style));
-        Opt(Degree != 2, "Degree = " + Int(Degree));
-        Opt(Squares != 3, "Squares = " + Int(Squares));
-        Opt(SigmoidUnits != 8, "SigmoidUnits = " + Int(SigmoidUnits));
-        Opt(SigmoidLayers != 1, "SigmoidLayers = " + Int(SigmoidLayers));
-        Opt(Bins != 8, "Bins = " + Int(Bins));
-        Opt(Bound != 3.0, "Bound = " + Dbl(Bound, style));
+        // A kind option is written only where a coupling reads it: elsewhere it has no effect (docs/model.md §1), and
+        // FlowGen warns (FG0020). The style draws are the same either way.
+        void KindOpt(CouplingKind kind, Func<CouplingLayer, object?> ownValue, bool nonDefault, string text)
+        {
+            bool written = nonDefault || Coin(style, 0.2);
+            bool used = IsUniform ? Coupling == kind : Explicit!.OfType<CouplingLayer>().Any(c => c.Kind == kind && ownValue(c) is null);
+            if (written && used) flowArgs.Add(text);
+        }
+        KindOpt(CouplingKind.Affine, c => c.Clamp, Clamp != 2.0, "Clamp = " + Dbl(Clamp, style));
+        KindOpt(CouplingKind.SumOfSquares, c => c.Degree, Degree != 2, "Degree = " + Int(Degree));
+        KindOpt(CouplingKind.SumOfSquares, c => c.Squares, Squares != 3, "Squares = " + Int(Squares));
+        KindOpt(CouplingKind.DeepSigmoidal, c => c.SigmoidUnits, SigmoidUnits != 8, "SigmoidUnits = " + Int(SigmoidUnits));
+        KindOpt(CouplingKind.DeepSigmoidal, c => c.SigmoidLayers, SigmoidLayers != 1, "SigmoidLayers = " + Int(SigmoidLayers));
+        KindOpt(CouplingKind.Spline, c => c.Bins, Bins != 8, "Bins = " + Int(Bins));
+        KindOpt(CouplingKind.Spline, c => c.Bound, Bound != 3.0, "Bound = " + Dbl(Bound, style));
         if (style != null) Shuffle(flowArgs, style);
 
         string flowName = IsFloat ? "global::FlowGen.CouplingFlow" : "global::FlowGen.CouplingFlow<double>";

@@ -824,9 +824,10 @@ public class ReferenceSelfTests
             "[global::FlowGen.AdditiveCoupling]\n" +
             "public partial class Flow17 { }\n",
             config.ToAttributeSource("Flow17"));
+        // Clamp has no effect on a uniform Spline stack (FlowGen would warn, FG0020): not written
         var floatUniform = new FlowConfig { Precision = "float", Dim = 3, Layers = 2, Clamp = 1.5, Bound = 2, Coupling = CouplingKind.Spline, Hidden = [] };
         Assert.Equal(
-            "[global::FlowGen.CouplingFlow(Dim = 3, Layers = 2, Coupling = global::FlowGen.CouplingKind.Spline, Hidden = new int[] { }, Clamp = 1.5, Bound = 2.0)]\n" +
+            "[global::FlowGen.CouplingFlow(Dim = 3, Layers = 2, Coupling = global::FlowGen.CouplingKind.Spline, Hidden = new int[] { }, Bound = 2.0)]\n" +
             "public partial class F { }\n",
             floatUniform.ToAttributeSource("F"));
     }

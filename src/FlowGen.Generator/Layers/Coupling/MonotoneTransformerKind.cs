@@ -19,7 +19,7 @@ namespace FlowGen.Generator.Layers;
 internal abstract class MonotoneTransformerKind<TOptions> : TransformerKind where TOptions : TransformerOptions
 {
     /// <summary>A name that identifies the configuration, e.g. Sos_r2_K3.</summary>
-    protected abstract string Name(TOptions c);
+    protected abstract string ConfigurationName(TOptions c);
 
     /// <summary>Writes the helpers of one configuration in one flavor.</summary>
     protected abstract void EmitConfiguration(CodeWriter w, TOptions c, Flavor f, bool isDouble);
@@ -39,7 +39,7 @@ internal abstract class MonotoneTransformerKind<TOptions> : TransformerKind wher
         foreach (TransformerOptions o in used)
         {
             var c = (TOptions)o;
-            if (!seen.Add(Name(c))) continue;
+            if (!seen.Add(ConfigurationName(c))) continue;
             EmitConfiguration(w, c, f, plan.IsDouble);
             if (f.IsTile)
             {
@@ -51,7 +51,7 @@ internal abstract class MonotoneTransformerKind<TOptions> : TransformerKind wher
 
     private void EmitInverseBackward(CodeWriter w, TOptions c, Flavor f)
     {
-        string V = f.V, n = Name(c);
+        string V = f.V, n = ConfigurationName(c);
         int parameters = ParametersPerCoordinate(c);
         w.Line($"/// <summary>Backward through x = τ⁻¹(y): ∂L/∂y = (gx − gl·λ_x)/τ′(x), ∂L/∂θ = −(∂L/∂y·τ_θ + gl·λ_θ).</summary>");
         w.Open($"private static void {n}InverseBackward({V} x, ref {V} theta, int stride, ref {V} g, {V} gl, ref {V} gtheta)");
@@ -73,13 +73,13 @@ internal abstract class MonotoneTransformerKind<TOptions> : TransformerKind wher
     }
 
     public override string Forward(TransformerOptions o, Flavor f, bool isDouble, string x, Func<int, string> theta, string stride, string ld) =>
-        $"{Name((TOptions)o)}Forward(ref {x}, ref {theta(0)}, {stride}, ref {ld});";
+        $"{ConfigurationName((TOptions)o)}Forward(ref {x}, ref {theta(0)}, {stride}, ref {ld});";
 
     public override string Inverse(TransformerOptions o, Flavor f, bool isDouble, string x, Func<int, string> theta, string stride, string ld) =>
-        $"{Name((TOptions)o)}Inverse(ref {x}, ref {theta(0)}, {stride}, ref {ld});";
+        $"{ConfigurationName((TOptions)o)}Inverse(ref {x}, ref {theta(0)}, {stride}, ref {ld});";
 
     public override string Backward(TransformerOptions o, bool isDouble, string x, Func<int, string> theta, string stride, string g, string gl, Func<int, string> gtheta) =>
-        $"{Name((TOptions)o)}Vjp<TDirection>({x}, ref {theta(0)}, {stride}, ref {g}, {gl}, ref {gtheta(0)});";
+        $"{ConfigurationName((TOptions)o)}Vjp<TDirection>({x}, ref {theta(0)}, {stride}, ref {g}, {gl}, ref {gtheta(0)});";
 
     protected static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture).Replace(".", "p").Replace("-", "m").Replace("+", "");
 

@@ -22,6 +22,9 @@ internal abstract class TransformerKind
     /// <summary>The per-layer attribute, e.g. "AffineCouplingAttribute".</summary>
     public abstract string AttributeName { get; }
 
+    /// <summary>The kind's name as in FlowGen.CouplingKind, e.g. "SumOfSquares".</summary>
+    public string Name => AttributeName.Substring(0, AttributeName.Length - "CouplingAttribute".Length);
+
     /// <summary>The name in the stack specification, e.g. "affine".</summary>
     public abstract string SpecName { get; }
 

@@ -81,7 +81,7 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
 
     public override string ParameterNames => "per block: n raw slopes ã, n offsets b, n raw weights w̃";
 
-    protected override string Name(DeepSigmoidalOptions c) => $"Dsf_n{c.SigmoidUnits}_L{c.SigmoidLayers}";
+    protected override string ConfigurationName(DeepSigmoidalOptions c) => $"Dsf_n{c.SigmoidUnits}_L{c.SigmoidLayers}";
 
     protected override void EmitSharedHelpers(CodeWriter w, FlowPlan plan, Flavor f)
     {
@@ -123,7 +123,7 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
 
     protected override void EmitConfiguration(CodeWriter w, DeepSigmoidalOptions c, Flavor f, bool isDouble)
     {
-        string V = f.V, name = Name(c);
+        string V = f.V, name = ConfigurationName(c);
         int n = c.SigmoidUnits, blocks = c.SigmoidLayers;
         string S(double v) => f.Splat(Literals.Of(v, isDouble));
 
@@ -241,7 +241,7 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
 
     protected override void EmitDerivatives(CodeWriter w, DeepSigmoidalOptions c, Flavor f, bool isDouble)
     {
-        string V = f.V, name = Name(c);
+        string V = f.V, name = ConfigurationName(c);
         int n = c.SigmoidUnits, blocks = c.SigmoidLayers;
         string S(double v) => f.Splat(Literals.Of(v, isDouble));
         w.Line("/// <summary>τ′(x) (product of the blocks' derivatives) and λ_x by forward-mode accumulation through the blocks.</summary>");

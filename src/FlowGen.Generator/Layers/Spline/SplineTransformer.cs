@@ -70,7 +70,7 @@ internal sealed class SplineTransformer : MonotoneTransformerKind<SplineOptions>
 
     public override string ParameterNames => "K raw widths, K raw heights, K−1 raw interior derivatives";
 
-    protected override string Name(SplineOptions c) => $"Spline_K{c.Bins}_B{Num(c.Bound)}";
+    protected override string ConfigurationName(SplineOptions c) => $"Spline_K{c.Bins}_B{Num(c.Bound)}";
 
     private static void Geometry(CodeWriter w, SplineOptions c, Flavor f, bool isDouble, bool softmaxes)
     {
@@ -119,7 +119,7 @@ internal sealed class SplineTransformer : MonotoneTransformerKind<SplineOptions>
 
     protected override void EmitConfiguration(CodeWriter w, SplineOptions c, Flavor f, bool isDouble)
     {
-        string V = f.V, n = Name(c);
+        string V = f.V, n = ConfigurationName(c);
         int k = c.Bins;
         double b = c.Bound;
         string S(double v) => f.Splat(Literals.Of(v, isDouble));
@@ -242,7 +242,7 @@ internal sealed class SplineTransformer : MonotoneTransformerKind<SplineOptions>
 
     protected override void EmitDerivatives(CodeWriter w, SplineOptions c, Flavor f, bool isDouble)
     {
-        string V = f.V, n = Name(c);
+        string V = f.V, n = ConfigurationName(c);
         double b = c.Bound;
         string S(double v) => f.Splat(Literals.Of(v, isDouble));
         w.Line("/// <summary>τ′(x) and λ_x (1 and 0 outside [−B, B]).</summary>");

@@ -74,11 +74,11 @@ internal sealed class SumOfSquaresTransformer : MonotoneTransformerKind<SumOfSqu
 
     public override string ParameterNames => "c, then a_kl for k < K, l ≤ r";
 
-    protected override string Name(SumOfSquaresOptions c) => $"Sos_r{c.Degree}_K{c.Squares}";
+    protected override string ConfigurationName(SumOfSquaresOptions c) => $"Sos_r{c.Degree}_K{c.Squares}";
 
     protected override void EmitConfiguration(CodeWriter w, SumOfSquaresOptions c, Flavor f, bool isDouble)
     {
-        string V = f.V, T = f.T, n = Name(c);
+        string V = f.V, T = f.T, n = ConfigurationName(c);
         int r = c.Degree, k = c.Squares;
         string S(double v) => f.Splat(Literals.Of(v, isDouble));
         w.Line($"/// <summary>Sum-of-squares τ (r = {r}, K = {k}): returns τ(x), τ′(x) = ε + Σₖ qₖ(x)² and τ″(x) = Σₖ 2qₖqₖ′.</summary>");
@@ -157,7 +157,7 @@ internal sealed class SumOfSquaresTransformer : MonotoneTransformerKind<SumOfSqu
 
     protected override void EmitDerivatives(CodeWriter w, SumOfSquaresOptions c, Flavor f, bool isDouble)
     {
-        string V = f.V, n = Name(c);
+        string V = f.V, n = ConfigurationName(c);
         w.Line("/// <summary>τ′(x) and λ_x = τ″/τ′.</summary>");
         w.Open($"private static void {n}Derivatives({V} x, ref {V} theta, int stride, out {V} derivative, out {V} logDerivativeSlope)");
         w.Line($"{n}Value{f.Suffix}(x, ref theta, stride, out derivative, out {V} curvature);");
