@@ -182,17 +182,24 @@ internal static class ImplementationEmitter
         return shapes;
     }
 
-    /// <summary>The stack: a banner per layer (what it is, the formula it applies, where its parameters are) and its constants.</summary>
+    /// <summary>
+    /// The stack: a banner per layer (what it is, its class, where its parameters and its training slot are) and its constants.
+    /// The header restates the whole description; each shape class's comment gives the formula it applies.
+    /// </summary>
     private static void EmitStack(CodeWriter w, FlowPlan plan, Shapes shapes)
     {
         w.Line("// ---------------------------------------------------------------- the stack, data x → latent z");
         foreach (LayerPlan l in plan.Layers)
         {
-            w.Line();
-            w.Line($"// layer {l.Index}: {l.Kind.Describe(l)}");
-            w.Line($"//   {l.Kind.Formula(l)}");
-            if (!l.Kind.HasCode) continue;
-            w.Line($"//   parameters [{l.ParamOffset}, {l.ParamOffset + l.ParamCount}), class {shapes.ByLayer[l.Index]}; its own slot in the training tile at row {l.TrainSlot} of the slots");
+            string what = l.Kind.Describe(l);
+            int comma = what.IndexOf(',');
+            string title = comma < 0 ? what : what.Substring(0, comma);
+            if (!l.Kind.HasCode)
+            {
+                w.Line($"// layer {l.Index}: {what}: {l.Kind.Formula(l)}");
+                continue;
+            }
+            w.Line($"// layer {l.Index}: {title}, class {shapes.ByLayer[l.Index]}, parameters [{l.ParamOffset}, {l.ParamOffset + l.ParamCount}), training slot at row {l.TrainSlot}");
             w.Line($"private const int Layer{l.Index} = {l.ParamOffset}, Layer{l.Index}Slot = {l.TrainSlot};");
         }
         w.Line();

@@ -221,20 +221,11 @@ namespace FlowGen.Generated
         private const double HalfLogTwoPiTimesDim = 3.6757541328186907d;
 
         // ---------------------------------------------------------------- the stack, data x → latent z
-
-        // layer 0: deep sigmoidal coupling 0, keep [0 1] transform [2 3] (halves, first half kept), conditioner 2 -> 8 -> 48 softplus, units 4, blocks 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: 2 block(s) v ← logit(Σⱼ wⱼ σ(aⱼv + bⱼ)) of 4 units, a = softplus(ã), w = softmax(w̃)
-        //   parameters [0, 456), class DeepSigmoidalCoupling1; its own slot in the training tile at row 0 of the slots
+        // layer 0: deep sigmoidal coupling 0, class DeepSigmoidalCoupling1, parameters [0, 456), training slot at row 0
         private const int Layer0 = 0, Layer0Slot = 0;
-
-        // layer 1: actnorm
-        //   y_i = x_i·exp(ℓ_i) + b_i, log-det += Σ ℓ_i
-        //   parameters [456, 464), class ActNorm1<Layer1Rows>; its own slot in the training tile at row 68 of the slots
+        // layer 1: actnorm, class ActNorm1<Layer1Rows>, parameters [456, 464), training slot at row 68
         private const int Layer1 = 456, Layer1Slot = 68;
-
-        // layer 2: deep sigmoidal coupling 1, keep [1 3] transform [0 2] (parity, odd coordinates kept), conditioner 2 -> 8 -> 18 softplus, units 3, blocks 1
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: 1 block(s) v ← logit(Σⱼ wⱼ σ(aⱼv + bⱼ)) of 3 units, a = softplus(ã), w = softmax(w̃)
-        //   parameters [464, 650), class DeepSigmoidalCoupling2; its own slot in the training tile at row 72 of the slots
+        // layer 2: deep sigmoidal coupling 1, class DeepSigmoidalCoupling2, parameters [464, 650), training slot at row 72
         private const int Layer2 = 464, Layer2Slot = 72;
 
         /// <summary>The parameter tensors (docs/model.md §5).</summary>

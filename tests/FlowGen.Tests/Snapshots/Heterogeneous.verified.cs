@@ -249,36 +249,17 @@ namespace FlowGen.Generated
         private const double HalfLogTwoPiTimesDim = 4.594692666023363d;
 
         // ---------------------------------------------------------------- the stack, data x → latent z
-
-        // layer 0: actnorm
-        //   y_i = x_i·exp(ℓ_i) + b_i, log-det += Σ ℓ_i
-        //   parameters [0, 10), class ActNorm1<Layer0Rows>; its own slot in the training tile at row 0 of the slots
+        // layer 0: actnorm, class ActNorm1<Layer0Rows>, parameters [0, 10), training slot at row 0
         private const int Layer0 = 0, Layer0Slot = 0;
-
-        // layer 1: invertible linear (LU), P = [0 1 2 4 3] (seed 12)
-        //   y = P·L·(U + diag(exp ℓ))·x + bias, log-det += Σ ℓ_i
-        //   parameters [10, 40), class InvertibleLinear1<Layer1Rows>; its own slot in the training tile at row 5 of the slots
+        // layer 1: invertible linear (LU), class InvertibleLinear1<Layer1Rows>, parameters [10, 40), training slot at row 5
         private const int Layer1 = 10, Layer1Slot = 5;
-
-        // layer 2: affine coupling 0, keep [0 2 4] transform [1 3] (parity, even coordinates kept), conditioner 5 -> 7 -> 3 -> 4 gelu, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [40, 122), class AffineCoupling1; its own slot in the training tile at row 15 of the slots
+        // layer 2: affine coupling 0, class AffineCoupling1, parameters [40, 122), training slot at row 15
         private const int Layer2 = 40, Layer2Slot = 15;
-
-        // layer 3: permutation [4 3 2 1 0] (reverse)
-        //   y_i = x_Order[i], log-det 0: the rows are renamed, no code runs
-
-        // layer 4: additive coupling 1, keep [0 1] transform [2 3 4] (pattern 11000), conditioner 4 -> 3
-        //   y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = x + t
-        //   parameters [122, 137), class AdditiveCoupling1; its own slot in the training tile at row 46 of the slots
+        // layer 3: permutation [4 3 2 1 0] (reverse): y_i = x_Order[i], log-det 0: the rows are renamed, no code runs
+        // layer 4: additive coupling 1, class AdditiveCoupling1, parameters [122, 137), training slot at row 46
         private const int Layer4 = 122, Layer4Slot = 46;
-
-        // layer 5: permutation [2 4 1 3 0] (random, seed 16)
-        //   y_i = x_Order[i], log-det 0: the rows are renamed, no code runs
-
-        // layer 6: affine coupling 2, keep [0 1 3 4] transform [2] (single coordinate 2), conditioner 6 -> 7 -> 3 -> 2 silu, clamp 0
-        //   y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s) + t
-        //   parameters [137, 218), class AffineCoupling2; its own slot in the training tile at row 56 of the slots
+        // layer 5: permutation [2 4 1 3 0] (random, seed 16): y_i = x_Order[i], log-det 0: the rows are renamed, no code runs
+        // layer 6: affine coupling 2, class AffineCoupling2, parameters [137, 218), training slot at row 56
         private const int Layer6 = 137, Layer6Slot = 56;
 
         /// <summary>The parameter tensors (docs/model.md §5).</summary>

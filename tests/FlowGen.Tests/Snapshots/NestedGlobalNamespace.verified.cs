@@ -202,26 +202,13 @@ namespace FlowGen.Generated
         private const float HalfLogTwoPiTimesDim = 2.7568157f;
 
         // ---------------------------------------------------------------- the stack, data x → latent z
-
-        // layer 0: affine coupling 0, keep [0 2] transform [1] (parity, even coordinates kept), conditioner 2 -> 16 -> 2 relu, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [0, 82), class AffineCoupling1; its own slot in the training tile at row 0 of the slots
+        // layer 0: affine coupling 0, class AffineCoupling1, parameters [0, 82), training slot at row 0
         private const int Layer0 = 0, Layer0Slot = 0;
-
-        // layer 1: permutation [0 1 2] (random, seed 6)
-        //   y_i = x_Order[i], log-det 0: the rows are renamed, no code runs
-
-        // layer 2: affine coupling 1, keep [1] transform [0 2] (parity, odd coordinates kept), conditioner 1 -> 16 -> 4 relu, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [82, 182), class AffineCoupling2; its own slot in the training tile at row 21 of the slots
+        // layer 1: permutation [0 1 2] (random, seed 6): y_i = x_Order[i], log-det 0: the rows are renamed, no code runs
+        // layer 2: affine coupling 1, class AffineCoupling2, parameters [82, 182), training slot at row 21
         private const int Layer2 = 82, Layer2Slot = 21;
-
-        // layer 3: permutation [0 2 1] (random, seed 8)
-        //   y_i = x_Order[i], log-det 0: the rows are renamed, no code runs
-
-        // layer 4: affine coupling 2, keep [0 2] transform [1] (parity, even coordinates kept), conditioner 2 -> 16 -> 2 relu, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [182, 264), class AffineCoupling3; its own slot in the training tile at row 44 of the slots
+        // layer 3: permutation [0 2 1] (random, seed 8): y_i = x_Order[i], log-det 0: the rows are renamed, no code runs
+        // layer 4: affine coupling 2, class AffineCoupling3, parameters [182, 264), training slot at row 44
         private const int Layer4 = 182, Layer4Slot = 44;
 
         /// <summary>The parameter tensors (docs/model.md §5).</summary>

@@ -209,65 +209,29 @@ namespace FlowGen.Generated
         private const float HalfLogTwoPiTimesDim = 7.351508f;
 
         // ---------------------------------------------------------------- the stack, data x → latent z
-
-        // layer 0: affine coupling 0, keep [0 1 2 3] transform [4 5 6 7] (halves, first half kept), conditioner 4 -> 64 -> 64 -> 8 tanh, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [0, 5000), class AffineCoupling1; its own slot in the training tile at row 0 of the slots
+        // layer 0: affine coupling 0, class AffineCoupling1, parameters [0, 5000), training slot at row 0
         private const int Layer0 = 0, Layer0Slot = 0;
-
-        // layer 1: affine coupling 1, keep [4 5 6 7] transform [0 1 2 3] (halves, second half kept), conditioner 4 -> 64 -> 64 -> 8 tanh, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [5000, 10000), class AffineCoupling2; its own slot in the training tile at row 144 of the slots
+        // layer 1: affine coupling 1, class AffineCoupling2, parameters [5000, 10000), training slot at row 144
         private const int Layer1 = 5000, Layer1Slot = 144;
-
-        // layer 2: affine coupling 2, keep [0 1 2 3] transform [4 5 6 7] (halves, first half kept), conditioner 4 -> 64 -> 64 -> 8 tanh, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [10000, 15000), class AffineCoupling1; its own slot in the training tile at row 288 of the slots
+        // layer 2: affine coupling 2, class AffineCoupling1, parameters [10000, 15000), training slot at row 288
         private const int Layer2 = 10000, Layer2Slot = 288;
-
-        // layer 3: affine coupling 3, keep [4 5 6 7] transform [0 1 2 3] (halves, second half kept), conditioner 4 -> 64 -> 64 -> 8 tanh, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [15000, 20000), class AffineCoupling2; its own slot in the training tile at row 432 of the slots
+        // layer 3: affine coupling 3, class AffineCoupling2, parameters [15000, 20000), training slot at row 432
         private const int Layer3 = 15000, Layer3Slot = 432;
-
-        // layer 4: affine coupling 4, keep [0 1 2 3] transform [4 5 6 7] (halves, first half kept), conditioner 4 -> 64 -> 64 -> 8 tanh, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [20000, 25000), class AffineCoupling1; its own slot in the training tile at row 576 of the slots
+        // layer 4: affine coupling 4, class AffineCoupling1, parameters [20000, 25000), training slot at row 576
         private const int Layer4 = 20000, Layer4Slot = 576;
-
-        // layer 5: affine coupling 5, keep [4 5 6 7] transform [0 1 2 3] (halves, second half kept), conditioner 4 -> 64 -> 64 -> 8 tanh, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [25000, 30000), class AffineCoupling2; its own slot in the training tile at row 720 of the slots
+        // layer 5: affine coupling 5, class AffineCoupling2, parameters [25000, 30000), training slot at row 720
         private const int Layer5 = 25000, Layer5Slot = 720;
-
-        // layer 6: affine coupling 6, keep [0 1 2 3] transform [4 5 6 7] (halves, first half kept), conditioner 4 -> 64 -> 64 -> 8 tanh, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [30000, 35000), class AffineCoupling1; its own slot in the training tile at row 864 of the slots
+        // layer 6: affine coupling 6, class AffineCoupling1, parameters [30000, 35000), training slot at row 864
         private const int Layer6 = 30000, Layer6Slot = 864;
-
-        // layer 7: affine coupling 7, keep [4 5 6 7] transform [0 1 2 3] (halves, second half kept), conditioner 4 -> 64 -> 64 -> 8 tanh, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [35000, 40000), class AffineCoupling2; its own slot in the training tile at row 1008 of the slots
+        // layer 7: affine coupling 7, class AffineCoupling2, parameters [35000, 40000), training slot at row 1008
         private const int Layer7 = 35000, Layer7Slot = 1008;
-
-        // layer 8: affine coupling 8, keep [0 1 2 3] transform [4 5 6 7] (halves, first half kept), conditioner 4 -> 64 -> 64 -> 8 tanh, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [40000, 45000), class AffineCoupling1; its own slot in the training tile at row 1152 of the slots
+        // layer 8: affine coupling 8, class AffineCoupling1, parameters [40000, 45000), training slot at row 1152
         private const int Layer8 = 40000, Layer8Slot = 1152;
-
-        // layer 9: affine coupling 9, keep [4 5 6 7] transform [0 1 2 3] (halves, second half kept), conditioner 4 -> 64 -> 64 -> 8 tanh, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [45000, 50000), class AffineCoupling2; its own slot in the training tile at row 1296 of the slots
+        // layer 9: affine coupling 9, class AffineCoupling2, parameters [45000, 50000), training slot at row 1296
         private const int Layer9 = 45000, Layer9Slot = 1296;
-
-        // layer 10: affine coupling 10, keep [0 1 2 3] transform [4 5 6 7] (halves, first half kept), conditioner 4 -> 64 -> 64 -> 8 tanh, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [50000, 55000), class AffineCoupling1; its own slot in the training tile at row 1440 of the slots
+        // layer 10: affine coupling 10, class AffineCoupling1, parameters [50000, 55000), training slot at row 1440
         private const int Layer10 = 50000, Layer10Slot = 1440;
-
-        // layer 11: affine coupling 11, keep [4 5 6 7] transform [0 1 2 3] (halves, second half kept), conditioner 4 -> 64 -> 64 -> 8 tanh, clamp 2
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2)
-        //   parameters [55000, 60000), class AffineCoupling2; its own slot in the training tile at row 1584 of the slots
+        // layer 11: affine coupling 11, class AffineCoupling2, parameters [55000, 60000), training slot at row 1584
         private const int Layer11 = 55000, Layer11Slot = 1584;
 
         /// <summary>The parameter tensors (docs/model.md §5).</summary>

@@ -200,20 +200,11 @@ namespace FlowGen.Generated
         private const float HalfLogTwoPiTimesDim = 3.675754f;
 
         // ---------------------------------------------------------------- the stack, data x → latent z
-
-        // layer 0: rational-quadratic spline coupling 0, keep [0 1] transform [2 3] (halves, first half kept), conditioner 2 -> 8 -> 8 -> 28 elu, bins 5, bound 3
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: monotone rational-quadratic spline with 5 bins on [−3, 3], identity outside
-        //   parameters [0, 348), class SplineCoupling1; its own slot in the training tile at row 0 of the slots
+        // layer 0: rational-quadratic spline coupling 0, class SplineCoupling1, parameters [0, 348), training slot at row 0
         private const int Layer0 = 0, Layer0Slot = 0;
-
-        // layer 1: invertible linear (LU), P = [2 3 0 1] (seed 3)
-        //   y = P·L·(U + diag(exp ℓ))·x + bias, log-det += Σ ℓ_i
-        //   parameters [348, 368), class InvertibleLinear1<Layer1Rows>; its own slot in the training tile at row 48 of the slots
+        // layer 1: invertible linear (LU), class InvertibleLinear1<Layer1Rows>, parameters [348, 368), training slot at row 48
         private const int Layer1 = 348, Layer1Slot = 48;
-
-        // layer 2: rational-quadratic spline coupling 1, keep [0 2 3] transform [1] (single coordinate 1), conditioner 3 -> 8 -> 8 -> 23 elu, bins 8, bound 3
-        //   y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: monotone rational-quadratic spline with 8 bins on [−3, 3], identity outside
-        //   parameters [368, 679), class SplineCoupling2; its own slot in the training tile at row 56 of the slots
+        // layer 2: rational-quadratic spline coupling 1, class SplineCoupling2, parameters [368, 679), training slot at row 56
         private const int Layer2 = 368, Layer2Slot = 56;
 
         /// <summary>The parameter tensors (docs/model.md §5).</summary>

@@ -222,18 +222,10 @@ namespace FlowGen.Generated
         private const float HalfLogTwoPiTimesDim = 2.7568157f;
 
         // ---------------------------------------------------------------- the stack, data x → latent z
-
-        // layer 0: sum-of-squares coupling 0, keep [0] transform [1 2] (halves, first half kept), conditioner 2 -> 8 -> 14 tanh, degree 2, squares 2
-        //   y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = c + εx + Σₙ βₙ xⁿ⁺¹/(n+1), τ′ = ε + Σₖ qₖ(x)² (2 squares of degree 2, ε = 1e-3)
-        //   parameters [0, 150), class SumOfSquaresCoupling1; its own slot in the training tile at row 0 of the slots
+        // layer 0: sum-of-squares coupling 0, class SumOfSquaresCoupling1, parameters [0, 150), training slot at row 0
         private const int Layer0 = 0, Layer0Slot = 0;
-
-        // layer 1: permutation [2 1 0] (reverse)
-        //   y_i = x_Order[i], log-det 0: the rows are renamed, no code runs
-
-        // layer 2: sum-of-squares coupling 1, keep [0 2] transform [1] (single coordinate 1), conditioner 3 -> 8 -> 7 tanh, degree 1, squares 3
-        //   y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = c + εx + Σₙ βₙ xⁿ⁺¹/(n+1), τ′ = ε + Σₖ qₖ(x)² (3 squares of degree 1, ε = 1e-3)
-        //   parameters [150, 245), class SumOfSquaresCoupling2; its own slot in the training tile at row 26 of the slots
+        // layer 1: permutation [2 1 0] (reverse): y_i = x_Order[i], log-det 0: the rows are renamed, no code runs
+        // layer 2: sum-of-squares coupling 1, class SumOfSquaresCoupling2, parameters [150, 245), training slot at row 26
         private const int Layer2 = 150, Layer2Slot = 26;
 
         /// <summary>The parameter tensors (docs/model.md §5).</summary>
