@@ -22,6 +22,8 @@ public static class Profile
         Measure<R8_float, R8F, float>("R8 float Forward@65536", 65536, b => b.Forward(), seconds / 2);
         Measure<R2_float, R2F, float>("R2 float TrainStep@4096", 4096, b => b.TrainStep(), seconds / 2);
         Measure<L64_float, L64F, float>("L64 float TrainStep@4096", 4096, b => b.TrainStep(), seconds / 2);
+        Measure<L64_float, L64F, float>("L64 float LogProb@4096", 4096, b => b.LogProb(), seconds / 2);
+        Measure<L64_float, L64F, float>("L64 float Forward@4096", 4096, b => b.Forward(), seconds / 2);
         return 0;
     }
 
