@@ -160,6 +160,7 @@ public class DiagnosticsTests
     [InlineData("public void Forward() { }", "Forward")]
     [InlineData("public int Dim => 3;", "Dim")]
     [InlineData("public string StackDescription = \"\";", "StackDescription")]
+    [InlineData("public const string StackSpec = \"\";", "StackSpec")]
     public void MemberClash(string member, string name) =>
         Single($"[CouplingFlow(Dim = 4, Layers = 2)] public partial class F {{ {member} }}", "FG0014", name);
 

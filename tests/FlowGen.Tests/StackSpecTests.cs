@@ -89,6 +89,32 @@ public class StackSpecTests
         Assert.All(result.AllGeneratedSources, s => Assert.DoesNotContain("override string ToString", s));
     }
 
+    /// <summary>
+    /// The parser's list of generated member names (a user member with one of them is FG0014) is exactly what the generator
+    /// declares: every member the generated part of a flow class declares is in the list, and every name in the list is
+    /// declared by some flow (with and without context and ActNorm). Found by reflection, so the list cannot drift.
+    /// </summary>
+    [Fact]
+    public void GeneratedMemberNamesAreExactlyTheGeneratedMembers()
+    {
+        const System.Reflection.BindingFlags All = System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic |
+            System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly;
+        var declared = new System.Collections.Generic.HashSet<string>();
+        foreach (Type t in new[] { typeof(R8), typeof(WithActNorm3D), typeof(Conditional2D), typeof(Golden.GCondD) })
+        {
+            foreach (var m in t.GetMembers(All))
+            {
+                // constructors, explicit interface implementations (their names contain '.'), accessors and ToString (an override a user may declare) are not clashes
+                if (m is System.Reflection.ConstructorInfo || m.Name.Contains('.') || m.Name == "ToString") continue;
+                if (m is System.Reflection.MethodInfo { IsSpecialName: true }) continue;
+                declared.Add(m.Name);
+            }
+        }
+        var listed = FlowGen.Generator.Parsing.FlowParser.GeneratedMemberNames;
+        Assert.Empty(declared.Except(listed));
+        Assert.Empty(listed.Except(declared));
+    }
+
     [Fact]
     public void LayersOfTheSameShapeShareOneClass()
     {

@@ -39,9 +39,9 @@ internal static class FlowParser
 
     /// <summary>Names of the members FlowGen generates; a user member with one of these names is a clash.</summary>
     public static readonly ImmutableHashSet<string> GeneratedMemberNames = ImmutableHashSet.Create(
-        "Dim", "ContextDim", "ParameterCount", "StackHash", "StackDescription", "ParameterTensors", "Parameters",
+        "Dim", "ContextDim", "ParameterCount", "StackHash", "StackDescription", "StackSpec", "ParameterTensors", "Parameters",
         "Forward", "Inverse", "LogProb", "Sample", "ResetParameters", "InitializeFromData", "IsDataInitialized",
-        "NllGradient", "ForwardVjp", "InverseVjp", "CheckVjp", "_parameters", "_dataInitialized");
+        "NllGradient", "ForwardVjp", "InverseVjp", "_parameters", "_dataInitialized");
 
     /// <summary>
     /// Test hook (null in production): called with the class name at the start of every parse, so that tests can throw
