@@ -9,10 +9,9 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace FlowGen.Generator.Emit;
 
 /// <summary>
-/// Stage 4 of the generator: writes the source file of one flow. The user's partial class gets the public API
-/// (constants, constructors, argument checks); a file-local class in namespace FlowGen.Generated holds the
-/// implementation — drivers that walk the batch tile by tile, one method per layer and direction, the dense
-/// kernels and the transformer helpers.
+/// Stage 4 of the generator: writes the source file of one flow. The user's partial class gets the public API (constants,
+/// constructors, the strongly typed members and ICouplingFlow&lt;T&gt;, which forward to the runtime's FlowDriver with the
+/// model's implementation struct); <see cref="ImplementationEmitter"/> writes that struct.
 /// </summary>
 internal static class FlowEmitter
 {

@@ -8,10 +8,11 @@ using FlowGen.Generator.Planning;
 namespace FlowGen.Generator.Emit;
 
 /// <summary>
-/// Writes the implementation class of one flow (a file-local class in namespace FlowGen.Generated), top to bottom like the
-/// flow's mathematics: the stack (a banner and constants per layer), the parameter tensors and their initialisation, the
-/// drivers that run the stack on a batch tile by tile and on one sample, the backward drivers, one class per distinct layer
-/// shape (written by the layer's kind), and the helpers the shapes share (dense kernels, transformers).
+/// Writes the implementation of one flow (a file-local struct in namespace FlowGen.Generated that implements
+/// FlowGen.Kernels.IFlowKernels&lt;T&gt;), top to bottom like the flow's mathematics: the stack (a banner and constants per
+/// layer), the parameter tensors and their initialisation, the layer sequences the runtime's FlowDriver runs (forward and
+/// inverse on a tile and on one sample, and the training passes), one class per distinct layer shape (written by the layer's
+/// kind), and what the shapes share (the dense layers' shape types, transformer helpers).
 /// </summary>
 internal static class ImplementationEmitter
 {
