@@ -117,7 +117,6 @@ internal sealed class ActNormLayerKind : LayerKind
 
     public override void EmitDataInitialization(CodeWriter w, LayerPlan l, FlowPlan plan, string tables, string shape)
     {
-        var a = l.LayoutAs<ActNormLayout>();
         string T = plan.T;
         w.Line($"// layer {l.Index}: ActNorm from the batch statistics of its input");
         w.Open("for (int i = 0; i < Dim; i++)");
@@ -131,6 +130,5 @@ internal sealed class ActNormLayerKind : LayerKind
         w.Line($"parameters[Layer{l.Index} + {shape}.LogScale + i] = ({T})logScale;");
         w.Line($"parameters[Layer{l.Index} + {shape}.Bias + i] = ({T})(-mean * Math.Exp(logScale));");
         w.Close();
-        _ = a;
     }
 }
