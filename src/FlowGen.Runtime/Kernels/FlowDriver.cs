@@ -142,7 +142,7 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
         TFlow.InverseOne(ref p, ref x, ref c, ref s, ref ld);
         // outputs carry one NaN, T.NaN, as the batch path's FlowTile.Store does
         if (!xOut.IsEmpty) FlowTile.CopyCanonicalNaN(buffer.Slice(0, Dim), xOut);
-        return FlowTile.CanonicalNaN(logProb ? Sub(logNormal, ld) : ld);
+        return FlowTile.CanonicalNaN(logProb ? logNormal - ld : ld);
     }
 
     /// <summary>ld − (½‖z‖² + (Dim/2)·log 2π), with z read from the rows of the final map in coordinate order.</summary>
@@ -153,9 +153,9 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
         for (int i = 0; i < Dim; i++)
         {
             T z = Unsafe.Add(ref x, rows[i]);
-            sq = Mac(z, z, sq);
+            sq = Ops.Mac(z, z, sq);
         }
-        return Sub(ld, Mac(Half, sq, TFlow.HalfLogTwoPiTimesDim));
+        return ld - Ops.Mac(Half, sq, TFlow.HalfLogTwoPiTimesDim);
     }
 
     /// <summary>Tile version of <see cref="LatentLogDensityOne"/>: ld ← ld − (½‖z‖² + c) when add is set, else −(½‖z‖² + c).</summary>
@@ -168,9 +168,9 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
             for (int i = 0; i < Dim; i++)
             {
                 Vector<T> z = Unsafe.Add(ref x, rows[i] * Lanes + k);
-                sq = Mac(z, z, sq);
+                sq = Ops.Mac(z, z, sq);
             }
-            Vector<T> logNormal = Mac(new Vector<T>(Half), sq, new Vector<T>(TFlow.HalfLogTwoPiTimesDim));
+            Vector<T> logNormal = Ops.Mac(new Vector<T>(Half), sq, new Vector<T>(TFlow.HalfLogTwoPiTimesDim));
             Unsafe.Add(ref ld, k) = add ? Unsafe.Add(ref ld, k) - logNormal : -logNormal;
         }
     }
@@ -283,11 +283,11 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
                     for (int i = 0; i < Dim; i++)
                     {
                         T z = Unsafe.Add(ref xsT, rows[i] * width + q);
-                        sq = Mac(z, z, sq);
-                        Unsafe.Add(ref gsT, rows[i] * width + q) = Mul(weight, z);
+                        sq = Ops.Mac(z, z, sq);
+                        Unsafe.Add(ref gsT, rows[i] * width + q) = weight * z;
                     }
-                    loss += ToDouble(Mac(Half, sq, TFlow.HalfLogTwoPiTimesDim)) - ToDouble(Unsafe.Add(ref lds, q));
-                    Unsafe.Add(ref gls, q) = Neg(weight);
+                    loss += double.CreateTruncating(Ops.Mac(Half, sq, TFlow.HalfLogTwoPiTimesDim)) - double.CreateTruncating(Unsafe.Add(ref lds, q));
+                    Unsafe.Add(ref gls, q) = -weight;
                 }
                 for (int q = count; q < width; q++) { Unsafe.Add(ref gls, q) = default; for (int i = 0; i < Dim; i++) Unsafe.Add(ref gsT, i * width + q) = default; }
             }
@@ -338,40 +338,11 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
         }
     }
 
-    // ------------------------------------------------------------------ arithmetic in T (the JIT keeps one branch)
+    // ------------------------------------------------------------------ helpers
 
     private static ReadOnlySpan<int> Identity(int n) => FlowDriverTables.Identity.AsSpan(0, n);
 
-    private static T Half => typeof(T) == typeof(float) ? As(0.5f) : As(0.5d);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T As<TFrom>(TFrom value) where TFrom : unmanaged => Unsafe.As<TFrom, T>(ref value);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Mac(T a, T b, T c) => typeof(T) == typeof(float)
-        ? As(Kernel.Mac(Unsafe.As<T, float>(ref a), Unsafe.As<T, float>(ref b), Unsafe.As<T, float>(ref c)))
-        : As(Kernel.Mac(Unsafe.As<T, double>(ref a), Unsafe.As<T, double>(ref b), Unsafe.As<T, double>(ref c)));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<T> Mac(Vector<T> a, Vector<T> b, Vector<T> c) => typeof(T) == typeof(float)
-        ? Kernel.Mac(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>()
-        : Kernel.Mac(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Sub(T a, T b) => typeof(T) == typeof(float)
-        ? As(Unsafe.As<T, float>(ref a) - Unsafe.As<T, float>(ref b))
-        : As(Unsafe.As<T, double>(ref a) - Unsafe.As<T, double>(ref b));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Mul(T a, T b) => typeof(T) == typeof(float)
-        ? As(Unsafe.As<T, float>(ref a) * Unsafe.As<T, float>(ref b))
-        : As(Unsafe.As<T, double>(ref a) * Unsafe.As<T, double>(ref b));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Neg(T a) => typeof(T) == typeof(float) ? As(-Unsafe.As<T, float>(ref a)) : As(-Unsafe.As<T, double>(ref a));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double ToDouble(T a) => typeof(T) == typeof(float) ? Unsafe.As<T, float>(ref a) : Unsafe.As<T, double>(ref a);
+    private static T Half => T.CreateTruncating(0.5);
 }
 
 /// <summary>Tables shared by every model's driver.</summary>
