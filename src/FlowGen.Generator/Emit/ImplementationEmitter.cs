@@ -108,7 +108,7 @@ internal static class ImplementationEmitter
 
         DenseEmitter.EmitShapes(w, plan);
 
-        if (plan.Layers.Any(l => l.Kind is ActNormLayerKind or InvertibleLinearLayerKind))
+        if (plan.Layers.Any(l => l.Kind.UsesAddLanes))
         {
             w.Line("/// <summary>target += each lane of v, lane 0 first: one sample at a time in sample order, so a parameter gradient");
             w.Line("/// summed over a batch has the same bits whatever the SIMD width (and the padded lanes of a partial tile add 0).</summary>");
@@ -159,9 +159,7 @@ internal static class ImplementationEmitter
             }
             else
             {
-                string stem = l.Layer is CouplingLayer c
-                    ? c.Transformer.Kind.AttributeName.Substring(0, c.Transformer.Kind.AttributeName.Length - "Attribute".Length)
-                    : l.Kind is ActNormLayerKind ? "ActNorm" : "InvertibleLinear";
+                string stem = l.Kind.ShapeStem(l.Layer);
                 counts.TryGetValue(stem, out int n);
                 counts[stem] = ++n;
                 name = stem + Literals.Int(n);

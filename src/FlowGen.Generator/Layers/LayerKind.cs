@@ -60,6 +60,12 @@ internal abstract class LayerKind
     /// <summary>Declares the layer's tensors and scratch rows (the plan assigns offsets) and returns the kind's layout record.</summary>
     public abstract object Plan(LayerModel layer, LayoutBuilder b);
 
+    /// <summary>The stem of its shape classes' names (AffineCoupling1, ActNorm2, …).</summary>
+    public abstract string ShapeStem(LayerModel layer);
+
+    /// <summary>True when the kind's backward pass sums parameter gradients over lanes with the model's AddLanes helper.</summary>
+    public virtual bool UsesAddLanes => false;
+
     /// <summary>What the layer is, in a few words, for the doc comment of its shape class (e.g. "Affine coupling").</summary>
     public abstract string Title(LayerModel layer);
 

@@ -277,11 +277,13 @@ internal static class FlowParser
             // the stack is built only from valid sizes and a valid mask; with any other error it would be dropped anyway
             if (layersValid && dimValid && flowPatternValid && !diags.Any(d => d.IsError))
             {
+                // every coupling of a uniform stack has the same options: read (and checked) once
+                TransformerOptions transformer = uniformKind.Read(new OptionReader(null, flow, diags));
                 for (int c = 0; c < layers; c++)
                 {
                     if (actNorm) stack.Add(new ActNormLayer());
                     if (linear) stack.Add(new LinearLayer(RandomPermutation(dim, seed + stack.Count).ToEquatableArray(), true, seed + stack.Count));
-                    stack.Add(BuildCoupling(defaults, uniformKind.Read(new OptionReader(null, flow, diags)), c, dim, null, alternatePattern: true));
+                    stack.Add(BuildCoupling(defaults, transformer, c, dim, null, alternatePattern: true));
                     if (permutation != PermutationKind.None && c < layers - 1)
                     {
                         stack.Add(MakePermutation(permutation, dim, seed + stack.Count));

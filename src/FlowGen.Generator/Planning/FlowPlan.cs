@@ -130,23 +130,11 @@ internal sealed class FlowPlan
     /// <summary>The layers that have code (permutations only rename rows).</summary>
     public IReadOnlyList<LayerPlan> Coded => Layers.Where(l => l.Kind.HasCode).ToList();
 
-    // ---- rows of the inference tile: data (Dim), log-det (1), context, one shared slot
-    public int LogDetRow => Dim;
-    public int ContextRow => Dim + 1;
-    public int SlotRow => Dim + 1 + Context;
-    public int TileRows => SlotRow + MaxSlotRows;
+    // The tiles' row layout (point, log-det, context, slots, and for training the gradients and every layer's own slot) is the
+    // runtime's FlowDriver's; the plan gives it the sizes it needs: MaxSlotRows, TotalSlotRows, MaxBackRows.
 
-    /// <summary>Scalars of the single-sample scratch: the current point (Dim), then one shared slot.</summary>
+    /// <summary>Scalars of the single-sample scratch: the current point (Dim), then one shared slot (used by InitializeFromData).</summary>
     public int SingleScratch => Dim + MaxSlotRows;
-
-    // ---- rows of the training tile: point (Dim), log-det (1), context (C), ∂point (Dim), ∂log-det (1), ∂context (C),
-    //      every layer's own slot, the backward scratch
-    public int TrainGradRow => Dim + 1 + Context;
-    public int TrainGradLogDetRow => 2 * Dim + 1 + Context;
-    public int TrainGradContextRow => 2 * Dim + 2 + Context;
-    public int TrainSlotsRow => 2 * Dim + 2 + 2 * Context;
-    public int TrainBackRow => TrainSlotsRow + TotalSlotRows;
-    public int TrainRows => TrainBackRow + MaxBackRows;
 
     /// <summary>Rows of backward scratch (the largest layer's need).</summary>
     public int MaxBackRows { get; }

@@ -36,6 +36,10 @@ internal sealed class ActNormLayerKind : LayerKind
         Saved = b.Slot(b.Dim),
     };
 
+    public override string ShapeStem(LayerModel layer) => "ActNorm";
+
+    public override bool UsesAddLanes => true;
+
     public override string Title(LayerModel layer) => "ActNorm";
 
     public override string Describe(LayerPlan l) => "actnorm";

@@ -39,7 +39,6 @@ internal sealed class CouplingLayout
     public double[] IdentityBias = Array.Empty<double>(); // per parameter p (length P)
     public int InputRow;          // conditioner input u = (x_A, context)
     public int InputRows;         // |A| + Context
-    public int ThetaRow;          // conditioner output θ (P·|B| rows)
     public int SavedRow;          // the data-side x_B, saved for the backward pass (|B| rows)
     public int GradInputRow;      // backward scratch: ∂L/∂u (|A| + Context rows)
     public int TransposeRow;      // backward scratch: a sample-major copy of one dense layer's output gradient
@@ -84,13 +83,14 @@ internal sealed class CouplingLayerKind : LayerKind
             inRow = d.OutRow;
         }
         layout.Dense = dense.ToArray();
-        layout.ThetaRow = dense[dense.Count - 1].OutRow;
         layout.SavedRow = b.Slot(c.Transformed.Count);
         for (int k = dense.Count - 1; k >= 0; k--) dense[k].GradOutRow = b.Back(dense[k].Out);
         layout.GradInputRow = b.Back(layout.InputRows);
         layout.TransposeRow = b.Back(dense.Max(d => d.Out));
         return layout;
     }
+
+    public override string ShapeStem(LayerModel layer) => ((CouplingLayer)layer).Transformer.Kind.Name + "Coupling";
 
     public override string Title(LayerModel layer)
     {

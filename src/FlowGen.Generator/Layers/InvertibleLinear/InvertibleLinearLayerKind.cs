@@ -50,6 +50,10 @@ internal sealed class InvertibleLinearLayerKind : LayerKind
         };
     }
 
+    public override string ShapeStem(LayerModel layer) => "InvertibleLinear";
+
+    public override bool UsesAddLanes => true;
+
     public override string Title(LayerModel layer) => "Invertible linear layer";
 
     public override string Describe(LayerPlan l)

@@ -34,6 +34,8 @@ internal sealed class PermutationLayerKind : LayerKind
 
     public override object Plan(LayerModel layer, LayoutBuilder b) => new object();
 
+    public override string ShapeStem(LayerModel layer) => "Permutation";
+
     public override string Title(LayerModel layer) => "Permutation";
 
     public override string Describe(LayerPlan l)
