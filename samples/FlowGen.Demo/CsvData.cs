@@ -4,12 +4,13 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using FlowGen;
+using nietras.SeparatedValues;
 
 namespace FlowGen.Demo;
 
 /// <summary>
-/// Reads the user's own data: numeric columns separated by commas, semicolons or tabs, an optional header row, blank lines and
-/// lines starting with '#' ignored. A random tenth of the rows is held out as the test set.
+/// Reads the user's own data (with Sep): numeric columns separated by commas, semicolons or tabs, an optional header row, fields
+/// optionally quoted, blank lines and lines starting with '#' ignored. A random tenth of the rows is held out as the test set.
 /// </summary>
 internal static class CsvData
 {
@@ -19,37 +20,44 @@ internal static class CsvData
     public static DataSet Load(string path, int seed)
     {
         if (!File.Exists(path)) throw new DemoException($"--csv: file not found: {Path.GetFullPath(path)}");
-        var lines = new List<(int Number, string Text)>();
-        int number = 0;
-        foreach (string line in File.ReadLines(path))
+        using SepReader reader = Sep.New(Separator(path)).Reader(o => o with
         {
-            number++;
-            string trimmed = line.Trim();
-            if (trimmed.Length > 0 && trimmed[0] != '#') lines.Add((number, trimmed));
-        }
-        if (lines.Count == 0) throw new DemoException($"--csv: {path} holds no data.");
-
-        char separator = lines[0].Text.Contains(',') ? ',' : lines[0].Text.Contains(';') ? ';' : '\t';
-        string[] first = Split(lines[0].Text, separator);
-        bool hasHeader = first.Any(field => !TryParse(field, out _));
-        string[] names = hasHeader ? first : Enumerable.Range(1, first.Length).Select(j => $"column {j}").ToArray();
-        int dim = names.Length;
-        if (dim < 2) throw new DemoException($"--csv: {path} has {dim} column; a flow needs at least 2 numeric columns (separated by ',', ';' or tabs).");
-
+            HasHeader = false,           // the first row is a header only if one of its fields is not a number
+            DisableColCountCheck = true, // blank and comment lines are rows of their own; the column count is checked below
+            Unescape = true,             // "quoted" fields (RFC 4180)
+            Trim = SepTrim.All,
+        }).FromFile(path);
+        string[]? names = null;
+        bool hasHeader = false;
+        int dim = 0;
         var values = new List<float>();
-        foreach ((int lineNumber, string text) in lines.Skip(hasHeader ? 1 : 0))
+        foreach (SepReader.Row row in reader)
         {
-            string[] fields = Split(text, separator);
-            if (fields.Length != dim) throw new DemoException($"--csv: line {lineNumber} has {fields.Length} fields, but the file has {dim} columns.");
+            ReadOnlySpan<char> text = row.Span.Trim();
+            if (text.IsEmpty || text[0] == '#') continue;
+            int lineNumber = row.LineNumberToExcl - 1; // the row's last line: the line of a row without quoted line breaks
+            if (names is null)
+            {
+                var first = new string[row.ColCount];
+                for (int j = 0; j < first.Length; j++) first[j] = row[j].ToString().Trim();
+                hasHeader = first.Any(field => !TryParse(field, out _));
+                names = hasHeader ? first : Enumerable.Range(1, first.Length).Select(j => $"column {j}").ToArray();
+                dim = names.Length;
+                if (dim < 2) throw new DemoException($"--csv: {path} has {dim} column; a flow needs at least 2 numeric columns (separated by ',', ';' or tabs).");
+                if (hasHeader) continue;
+            }
+            if (row.ColCount != dim) throw new DemoException($"--csv: line {lineNumber} has {row.ColCount} fields, but the file has {dim} columns.");
             for (int j = 0; j < dim; j++)
             {
-                if (!TryParse(fields[j], out double value) || !double.IsFinite(value) || !float.IsFinite((float)value))
+                ReadOnlySpan<char> field = row[j].Span.Trim();
+                if (!TryParse(field, out double value) || !double.IsFinite(value) || !float.IsFinite((float)value))
                 {
-                    throw new DemoException($"--csv: line {lineNumber}, column {j + 1}: '{fields[j]}' is not a finite number (use '.' as the decimal point).");
+                    throw new DemoException($"--csv: line {lineNumber}, column {j + 1}: '{field}' is not a finite number (use '.' as the decimal point).");
                 }
                 values.Add((float)value);
             }
         }
+        if (names is null) throw new DemoException($"--csv: {path} holds no data.");
         int rows = values.Count / dim;
         if (rows < MinimumRows) throw new DemoException($"--csv: {path} has {rows} data rows; the demo needs at least {MinimumRows}.");
 
@@ -68,10 +76,19 @@ internal static class CsvData
         };
     }
 
-    private static string[] Split(string line, char separator) =>
-        line.Split(separator).Select(field => field.Trim().Trim('"').Trim()).ToArray();
+    /// <summary>The separator, from the first line that is neither blank nor a comment: ',' if it has one, else ';' if it has one, else a tab.</summary>
+    private static char Separator(string path)
+    {
+        foreach (string line in File.ReadLines(path))
+        {
+            string trimmed = line.Trim();
+            if (trimmed.Length == 0 || trimmed[0] == '#') continue;
+            return trimmed.Contains(',') ? ',' : trimmed.Contains(';') ? ';' : '\t';
+        }
+        throw new DemoException($"--csv: {path} holds no data.");
+    }
 
-    private static bool TryParse(string field, out double value) =>
+    private static bool TryParse(ReadOnlySpan<char> field, out double value) =>
         double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
 
     private static float[] Gather(float[] all, ReadOnlySpan<int> rows, int dim)

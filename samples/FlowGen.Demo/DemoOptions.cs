@@ -1,141 +1,172 @@
 using System;
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.IO;
 using System.Linq;
 
 namespace FlowGen.Demo;
 
-/// <summary>The command line of the demo.</summary>
+/// <summary>The command line of the demo (System.CommandLine): <see cref="Command"/> parses it into a <see cref="DemoOptions"/>.</summary>
 internal sealed class DemoOptions
 {
-    public string Data { get; private set; } = "moons";
-    public string? CsvPath { get; private set; }
-    public string Coupling { get; private set; } = "affine";
-    public int Steps { get; private set; } = 8000;
-    public int BatchSize { get; private set; } = 256;
+    public string Data { get; private init; } = "moons";
+    public string? CsvPath { get; private init; }
+    public string Coupling { get; private init; } = "affine";
+    public int Steps { get; private init; } = 8000;
+    public int BatchSize { get; private init; } = 256;
     /// <summary>The peak learning rate, or null for the chosen flow's own (<see cref="FlowChoice.LearningRate"/>).</summary>
-    public double? LearningRate { get; private set; }
-    public int Threads { get; private set; } = Environment.ProcessorCount;
-    public int Seed { get; private set; } = 1;
-    public string OutputPath { get; private set; } = "flowgen-demo.png";
-    public bool ShowHelp { get; private set; }
+    public double? LearningRate { get; private init; }
+    public int Threads { get; private init; } = Environment.ProcessorCount;
+    public int Seed { get; private init; } = 1;
+    public string OutputPath { get; private init; } = "flowgen-demo.png";
 
     /// <summary>The checkpoint is written next to the PNG, with the same name.</summary>
     public string CheckpointPath => Path.ChangeExtension(OutputPath, ".flowgen");
 
-    public static string Usage =>
-        $"""
-        FlowGen demo: trains a coupling normalizing flow on a 2-D toy density (or your CSV data), prints train / validation /
-        test NLL, writes a three-panel PNG (data, flow samples, learned density) and a checkpoint next to it.
-
-        Usage: dotnet run --project samples/FlowGen.Demo -c Release -- [options]
-
-          --data NAME      {string.Join(" | ", ToyDensities.All.Keys)} | csv   (default moons)
-          --csv PATH       train on your own data: numeric columns, optional header row; implies --data csv.
-                           Columns are standardised; supported column counts: {string.Join(", ", FlowCatalog.SupportedDimensions)}
-          --coupling KIND  {string.Join(" | ", FlowCatalog.Couplings.Keys)}   (default affine; 2-D data)
-          --steps N        optimisation steps (default 8000)
-          --batch N        samples per step (default 256)
-          --lr X           peak Adam learning rate, cosine-decayed to 1e-5 (default {FlowCatalog.DefaultLearningRate:G}; {FlowCatalog.Couplings["sos"].LearningRate:G} for sos)
-          --threads N      worker threads (default: all {Environment.ProcessorCount} cores)
-          --seed N         seed of the data, the initialisation and the shuffles (default 1)
-          --out PATH       output PNG (default flowgen-demo.png); the checkpoint goes to PATH with extension .flowgen
-          --help           this text
+    private const string Examples =
+        """
+        Run it with: dotnet run --project samples/FlowGen.Demo -c Release -- [options]
 
         Examples:
           dotnet run --project samples/FlowGen.Demo -c Release -- --data rings --coupling spline
           dotnet run --project samples/FlowGen.Demo -c Release -- --csv my-data.csv --out my-data.png
         """;
 
-    /// <summary>Parses <c>--name value</c> and <c>--name=value</c> arguments.</summary>
-    /// <exception cref="DemoException">An unknown option, a missing or malformed value, or an inconsistent combination.</exception>
-    public static DemoOptions Parse(string[] args)
+    /// <summary>
+    /// The demo's root command: <c>--name value</c> or <c>--name=value</c> options, <c>--help</c>; an unknown option, a missing
+    /// or malformed value or an inconsistent combination is a parse error (System.CommandLine's message, exit code 1).
+    /// Numbers are parsed with the invariant culture. <paramref name="run"/> receives the parsed options.
+    /// </summary>
+    public static RootCommand Command(Func<DemoOptions, int> run)
     {
-        var options = new DemoOptions();
-        bool dataGiven = false;
-        for (int i = 0; i < args.Length; i++)
+        string[] dataNames = [.. ToyDensities.All.Keys, "csv"];
+        var data = new Option<string>("--data")
         {
-            string name = args[i], value = "";
-            int equals = name.IndexOf('=');
-            if (name.StartsWith("--", StringComparison.Ordinal) && equals > 0)
-            {
-                value = name[(equals + 1)..];
-                name = name[..equals];
-            }
-            else if (name is not ("--help" or "-h" or "-?"))
-            {
-                if (i + 1 >= args.Length) throw new DemoException($"{name} needs a value (see --help).");
-                value = args[++i];
-            }
-            switch (name)
-            {
-                case "--help" or "-h" or "-?":
-                    options.ShowHelp = true;
-                    break;
-                case "--data":
-                    options.Data = OneOf(name, value, [.. ToyDensities.All.Keys, "csv"]);
-                    dataGiven = true;
-                    break;
-                case "--csv":
-                    options.CsvPath = value.Length > 0 ? value : throw new DemoException("--csv needs a file path.");
-                    break;
-                case "--coupling":
-                    options.Coupling = OneOf(name, value, [.. FlowCatalog.Couplings.Keys]);
-                    break;
-                case "--steps":
-                    options.Steps = Integer(name, value, 1, 10_000_000);
-                    break;
-                case "--batch":
-                    options.BatchSize = Integer(name, value, 1, 1_000_000);
-                    break;
-                case "--lr":
-                    options.LearningRate = Real(name, value, 1e-7, 1);
-                    break;
-                case "--threads":
-                    options.Threads = Integer(name, value, 1, 1024);
-                    break;
-                case "--seed":
-                    options.Seed = Integer(name, value, 0, int.MaxValue);
-                    break;
-                case "--out":
-                    if (!value.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new DemoException($"--out must name a .png file; got '{value}'.");
-                    options.OutputPath = value;
-                    break;
-                default:
-                    throw new DemoException($"Unknown option '{name}' (see --help).");
-            }
-        }
-        if (options.CsvPath is not null)
+            Description = "the toy density to learn, or csv for your own data (--csv)",
+            DefaultValueFactory = _ => "moons",
+        };
+        data.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, dataNames);
+        var csv = new Option<string?>("--csv")
         {
-            if (dataGiven && options.Data != "csv") throw new DemoException($"--csv cannot be combined with --data {options.Data}.");
-            options.Data = "csv";
-        }
-        else if (options.Data == "csv")
+            HelpName = "PATH",
+            Description = "train on your own data: numeric columns, optional header row; implies --data csv. " +
+                $"Columns are standardised; supported column counts: {string.Join(", ", FlowCatalog.SupportedDimensions)}",
+        };
+        csv.Validators.Add(result =>
         {
-            throw new DemoException("--data csv needs --csv PATH.");
-        }
-        return options;
+            if (result.GetValueOrDefault<string?>() is "") result.AddError("--csv needs a file path.");
+        });
+        string[] couplingNames = [.. FlowCatalog.Couplings.Keys];
+        var coupling = new Option<string>("--coupling")
+        {
+            Description = "the coupling of the 2-D flow (data of more columns uses affine couplings)",
+            DefaultValueFactory = _ => "affine",
+        };
+        coupling.AcceptOnlyFromAmong(StringComparer.OrdinalIgnoreCase, couplingNames);
+        var steps = Integer("--steps", "optimisation steps", 8000, 1, 10_000_000);
+        var batch = Integer("--batch", "samples per step", 256, 1, 1_000_000);
+        var learningRate = new Option<double?>("--lr")
+        {
+            HelpName = "X",
+            Description = "peak Adam learning rate, cosine-decayed to 1e-5 " +
+                $"(default {FlowCatalog.DefaultLearningRate:G}; {FlowCatalog.Couplings["sos"].LearningRate:G} for sos)",
+            CustomParser = result => Real(result, "--lr", 1e-7, 1),
+        };
+        var threads = Integer("--threads", "worker threads, by default one per core", Environment.ProcessorCount, 1, 1024);
+        var seed = Integer("--seed", "seed of the data, the initialisation and the shuffles", 1, 0, int.MaxValue);
+        var output = new Option<string>("--out")
+        {
+            HelpName = "PATH",
+            Description = "output PNG; the checkpoint goes to PATH with extension .flowgen",
+            DefaultValueFactory = _ => "flowgen-demo.png",
+        };
+        output.Validators.Add(result =>
+        {
+            string value = result.GetValueOrDefault<string>();
+            if (!value.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) result.AddError($"--out must name a .png file; got '{value}'.");
+        });
+
+        var command = new RootCommand(
+            "FlowGen demo: trains a coupling normalizing flow on a 2-D toy density (or your CSV data), prints train / validation / " +
+            "test NLL, writes a three-panel PNG (data, flow samples, learned density) and a checkpoint next to it.")
+        {
+            data, csv, coupling, steps, batch, learningRate, threads, seed, output,
+        };
+        command.Validators.Add(result =>
+        {
+            // validators run before defaults are filled in: a --data that was not given has no value here
+            string? given = result.GetResult(data) is { Implicit: false } dataResult ? dataResult.GetValueOrDefault<string>() : null;
+            bool isCsv = string.Equals(given, "csv", StringComparison.OrdinalIgnoreCase);
+            if (result.GetResult(csv) is not null)
+            {
+                if (given is not null && !isCsv) result.AddError($"--csv cannot be combined with --data {given}.");
+            }
+            else if (isCsv)
+            {
+                result.AddError("--data csv needs --csv PATH.");
+            }
+        });
+        AppendToHelp(command, Examples);
+        command.SetAction(parseResult =>
+        {
+            string? csvPath = parseResult.GetValue(csv);
+            return run(new DemoOptions
+            {
+                Data = csvPath is not null ? "csv" : Canonical(parseResult.GetValue(data)!, dataNames),
+                CsvPath = csvPath,
+                Coupling = Canonical(parseResult.GetValue(coupling)!, couplingNames),
+                Steps = parseResult.GetValue(steps),
+                BatchSize = parseResult.GetValue(batch),
+                LearningRate = parseResult.GetValue(learningRate),
+                Threads = parseResult.GetValue(threads),
+                Seed = parseResult.GetValue(seed),
+                OutputPath = parseResult.GetValue(output)!,
+            });
+        });
+        return command;
     }
 
-    private static string OneOf(string name, string value, string[] allowed) =>
-        allowed.FirstOrDefault(a => string.Equals(a, value, StringComparison.OrdinalIgnoreCase))
-        ?? throw new DemoException($"{name} must be one of {string.Join(", ", allowed)}; got '{value}'.");
+    /// <summary>The spelling of <paramref name="value"/> in <paramref name="names"/> (the options accept any letter case).</summary>
+    private static string Canonical(string value, string[] names) => names.First(n => string.Equals(n, value, StringComparison.OrdinalIgnoreCase));
 
-    private static int Integer(string name, string value, int min, int max)
+    private static Option<int> Integer(string name, string description, int defaultValue, int min, int max) => new(name)
     {
-        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int result) || result < min || result > max)
+        HelpName = "N",
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
         {
-            throw new DemoException($"{name} must be an integer from {min} to {max}; got '{value}'.");
-        }
-        return result;
+            string value = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed) && parsed >= min && parsed <= max) return parsed;
+            result.AddError($"{name} must be an integer from {min} to {max}; got '{value}'.");
+            return defaultValue;
+        },
+    };
+
+    private static double? Real(ArgumentResult result, string name, double min, double max)
+    {
+        string value = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed) && parsed >= min && parsed <= max) return parsed;
+        result.AddError($"{name} must be a number from {min:G} to {max:G}; got '{value}'.");
+        return null;
     }
 
-    private static double Real(string name, string value, double min, double max)
+    /// <summary>Prints <paramref name="text"/> after System.CommandLine's help of <paramref name="command"/>.</summary>
+    private static void AppendToHelp(Command command, string text)
     {
-        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double result) || !(result >= min && result <= max))
+        var help = command.Options.OfType<System.CommandLine.Help.HelpOption>().Single();
+        help.Action = new HelpWithText((SynchronousCommandLineAction)help.Action!, text);
+    }
+
+    private sealed class HelpWithText(SynchronousCommandLineAction help, string text) : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
         {
-            throw new DemoException($"{name} must be a number from {min:G} to {max:G}; got '{value}'.");
+            int exitCode = help.Invoke(parseResult);
+            parseResult.InvocationConfiguration.Output.WriteLine(text);
+            return exitCode;
         }
-        return result;
     }
 }

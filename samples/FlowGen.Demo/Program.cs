@@ -20,21 +20,18 @@ internal static class Program
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-        try
+        return DemoOptions.Command(options =>
         {
-            DemoOptions options = DemoOptions.Parse(args);
-            if (options.ShowHelp)
+            try
             {
-                Console.WriteLine(DemoOptions.Usage);
-                return 0;
+                return Run(options);
             }
-            return Run(options);
-        }
-        catch (DemoException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
-        }
+            catch (DemoException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+        }).Parse(args).Invoke();
     }
 
     private static int Run(DemoOptions o)
