@@ -89,7 +89,7 @@ public static class Init
     /// with the library's exact identity initialisation (jitter 0) against the experiment's jitter and against <see cref="AsymmetricIdentity"/>.
     /// Also prints the spread across DSF units after training from the exact identity (0 ⇒ the units never separated).
     /// </summary>
-    public static int Ablation(string[] args)
+    public static int Ablation()
     {
         var full = Budget.Full;
         int[] depths = [1, 4, 16];

@@ -14,7 +14,7 @@ namespace Universality;
 /// </summary>
 public static class Probe
 {
-    public static int Sos(string[] args)
+    public static int Sos()
     {
         var b = Budget.Quick;
         var p = Mixture.Ring2D();

@@ -29,7 +29,7 @@ public static class ProbeLu
     /// Compares the uniform-stack class (LU with a fixed seeded permutation P, as in the main table) with the same stack and P = I,
     /// on the map task, seed 0, the full budget; also reports which LU layers got a non-identity P.
     /// </summary>
-    public static int Run(string[] args)
+    public static int Run()
     {
         var b = Budget.Full;
         var cfg = new (int D, int L, Func<ICouplingFlow<float>> NoPerm)[]

@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Threading;
@@ -35,16 +37,52 @@ public static class Program
 {
     public const double Half = 2.0;   // map inputs: the cube [−2, 2]^d
 
+    /// <summary>The command line (System.CommandLine): the main run, or one of the modes <c>--ablation</c>, <c>--probe-sos</c>, <c>--probe-lu</c>, <c>--replot DIR</c>.</summary>
     public static int Main(string[] args)
     {
-        if (args.Contains("--ablation")) return Init.Ablation(args);
-        if (args.Contains("--probe-sos")) return Probe.Sos(args);
-        if (args.Contains("--probe-lu")) return ProbeLu.Run(args);
-        if (ArgValue(args, "--replot") is string replotDir) return Report.Replot(replotDir, Budget.Full);
-        bool quick = args.Contains("--quick");
+        var quick = new Option<bool>("--quick") { Description = "CI sanity mode: depths 1 and 8, one seed, a small budget; writes results/quick/ and checks that the errors fall with depth" };
+        var output = new Option<string?>("--out") { HelpName = "DIR", Description = "output folder of the run (default: results/ in the project folder, results/quick/ with --quick)" };
+        var workers = new Option<int>("--workers")
+        {
+            HelpName = "N",
+            Description = "parallel fits, by default one per core (each fit is single-threaded and deterministic)",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+            CustomParser = result =>
+            {
+                string value = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+                if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n >= 1) return n;
+                result.AddError($"--workers must be a positive integer; got '{value}'.");
+                return 1;
+            },
+        };
+        var ablation = new Option<bool>("--ablation") { Description = "instead of the run: the initialisation ablation (SoS, DSF; map task, full budget), prints a table" };
+        var probeSos = new Option<bool>("--probe-sos") { Description = "instead of the run: traces the SoS density blow-up with an independent double-precision reference" };
+        var probeLu = new Option<bool>("--probe-lu") { Description = "instead of the run: AffineSC with the LU permutation on and off (map task, full budget)" };
+        var replot = new Option<string?>("--replot") { HelpName = "DIR", Description = "instead of the run: redraws the error-vs-depth plots of a finished run from its map.csv and density.csv" };
+        var command = new RootCommand("Universality experiment (Teshima et al., NeurIPS 2020): map and density approximation errors of FlowGen's coupling flows against depth. See README.md in this folder.")
+        {
+            quick, output, workers, ablation, probeSos, probeLu, replot,
+        };
+        command.Validators.Add(result =>
+        {
+            string[] modes = [.. new Option[] { ablation, probeSos, probeLu, replot }.Where(o => result.GetResult(o) is not null).Select(o => o.Name)];
+            if (modes.Length > 1) result.AddError($"{string.Join(", ", modes)}: choose one of them.");
+        });
+        command.SetAction(parseResult =>
+        {
+            if (parseResult.GetValue(ablation)) return Init.Ablation();
+            if (parseResult.GetValue(probeSos)) return Probe.Sos();
+            if (parseResult.GetValue(probeLu)) return ProbeLu.Run();
+            if (parseResult.GetValue(replot) is string replotDir) return Report.Replot(replotDir, Budget.Full);
+            return Run(parseResult.GetValue(quick), parseResult.GetValue(output), parseResult.GetValue(workers));
+        });
+        return command.Parse(args).Invoke();
+    }
+
+    private static int Run(bool quick, string? output, int workers)
+    {
         var budget = quick ? Budget.Quick : Budget.Full;
-        string outDir = ArgValue(args, "--out") ?? Path.Combine(FindProjectDir(), quick ? "results/quick" : "results");
-        int workers = int.TryParse(ArgValue(args, "--workers"), out int w) ? w : Environment.ProcessorCount;
+        string outDir = output ?? Path.Combine(FindProjectDir(), quick ? "results/quick" : "results");
         Directory.CreateDirectory(outDir);
         var clock = Stopwatch.StartNew();
         Console.WriteLine($"Universality experiment, {budget.Mode} mode, {workers} workers, output {outDir}");
@@ -350,12 +388,6 @@ public static class Program
             }
         }
         return det;
-    }
-
-    private static string? ArgValue(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     private static string FindProjectDir()

@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using FlowGen;
+using nietras.SeparatedValues;
 using ScottPlot;
 using SkiaSharp;
 
@@ -128,14 +129,17 @@ public static class Report
         Plots(outDir, b, maps, dens, densities, grids);
     }
 
+    /// <summary>One column per property of <typeparamref name="T"/>, in declaration order; numbers in the invariant culture's shortest round-trip form.</summary>
     private static void WriteCsv<T>(string path, List<T> rows)
     {
         var props = typeof(T).GetProperties();
-        var sb = new StringBuilder();
-        sb.AppendLine(string.Join(",", props.Select(p => p.Name)));
+        using var writer = Sep.New(',').Writer(o => o with { Escape = true }).ToFile(path);
+        writer.Header.Add(props.Select(p => p.Name).ToArray());
         foreach (var r in rows)
-            sb.AppendLine(string.Join(",", props.Select(p => p.GetValue(r) is IFormattable f ? f.ToString(null, Inv) : p.GetValue(r)?.ToString())));
-        File.WriteAllText(path, sb.ToString());
+        {
+            using var row = writer.NewRow();
+            foreach (var p in props) row[p.Name].Set(p.GetValue(r) is IFormattable f ? f.ToString(null, Inv) : p.GetValue(r)?.ToString());
+        }
     }
 
     // ------------------------------------------------------------------ plots
@@ -216,12 +220,30 @@ public static class Report
     /// <summary>`--replot DIR`: redraws the error-vs-depth plots of a finished run from its map.csv and density.csv.</summary>
     public static int Replot(string dir, Budget b)
     {
-        static string[][] Read(string path) => File.ReadAllLines(path).Skip(1).Select(l => l.Split(',')).ToArray();
-        static double D(string s) => double.Parse(s, Inv);
-        static int I(string s) => int.Parse(s, Inv);
-        var maps = Read(Path.Combine(dir, "map.csv")).Select(f => new MapRow(f[0], I(f[1]), I(f[2]), I(f[3]), I(f[4]), D(f[5]), D(f[6]), D(f[7]), D(f[8]), f[9], I(f[10]), D(f[11]))).ToList();
-        var dens = Read(Path.Combine(dir, "density.csv")).Select(f => new DensityRow(f[0], f[1], I(f[2]), I(f[3]), I(f[4]), I(f[5]), D(f[6]), D(f[7]), D(f[8]), D(f[9]),
-            D(f[10]), D(f[11]), D(f[12]), D(f[13]), I(f[14]), I(f[15]), D(f[16]), f[17], I(f[18]), D(f[19]), f.Length > 20 ? D(f[20]) : double.NaN)).ToList();
+        static SepReader Open(string path) => Sep.New(',').Reader(o => o with { Unescape = true }).FromFile(path);
+        static double D(SepReader.Row r, string name) => double.Parse(r[name].Span, Inv);
+        static int I(SepReader.Row r, string name) => int.Parse(r[name].Span, Inv);
+        static string S(SepReader.Row r, string name) => r[name].ToString();
+        var maps = new List<MapRow>();
+        using (var reader = Open(Path.Combine(dir, "map.csv")))
+        {
+            foreach (var r in reader)
+            {
+                maps.Add(new MapRow(S(r, "Kind"), I(r, "Dim"), I(r, "Depth"), I(r, "Seed"), I(r, "Parameters"), D(r, "TrainMse"), D(r, "L2"), D(r, "Sup"),
+                    D(r, "SupTrainBox"), S(r, "Status"), I(r, "Skipped"), D(r, "Seconds")));
+            }
+        }
+        var dens = new List<DensityRow>();
+        using (var reader = Open(Path.Combine(dir, "density.csv")))
+        {
+            bool clipped = reader.Header.TryIndexOf("ClippedKl", out _); // older runs lack the column
+            foreach (var r in reader)
+            {
+                dens.Add(new DensityRow(S(r, "Kind"), S(r, "Task"), I(r, "Dim"), I(r, "Depth"), I(r, "Seed"), I(r, "Parameters"), D(r, "Kl"), D(r, "KlSe"),
+                    D(r, "TestNll"), D(r, "TestNllSe"), D(r, "Entropy"), D(r, "EntropySe"), D(r, "MedianTerm"), D(r, "WorstTerm"), I(r, "NonFiniteLogProb"),
+                    I(r, "NonFiniteSamples"), D(r, "RoundTrip"), S(r, "Status"), I(r, "Skipped"), D(r, "Seconds"), clipped ? D(r, "ClippedKl") : double.NaN));
+            }
+        }
         var tasks = dens.Select(r => (r.Task, r.Dim)).Distinct().ToArray();
         DepthPlots(dir, b with { Depths = maps.Select(r => r.Depth).Distinct().OrderBy(x => x).ToArray() }, maps, dens, tasks);
         return 0;
