@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -18,19 +19,30 @@ using FlowGen.InteropCheck;
 //               |FlowGen − reference| ≤ tolerance, where check.py computed the reference (PyTorch in double on the same
 //               parameters and inputs) and each element's tolerance from its conditioning (interop/python/rounding.py).
 //               Exit code 1 otherwise.
-if (args.Length != 2 || args[0] is not ("export" or "verify"))
+var root = new RootCommand("The C# half of the PyTorch interop check (interop/python/check.py).")
 {
-    Console.Error.WriteLine("usage: FlowGen.InteropCheck export|verify <directory>");
-    return 2;
-}
-string dir = args[1];
-Directory.CreateDirectory(dir);
-bool ok = true;
-foreach (Stack s in Stacks.All)
+    Subcommand("export", "for every stack, train a few steps in FlowGen and write its weights, architecture, inputs and FlowGen's outputs", export: true),
+    Subcommand("verify", "for every stack, load the weights trained in PyTorch and compare FlowGen's outputs with PyTorch's reference (exit code 1 on a mismatch)", export: false),
+};
+return root.Parse(args).Invoke();
+
+static Command Subcommand(string name, string description, bool export)
 {
-    ok &= args[0] == "export" ? s.Export(dir) : s.Verify(dir);
+    var directory = new Argument<string>("directory") { Description = "the folder check.py shares with this tool (created if missing)" };
+    var command = new Command(name, description) { directory };
+    command.SetAction(parseResult =>
+    {
+        string dir = parseResult.GetValue(directory)!;
+        Directory.CreateDirectory(dir);
+        bool ok = true;
+        foreach (Stack s in Stacks.All)
+        {
+            ok &= export ? s.Export(dir) : s.Verify(dir);
+        }
+        return ok ? 0 : 1;
+    });
+    return command;
 }
-return ok ? 0 : 1;
 
 internal abstract class Stack
 {
