@@ -1,5 +1,4 @@
 using System;
-using System.Linq;
 using System.Numerics;
 
 namespace FlowGen.Benchmarks;
@@ -12,11 +11,11 @@ namespace FlowGen.Benchmarks;
 public static class Allocs
 {
     /// <summary>Runs the probe.</summary>
-    public static int Run(string[] args)
+    /// <param name="calls">Measured calls per case.</param>
+    /// <param name="collect">--gc: a full collection before each measured call, as BenchmarkDotNet's MemoryDiagnoser does around its runs.</param>
+    /// <param name="wait">Not --no-wait: GC.WaitForPendingFinalizers() after each such collection.</param>
+    public static int Run(int calls, bool collect, bool wait)
     {
-        int calls = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 40;
-        // --gc: a full collection before each measured call, as BenchmarkDotNet's MemoryDiagnoser does around its runs
-        bool collect = args.Contains("--gc");
         foreach (int threads in new[] { 1, 2 })
             foreach (int batch in new[] { 1, 256, 4096, 65536 })
             {
@@ -38,7 +37,7 @@ public static class Allocs
                     long max = 0;
                     for (int r = 0; r < n; r++)
                     {
-                        if (collect) { GC.Collect(); if (!args.Contains("--no-wait")) GC.WaitForPendingFinalizers(); }
+                        if (collect) { GC.Collect(); if (wait) GC.WaitForPendingFinalizers(); }
                         long before = GC.GetTotalAllocatedBytes(precise: true);
                         call();
                         long d = GC.GetTotalAllocatedBytes(precise: true) - before;

@@ -18,10 +18,8 @@ public static class DenseAB
     private sealed record Pair(string Precision, string Shape, string Kernel, Action Emitted, Action Runtime);
 
     /// <summary>Runs the comparison.</summary>
-    public static int Run(string[] args)
+    public static int Run(int rounds, double micros)
     {
-        int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200;
-        double micros = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 200;
         using var f = new DenseKernels_float();
         using var d = new DenseKernels_double();
         Pair[] pairs =

@@ -13,10 +13,8 @@ namespace FlowGen.Benchmarks;
 public static class Profile
 {
     /// <summary>Runs the harness.</summary>
-    public static int Run(string[] args)
+    public static int Run(double seconds)
     {
-        if (args.Length > 0 && args[0] == "scaling") return Scaling();
-        double seconds = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 6;
         Measure<R8_float, R8F, float>("R8 float LogProb@65536", 65536, b => b.LogProb(), seconds);
         Measure<R8_float, R8F, float>("R8 float TrainStep@4096", 4096, b => b.TrainStep(), seconds);
         Measure<R8_float, R8F, float>("R8 float Forward@65536", 65536, b => b.Forward(), seconds / 2);
@@ -27,8 +25,8 @@ public static class Profile
         return 0;
     }
 
-    // `profile scaling`: minimum wall time of 1- and 2-thread calls, interleaved, with the FMA peak loop as the gauge
-    private static int Scaling()
+    /// <summary>`profile scaling`: minimum wall time of 1- and 2-thread calls, interleaved, with the FMA peak loop as the gauge.</summary>
+    public static int Scaling()
     {
         var f1 = new FmaPeak { Threads = 1 }; f1.Setup();
         var f2 = new FmaPeak { Threads = 2 }; f2.Setup();

@@ -20,21 +20,8 @@ public static class Report
     private static readonly string[] ModelOrder = ["R8", "R2", "L64"];
 
     /// <summary>report --bdn DIR [--peers FILE]... [--out FILE] [--title TEXT]</summary>
-    public static int Run(string[] args)
+    public static int Run(string? bdn, IReadOnlyList<string> peers, string? output, string? title)
     {
-        string? bdn = null, output = null, title = null;
-        var peers = new List<string>();
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--bdn": bdn = args[++i]; break;
-                case "--peers": peers.Add(args[++i]); break;
-                case "--out": output = args[++i]; break;
-                case "--title": title = args[++i]; break;
-                default: throw new ArgumentException($"report: unknown argument {args[i]}");
-            }
-        }
         var rows = new List<Row>();
         var peaks = new Dictionary<(string Precision, int Threads, int Width), double>();
         if (bdn is not null) ReadBdn(bdn, rows, peaks);
