@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
@@ -28,23 +29,36 @@ namespace FlowGen.Bench.TorchSharpPeer;
 /// </summary>
 internal static class Program
 {
+    /// <summary>The command line (System.CommandLine); <see cref="Run"/> does the work.</summary>
     private static int Main(string[] args)
     {
-        string? weights = null, output = null;
-        bool quick = false;
-        string[] models = ["R8", "R2"];
-        for (int i = 0; i < args.Length; i++)
+        var weights = new Option<string>("--weights")
         {
-            switch (args[i])
-            {
-                case "--weights": weights = args[++i]; break;
-                case "--out": output = args[++i]; break;
-                case "--quick": quick = true; break;
-                case "--models": models = args[++i].Split(','); break;
-                default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
-            }
-        }
-        if (weights is null) { Console.Error.WriteLine("usage: TorchSharpPeer --weights DIR [--out FILE] [--quick] [--models R8,R2]"); return 2; }
+            HelpName = "DIR",
+            Description = "the folder FlowGen.Benchmarks `export` wrote (one sub-folder per model)",
+            Required = true,
+        };
+        var output = new Option<string?>("--out") { HelpName = "FILE.jsonl", Description = "also append every result, one JSON line each, to this file" };
+        var quick = new Option<bool>("--quick") { Description = "quick mode: R8's representative cases only, 3 repetitions instead of 7" };
+        var models = new Option<string[]>("--models")
+        {
+            HelpName = "R8,R2",
+            Description = "comma-separated models to check and time",
+            Arity = ArgumentArity.ExactlyOne,
+            DefaultValueFactory = _ => ["R8", "R2"],
+            CustomParser = result => result.Tokens[0].Value.Split(','),
+        };
+        var command = new RootCommand("The TorchSharp (libtorch CPU) peer of FlowGen's benchmarks: loads FlowGen's exported R8/R2 weights, checks " +
+            "log-densities, inverse and NLL gradient against FlowGen's, then times log-density, inverse and training step.")
+        {
+            weights, output, quick, models,
+        };
+        command.SetAction(parseResult => Run(parseResult.GetValue(weights)!, parseResult.GetValue(output), parseResult.GetValue(quick), parseResult.GetValue(models)!));
+        return command.Parse(args).Invoke();
+    }
+
+    private static int Run(string weights, string? output, bool quick, string[] models)
+    {
         torch.set_num_interop_threads(1);
         Console.WriteLine($"TorchSharp peer: libtorch {torch.__version__}, default threads {torch.get_num_threads()}");
         using var writer = output is null ? null : new StreamWriter(output, append: true);
