@@ -28,13 +28,16 @@ public static class Catalog
     /// <summary>Every model in both precisions.</summary>
     public static readonly IReadOnlyList<ModelInfo> All =
     [
-        Make<R8F, float>("float"), Make<R8D, double>("double"),
-        Make<R2F, float>("float"), Make<R2D, double>("double"),
-        Make<L64F, float>("float"), Make<L64D, double>("double"),
+        Make<R8Float, float>("float"), Make<R8Double, double>("double"),
+        Make<R2Float, float>("float"), Make<R2Double, double>("double"),
+        Make<L64Float, float>("float"), Make<L64Double, double>("double"),
     ];
 
-    private static ModelInfo Make<TOps, T>(string precision) where TOps : struct, IModelOps<T> where T : unmanaged, IFloatingPointIeee754<T> =>
-        new(TOps.Name, precision, TOps.Dim, TOps.ParameterCount, BenchSetup.DenseMacsPerSample(TOps.Tensors));
+    private static ModelInfo Make<TFlow, T>(string precision) where TFlow : class, ICouplingFlowModel<TFlow, T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TFlow flow = TFlow.Create(0);
+        return new(BenchSetup.ShortName<TFlow>(), precision, flow.Dim, flow.ParameterCount, BenchSetup.DenseMacsPerSample(flow.ParameterTensors));
+    }
 
     /// <summary>The model of a benchmark class name (R8_float, Naive_R2_float, …), or null.</summary>
     public static ModelInfo? ForBenchmarkType(string typeName)

@@ -14,14 +14,14 @@ namespace FlowGen.Benchmarks;
 [WarmupCount(2), IterationCount(3)]
 public class Disasm_R8_float
 {
-    private R8F _ops;
+    private R8Float _flow = null!;
     private float[] _xs = [], _out = [], _one = [];
 
     /// <summary>Model and buffers.</summary>
     [GlobalSetup]
     public void Setup()
     {
-        _ops = BenchSetup.CreateModel<R8F, float>();
+        _flow = BenchSetup.CreateModel<R8Float, float>();
         _xs = BenchSetup.Gaussian<float>(65536 * 8, BenchSetup.DataSeed);
         _out = new float[65536];
         _one = new float[1];
@@ -29,9 +29,9 @@ public class Disasm_R8_float
 
     /// <summary>R8 float log-density, batch 65 536, 1 thread.</summary>
     [Benchmark]
-    public void LogProb() => _ops.LogProb(_xs, _out);
+    public void LogProb() => _flow.LogProb(_xs, _out);
 
     /// <summary>R8 float log-density, batch 1 (the single-sample path, R8Impl.ForwardOne and DenseOne_*).</summary>
     [Benchmark]
-    public void LogProbOne() => _ops.LogProb(_xs.AsSpan(0, 8), _one);
+    public void LogProbOne() => _flow.LogProb(_xs.AsSpan(0, 8), _one);
 }

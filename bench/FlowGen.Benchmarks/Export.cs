@@ -30,25 +30,26 @@ public static class Export
     /// <summary>Exports R8 and R2 (float) into <paramref name="dir"/>/R8 and <paramref name="dir"/>/R2.</summary>
     public static void Run(string dir)
     {
-        Write<R8F>(Path.Combine(dir, "R8"), layers: 12, hidden: [64, 64]);
-        Write<R2F>(Path.Combine(dir, "R2"), layers: 8, hidden: [64, 64]);
+        Write<R8Float>(Path.Combine(dir, "R8"), layers: 12, hidden: [64, 64]);
+        Write<R2Float>(Path.Combine(dir, "R2"), layers: 8, hidden: [64, 64]);
     }
 
-    private static void Write<TOps>(string dir, int layers, int[] hidden) where TOps : struct, IModelOps<float>
+    private static void Write<TFlow>(string dir, int layers, int[] hidden) where TFlow : class, ICouplingFlowModel<TFlow, float>
     {
         Directory.CreateDirectory(dir);
-        var ops = BenchSetup.CreateModel<TOps, float>();
-        int d = TOps.Dim;
-        WriteFloats(Path.Combine(dir, "weights.bin"), ops.Parameters);
+        var flow = BenchSetup.CreateModel<TFlow, float>();
+        int d = flow.Dim;
+        string name = BenchSetup.ShortName<TFlow>();
+        WriteFloats(Path.Combine(dir, "weights.bin"), flow.Parameters);
 
         float[] x = BenchSetup.Gaussian<float>(CheckRows * d, BenchSetup.DataSeed);
         float[] lp = new float[CheckRows];
-        ops.LogProb(x, lp);
+        flow.LogProb(x, default, lp);
         float[] z = BenchSetup.Gaussian<float>(CheckRows * d, BenchSetup.DataSeed + 100);
         float[] xi = new float[CheckRows * d];
-        ops.Inverse(z, xi);
-        float[] grad = new float[TOps.ParameterCount];
-        float nll = ops.NllGradient(x.AsSpan(0, GradRows * d), grad);
+        flow.Inverse(z, default, xi, default);
+        float[] grad = new float[flow.ParameterCount];
+        float nll = (float)(flow.NllGradient(x.AsSpan(0, GradRows * d), default, grad, 1f / GradRows) / GradRows);
         WriteFloats(Path.Combine(dir, "check_x.bin"), x);
         WriteFloats(Path.Combine(dir, "check_logp.bin"), lp);
         WriteFloats(Path.Combine(dir, "check_z.bin"), z);
@@ -56,15 +57,15 @@ public static class Export
         WriteFloats(Path.Combine(dir, "check_grad.bin"), grad);
 
         var tensors = new List<object>();
-        foreach (var t in TOps.Tensors)
+        foreach (var t in flow.ParameterTensors)
         {
-            int[] storage = t.Transposed && t.Shape.Length == 2 ? [t.Shape[1], t.Shape[0]] : t.Shape;
+            int[] storage = t.Transposed && t.Shape.Count == 2 ? [t.Shape[1], t.Shape[0]] : [.. t.Shape];
             tensors.Add(new { name = t.Name, offset = t.Offset, length = t.Length, shape = t.Shape, transposed = t.Transposed, storage_shape = storage });
         }
-        long macs = BenchSetup.DenseMacsPerSample(TOps.Tensors);
+        long macs = BenchSetup.DenseMacsPerSample(flow.ParameterTensors);
         var manifest = new
         {
-            model = TOps.Name,
+            model = name,
             dtype = "float32",
             dim = d,
             layers,
@@ -73,7 +74,7 @@ public static class Export
             mask = "halves",
             activation = "tanh",
             clamp = 2.0,
-            parameter_count = TOps.ParameterCount,
+            parameter_count = flow.ParameterCount,
             dense_macs_per_sample = macs,
             flop_per_sample = 2 * macs,
             train_flop_per_sample = 6 * macs,
@@ -84,7 +85,7 @@ public static class Export
             tensors,
         };
         File.WriteAllText(Path.Combine(dir, "manifest.json"), JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
-        Console.WriteLine($"exported {TOps.Name}: {TOps.ParameterCount} parameters, {TOps.Tensors.Count} tensors -> {dir}");
+        Console.WriteLine($"exported {name}: {flow.ParameterCount} parameters, {flow.ParameterTensors.Count} tensors -> {dir}");
     }
 
     private static void WriteFloats(string path, ReadOnlySpan<float> values)

@@ -17,8 +17,8 @@ public sealed class BatchesAttribute(params int[] values) : Attribute
 /// results read plainly. Threads = 2 splits the batch into two halves run on two threads (<see cref="TwoThreads"/>);
 /// the training step at 2 threads computes the two halves' gradients into separate buffers and averages them.
 /// </summary>
-public abstract class FlowBench<TOps, T> : IHalfWork
-    where TOps : struct, IModelOps<T>
+public abstract class FlowBench<TFlow, T> : IHalfWork
+    where TFlow : class, ICouplingFlowModel<TFlow, T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private enum Op { LogProb, Forward, Inverse, Sample, Gradient }
@@ -31,7 +31,9 @@ public abstract class FlowBench<TOps, T> : IHalfWork
     [Params(1, 2)]
     public int Threads { get; set; }
 
-    private TOps _ops;
+    private TFlow _flow = null!;
+    private int _dim;
+    private T _weight = T.One;
     private T[] _xs = [], _zs = [], _out = [], _grad = [], _grad1 = [];
     private AdamOptimizer<T> _adam = null!;
     private FlowRandom _rng0 = null!, _rng1 = null!;
@@ -42,14 +44,15 @@ public abstract class FlowBench<TOps, T> : IHalfWork
     [GlobalSetup]
     public void Setup()
     {
-        _ops = BenchSetup.CreateModel<TOps, T>();
-        int d = TOps.Dim;
+        _flow = BenchSetup.CreateModel<TFlow, T>();
+        int d = _dim = _flow.Dim;
         _xs = BenchSetup.Gaussian<T>(Batch * d, BenchSetup.DataSeed);
         _zs = new T[Batch * d];
         _out = new T[Batch];
-        _grad = new T[TOps.ParameterCount];
-        _grad1 = new T[TOps.ParameterCount];
-        _adam = new AdamOptimizer<T>(TOps.ParameterCount);
+        _grad = new T[_flow.ParameterCount];
+        _grad1 = new T[_flow.ParameterCount];
+        _adam = new AdamOptimizer<T>(_flow.ParameterCount);
+        _weight = T.One / T.CreateChecked(Batch);
         _rng0 = new FlowRandom(11);
         _rng1 = new FlowRandom(12);
         if (Threads == 2) _pool = new TwoThreads();
@@ -64,7 +67,7 @@ public abstract class FlowBench<TOps, T> : IHalfWork
     [Benchmark, Batches(1, 256, 65536)]
     public void LogProb()
     {
-        if (_pool is null) _ops.LogProb(_xs, _out);
+        if (_pool is null) _flow.LogProb(_xs, default, _out);
         else Split(Op.LogProb);
     }
 
@@ -72,7 +75,7 @@ public abstract class FlowBench<TOps, T> : IHalfWork
     [Benchmark, Batches(1, 256, 65536)]
     public void Forward()
     {
-        if (_pool is null) _ops.Forward(_xs, _zs, _out);
+        if (_pool is null) _flow.Forward(_xs, default, _zs, _out);
         else Split(Op.Forward);
     }
 
@@ -80,7 +83,7 @@ public abstract class FlowBench<TOps, T> : IHalfWork
     [Benchmark, Batches(65536)]
     public void Inverse()
     {
-        if (_pool is null) _ops.Inverse(_xs, _zs);
+        if (_pool is null) _flow.Inverse(_xs, default, _zs, default);
         else Split(Op.Inverse);
     }
 
@@ -88,26 +91,25 @@ public abstract class FlowBench<TOps, T> : IHalfWork
     [Benchmark, Batches(65536)]
     public void Sample()
     {
-        if (_pool is null) _ops.Sample(_zs, _rng0);
+        if (_pool is null) _flow.Sample(_zs, default, default, _rng0);
         else Split(Op.Sample);
     }
 
-    /// <summary>One training step: clear the gradient, NllGradient over the batch (mean NLL), one Adam update of the parameters.</summary>
+    /// <summary>One training step: NllGradient over the batch (the gradient of the mean NLL, written over the buffer), one Adam update of the parameters.</summary>
     [Benchmark, Batches(256, 4096)]
     public void TrainStep()
     {
         if (_pool is null)
         {
-            Array.Clear(_grad);
-            _ops.NllGradient(_xs, _grad);
+            _flow.NllGradient(_xs, default, _grad, _weight);
         }
         else
         {
             Split(Op.Gradient);
-            // each half added the gradient of its own mean; the batch mean is their average
+            // each half wrote the gradient of its own mean; the batch mean is their average
             AverageInto(_grad, _grad1);
         }
-        _adam.Step(_ops.Parameters, _grad, BenchSetup.LearningRate);
+        _adam.Step(_flow.Parameters, _grad, BenchSetup.LearningRate);
     }
 
     private void Split(Op op)
@@ -119,20 +121,19 @@ public abstract class FlowBench<TOps, T> : IHalfWork
     /// <inheritdoc/>
     public void RunHalf(int half)
     {
-        int d = TOps.Dim;
+        int d = _dim;
         (int start, int count) = TwoThreads.Half(Batch, half);
         var xs = _xs.AsSpan(start * d, count * d);
         var zs = _zs.AsSpan(start * d, count * d);
         switch (_op)
         {
-            case Op.LogProb: _ops.LogProb(xs, _out.AsSpan(start, count)); break;
-            case Op.Forward: _ops.Forward(xs, zs, _out.AsSpan(start, count)); break;
-            case Op.Inverse: _ops.Inverse(xs, zs); break;
-            case Op.Sample: _ops.Sample(zs, half == 0 ? _rng0 : _rng1); break;
+            case Op.LogProb: _flow.LogProb(xs, default, _out.AsSpan(start, count)); break;
+            case Op.Forward: _flow.Forward(xs, default, zs, _out.AsSpan(start, count)); break;
+            case Op.Inverse: _flow.Inverse(xs, default, zs, default); break;
+            case Op.Sample: _flow.Sample(zs, default, default, half == 0 ? _rng0 : _rng1); break;
             case Op.Gradient:
                 T[] g = half == 0 ? _grad : _grad1;
-                Array.Clear(g);
-                _ops.NllGradient(xs, g);
+                _flow.NllGradient(xs, default, g, T.One / T.CreateChecked(count));
                 break;
         }
     }
@@ -149,13 +150,13 @@ public abstract class FlowBench<TOps, T> : IHalfWork
 }
 
 #pragma warning disable CS1591
-public class R8_float : FlowBench<R8F, float>;
-public class R8_double : FlowBench<R8D, double>;
-public class R2_float : FlowBench<R2F, float>;
-public class R2_double : FlowBench<R2D, double>;
+public class R8_float : FlowBench<R8Float, float>;
+public class R8_double : FlowBench<R8Double, double>;
+public class R2_float : FlowBench<R2Float, float>;
+public class R2_double : FlowBench<R2Double, double>;
 // L64 at batch 65 536 takes seconds per call: fewer iterations keep the full run reasonable.
 [WarmupCount(2), IterationCount(6)]
-public class L64_float : FlowBench<L64F, float>;
+public class L64_float : FlowBench<L64Float, float>;
 [WarmupCount(2), IterationCount(6)]
-public class L64_double : FlowBench<L64D, double>;
+public class L64_double : FlowBench<L64Double, double>;
 #pragma warning restore CS1591

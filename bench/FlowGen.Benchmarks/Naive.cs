@@ -121,22 +121,22 @@ public sealed class NaiveFlow
     }
 
     /// <summary>A naive twin of a generated float model with the benchmark weights.</summary>
-    public static NaiveFlow For<TOps>(TOps ops) where TOps : struct, IModelOps<float>
+    public static NaiveFlow For(ICouplingFlow<float> flow)
     {
         int layers = 0;
-        foreach (var t in TOps.Tensors) if (t.Name.EndsWith(".conditioner.0.weight", StringComparison.Ordinal)) layers++;
-        return new NaiveFlow(TOps.Dim, layers, 2f, ops.Parameters, TOps.Tensors);
+        foreach (var t in flow.ParameterTensors) if (t.Name.EndsWith(".conditioner.0.weight", StringComparison.Ordinal)) layers++;
+        return new NaiveFlow(flow.Dim, layers, 2f, flow.Parameters, flow.ParameterTensors);
     }
 
     /// <summary>
     /// Checks the naive log-densities of <paramref name="n"/> inputs against FlowGen's LogProb; throws unless
     /// |Δ| ≤ 1e-5·max(1, |log p|) everywhere. Returns the largest |Δ|.
     /// </summary>
-    public static double Check<TOps>(TOps ops, NaiveFlow naive, int n = 4096) where TOps : struct, IModelOps<float>
+    public static double Check(ICouplingFlow<float> flow, NaiveFlow naive, int n = 4096)
     {
-        float[] xs = BenchSetup.Gaussian<float>(n * TOps.Dim, BenchSetup.DataSeed);
+        float[] xs = BenchSetup.Gaussian<float>(n * flow.Dim, BenchSetup.DataSeed);
         float[] a = new float[n], b = new float[n];
-        ops.LogProb(xs, a);
+        flow.LogProb(xs, default, a);
         naive.LogProb(xs, b);
         double worst = 0;
         for (int i = 0; i < n; i++)
@@ -144,7 +144,7 @@ public sealed class NaiveFlow
             double diff = Math.Abs((double)a[i] - b[i]);
             worst = Math.Max(worst, diff);
             if (!(diff <= 1e-5 * Math.Max(1, Math.Abs(a[i]))))
-                throw new InvalidOperationException($"naive {TOps.Name} disagrees with FlowGen at row {i}: {b[i]} vs {a[i]}");
+                throw new InvalidOperationException($"naive {flow.ModelName} disagrees with FlowGen at row {i}: {b[i]} vs {a[i]}");
         }
         return worst;
     }
@@ -152,7 +152,7 @@ public sealed class NaiveFlow
 
 /// <summary>The naive baseline's log-density (checked against FlowGen in the setup), 1 or 2 threads.</summary>
 [WarmupCount(1), IterationCount(5)]
-public abstract class NaiveBench<TOps> : IHalfWork where TOps : struct, IModelOps<float>
+public abstract class NaiveBench<TFlow> : IHalfWork where TFlow : class, ICouplingFlowModel<TFlow, float>
 {
     /// <summary>Samples per call.</summary>
     [Params(1, 256, 65536)]
@@ -164,18 +164,20 @@ public abstract class NaiveBench<TOps> : IHalfWork where TOps : struct, IModelOp
 
     private NaiveFlow _n0 = null!, _n1 = null!;
     private float[] _xs = [], _out = [];
+    private int _dim;
     private TwoThreads? _pool;
 
     /// <summary>Builds the naive twin, checks it against FlowGen, allocates the buffers.</summary>
     [GlobalSetup]
     public void Setup()
     {
-        var ops = BenchSetup.CreateModel<TOps, float>();
-        _n0 = NaiveFlow.For(ops);
-        _n1 = NaiveFlow.For(ops);
-        double worst = NaiveFlow.Check(ops, _n0);
-        Console.WriteLine($"// naive {TOps.Name}: max |log p naive − log p FlowGen| = {worst:E2} over 4096 samples");
-        _xs = BenchSetup.Gaussian<float>(Batch * TOps.Dim, BenchSetup.DataSeed);
+        var flow = BenchSetup.CreateModel<TFlow, float>();
+        _dim = flow.Dim;
+        _n0 = NaiveFlow.For(flow);
+        _n1 = NaiveFlow.For(flow);
+        double worst = NaiveFlow.Check(flow, _n0);
+        Console.WriteLine($"// naive {BenchSetup.ShortName<TFlow>()}: max |log p naive − log p FlowGen| = {worst:E2} over 4096 samples");
+        _xs = BenchSetup.Gaussian<float>(Batch * _dim, BenchSetup.DataSeed);
         _out = new float[Batch];
         if (Threads == 2) _pool = new TwoThreads();
     }
@@ -196,11 +198,11 @@ public abstract class NaiveBench<TOps> : IHalfWork where TOps : struct, IModelOp
     public void RunHalf(int half)
     {
         (int start, int count) = TwoThreads.Half(Batch, half);
-        (half == 0 ? _n0 : _n1).LogProb(_xs.AsSpan(start * TOps.Dim, count * TOps.Dim), _out.AsSpan(start, count));
+        (half == 0 ? _n0 : _n1).LogProb(_xs.AsSpan(start * _dim, count * _dim), _out.AsSpan(start, count));
     }
 }
 
 #pragma warning disable CS1591
-public class Naive_R8_float : NaiveBench<R8F>;
-public class Naive_R2_float : NaiveBench<R2F>;
+public class Naive_R8_float : NaiveBench<R8Float>;
+public class Naive_R2_float : NaiveBench<R2Float>;
 #pragma warning restore CS1591

@@ -15,13 +15,13 @@ public static class Profile
     /// <summary>Runs the harness.</summary>
     public static int Run(double seconds)
     {
-        Measure<R8_float, R8F, float>("R8 float LogProb@65536", 65536, b => b.LogProb(), seconds);
-        Measure<R8_float, R8F, float>("R8 float TrainStep@4096", 4096, b => b.TrainStep(), seconds);
-        Measure<R8_float, R8F, float>("R8 float Forward@65536", 65536, b => b.Forward(), seconds / 2);
-        Measure<R2_float, R2F, float>("R2 float TrainStep@4096", 4096, b => b.TrainStep(), seconds / 2);
-        Measure<L64_float, L64F, float>("L64 float TrainStep@4096", 4096, b => b.TrainStep(), seconds / 2);
-        Measure<L64_float, L64F, float>("L64 float LogProb@4096", 4096, b => b.LogProb(), seconds / 2);
-        Measure<L64_float, L64F, float>("L64 float Forward@4096", 4096, b => b.Forward(), seconds / 2);
+        Measure<R8_float, R8Float, float>("R8 float LogProb@65536", 65536, b => b.LogProb(), seconds);
+        Measure<R8_float, R8Float, float>("R8 float TrainStep@4096", 4096, b => b.TrainStep(), seconds);
+        Measure<R8_float, R8Float, float>("R8 float Forward@65536", 65536, b => b.Forward(), seconds / 2);
+        Measure<R2_float, R2Float, float>("R2 float TrainStep@4096", 4096, b => b.TrainStep(), seconds / 2);
+        Measure<L64_float, L64Float, float>("L64 float TrainStep@4096", 4096, b => b.TrainStep(), seconds / 2);
+        Measure<L64_float, L64Float, float>("L64 float LogProb@4096", 4096, b => b.LogProb(), seconds / 2);
+        Measure<L64_float, L64Float, float>("L64 float Forward@4096", 4096, b => b.Forward(), seconds / 2);
         return 0;
     }
 
@@ -54,9 +54,9 @@ public static class Profile
         return 0;
     }
 
-    private static void Measure<TBench, TOps, T>(string name, int batch, Action<TBench> call, double seconds)
-        where TBench : FlowBench<TOps, T>, new()
-        where TOps : struct, IModelOps<T>
+    private static void Measure<TBench, TFlow, T>(string name, int batch, Action<TBench> call, double seconds)
+        where TBench : FlowBench<TFlow, T>, new()
+        where TFlow : class, ICouplingFlowModel<TFlow, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var bench = new TBench { Batch = batch, Threads = 1 };

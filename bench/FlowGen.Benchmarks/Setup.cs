@@ -62,14 +62,16 @@ public static class BenchSetup
         return int.TryParse(parts[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out k);
     }
 
-    /// <summary>A model of type <typeparamref name="TOps"/> with the benchmark weights.</summary>
-    public static TOps CreateModel<TOps, T>() where TOps : struct, IModelOps<T> where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>A model of type <typeparamref name="TFlow"/> with the benchmark weights.</summary>
+    public static TFlow CreateModel<TFlow, T>() where TFlow : class, ICouplingFlowModel<TFlow, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var ops = new TOps();
-        ops.Create(ModelSeed);
-        Perturb(ops.Parameters, TOps.Tensors);
-        return ops;
+        TFlow flow = TFlow.Create(ModelSeed);
+        Perturb(flow.Parameters, flow.ParameterTensors);
+        return flow;
     }
+
+    /// <summary>The benchmark name of a model class: R8Float → R8.</summary>
+    public static string ShortName<TFlow>() => typeof(TFlow).Name.Replace("Float", "", StringComparison.Ordinal).Replace("Double", "", StringComparison.Ordinal);
 
     /// <summary>Standard-normal values from <see cref="FlowRandom.FillGaussian(Span{float})"/> (or the double overload).</summary>
     public static T[] Gaussian<T>(int count, ulong seed) where T : unmanaged
@@ -90,7 +92,7 @@ public static class BenchSetup
     {
         long macs = 0;
         foreach (var t in tensors)
-            if (t.Name.EndsWith(".weight", StringComparison.Ordinal) && t.Shape.Length == 2) macs += (long)t.Shape[0] * t.Shape[1];
+            if (t.Name.EndsWith(".weight", StringComparison.Ordinal) && t.Shape.Count == 2) macs += (long)t.Shape[0] * t.Shape[1];
         return macs;
     }
 

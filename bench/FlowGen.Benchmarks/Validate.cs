@@ -28,36 +28,37 @@ public static class Validate
             if (m.Precision == "float") Console.WriteLine($"| {m.Name} | {m.Parameters:N0} | {m.DenseMacs:N0} | {m.Flop:N0} | {m.TrainFlop:N0} |");
         Console.WriteLine();
 
-        double w8 = NaiveFlow.Check(BenchSetup.CreateModel<R8F, float>(), NaiveFlow.For(BenchSetup.CreateModel<R8F, float>()));
-        double w2 = NaiveFlow.Check(BenchSetup.CreateModel<R2F, float>(), NaiveFlow.For(BenchSetup.CreateModel<R2F, float>()));
+        double w8 = NaiveFlow.Check(BenchSetup.CreateModel<R8Float, float>(), NaiveFlow.For(BenchSetup.CreateModel<R8Float, float>()));
+        double w2 = NaiveFlow.Check(BenchSetup.CreateModel<R2Float, float>(), NaiveFlow.For(BenchSetup.CreateModel<R2Float, float>()));
         Console.WriteLine($"naive vs FlowGen log p, max |Δ| over 4096 samples: R8 {w8:E2}, R2 {w2:E2} (tolerance 1e-5·max(1, |log p|))");
 
-        failures += Check<R8_float, R8F, float>();
-        failures += Check<R8_double, R8D, double>();
-        failures += Check<R2_float, R2F, float>();
-        failures += Check<R2_double, R2D, double>();
-        failures += Check<L64_float, L64F, float>(small: true);
-        failures += Check<L64_double, L64D, double>(small: true);
+        failures += Check<R8_float, R8Float, float>();
+        failures += Check<R8_double, R8Double, double>();
+        failures += Check<R2_float, R2Float, float>();
+        failures += Check<R2_double, R2Double, double>();
+        failures += Check<L64_float, L64Float, float>(small: true);
+        failures += Check<L64_double, L64Double, double>(small: true);
         failures += CheckNaive<Naive_R8_float>();
         Console.WriteLine(failures == 0 ? "validate: all checks passed" : $"validate: {failures} FAILED");
         return failures;
     }
 
-    private static int Check<TBench, TOps, T>(bool small = false)
-        where TBench : FlowBench<TOps, T>, new()
-        where TOps : struct, IModelOps<T>
+    private static int Check<TBench, TFlow, T>(bool small = false)
+        where TBench : FlowBench<TFlow, T>, new()
+        where TFlow : class, ICouplingFlowModel<TFlow, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int failures = 0;
         string name = typeof(TBench).Name;
         // 2 threads must give the 1-thread answer (the batch split is at a multiple of the tile width)
         int n = small ? 256 : 4096;
-        var ops = BenchSetup.CreateModel<TOps, T>();
-        T[] xs = BenchSetup.Gaussian<T>(n * TOps.Dim, BenchSetup.DataSeed);
+        var flow = BenchSetup.CreateModel<TFlow, T>();
+        int d = flow.Dim;
+        T[] xs = BenchSetup.Gaussian<T>(n * d, BenchSetup.DataSeed);
         T[] a = new T[n], b = new T[n];
-        ops.LogProb(xs, a);
-        ops.LogProb(xs.AsSpan(0, n / 2 * TOps.Dim), b.AsSpan(0, n / 2));
-        ops.LogProb(xs.AsSpan(n / 2 * TOps.Dim), b.AsSpan(n / 2));
+        flow.LogProb(xs, default, a);
+        flow.LogProb(xs.AsSpan(0, n / 2 * d), default, b.AsSpan(0, n / 2));
+        flow.LogProb(xs.AsSpan(n / 2 * d), default, b.AsSpan(n / 2));
         if (!a.AsSpan().SequenceEqual(b)) { Console.WriteLine($"FAIL {name}: split log p differs from the whole-batch log p"); failures++; }
         for (int i = 0; i < n; i++)
             if (!T.IsFinite(a[i])) { Console.WriteLine($"FAIL {name}: log p[{i}] = {a[i]}"); failures++; break; }
@@ -107,7 +108,7 @@ public static class Validate
         return failures;
     }
 
-    private static int CheckNaive<TBench>() where TBench : NaiveBench<R8F>, new()
+    private static int CheckNaive<TBench>() where TBench : NaiveBench<R8Float>, new()
     {
         var bench = new TBench { Batch = 256, Threads = 2 };
         bench.Setup();

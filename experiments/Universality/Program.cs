@@ -293,7 +293,7 @@ public static class Program
 
         // inverse health: draw samples (counts non-finite rows) and measure the round trip f⁻¹(f(x)) on test points
         var samples = new float[4096 * d];
-        int nonFiniteSamples = flow.Sample(default, samples, new FlowRandom((ulong)(seed + 7)));
+        int nonFiniteSamples = flow.Sample(samples, default, default, new FlowRandom((ulong)(seed + 7)));
         int rt = Math.Min(n, 4096);
         var z = new float[rt * d]; var back = new float[rt * d];
         flow.Forward(test.X.AsSpan(0, rt * d), default, z, default);

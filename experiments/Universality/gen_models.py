@@ -39,7 +39,7 @@ out += [f'        ["{k}"] = "{desc}",' for k, (_, desc) in KINDS.items()]
 out += ["    };", "",
         "    public static ICouplingFlow<float> Create(string kind, int dim, int depth, int seed) => (kind, dim, depth) switch",
         "    {"]
-out += [f'        ("{k}", {d}, {L}) => new {n}(seed),' for k, d, L, n in names]
+out += [f'        ("{k}", {d}, {L}) => new {n}((ulong)seed),' for k, d, L, n in names]
 out += ['        _ => throw new ArgumentException($"no model {kind} D{dim} L{depth}"),', "    };", "}", ""]
 open("Models.g.cs", "w").write("\n".join(out))
 print(f"wrote {len(names)} models")

@@ -22,7 +22,7 @@ static void Run<T>(ICouplingFlow<T> flow, string name, int points, int trainStep
     var rng = new FlowRandom(1234);
     Span<T> p = flow.Parameters;
     for (int i = 0; i < p.Length; i++) p[i] += T.CreateTruncating(0.3 * (rng.NextDouble() - 0.5));
-    flow.MarkDataInitialized(true);
+    flow.IsDataInitialized = true;
 
     var xs = new T[points * d];
     var contexts = new T[points * c];
@@ -43,7 +43,7 @@ static void Run<T>(ICouplingFlow<T> flow, string name, int points, int trainStep
     Console.WriteLine($"{name} inverse-nonfinite {bad}");
 
     var samples = new T[points * d];
-    flow.Sample(contexts, samples, new FlowRandom(77));
+    flow.Sample(samples, contexts, default, new FlowRandom(77));
     Print(name, "sample", samples);
 
     var gradient = new T[flow.ParameterCount];

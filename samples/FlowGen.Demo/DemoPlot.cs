@@ -42,7 +42,7 @@ internal static class DemoPlot
 
         var rng = new FlowRandom((ulong)seed ^ 0x5A3B1E5UL);
         float[] samples = new float[ScatterPoints * data.Dim];
-        int nonFinite = flow.Sample(default, samples, rng);
+        int nonFinite = flow.Sample(samples, default, default, rng);
         data.Scaler.Invert(samples);
         Plot middle = figure.GetPlot(1);
         Scatter(middle, samples, data.Dim, Colors.OrangeRed);
@@ -116,7 +116,7 @@ internal static class DemoPlot
     private static double[,] MarginalHistogram(ICouplingFlow<float> flow, DataSet data, Limits view, FlowRandom rng, ref int nonFinite)
     {
         var samples = new float[HistogramSamples * data.Dim];
-        nonFinite += flow.Sample(default, samples, rng);
+        nonFinite += flow.Sample(samples, default, default, rng);
         data.Scaler.Invert(samples);
         var density = new double[HistogramBins, HistogramBins];
         double width = (view.XMax - view.XMin) / HistogramBins, height = (view.YMax - view.YMin) / HistogramBins;

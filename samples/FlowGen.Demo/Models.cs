@@ -73,24 +73,24 @@ internal static class FlowCatalog
     /// <summary>The 2-D flows by the name <c>--coupling</c> accepts. A new kind is one declared class and one line here.</summary>
     public static readonly IReadOnlyDictionary<string, FlowChoice> Couplings = new Dictionary<string, FlowChoice>(StringComparer.OrdinalIgnoreCase)
     {
-        ["affine"] = new(seed => new AffineFlow2D(seed), DefaultLearningRate),
-        ["additive"] = new(seed => new AdditiveFlow2D(seed), DefaultLearningRate),
-        ["spline"] = new(seed => new SplineFlow2D(seed), DefaultLearningRate),
+        ["affine"] = new(seed => new AffineFlow2D((ulong)seed), DefaultLearningRate),
+        ["additive"] = new(seed => new AdditiveFlow2D((ulong)seed), DefaultLearningRate),
+        ["spline"] = new(seed => new SplineFlow2D((ulong)seed), DefaultLearningRate),
         // a degree-5 polynomial per coupling, eight deep: at 1e-3 and above the tails of the map explode within a few thousand steps
-        ["sos"] = new(seed => new SumOfSquaresFlow2D(seed), 5e-4),
-        ["dsf"] = new(seed => new DeepSigmoidalFlow2D(seed), DefaultLearningRate),
+        ["sos"] = new(seed => new SumOfSquaresFlow2D((ulong)seed), 5e-4),
+        ["dsf"] = new(seed => new DeepSigmoidalFlow2D((ulong)seed), DefaultLearningRate),
     };
 
     /// <summary>Affine flows for CSV data with more than two columns, by column count.</summary>
     private static readonly IReadOnlyDictionary<int, FlowFactory> HigherDimensions = new Dictionary<int, FlowFactory>
     {
-        [3] = seed => new AffineFlow3D(seed),
-        [4] = seed => new AffineFlow4D(seed),
-        [5] = seed => new AffineFlow5D(seed),
-        [6] = seed => new AffineFlow6D(seed),
-        [8] = seed => new AffineFlow8D(seed),
-        [10] = seed => new AffineFlow10D(seed),
-        [16] = seed => new AffineFlow16D(seed),
+        [3] = seed => new AffineFlow3D((ulong)seed),
+        [4] = seed => new AffineFlow4D((ulong)seed),
+        [5] = seed => new AffineFlow5D((ulong)seed),
+        [6] = seed => new AffineFlow6D((ulong)seed),
+        [8] = seed => new AffineFlow8D((ulong)seed),
+        [10] = seed => new AffineFlow10D((ulong)seed),
+        [16] = seed => new AffineFlow16D((ulong)seed),
     };
 
     /// <summary>The column counts a CSV file may have, in increasing order.</summary>

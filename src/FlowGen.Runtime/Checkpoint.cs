@@ -85,7 +85,7 @@ public static class FlowCheckpoint
         BinaryPrimitives.WriteInt32LittleEndian(b[24..], flow.ParameterCount);
         BinaryPrimitives.WriteInt32LittleEndian(b[28..], flow.Dim);
         BinaryPrimitives.WriteInt32LittleEndian(b[32..], flow.ContextDim);
-        BinaryPrimitives.WriteInt32LittleEndian(b[36..], flow.NeedsDataInitialization ? 0 : 1);
+        BinaryPrimitives.WriteInt32LittleEndian(b[36..], flow.IsDataInitialized ? 1 : 0);
         BinaryPrimitives.WriteInt32LittleEndian(b[40..], name.Length);
         BinaryPrimitives.WriteInt32LittleEndian(b[44..], spec.Length);
         name.CopyTo(b[FixedHeader..]);
@@ -174,7 +174,7 @@ public static class FlowCheckpoint
         // everything checked: now the model changes (a straight copy that cannot fail half-way; no second copy of the parameters)
         data.CopyTo(target);
         if (!BitConverter.IsLittleEndian) ReverseScalars(target, size);
-        flow.MarkDataInitialized((flags & 1) != 0);
+        flow.IsDataInitialized = (flags & 1) != 0;
     }
 
     /// <summary>

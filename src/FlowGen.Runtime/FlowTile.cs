@@ -45,6 +45,18 @@ public static class FlowTile
         }
     }
 
+    /// <summary>Copies one row-major sample (dim values) into lanes [0, count) of tile rows 0 … dim − 1 (every sample the same); lanes past count are zeroed.</summary>
+    public static void LoadShared<T>(ReadOnlySpan<T> row, int count, int lanes, ref Vector<T> tile) where T : unmanaged
+    {
+        int width = lanes * Vector<T>.Count;
+        Span<T> t = MemoryMarshal.CreateSpan(ref Unsafe.As<Vector<T>, T>(ref tile), row.Length * width);
+        for (int i = 0; i < row.Length; i++)
+        {
+            t.Slice(i * width, count).Fill(row[i]);
+            t.Slice(i * width + count, width - count).Clear();
+        }
+    }
+
     /// <summary>Writes tile rows to samples [first, first + count) of a row-major [n, dim] span: coordinate i comes from tile row rows[i]. NaNs are written as <c>T.NaN</c>.</summary>
     public static void Store<T>(ref Vector<T> tile, ReadOnlySpan<int> rows, int lanes, Span<T> destination, int first, int count) where T : unmanaged, IFloatingPointIeee754<T>
     {

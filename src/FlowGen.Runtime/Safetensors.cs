@@ -100,7 +100,7 @@ public static class FlowSafetensors
             w.WriteString(SpecMetadataKey, flow.StackSpec);
             w.WriteString(StackMetadataKey, flow.StackDescription);
             w.WriteString(StackHashMetadataKey, flow.StackHash.ToString("X16", System.Globalization.CultureInfo.InvariantCulture));
-            w.WriteString(DataInitializedMetadataKey, flow.NeedsDataInitialization ? "false" : "true");
+            w.WriteString(DataInitializedMetadataKey, flow.IsDataInitialized ? "true" : "false");
             if (metadata is not null)
             {
                 foreach (KeyValuePair<string, string> kv in metadata)
@@ -458,9 +458,9 @@ public static class FlowSafetensors
 
     private static string Normalize(string s) => s.Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd('\n');
 
-    private static bool ShapeEquals(long[] file, int[] model)
+    private static bool ShapeEquals(long[] file, IReadOnlyList<int> model)
     {
-        if (file.Length != model.Length) return false;
+        if (file.Length != model.Count) return false;
         for (int i = 0; i < file.Length; i++) if (file[i] != model[i]) return false;
         return true;
     }
@@ -479,7 +479,7 @@ public static class FlowSafetensors
     /// <summary>The tensor as the file's row-major matrix: [out, in] for a dense weight, one row otherwise.</summary>
     private static (int Rows, int Columns) FileMatrix(ParameterTensor t)
     {
-        int rows = t.Shape.Length == 2 ? t.Shape[0] : 1;
+        int rows = t.Shape.Count == 2 ? t.Shape[0] : 1;
         return (rows, t.Length / Math.Max(rows, 1));
     }
 
@@ -505,7 +505,7 @@ public static class FlowSafetensors
         bool initialized = !header.Metadata.TryGetValue(DataInitializedMetadataKey, out string? flag) || flag != "false";
         // everything checked: now the model changes
         values.CopyTo(flow.Parameters);
-        flow.MarkDataInitialized(initialized);
+        flow.IsDataInitialized = initialized;
     }
 
     // ------------------------------------------------------------------ helpers

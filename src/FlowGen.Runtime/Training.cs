@@ -261,7 +261,7 @@ public static class FlowTrainer
         int stepsPerEpoch = (set.TrainRows + batch - 1) / batch;
         int totalSteps = options.Epochs > 0 ? checked(options.Epochs * stepsPerEpoch) : options.Steps;
 
-        if (flow.NeedsDataInitialization && objective.UsesDataInitialization)
+        if (!flow.IsDataInitialized && objective.UsesDataInitialization)
         {
             int rows = Math.Min(set.TrainRows, 4096);
             flow.InitializeFromData(set.Inputs.AsSpan(0, rows * set.Dim), set.ContextDim > 0 ? set.Contexts.AsSpan(0, rows * set.ContextDim) : default);

@@ -62,7 +62,7 @@ public sealed class ConcurrencyTests
         var back = new T[n * d]; var ild = new T[n];
         int bad = flow.Inverse(zs, cs, back, ild); result.AddRange(back); result.AddRange(ild); result.Add(T.CreateChecked(bad));
         var sample = new T[n * d];
-        bad = flow.Sample(cs.Length == 0 ? default : cs, sample, new FlowRandom((ulong)item)); result.AddRange(sample); result.Add(T.CreateChecked(bad));
+        bad = flow.Sample(sample, cs, default, new FlowRandom((ulong)item)); result.AddRange(sample); result.Add(T.CreateChecked(bad));
         var grad = new T[flow.ParameterCount];
         double nll = flow.NllGradient(xs, cs, grad, T.One); result.AddRange(grad); result.Add(T.CreateChecked(nll));
         var gp = new T[flow.ParameterCount]; var gx = new T[n * d]; var gc = new T[n * c];
@@ -111,14 +111,14 @@ public sealed class ConcurrencyTests
         float[][] serial = Enumerable.Range(0, Threads).Select(t =>
         {
             var g = new float[R8.ParameterCount];
-            flow.NllGradient(data.AsSpan(t * 64 * R8.Dim, 64 * R8.Dim), g);
+            flow.NllGradient(data.AsSpan(t * 64 * R8.Dim, 64 * R8.Dim), g, 1f / 64);
             return g;
         }).ToArray();
         var parallel = new float[Threads][];
         Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, t =>
         {
             var g = new float[R8.ParameterCount];
-            for (int k = 0; k < 3; k++) { Array.Clear(g); flow.NllGradient(data.AsSpan(t * 64 * R8.Dim, 64 * R8.Dim), g); }
+            for (int k = 0; k < 3; k++) { Array.Clear(g); flow.NllGradient(data.AsSpan(t * 64 * R8.Dim, 64 * R8.Dim), g, 1f / 64); }
             parallel[t] = g;
         });
         for (int t = 0; t < Threads; t++) Assert.True(serial[t].AsSpan().SequenceEqual(parallel[t]), $"thread {t}");

@@ -53,7 +53,7 @@ public sealed class DefectRegressionTests(ITestOutputHelper output)
         DSos f => (c, x, l, r) => f.Sample(x, l, r),
         DDsf f => (c, x, l, r) => f.Sample(x, l, r),
         DSpline f => (c, x, l, r) => f.Sample(x, l, r),
-        DConditional f => (c, x, l, r) => f.Sample(c, x, l, r),
+        DConditional f => (c, x, l, r) => f.Sample(x, c, l, r),
         _ => throw new ArgumentException(flow.GetType().Name),
     };
 
@@ -64,7 +64,7 @@ public sealed class DefectRegressionTests(ITestOutputHelper output)
         DSosD f => (c, x, l, r) => f.Sample(x, l, r),
         DDsfD f => (c, x, l, r) => f.Sample(x, l, r),
         DSplineD f => (c, x, l, r) => f.Sample(x, l, r),
-        DConditionalD f => (c, x, l, r) => f.Sample(c, x, l, r),
+        DConditionalD f => (c, x, l, r) => f.Sample(x, c, l, r),
         _ => throw new ArgumentException(flow.GetType().Name),
     };
 
@@ -121,7 +121,7 @@ public sealed class DefectRegressionTests(ITestOutputHelper output)
             var inverseLogDets = new T[n];
             flow.Inverse(zs, contexts, inverse, inverseLogDets);
             var viaInterface = new T[n * d];
-            flow.Sample(contexts, viaInterface, new FlowRandom((ulong)(100 + n)));
+            flow.Sample(viaInterface, contexts, default, new FlowRandom((ulong)(100 + n)));
             for (int i = 0; i < n * d; i++)
             {
                 Assert.True(Bits(xs[i]) == Bits(inverse[i]), $"{model} n={n}: Sample's x[{i}] = {xs[i]} but Inverse gives {inverse[i]}");

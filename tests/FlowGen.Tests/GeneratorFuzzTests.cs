@@ -169,7 +169,7 @@ public sealed class GeneratorFuzzTests
         System.Reflection.Assembly assembly = GeneratorHarness.CompileAndLoad(
             "using FlowGen;\nnamespace @class.@event { public partial class @struct { [CouplingFlow(Dim = 3, Layers = 2)] public partial class @object; } }\n" +
             "namespace N { [CouplingFlow(Dim = 2, Layers = 2)] public partial class P(int scale) { public int Scale => scale; } }");
-        object keyword = Activator.CreateInstance(assembly.GetType("class.event.struct+object")!, 4)!;
+        object keyword = Activator.CreateInstance(assembly.GetType("class.event.struct+object")!, 4UL)!;
         Assert.Equal(3, ((ICouplingFlow<float>)keyword).Dim);
         Assert.Equal("class.event.struct.object", ((ICouplingFlow<float>)keyword).ModelName.Replace("@", "", StringComparison.Ordinal));
         // with a primary constructor the generated constructors are left out: the user's constructor builds the flow (seed 0)
@@ -179,7 +179,15 @@ public sealed class GeneratorFuzzTests
         flow.LogProb(new[] { 0.5f, -0.25f }, default, lp);
         Assert.True(float.IsFinite(lp[0]));
         Assert.Contains(flow.Parameters.ToArray(), p => p != 0); // initialised (hidden layers from seed 0)
+        // generic creation cannot call a constructor the user owns: it says so
+        var generic = typeof(GeneratorFuzzTests).GetMethod(nameof(CreateVia), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
+        var ex = Assert.Throws<System.Reflection.TargetInvocationException>(() => generic.MakeGenericMethod(primary.GetType()).Invoke(null, [7UL]));
+        Assert.Contains("primary constructor", Assert.IsType<NotSupportedException>(ex.InnerException).Message, StringComparison.Ordinal);
+        var created = (ICouplingFlow<float>)generic.MakeGenericMethod(keyword.GetType()).Invoke(null, [4UL])!;
+        Assert.True(created.Parameters.SequenceEqual(((ICouplingFlow<float>)keyword).Parameters));
     }
+
+    private static TFlow CreateVia<TFlow>(ulong seed) where TFlow : ICouplingFlowModel<TFlow, float> => TFlow.Create(seed);
 
     /// <summary>Found by the fuzzer: a class named like a generated member made the generated code fail with CS0542.</summary>
     [Theory]

@@ -214,16 +214,13 @@ internal abstract class GoldenCase
 }
 
 /// <summary>
-/// One model: the generic computations go through <see cref="ICouplingFlow{T}"/>; the single-sample ones through the
-/// model's own strongly typed members (given as lambdas, since they are not on any interface).
+/// One model, through <see cref="ICouplingFlowModel{TSelf, T}"/> (creation) and <see cref="ICouplingFlow{T}"/> (every
+/// computation; the generated class's own members forward to the same runtime entry points).
 /// </summary>
 internal sealed class GoldenCase<TModel, T> : GoldenCase
-    where TModel : class, ICouplingFlow<T>
+    where TModel : class, ICouplingFlowModel<TModel, T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public delegate T ForwardOne(TModel model, ReadOnlySpan<T> x, ReadOnlySpan<T> context, Span<T> z);
-    public delegate T LogProbOne(TModel model, ReadOnlySpan<T> x, ReadOnlySpan<T> context);
-    public delegate int InverseOne(TModel model, ReadOnlySpan<T> z, ReadOnlySpan<T> context, Span<T> x);
 
     private const int Rows = 37;       // float: 2 full tiles of 16 and a single-sample remainder of 5; double: 4 full tiles of 8 and a partial tile of 5
     private const int SmallRows = 11;  // float: one partial tile; double: one full tile and a single-sample remainder of 3 (at 256-bit SIMD)
@@ -233,21 +230,10 @@ internal sealed class GoldenCase<TModel, T> : GoldenCase
 
     private readonly string _name;
     private readonly bool _train;
-    private readonly Func<TModel> _create;
-    private readonly Action<TModel, int> _reset;
-    private readonly ForwardOne _forwardOne;
-    private readonly LogProbOne _logProbOne;
-    private readonly InverseOne _inverseOne;
-
-    public GoldenCase(string name, bool train, Func<TModel> create, Action<TModel, int> reset, ForwardOne forwardOne, LogProbOne logProbOne, InverseOne inverseOne)
+    public GoldenCase(string name, bool train)
     {
         _name = name;
         _train = train;
-        _create = create;
-        _reset = reset;
-        _forwardOne = forwardOne;
-        _logProbOne = logProbOne;
-        _inverseOne = inverseOne;
     }
 
     public override string Name => _name;
@@ -286,8 +272,8 @@ internal sealed class GoldenCase<TModel, T> : GoldenCase
     /// <summary>ResetParameters(seed), then N(0, 0.1²) noise added to every parameter so that no output layer is zero.</summary>
     private TModel CreatePerturbed()
     {
-        TModel model = _create();
-        _reset(model, 20240601);
+        TModel model = TModel.Create(0);
+        model.ResetParameters(20240601);
         Span<T> p = model.Parameters;
         T[] noise = Gaussian(new FlowRandom(Seed("noise")), p.Length, 0.1);
         for (int i = 0; i < p.Length; i++) p[i] += noise[i];
@@ -298,7 +284,7 @@ internal sealed class GoldenCase<TModel, T> : GoldenCase
     {
         TModel m = CreatePerturbed();
         int dim = m.Dim, cdim = m.ContextDim, pc = m.ParameterCount;
-        bool actNorm = m.NeedsDataInitialization;
+        bool actNorm = !m.IsDataInitialized;
         r.Add(_name, "params", (ReadOnlySpan<T>)m.Parameters);
 
         var rng = new FlowRandom(Seed("inputs"));
@@ -323,9 +309,9 @@ internal sealed class GoldenCase<TModel, T> : GoldenCase
         for (int i = 0; i < SingleRows; i++)
         {
             ReadOnlySpan<T> x = xs.AsSpan(i * dim, dim), c = cs.AsSpan(i * cdim, cdim);
-            singleLogDet[i] = _forwardOne(m, x, c, singleZ.AsSpan(i * dim, dim));
-            singleLogProb[i] = _logProbOne(m, x, c);
-            _inverseOne(m, zs.AsSpan(i * dim, dim), c, singleX.AsSpan(i * dim, dim));
+            singleLogDet[i] = m.Forward(x, c, singleZ.AsSpan(i * dim, dim));
+            singleLogProb[i] = m.LogProb(x, c);
+            m.Inverse(zs.AsSpan(i * dim, dim), c, singleX.AsSpan(i * dim, dim));
         }
         r.Add(_name, "single.forward.z", (ReadOnlySpan<T>)singleZ);
         r.Add(_name, "single.forward.logdet", (ReadOnlySpan<T>)singleLogDet);
@@ -357,7 +343,7 @@ internal sealed class GoldenCase<TModel, T> : GoldenCase
 
         // sampling (xs only: the log-probabilities of Sample(xs, logProbs, rng) are not recorded)
         var samples = new T[Rows * dim];
-        int sampleNonFinite = m.Sample(cs, samples, new FlowRandom(Seed("sample")));
+        int sampleNonFinite = m.Sample(samples, cs, default, new FlowRandom(Seed("sample")));
         r.Add(_name, "sample.x", (ReadOnlySpan<T>)samples);
         r.Add(_name, "sample.nonfinite", sampleNonFinite);
 
@@ -428,53 +414,45 @@ internal sealed class GoldenCase<TModel, T> : GoldenCase
     }
 }
 
-/// <summary>The golden models (GoldenModels.cs) with their strongly typed single-sample members.</summary>
+/// <summary>The golden models (GoldenModels.cs).</summary>
 internal static class GoldenCatalog
 {
-    private static GoldenCase<TModel, T> U<TModel, T>(string name, bool train, Func<TModel> create, Action<TModel, int> reset,
-        Func<TModel, ReadOnlySpan<T>, Span<T>, T> forward, Func<TModel, ReadOnlySpan<T>, T> logProb, Func<TModel, ReadOnlySpan<T>, Span<T>, int> inverse)
-        where TModel : class, ICouplingFlow<T>
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        new(name, train, create, reset, (m, x, c, z) => forward(m, x, z), (m, x, c) => logProb(m, x), (m, z, c, x) => inverse(m, z, x));
-
-    private static GoldenCase<TModel, T> C<TModel, T>(string name, bool train, Func<TModel> create, Action<TModel, int> reset,
-        GoldenCase<TModel, T>.ForwardOne forward, GoldenCase<TModel, T>.LogProbOne logProb, GoldenCase<TModel, T>.InverseOne inverse)
-        where TModel : class, ICouplingFlow<T>
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        new(name, train, create, reset, forward, logProb, inverse);
+    private static GoldenCase<TModel, T> G<TModel, T>(string name, bool train)
+        where TModel : class, ICouplingFlowModel<TModel, T>
+        where T : unmanaged, IFloatingPointIeee754<T> => new(name, train);
 
     // The names are the golden file's keys: never rename a model without accepting the golden file again.
     public static readonly GoldenCase[] Cases =
     [
-        U<GAffine, float>("GAffine", true, () => new GAffine(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GAffineD, double>("GAffineD", false, () => new GAffineD(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GAffineNoClamp, float>("GAffineNoClamp", false, () => new GAffineNoClamp(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GAffineNoClampD, double>("GAffineNoClampD", true, () => new GAffineNoClampD(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GAdditive, float>("GAdditive", false, () => new GAdditive(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GAdditiveD, double>("GAdditiveD", true, () => new GAdditiveD(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GSos, float>("GSos", true, () => new GSos(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GSosD, double>("GSosD", false, () => new GSosD(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GDsf, float>("GDsf", false, () => new GDsf(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GDsfD, double>("GDsfD", true, () => new GDsfD(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GSpline, float>("GSpline", true, () => new GSpline(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GSplineD, double>("GSplineD", false, () => new GSplineD(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        C<GCond, float>("GCond", false, () => new GCond(), (m, s) => m.ResetParameters(s), (m, x, c, z) => m.Forward(x, c, z), (m, x, c) => m.LogProb(x, c), (m, z, c, x) => m.Inverse(z, c, x)),
-        C<GCondD, double>("GCondD", true, () => new GCondD(), (m, s) => m.ResetParameters(s), (m, x, c, z) => m.Forward(x, c, z), (m, x, c) => m.LogProb(x, c), (m, z, c, x) => m.Inverse(z, c, x)),
-        C<GCondDsf, float>("GCondDsf", false, () => new GCondDsf(), (m, s) => m.ResetParameters(s), (m, x, c, z) => m.Forward(x, c, z), (m, x, c) => m.LogProb(x, c), (m, z, c, x) => m.Inverse(z, c, x)),
-        C<GCondSosD, double>("GCondSosD", false, () => new GCondSosD(), (m, s) => m.ResetParameters(s), (m, x, c, z) => m.Forward(x, c, z), (m, x, c) => m.LogProb(x, c), (m, z, c, x) => m.Inverse(z, c, x)),
-        U<GActNorm, float>("GActNorm", true, () => new GActNorm(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GActNormD, double>("GActNormD", false, () => new GActNormD(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GLinear, float>("GLinear", false, () => new GLinear(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GLinearD, double>("GLinearD", true, () => new GLinearD(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GPermute, float>("GPermute", false, () => new GPermute(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GPermuteD, double>("GPermuteD", false, () => new GPermuteD(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GHetero, float>("GHetero", true, () => new GHetero(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GHeteroD, double>("GHeteroD", false, () => new GHeteroD(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GNoHidden, float>("GNoHidden", false, () => new GNoHidden(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GNoHiddenD, double>("GNoHiddenD", false, () => new GNoHiddenD(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GWide, float>("GWide", true, () => new GWide(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        U<GWideD, double>("GWideD", false, () => new GWideD(), (m, s) => m.ResetParameters(s), (m, x, z) => m.Forward(x, z), (m, x) => m.LogProb(x), (m, z, x) => m.Inverse(z, x)),
-        C<GWideContext, float>("GWideContext", false, () => new GWideContext(), (m, s) => m.ResetParameters(s), (m, x, c, z) => m.Forward(x, c, z), (m, x, c) => m.LogProb(x, c), (m, z, c, x) => m.Inverse(z, c, x)),
-        C<GWideContextD, double>("GWideContextD", false, () => new GWideContextD(), (m, s) => m.ResetParameters(s), (m, x, c, z) => m.Forward(x, c, z), (m, x, c) => m.LogProb(x, c), (m, z, c, x) => m.Inverse(z, c, x)),
+        G<GAffine, float>("GAffine", true),
+        G<GAffineD, double>("GAffineD", false),
+        G<GAffineNoClamp, float>("GAffineNoClamp", false),
+        G<GAffineNoClampD, double>("GAffineNoClampD", true),
+        G<GAdditive, float>("GAdditive", false),
+        G<GAdditiveD, double>("GAdditiveD", true),
+        G<GSos, float>("GSos", true),
+        G<GSosD, double>("GSosD", false),
+        G<GDsf, float>("GDsf", false),
+        G<GDsfD, double>("GDsfD", true),
+        G<GSpline, float>("GSpline", true),
+        G<GSplineD, double>("GSplineD", false),
+        G<GCond, float>("GCond", false),
+        G<GCondD, double>("GCondD", true),
+        G<GCondDsf, float>("GCondDsf", false),
+        G<GCondSosD, double>("GCondSosD", false),
+        G<GActNorm, float>("GActNorm", true),
+        G<GActNormD, double>("GActNormD", false),
+        G<GLinear, float>("GLinear", false),
+        G<GLinearD, double>("GLinearD", true),
+        G<GPermute, float>("GPermute", false),
+        G<GPermuteD, double>("GPermuteD", false),
+        G<GHetero, float>("GHetero", true),
+        G<GHeteroD, double>("GHeteroD", false),
+        G<GNoHidden, float>("GNoHidden", false),
+        G<GNoHiddenD, double>("GNoHiddenD", false),
+        G<GWide, float>("GWide", true),
+        G<GWideD, double>("GWideD", false),
+        G<GWideContext, float>("GWideContext", false),
+        G<GWideContextD, double>("GWideContextD", false),
     ];
 }

@@ -108,14 +108,14 @@ public class GradientTests : IClassFixture<OracleModels>, IClassFixture<Gradient
             var (p, x, c) = Problem(config, 5, Rows);
             double[] theta = p.ToArray();
             var grad = new double[theta.Length];
-            theta.CopyTo(flow.Flow.Parameters);
-            double nll = flow.NllGradient(x, c, grad);
+            theta.CopyTo(flow.Parameters);
+            double nll = flow.MeanNllGradient(x, c, grad);
 
             double Loss(double[] at)
             {
-                at.CopyTo(flow.Flow.Parameters);
+                at.CopyTo(flow.Parameters);
                 var lp = new double[Rows];
-                flow.Flow.LogProb(x, c, lp);
+                flow.LogProb(x, c, lp);
                 return -lp.Average();
             }
             Assert.True(Math.Abs(Loss(theta) - nll) <= 1e-12 * (1 + Math.Abs(nll)), $"{config.Describe()}\nNllGradient's loss {nll} vs mean −LogProb {Loss(theta)}");
@@ -140,7 +140,7 @@ public class GradientTests : IClassFixture<OracleModels>, IClassFixture<Gradient
                 perKind.Add(config, e);
                 Assert.True(e <= RelativeTolerance, $"{config.Describe()}\n∂NLL/∂{what}: analytic {an}, finite differences {fd} (relative error {e:E2})");
             }
-            theta.CopyTo(flow.Flow.Parameters);
+            theta.CopyTo(flow.Parameters);
             models++;
         }
         Assert.True(models >= 100, $"only {models} double configurations");
@@ -158,7 +158,7 @@ public class GradientTests : IClassFixture<OracleModels>, IClassFixture<Gradient
         foreach (ModelUnderTest m in DoubleModels)
         {
             FlowConfig config = m.Config;
-            ICouplingFlow<double> flow = m.Double.Flow;
+            ICouplingFlow<double> flow = m.Double;
             const int Rows = 2;
             int d = config.Dim, cd = config.Context;
             var (p, x, c) = Problem(config, 9, Rows);
@@ -233,20 +233,20 @@ public class GradientTests : IClassFixture<OracleModels>, IClassFixture<Gradient
         }
     }
 
-    private static void CheckSum<T>(FlowConfig config, IFlowUnderTest<T> model, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void CheckSum<T>(FlowConfig config, ICouplingFlow<T> model, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = 2 * 2 * Vector<T>.Count + 3, d = config.Dim, cd = config.Context;
         var (p, x, c) = Problem(config, 13, n);
-        GeneratedModels.To<T>(config.ToModelPrecision(p)).CopyTo(model.Flow.Parameters);
+        GeneratedModels.To<T>(config.ToModelPrecision(p)).CopyTo(model.Parameters);
         T[] xs = GeneratedModels.To<T>(x), cs = GeneratedModels.To<T>(c);
         var batch = new T[p.Length];
-        double meanNll = double.CreateTruncating(model.NllGradient(xs, cs, batch));
+        double meanNll = double.CreateTruncating(model.MeanNllGradient(xs, cs, batch));
         var sum = new double[p.Length];
         double nllSum = 0;
         for (int r = 0; r < n; r++)
         {
             var single = new T[p.Length];
-            nllSum += double.CreateTruncating(model.NllGradient(xs.AsSpan(r * d, d), cs.AsSpan(r * cd, cd), single));
+            nllSum += double.CreateTruncating(model.MeanNllGradient(xs.AsSpan(r * d, d), cs.AsSpan(r * cd, cd), single));
             for (int i = 0; i < single.Length; i++) sum[i] += double.CreateTruncating(single[i]);
         }
         double norm = Math.Sqrt(sum.Sum(v => v * v));
@@ -266,11 +266,11 @@ public class GradientTests : IClassFixture<OracleModels>, IClassFixture<Gradient
             double[] pf = config.ToModelPrecision(p).Select(v => (double)(float)v).ToArray();
             double[] xf = x.Select(v => (double)(float)v).ToArray(), cf = c.Select(v => (double)(float)v).ToArray();
             var gd = new double[p.Length];
-            pf.CopyTo(_twins.Doubles[k].Double.Flow.Parameters);
-            _twins.Doubles[k].Double.NllGradient(xf, cf, gd);
+            pf.CopyTo(_twins.Doubles[k].Double.Parameters);
+            _twins.Doubles[k].Double.MeanNllGradient(xf, cf, gd);
             var gf = new float[p.Length];
-            GeneratedModels.To<float>(pf).CopyTo(_twins.Floats[k].Float.Flow.Parameters);
-            _twins.Floats[k].Float.NllGradient(GeneratedModels.To<float>(xf), GeneratedModels.To<float>(cf), gf);
+            GeneratedModels.To<float>(pf).CopyTo(_twins.Floats[k].Float.Parameters);
+            _twins.Floats[k].Float.MeanNllGradient(GeneratedModels.To<float>(xf), GeneratedModels.To<float>(cf), gf);
             double norm = Math.Sqrt(gd.Sum(v => v * v));
             double diff = Math.Sqrt(gd.Select((v, i) => v - gf[i]).Sum(v => v * v));
             worst = Math.Max(worst, diff / Math.Max(norm, 1e-6));

@@ -220,7 +220,7 @@ public sealed class NumericExtremesTests
 
         var zs = new float[n * XLinear.Dim];
         new FlowRandom(5).FillGaussian(zs);
-        int inverseCount = flow.Inverse(zs, xs);
+        int inverseCount = flow.Inverse(zs, xs, default);
         Assert.Equal(Enumerable.Range(0, n).Count(i => Classify<float>(xs.AsSpan(i * XLinear.Dim, XLinear.Dim)) != Kind.Finite), inverseCount);
         Assert.InRange(inverseCount, 1, n - 1);
 

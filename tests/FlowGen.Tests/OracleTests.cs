@@ -61,7 +61,7 @@ public class OracleTests : IClassFixture<OracleModels>
     {
         foreach (ModelUnderTest m in _models.Models)
         {
-            int count = m.IsFloat ? m.Float.Flow.ParameterCount : m.Double.Flow.ParameterCount;
+            int count = m.IsFloat ? m.Float.ParameterCount : m.Double.ParameterCount;
             Assert.True(count == m.Config.ParameterCount, $"{m.Config.Describe()}: ParameterCount {count}, spec says {m.Config.ParameterCount}");
         }
     }
@@ -87,11 +87,11 @@ public class OracleTests : IClassFixture<OracleModels>
         _output.WriteLine(perKind[3].Report("round trip, double, per kind"));
     }
 
-    private static (double forward, double roundTrip) CheckForward<T>(FlowConfig config, IFlowUnderTest<T> model) where T : unmanaged, IFloatingPointIeee754<T>
+    private static (double forward, double roundTrip) CheckForward<T>(FlowConfig config, ICouplingFlow<T> model) where T : unmanaged, IFloatingPointIeee754<T>
     {
         const int Rows = 5;
         var (parameters, inputs, contexts) = Problem(config, GeneratedModels.StableSeed(config), Rows);
-        GeneratedModels.To<T>(parameters).CopyTo(model.Flow.Parameters);
+        GeneratedModels.To<T>(parameters).CopyTo(model.Parameters);
         var reference = new ReferenceFlow(config);
         double tol = Tolerance(config);
         int d = config.Dim, c = config.Context;
@@ -128,7 +128,7 @@ public class OracleTests : IClassFixture<OracleModels>
                 Assert.True(e <= tol, $"{config.Describe()}\nrow {r}: Inverse(Forward(x))[{i}] = {back[i]}, x = {x[i]}");
             }
             var inverseLogDet = new T[1];
-            model.Flow.Inverse(z, ct, back, inverseLogDet);
+            model.Inverse(z, ct, back, inverseLogDet);
             Assert.True(Error(-double.CreateTruncating(inverseLogDet[0]), ld) <= tol, $"{config.Describe()}\nrow {r}: inverse log-det {inverseLogDet[0]} vs −{ld}");
 
             // the reference's inverse agrees with the generated inverse
@@ -150,12 +150,12 @@ public class OracleTests : IClassFixture<OracleModels>
         }
     }
 
-    private static void CheckBatch<T>(FlowConfig config, IFlowUnderTest<T> model, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void CheckBatch<T>(FlowConfig config, ICouplingFlow<T> model, int seed) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int v = Vector<T>.Count, width = 2 * v;
         int[] sizes = { 0, 1, 2, v - 1, v, v + 1, width - 1, width, width + 1, 3 * width + v / 2 + 1, 1000 };
         var (parameters, inputs, contexts) = Problem(config, seed, 1000);
-        GeneratedModels.To<T>(parameters).CopyTo(model.Flow.Parameters);
+        GeneratedModels.To<T>(parameters).CopyTo(model.Parameters);
         int d = config.Dim, c = config.Context;
         T[] xs = GeneratedModels.To<T>(inputs), cs = GeneratedModels.To<T>(contexts);
         foreach (int n in sizes.Where(s => s >= 0).Distinct())
@@ -163,11 +163,11 @@ public class OracleTests : IClassFixture<OracleModels>
             var zs = new T[n * d];
             var lds = new T[n];
             var lps = new T[n];
-            model.Flow.Forward(xs.AsSpan(0, n * d), cs.AsSpan(0, n * c), zs, lds);
-            model.Flow.LogProb(xs.AsSpan(0, n * d), cs.AsSpan(0, n * c), lps);
+            model.Forward(xs.AsSpan(0, n * d), cs.AsSpan(0, n * c), zs, lds);
+            model.LogProb(xs.AsSpan(0, n * d), cs.AsSpan(0, n * c), lps);
             var back = new T[n * d];
             var ildBatch = new T[n];
-            model.Flow.Inverse(zs, cs.AsSpan(0, n * c), back, ildBatch);
+            model.Inverse(zs, cs.AsSpan(0, n * c), back, ildBatch);
             // every row of small batches; the first and last 32 rows of large ones (rows are independent: the edges are where tiles and tails differ)
             foreach (int r in Enumerable.Range(0, n).Where(r => r < 32 || r >= n - 32))
             {
@@ -194,7 +194,7 @@ public class OracleTests : IClassFixture<OracleModels>
         {
             FlowConfig config = m.Config;
             var (parameters, inputs, contexts) = Problem(config, 11, 2);
-            parameters.CopyTo(m.Double.Flow.Parameters);
+            parameters.CopyTo(m.Double.Parameters);
             int d = config.Dim, c = config.Context;
             for (int r = 0; r < 2; r++)
             {
@@ -240,14 +240,14 @@ public class OracleTests : IClassFixture<OracleModels>
     /// model's arithmetic overflows (high-degree sum-of-squares stacks in float, far from the data) LogProb is NaN: those points
     /// count as zero density after the double reference confirms that the density there is negligible (below e⁻⁴⁰).
     /// </summary>
-    private static double Integrate<T>(FlowConfig config, IFlowUnderTest<T> model, out int overflowed) where T : unmanaged, IFloatingPointIeee754<T>
+    private static double Integrate<T>(FlowConfig config, ICouplingFlow<T> model, out int overflowed) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var reference = new ReferenceFlow(config);
         overflowed = 0;
         const int N = 600;
         const double L = 12, H = 2 * L / N;
         var (parameters, _, contexts) = Problem(config, 21, 1);
-        GeneratedModels.To<T>(parameters).CopyTo(model.Flow.Parameters);
+        GeneratedModels.To<T>(parameters).CopyTo(model.Parameters);
         var xs = new T[2 * N];
         var cs = new T[N * config.Context];
         for (int i = 0; i < N; i++) GeneratedModels.To<T>(contexts).CopyTo(cs.AsSpan(i * config.Context));
@@ -261,7 +261,7 @@ public class OracleTests : IClassFixture<OracleModels>
                 xs[2 * col] = T.CreateTruncating(-L + (col + 0.5) * H);
                 xs[2 * col + 1] = T.CreateTruncating(y);
             }
-            model.Flow.LogProb(xs, cs, lp);
+            model.LogProb(xs, cs, lp);
             for (int col = 0; col < N; col++)
             {
                 double v = double.CreateTruncating(lp[col]);

@@ -71,7 +71,7 @@ public sealed class ReaderUnderTest
             {
                 var flow = (TFlow)f;
                 byte[] state = MemoryMarshal.AsBytes(flow.Parameters).ToArray();
-                return state.Append((byte)(flow.NeedsDataInitialization ? 1 : 0)).ToArray();
+                return state.Append((byte)(flow.IsDataInitialized ? 0 : 1)).ToArray();
             },
             ModelBytes = MemoryMarshal.AsBytes(probe.Parameters).Length,
             Documented = documented,

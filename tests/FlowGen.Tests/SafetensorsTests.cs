@@ -169,23 +169,23 @@ public sealed class SafetensorsTests : IDisposable
     public void DataInitialisationFlagTravels()
     {
         ICouplingFlow<float> flow = new WithActNorm3D(seed: 1);
-        Assert.True(flow.NeedsDataInitialization);
+        Assert.False(flow.IsDataInitialized);
         ICouplingFlow<float> other = new WithActNorm3D(seed: 2);
         FlowSafetensors.Deserialize(other, FlowSafetensors.Serialize(flow));
-        Assert.True(other.NeedsDataInitialization);
+        Assert.False(other.IsDataInitialized);
 
         var xs = new float[3 * 64];
         var rng = new FlowRandom(3);
         rng.FillGaussian(xs.AsSpan());
         flow.InitializeFromData(xs, default);
-        Assert.False(flow.NeedsDataInitialization);
+        Assert.True(flow.IsDataInitialized);
         FlowSafetensors.Deserialize(other, FlowSafetensors.Serialize(flow));
-        Assert.False(other.NeedsDataInitialization);
+        Assert.True(other.IsDataInitialized);
 
         // a foreign file without FlowGen metadata counts as trained
         ICouplingFlow<float> fresh = new WithActNorm3D(seed: 4);
         FlowSafetensors.Deserialize(fresh, Mutate(FlowSafetensors.Serialize(new WithActNorm3D(seed: 5)), h => h.Remove("__metadata__")));
-        Assert.False(fresh.NeedsDataInitialization);
+        Assert.True(fresh.IsDataInitialized);
     }
 
     [Fact]
@@ -297,7 +297,7 @@ public sealed class SafetensorsTests : IDisposable
         Assert.Throws<FlowFormatException>(() => FlowSafetensors.Load(flow, path));
         Assert.Throws<FlowFormatException>(() => FlowSafetensors.Load(flow, new UnseekableStream(maxRead: 7, bytes: bad)));
         Assert.True(flow.Parameters.SequenceEqual(before));
-        Assert.False(flow.NeedsDataInitialization);
+        Assert.True(flow.IsDataInitialized);
     }
 
     [Fact]

@@ -193,7 +193,7 @@ public class TrainingTests
         // samples for a given context follow the conditional mean
         var cs = Enumerable.Repeat(0.75f, 2000).ToArray();
         var xs = new float[4000];
-        flow.Sample(cs, xs, new FlowRandom(3));
+        flow.Sample(xs, cs, new FlowRandom(3));
         double mean0 = Enumerable.Range(0, 2000).Average(i => xs[2 * i]);
         Assert.InRange(mean0, 1.5 - 0.1, 1.5 + 0.1);
     }
@@ -248,7 +248,7 @@ public class TrainingTests
             // the fitted map really is that map (and its inverse is the inverse)
             var z = new double[2 * n];
             if (direction == MapDirection.Forward) flow.Forward(x, z, new double[n]);
-            else flow.Inverse(y, z);
+            else flow.Inverse(y, z, default);
             double[] wanted = direction == MapDirection.Forward ? y : x;
             double mse = z.Select((v, i) => (v - wanted[i]) * (v - wanted[i])).Average();
             Assert.True(mse < 2e-3, $"{direction}: MSE {mse}");
@@ -274,25 +274,28 @@ public class TrainingTests
         public string ModelName => inner.ModelName;
         public Span<float> Parameters => inner.Parameters;
         public IReadOnlyList<ParameterTensor> ParameterTensors => inner.ParameterTensors;
-        public bool NeedsDataInitialization => inner.NeedsDataInitialization;
+        public bool IsDataInitialized { get => inner.IsDataInitialized; set => inner.IsDataInitialized = value; }
+        public void ResetParameters(ulong seed) => inner.ResetParameters(seed);
+        public float Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> context, Span<float> z) => inner.Forward(x, context, z);
+        public float Inverse(ReadOnlySpan<float> z, ReadOnlySpan<float> context, Span<float> x) => inner.Inverse(z, context, x);
+        public float LogProb(ReadOnlySpan<float> x, ReadOnlySpan<float> context) => inner.LogProb(x, context);
         public void Forward(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts, Span<float> zs, Span<float> logDets) => inner.Forward(xs, contexts, zs, logDets);
         public int Inverse(ReadOnlySpan<float> zs, ReadOnlySpan<float> contexts, Span<float> xs, Span<float> logDets) => inner.Inverse(zs, contexts, xs, logDets);
         public void LogProb(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts, Span<float> logProbs) => inner.LogProb(xs, contexts, logProbs);
-        public int Sample(ReadOnlySpan<float> contexts, Span<float> xs, FlowRandom rng) => inner.Sample(contexts, xs, rng);
-        public void ForwardVjp(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts, ReadOnlySpan<float> gradZ, ReadOnlySpan<float> gradLogDet, Span<float> gradParameters, Span<float> gradX, Span<float> gradContexts) =>
-            inner.ForwardVjp(xs, contexts, gradZ, gradLogDet, gradParameters, gradX, gradContexts);
-        public void InverseVjp(ReadOnlySpan<float> zs, ReadOnlySpan<float> contexts, ReadOnlySpan<float> gradX, ReadOnlySpan<float> gradLogDet, Span<float> gradParameters, Span<float> gradZ, Span<float> gradContexts) =>
-            inner.InverseVjp(zs, contexts, gradX, gradLogDet, gradParameters, gradZ, gradContexts);
+        public int Sample(Span<float> xs, ReadOnlySpan<float> contexts, Span<float> logProbs, FlowRandom rng) => inner.Sample(xs, contexts, logProbs, rng);
+        public void ForwardVjp(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts, ReadOnlySpan<float> gradZs, ReadOnlySpan<float> gradLogDets, Span<float> gradParameters, Span<float> gradXs, Span<float> gradContexts) =>
+            inner.ForwardVjp(xs, contexts, gradZs, gradLogDets, gradParameters, gradXs, gradContexts);
+        public void InverseVjp(ReadOnlySpan<float> zs, ReadOnlySpan<float> contexts, ReadOnlySpan<float> gradXs, ReadOnlySpan<float> gradLogDets, Span<float> gradParameters, Span<float> gradZs, Span<float> gradContexts) =>
+            inner.InverseVjp(zs, contexts, gradXs, gradLogDets, gradParameters, gradZs, gradContexts);
         public void InitializeFromData(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts) => inner.InitializeFromData(xs, contexts);
-        public void MarkDataInitialized(bool initialized) => inner.MarkDataInitialized(initialized);
 
-        public double NllGradient(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts, Span<float> gradient, float weight)
+        public double NllGradient(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts, Span<float> gradParameters, float weight)
         {
             // one call per training step with Threads = 1 and a batch below the shard size
-            double loss = inner.NllGradient(xs, contexts, gradient, weight);
+            double loss = inner.NllGradient(xs, contexts, gradParameters, weight);
             if (!fail(_calls++)) return loss;
             if (explode) return loss * 1e30 + 1e30; // huge but finite
-            gradient[gradient.Length / 2] = float.NaN;
+            gradParameters[gradParameters.Length / 2] = float.NaN;
             return loss;
         }
     }

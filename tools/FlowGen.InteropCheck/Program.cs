@@ -188,7 +188,7 @@ internal sealed class Stack<T>(string name, Func<ICouplingFlow<T>> create, Func<
         ReadOnlySpan<T> source = flow.Parameters;
         Span<double> target = t.Parameters;
         for (int i = 0; i < source.Length; i++) target[i] = double.CreateTruncating(source[i]);
-        t.MarkDataInitialized(true);
+        t.IsDataInitialized = true;
         return t;
     }
 

@@ -64,7 +64,7 @@ internal static class ImplementationEmitter
         EmitStack(w, plan, shapes);
         EmitTensors(w, plan);
         EmitInitialize(w, plan);
-        if (plan.HasDataInitialization) EmitDataInitialization(w, plan, shapes);
+        EmitDataInitialization(w, plan, shapes);
         EmitSequences(w, plan, shapes);
 
         foreach (var (name, body, tableNames, layers) in shapes.Distinct)
@@ -223,16 +223,16 @@ internal static class ImplementationEmitter
     {
         string T = plan.T;
         w.Line("/// <summary>A new parameter vector initialised from a seed.</summary>");
-        w.Open($"public static {T}[] CreateParameters(int seed)");
+        w.Open($"public static {T}[] CreateParameters(ulong seed)");
         w.Line($"var p = new {T}[ParameterCount];");
         w.Line("Initialize(p, seed);");
         w.Line("return p;");
         w.Close();
         w.Line();
         w.Line("/// <summary>Initialisation of docs/model.md §6: hidden layers U(−1/√in, 1/√in), output layers zero weights and identity bias.</summary>");
-        w.Open($"public static void Initialize({T}[] p, int seed)");
+        w.Open($"public static void Initialize({T}[] p, ulong seed)");
         w.Line("Array.Clear(p);");
-        w.Line("var rng = new FlowRandom(unchecked((ulong)(long)seed));");
+        w.Line("var rng = new FlowRandom(seed);");
         var init = new InitContext(w, plan.IsDouble);
         foreach (LayerPlan l in plan.Layers) l.Kind.EmitInitialization(init, l);
         w.Close();
@@ -251,6 +251,15 @@ internal static class ImplementationEmitter
     private static void EmitDataInitialization(CodeWriter w, FlowPlan plan, Shapes shapes)
     {
         string T = plan.T, zero = Literals.Of(0, plan.IsDouble);
+        w.Line($"public static bool HasDataInitialization => {(plan.HasDataInitialization ? "true" : "false")};");
+        w.Line();
+        if (!plan.HasDataInitialization)
+        {
+            w.Line("/// <summary>No layer is initialised from data.</summary>");
+            w.Line($"public static void InitializeFromData({T}[] parameters, ReadOnlySpan<{T}> xs, ReadOnlySpan<{T}> contexts, int n) {{ }}");
+            w.Line();
+            return;
+        }
         w.Line("/// <summary>Data-dependent initialisation (docs/model.md §4): layer by layer over the whole batch, setting each ActNorm from the statistics of its input.</summary>");
         w.Open($"public static void InitializeFromData({T}[] parameters, ReadOnlySpan<{T}> xs, ReadOnlySpan<{T}> contexts, int n)");
         w.Line($"{T}[] work = xs.ToArray();");

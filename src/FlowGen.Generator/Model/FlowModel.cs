@@ -54,7 +54,8 @@ internal sealed record FlowModel(
     bool HasParameterlessConstructor,
     bool HasSeedConstructor,
     bool GeneratesToString = true,
-    string? HintSuffix = null)
+    string? HintSuffix = null,
+    string? CannotCreateReason = null)
 {
     public string FullName => (Namespace is null ? "" : Namespace + ".") + string.Join(".", Containers.ToArray().ConvertAll(c => c.Name)) + (Containers.Count > 0 ? "." : "") + TypeName;
 }

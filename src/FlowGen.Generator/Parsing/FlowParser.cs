@@ -460,7 +460,12 @@ internal static class FlowParser
         // left out and construction is the user's (the field initialiser still sets the parameters from seed 0)
         bool primary = type.InstanceConstructors.Any(c => c.DeclaringSyntaxReferences.Any(r => r.GetSyntax(ct) is TypeDeclarationSyntax));
         bool hasParameterless = primary || type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared && c.Parameters.Length == 0);
-        bool hasSeed = primary || type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared && c.Parameters.Length == 1 && c.Parameters[0].Type.SpecialType == SpecialType.System_Int32);
+        bool hasSeed = primary || type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared && c.Parameters.Length == 1 && c.Parameters[0].Type.SpecialType == SpecialType.System_UInt64);
+        // ICouplingFlowModel<TSelf, T>.Create(seed) calls new F(seed): say why when it cannot
+        string? cannotCreate = type.IsAbstract ? "it is abstract"
+            : primary ? "it has a primary constructor"
+            : HasRequiredMembers(type) ? "it has required members"
+            : null;
 
         string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
         string accessibility = type.DeclaredAccessibility switch
@@ -481,7 +486,20 @@ internal static class FlowParser
                 && (SymbolEqualityComparer.Default.Equals(t, type) || m.IsSealed));
         }
         return new FlowModel(ns, type.Name, accessibility, containers.ToEquatableArray(), isDouble, dim, contextDim,
-            stack.ToEquatableArray(), hasParameterless, hasSeed, GeneratesToString: !ownToString, HintSuffix: HintSuffix(type, context.SemanticModel.Compilation, ct));
+            stack.ToEquatableArray(), hasParameterless, hasSeed, GeneratesToString: !ownToString, HintSuffix: HintSuffix(type, context.SemanticModel.Compilation, ct),
+            CannotCreateReason: cannotCreate);
+    }
+
+    private static bool HasRequiredMembers(INamedTypeSymbol type)
+    {
+        for (INamedTypeSymbol? t = type; t is not null; t = t.BaseType)
+        {
+            foreach (ISymbol member in t.GetMembers())
+            {
+                if (member is IPropertySymbol { IsRequired: true } or IFieldSymbol { IsRequired: true }) return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>

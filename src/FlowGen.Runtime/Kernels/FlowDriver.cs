@@ -62,6 +62,12 @@ public interface IFlowKernels<T> where T : unmanaged
 
     /// <summary>Every layer's backward pass through the inverse map, first layer first.</summary>
     static abstract void InverseBackward(ref T p, ref T gp, ref Vector<T> c, ref Vector<T> slots, ref Vector<T> g, ref Vector<T> gl, ref Vector<T> gc, ref Vector<T> t);
+
+    /// <summary>True when the model has data-dependent layers (ActNorm).</summary>
+    static abstract bool HasDataInitialization { get; }
+
+    /// <summary>Data-dependent initialisation over n rows (contexts: n rows); does nothing without data-dependent layers.</summary>
+    static abstract void InitializeFromData(T[] parameters, ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, int n);
 }
 
 /// <summary>
@@ -193,7 +199,7 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
             {
                 int count = Math.Min(width, n - start);
                 FlowTile.Load(xs, start, count, Dim, Lanes, Identity(Dim), ref x);
-                if (ContextDim > 0) FlowTile.Load(contexts, start, count, ContextDim, Lanes, Identity(ContextDim), ref c);
+                if (ContextDim > 0) LoadContexts(contexts, start, count, ref c);
                 for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<T>.Zero;
                 TFlow.ForwardTile(ref p, ref x, ref c, ref s, ref ld);
                 if (logProb) LatentLogDensity(ref x, ref ld, add: true);
@@ -204,7 +210,7 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
         // a short remainder goes through the single-sample path (bit-identical, and faster than a mostly empty tile)
         for (; start < n; start++)
         {
-            T r = ForwardOne(ref p, xs.Slice(start * Dim, Dim), ContextDim > 0 ? contexts.Slice(start * ContextDim, ContextDim) : default, zs.IsEmpty ? default : zs.Slice(start * Dim, Dim), logProb);
+            T r = ForwardOne(ref p, xs.Slice(start * Dim, Dim), ContextRow(contexts, start), zs.IsEmpty ? default : zs.Slice(start * Dim, Dim), logProb);
             if (!outs.IsEmpty) outs[start] = r;
         }
     }
@@ -226,7 +232,7 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
             {
                 int count = Math.Min(width, n - start);
                 FlowTile.Load(zs, start, count, Dim, Lanes, TFlow.FinalRows, ref x);
-                if (ContextDim > 0) FlowTile.Load(contexts, start, count, ContextDim, Lanes, Identity(ContextDim), ref c);
+                if (ContextDim > 0) LoadContexts(contexts, start, count, ref c);
                 if (logProb) LatentLogDensity(ref x, ref MemoryMarshal.GetReference(logNormal), add: false);
                 for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<T>.Zero;
                 TFlow.InverseTile(ref p, ref x, ref c, ref s, ref ld);
@@ -237,7 +243,7 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
         }
         for (; start < n; start++)
         {
-            T r = InverseOne(ref p, zs.Slice(start * Dim, Dim), ContextDim > 0 ? contexts.Slice(start * ContextDim, ContextDim) : default, xs.IsEmpty ? default : xs.Slice(start * Dim, Dim), logProb);
+            T r = InverseOne(ref p, zs.Slice(start * Dim, Dim), ContextRow(contexts, start), xs.IsEmpty ? default : xs.Slice(start * Dim, Dim), logProb);
             if (!outs.IsEmpty) outs[start] = r;
         }
     }
@@ -266,7 +272,7 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
         {
             int count = Math.Min(width, n - start);
             FlowTile.Load(xs, start, count, Dim, Lanes, Identity(Dim), ref x);
-            if (ContextDim > 0) FlowTile.Load(contexts, start, count, ContextDim, Lanes, Identity(ContextDim), ref c);
+            if (ContextDim > 0) LoadContexts(contexts, start, count, ref c);
             for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<T>.Zero;
             TFlow.ForwardTrain(ref p, ref x, ref c, ref slots, ref ld);
             // upstream gradients; lanes past count stay zero, so padding contributes nothing
@@ -325,7 +331,7 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
         {
             int count = Math.Min(width, n - start);
             FlowTile.Load(zs, start, count, Dim, Lanes, TFlow.FinalRows, ref x);
-            if (ContextDim > 0) FlowTile.Load(contexts, start, count, ContextDim, Lanes, Identity(ContextDim), ref c);
+            if (ContextDim > 0) LoadContexts(contexts, start, count, ref c);
             for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<T>.Zero;
             TFlow.InverseTrain(ref p, ref x, ref c, ref slots, ref ld);
             // upstream gradients; lanes past count stay zero, so padding contributes nothing
@@ -341,6 +347,16 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
     // ------------------------------------------------------------------ helpers
 
     private static ReadOnlySpan<int> Identity(int n) => FlowDriverTables.Identity.AsSpan(0, n);
+
+    // contexts hold one row per sample, or one row that every sample shares (ContextDim values)
+    private static ReadOnlySpan<T> ContextRow(ReadOnlySpan<T> contexts, int row) =>
+        ContextDim == 0 ? default : contexts.Length == ContextDim ? contexts : contexts.Slice(row * ContextDim, ContextDim);
+
+    private static void LoadContexts(ReadOnlySpan<T> contexts, int start, int count, ref Vector<T> c)
+    {
+        if (contexts.Length == ContextDim) FlowTile.LoadShared(contexts, count, Lanes, ref c);
+        else FlowTile.Load(contexts, start, count, ContextDim, Lanes, Identity(ContextDim), ref c);
+    }
 
     private static T Half => T.CreateTruncating(0.5);
 }

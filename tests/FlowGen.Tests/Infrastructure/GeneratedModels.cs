@@ -9,34 +9,29 @@ using FlowGen.Tests.Reference;
 
 namespace FlowGen.Tests.Infrastructure;
 
-/// <summary>
-/// The strongly named single-sample API of a generated model, reached through an adapter class compiled next to it
-/// (the interface <see cref="ICouplingFlow{T}"/> covers the batch API only). Unconditional models ignore the context.
-/// </summary>
-public interface IFlowUnderTest<T> where T : unmanaged
+/// <summary>A generated model (created with seed 7) with the configuration it was generated from.</summary>
+public sealed record ModelUnderTest(FlowConfig Config, object Flow)
 {
-    ICouplingFlow<T> Flow { get; }
+    public ICouplingFlow<float> Float => (ICouplingFlow<float>)Flow;
 
-    T Forward(ReadOnlySpan<T> x, ReadOnlySpan<T> context, Span<T> z);
-
-    T LogProb(ReadOnlySpan<T> x, ReadOnlySpan<T> context);
-
-    void Inverse(ReadOnlySpan<T> z, ReadOnlySpan<T> context, Span<T> x);
-
-    T NllGradient(ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, Span<T> gradient);
-}
-
-/// <summary>A generated model with the configuration it was generated from.</summary>
-public sealed record ModelUnderTest(FlowConfig Config, object Adapter)
-{
-    public IFlowUnderTest<float> Float => (IFlowUnderTest<float>)Adapter;
-
-    public IFlowUnderTest<double> Double => (IFlowUnderTest<double>)Adapter;
+    public ICouplingFlow<double> Double => (ICouplingFlow<double>)Flow;
 
     public bool IsFloat => Config.IsFloat;
 }
 
-/// <summary>Compiles many configurations at once (in groups, in parallel) and instantiates their adapters.</summary>
+/// <summary>Test conveniences over <see cref="ICouplingFlow{T}"/>.</summary>
+public static class FlowTestExtensions
+{
+    /// <summary>The mean NLL of the rows of xs, with the gradient of the mean written to gradient (NllGradient with weight 1/n).</summary>
+    public static double MeanNllGradient<T>(this ICouplingFlow<T> flow, ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, Span<T> gradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = xs.Length / flow.Dim;
+        return flow.NllGradient(xs, contexts, gradient, T.One / T.CreateChecked(n)) / n;
+    }
+}
+
+/// <summary>Compiles many configurations at once (in groups, in parallel) and instantiates them.</summary>
 public static class GeneratedModels
 {
     private const int GroupSize = 40;
@@ -52,7 +47,6 @@ public static class GeneratedModels
             {
                 string name = $"{prefix}{index}";
                 source.AppendLine(config.ToAttributeSource(name));
-                source.AppendLine(Adapter(config, name));
             }
             Assembly assembly;
             try
@@ -65,30 +59,11 @@ public static class GeneratedModels
             }
             foreach (var (config, index) in group)
             {
-                Type type = assembly.GetType($"Oracle.{prefix}{index}Adapter", throwOnError: true)!;
-                results[index] = new ModelUnderTest(config, Activator.CreateInstance(type)!);
+                Type type = assembly.GetType($"Oracle.{prefix}{index}", throwOnError: true)!;
+                results[index] = new ModelUnderTest(config, Activator.CreateInstance(type, 7UL)!);
             }
         });
         return results;
-    }
-
-    private static string Adapter(FlowConfig config, string name)
-    {
-        string t = config.IsFloat ? "float" : "double";
-        bool cond = config.Context > 0;
-        string c = cond ? "context, " : "";
-        string cs = cond ? "contexts, " : "";
-        return $$"""
-            public sealed class {{name}}Adapter : FlowGen.Tests.Infrastructure.IFlowUnderTest<{{t}}>
-            {
-                private readonly {{name}} _flow = new {{name}}(seed: 7);
-                public ICouplingFlow<{{t}}> Flow => _flow;
-                public {{t}} Forward(ReadOnlySpan<{{t}}> x, ReadOnlySpan<{{t}}> context, Span<{{t}}> z) => _flow.Forward(x, {{c}}z);
-                public {{t}} LogProb(ReadOnlySpan<{{t}}> x, ReadOnlySpan<{{t}}> context) => _flow.LogProb(x{{(cond ? ", context" : "")}});
-                public void Inverse(ReadOnlySpan<{{t}}> z, ReadOnlySpan<{{t}}> context, Span<{{t}}> x) => _flow.Inverse(z, {{c}}x);
-                public {{t}} NllGradient(ReadOnlySpan<{{t}}> xs, ReadOnlySpan<{{t}}> contexts, Span<{{t}}> gradient) => _flow.NllGradient(xs, {{cs}}gradient);
-            }
-            """;
     }
 
     // ------------------------------------------------------------------ conversions
