@@ -391,6 +391,7 @@ public static partial class FlowTrainer
     /// <param name="contexts">Context rows, row-major [n, ContextDim]; empty for an unconditional flow.</param>
     /// <param name="threads">Worker threads (0: all cores). The result does not depend on it.</param>
     /// <returns>The mean NLL, or NaN for no rows.</returns>
+    /// <remarks>For a flow trained on standardised data, the NLL in the data's units is this value minus <see cref="Standardizer.LogDet"/>.</remarks>
     public static double MeanNll<T>(ICouplingFlow<T> flow, ReadOnlySpan<T> data, ReadOnlySpan<T> contexts, int threads = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
