@@ -114,6 +114,7 @@ internal static class Program
     private static bool CheckpointRoundTrip(ICouplingFlow<float> flow, FlowFactory factory, float[] test, DemoOptions o)
     {
         string path = Path.GetFullPath(o.CheckpointPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!); // the --output folder (FlowCheckpoint.Save creates no folders)
         FlowCheckpoint.Save(flow, path);
         ICouplingFlow<float> fresh = factory(o.Seed + 1);
         float[] expected = LogProbs(flow, test), before = LogProbs(fresh, test);
