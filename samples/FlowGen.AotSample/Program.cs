@@ -68,7 +68,7 @@ static void Run<T>(ICouplingFlow<T> flow, string name, int points, int trainStep
     for (int i = 0; i < data.Length; i++) data[i] = T.CreateTruncating(rng.NextGaussian());
     for (int i = 0; i < dataContexts.Length; i++) dataContexts[i] = T.CreateTruncating(rng.NextGaussian());
     var options = new TrainingOptions { Steps = trainSteps, BatchSize = 64, ValidationFraction = 0, Threads = 1, Seed = 5, EvaluateEvery = 1000 };
-    FlowTrainer.Train(flow, data, options, contexts: dataContexts);
+    FlowTrainer.Train(flow, data, dataContexts, options);
     flow.LogProb(xs, contexts, logProbs);
     Print(name, "logp-after-training", logProbs);
 }

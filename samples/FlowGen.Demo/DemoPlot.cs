@@ -43,7 +43,7 @@ internal static class DemoPlot
         var rng = new FlowRandom((ulong)seed ^ 0x5A3B1E5UL);
         float[] samples = new float[ScatterPoints * data.Dim];
         int nonFinite = flow.Sample(samples, default, default, rng);
-        data.Scaler.Invert(samples);
+        data.Scaler.InverseInPlace(samples);
         Plot middle = figure.GetPlot(1);
         Scatter(middle, samples, data.Dim, Colors.OrangeRed);
         Decorate(middle, $"Samples from the flow ({ScatterPoints:N0} draws)", data, view);
@@ -107,7 +107,7 @@ internal static class DemoPlot
         var density = new double[Grid, Grid];
         for (int r = 0; r < Grid; r++)
         {
-            for (int c = 0; c < Grid; c++) density[r, c] = Math.Exp(logProbs[r * Grid + c] - scaler.LogScale);
+            for (int c = 0; c < Grid; c++) density[r, c] = Math.Exp(logProbs[r * Grid + c] + scaler.LogDet);
         }
         return density;
     }
@@ -117,7 +117,7 @@ internal static class DemoPlot
     {
         var samples = new float[HistogramSamples * data.Dim];
         nonFinite += flow.Sample(samples, default, default, rng);
-        data.Scaler.Invert(samples);
+        data.Scaler.InverseInPlace(samples);
         var density = new double[HistogramBins, HistogramBins];
         double width = (view.XMax - view.XMin) / HistogramBins, height = (view.YMax - view.YMin) / HistogramBins;
         double weight = 1.0 / (HistogramSamples * width * height);

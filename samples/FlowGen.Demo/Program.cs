@@ -45,10 +45,11 @@ internal static class Program
         double learningRate = o.LearningRate ?? choice.LearningRate;
 
         // The flow models standardised data x' = (x − mean) / std. Its density converts back to the data's units with the
-        // log-determinant of the standardisation: −log p(x) = −log p'(x') + Σ log std, so every NLL shifts by LogScale.
+        // log-determinant of the standardisation, LogDet = −Σ log std: log p(x) = log p'(x') + LogDet, so every NLL shifts by
+        // −LogDet = Σ log std.
         float[] train = data.Scaler.Apply(data.Train);
         float[] test = data.Scaler.Apply(data.Test);
-        double toDataUnits = data.Scaler.LogScale;
+        double toDataUnits = -data.Scaler.LogDet;
 
         var training = new TrainingOptions
         {
@@ -78,7 +79,7 @@ internal static class Program
             Console.Error.WriteLine($"error: training diverged ({string.Join("; ", result.Events)}); try a smaller --lr.");
             return 1;
         }
-        double testNll = FlowTrainer.MeanNll<float>(flow, test, default, o.Threads);
+        double testNll = FlowTrainer.MeanNll<float>(flow, test, o.Threads);
 
         Console.WriteLine();
         Console.WriteLine($"NLL in nats per point, in the data's units = NLL of the standardised data + Σ log std ({toDataUnits:+0.0000;-0.0000}):");
@@ -110,6 +111,7 @@ internal static class Program
     private static bool CheckpointRoundTrip(ICouplingFlow<float> flow, FlowFactory factory, float[] test, DemoOptions o)
     {
         string path = Path.GetFullPath(o.CheckpointPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!); // the --output folder (FlowCheckpoint.Save creates no folders)
         FlowCheckpoint.Save(flow, path);
         ICouplingFlow<float> fresh = factory(o.Seed + 1);
         float[] expected = LogProbs(flow, test), before = LogProbs(fresh, test);

@@ -51,6 +51,9 @@ public static class FlowCheckpoint
     private const int MaxNameBytes = 4096;
 
     /// <summary>Writes the flow's parameters to <paramref name="path"/> atomically (temporary file, then rename).</summary>
+    /// <param name="flow">The flow.</param>
+    /// <param name="path">The target file, in an existing folder.</param>
+    /// <exception cref="DirectoryNotFoundException">The target's folder does not exist (it is not created).</exception>
     public static void Save<T>(ICouplingFlow<T> flow, string path) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(flow);
@@ -192,8 +195,8 @@ public static class FlowCheckpoint
             capacity = Math.Max(remaining, 0);
         }
         var buffer = new byte[capacity];
-        int filled = 0, read;
-        while (filled < buffer.Length && (read = stream.Read(buffer, filled, buffer.Length - filled)) > 0) filled += read;
+        // up to the buffer's length or the end of the stream: a short (truncated) file is reported by Deserialize with its sizes
+        int filled = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
         if (filled > limit || (stream.CanSeek && stream.Position < stream.Length))
         {
             throw new FlowFormatException($"Checkpoint is larger than any checkpoint of this model can be ({limit} bytes).");
@@ -229,12 +232,20 @@ public static class FlowCheckpoint
 /// <summary>Writes a file atomically: to a temporary file in the same directory (flushed to disk), then renamed over the target.</summary>
 internal static class AtomicFile
 {
-    /// <summary>Creates the directory if needed, runs <paramref name="write"/> on a temporary file and renames it to <paramref name="path"/>; on failure the temporary file is removed and the target is untouched.</summary>
+    /// <summary>
+    /// Runs <paramref name="write"/> on a temporary file beside <paramref name="path"/> and renames it to the target; on failure the
+    /// temporary file is removed and the target is untouched. The folder must exist: a missing folder is a
+    /// <see cref="DirectoryNotFoundException"/> naming it (folders are never created: a mistyped path should not silently
+    /// become a new directory tree).
+    /// </summary>
     public static void Write(string path, Action<Stream> write)
     {
         string full = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(directory);
+        if (!Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"Cannot save '{full}': the folder '{directory}' does not exist. FlowGen does not create folders; create it first (Directory.CreateDirectory).");
+        }
         string temp = Path.Combine(directory, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
         try
         {

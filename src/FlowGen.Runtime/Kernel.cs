@@ -1,10 +1,15 @@
-// The numeric kernel of the FlowGen runtime: element-wise transcendental functions in float and double, each in a
-// scalar, a Vector<T> and a span form, plus a few reductions and the seedable random number generator FlowRandom.
+// The numeric kernel of the FlowGen runtime: the element-wise functions that generated code and the dense kernels call
+// (multiply-add, transcendental functions, comparisons and selections), each in float and double and in a scalar and
+// a Vector<T> form, plus the transposition and the non-finite scan of the runtime. The random number generator is
+// FlowRandom (FlowRandom.cs).
 //
 // Contract that generated code relies on: for every function F and every input x, the scalar F(x) is bit-identical
-// to every lane of F(new Vector<T>(x)) and to the span form. Each scalar form performs exactly the IEEE operations
-// of one vector lane, in the same order, with the same constants; the only multiply-add is Mac. NaN inputs give
-// NaN outputs in every form (the NaN payload is not specified).
+// to every lane of F(new Vector<T>(x)). Each scalar form performs exactly the IEEE operations of one vector lane, in
+// the same order, with the same constants; the only multiply-add is Mac. NaN inputs give NaN outputs in every form
+// (the NaN payload is not specified).
+//
+// Only what generated code or the runtime calls lives here: span forms, log1p, sums, dot products, axpy and scaling
+// had no caller and were removed (the trainer's reductions accumulate in double, in Training.cs).
 //
 // All accuracy figures in the XML docs were measured on x64 with FMA (Mac fused) by KernelTests, against System.Math
 // in double for the float functions and against double-double / Math-based references for the double functions.
@@ -21,14 +26,15 @@ namespace FlowGen;
 
 /// <summary>
 /// Element-wise math for FlowGen flows in <see cref="float"/> and <see cref="double"/>: fused multiply-add
-/// (<see cref="Mac(float, float, float)"/>), exp, expm1, log, log1p, tanh, sigmoid, softplus, log-sigmoid, log-softplus and ReLU,
-/// each as a scalar, a <see cref="Vector{T}"/> and a span function, plus deterministic reductions.
+/// (<see cref="Mac(float, float, float)"/>), exp, expm1, log, tanh, sigmoid, softplus, log-sigmoid, log-softplus and ReLU,
+/// each as a scalar and a <see cref="Vector{T}"/> function, with the comparisons and selections generated code is written
+/// with. These are the building blocks of generated flows; they are public because generated code calls them.
 /// </summary>
 /// <remarks>
 /// <para>
 /// The scalar form of every function performs exactly the same sequence of IEEE operations as one lane of its vector
-/// form, so <c>Kernel.Exp(x)</c> is bit-identical to each lane of <c>Kernel.Exp(new Vector&lt;float&gt;(x))</c> and
-/// to the span form, for every non-NaN input and any <see cref="Vector{T}.Count"/>. (For NaN inputs all forms return
+/// form, so <c>Kernel.Exp(x)</c> is bit-identical to each lane of <c>Kernel.Exp(new Vector&lt;float&gt;(x))</c>,
+/// for every non-NaN input and any <see cref="Vector{T}.Count"/>. (For NaN inputs all forms return
 /// a NaN; its payload is unspecified.) Vector forms are branch-free.
 /// </para>
 /// <para>
@@ -36,10 +42,6 @@ namespace FlowGen;
 /// every machine; without one (old x64) the last bits may differ. The error bounds stated on each member were measured
 /// with a fused <see cref="Mac(float, float, float)"/>; "ulp" is the unit in the last place of the exact result,
 /// measured where the exact result is a normal number.
-/// </para>
-/// <para>
-/// Span forms take an input <c>x</c> and an output <c>y</c> with <c>y.Length &gt;= x.Length</c> and write
-/// <c>y[0 .. x.Length)</c>. <c>x</c> and <c>y</c> may be the same memory (in place); other overlaps are not supported.
 /// </para>
 /// </remarks>
 public static class Kernel
@@ -151,48 +153,6 @@ public static class Kernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<double> Mac(Vector<double> a, Vector<double> b, Vector<double> c) => System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported ? Vector.FusedMultiplyAdd(a, b, c) : a * b + c;
 
-    /// <summary>y[i] = Mac(a[i], b[i], c[i]) for i &lt; a.Length. <paramref name="b"/> and <paramref name="c"/> must be as long as <paramref name="a"/>, <paramref name="y"/> at least as long; y may be any one of the inputs.</summary>
-    /// <param name="a">First factors.</param>
-    /// <param name="b">Second factors.</param>
-    /// <param name="c">Addends.</param>
-    /// <param name="y">Destination.</param>
-    /// <exception cref="ArgumentException">A span is too short.</exception>
-    public static void Mac(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, Span<float> y)
-    {
-        int n = a.Length;
-        if (b.Length < n || c.Length < n || y.Length < n) ThrowTooShort();
-        ref float ar = ref MemoryMarshal.GetReference(a);
-        ref float br = ref MemoryMarshal.GetReference(b);
-        ref float cr = ref MemoryMarshal.GetReference(c);
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        int i = 0, w = Vector<float>.Count;
-        for (; i <= n - w; i += w)
-            Mac(Vector.LoadUnsafe(ref ar, (nuint)i), Vector.LoadUnsafe(ref br, (nuint)i), Vector.LoadUnsafe(ref cr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-        for (; i < n; i++)
-            Unsafe.Add(ref yr, i) = Mac(Unsafe.Add(ref ar, i), Unsafe.Add(ref br, i), Unsafe.Add(ref cr, i));
-    }
-
-    /// <summary>y[i] = Mac(a[i], b[i], c[i]) for i &lt; a.Length. <paramref name="b"/> and <paramref name="c"/> must be as long as <paramref name="a"/>, <paramref name="y"/> at least as long; y may be any one of the inputs.</summary>
-    /// <param name="a">First factors.</param>
-    /// <param name="b">Second factors.</param>
-    /// <param name="c">Addends.</param>
-    /// <param name="y">Destination.</param>
-    /// <exception cref="ArgumentException">A span is too short.</exception>
-    public static void Mac(ReadOnlySpan<double> a, ReadOnlySpan<double> b, ReadOnlySpan<double> c, Span<double> y)
-    {
-        int n = a.Length;
-        if (b.Length < n || c.Length < n || y.Length < n) ThrowTooShort();
-        ref double ar = ref MemoryMarshal.GetReference(a);
-        ref double br = ref MemoryMarshal.GetReference(b);
-        ref double cr = ref MemoryMarshal.GetReference(c);
-        ref double yr = ref MemoryMarshal.GetReference(y);
-        int i = 0, w = Vector<double>.Count;
-        for (; i <= n - w; i += w)
-            Mac(Vector.LoadUnsafe(ref ar, (nuint)i), Vector.LoadUnsafe(ref br, (nuint)i), Vector.LoadUnsafe(ref cr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-        for (; i < n; i++)
-            Unsafe.Add(ref yr, i) = Mac(Unsafe.Add(ref ar, i), Unsafe.Add(ref br, i), Unsafe.Add(ref cr, i));
-    }
-
     // ------------------------------------------------------------------------------------------------------------
     // Bit helpers (scalar mirrors of the vector reinterpretations)
     // ------------------------------------------------------------------------------------------------------------
@@ -207,12 +167,9 @@ public static class Kernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector<long> Bits(Vector<double> x) => Vector.AsVectorInt64(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] private static Vector<double> Double(Vector<long> b) => Vector.AsVectorDouble(b);
 
-    // MinNative(c, x) / MaxNative(c, x) with a non-zero constant c: on x64 (minps/maxps) the second operand x is returned
-    // when either is NaN, which the scalar mirror `c < x ? c : x` reproduces; Arm's fmin/fmax return NaN too.
+    // MinNative(c, x) with a non-zero constant c: on x64 (minps) the second operand x is returned when either is NaN,
+    // which the scalar mirror `c < x ? c : x` reproduces; Arm's fmin returns NaN too.
     [MethodImpl(MethodImplOptions.AggressiveInlining)] private static float MinC(float c, float x) => c < x ? c : x;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static float MaxC(float c, float x) => c > x ? c : x;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static double MinC(double c, double x) => c < x ? c : x;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] private static double MaxC(double c, double x) => c > x ? c : x;
 
     // ------------------------------------------------------------------------------------------------------------
     // Exp
@@ -690,111 +647,6 @@ public static class Kernel
     }
 
     // ------------------------------------------------------------------------------------------------------------
-    // Log1p
-    // ------------------------------------------------------------------------------------------------------------
-
-    /// <summary>
-    /// ln(1 + x), accurate near 0. Max error 1.76 ulp over all 2^32 float inputs (exhaustive check; KernelTests.Log1pFloatAccuracy re-measures 5·10^6 samples).
-    /// Log1p(-1) = -∞, Log1p(x &lt; -1) = NaN, Log1p(+∞) = +∞, ±0 → ±0, NaN → NaN.
-    /// </summary>
-    /// <remarks>Algorithm: u = 1 + x with its rounding error c recovered exactly (Fast2Sum), u = 2^k·m, m in [√½, √2),
-    /// f = (m − 1) + c·2^−k, then the polynomial of <see cref="Log(float)"/>.</remarks>
-    /// <param name="x">Argument.</param>
-    /// <returns>ln(1 + x).</returns>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Log1p(float x)
-    {
-        float u = 1f + x;
-        float big = MaxC(1f, x), small = MinC(1f, x);
-        float c = small - (u - big);
-        int d = Bits(u) - SqrtHalfBitsF;
-        int ki = d >> 23;
-        float k = (float)ki;
-        float f = Float((d & 0x007FFFFF) + SqrtHalfBitsF) - 1f;
-        float sc = Float((127 - Math.Min(ki, 126)) << 23);   // 2^-k
-        f = Mac(c, sc, f);
-        float y = LogReduced(k, f);
-        y = x == float.PositiveInfinity ? float.PositiveInfinity : y;
-        y = x == -1f ? float.NegativeInfinity : y;
-        y = x == 0f ? x : y;
-        y = x >= -1f ? y : float.NaN;
-        return y;
-    }
-
-    /// <summary>Lane-wise ln(1 + x); each lane is bit-identical to <see cref="Log1p(float)"/>.</summary>
-    /// <param name="x">Arguments.</param>
-    /// <returns>ln(1 + x) per lane.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Log1p(Vector<float> x)
-    {
-        Vector<float> u = Vector<float>.One + x;
-        Vector<float> big = Vector.MaxNative(Vector<float>.One, x), small = Vector.MinNative(Vector<float>.One, x);
-        Vector<float> c = small - (u - big);
-        Vector<int> d = Bits(u) - new Vector<int>(SqrtHalfBitsF);
-        Vector<int> ki = Vector.ShiftRightArithmetic(d, 23);
-        Vector<float> k = Vector.ConvertToSingle(ki);
-        Vector<float> f = Float((d & new Vector<int>(0x007FFFFF)) + new Vector<int>(SqrtHalfBitsF)) - Vector<float>.One;
-        Vector<float> sc = Float(Vector.ShiftLeft(new Vector<int>(127) - Vector.Min(ki, new Vector<int>(126)), 23));
-        f = Mac(c, sc, f);
-        Vector<float> y = LogReduced(k, f);
-        y = Vector.ConditionalSelect(Vector.Equals(x, new Vector<float>(float.PositiveInfinity)), new Vector<float>(float.PositiveInfinity), y);
-        y = Vector.ConditionalSelect(Vector.Equals(x, new Vector<float>(-1f)), new Vector<float>(float.NegativeInfinity), y);
-        y = Vector.ConditionalSelect(Vector.Equals(x, Vector<float>.Zero), x, y);
-        y = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, new Vector<float>(-1f)), y, new Vector<float>(float.NaN));
-        return y;
-    }
-
-    /// <summary>
-    /// ln(1 + x), accurate near 0. Max error 1.51 ulp, measured on 1.1·10^6 samples covering every exponent against a double-double reference (KernelTests.Log1pDoubleAccuracy, which asserts ≤ 2 ulp).
-    /// Log1p(-1) = -∞, Log1p(x &lt; -1) = NaN, Log1p(+∞) = +∞, ±0 → ±0, NaN → NaN.
-    /// </summary>
-    /// <remarks>Same reduction as the float version, then the polynomial of <see cref="Log(double)"/>.</remarks>
-    /// <param name="x">Argument.</param>
-    /// <returns>ln(1 + x).</returns>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double Log1p(double x)
-    {
-        double u = 1.0 + x;
-        double big = MaxC(1.0, x), small = MinC(1.0, x);
-        double c = small - (u - big);
-        long d = Bits(u) - SqrtHalfBitsD;
-        long kb = (long)((ulong)(d + ExponentOffsetD) >> 52);          // k + 1024
-        double k = Double(kb | (long)TwoP52Bits) - TwoP52Plus1024;
-        double f = Double((d & (long)MantissaMaskD) + SqrtHalfBitsD) - 1.0;
-        double sc = Double((2047L - Math.Min(kb, 2046L)) << 52);        // 2^-k
-        f = Mac(c, sc, f);
-        double y = LogReduced(k, f);
-        y = x == double.PositiveInfinity ? double.PositiveInfinity : y;
-        y = x == -1.0 ? double.NegativeInfinity : y;
-        y = x == 0.0 ? x : y;
-        y = x >= -1.0 ? y : double.NaN;
-        return y;
-    }
-
-    /// <summary>Lane-wise ln(1 + x); each lane is bit-identical to <see cref="Log1p(double)"/>.</summary>
-    /// <param name="x">Arguments.</param>
-    /// <returns>ln(1 + x) per lane.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Log1p(Vector<double> x)
-    {
-        Vector<double> u = Vector<double>.One + x;
-        Vector<double> big = Vector.MaxNative(Vector<double>.One, x), small = Vector.MinNative(Vector<double>.One, x);
-        Vector<double> c = small - (u - big);
-        Vector<long> d = Bits(u) - new Vector<long>(SqrtHalfBitsD);
-        Vector<long> kb = Vector.AsVectorInt64(Vector.ShiftRightLogical(Vector.AsVectorUInt64(d + new Vector<long>(ExponentOffsetD)), 52));
-        Vector<double> k = Double(kb | new Vector<long>((long)TwoP52Bits)) - new Vector<double>(TwoP52Plus1024);
-        Vector<double> f = Double((d & new Vector<long>((long)MantissaMaskD)) + new Vector<long>(SqrtHalfBitsD)) - Vector<double>.One;
-        Vector<double> sc = Double(Vector.ShiftLeft(new Vector<long>(2047L) - Vector.Min(kb, new Vector<long>(2046L)), 52));
-        f = Mac(c, sc, f);
-        Vector<double> y = LogReduced(k, f);
-        y = Vector.ConditionalSelect(Vector.Equals(x, new Vector<double>(double.PositiveInfinity)), new Vector<double>(double.PositiveInfinity), y);
-        y = Vector.ConditionalSelect(Vector.Equals(x, new Vector<double>(-1.0)), new Vector<double>(double.NegativeInfinity), y);
-        y = Vector.ConditionalSelect(Vector.Equals(x, Vector<double>.Zero), x, y);
-        y = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, new Vector<double>(-1.0)), y, new Vector<double>(double.NaN));
-        return y;
-    }
-
-    // ------------------------------------------------------------------------------------------------------------
     // Tanh
     // ------------------------------------------------------------------------------------------------------------
 
@@ -1196,181 +1048,6 @@ public static class Kernel
     public static Vector<double> Relu(Vector<double> x) => Vector.AndNot(x, Double(Vector.LessThanOrEqual(x, Vector<double>.Zero)));
 
     // ------------------------------------------------------------------------------------------------------------
-    // Span forms of the element-wise functions
-    // ------------------------------------------------------------------------------------------------------------
-
-    private interface IUnary<T> where T : unmanaged
-    {
-        static abstract T Invoke(T x);
-        static abstract Vector<T> Invoke(Vector<T> x);
-    }
-
-    // Applies TOp to x, writing y; full vectors first, then the remaining elements through one zero-padded vector.
-    // Deliberately not inlined into the public wrappers: as its own compilation root it gets an inlining budget large
-    // enough for TOp's whole body (a tiny root runs out of budget and leaves Mac calls un-inlined).
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Map<T, TOp>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged where TOp : struct, IUnary<T>
-    {
-        int n = x.Length;
-        if (y.Length < n) ThrowTooShort();
-        ref T xr = ref MemoryMarshal.GetReference(x);
-        ref T yr = ref MemoryMarshal.GetReference(y);
-        int w = Vector<T>.Count, i = 0;
-        for (; i <= n - w; i += w)
-            TOp.Invoke(Vector.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-        int rest = n - i;
-        if (rest > 0)
-        {
-            Vector<T> v = default;
-            ref T vr = ref Unsafe.As<Vector<T>, T>(ref v);
-            for (int j = 0; j < rest; j++) Unsafe.Add(ref vr, j) = Unsafe.Add(ref xr, i + j);
-            v = TOp.Invoke(v);
-            for (int j = 0; j < rest; j++) Unsafe.Add(ref yr, i + j) = Unsafe.Add(ref vr, j);
-        }
-    }
-
-    private readonly struct ExpF : IUnary<float> { public static float Invoke(float x) => Exp(x); public static Vector<float> Invoke(Vector<float> x) => Exp(x); }
-    private readonly struct ExpD : IUnary<double> { public static double Invoke(double x) => Exp(x); public static Vector<double> Invoke(Vector<double> x) => Exp(x); }
-    private readonly struct Expm1F : IUnary<float> { public static float Invoke(float x) => Expm1(x); public static Vector<float> Invoke(Vector<float> x) => Expm1(x); }
-    private readonly struct Expm1D : IUnary<double> { public static double Invoke(double x) => Expm1(x); public static Vector<double> Invoke(Vector<double> x) => Expm1(x); }
-    private readonly struct LogF : IUnary<float> { public static float Invoke(float x) => Log(x); public static Vector<float> Invoke(Vector<float> x) => Log(x); }
-    private readonly struct LogD : IUnary<double> { public static double Invoke(double x) => Log(x); public static Vector<double> Invoke(Vector<double> x) => Log(x); }
-    private readonly struct Log1pF : IUnary<float> { public static float Invoke(float x) => Log1p(x); public static Vector<float> Invoke(Vector<float> x) => Log1p(x); }
-    private readonly struct Log1pD : IUnary<double> { public static double Invoke(double x) => Log1p(x); public static Vector<double> Invoke(Vector<double> x) => Log1p(x); }
-    private readonly struct TanhF : IUnary<float> { public static float Invoke(float x) => Tanh(x); public static Vector<float> Invoke(Vector<float> x) => Tanh(x); }
-    private readonly struct TanhD : IUnary<double> { public static double Invoke(double x) => Tanh(x); public static Vector<double> Invoke(Vector<double> x) => Tanh(x); }
-    private readonly struct SigmoidF : IUnary<float> { public static float Invoke(float x) => Sigmoid(x); public static Vector<float> Invoke(Vector<float> x) => Sigmoid(x); }
-    private readonly struct SigmoidD : IUnary<double> { public static double Invoke(double x) => Sigmoid(x); public static Vector<double> Invoke(Vector<double> x) => Sigmoid(x); }
-    private readonly struct SoftplusF : IUnary<float> { public static float Invoke(float x) => Softplus(x); public static Vector<float> Invoke(Vector<float> x) => Softplus(x); }
-    private readonly struct SoftplusD : IUnary<double> { public static double Invoke(double x) => Softplus(x); public static Vector<double> Invoke(Vector<double> x) => Softplus(x); }
-    private readonly struct LogSigmoidF : IUnary<float> { public static float Invoke(float x) => LogSigmoid(x); public static Vector<float> Invoke(Vector<float> x) => LogSigmoid(x); }
-    private readonly struct LogSigmoidD : IUnary<double> { public static double Invoke(double x) => LogSigmoid(x); public static Vector<double> Invoke(Vector<double> x) => LogSigmoid(x); }
-    private readonly struct LogSoftplusF : IUnary<float> { public static float Invoke(float x) => LogSoftplus(x); public static Vector<float> Invoke(Vector<float> x) => LogSoftplus(x); }
-    private readonly struct LogSoftplusD : IUnary<double> { public static double Invoke(double x) => LogSoftplus(x); public static Vector<double> Invoke(Vector<double> x) => LogSoftplus(x); }
-    private readonly struct ReluF : IUnary<float> { public static float Invoke(float x) => Relu(x); public static Vector<float> Invoke(Vector<float> x) => Relu(x); }
-    private readonly struct ReluD : IUnary<double> { public static double Invoke(double x) => Relu(x); public static Vector<double> Invoke(Vector<double> x) => Relu(x); }
-
-    /// <summary>y[i] = <see cref="Exp(float)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Exp(ReadOnlySpan<float> x, Span<float> y) => Map<float, ExpF>(x, y);
-
-    /// <summary>y[i] = <see cref="Exp(double)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Exp(ReadOnlySpan<double> x, Span<double> y) => Map<double, ExpD>(x, y);
-
-    /// <summary>y[i] = <see cref="Expm1(float)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Expm1(ReadOnlySpan<float> x, Span<float> y) => Map<float, Expm1F>(x, y);
-
-    /// <summary>y[i] = <see cref="Expm1(double)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Expm1(ReadOnlySpan<double> x, Span<double> y) => Map<double, Expm1D>(x, y);
-
-    /// <summary>y[i] = <see cref="Log(float)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Log(ReadOnlySpan<float> x, Span<float> y) => Map<float, LogF>(x, y);
-
-    /// <summary>y[i] = <see cref="Log(double)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Log(ReadOnlySpan<double> x, Span<double> y) => Map<double, LogD>(x, y);
-
-    /// <summary>y[i] = <see cref="Log1p(float)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Log1p(ReadOnlySpan<float> x, Span<float> y) => Map<float, Log1pF>(x, y);
-
-    /// <summary>y[i] = <see cref="Log1p(double)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Log1p(ReadOnlySpan<double> x, Span<double> y) => Map<double, Log1pD>(x, y);
-
-    /// <summary>y[i] = <see cref="Tanh(float)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => Map<float, TanhF>(x, y);
-
-    /// <summary>y[i] = <see cref="Tanh(double)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Tanh(ReadOnlySpan<double> x, Span<double> y) => Map<double, TanhD>(x, y);
-
-    /// <summary>y[i] = <see cref="Sigmoid(float)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => Map<float, SigmoidF>(x, y);
-
-    /// <summary>y[i] = <see cref="Sigmoid(double)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Sigmoid(ReadOnlySpan<double> x, Span<double> y) => Map<double, SigmoidD>(x, y);
-
-    /// <summary>y[i] = <see cref="Softplus(float)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Softplus(ReadOnlySpan<float> x, Span<float> y) => Map<float, SoftplusF>(x, y);
-
-    /// <summary>y[i] = <see cref="Softplus(double)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Softplus(ReadOnlySpan<double> x, Span<double> y) => Map<double, SoftplusD>(x, y);
-
-    /// <summary>y[i] = <see cref="LogSigmoid(float)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void LogSigmoid(ReadOnlySpan<float> x, Span<float> y) => Map<float, LogSigmoidF>(x, y);
-
-    /// <summary>y[i] = <see cref="LogSigmoid(double)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void LogSigmoid(ReadOnlySpan<double> x, Span<double> y) => Map<double, LogSigmoidD>(x, y);
-
-    /// <summary>y[i] = <see cref="LogSoftplus(float)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void LogSoftplus(ReadOnlySpan<float> x, Span<float> y) => Map<float, LogSoftplusF>(x, y);
-
-    /// <summary>y[i] = <see cref="LogSoftplus(double)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void LogSoftplus(ReadOnlySpan<double> x, Span<double> y) => Map<double, LogSoftplusD>(x, y);
-
-    /// <summary>y[i] = <see cref="Relu(float)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Relu(ReadOnlySpan<float> x, Span<float> y) => Map<float, ReluF>(x, y);
-
-    /// <summary>y[i] = <see cref="Relu(double)"/>(x[i]); y may be x (in place).</summary>
-    /// <param name="x">Arguments.</param>
-    /// <param name="y">Destination, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Relu(ReadOnlySpan<double> x, Span<double> y) => Map<double, ReluD>(x, y);
-
-    // ------------------------------------------------------------------------------------------------------------
     // Transposition (data movement only: bit-exact on every path)
     // ------------------------------------------------------------------------------------------------------------
 
@@ -1478,184 +1155,8 @@ public static class Kernel
     }
 
     // ------------------------------------------------------------------------------------------------------------
-    // Reductions and BLAS-1 helpers
+    // Scans
     // ------------------------------------------------------------------------------------------------------------
-
-    // Reductions use SumLanes interleaved partial sums, independent of Vector<T>.Count: element i goes to partial sum
-    // i mod SumLanes (added in increasing i), then the partial sums are combined by the fixed tree
-    // p[j] += p[j + h] for h = SumLanes/2, SumLanes/4, ..., 1 (j < h); the result is p[0].
-    private const int SumLanes = 16;
-
-    private interface IReduce<T> where T : unmanaged
-    {
-        static abstract T Step(T acc, T x, T y);
-        static abstract Vector<T> Step(Vector<T> acc, Vector<T> x, Vector<T> y);
-    }
-
-    private readonly struct SumOpF : IReduce<float> { public static float Step(float a, float x, float y) => a + x; public static Vector<float> Step(Vector<float> a, Vector<float> x, Vector<float> y) => a + x; }
-    private readonly struct SumOpD : IReduce<double> { public static double Step(double a, double x, double y) => a + x; public static Vector<double> Step(Vector<double> a, Vector<double> x, Vector<double> y) => a + x; }
-    private readonly struct DotOpF : IReduce<float> { public static float Step(float a, float x, float y) => Mac(x, y, a); public static Vector<float> Step(Vector<float> a, Vector<float> x, Vector<float> y) => Mac(x, y, a); }
-    private readonly struct DotOpD : IReduce<double> { public static double Step(double a, double x, double y) => Mac(x, y, a); public static Vector<double> Step(Vector<double> a, Vector<double> x, Vector<double> y) => Mac(x, y, a); }
-
-    private static T Reduce<T, TOp>(ReadOnlySpan<T> x, ReadOnlySpan<T> y) where T : unmanaged, INumberBase<T> where TOp : struct, IReduce<T>
-    {
-        int n = x.Length;
-        ref T xr = ref MemoryMarshal.GetReference(x);
-        ref T yr = ref MemoryMarshal.GetReference(y);
-        Span<T> p = stackalloc T[SumLanes];
-        p.Clear();
-        int w = Vector<T>.Count, i = 0;
-        if (w <= SumLanes && SumLanes % w == 0 && n >= SumLanes)
-        {
-            ref T pr = ref MemoryMarshal.GetReference(p);
-            if (w * 4 == SumLanes)
-            {
-                Vector<T> a0 = Vector<T>.Zero, a1 = a0, a2 = a0, a3 = a0;
-                for (; i <= n - SumLanes; i += SumLanes)
-                {
-                    a0 = TOp.Step(a0, Vector.LoadUnsafe(ref xr, (nuint)i), Vector.LoadUnsafe(ref yr, (nuint)i));
-                    a1 = TOp.Step(a1, Vector.LoadUnsafe(ref xr, (nuint)(i + w)), Vector.LoadUnsafe(ref yr, (nuint)(i + w)));
-                    a2 = TOp.Step(a2, Vector.LoadUnsafe(ref xr, (nuint)(i + 2 * w)), Vector.LoadUnsafe(ref yr, (nuint)(i + 2 * w)));
-                    a3 = TOp.Step(a3, Vector.LoadUnsafe(ref xr, (nuint)(i + 3 * w)), Vector.LoadUnsafe(ref yr, (nuint)(i + 3 * w)));
-                }
-                a0.StoreUnsafe(ref pr, 0); a1.StoreUnsafe(ref pr, (nuint)w); a2.StoreUnsafe(ref pr, (nuint)(2 * w)); a3.StoreUnsafe(ref pr, (nuint)(3 * w));
-            }
-            else if (w * 2 == SumLanes)
-            {
-                Vector<T> a0 = Vector<T>.Zero, a1 = a0;
-                for (; i <= n - SumLanes; i += SumLanes)
-                {
-                    a0 = TOp.Step(a0, Vector.LoadUnsafe(ref xr, (nuint)i), Vector.LoadUnsafe(ref yr, (nuint)i));
-                    a1 = TOp.Step(a1, Vector.LoadUnsafe(ref xr, (nuint)(i + w)), Vector.LoadUnsafe(ref yr, (nuint)(i + w)));
-                }
-                a0.StoreUnsafe(ref pr, 0); a1.StoreUnsafe(ref pr, (nuint)w);
-            }
-            else if (w == SumLanes)
-            {
-                Vector<T> a0 = Vector<T>.Zero;
-                for (; i <= n - SumLanes; i += SumLanes)
-                    a0 = TOp.Step(a0, Vector.LoadUnsafe(ref xr, (nuint)i), Vector.LoadUnsafe(ref yr, (nuint)i));
-                a0.StoreUnsafe(ref pr, 0);
-            }
-        }
-        for (; i < n; i++)
-            p[i & (SumLanes - 1)] = TOp.Step(p[i & (SumLanes - 1)], Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i));
-        for (int h = SumLanes / 2; h >= 1; h >>= 1)
-            for (int j = 0; j < h; j++)
-                p[j] += p[j + h];
-        return p[0];
-    }
-
-    /// <summary>
-    /// Σ x[i] in a fixed order, identical for every <see cref="Vector{T}.Count"/>: x[i] is added to partial sum i mod 16
-    /// (in increasing i), then the 16 partial sums are combined pairwise, p[j] += p[j + h] for h = 8, 4, 2, 1.
-    /// </summary>
-    /// <param name="x">Values.</param>
-    /// <returns>The sum (0 for an empty span).</returns>
-    public static float Sum(ReadOnlySpan<float> x) => Reduce<float, SumOpF>(x, x);
-
-    /// <summary>Σ x[i] in the fixed order described on <see cref="Sum(ReadOnlySpan{float})"/>.</summary>
-    /// <param name="x">Values.</param>
-    /// <returns>The sum (0 for an empty span).</returns>
-    public static double Sum(ReadOnlySpan<double> x) => Reduce<double, SumOpD>(x, x);
-
-    /// <summary>Σ x[i]·y[i]: partial sum i mod 16 is updated as p = Mac(x[i], y[i], p), then combined as in <see cref="Sum(ReadOnlySpan{float})"/>.</summary>
-    /// <param name="x">First vector.</param>
-    /// <param name="y">Second vector, as long as <paramref name="x"/>.</param>
-    /// <returns>The dot product.</returns>
-    /// <exception cref="ArgumentException">The lengths differ.</exception>
-    public static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
-    {
-        if (x.Length != y.Length) ThrowLengthMismatch();
-        return Reduce<float, DotOpF>(x, y);
-    }
-
-    /// <summary>Σ x[i]·y[i] in the fixed order described on <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>.</summary>
-    /// <param name="x">First vector.</param>
-    /// <param name="y">Second vector, as long as <paramref name="x"/>.</param>
-    /// <returns>The dot product.</returns>
-    /// <exception cref="ArgumentException">The lengths differ.</exception>
-    public static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
-    {
-        if (x.Length != y.Length) ThrowLengthMismatch();
-        return Reduce<double, DotOpD>(x, y);
-    }
-
-    /// <summary>Σ x[i]², equal to <c>Dot(x, x)</c> (same fixed order).</summary>
-    /// <param name="x">Values.</param>
-    /// <returns>The sum of squares.</returns>
-    public static float SumOfSquares(ReadOnlySpan<float> x) => Reduce<float, DotOpF>(x, x);
-
-    /// <summary>Σ x[i]², equal to <c>Dot(x, x)</c> (same fixed order).</summary>
-    /// <param name="x">Values.</param>
-    /// <returns>The sum of squares.</returns>
-    public static double SumOfSquares(ReadOnlySpan<double> x) => Reduce<double, DotOpD>(x, x);
-
-    /// <summary>y[i] = Mac(a, x[i], y[i]) (y += a·x) for i &lt; x.Length.</summary>
-    /// <param name="a">Scale.</param>
-    /// <param name="x">Added vector.</param>
-    /// <param name="y">Accumulator, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Axpy(float a, ReadOnlySpan<float> x, Span<float> y)
-    {
-        int n = x.Length;
-        if (y.Length < n) ThrowTooShort();
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        Vector<float> av = new Vector<float>(a);
-        int i = 0, w = Vector<float>.Count;
-        for (; i <= n - w; i += w)
-            Mac(av, Vector.LoadUnsafe(ref xr, (nuint)i), Vector.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-        for (; i < n; i++)
-            Unsafe.Add(ref yr, i) = Mac(a, Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i));
-    }
-
-    /// <summary>y[i] = Mac(a, x[i], y[i]) (y += a·x) for i &lt; x.Length.</summary>
-    /// <param name="a">Scale.</param>
-    /// <param name="x">Added vector.</param>
-    /// <param name="y">Accumulator, at least as long as <paramref name="x"/>.</param>
-    /// <exception cref="ArgumentException"><paramref name="y"/> is shorter than <paramref name="x"/>.</exception>
-    public static void Axpy(double a, ReadOnlySpan<double> x, Span<double> y)
-    {
-        int n = x.Length;
-        if (y.Length < n) ThrowTooShort();
-        ref double xr = ref MemoryMarshal.GetReference(x);
-        ref double yr = ref MemoryMarshal.GetReference(y);
-        Vector<double> av = new Vector<double>(a);
-        int i = 0, w = Vector<double>.Count;
-        for (; i <= n - w; i += w)
-            Mac(av, Vector.LoadUnsafe(ref xr, (nuint)i), Vector.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-        for (; i < n; i++)
-            Unsafe.Add(ref yr, i) = Mac(a, Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i));
-    }
-
-    /// <summary>x[i] *= a.</summary>
-    /// <param name="x">Values, scaled in place.</param>
-    /// <param name="a">Factor.</param>
-    public static void Scale(Span<float> x, float a)
-    {
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        Vector<float> av = new Vector<float>(a);
-        int n = x.Length, i = 0, w = Vector<float>.Count;
-        for (; i <= n - w; i += w)
-            (Vector.LoadUnsafe(ref xr, (nuint)i) * av).StoreUnsafe(ref xr, (nuint)i);
-        for (; i < n; i++)
-            Unsafe.Add(ref xr, i) *= a;
-    }
-
-    /// <summary>x[i] *= a.</summary>
-    /// <param name="x">Values, scaled in place.</param>
-    /// <param name="a">Factor.</param>
-    public static void Scale(Span<double> x, double a)
-    {
-        ref double xr = ref MemoryMarshal.GetReference(x);
-        Vector<double> av = new Vector<double>(a);
-        int n = x.Length, i = 0, w = Vector<double>.Count;
-        for (; i <= n - w; i += w)
-            (Vector.LoadUnsafe(ref xr, (nuint)i) * av).StoreUnsafe(ref xr, (nuint)i);
-        for (; i < n; i++)
-            Unsafe.Add(ref xr, i) *= a;
-    }
 
     /// <summary>Index of the first element of <paramref name="x"/> that is NaN or ±∞, or -1 if all are finite.</summary>
     /// <param name="x">Values.</param>
@@ -1689,57 +1190,6 @@ public static class Kernel
             if ((Bits(Unsafe.Add(ref xr, i)) & 0x7FF0000000000000L) == 0x7FF0000000000000L)
                 return i;
         return -1;
-    }
-
-    private static void ThrowTooShort() => throw new ArgumentException("The destination (or another operand) is shorter than the source.");
-    private static void ThrowLengthMismatch() => throw new ArgumentException("The spans must have the same length.");
-
-    // ------------------------------------------------------------------------------------------------------------
-    // Fixed-FMA helpers for FlowRandom: identical on every platform (Math.FusedMultiplyAdd is always fused).
-    // ------------------------------------------------------------------------------------------------------------
-
-    // sin(2 pi f) and cos(2 pi f) for |f| <= 1/8, degree 13 / 14 minimax polynomials.
-    internal static void SinCos2PiReduced(double f, out double sin, out double cos)
-    {
-        double z = f * f;
-        double s = Math.FusedMultiplyAdd(3.7761210919908, z, -15.093562599270248);
-        s = Math.FusedMultiplyAdd(s, z, 42.058680289090525);
-        s = Math.FusedMultiplyAdd(s, z, -76.70585965977858);
-        s = Math.FusedMultiplyAdd(s, z, 81.60524927574441);
-        s = Math.FusedMultiplyAdd(s, z, -41.341702240399236);
-        s = Math.FusedMultiplyAdd(s, z, 6.283185307179586);
-        sin = s * f;
-        double c = Math.FusedMultiplyAdd(-1.6929816626426644, z, 7.902869416918028);
-        c = Math.FusedMultiplyAdd(c, z, -26.426245843951058);
-        c = Math.FusedMultiplyAdd(c, z, 60.24464127097987);
-        c = Math.FusedMultiplyAdd(c, z, -85.45681720617853);
-        c = Math.FusedMultiplyAdd(c, z, 64.93939402266697);
-        c = Math.FusedMultiplyAdd(c, z, -19.739208802178716);
-        cos = Math.FusedMultiplyAdd(c, z, 1.0);
-    }
-
-    // ln x for x in (0, 1], the algorithm of Log(double) with an always-fused multiply-add.
-    internal static double LogUnitInterval(double x)
-    {
-        bool sub = x < DoubleMinNormal;
-        double xs = sub ? x * 4503599627370496.0 : x;
-        double kadj = sub ? 52.0 : 0.0;
-        long d = Bits(xs) - SqrtHalfBitsD;
-        double k = Double((long)((ulong)(d + ExponentOffsetD) >> 52) | (long)TwoP52Bits) - TwoP52Plus1024 - kadj;
-        double f = Double((d & (long)MantissaMaskD) + SqrtHalfBitsD) - 1.0;
-        double hfsq = 0.5 * f * f;
-        double s = f / (2.0 + f);
-        double z = s * s;
-        double p = Math.FusedMultiplyAdd(LogR7D, z, LogR6D);
-        p = Math.FusedMultiplyAdd(p, z, LogR5D);
-        p = Math.FusedMultiplyAdd(p, z, LogR4D);
-        p = Math.FusedMultiplyAdd(p, z, LogR3D);
-        p = Math.FusedMultiplyAdd(p, z, LogR2D);
-        p = Math.FusedMultiplyAdd(p, z, LogR1D);
-        double rz = p * z;
-        double y = f + Math.FusedMultiplyAdd(s, hfsq + rz, -hfsq);
-        y = Math.FusedMultiplyAdd(k, Ln2LoD, y);
-        return Math.FusedMultiplyAdd(k, Ln2HiD, y);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -1852,254 +1302,4 @@ public static class Kernel
     public static Vector<float> Sqrt(Vector<float> a) => Vector.SquareRoot(a);
     /// <summary>Correctly rounded square root per lane.</summary>
     public static Vector<double> Sqrt(Vector<double> a) => Vector.SquareRoot(a);
-}
-
-/// <summary>
-/// A fast seedable pseudo-random number generator: xoshiro256** (Blackman and Vigna) with its 256-bit state seeded
-/// from a 64-bit seed by SplitMix64. Every method's output is a fixed function of the seed and the sequence of calls,
-/// identical on every platform (it uses no System.Math transcendental functions). Not thread-safe; not cryptographic.
-/// </summary>
-/// <remarks>
-/// <para>Seeding: with z = seed, the state words s0, s1, s2, s3 are four successive SplitMix64 outputs:
-/// z += 0x9E3779B97F4A7C15; r = z; r = (r ^ (r &gt;&gt; 30))·0xBF58476D1CE4E5B9; r = (r ^ (r &gt;&gt; 27))·0x94D049BB133111EB; output r ^ (r &gt;&gt; 31).</para>
-/// <para>Step (<see cref="NextUInt64"/>): result = rotl(s1·5, 7)·9; t = s1 &lt;&lt; 17; s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 45).</para>
-/// </remarks>
-public sealed class FlowRandom
-{
-    private ulong _s0, _s1, _s2, _s3;
-
-    /// <summary>A generator whose state is four successive SplitMix64 outputs started from <paramref name="seed"/>.</summary>
-    /// <param name="seed">The seed; every seed gives a distinct, valid (non-zero) state.</param>
-    public FlowRandom(ulong seed)
-    {
-        ulong z = seed;
-        _s0 = SplitMix64(ref z);
-        _s1 = SplitMix64(ref z);
-        _s2 = SplitMix64(ref z);
-        _s3 = SplitMix64(ref z);
-    }
-
-    private FlowRandom(ulong s0, ulong s1, ulong s2, ulong s3)
-    {
-        _s0 = s0; _s1 = s1; _s2 = s2; _s3 = s3;
-    }
-
-    private static ulong SplitMix64(ref ulong state)
-    {
-        state += 0x9E3779B97F4A7C15UL;
-        ulong z = state;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    /// <summary>The next 64 random bits (one xoshiro256** step).</summary>
-    /// <returns>A uniformly distributed 64-bit value.</returns>
-    public ulong NextUInt64()
-    {
-        ulong s0 = _s0, s1 = _s1, s2 = _s2, s3 = _s3;
-        ulong result = BitOperations.RotateLeft(s1 * 5, 7) * 9;
-        ulong t = s1 << 17;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = BitOperations.RotateLeft(s3, 45);
-        _s0 = s0; _s1 = s1; _s2 = s2; _s3 = s3;
-        return result;
-    }
-
-    /// <summary>The upper 32 bits of <see cref="NextUInt64"/>.</summary>
-    /// <returns>A uniformly distributed 32-bit value.</returns>
-    public uint NextUInt32() => (uint)(NextUInt64() >> 32);
-
-    /// <summary>A double in [0, 1): (NextUInt64() &gt;&gt; 11)·2^−53 (53 random bits).</summary>
-    /// <returns>A uniform value in [0, 1).</returns>
-    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / 9007199254740992.0);
-
-    /// <summary>A float in [0, 1): (NextUInt64() &gt;&gt; 40)·2^−24 (24 random bits).</summary>
-    /// <returns>A uniform value in [0, 1).</returns>
-    public float NextSingle() => (NextUInt64() >> 40) * (1.0f / 16777216.0f);
-
-    /// <summary>
-    /// An unbiased integer in [0, <paramref name="maxExclusive"/>) by Lemire's multiply-and-reject method on
-    /// <see cref="NextUInt32"/>: m = x·max (64-bit); if the low 32 bits of m are below 2^32 mod max, draw again; result m &gt;&gt; 32.
-    /// </summary>
-    /// <param name="maxExclusive">Exclusive upper bound, at least 1.</param>
-    /// <returns>A uniform integer in [0, maxExclusive).</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxExclusive"/> is less than 1.</exception>
-    public int NextInt(int maxExclusive)
-    {
-        if (maxExclusive <= 0) throw new ArgumentOutOfRangeException(nameof(maxExclusive), "Must be positive.");
-        uint max = (uint)maxExclusive;
-        ulong m = (ulong)NextUInt32() * max;
-        uint low = (uint)m;
-        if (low < max)
-        {
-            uint threshold = (0u - max) % max;
-            while (low < threshold)
-            {
-                m = (ulong)NextUInt32() * max;
-                low = (uint)m;
-            }
-        }
-        return (int)(m >> 32);
-    }
-
-    // Box-Muller: u1 = 1 - NextDouble() in (0, 1], u2 = NextDouble(); r = sqrt(-2 ln u1); (r cos 2 pi u2, r sin 2 pi u2).
-    private void NextGaussianPair(out double z0, out double z1)
-    {
-        double u1 = 1.0 - NextDouble();
-        double u2 = NextDouble();
-        double r = Math.Sqrt(-2.0 * Kernel.LogUnitInterval(u1));
-        // 2 pi u2 = (pi/2) q + 2 pi f with q = round(4 u2) and f = u2 - q/4 in [-1/8, 1/8] (both exact)
-        double q = Math.Round(4.0 * u2, MidpointRounding.ToEven);
-        double f = u2 - 0.25 * q;
-        Kernel.SinCos2PiReduced(f, out double sin, out double cos);
-        double c, s;
-        switch ((int)q & 3)
-        {
-            case 0: c = cos; s = sin; break;
-            case 1: c = -sin; s = cos; break;
-            case 2: c = -cos; s = -sin; break;
-            default: c = sin; s = -cos; break;
-        }
-        z0 = r * c;
-        z1 = r * s;
-    }
-
-    /// <summary>
-    /// A standard normal deviate by the Box–Muller transform: draws u1 = 1 − <see cref="NextDouble"/>() (in (0, 1]) and then
-    /// u2 = <see cref="NextDouble"/>(), and returns √(−2 ln u1)·cos(2π u2). The sine value of the pair is discarded, so
-    /// <c>NextGaussian()</c> equals the first value written by <see cref="FillGaussian(Span{double})"/> from the same state.
-    /// ln, cos and sin are FlowGen's own (an fdlibm-style log and minimax polynomials after an exact quadrant reduction of u2),
-    /// always with fused multiply-adds, so the sequence is the same on every platform.
-    /// </summary>
-    /// <returns>A sample of N(0, 1).</returns>
-    public double NextGaussian()
-    {
-        NextGaussianPair(out double z0, out _);
-        return z0;
-    }
-
-    /// <summary>
-    /// Fills <paramref name="destination"/> with standard normal deviates: pairs (√(−2 ln u1)·cos 2πu2, √(−2 ln u1)·sin 2πu2)
-    /// from successive uniform pairs (as in <see cref="NextGaussian"/>) are written in order; for an odd length the
-    /// second value of the last pair is discarded.
-    /// </summary>
-    /// <param name="destination">The span to fill.</param>
-    public void FillGaussian(Span<double> destination)
-    {
-        int n = destination.Length, i = 0;
-        for (; i + 1 < n; i += 2)
-        {
-            NextGaussianPair(out destination[i], out destination[i + 1]);
-        }
-        if (i < n)
-        {
-            NextGaussianPair(out double z0, out _);
-            destination[i] = z0;
-        }
-    }
-
-    /// <summary>
-    /// Fills <paramref name="destination"/> with standard normal deviates: the values of <see cref="FillGaussian(Span{double})"/>
-    /// (computed in double) rounded to float. Same pairing and odd-length rule.
-    /// </summary>
-    /// <param name="destination">The span to fill.</param>
-    public void FillGaussian(Span<float> destination)
-    {
-        int n = destination.Length, i = 0;
-        for (; i + 1 < n; i += 2)
-        {
-            NextGaussianPair(out double z0, out double z1);
-            destination[i] = (float)z0;
-            destination[i + 1] = (float)z1;
-        }
-        if (i < n)
-        {
-            NextGaussianPair(out double z0, out _);
-            destination[i] = (float)z0;
-        }
-    }
-
-    /// <summary>
-    /// Fills <paramref name="destination"/> with lo + (hi − lo)·u, u = <see cref="NextSingle"/>, computed in float
-    /// (a multiplication then an addition). The values lie in [lo, hi) up to that rounding (hi itself can occur through rounding).
-    /// </summary>
-    /// <param name="destination">The span to fill.</param>
-    /// <param name="lo">Lower bound.</param>
-    /// <param name="hi">Upper bound.</param>
-    public void FillUniform(Span<float> destination, float lo, float hi)
-    {
-        float width = hi - lo;
-        for (int i = 0; i < destination.Length; i++)
-            destination[i] = lo + width * NextSingle();
-    }
-
-    /// <summary>
-    /// Fills <paramref name="destination"/> with lo + (hi − lo)·u, u = <see cref="NextDouble"/>, computed in double
-    /// (a multiplication then an addition). The values lie in [lo, hi) up to that rounding.
-    /// </summary>
-    /// <param name="destination">The span to fill.</param>
-    /// <param name="lo">Lower bound.</param>
-    /// <param name="hi">Upper bound.</param>
-    public void FillUniform(Span<double> destination, double lo, double hi)
-    {
-        double width = hi - lo;
-        for (int i = 0; i < destination.Length; i++)
-            destination[i] = lo + width * NextDouble();
-    }
-
-    /// <summary>Fisher–Yates shuffle: for i = n − 1 down to 1, swap element i with element <see cref="NextInt"/>(i + 1).</summary>
-    /// <typeparam name="T">Element type.</typeparam>
-    /// <param name="values">The span to permute in place.</param>
-    public void Shuffle<T>(Span<T> values)
-    {
-        for (int i = values.Length - 1; i >= 1; i--)
-        {
-            int j = NextInt(i + 1);
-            (values[i], values[j]) = (values[j], values[i]);
-        }
-    }
-
-    /// <summary>Advances the state by 2^128 steps (the xoshiro256 jump function): equivalent to 2^128 calls of <see cref="NextUInt64"/>.</summary>
-    public void Jump()
-    {
-        ReadOnlySpan<ulong> jump = [0x180EC6D33CFD0ABAUL, 0xD5A61266F0C9392CUL, 0xA9582618E03FC9AAUL, 0x39ABDC4529B1661CUL];
-        ulong s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        foreach (ulong word in jump)
-        {
-            for (int b = 0; b < 64; b++)
-            {
-                if ((word & (1UL << b)) != 0)
-                {
-                    s0 ^= _s0; s1 ^= _s1; s2 ^= _s2; s3 ^= _s3;
-                }
-                NextUInt64();
-            }
-        }
-        _s0 = s0; _s1 = s1; _s2 = s2; _s3 = s3;
-    }
-
-    /// <summary>
-    /// An independent generator for a parallel stream: returns a copy of this generator advanced by one <see cref="Jump"/>
-    /// (2^128 steps), and advances this generator by two jumps. So this generator's past and future draws, the returned
-    /// generator's first 2^128 draws, and the generators of later Fork calls never overlap, and the whole tree of
-    /// streams is a deterministic function of the seed and the order of calls.
-    /// </summary>
-    /// <returns>The forked generator.</returns>
-    public FlowRandom Fork()
-    {
-        FlowRandom child = Clone();
-        child.Jump();
-        Jump();
-        Jump();
-        return child;
-    }
-
-    /// <summary>An independent copy with the same state (it produces the same sequence as this generator).</summary>
-    /// <returns>The copy.</returns>
-    public FlowRandom Clone() => new FlowRandom(_s0, _s1, _s2, _s3);
 }

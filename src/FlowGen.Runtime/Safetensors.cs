@@ -64,8 +64,9 @@ public static class FlowSafetensors
 
     /// <summary>Writes the flow's parameters to <paramref name="path"/> atomically (temporary file, then rename).</summary>
     /// <param name="flow">The flow.</param>
-    /// <param name="path">The target file; its directory is created if needed.</param>
+    /// <param name="path">The target file, in an existing folder.</param>
     /// <param name="metadata">Extra string metadata to store in <c>__metadata__</c> (keys starting with "flowgen." are reserved).</param>
+    /// <exception cref="DirectoryNotFoundException">The target's folder does not exist (it is not created).</exception>
     public static void Save<T>(ICouplingFlow<T> flow, string path, IReadOnlyDictionary<string, string>? metadata = null) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(flow);
@@ -174,11 +175,11 @@ public static class FlowSafetensors
         if (stream.CanSeek) available = stream.Length - stream.Position;
 
         Span<byte> prefix = stackalloc byte[8];
-        int got = ReadFully(stream, prefix);
+        int got = stream.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false);
         if (got < 8) throw new FlowFormatException($"Not a safetensors file: {got} bytes is shorter than the 8-byte header length.");
         ulong announced = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         CheckHeaderLength(announced, available);
-        byte[] header = ReadExactly(stream, (int)announced, "header");
+        byte[] header = ReadHeader(stream, (int)announced);
         Header parsed = ParseHeader(header);
         long dataLength = Validate(flow, parsed);
         if (available is long a && 8 + (long)announced + dataLength != a)
@@ -202,14 +203,14 @@ public static class FlowSafetensors
             for (int first = 0; first < t.Length; first += perChunk)
             {
                 int count = Math.Min(perChunk, t.Length - first);
-                int n = ReadFully(stream, chunk.AsSpan(0, count * size));
+                int n = stream.ReadAtLeast(chunk.AsSpan(0, count * size), count * size, throwOnEndOfStream: false);
                 read += n;
                 if (n < count * size) throw new FlowFormatException($"Truncated safetensors file: the data has {read} of {dataLength} bytes.");
                 DecodeInto(t, size, chunk.AsSpan(0, count * size), first, values.AsSpan(t.Offset, t.Length));
             }
         }
         Span<byte> probe = stackalloc byte[1];
-        if (ReadFully(stream, probe) != 0) throw new FlowFormatException("Corrupted safetensors file: bytes after the last tensor.");
+        if (stream.Read(probe) != 0) throw new FlowFormatException("Corrupted safetensors file: bytes after the last tensor.");
         Commit(flow, parsed, values);
     }
 
@@ -236,10 +237,10 @@ public static class FlowSafetensors
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         Span<byte> prefix = stackalloc byte[8];
-        if (ReadFully(stream, prefix) < 8) throw new FlowFormatException("Not a safetensors file: shorter than the 8-byte header length.");
+        if (stream.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false) < 8) throw new FlowFormatException("Not a safetensors file: shorter than the 8-byte header length.");
         ulong announced = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         CheckHeaderLength(announced, stream.Length - 8);
-        return ParseHeader(ReadExactly(stream, (int)announced, "header")).Metadata;
+        return ParseHeader(ReadHeader(stream, (int)announced)).Metadata;
     }
 
     // ------------------------------------------------------------------ parsing and validation
@@ -529,27 +530,18 @@ public static class FlowSafetensors
         throw new NotSupportedException($"FlowGen models use float or double, not {typeof(T)}.");
     }
 
-    private static int ReadFully(Stream stream, Span<byte> buffer)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int n = stream.Read(buffer[total..]);
-            if (n == 0) break;
-            total += n;
-        }
-        return total;
-    }
-
-    /// <summary>Reads <paramref name="count"/> bytes, growing the buffer only as data arrives (a lying length costs no more than the bytes present).</summary>
-    private static byte[] ReadExactly(Stream stream, int count, string what)
+    /// <summary>
+    /// Reads the <paramref name="count"/>-byte header, growing the buffer only as data arrives (a lying length costs no more than
+    /// the bytes present); a short stream is a <see cref="FlowFormatException"/> saying how many bytes there were.
+    /// </summary>
+    private static byte[] ReadHeader(Stream stream, int count)
     {
         const int Chunk = 1 << 20;
         if (count <= Chunk)
         {
             var small = new byte[count];
-            int got = ReadFully(stream, small);
-            if (got < count) throw new FlowFormatException($"Truncated safetensors file: the {what} has {got} of {count} bytes.");
+            int got = stream.ReadAtLeast(small, count, throwOnEndOfStream: false);
+            if (got < count) throw new FlowFormatException($"Truncated safetensors file: the header has {got} of {count} bytes.");
             return small;
         }
         using var buffer = new MemoryStream();
@@ -557,9 +549,9 @@ public static class FlowSafetensors
         while (buffer.Length < count)
         {
             int want = (int)Math.Min(Chunk, count - buffer.Length);
-            int n = stream.Read(chunk, 0, want);
-            if (n == 0) throw new FlowFormatException($"Truncated safetensors file: the {what} has {buffer.Length} of {count} bytes.");
+            int n = stream.ReadAtLeast(chunk.AsSpan(0, want), want, throwOnEndOfStream: false);
             buffer.Write(chunk, 0, n);
+            if (n < want) throw new FlowFormatException($"Truncated safetensors file: the header has {buffer.Length} of {count} bytes.");
         }
         return buffer.ToArray();
     }

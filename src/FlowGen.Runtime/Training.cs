@@ -1,9 +1,9 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
+using System.Globalization;
 using System.Numerics;
+using System.Text;
 using System.Threading;
-using System.Threading.Tasks;
 
 namespace FlowGen;
 
@@ -26,7 +26,7 @@ public sealed class TrainingOptions
     /// <summary>Number of optimisation steps (default 1000). Ignored when <see cref="Epochs"/> is set.</summary>
     public int Steps { get; set; } = 1000;
 
-    /// <summary>Passes over the training split; when positive, the number of steps is Epochs × ⌈train rows / BatchSize⌉.</summary>
+    /// <summary>Passes over the training rows; when positive, the number of steps is Epochs × ⌈train rows / BatchSize⌉.</summary>
     public int Epochs { get; set; }
 
     /// <summary>Peak learning rate of Adam (default 1e-3).</summary>
@@ -56,16 +56,20 @@ public sealed class TrainingOptions
     /// <summary>Adam ε (default 1e-8).</summary>
     public double Epsilon { get; set; } = 1e-8;
 
-    /// <summary>Fraction of the rows held out for validation (default 0.1; 0 for none).</summary>
+    /// <summary>
+    /// Fraction of the rows held out, at random, for validation (default 0.1; 0 for none). Ignored when an explicit validation
+    /// set is given (<see cref="FlowTrainer.Train{T}(ICouplingFlow{T}, FlowData{T}, FlowData{T}, TrainingOptions?, IProgress{TrainingProgress}?, CancellationToken)"/>):
+    /// then every given training row is trained on.
+    /// </summary>
     public double ValidationFraction { get; set; } = 0.1;
 
     /// <summary>Evaluate (and report) every this many steps (default 100).</summary>
     public int EvaluateEvery { get; set; } = 100;
 
-    /// <summary>Early stopping: stop after this many evaluations without a better validation loss (default 0: never).</summary>
+    /// <summary>Early stopping: stop after this many evaluations without a better validation loss (default 0: never; needs validation rows).</summary>
     public int Patience { get; set; }
 
-    /// <summary>Restore the parameters with the best validation loss at the end (default true; needs a validation split).</summary>
+    /// <summary>Restore the parameters with the best validation loss at the end (default true; needs validation rows: a split or a validation set).</summary>
     public bool RestoreBest { get; set; } = true;
 
     /// <summary>Worker threads for the data-parallel gradient (default: all cores). The result does not depend on it.</summary>
@@ -111,7 +115,7 @@ public sealed class TrainingOptions
 /// <param name="TotalSteps">Steps planned.</param>
 /// <param name="Epoch">Current epoch (0-based).</param>
 /// <param name="TrainLoss">Mean training loss since the previous report (NLL in nats per sample, or MSE for map fitting).</param>
-/// <param name="ValidationLoss">Validation loss at this report, when there is a validation split.</param>
+/// <param name="ValidationLoss">Validation loss at this report, when there are validation rows.</param>
 /// <param name="SamplesPerSecond">Training throughput since the previous report.</param>
 /// <param name="LearningRate">Learning rate of the last step.</param>
 /// <param name="Message">An event worth reporting (skipped step, rollback, early stop), else null.</param>
@@ -145,13 +149,13 @@ public sealed class TrainingResult
     /// <summary>Mean training loss over the last reporting window.</summary>
     public double FinalTrainLoss { get; internal set; } = double.NaN;
 
-    /// <summary>Best validation loss seen (NaN without a validation split).</summary>
+    /// <summary>Best validation loss seen (NaN without validation rows).</summary>
     public double BestValidationLoss { get; internal set; } = double.NaN;
 
     /// <summary>Step at which <see cref="BestValidationLoss"/> was measured.</summary>
     public int BestStep { get; internal set; }
 
-    /// <summary>Validation loss of the parameters the flow holds at the end (NaN without a validation split).</summary>
+    /// <summary>Validation loss of the parameters the flow holds at the end (NaN without validation rows).</summary>
     public double FinalValidationLoss { get; internal set; } = double.NaN;
 
     /// <summary>Steps skipped because the loss or gradient was not finite.</summary>
@@ -166,17 +170,43 @@ public sealed class TrainingResult
     /// <summary>Training samples per second over the whole run.</summary>
     public double SamplesPerSecond { get; internal set; }
 
-    /// <summary>Rows used for training and validation.</summary>
+    /// <summary>Rows trained on (the validation rows excluded).</summary>
     public int TrainRows { get; internal set; }
 
-    /// <summary>Rows held out for validation.</summary>
+    /// <summary>Validation rows: those held out by <see cref="TrainingOptions.ValidationFraction"/>, or the rows of the explicit validation set.</summary>
     public int ValidationRows { get; internal set; }
 
     /// <summary>Everything noteworthy that happened (skipped steps, rollbacks, early stop).</summary>
     public List<string> Events { get; } = new();
+
+    /// <summary>
+    /// One line for a log: status and steps, the final training loss, the validation losses (final, and the best with its
+    /// step), the rows, the throughput and wall time, and the skipped steps and rollbacks. Invariant culture.
+    /// </summary>
+    /// <returns>E.g. <c>Completed: 1000 steps; train loss 1.2346; validation loss 1.3012 (best 1.3001 at step 900); 9000 train + 1000 validation rows; 48213 samples/s, 5.31 s; 0 skipped steps, 0 rollbacks</c>.</returns>
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        string status = Status switch
+        {
+            TrainingStatus.Completed => "Completed",
+            TrainingStatus.StoppedEarly => "Stopped early",
+            TrainingStatus.Cancelled => "Cancelled",
+            TrainingStatus.Diverged => "Diverged",
+            _ => Status.ToString(),
+        };
+        sb.Append(c, $"{status}: {Steps} step{(Steps == 1 ? "" : "s")}; train loss {FinalTrainLoss:G5}; ");
+        sb.Append(ValidationRows > 0
+            ? string.Create(c, $"validation loss {FinalValidationLoss:G5} (best {BestValidationLoss:G5} at step {BestStep}); {TrainRows} train + {ValidationRows} validation rows; ")
+            : string.Create(c, $"no validation; {TrainRows} train rows; "));
+        sb.Append(c, $"{SamplesPerSecond:F0} samples/s, {Elapsed.TotalSeconds:F2} s; ");
+        sb.Append(c, $"{SkippedSteps} skipped step{(SkippedSteps == 1 ? "" : "s")}, {Rollbacks} rollback{(Rollbacks == 1 ? "" : "s")}");
+        return sb.ToString();
+    }
 }
 
-/// <summary>Which map <see cref="FlowTrainer.FitMap{T}"/> fits.</summary>
+/// <summary>Which map <c>FlowTrainer.FitMap</c> fits.</summary>
 public enum MapDirection
 {
     /// <summary>Fit Forward(x) ≈ y.</summary>
@@ -187,41 +217,152 @@ public enum MapDirection
 }
 
 /// <summary>
-/// Trains any generated flow in-process: maximum likelihood on a data set (<see cref="Train{T}"/>) or least squares on pairs
-/// (<see cref="FitMap{T}"/>), with Adam(W), gradient clipping, a learning-rate schedule, a validation split with early stopping,
-/// and data-parallel gradients whose reduction does not depend on the number of threads.
+/// Rows of a data set and their contexts, both row-major: <see cref="Rows"/> is [n, Dim] and <see cref="Contexts"/> is
+/// [n, ContextDim] (empty for an unconditional flow). Used to hand <see cref="FlowTrainer"/> an explicit validation set
+/// next to the training set, so that the two cannot be confused with each other or with contexts.
 /// </summary>
 /// <remarks>
-/// Determinism: each batch is cut into a fixed number of shards (at most 8, each at least 32 rows), independent of
-/// <see cref="TrainingOptions.Threads"/>; every shard's gradient is computed sequentially and the shards are summed in a fixed
-/// order, so a given seed gives bit-identical parameters with 1 or 16 threads.
+/// A view: it holds the caller's spans (no copy) and checks nothing; the trainer checks the lengths against the flow and
+/// names the offending span (<c>validation.Contexts</c>, …) and the size it expected.
 /// </remarks>
-public static class FlowTrainer
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+public readonly ref struct FlowData<T> where T : unmanaged
 {
-    private const int MaxShards = 8;
-    private const int MinShardRows = 32;
+    /// <summary>Rows and, for a conditional flow, one context row per data row.</summary>
+    /// <param name="rows">Row-major [n, Dim].</param>
+    /// <param name="contexts">Row-major [n, ContextDim]; empty for an unconditional flow.</param>
+    public FlowData(ReadOnlySpan<T> rows, ReadOnlySpan<T> contexts = default)
+    {
+        Rows = rows;
+        Contexts = contexts;
+    }
+
+    /// <summary>The data rows, row-major [n, Dim].</summary>
+    public ReadOnlySpan<T> Rows { get; }
+
+    /// <summary>The context rows, row-major [n, ContextDim]; empty for an unconditional flow.</summary>
+    public ReadOnlySpan<T> Contexts { get; }
+}
+
+/// <summary>
+/// Trains any generated flow in-process: maximum likelihood on a data set (<c>Train</c>) or least squares on pairs
+/// (<c>FitMap</c>), with Adam(W), gradient clipping, a learning-rate schedule, validation (a random split or an explicit
+/// validation set) with early stopping, and data-parallel gradients whose reduction does not depend on the number of threads.
+/// </summary>
+/// <remarks>
+/// <para>Arguments follow the library's order: the flow, the input rows, their contexts (the overloads without contexts
+/// are for unconditional flows), then the targets where there are any, then options, progress and cancellation.</para>
+/// <para>
+/// Determinism: each batch is cut into a fixed number of shards (at most 8, each at least 32 rows), independent of
+/// <see cref="TrainingOptions.Threads"/>; every shard's gradient is computed sequentially into its own zeroed buffer and
+/// the shards are summed in a fixed order, so a given seed gives bit-identical parameters with 1 or 16 threads.
+/// </para>
+/// </remarks>
+public static partial class FlowTrainer
+{
+    /// <summary>
+    /// Maximum-likelihood training of an unconditional flow on <paramref name="data"/> (row-major [n, Dim]), holding out a
+    /// random <see cref="TrainingOptions.ValidationFraction"/> of the rows for validation.
+    /// </summary>
+    /// <param name="flow">The flow; its parameters are trained in place.</param>
+    /// <param name="data">Training rows, row-major [n, Dim], n ≥ 2.</param>
+    /// <param name="options">Options (defaults when null).</param>
+    /// <param name="progress">Receives a report every <see cref="TrainingOptions.EvaluateEvery"/> steps and at every event.</param>
+    /// <param name="cancellationToken">Stops the run between steps (<see cref="TrainingStatus.Cancelled"/>).</param>
+    /// <returns>How the run went.</returns>
+    /// <exception cref="ArgumentException">A length does not fit the flow, or a row has a NaN or infinite value (the message names the row and column).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public static TrainingResult Train<T>(ICouplingFlow<T> flow, ReadOnlySpan<T> data, TrainingOptions? options = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Train(flow, data, default, options, progress, cancellationToken);
 
     /// <summary>
-    /// Maximum-likelihood training on <paramref name="data"/> (row-major [n, Dim]; for a conditional flow, <paramref name="contexts"/>
-    /// row-major [n, ContextDim]). Throws <see cref="ArgumentException"/> naming the first row with a NaN or infinite value.
+    /// Maximum-likelihood training on <paramref name="data"/> (row-major [n, Dim]) with one context row per data row
+    /// (<paramref name="contexts"/>, row-major [n, ContextDim]; empty for an unconditional flow), holding out a random
+    /// <see cref="TrainingOptions.ValidationFraction"/> of the rows (with their contexts) for validation.
     /// </summary>
-    public static TrainingResult Train<T>(ICouplingFlow<T> flow, ReadOnlySpan<T> data, TrainingOptions? options = null,
-        IProgress<TrainingProgress>? progress = null, ReadOnlySpan<T> contexts = default, CancellationToken cancellationToken = default)
+    /// <param name="flow">The flow; its parameters are trained in place.</param>
+    /// <param name="data">Training rows, row-major [n, Dim], n ≥ 2.</param>
+    /// <param name="contexts">Context rows, row-major [n, ContextDim].</param>
+    /// <param name="options">Options (defaults when null).</param>
+    /// <param name="progress">Receives a report every <see cref="TrainingOptions.EvaluateEvery"/> steps and at every event.</param>
+    /// <param name="cancellationToken">Stops the run between steps (<see cref="TrainingStatus.Cancelled"/>).</param>
+    /// <returns>How the run went.</returns>
+    /// <exception cref="ArgumentException">A length does not fit the flow, or a row has a NaN or infinite value (the message names the row and column).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public static TrainingResult Train<T>(ICouplingFlow<T> flow, ReadOnlySpan<T> data, ReadOnlySpan<T> contexts, TrainingOptions? options = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(flow);
         options ??= new TrainingOptions();
-        var set = DataSet<T>.Create(flow, data, default, contexts, options, nameof(data), null);
-        var objective = new NllObjective<T>(flow, set);
-        return Run(flow, set, objective, options, progress, cancellationToken);
+        var set = DataSet<T>.Create(flow, options, new Rows<T>(data, contexts, default, nameof(data), nameof(data), nameof(contexts), nameof(contexts)), targetsName: null);
+        return Run(flow, set, new NllObjective<T>(flow, set), options, progress, cancellationToken);
     }
 
     /// <summary>
-    /// Least-squares fit of the map: minimises the mean over rows and coordinates of (Forward(x) − y)² (or of
-    /// (Inverse(y) − x)² with <see cref="MapDirection.Inverse"/>), using the generated vector-Jacobian products.
+    /// Maximum-likelihood training on <paramref name="data"/>, validated on <paramref name="validation"/>: every row of
+    /// <paramref name="data"/> is trained on, <see cref="TrainingOptions.ValidationFraction"/> is ignored (no random split), and
+    /// the validation loss that drives <see cref="TrainingOptions.Patience"/> and <see cref="TrainingOptions.RestoreBest"/> is
+    /// the mean NLL of <paramref name="validation"/> (<see cref="TrainingResult.ValidationRows"/> is its row count).
     /// </summary>
+    /// <param name="flow">The flow; its parameters are trained in place.</param>
+    /// <param name="data">Training rows ([n, Dim], n ≥ 2) and their contexts ([n, ContextDim]).</param>
+    /// <param name="validation">Validation rows ([m, Dim], m ≥ 1) and their contexts ([m, ContextDim]).</param>
+    /// <param name="options">Options (defaults when null).</param>
+    /// <param name="progress">Receives a report every <see cref="TrainingOptions.EvaluateEvery"/> steps and at every event.</param>
+    /// <param name="cancellationToken">Stops the run between steps (<see cref="TrainingStatus.Cancelled"/>).</param>
+    /// <returns>How the run went.</returns>
+    /// <exception cref="ArgumentException">A length does not fit the flow (the message names the span, e.g. <c>validation.Contexts</c>, and the
+    /// expected size), or a row has a NaN or infinite value.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public static TrainingResult Train<T>(ICouplingFlow<T> flow, FlowData<T> data, FlowData<T> validation, TrainingOptions? options = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        options ??= new TrainingOptions();
+        var set = DataSet<T>.Create(flow, options,
+            new Rows<T>(data.Rows, data.Contexts, default, "data.Rows", nameof(data), "data.Contexts", nameof(data)), targetsName: null,
+            new Rows<T>(validation.Rows, validation.Contexts, default, "validation.Rows", nameof(validation), "validation.Contexts", nameof(validation)));
+        return Run(flow, set, new NllObjective<T>(flow, set), options, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Least-squares fit of the map of an unconditional flow: minimises the mean over rows and coordinates of
+    /// (Forward(x) − y)² (or of (Inverse(y) − x)² with <see cref="MapDirection.Inverse"/>), using the generated
+    /// vector-Jacobian products. A random <see cref="TrainingOptions.ValidationFraction"/> of the pairs is held out.
+    /// </summary>
+    /// <param name="flow">The flow; its parameters are trained in place.</param>
+    /// <param name="inputs">x, row-major [n, Dim].</param>
+    /// <param name="targets">y, row-major [n, Dim].</param>
+    /// <param name="options">Options (defaults when null).</param>
+    /// <param name="progress">Receives a report every <see cref="TrainingOptions.EvaluateEvery"/> steps and at every event.</param>
+    /// <param name="direction">Which map is fitted.</param>
+    /// <param name="cancellationToken">Stops the run between steps.</param>
+    /// <returns>How the run went (losses are mean squared errors).</returns>
     public static TrainingResult FitMap<T>(ICouplingFlow<T> flow, ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, TrainingOptions? options = null,
-        IProgress<TrainingProgress>? progress = null, MapDirection direction = MapDirection.Forward, ReadOnlySpan<T> contexts = default,
+        IProgress<TrainingProgress>? progress = null, MapDirection direction = MapDirection.Forward, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        FitMap(flow, inputs, default, targets, options, progress, direction, cancellationToken);
+
+    /// <summary>
+    /// Least-squares fit of the map: minimises the mean over rows and coordinates of (Forward(x, c) − y)² (or of
+    /// (Inverse(y, c) − x)² with <see cref="MapDirection.Inverse"/>), using the generated vector-Jacobian products.
+    /// A random <see cref="TrainingOptions.ValidationFraction"/> of the triples is held out.
+    /// </summary>
+    /// <param name="flow">The flow; its parameters are trained in place.</param>
+    /// <param name="inputs">x, row-major [n, Dim].</param>
+    /// <param name="contexts">c, row-major [n, ContextDim]; empty for an unconditional flow.</param>
+    /// <param name="targets">y, row-major [n, Dim].</param>
+    /// <param name="options">Options (defaults when null).</param>
+    /// <param name="progress">Receives a report every <see cref="TrainingOptions.EvaluateEvery"/> steps and at every event.</param>
+    /// <param name="direction">Which map is fitted.</param>
+    /// <param name="cancellationToken">Stops the run between steps.</param>
+    /// <returns>How the run went (losses are mean squared errors).</returns>
+    public static TrainingResult FitMap<T>(ICouplingFlow<T> flow, ReadOnlySpan<T> inputs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> targets,
+        TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, MapDirection direction = MapDirection.Forward,
         CancellationToken cancellationToken = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -231,480 +372,44 @@ public static class FlowTrainer
         {
             throw new ArgumentException($"targets.Length must equal inputs.Length ({inputs.Length}); it is {targets.Length}.", nameof(targets));
         }
-        var set = DataSet<T>.Create(flow, inputs, targets, contexts, options, nameof(inputs), nameof(targets));
-        var objective = new MapObjective<T>(flow, set, direction);
-        return Run(flow, set, objective, options, progress, cancellationToken);
+        var set = DataSet<T>.Create(flow, options, new Rows<T>(inputs, contexts, targets, nameof(inputs), nameof(inputs), nameof(contexts), nameof(contexts)), nameof(targets));
+        return Run(flow, set, new MapObjective<T>(flow, set, direction), options, progress, cancellationToken);
     }
 
-    /// <summary>Mean negative log-likelihood of a data set (row-major), in double, computed in parallel chunks.</summary>
-    public static double MeanNll<T>(ICouplingFlow<T> flow, ReadOnlySpan<T> data, ReadOnlySpan<T> contexts = default, int threads = 0)
+    /// <summary>Mean negative log-likelihood (nats per row, in double) of an unconditional flow on row-major data, computed in parallel chunks.</summary>
+    /// <param name="flow">The flow.</param>
+    /// <param name="data">Rows, row-major [n, Dim].</param>
+    /// <param name="threads">Worker threads (0: all cores). The result does not depend on it.</param>
+    /// <returns>The mean NLL, or NaN for no rows.</returns>
+    public static double MeanNll<T>(ICouplingFlow<T> flow, ReadOnlySpan<T> data, int threads = 0)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        MeanNll(flow, data, default, threads);
+
+    /// <summary>Mean negative log-likelihood (nats per row, in double) of row-major data given one context row per data row, computed in parallel chunks.</summary>
+    /// <param name="flow">The flow.</param>
+    /// <param name="data">Rows, row-major [n, Dim].</param>
+    /// <param name="contexts">Context rows, row-major [n, ContextDim]; empty for an unconditional flow.</param>
+    /// <param name="threads">Worker threads (0: all cores). The result does not depend on it.</param>
+    /// <returns>The mean NLL, or NaN for no rows.</returns>
+    /// <remarks>For a flow trained on standardised data, the NLL in the data's units is this value minus <see cref="Standardizer.LogDet"/>.</remarks>
+    public static double MeanNll<T>(ICouplingFlow<T> flow, ReadOnlySpan<T> data, ReadOnlySpan<T> contexts, int threads = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(flow);
         int n = FlowTile.RowCount(data.Length, flow.Dim, nameof(data));
+        CheckContextLength(contexts.Length, n, flow.ContextDim, nameof(contexts), nameof(contexts));
         if (n == 0) return double.NaN;
         T[] rows = data.ToArray();
         T[] ctx = contexts.ToArray();
         return EvaluateNll(flow, rows, ctx, n, threads <= 0 ? Environment.ProcessorCount : threads);
     }
 
-    // ------------------------------------------------------------------ the loop
-
-    private static TrainingResult Run<T>(ICouplingFlow<T> flow, DataSet<T> set, Objective<T> objective, TrainingOptions options,
-        IProgress<TrainingProgress>? progress, CancellationToken ct)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void CheckContextLength(int length, int rows, int contextDim, string name, string parameter)
     {
-        var result = new TrainingResult { TrainRows = set.TrainRows, ValidationRows = set.ValidationRows };
-        var clock = Stopwatch.StartNew();
-        int p = flow.ParameterCount;
-        int batch = Math.Min(options.BatchSize, set.TrainRows);
-        int stepsPerEpoch = (set.TrainRows + batch - 1) / batch;
-        int totalSteps = options.Epochs > 0 ? checked(options.Epochs * stepsPerEpoch) : options.Steps;
-
-        if (!flow.IsDataInitialized && objective.UsesDataInitialization)
-        {
-            int rows = Math.Min(set.TrainRows, 4096);
-            flow.InitializeFromData(set.Inputs.AsSpan(0, rows * set.Dim), set.ContextDim > 0 ? set.Contexts.AsSpan(0, rows * set.ContextDim) : default);
-        }
-
-        var adam = new AdamOptimizer<T>(p);
-        var gradient = new T[p];
-        var beforeStep = new T[p];
-        T[] lastGood = flow.Parameters.ToArray();
-        T[]? best = null;
-        double bestValidation = double.PositiveInfinity;
-        int evaluationsWithoutImprovement = 0;
-        int consecutiveBad = 0;
-        double learningRateScale = 1;
-        var order = new int[set.TrainRows];
-        for (int i = 0; i < order.Length; i++) order[i] = i;
-        var rng = new FlowRandom(options.Seed);
-        var shuffle = new FlowRandom(options.Seed ^ 0x9E3779B97F4A7C15UL);
-        int cursor = order.Length; // forces a shuffle at the first step
-        int epoch = -1;
-        double windowLoss = 0;
-        int windowSteps = 0;
-        long windowSamples = 0, totalSamples = 0;
-        var windowClock = Stopwatch.StartNew();
-        var trainClock = new Stopwatch();
-        int[] batchRows = new int[batch];
-        double lr = 0;
-        double lossAverage = 0; // moving average of the accepted losses, for LossSpikeFactor
-        int acceptedSteps = 0;
-
-        for (int step = 0; step < totalSteps; step++)
-        {
-            if (ct.IsCancellationRequested)
-            {
-                result.Status = TrainingStatus.Cancelled;
-                break;
-            }
-            trainClock.Start();
-            for (int i = 0; i < batch; i++)
-            {
-                if (cursor >= order.Length)
-                {
-                    shuffle.Shuffle(order.AsSpan());
-                    cursor = 0;
-                    epoch++;
-                }
-                batchRows[i] = order[cursor++];
-            }
-            Array.Clear(gradient);
-            double loss = objective.LossAndGradient(batchRows, gradient, options.Threads);
-            double norm = Math.Sqrt(SumOfSquares<T>(gradient));
-            lr = LearningRateAt(options, step, totalSteps) * learningRateScale;
-            bool finite = double.IsFinite(loss) && double.IsFinite(norm);
-            string? problem = finite ? null : $"non-finite loss or gradient (loss {loss}, gradient norm {norm})";
-            if (finite && options.LossSpikeFactor > 0 && acceptedSteps >= 20 && loss > lossAverage + options.LossSpikeFactor * (1 + Math.Abs(lossAverage)))
-            {
-                finite = false;
-                problem = $"loss exploded to {loss:G4} (recent average {lossAverage:G4})";
-            }
-            if (finite)
-            {
-                if (options.GradientClipNorm > 0 && norm > options.GradientClipNorm)
-                {
-                    Scale(gradient, T.CreateChecked(options.GradientClipNorm / norm));
-                }
-                flow.Parameters.CopyTo(beforeStep);
-                adam.Step(flow.Parameters, gradient, lr, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
-                if (IndexOfNonFinite<T>(flow.Parameters) >= 0)
-                {
-                    // undo the update: a NaN must never reach the parameters
-                    beforeStep.CopyTo(flow.Parameters);
-                    finite = false;
-                    problem = "the update made a parameter non-finite";
-                }
-            }
-            trainClock.Stop();
-            if (!finite)
-            {
-                result.SkippedSteps++;
-                consecutiveBad++;
-                string message = $"step {step + 1}: {problem}; step skipped";
-                if (consecutiveBad >= options.MaxConsecutiveNonFinite)
-                {
-                    result.Rollbacks++;
-                    lastGood.CopyTo(flow.Parameters);
-                    learningRateScale *= 0.5;
-                    adam.Reset();
-                    consecutiveBad = 0;
-                    message += $"; rolled back to the last good parameters and halved the learning rate (rollback {result.Rollbacks})";
-                    if (result.Rollbacks > options.MaxRollbacks)
-                    {
-                        result.Events.Add(message);
-                        result.Status = TrainingStatus.Diverged;
-                        result.Events.Add($"stopped: steps still non-finite or exploding after {options.MaxRollbacks} rollbacks{ScaleHint(set.Inputs)}");
-                        progress?.Report(new TrainingProgress(step + 1, totalSteps, epoch, double.NaN, null, 0, lr, result.Events[^1]));
-                        result.Steps = step + 1;
-                        break;
-                    }
-                }
-                result.Events.Add(message);
-                progress?.Report(new TrainingProgress(step + 1, totalSteps, epoch, double.NaN, null, 0, lr, message));
-                continue;
-            }
-            consecutiveBad = 0;
-            result.Steps = step + 1;
-            lossAverage = acceptedSteps == 0 ? loss : lossAverage + 0.05 * (loss - lossAverage);
-            acceptedSteps++;
-            windowLoss += loss;
-            windowSteps++;
-            windowSamples += batch;
-            totalSamples += batch;
-
-            bool last = step == totalSteps - 1;
-            if ((step + 1) % options.EvaluateEvery == 0 || last)
-            {
-                double trainLoss = windowLoss / Math.Max(1, windowSteps);
-                double seconds = windowClock.Elapsed.TotalSeconds;
-                double? validation = set.ValidationRows > 0 ? objective.ValidationLoss(options.Threads) : null;
-                string? message = null;
-                if (double.IsFinite(trainLoss)) flow.Parameters.CopyTo(lastGood);
-                if (validation is double v)
-                {
-                    if (v < bestValidation)
-                    {
-                        bestValidation = v;
-                        result.BestStep = step + 1;
-                        best ??= new T[p];
-                        flow.Parameters.CopyTo(best);
-                        evaluationsWithoutImprovement = 0;
-                    }
-                    else
-                    {
-                        evaluationsWithoutImprovement++;
-                    }
-                    if (options.Patience > 0 && evaluationsWithoutImprovement >= options.Patience && !last)
-                    {
-                        message = $"early stop at step {step + 1}: validation loss has not improved for {options.Patience} evaluations (best {bestValidation:G6} at step {result.BestStep})";
-                        result.Status = TrainingStatus.StoppedEarly;
-                    }
-                }
-                result.FinalTrainLoss = trainLoss;
-                progress?.Report(new TrainingProgress(step + 1, totalSteps, epoch, trainLoss, validation, windowSamples / Math.Max(seconds, 1e-9), lr, message));
-                if (message is not null) result.Events.Add(message);
-                windowLoss = 0;
-                windowSteps = 0;
-                windowSamples = 0;
-                windowClock.Restart();
-                if (result.Status == TrainingStatus.StoppedEarly) break;
-            }
-        }
-
-        if (set.ValidationRows > 0)
-        {
-            result.BestValidationLoss = bestValidation;
-            if (options.RestoreBest && best is not null) best.CopyTo(flow.Parameters);
-            result.FinalValidationLoss = objective.ValidationLoss(options.Threads);
-        }
-        result.Elapsed = clock.Elapsed;
-        result.SamplesPerSecond = totalSamples / Math.Max(trainClock.Elapsed.TotalSeconds, 1e-9);
-        return result;
-    }
-
-    /// <summary>Why a run may have diverged, when the data suggest it: values far from unit scale overflow float gradients.</summary>
-    private static string ScaleHint<T>(T[] inputs) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        double max = 0;
-        foreach (T v in inputs) max = Math.Max(max, Math.Abs(double.CreateTruncating(v)));
-        return max > 1e3
-            ? $"; the data reach |x| = {max:G3}, where losses and gradients of polynomial or unclamped layers overflow: standardise the data (or put ActNorm first)"
-            : "";
-    }
-
-    private static double LearningRateAt(TrainingOptions o, int step, int total)
-    {
-        if (o.WarmupSteps > 0 && step < o.WarmupSteps) return o.LearningRate * (step + 1) / o.WarmupSteps;
-        if (o.Schedule == LearningRateSchedule.Constant) return o.LearningRate;
-        int span = Math.Max(1, total - o.WarmupSteps);
-        double t = Math.Clamp((double)(step - o.WarmupSteps) / span, 0, 1);
-        return o.MinLearningRate + 0.5 * (o.LearningRate - o.MinLearningRate) * (1 + Math.Cos(Math.PI * t));
-    }
-
-    private static double SumOfSquares<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        double sum = 0;
-        foreach (T v in values)
-        {
-            double d = double.CreateTruncating(v);
-            sum += d * d;
-        }
-        return sum;
-    }
-
-    private static void Scale<T>(Span<T> values, T factor) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (int i = 0; i < values.Length; i++) values[i] *= factor;
-    }
-
-    private static int IndexOfNonFinite<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (int i = 0; i < values.Length; i++)
-        {
-            if (!T.IsFinite(values[i])) return i;
-        }
-        return -1;
-    }
-
-    /// <summary>target += source, element by element (vectorised; the order of operations does not depend on the lane count).</summary>
-    private static void AddTo<T>(Span<T> target, ReadOnlySpan<T> source) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int i = 0;
-        for (; i <= target.Length - Vector<T>.Count; i += Vector<T>.Count)
-        {
-            (new Vector<T>(target.Slice(i)) + new Vector<T>(source.Slice(i))).CopyTo(target.Slice(i));
-        }
-        for (; i < target.Length; i++) target[i] += source[i];
-    }
-
-    private static double EvaluateNll<T>(ICouplingFlow<T> flow, T[] rows, T[] contexts, int n, int threads)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        const int Chunk = 1024;
-        int chunks = (n + Chunk - 1) / Chunk;
-        var sums = new double[chunks];
-        int dim = flow.Dim, cdim = flow.ContextDim;
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
-        {
-            int start = c * Chunk, count = Math.Min(Chunk, n - start);
-            var lp = new T[count];
-            flow.LogProb(rows.AsSpan(start * dim, count * dim), cdim > 0 ? contexts.AsSpan(start * cdim, count * cdim) : default, lp);
-            double s = 0;
-            foreach (T v in lp) s -= double.CreateTruncating(v);
-            sums[c] = s;
-        });
-        double total = 0;
-        foreach (double s in sums) total += s;
-        return total / n;
-    }
-
-    // ------------------------------------------------------------------ data and objectives
-
-    /// <summary>Training rows (shuffled once, then split) held as arrays so that shards can run in parallel.</summary>
-    internal sealed class DataSet<T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public int Dim, ContextDim, TrainRows, ValidationRows;
-        public T[] Inputs = Array.Empty<T>(), Targets = Array.Empty<T>(), Contexts = Array.Empty<T>();
-
-        public static DataSet<T> Create(ICouplingFlow<T> flow, ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, ReadOnlySpan<T> contexts,
-            TrainingOptions options, string inputName, string? targetName)
-        {
-            options.Validate();
-            int dim = flow.Dim, cdim = flow.ContextDim;
-            int n = FlowTile.RowCount(inputs.Length, dim, inputName);
-            if (n < 2) throw new ArgumentException($"{inputName} needs at least 2 rows; it has {n}.", inputName);
-            FlowTile.CheckLength(contexts.Length, n * cdim, cdim == 0 ? "an unconditional flow takes no context" : "rows × ContextDim", nameof(contexts));
-            RejectNonFinite(inputs, dim, inputName);
-            if (targetName is not null) RejectNonFinite(targets, dim, targetName);
-            if (cdim > 0) RejectNonFinite(contexts, cdim, nameof(contexts));
-
-            // one shuffle of the rows, then the last ValidationFraction of them are held out
-            var perm = new int[n];
-            for (int i = 0; i < n; i++) perm[i] = i;
-            new FlowRandom(options.Seed + 0x5EEDUL).Shuffle(perm.AsSpan());
-            int validation = (int)Math.Floor(n * options.ValidationFraction);
-            if (options.ValidationFraction > 0 && validation == 0 && n >= 4) validation = 1;
-            if (n - validation < 1) validation = n - 1;
-            var set = new DataSet<T>
-            {
-                Dim = dim, ContextDim = cdim, TrainRows = n - validation, ValidationRows = validation,
-                Inputs = new T[n * dim], Targets = targetName is null ? Array.Empty<T>() : new T[n * dim], Contexts = new T[n * cdim],
-            };
-            for (int i = 0; i < n; i++)
-            {
-                int src = perm[i];
-                inputs.Slice(src * dim, dim).CopyTo(set.Inputs.AsSpan(i * dim));
-                if (targetName is not null) targets.Slice(src * dim, dim).CopyTo(set.Targets.AsSpan(i * dim));
-                if (cdim > 0) contexts.Slice(src * cdim, cdim).CopyTo(set.Contexts.AsSpan(i * cdim));
-            }
-            return set;
-        }
-
-        private static void RejectNonFinite(ReadOnlySpan<T> values, int width, string name)
-        {
-            int index = IndexOfNonFinite(values);
-            if (index >= 0)
-            {
-                throw new ArgumentException($"Row {index / width} of {name} has a non-finite value ({values[index]}) at column {index % width}; clean or drop that row before training.", name);
-            }
-        }
-    }
-
-    /// <summary>A loss whose gradient the trainer minimises, computed shard by shard.</summary>
-    internal abstract class Objective<T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        protected readonly ICouplingFlow<T> Flow;
-        protected readonly DataSet<T> Set;
-        private T[][] _shardGradients = Array.Empty<T[]>();
-        private double[] _shardLoss = Array.Empty<double>();
-        private T[][] _shardInputs = Array.Empty<T[]>(), _shardTargets = Array.Empty<T[]>(), _shardContexts = Array.Empty<T[]>();
-
-        protected Objective(ICouplingFlow<T> flow, DataSet<T> set)
-        {
-            Flow = flow;
-            Set = set;
-        }
-
-        public virtual bool UsesDataInitialization => true;
-
-        /// <summary>Mean loss over the batch rows; the gradient of the mean is added to <paramref name="gradient"/>.</summary>
-        public double LossAndGradient(int[] rows, T[] gradient, int threads)
-        {
-            int b = rows.Length;
-            int shards = Math.Max(1, Math.Min(MaxShards, b / MinShardRows));
-            int per = (b + shards - 1) / shards;
-            if (_shardGradients.Length != shards || _shardInputs[0].Length < per * Set.Dim)
-            {
-                _shardGradients = new T[shards][];
-                _shardLoss = new double[shards];
-                _shardInputs = new T[shards][];
-                _shardTargets = new T[shards][];
-                _shardContexts = new T[shards][];
-                for (int s = 0; s < shards; s++)
-                {
-                    _shardGradients[s] = new T[Flow.ParameterCount];
-                    _shardInputs[s] = new T[per * Set.Dim];
-                    _shardTargets[s] = new T[Set.Targets.Length > 0 ? per * Set.Dim : 0];
-                    _shardContexts[s] = new T[per * Set.ContextDim];
-                }
-            }
-            T weight = T.One / T.CreateChecked(b);
-            void Shard(int s)
-            {
-                int start = s * per, count = Math.Min(per, b - start);
-                Array.Clear(_shardGradients[s]);
-                if (count <= 0)
-                {
-                    _shardLoss[s] = 0;
-                    return;
-                }
-                int dim = Set.Dim, cdim = Set.ContextDim;
-                for (int i = 0; i < count; i++)
-                {
-                    int r = rows[start + i];
-                    Array.Copy(Set.Inputs, r * dim, _shardInputs[s], i * dim, dim);
-                    if (Set.Targets.Length > 0) Array.Copy(Set.Targets, r * dim, _shardTargets[s], i * dim, dim);
-                    if (cdim > 0) Array.Copy(Set.Contexts, r * cdim, _shardContexts[s], i * cdim, cdim);
-                }
-                _shardLoss[s] = ShardLoss(_shardInputs[s].AsSpan(0, count * dim), _shardTargets[s].AsSpan(0, Set.Targets.Length > 0 ? count * dim : 0),
-                    _shardContexts[s].AsSpan(0, count * cdim), _shardGradients[s], weight, count);
-            }
-            if (threads <= 1 || shards == 1)
-            {
-                for (int s = 0; s < shards; s++) Shard(s);
-            }
-            else
-            {
-                Parallel.For(0, shards, new ParallelOptions { MaxDegreeOfParallelism = threads }, Shard);
-            }
-            // fixed-order reduction: the result does not depend on which thread ran which shard
-            double loss = 0;
-            for (int s = 0; s < shards; s++)
-            {
-                loss += _shardLoss[s];
-                AddTo<T>(gradient, _shardGradients[s]);
-            }
-            return loss / b;
-        }
-
-        /// <summary>Sum of the per-row losses of a shard; adds weight·Σ ∂loss/∂θ to gradient.</summary>
-        protected abstract double ShardLoss(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, ReadOnlySpan<T> contexts, T[] gradient, T weight, int count);
-
-        public abstract double ValidationLoss(int threads);
-    }
-
-    private sealed class NllObjective<T> : Objective<T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public NllObjective(ICouplingFlow<T> flow, DataSet<T> set) : base(flow, set) { }
-
-        protected override double ShardLoss(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, ReadOnlySpan<T> contexts, T[] gradient, T weight, int count) =>
-            Flow.NllGradient(inputs, contexts, gradient, weight);
-
-        public override double ValidationLoss(int threads)
-        {
-            int start = Set.TrainRows;
-            T[] rows = Set.Inputs.AsSpan(start * Set.Dim).ToArray();
-            T[] ctx = Set.ContextDim > 0 ? Set.Contexts.AsSpan(start * Set.ContextDim).ToArray() : Array.Empty<T>();
-            return EvaluateNll(Flow, rows, ctx, Set.ValidationRows, threads);
-        }
-    }
-
-    private sealed class MapObjective<T> : Objective<T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        private readonly MapDirection _direction;
-        private readonly ThreadLocal<T[]> _outputs = new(() => Array.Empty<T>());
-
-        public MapObjective(ICouplingFlow<T> flow, DataSet<T> set, MapDirection direction) : base(flow, set) => _direction = direction;
-
-        public override bool UsesDataInitialization => false;
-
-        private Span<T> Map(ReadOnlySpan<T> inputs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> targets)
-        {
-            T[] buffer = _outputs.Value!;
-            if (buffer.Length < inputs.Length) _outputs.Value = buffer = new T[inputs.Length];
-            Span<T> outputs = buffer.AsSpan(0, inputs.Length);
-            // Forward: inputs are x, the map's output is compared with y. Inverse: inputs (y) go through Inverse, compared with x.
-            if (_direction == MapDirection.Forward) Flow.Forward(inputs, contexts, outputs, default);
-            else Flow.Inverse(targets, contexts, outputs, default);
-            return outputs;
-        }
-
-        protected override double ShardLoss(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, ReadOnlySpan<T> contexts, T[] gradient, T weight, int count)
-        {
-            // Forward: minimise |f(x) − y|²; Inverse: minimise |f⁻¹(y) − x|² (the data set's inputs are x, targets y).
-            ReadOnlySpan<T> wanted = _direction == MapDirection.Forward ? targets : inputs;
-            Span<T> outputs = Map(inputs, contexts, targets);
-            double loss = 0;
-            T scale = T.CreateChecked(2) * weight / T.CreateChecked(Set.Dim);
-            for (int i = 0; i < outputs.Length; i++)
-            {
-                T diff = outputs[i] - wanted[i];
-                double d = double.CreateTruncating(diff);
-                loss += d * d;
-                outputs[i] = scale * diff;
-            }
-            if (_direction == MapDirection.Forward) Flow.ForwardVjp(inputs, contexts, outputs, default, gradient, default, default);
-            else Flow.InverseVjp(targets, contexts, outputs, default, gradient, default, default);
-            return loss / Set.Dim;
-        }
-
-        public override double ValidationLoss(int threads)
-        {
-            int start = Set.TrainRows * Set.Dim, length = Set.ValidationRows * Set.Dim;
-            ReadOnlySpan<T> inputs = Set.Inputs.AsSpan(start, length), targets = Set.Targets.AsSpan(start, length);
-            ReadOnlySpan<T> contexts = Set.ContextDim > 0 ? Set.Contexts.AsSpan(Set.TrainRows * Set.ContextDim) : default;
-            Span<T> outputs = Map(inputs, contexts, targets);
-            ReadOnlySpan<T> wanted = _direction == MapDirection.Forward ? targets : inputs;
-            double loss = 0;
-            for (int i = 0; i < outputs.Length; i++)
-            {
-                double d = double.CreateTruncating(outputs[i] - wanted[i]);
-                loss += d * d;
-            }
-            return loss / length;
-        }
+        if (length == (long)rows * contextDim) return;
+        throw new ArgumentException(contextDim == 0
+            ? $"{name}.Length must be 0 (an unconditional flow takes no context); it is {length}."
+            : $"{name}.Length must be {(long)rows * contextDim} ({rows} rows × ContextDim {contextDim}); it is {length}.", parameter);
     }
 }
 

@@ -131,4 +131,20 @@ public sealed class CheckpointTests : IDisposable
         Assert.ThrowsAny<IOException>(() => FlowCheckpoint.Save(flow, blocked));
         Assert.Empty(Directory.GetFiles(_directory, "*.tmp"));
     }
+
+    [Fact]
+    public void SavingIntoAMissingFolderThrowsAndCreatesNothing()
+    {
+        string missing = Path.Combine(_directory, "not", "there");
+        string path = Path.Combine(missing, "c.flowgen");
+        var e = Assert.Throws<DirectoryNotFoundException>(() => FlowCheckpoint.Save(Trained(), path));
+        Assert.Contains($"the folder '{missing}' does not exist", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_directory, "not")), "Save created a folder");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_directory));
+
+        // the same path works once the caller has created the folder
+        Directory.CreateDirectory(missing);
+        FlowCheckpoint.Save(Trained(), path);
+        Assert.True(File.Exists(path));
+    }
 }

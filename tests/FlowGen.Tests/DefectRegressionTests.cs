@@ -390,7 +390,7 @@ public sealed class DefectRegressionTests(ITestOutputHelper output)
 
     /// <summary>
     /// Kernel.LogSoftplus is Log(Softplus(x)) bit for bit wherever softplus(x) &gt; 0, and x where it underflows (where
-    /// ln softplus(x) = x + ln(1 − eˣ/2 + …) rounds to x); its scalar, Vector&lt;T&gt; and span forms agree bit for bit; it is
+    /// ln softplus(x) = x + ln(1 − eˣ/2 + …) rounds to x); its scalar and Vector&lt;T&gt; forms agree bit for bit; it is
     /// continuous across the underflow point.
     /// </summary>
     [Fact]
@@ -406,25 +406,31 @@ public sealed class DefectRegressionTests(ITestOutputHelper output)
         for (int k = 0; k < 20000; k++) { doubles.Add(xd); doubles.Add(-708.3964185322641 + (-708.3964185322641 - xd)); xd = Math.BitDecrement(xd); }
         for (int i = 0; i < 300000; i++) doubles.Add(-1000 + 1200 * rng.NextDouble());
         for (int i = 0; i < 100000; i++) doubles.Add(BitConverter.Int64BitsToDouble((long)(rng.NextInt64() ^ ((long)rng.Next(2) << 63))));
-        CheckLogSoftplus(floats.ToArray(), Kernel.Softplus, Kernel.Log, Kernel.LogSoftplus, Kernel.LogSoftplus, Kernel.LogSoftplus);
-        CheckLogSoftplus(doubles.ToArray(), Kernel.Softplus, Kernel.Log, Kernel.LogSoftplus, Kernel.LogSoftplus, Kernel.LogSoftplus);
+        CheckLogSoftplus(floats.ToArray(), Kernel.Softplus, Kernel.Log, Kernel.LogSoftplus, Kernel.LogSoftplus);
+        CheckLogSoftplus(doubles.ToArray(), Kernel.Softplus, Kernel.Log, Kernel.LogSoftplus, Kernel.LogSoftplus);
     }
 
-    private delegate void SpanFunction<T>(ReadOnlySpan<T> x, Span<T> y);
-
-    private static void CheckLogSoftplus<T>(T[] xs, Func<T, T> softplus, Func<T, T> log, Func<T, T> scalar, Func<Vector<T>, Vector<T>> vector, SpanFunction<T> span)
+    private static void CheckLogSoftplus<T>(T[] xs, Func<T, T> softplus, Func<T, T> log, Func<T, T> scalar, Func<Vector<T>, Vector<T>> vector)
         where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
     {
-        var ys = new T[xs.Length];
-        span(xs, ys);
+        // the vector form over every input, a full vector at a time (the last one zero-padded)
         int w = Vector<T>.Count;
+        var ys = new T[xs.Length];
         var lanes = new T[w];
+        for (int i = 0; i < xs.Length; i += w)
+        {
+            int n = Math.Min(w, xs.Length - i);
+            Array.Clear(lanes);
+            Array.Copy(xs, i, lanes, 0, n);
+            vector(new Vector<T>(lanes)).CopyTo(lanes);
+            Array.Copy(lanes, 0, ys, i, n);
+        }
         for (int i = 0; i < xs.Length; i++)
         {
             T x = xs[i], s = softplus(x), y = scalar(x);
             T expected = s > T.Zero ? log(s) : x;
             Assert.True(Bits(y) == Bits(expected) || T.IsNaN(x) && T.IsNaN(y), $"LogSoftplus({x:R}) = {y:R}, expected {expected:R} (softplus {s:R})");
-            Assert.True(Bits(ys[i]) == Bits(y), $"LogSoftplus({x:R}): span form {ys[i]:R}, scalar {y:R}");
+            Assert.True(Bits(ys[i]) == Bits(y), $"LogSoftplus({x:R}): vector form {ys[i]:R}, scalar {y:R}");
             if (T.IsFinite(x) && x < T.CreateTruncating(-40))
             {
                 // ln softplus(x) = x − eˣ/2 + …: within 1 ulp of x down here (and exactly x where softplus underflows)

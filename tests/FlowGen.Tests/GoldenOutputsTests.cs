@@ -407,7 +407,7 @@ internal sealed class GoldenCase<TModel, T> : GoldenCase
             Threads = 1,
             Seed = 17,
         };
-        TrainingResult result = FlowTrainer.Train<T>(m, data, options, contexts: contexts);
+        TrainingResult result = FlowTrainer.Train<T>(m, data, contexts, options);
         r.Add(_name, "train.params", (ReadOnlySpan<T>)m.Parameters);
         r.Add(_name, "train.losses", (ReadOnlySpan<double>)new[] { result.FinalTrainLoss, result.BestValidationLoss, result.FinalValidationLoss });
         r.Add(_name, "train.counts", (ReadOnlySpan<int>)new[] { result.Steps, result.BestStep, result.SkippedSteps, result.Rollbacks, (int)result.Status });

@@ -81,6 +81,17 @@ public sealed class SafetensorsTests : IDisposable
     }
 
     [Fact]
+    public void SavingIntoAMissingFolderThrowsAndCreatesNothing()
+    {
+        string missing = Path.Combine(_directory, "not", "there");
+        string path = Path.Combine(missing, "m.safetensors");
+        var e = Assert.Throws<DirectoryNotFoundException>(() => FlowSafetensors.Save(Trained(), path));
+        Assert.Contains($"the folder '{missing}' does not exist", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_directory, "not")), "Save created a folder");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_directory));
+    }
+
+    [Fact]
     public void RoundTripsDoubleAndLuModelsThroughStreamsAndBytes()
     {
         var d = new Tiny2DDouble(seed: 3);

@@ -5,7 +5,7 @@ using FlowGen.Tests.Models;
 
 namespace FlowGen.Tests;
 
-/// <summary>The trainer: learning, determinism across thread counts, non-finite handling, early stopping, map fitting.</summary>
+/// <summary>The trainer: learning, determinism across thread counts, non-finite handling, early stopping, explicit validation sets, map fitting.</summary>
 public class TrainingTests
 {
     /// <summary>Samples of a correlated 2-D Gaussian N(μ, Σ) with Σ = [[1, 0.8], [0.8, 1]], and its entropy (the best achievable NLL).</summary>
@@ -186,7 +186,7 @@ public class TrainingTests
             data[2 * i + 1] = 0.5f * data[2 * i + 1] - 2 * c;
         }
         var flow = new Conditional2D(seed: 1);
-        FlowTrainer.Train<float>(flow, data, new TrainingOptions { Steps = 500, BatchSize = 256, LearningRate = 3e-3 }, contexts: contexts);
+        FlowTrainer.Train<float>(flow, data, contexts, new TrainingOptions { Steps = 500, BatchSize = 256, LearningRate = 3e-3 });
         double entropy = 2 * (0.5 * Math.Log(2 * Math.PI * Math.E) + Math.Log(0.5));
         double nll = FlowTrainer.MeanNll<float>(flow, data, contexts);
         Assert.True(nll - entropy < 0.1, $"conditional NLL {nll}, entropy {entropy}");
@@ -253,6 +253,162 @@ public class TrainingTests
             double mse = z.Select((v, i) => (v - wanted[i]) * (v - wanted[i])).Average();
             Assert.True(mse < 2e-3, $"{direction}: MSE {mse}");
         }
+    }
+
+    [Fact]
+    public void AnExplicitValidationSetReplacesTheRandomSplit()
+    {
+        var (data, _) = CorrelatedGaussian(2000, 21);
+        var (validation, _) = CorrelatedGaussian(300, 22);
+        // ValidationFraction = 0.5 is ignored: no row of data is held out
+        TrainingOptions Options(double fraction) => new() { Steps = 120, BatchSize = 128, EvaluateEvery = 20, Threads = 1, Seed = 5, ValidationFraction = fraction, RestoreBest = false };
+        var flow = new Tiny2D(seed: 8);
+        var reported = new List<(double Reported, double Recomputed)>();
+        TrainingResult result = FlowTrainer.Train(flow, new FlowData<float>(data), new FlowData<float>(validation), Options(0.5),
+            new SynchronousProgress<TrainingProgress>(p =>
+            {
+                if (p.ValidationLoss is double v) reported.Add((v, FlowTrainer.MeanNll<float>(flow, validation, threads: 1)));
+            }));
+        Assert.Equal(TrainingStatus.Completed, result.Status);
+        Assert.Equal(2000, result.TrainRows);
+        Assert.Equal(300, result.ValidationRows);
+        // every validation loss is the mean NLL of the given validation set (the same chunks in the same order: equal bits)
+        Assert.Equal(6, reported.Count);
+        Assert.All(reported, r => Assert.Equal(r.Recomputed, r.Reported));
+        Assert.Equal(FlowTrainer.MeanNll<float>(flow, validation, threads: 1), result.FinalValidationLoss);
+        Assert.Equal(reported.Min(r => r.Reported), result.BestValidationLoss);
+
+        // every row trained on, in the order of a run without validation: the same parameters, bit for bit
+        var unvalidated = new Tiny2D(seed: 8);
+        TrainingResult plain = FlowTrainer.Train<float>(unvalidated, data, Options(0));
+        Assert.Equal(2000, plain.TrainRows);
+        Assert.Equal(0, plain.ValidationRows);
+        Assert.True(double.IsNaN(plain.BestValidationLoss));
+        Assert.True(flow.Parameters.SequenceEqual(unvalidated.Parameters), "the validation set changed the training");
+
+        // while the random split holds half of the rows out and so trains differently
+        var split = new Tiny2D(seed: 8);
+        TrainingResult random = FlowTrainer.Train<float>(split, data, Options(0.5));
+        Assert.Equal(1000, random.TrainRows);
+        Assert.Equal(1000, random.ValidationRows);
+        Assert.False(flow.Parameters.SequenceEqual(split.Parameters));
+    }
+
+    [Fact]
+    public void EarlyStoppingAndRestoreBestUseTheExplicitValidationSet()
+    {
+        // training rows tightly around 0; validation rows from N(0, I), the initial flow's own density: every step that fits
+        // the training rows makes the validation loss worse, so the first evaluation stays the best one
+        int n = 2000;
+        var rng = new FlowRandom(31);
+        var data = new float[2 * n];
+        rng.FillGaussian(data);
+        for (int i = 0; i < data.Length; i++) data[i] *= 0.05f;
+        var wide = new float[2 * 500];
+        rng.FillGaussian(wide);
+        var options = new TrainingOptions { Steps = 300, BatchSize = 128, LearningRate = 3e-3, EvaluateEvery = 10, Patience = 3, Threads = 1, Seed = 2 };
+
+        var flow = new Tiny2D(seed: 9);
+        var losses = new List<(int Step, double Loss)>();
+        TrainingResult result = FlowTrainer.Train(flow, new FlowData<float>(data), new FlowData<float>(wide), options,
+            new SynchronousProgress<TrainingProgress>(p => { if (p.ValidationLoss is double v) losses.Add((p.Step, v)); }));
+        Assert.Equal(TrainingStatus.StoppedEarly, result.Status);
+        Assert.Equal(10, result.BestStep);
+        Assert.Equal(result.BestStep + options.Patience * options.EvaluateEvery, result.Steps);
+        Assert.Equal(losses.Min(l => l.Loss), result.BestValidationLoss);
+        Assert.Equal(losses.Single(l => l.Step == result.BestStep).Loss, result.BestValidationLoss);
+        // RestoreBest put the parameters of step 10 back: their loss on the validation set is the best one
+        Assert.Equal(result.BestValidationLoss, result.FinalValidationLoss);
+        Assert.Equal(result.BestValidationLoss, FlowTrainer.MeanNll<float>(flow, wide, threads: 1));
+        Assert.Contains(result.Events, e => e.StartsWith("early stop at step 40", StringComparison.Ordinal));
+
+        // the same run validated on a random tenth of its own rows keeps improving for longer
+        var own = new Tiny2D(seed: 9);
+        TrainingResult split = FlowTrainer.Train<float>(own, data, options);
+        Assert.True(split.BestStep > result.BestStep, $"random split: best step {split.BestStep}");
+    }
+
+    [Fact]
+    public void AValidationSetOfTheWrongShapeIsRejectedNamingTheSpan()
+    {
+        var rng = new FlowRandom(4);
+        var data = new float[2 * 100];
+        var contexts = new float[100];
+        var validation = new float[2 * 10];
+        var validationContexts = new float[10];
+        rng.FillGaussian(data);
+        rng.FillGaussian(contexts);
+        rng.FillGaussian(validation);
+        rng.FillGaussian(validationContexts);
+        var flow = new Conditional2D(seed: 1);
+        float[] before = flow.Parameters.ToArray();
+        var options = new TrainingOptions { Steps = 5, BatchSize = 32 };
+
+        var e = Assert.Throws<ArgumentException>(() => FlowTrainer.Train(flow, new FlowData<float>(data, contexts), new FlowData<float>(validation.AsSpan(0, 7), validationContexts), options));
+        Assert.Equal("validation", e.ParamName);
+        Assert.Equal("validation.Rows.Length must be a multiple of Dim = 2 (row-major [n, 2]); it is 7. (Parameter 'validation')", e.Message);
+        e = Assert.Throws<ArgumentException>(() => FlowTrainer.Train(flow, new FlowData<float>(data, contexts), new FlowData<float>(validation, validationContexts.AsSpan(0, 9)), options));
+        Assert.Equal("validation", e.ParamName);
+        Assert.StartsWith("validation.Contexts.Length must be 10 (10 rows × ContextDim 1); it is 9.", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ArgumentException>(() => FlowTrainer.Train(flow, new FlowData<float>(data, contexts), new FlowData<float>(ReadOnlySpan<float>.Empty), options));
+        Assert.StartsWith("validation.Rows needs at least 1 row; it has 0.", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ArgumentException>(() => FlowTrainer.Train(flow, new FlowData<float>(data, contexts.AsSpan(1)), new FlowData<float>(validation, validationContexts), options));
+        Assert.Equal("data", e.ParamName);
+        Assert.StartsWith("data.Contexts.Length must be 100 (100 rows × ContextDim 1); it is 99.", e.Message, StringComparison.Ordinal);
+        validation[2 * 3 + 1] = float.NaN;
+        e = Assert.Throws<ArgumentException>(() => FlowTrainer.Train(flow, new FlowData<float>(data, contexts), new FlowData<float>(validation, validationContexts), options));
+        Assert.StartsWith("Row 3 of validation.Rows has a non-finite value (NaN) at column 1", e.Message, StringComparison.Ordinal);
+        validation[2 * 3 + 1] = 0;
+        Assert.True(before.AsSpan().SequenceEqual(flow.Parameters), "a refused call changed the parameters");
+
+        // an unconditional flow takes no validation contexts
+        e = Assert.Throws<ArgumentException>(() => FlowTrainer.Train(new Tiny2D(), new FlowData<float>(data), new FlowData<float>(validation, validationContexts), options));
+        Assert.StartsWith("validation.Contexts.Length must be 0 (an unconditional flow takes no context); it is 10.", e.Message, StringComparison.Ordinal);
+
+        // the right shapes train, validated on the given rows
+        TrainingResult result = FlowTrainer.Train(flow, new FlowData<float>(data, contexts), new FlowData<float>(validation, validationContexts), options);
+        Assert.Equal((100, 10), (result.TrainRows, result.ValidationRows));
+        Assert.Equal(FlowTrainer.MeanNll<float>(flow, validation, validationContexts), result.FinalValidationLoss);
+    }
+
+    [Fact]
+    public void MeanNllChecksTheContextLength()
+    {
+        var e = Assert.Throws<ArgumentException>(() => FlowTrainer.MeanNll<float>(new Conditional2D(), new float[20], new float[9]));
+        Assert.Equal("contexts", e.ParamName);
+        Assert.StartsWith("contexts.Length must be 10 (10 rows × ContextDim 1); it is 9.", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheResultPrintsAsOneReadableLine()
+    {
+        var (data, _) = CorrelatedGaussian(1000, 12);
+        var previous = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            // invariant formatting whatever the culture ("1.5", not "1,5")
+            System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("de-DE");
+            TrainingResult r = FlowTrainer.Train<float>(new Tiny2D(seed: 2), data, new TrainingOptions { Steps = 30, BatchSize = 64, EvaluateEvery = 10, Threads = 1 });
+            string text = r.ToString();
+            var c = System.Globalization.CultureInfo.InvariantCulture;
+            Assert.DoesNotContain("\n", text, StringComparison.Ordinal);
+            Assert.StartsWith($"Completed: 30 steps; train loss {r.FinalTrainLoss.ToString("G5", c)}; ", text, StringComparison.Ordinal);
+            Assert.Contains($"; validation loss {r.FinalValidationLoss.ToString("G5", c)} (best {r.BestValidationLoss.ToString("G5", c)} at step {r.BestStep}); 900 train + 100 validation rows; ", text, StringComparison.Ordinal);
+            Assert.Contains(" samples/s, ", text, StringComparison.Ordinal);
+            Assert.EndsWith(" s; 0 skipped steps, 0 rollbacks", text, StringComparison.Ordinal);
+
+            TrainingResult none = FlowTrainer.Train<float>(new Tiny2D(seed: 2), data, new TrainingOptions { Steps = 1, BatchSize = 64, ValidationFraction = 0, Threads = 1 });
+            Assert.Contains("Completed: 1 step; ", none.ToString(), StringComparison.Ordinal);
+            Assert.Contains("; no validation; 1000 train rows; ", none.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = previous;
+        }
+        var inner = new Tiny2D(seed: 6);
+        TrainingResult diverged = FlowTrainer.Train<float>(new FaultyFlow(inner, _ => true), data, new TrainingOptions { Steps = 100, BatchSize = 32, Threads = 1, MaxConsecutiveNonFinite = 3, MaxRollbacks = 1 });
+        Assert.StartsWith("Diverged: ", diverged.ToString(), StringComparison.Ordinal);
+        Assert.EndsWith($"; {diverged.SkippedSteps} skipped steps, 2 rollbacks", diverged.ToString(), StringComparison.Ordinal);
     }
 
     /// <summary>Progress that reports synchronously (Progress&lt;T&gt; posts to the thread pool).</summary>

@@ -65,7 +65,7 @@ internal sealed class Stack<T>(string name, Func<ICouplingFlow<T>> create, Func<
         var rng = new FlowRandom(2024);
         T[] train = Data(rng, TrainRows, d), trainContext = Gaussian(rng, TrainRows * c, 1.0);
         var options = new TrainingOptions { Steps = 30, BatchSize = 128, LearningRate = 5e-3, ValidationFraction = 0, Threads = 1, Seed = 3, EvaluateEvery = 1000 };
-        FlowTrainer.Train(flow, train, options, contexts: trainContext);
+        FlowTrainer.Train(flow, train, trainContext, options);
         FlowSafetensors.Save(flow, Path.Combine(dir, name + ".safetensors"));
 
         T[] x = Data(rng, EvalRows, d), context = Gaussian(rng, EvalRows * c, 1.0), zSamples = Gaussian(rng, EvalRows * d, 1.0);
