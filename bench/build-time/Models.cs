@@ -21,13 +21,13 @@ public partial class Sos4;
 [CouplingFlow<double>(Dim = 4, Layers = 6, Hidden = [32, 32], Coupling = CouplingKind.DeepSigmoidal, SigmoidLayers = 2)]
 public partial class Dsf4;
 
-[CouplingFlow(Dim = 16, Layers = 8, Hidden = [128, 128], Mask = MaskKind.Parity, Permutation = PermutationKind.Random, Context = 3)]
+[CouplingFlow(Dim = 16, Layers = 8, Hidden = [128, 128], Mask = MaskKind.Parity, Permutation = PermutationKind.Random, ContextDim = 3)]
 public partial class Conditional16;
 
 [CouplingFlow(Dim = 32, Layers = 8, Hidden = [64], Coupling = CouplingKind.Additive, ActNorm = true, InvertibleLinear = true)]
 public partial class Additive32;
 
-[CouplingFlow<double>(Dim = 5, Hidden = [7, 3], Activation = Activation.Gelu, Context = 2, Seed = 11)]
+[CouplingFlow<double>(Dim = 5, Hidden = [7, 3], Activation = Activation.Gelu, ContextDim = 2, Seed = 11)]
 [ActNorm, InvertibleLinear, AffineCoupling(Mask = MaskKind.Parity)]
 [Permute(PermutationKind.Reverse)]
 [AdditiveCoupling(MaskPattern = "11000", Hidden = [])]

@@ -17,7 +17,7 @@ public partial class AffineFlow;
 public partial class MixedFlow;
 
 /// <summary>float, conditional (context of 2): sum-of-squares, spline and affine couplings.</summary>
-[CouplingFlow(Dim = 3, Context = 2, Hidden = [16, 16], Activation = Activation.Silu)]
+[CouplingFlow(Dim = 3, ContextDim = 2, Hidden = [16, 16], Activation = Activation.Silu)]
 [SumOfSquaresCoupling(Degree = 3, Squares = 2)]
 [Permute(PermutationKind.Reverse)]
 [SplineCoupling(Bins = 5, Bound = 2.5, Mask = MaskKind.SingleCoordinate, Coordinate = 1)]

@@ -112,7 +112,11 @@ public class CouplingFlowAttribute : Attribute
     /// <summary>Number of coupling layers of a uniform stack. With explicit layer attributes, leave it unset or make it equal to their count of couplings.</summary>
     public int Layers { get; set; }
 
-    /// <summary>Length of the context vector of a conditional flow (0: unconditional). The context is fed to every conditioner.</summary>
+    /// <summary>Length of the context vector of a conditional flow (0: unconditional), the generated <c>ContextDim</c>. The context is fed to every conditioner.</summary>
+    public int ContextDim { get; set; }
+
+    /// <summary>The former name of <see cref="ContextDim"/> (same meaning); when both are set, <see cref="ContextDim"/> wins.</summary>
+    [System.Obsolete("Use ContextDim (the name of the generated constant).")]
     public int Context { get; set; }
 
     /// <summary>Transformer of the couplings of a uniform stack (default <see cref="CouplingKind.Affine"/>).</summary>

@@ -211,3 +211,16 @@ public sealed class ApiConventionTests
         Assert.True(plain.IsDataInitialized);
     }
 }
+
+/// <summary>Context, the former name of [CouplingFlow]'s ContextDim, still declares a conditional flow.</summary>
+public sealed class FormerNamesTests
+{
+    [Fact]
+    public void ContextIsStillReadAsContextDim()
+    {
+        var assembly = FlowGen.Tests.Infrastructure.GeneratorHarness.CompileAndLoad(
+            "using FlowGen;\n#pragma warning disable CS0618\nnamespace N; [CouplingFlow(Dim = 3, Layers = 2, Context = 2)] public partial class F;\n");
+        var flow = (ICouplingFlow<float>)Activator.CreateInstance(assembly.GetType("N.F")!, 1UL)!;
+        Assert.Equal(2, flow.ContextDim);
+    }
+}

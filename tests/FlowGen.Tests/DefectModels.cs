@@ -47,11 +47,11 @@ public partial class DSpline;
 [SplineCoupling(Bins = 5, Bound = 2), InvertibleLinear, SplineCoupling(Bins = 6, Bound = 3, Mask = MaskKind.Parity)]
 public partial class DSplineD;
 
-[CouplingFlow(Dim = 3, Hidden = [8], Context = 2)]
+[CouplingFlow(Dim = 3, Hidden = [8], ContextDim = 2)]
 [AffineCoupling, AdditiveCoupling, SumOfSquaresCoupling(Degree = 1, Squares = 2), DeepSigmoidalCoupling(SigmoidUnits = 3), SplineCoupling(Bins = 4)]
 public partial class DConditional;
 
-[CouplingFlow<double>(Dim = 3, Hidden = [8], Context = 2)]
+[CouplingFlow<double>(Dim = 3, Hidden = [8], ContextDim = 2)]
 [AffineCoupling, AdditiveCoupling, SumOfSquaresCoupling(Degree = 1, Squares = 2), DeepSigmoidalCoupling(SigmoidUnits = 3), SplineCoupling(Bins = 4)]
 public partial class DConditionalD;
 

@@ -266,8 +266,8 @@ public class DiagnosticsReportingTests
 
     [Fact]
     public void SeveralInvalidOptionsOnCouplingFlowAreReported() => Expect(
-        "[CouplingFlow(Dim = 4, Layers = 2, Coupling = CouplingKind.SumOfSquares, Degree = 9, Squares = 0, Hidden = new[] { 0 }, Activation = (Activation)9, Context = -1, MaskPattern = \"01\")] public partial class F { }",
-        ("FG0015", "Degree = 9"), ("FG0015", "Squares = 0"), ("FG0006", "Hidden = new[] { 0 }"), ("FG0010", "Activation = (Activation)9"), ("FG0015", "Context = -1"),
+        "[CouplingFlow(Dim = 4, Layers = 2, Coupling = CouplingKind.SumOfSquares, Degree = 9, Squares = 0, Hidden = new[] { 0 }, Activation = (Activation)9, ContextDim = -1, MaskPattern = \"01\")] public partial class F { }",
+        ("FG0015", "Degree = 9"), ("FG0015", "Squares = 0"), ("FG0006", "Hidden = new[] { 0 }"), ("FG0010", "Activation = (Activation)9"), ("FG0015", "ContextDim = -1"),
         ("FG0007", "MaskPattern = \"01\""));
 
     /// <summary>A bad option on [CouplingFlow] is reported once, at its argument, not again at every layer that inherits it.</summary>

@@ -167,7 +167,8 @@ public class DiagnosticsTests
     [Theory]
     [InlineData("Clamp = -1.0")]
     [InlineData("Clamp = double.NaN")]
-    [InlineData("Context = -2")]
+    [InlineData("ContextDim = -2")]
+    [InlineData("Context = -2")] // the former name of ContextDim
     [InlineData("Degree = -1")]
     [InlineData("Squares = 0")]
     [InlineData("SigmoidUnits = 0")]

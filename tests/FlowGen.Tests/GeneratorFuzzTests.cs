@@ -53,7 +53,7 @@ public sealed class GeneratorFuzzTests
         var failures = new List<string>();
         // JIT the generator's paths (both precisions, every layer kind, a diagnostic) before timing
         GeneratorHarness.Run("using FlowGen;\n[CouplingFlow(Dim = 3, Layers = 2)] public partial class WarmUp;\n" +
-            "[CouplingFlow<double>(Dim = 20, Context = 2)][ActNorm, InvertibleLinear, AffineCoupling, AdditiveCoupling, SumOfSquaresCoupling, DeepSigmoidalCoupling, SplineCoupling, Permute(PermutationKind.Random)] public partial class WarmUp2;\n" +
+            "[CouplingFlow<double>(Dim = 20, ContextDim = 2)][ActNorm, InvertibleLinear, AffineCoupling, AdditiveCoupling, SumOfSquaresCoupling, DeepSigmoidalCoupling, SplineCoupling, Permute(PermutationKind.Random)] public partial class WarmUp2;\n" +
             "[CouplingFlow(Dim = 1, Layers = 2)] public partial class WarmUp3;");
         var total = Stopwatch.StartNew();
         var batch = new List<(int Index, FuzzCase Case, SyntaxTree[] Trees)>();
@@ -217,7 +217,7 @@ public sealed class GeneratorFuzzTests
     [InlineData("[CouplingFlow(Dim = 4096, Layers = 2, Hidden = [])]", null)]
     [InlineData("[CouplingFlow(Dim = 4096, Layers = 256, Hidden = [1], ActNorm = true, Permutation = PermutationKind.Random)]", null)]
     [InlineData("[CouplingFlow(Dim = 64, Layers = 256, Hidden = [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8], Coupling = CouplingKind.Spline, Bins = 64, Mask = MaskKind.SingleCoordinate)]", null)]
-    [InlineData("[CouplingFlow(Dim = 512, Layers = 8, Hidden = [16], InvertibleLinear = true, Context = 4096)]", null)]
+    [InlineData("[CouplingFlow(Dim = 512, Layers = 8, Hidden = [16], InvertibleLinear = true, ContextDim = 4096)]", null)]
     [InlineData("[CouplingFlow(Dim = 8, Layers = 256, Hidden = [4], Coupling = CouplingKind.DeepSigmoidal, SigmoidUnits = 64, SigmoidLayers = 8)]", null)]
     [InlineData("[CouplingFlow(Dim = 8, Layers = 256, Hidden = [4], Coupling = CouplingKind.SumOfSquares, Degree = 8, Squares = 16)]", null)]
     public void HugeDeclarationsAreRefusedOrEmittedWithBoundedCode(string attribute, string? expectedId)
@@ -511,7 +511,7 @@ public static class FuzzDeclarations
         {
             int context = r.Next(12) == 0 ? b.Pick(-1, 4097, 1_000_000) : r.Next(0, 5);
             if (context is < 0 or > 4096) b.Invalid("Context " + context);
-            flowArgs.Add("Context = " + b.IntExpr(context));
+            flowArgs.Add("ContextDim = " + b.IntExpr(context));
         }
         string? coupling = null;
         if (!explicitStack && b.Chance(0.5)) { coupling = b.EnumExpr("CouplingKind", CouplingNames, 5, b.Pick(5, 9, -1)); flowArgs.Add("Coupling = " + coupling); }

@@ -55,22 +55,22 @@ public partial class GSpline;
 [CouplingFlow<double>(Dim = 3, Layers = 3, Hidden = [6, 5], Coupling = CouplingKind.Spline, Bins = 6, Bound = 2.5, Mask = MaskKind.SingleCoordinate, Activation = Activation.Silu)]
 public partial class GSplineD;
 
-// ---- conditional (Context = 2)
+// ---- conditional (ContextDim = 2)
 
-[CouplingFlow(Dim = 3, Hidden = [8], Context = 2)]
+[CouplingFlow(Dim = 3, Hidden = [8], ContextDim = 2)]
 [AffineCoupling, SplineCoupling(Bins = 4, Bound = 2), AdditiveCoupling]
 public partial class GCond;
 
-[CouplingFlow<double>(Dim = 3, Hidden = [8], Context = 2, Activation = Activation.Relu)]
+[CouplingFlow<double>(Dim = 3, Hidden = [8], ContextDim = 2, Activation = Activation.Relu)]
 [SplineCoupling(Bins = 5), DeepSigmoidalCoupling(SigmoidUnits = 4, SigmoidLayers = 2), AffineCoupling(Clamp = 0)]
 public partial class GCondD;
 
-[CouplingFlow(Dim = 4, Hidden = [6, 5], Context = 2, Activation = Activation.Silu)]
+[CouplingFlow(Dim = 4, Hidden = [6, 5], ContextDim = 2, Activation = Activation.Silu)]
 [DeepSigmoidalCoupling(SigmoidUnits = 3, SigmoidLayers = 2), SumOfSquaresCoupling(Degree = 2, Squares = 2, Mask = MaskKind.Parity)]
 public partial class GCondDsf;
 
 // Conditional with ActNorm in a uniform stack.
-[CouplingFlow<double>(Dim = 4, Layers = 2, Hidden = [8], Context = 2, Coupling = CouplingKind.SumOfSquares, Degree = 1, Squares = 2, ActNorm = true, Activation = Activation.Gelu)]
+[CouplingFlow<double>(Dim = 4, Layers = 2, Hidden = [8], ContextDim = 2, Coupling = CouplingKind.SumOfSquares, Degree = 1, Squares = 2, ActNorm = true, Activation = Activation.Gelu)]
 public partial class GCondSosD;
 
 // ---- ActNorm, invertible linear, permutations
@@ -146,9 +146,9 @@ public partial class GWide;
 public partial class GWideD;
 
 // Context 20 feeds every conditioner.
-[CouplingFlow(Dim = 3, Hidden = [8], Context = 20, Activation = Activation.Softplus)]
+[CouplingFlow(Dim = 3, Hidden = [8], ContextDim = 20, Activation = Activation.Softplus)]
 [AffineCoupling, SplineCoupling(Bins = 4), DeepSigmoidalCoupling(SigmoidUnits = 3)]
 public partial class GWideContext;
 
-[CouplingFlow<double>(Dim = 4, Layers = 2, Hidden = [8], Context = 18, Coupling = CouplingKind.Additive, Activation = Activation.Tanh)]
+[CouplingFlow<double>(Dim = 4, Layers = 2, Hidden = [8], ContextDim = 18, Coupling = CouplingKind.Additive, Activation = Activation.Tanh)]
 public partial class GWideContextD;

@@ -14,7 +14,7 @@ public partial class Tiny2DDouble;
 [CouplingFlow(Dim = 3, Layers = 4, Hidden = [16], ActNorm = true)]
 public partial class WithActNorm3D;
 
-[CouplingFlow(Dim = 2, Layers = 4, Hidden = [16], Context = 1)]
+[CouplingFlow(Dim = 2, Layers = 4, Hidden = [16], ContextDim = 1)]
 public partial class Conditional2D;
 
 [CouplingFlow(Dim = 4, Layers = 6, Hidden = [32], InvertibleLinear = true, Mask = MaskKind.SingleCoordinate)]

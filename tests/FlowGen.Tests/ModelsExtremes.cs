@@ -55,10 +55,10 @@ public partial class XLinear;
 public partial class XLinearD;
 
 // Conditional: every conditioner sees a 2-wide context.
-[CouplingFlow(Dim = 3, Hidden = [8], Context = 2, Activation = Activation.Gelu)]
+[CouplingFlow(Dim = 3, Hidden = [8], ContextDim = 2, Activation = Activation.Gelu)]
 [AffineCoupling, SplineCoupling(Bins = 4), SumOfSquaresCoupling(Degree = 1, Squares = 1)]
 public partial class XConditional;
 
-[CouplingFlow<double>(Dim = 3, Hidden = [8], Context = 2, Activation = Activation.Gelu)]
+[CouplingFlow<double>(Dim = 3, Hidden = [8], ContextDim = 2, Activation = Activation.Gelu)]
 [AffineCoupling, SplineCoupling(Bins = 4), SumOfSquaresCoupling(Degree = 1, Squares = 1)]
 public partial class XConditionalD;

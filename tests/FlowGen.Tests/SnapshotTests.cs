@@ -29,7 +29,7 @@ public class SnapshotTests
     [Fact]
     public void Heterogeneous() => Check("""
         namespace Models.Mixed;
-        [CouplingFlow<double>(Dim = 5, Hidden = [7, 3], Activation = Activation.Gelu, Context = 2, Seed = 11)]
+        [CouplingFlow<double>(Dim = 5, Hidden = [7, 3], Activation = Activation.Gelu, ContextDim = 2, Seed = 11)]
         [ActNorm, InvertibleLinear, AffineCoupling(Mask = MaskKind.Parity)]
         [Permute(PermutationKind.Reverse)]
         [AdditiveCoupling(MaskPattern = "11000", Hidden = [])]
@@ -50,7 +50,7 @@ public class SnapshotTests
     [Fact]
     public void SumOfSquares() => Check("""
         namespace Models;
-        [CouplingFlow(Dim = 3, Hidden = [8], Context = 1)]
+        [CouplingFlow(Dim = 3, Hidden = [8], ContextDim = 1)]
         [SumOfSquaresCoupling(Degree = 2, Squares = 2), Permute(PermutationKind.Reverse), SumOfSquaresCoupling(Degree = 1, Squares = 3, Mask = MaskKind.SingleCoordinate)]
         public partial class SosFlow { }
         """, "SumOfSquares");

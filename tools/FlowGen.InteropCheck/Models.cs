@@ -14,7 +14,7 @@ public partial class AdditiveDouble;
 [CouplingFlow(Dim = 6, Layers = 3, Hidden = [16], ActNorm = true, InvertibleLinear = true, Activation = Activation.Gelu, Clamp = 1.5)]
 public partial class GlowFloat;
 
-[CouplingFlow<double>(Dim = 4, Context = 2, Hidden = [16], Activation = Activation.Elu)]
+[CouplingFlow<double>(Dim = 4, ContextDim = 2, Hidden = [16], Activation = Activation.Elu)]
 [SplineCoupling(Bins = 6, Bound = 3)]
 [Permute(PermutationKind.Reverse)]
 [SplineCoupling(Bins = 4, Bound = 2, Mask = MaskKind.SingleCoordinate, Coordinate = 2)]
@@ -33,7 +33,7 @@ public partial class SplineFloat;
 [DeepSigmoidalCoupling(SigmoidUnits = 4, SigmoidLayers = 2, MaskPattern = "1010", Activation = Activation.Silu)]
 public partial class SosDsfFloat;
 
-[CouplingFlow<double>(Dim = 5, Context = 1, Hidden = [12, 8], Activation = Activation.Tanh)]
+[CouplingFlow<double>(Dim = 5, ContextDim = 1, Hidden = [12, 8], Activation = Activation.Tanh)]
 [ActNorm]
 [InvertibleLinear(Permute = false)]
 [AffineCoupling(Clamp = 0)]

@@ -47,6 +47,9 @@ internal sealed class AttributeReader
         return LocationInfo.From(syntax);
     }
 
+    /// <summary>True when the named argument is set.</summary>
+    public bool Has(string name) => Get(name) is not null;
+
     public int Int(string name, int fallback) => Get(name) is { Value: int v } ? v : fallback;
 
     public bool Bool(string name) => Get(name) is { Value: bool v } && v;

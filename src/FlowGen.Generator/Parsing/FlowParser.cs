@@ -190,7 +190,8 @@ internal static class FlowParser
         var flow = new AttributeReader(flowAttribute, "CouplingFlow", diags, ct);
         int dim = flow.Int("Dim", 0);
         int layers = flow.Int("Layers", 0);
-        int contextDim = flow.Int("Context", 0);
+        string contextName = flow.Has("ContextDim") || !flow.Has("Context") ? "ContextDim" : "Context"; // Context: the former name
+        int contextDim = flow.Int(contextName, 0);
         int seed = flow.Int("Seed", 0);
         // the stack's kind for a uniform stack (an out-of-range value is FG0010: affine is assumed, and FG0020 is not checked)
         TransformerKind uniformKind = LayerRegistry.TransformerByValue(flow.Enum("Coupling", 0, LayerRegistry.Transformers.Count - 1, "CouplingKind")) ?? AffineTransformer.Instance;
@@ -225,7 +226,7 @@ internal static class FlowParser
         int? knownDim = dimValid ? dim : null;
         if (contextDim < 0 || contextDim > MaxContext)
         {
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, flow.Location("Context"), "Context", $"between 0 and {MaxContext}", contextDim));
+            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, flow.Location(contextName), contextName, $"between 0 and {MaxContext}", contextDim));
         }
         ValidateCouplingOptions(defaults, flow, diags);
         // each coupling kind's own options set on [CouplingFlow] are checked by that kind, whether or not a layer uses them

@@ -539,7 +539,7 @@ public sealed record FlowConfig
         }
 
         if (IsUniform || Layers != 0) flowArgs.Add("Layers = " + Int(Layers));
-        Opt(Context != 0, "Context = " + Int(Context));
+        Opt(Context != 0, "ContextDim = " + Int(Context));
         Opt(Seed != 0, "Seed = " + Int(Seed));
         if (IsUniform)
         {
