@@ -9,7 +9,7 @@ namespace FlowGen;
 /// unconditional flow, …); prefer those in application code.
 /// </summary>
 /// <remarks>
-/// <para>The conventions of every member (README "API conventions", docs/model.md §7):</para>
+/// <para>The conventions of every member (README "API conventions", docs/model.md §10):</para>
 /// <list type="bullet">
 /// <item>Arguments come in one order: the primary span, then the contexts, then further inputs (upstream gradients), then the
 /// outputs, then scalar options (a weight, a random generator).</item>
