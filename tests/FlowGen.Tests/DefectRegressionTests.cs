@@ -45,7 +45,7 @@ public sealed class DefectRegressionTests(ITestOutputHelper output)
         return flow;
     }
 
-    /// <summary>The class's own Sample(xs, logProbs, rng) (or Sample(contexts, xs, logProbs, rng)), which the interface does not have.</summary>
+    /// <summary>The class's own Sample(xs, logProbs, rng) (or Sample(xs, contexts, logProbs, rng)); the interface's is checked against it.</summary>
     private static SampleWithLogProbs<float> SamplerF(object flow) => flow switch
     {
         DAffine f => (c, x, l, r) => f.Sample(x, l, r),
