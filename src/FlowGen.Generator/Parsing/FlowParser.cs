@@ -282,11 +282,11 @@ internal static class FlowParser
                 for (int c = 0; c < layers; c++)
                 {
                     if (actNorm) stack.Add(new ActNormLayer());
-                    if (linear) stack.Add(new LinearLayer(RandomPermutation(dim, seed + stack.Count).ToEquatableArray(), true, seed + stack.Count));
+                    if (linear) stack.Add(InvertibleLinearLayerKind.Permuted(dim, seed + stack.Count));
                     stack.Add(BuildCoupling(defaults, transformer, c, dim, null, alternatePattern: true));
                     if (permutation != PermutationKind.None && c < layers - 1)
                     {
-                        stack.Add(MakePermutation(permutation, dim, seed + stack.Count));
+                        stack.Add(PermutationLayerKind.Of(permutation, dim, seed + stack.Count));
                     }
                 }
             }
@@ -301,7 +301,7 @@ internal static class FlowParser
                         $"{option} on [CouplingFlow] applies only to a uniform stack; with layer attributes, list the layer explicitly instead"));
                 }
             }
-            int couplingCount = layerAttributes.Count(a => a.AttributeClass!.Name.EndsWith("CouplingAttribute", StringComparison.Ordinal));
+            int couplingCount = layerAttributes.Count(a => LayerRegistry.TransformerByAttribute(a.AttributeClass!.Name) is not null);
             if (flow.IsSet("Layers") && layers != couplingCount)
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayers, flow.Location("Layers"),
@@ -320,89 +320,65 @@ internal static class FlowParser
             {
                 ct.ThrowIfCancellationRequested();
                 var reader = new AttributeReader(a, a.AttributeClass!.Name.Substring(0, a.AttributeClass.Name.Length - "Attribute".Length), diags, ct);
-                switch (a.AttributeClass!.Name)
+                // a layer of another kind than a coupling reads its own attribute
+                if (LayerRegistry.KindByAttribute(a.AttributeClass.Name) is { } layerKind)
                 {
-                    case "ActNormAttribute":
-                        if (build) stack.Add(new ActNormLayer());
-                        break;
-                    case "InvertibleLinearAttribute":
-                    {
-                        bool permute = !reader.IsSet("Permute") || reader.Bool("Permute");
-                        if (!permute && reader.IsSet("Seed"))
-                        {
-                            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to a permuted invertible linear layer (Permute = true)"));
-                        }
-                        int s = reader.IsSet("Seed") ? reader.Int("Seed", 0) : seed + stack.Count;
-                        if (build)
-                        {
-                            stack.Add(permute
-                                ? new LinearLayer(RandomPermutation(dim, s).ToEquatableArray(), true, s)
-                                : new LinearLayer(Enumerable.Range(0, dim).ToEquatableArray(), false, 0));
-                        }
-                        break;
-                    }
-                    case "PermuteAttribute":
-                    {
-                        LayerModel? p = ReadPermute(a, reader, knownDim, seed + stack.Count, diags);
-                        if (build && p is not null) stack.Add(p);
-                        break;
-                    }
-                    default:
-                    {
-                        TransformerKind kind = LayerRegistry.TransformerByAttribute(a.AttributeClass.Name)!;
-                        var options = defaults.Clone();
-                        bool inheritsMask = !reader.IsSet("Mask") && !reader.IsSet("MaskPattern");
-                        bool maskKnown = inheritsMask ? flowMaskKnown : !reader.IsSet("Mask") || IsInRange(reader.Int("Mask", 0), 0, 2);
-                        if (reader.IsSet("Mask")) { options.Mask = (MaskKind)reader.Enum("Mask", 0, 2, "MaskKind"); options.MaskPattern = null; }
-                        if (reader.IsSet("MaskPattern")) options.MaskPattern = reader.String("MaskPattern");
-                        if (reader.IsSet("Mask") && reader.IsSet("MaskPattern"))
-                        {
-                            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("MaskPattern"), "Set either Mask or MaskPattern on a layer, not both"));
-                        }
-                        if (reader.IsSet("Hidden"))
-                        {
-                            int[]? h = reader.IntArray("Hidden");
-                            if (h is not null) options.Hidden = h;
-                        }
-                        if (reader.IsSet("Activation")) options.Activation = (ActivationKind)reader.Enum("Activation", 0, 5, "Activation");
-                        // only what this attribute sets: inherited values were checked once, on [CouplingFlow]
-                        ValidateCouplingOptions(options, reader, diags);
-                        // the kind's own options: this attribute's, else the flow's defaults (checked there), else the kind's defaults
-                        TransformerOptions transformer = kind.Read(new OptionReader(reader, flow, diags));
-                        // FG0020 on the layer itself: unreachable while each coupling attribute exposes only its own kind's
-                        // options (Attributes.cs; another kind's option does not compile), kept for attribute types that share them
-                        ReportOptionsOfOtherKinds(reader, (option, k) => k == kind ? null : $"this {kind.Name} coupling", diags);
-                        couplings.Add((kind, reader));
+                    LayerModel? layer = layerKind.Read(new LayerAttributeContext(a, reader, knownDim, seed + stack.Count, diags, ct));
+                    if (build && layer is not null) stack.Add(layer);
+                    continue;
+                }
+                // a coupling: the options common to every kind, then its transformer kind's own
+                TransformerKind kind = LayerRegistry.TransformerByAttribute(a.AttributeClass.Name)!;
+                var options = defaults.Clone();
+                bool inheritsMask = !reader.IsSet("Mask") && !reader.IsSet("MaskPattern");
+                bool maskKnown = inheritsMask ? flowMaskKnown : !reader.IsSet("Mask") || IsInRange(reader.Int("Mask", 0), 0, 2);
+                if (reader.IsSet("Mask")) { options.Mask = (MaskKind)reader.Enum("Mask", 0, 2, "MaskKind"); options.MaskPattern = null; }
+                if (reader.IsSet("MaskPattern")) options.MaskPattern = reader.String("MaskPattern");
+                if (reader.IsSet("Mask") && reader.IsSet("MaskPattern"))
+                {
+                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("MaskPattern"), "Set either Mask or MaskPattern on a layer, not both"));
+                }
+                if (reader.IsSet("Hidden"))
+                {
+                    int[]? h = reader.IntArray("Hidden");
+                    if (h is not null) options.Hidden = h;
+                }
+                if (reader.IsSet("Activation")) options.Activation = (ActivationKind)reader.Enum("Activation", 0, 5, "Activation");
+                // only what this attribute sets: inherited values were checked once, on [CouplingFlow]
+                ValidateCouplingOptions(options, reader, diags);
+                // the kind's own options: this attribute's, else the flow's defaults (checked there), else the kind's defaults
+                TransformerOptions transformer = kind.Read(new OptionReader(reader, flow, diags));
+                // FG0020 on the layer itself: unreachable while each coupling attribute exposes only its own kind's
+                // options (Attributes.cs; another kind's option does not compile), kept for attribute types that share them
+                ReportOptionsOfOtherKinds(reader, (option, k) => k == kind ? null : $"this {kind.Name} coupling", diags);
+                couplings.Add((kind, reader));
 
-                        bool maskValid = inheritsMask
-                            ? flowPatternValid
-                            : !reader.IsSet("MaskPattern") || options.MaskPattern is null || ValidateMaskPattern(options.MaskPattern, reader.Location("MaskPattern"), knownDim, diags);
-                        int? coordinate = reader.IsSet("Coordinate") ? reader.Int("Coordinate", -1) : null;
-                        bool coordinateValid = true;
-                        if (coordinate is int chosen)
-                        {
-                            // whether Coordinate applies depends on the mask: not checked when the mask is unknown (FG0010)
-                            if (maskKnown && (options.MaskPattern is not null || options.Mask != MaskKind.SingleCoordinate))
-                            {
-                                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Coordinate"),
-                                    "Coordinate applies only to Mask = MaskKind.SingleCoordinate"));
-                                coordinateValid = false;
-                            }
-                            // its range needs a valid Dim
-                            else if (dimValid && (chosen < 0 || chosen >= dim))
-                            {
-                                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, reader.Location("Coordinate"), "Coordinate", $"between 0 and {dim - 1}", chosen));
-                                coordinateValid = false;
-                            }
-                        }
-                        if (build && maskValid && coordinateValid && maskKnown)
-                        {
-                            stack.Add(BuildCoupling(options, transformer, ordinal, dim, coordinate, alternatePattern: inheritsMask));
-                        }
-                        ordinal++;
-                        break;
+                bool maskValid = inheritsMask
+                    ? flowPatternValid
+                    : !reader.IsSet("MaskPattern") || options.MaskPattern is null || ValidateMaskPattern(options.MaskPattern, reader.Location("MaskPattern"), knownDim, diags);
+                int? coordinate = reader.IsSet("Coordinate") ? reader.Int("Coordinate", -1) : null;
+                bool coordinateValid = true;
+                if (coordinate is int chosen)
+                {
+                    // whether Coordinate applies depends on the mask: not checked when the mask is unknown (FG0010)
+                    if (maskKnown && (options.MaskPattern is not null || options.Mask != MaskKind.SingleCoordinate))
+                    {
+                        diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Coordinate"),
+                            "Coordinate applies only to Mask = MaskKind.SingleCoordinate"));
+                        coordinateValid = false;
+                    }
+                    // its range needs a valid Dim
+                    else if (dimValid && (chosen < 0 || chosen >= dim))
+                    {
+                        diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, reader.Location("Coordinate"), "Coordinate", $"between 0 and {dim - 1}", chosen));
+                        coordinateValid = false;
                     }
                 }
+                if (build && maskValid && coordinateValid && maskKnown)
+                {
+                    stack.Add(BuildCoupling(options, transformer, ordinal, dim, coordinate, alternatePattern: inheritsMask));
+                }
+                ordinal++;
             }
             // FG0020: the kind options on [CouplingFlow] are defaults for the listed couplings; unused when no coupling of
             // that kind is listed, or when each of them sets its own value
@@ -662,98 +638,5 @@ internal static class FlowParser
         for (int i = 0; i < dim; i++) (kept[i] ? keptList : transformed).Add(i);
         return new CouplingLayer(ordinal, keptList.ToEquatableArray(), transformed.ToEquatableArray(), description,
             o.Hidden.ToEquatableArray(), o.Activation, transformer);
-    }
-
-    // ------------------------------------------------------------------ permutations
-
-    /// <summary>
-    /// Reads and checks a [Permute]; every problem is reported (the order or kind, and Seed). Returns the layer when it is
-    /// valid and <paramref name="dim"/> is known; with Dim invalid (null) an explicit order cannot be checked and is not.
-    /// </summary>
-    private static LayerModel? ReadPermute(AttributeData a, AttributeReader reader, int? dim, int derivedSeed, List<DiagnosticInfo> diags)
-    {
-        LocationInfo? loc = LocationInfo.From(a.ApplicationSyntaxReference?.GetSyntax());
-        if (a.ConstructorArguments.Length != 1) return null; // does not bind: the compiler reports it
-        TypedConstant arg = a.ConstructorArguments[0];
-        string last = dim is int n ? (n - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : "Dim − 1";
-        bool valid = true;
-        if (arg.Kind == TypedConstantKind.Array)
-        {
-            int[]? order = null;
-            if (arg.IsNull)
-            {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidPermutation, loc, "null", last));
-                valid = false;
-            }
-            else
-            {
-                order = arg.Values.Select(v => v.Value is int i ? i : -1).ToArray();
-                if (dim is int d && !(order.Length == d && order.OrderBy(i => i).SequenceEqual(Enumerable.Range(0, d))))
-                {
-                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidPermutation, loc, string.Join(", ", order), last));
-                    valid = false;
-                }
-            }
-            if (reader.IsSet("Seed"))
-            {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to PermutationKind.Random"));
-                valid = false;
-            }
-            return valid && dim is not null && order is not null ? new PermutationLayer(order.ToEquatableArray(), "explicit order") : null;
-        }
-        int kindValue = arg.Value is int k ? k : -1;
-        if (kindValue < 0 || kindValue > 2)
-        {
-            // whether Seed applies depends on the kind: not checked for an unknown kind
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, loc, "Permute kind", kindValue, "PermutationKind"));
-            return null;
-        }
-        var kind = (PermutationKind)kindValue;
-        if (kind == PermutationKind.None)
-        {
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, loc, "The kind of [Permute]", "Reverse or Random (or give an explicit order)", "None"));
-            valid = false;
-        }
-        if (kind != PermutationKind.Random && reader.IsSet("Seed"))
-        {
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to PermutationKind.Random"));
-            valid = false;
-        }
-        if (!valid || dim is not int size) return null;
-        int seed = reader.IsSet("Seed") ? reader.Int("Seed", 0) : derivedSeed;
-        return MakePermutation(kind, size, seed);
-    }
-
-    private static PermutationLayer MakePermutation(PermutationKind kind, int dim, int seed)
-    {
-        if (kind == PermutationKind.Reverse)
-        {
-            return new PermutationLayer(Enumerable.Range(0, dim).Reverse().ToEquatableArray(), "reverse");
-        }
-        return new PermutationLayer(RandomPermutation(dim, seed).ToEquatableArray(), $"random, seed {seed}");
-    }
-
-    /// <summary>The seeded Fisher–Yates shuffle of docs/model.md §4 (SplitMix64).</summary>
-    public static int[] RandomPermutation(int dim, int seed)
-    {
-        ulong state = unchecked((ulong)(long)seed);
-        ulong Next()
-        {
-            unchecked
-            {
-                state += 0x9E3779B97F4A7C15UL;
-                ulong z = state;
-                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-                z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-                return z ^ (z >> 31);
-            }
-        }
-        int[] perm = Enumerable.Range(0, dim).ToArray();
-        for (int i = dim - 1; i >= 1; i--)
-        {
-            int j = (int)(Next() % (ulong)(i + 1));
-            (perm[i], perm[j]) = (perm[j], perm[i]);
-        }
-        return perm;
     }
 }
