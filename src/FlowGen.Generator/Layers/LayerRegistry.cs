@@ -11,7 +11,7 @@ namespace FlowGen.Generator.Layers;
 /// </summary>
 internal static class LayerRegistry
 {
-    /// <summary>The transformer kinds, in the order of FlowGen.CouplingKind.</summary>
+    /// <summary>The transformer kinds (the order of their helpers in the generated code), each named as its member of FlowGen.CouplingKind.</summary>
     public static readonly IReadOnlyList<TransformerKind> Transformers = new TransformerKind[]
     {
         AffineTransformer.Instance,
@@ -36,8 +36,18 @@ internal static class LayerRegistry
     /// <summary>The non-coupling kind listed by an attribute's class name, or null (a coupling attribute, or none of FlowGen's).</summary>
     public static LayerKind? KindByAttribute(string attributeName) => AttributeKinds.FirstOrDefault(k => k.AttributeName == attributeName);
 
-    /// <summary>The transformer selected by a value of FlowGen.CouplingKind, or null.</summary>
-    public static TransformerKind? TransformerByValue(int value) => Transformers.FirstOrDefault(t => t.CouplingKindValue == value);
+    /// <summary>The transformer of a member of FlowGen.CouplingKind, by its name (the runtime declares the values), or null.</summary>
+    public static TransformerKind? TransformerByName(string member) => Transformers.FirstOrDefault(t => t.Name == member);
+
+    /// <summary>The position of a transformer kind in <see cref="Transformers"/>.</summary>
+    public static int Order(TransformerKind kind)
+    {
+        for (int i = 0; i < Transformers.Count; i++)
+        {
+            if (Transformers[i] == kind) return i;
+        }
+        return Transformers.Count;
+    }
 
     /// <summary>The transformer of a coupling attribute's class name, or null.</summary>
     public static TransformerKind? TransformerByAttribute(string attributeName) => Transformers.FirstOrDefault(t => t.AttributeName == attributeName);

@@ -192,18 +192,26 @@ internal static class FlowParser
         int layers = flow.Int("Layers", 0);
         int contextDim = flow.Int("Context", 0);
         int seed = flow.Int("Seed", 0);
-        // the stack's kind for a uniform stack (an out-of-range value is FG0010: affine is assumed, and FG0020 is not checked)
-        TransformerKind uniformKind = LayerRegistry.TransformerByValue(flow.Enum("Coupling", 0, LayerRegistry.Transformers.Count - 1, "CouplingKind")) ?? AffineTransformer.Instance;
+        // The defaults of the flow's options and the members of its enums are the runtime's (Attributes.cs), read from the
+        // compilation: a value that is not a member of its enum is FG0010, and the option's default is then assumed.
+        var runtime = new RuntimeSymbols(flowAttribute.AttributeClass, diags, attributeLocation);
+        RuntimeEnum couplingKinds = runtime.Enum("CouplingKind"), maskKinds = runtime.Enum("MaskKind"),
+            activations = runtime.Enum("Activation"), permutationKinds = runtime.Enum("PermutationKind");
+        // the stack's kind for a uniform stack (an unknown one is not checked for FG0020)
+        TransformerKind? couplingSet = EnumOption(flow, "Coupling", couplingKinds, LayerRegistry.TransformerByName);
+        bool uniformKindKnown = !flow.IsSet("Coupling") || couplingSet is not null;
+        TransformerKind uniformKind = couplingSet ?? Default(runtime, couplingKinds, "DefaultCoupling", LayerRegistry.TransformerByName) ?? LayerRegistry.Transformers[0];
+        MaskKind? maskSet = EnumOption<MaskKind>(flow, "Mask", maskKinds);
         var defaults = new CouplingOptions
         {
-            Mask = (MaskKind)flow.Enum("Mask", 0, 2, "MaskKind"),
+            Mask = maskSet ?? Default<MaskKind>(runtime, maskKinds, "DefaultMask"),
             MaskPattern = flow.String("MaskPattern"),
-            Hidden = flow.IntArray("Hidden") ?? new[] { 64, 64 },
-            Activation = (ActivationKind)flow.Enum("Activation", 0, 5, "Activation"),
+            Hidden = flow.IntArray("Hidden") ?? Enumerable.Repeat(runtime.Constant(FlowAttributeClass, "DefaultHiddenWidth", 0), runtime.Constant(FlowAttributeClass, "DefaultHiddenLayers", 0)).ToArray(),
+            Activation = EnumOption<ActivationKind>(flow, "Activation", activations) ?? Default<ActivationKind>(runtime, activations, "DefaultActivation"),
         };
-        // an out-of-range Mask value (FG0010) leaves the mask unknown: checks that depend on it are skipped
-        bool flowMaskKnown = !flow.IsSet("Mask") || IsInRange(flow.Int("Mask", 0), 0, 2);
-        var permutation = (PermutationKind)flow.Enum("Permutation", 0, 2, "PermutationKind");
+        // an unknown Mask value (FG0010) leaves the mask unknown: checks that depend on it are skipped
+        bool flowMaskKnown = !flow.IsSet("Mask") || maskSet is not null;
+        PermutationKind permutation = EnumOption<PermutationKind>(flow, "Permutation", permutationKinds) ?? Default<PermutationKind>(runtime, permutationKinds, "DefaultPermutation");
         bool actNorm = flow.Bool("ActNorm");
         bool linear = flow.Bool("InvertibleLinear");
         if (flow.IsSet("Hidden") && flow.IntArray("Hidden") is null)
@@ -231,7 +239,7 @@ internal static class FlowParser
         // each coupling kind's own options set on [CouplingFlow] are checked by that kind, whether or not a layer uses them
         foreach (TransformerKind kind in LayerRegistry.Transformers)
         {
-            if (kind.OptionNames.Any(flow.IsSet)) kind.Read(new OptionReader(null, flow, diags));
+            if (kind.OptionNames.Any(flow.IsSet)) kind.Read(new OptionReader(null, flow, diags, runtime, kind.AttributeName));
         }
         if (flow.IsSet("Mask") && flow.IsSet("MaskPattern"))
         {
@@ -270,7 +278,7 @@ internal static class FlowParser
                     diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EmptyStack, attributeLocation, type.Name));
             }
             // FG0020: a kind option of another kind than the stack's (unknown kind after FG0010: not checked)
-            if (!flow.IsSet("Coupling") || LayerRegistry.TransformerByValue(flow.Int("Coupling", 0)) is not null)
+            if (uniformKindKnown)
             {
                 ReportOptionsOfOtherKinds(flow, (option, kind) => kind == uniformKind ? null : $"a uniform stack of {uniformKind.Name} couplings", diags);
             }
@@ -278,7 +286,7 @@ internal static class FlowParser
             if (layersValid && dimValid && flowPatternValid && !diags.Any(d => d.IsError))
             {
                 // every coupling of a uniform stack has the same options: read (and checked) once
-                TransformerOptions transformer = uniformKind.Read(new OptionReader(null, flow, diags));
+                TransformerOptions transformer = uniformKind.Read(new OptionReader(null, flow, diags, runtime, uniformKind.AttributeName));
                 for (int c = 0; c < layers; c++)
                 {
                     if (actNorm) stack.Add(new ActNormLayer());
@@ -323,7 +331,7 @@ internal static class FlowParser
                 // a layer of another kind than a coupling reads its own attribute
                 if (LayerRegistry.KindByAttribute(a.AttributeClass.Name) is { } layerKind)
                 {
-                    LayerModel? layer = layerKind.Read(new LayerAttributeContext(a, reader, knownDim, seed + stack.Count, diags, ct));
+                    LayerModel? layer = layerKind.Read(new LayerAttributeContext(a, reader, knownDim, seed + stack.Count, runtime, diags, ct));
                     if (build && layer is not null) stack.Add(layer);
                     continue;
                 }
@@ -331,8 +339,9 @@ internal static class FlowParser
                 TransformerKind kind = LayerRegistry.TransformerByAttribute(a.AttributeClass.Name)!;
                 var options = defaults.Clone();
                 bool inheritsMask = !reader.IsSet("Mask") && !reader.IsSet("MaskPattern");
-                bool maskKnown = inheritsMask ? flowMaskKnown : !reader.IsSet("Mask") || IsInRange(reader.Int("Mask", 0), 0, 2);
-                if (reader.IsSet("Mask")) { options.Mask = (MaskKind)reader.Enum("Mask", 0, 2, "MaskKind"); options.MaskPattern = null; }
+                MaskKind? layerMask = EnumOption<MaskKind>(reader, "Mask", maskKinds);
+                bool maskKnown = inheritsMask ? flowMaskKnown : !reader.IsSet("Mask") || layerMask is not null;
+                if (reader.IsSet("Mask")) { options.Mask = layerMask ?? options.Mask; options.MaskPattern = null; }
                 if (reader.IsSet("MaskPattern")) options.MaskPattern = reader.String("MaskPattern");
                 if (reader.IsSet("Mask") && reader.IsSet("MaskPattern"))
                 {
@@ -343,11 +352,11 @@ internal static class FlowParser
                     int[]? h = reader.IntArray("Hidden");
                     if (h is not null) options.Hidden = h;
                 }
-                if (reader.IsSet("Activation")) options.Activation = (ActivationKind)reader.Enum("Activation", 0, 5, "Activation");
+                if (reader.IsSet("Activation")) options.Activation = EnumOption<ActivationKind>(reader, "Activation", activations) ?? options.Activation;
                 // only what this attribute sets: inherited values were checked once, on [CouplingFlow]
                 ValidateCouplingOptions(options, reader, diags);
                 // the kind's own options: this attribute's, else the flow's defaults (checked there), else the kind's defaults
-                TransformerOptions transformer = kind.Read(new OptionReader(reader, flow, diags));
+                TransformerOptions transformer = kind.Read(new OptionReader(reader, flow, diags, runtime, kind.AttributeName));
                 // FG0020 on the layer itself: unreachable while each coupling attribute exposes only its own kind's
                 // options (Attributes.cs; another kind's option does not compile), kept for attribute types that share them
                 ReportOptionsOfOtherKinds(reader, (option, k) => k == kind ? null : $"this {kind.Name} coupling", diags);
@@ -549,7 +558,24 @@ internal static class FlowParser
         }
     }
 
-    private static bool IsInRange(int value, int min, int max) => value >= min && value <= max;
+    /// <summary>The class that declares the flow-wide options and their defaults.</summary>
+    private const string FlowAttributeClass = "CouplingFlowAttribute";
+
+    /// <summary>What an enum option set on <paramref name="r"/> means; null when it is not set, or after FG0010 (no member) or FG0022.</summary>
+    private static T? EnumOption<T>(AttributeReader r, string option, RuntimeEnum type, Func<string, T?> byName) where T : class =>
+        r.Enum(option, type) is int v ? type.Meaning(v, byName, r.Location(option)) : null;
+
+    /// <inheritdoc cref="EnumOption{T}(AttributeReader, string, RuntimeEnum, Func{string, T})"/>
+    private static TEnum? EnumOption<TEnum>(AttributeReader r, string option, RuntimeEnum type) where TEnum : struct, Enum =>
+        r.Enum(option, type) is int v ? type.Meaning<TEnum>(v, r.Location(option)) : null;
+
+    /// <summary>What the enum constant <paramref name="constant"/> of [CouplingFlow] (a default) means; null after FG0022.</summary>
+    private static T? Default<T>(RuntimeSymbols runtime, RuntimeEnum type, string constant, Func<string, T?> byName) where T : class =>
+        runtime.TryConstant(FlowAttributeClass, constant, out int v) ? type.Meaning(v, byName, null) : null;
+
+    /// <summary>What the enum constant <paramref name="constant"/> of [CouplingFlow] (a default) means; the first member after FG0022.</summary>
+    private static TEnum Default<TEnum>(RuntimeSymbols runtime, RuntimeEnum type, string constant) where TEnum : struct, Enum =>
+        (runtime.TryConstant(FlowAttributeClass, constant, out int v) ? type.Meaning<TEnum>(v, null) : null) ?? default;
 
     /// <summary>The options only one coupling kind reads (every other coupling option — mask, Hidden, Activation — applies to all kinds).</summary>
     private static readonly (string Option, TransformerKind Kind)[] KindOptions =

@@ -15,8 +15,9 @@ internal sealed class LayerAttributeContext
     private readonly AttributeData _attribute;
     private readonly List<DiagnosticInfo> _diags;
 
-    public LayerAttributeContext(AttributeData attribute, AttributeReader options, int? dim, int derivedSeed, List<DiagnosticInfo> diags, CancellationToken ct)
+    public LayerAttributeContext(AttributeData attribute, AttributeReader options, int? dim, int derivedSeed, RuntimeSymbols runtime, List<DiagnosticInfo> diags, CancellationToken ct)
     {
+        Runtime = runtime;
         _attribute = attribute;
         _diags = diags;
         Options = options;
@@ -36,6 +37,9 @@ internal sealed class LayerAttributeContext
 
     /// <summary>The seed of a seeded layer that sets none: the flow's Seed plus the layer's stack index (docs/model.md §4).</summary>
     public int DerivedSeed { get; }
+
+    /// <summary>The runtime's option defaults and enums (Attributes.cs).</summary>
+    public RuntimeSymbols Runtime { get; }
 
     /// <summary>The attribute application, for problems of the attribute as a whole or of its constructor arguments.</summary>
     public LocationInfo? Location { get; }

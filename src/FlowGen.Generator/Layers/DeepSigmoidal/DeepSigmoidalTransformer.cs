@@ -25,16 +25,13 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
 {
     public static readonly DeepSigmoidalTransformer Instance = new();
 
-    public const int DefaultUnits = 8, DefaultBlocks = 1;
-
-    public override int CouplingKindValue => 3;
     public override string AttributeName => "DeepSigmoidalCouplingAttribute";
     public override string SpecName => "deep_sigmoidal";
     public override string DisplayName => "deep sigmoidal";
     public override IReadOnlyList<string> OptionNames { get; } = new[] { "SigmoidUnits", "SigmoidLayers" };
 
     public override TransformerOptions Read(OptionReader r) =>
-        new DeepSigmoidalOptions(r.Int("SigmoidUnits", DefaultUnits, 1, 64), r.Int("SigmoidLayers", DefaultBlocks, 1, 8));
+        new DeepSigmoidalOptions(r.Int("SigmoidUnits", 1, 64), r.Int("SigmoidLayers", 1, 8));
 
     public override int ParametersPerCoordinate(TransformerOptions o)
     {

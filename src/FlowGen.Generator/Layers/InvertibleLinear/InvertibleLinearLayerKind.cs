@@ -40,7 +40,7 @@ internal sealed class InvertibleLinearLayerKind : LayerKind
     public override LayerModel? Read(LayerAttributeContext c)
     {
         AttributeReader r = c.Options;
-        bool permute = !r.IsSet("Permute") || r.Bool("Permute");
+        bool permute = r.IsSet("Permute") ? r.Bool("Permute") : c.Runtime.Constant(AttributeName, "DefaultPermute", true);
         if (!permute && r.IsSet("Seed"))
         {
             c.Report(DiagnosticDescriptors.ConflictingOptions, r.Location("Seed"), "Seed applies only to a permuted invertible linear layer (Permute = true)");

@@ -66,13 +66,14 @@ internal sealed class PermutationLayerKind : LayerKind
             return valid && dim is not null && order is not null ? new PermutationLayer(order.ToEquatableArray(), "explicit order") : null;
         }
         int kindValue = arg.Value is int k ? k : -1;
-        if (kindValue < 0 || kindValue > 2)
+        RuntimeEnum kinds = c.Runtime.Enum("PermutationKind");
+        if (!kinds.Declares(kindValue))
         {
             // whether Seed applies depends on the kind: not checked for an unknown kind
-            c.Report(DiagnosticDescriptors.UnknownEnumValue, loc, "Permute kind", kindValue, "PermutationKind");
+            c.Report(DiagnosticDescriptors.UnknownEnumValue, loc, "Permute kind", kindValue, kinds.Name);
             return null;
         }
-        var kind = (PermutationKind)kindValue;
+        if (kinds.Meaning<PermutationKind>(kindValue, loc) is not PermutationKind kind) return null; // FG0022
         if (kind == PermutationKind.None)
         {
             c.Report(DiagnosticDescriptors.InvalidOption, loc, "The kind of [Permute]", "Reverse or Random (or give an explicit order)", "None");

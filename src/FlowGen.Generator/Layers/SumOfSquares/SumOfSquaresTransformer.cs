@@ -24,16 +24,13 @@ internal sealed class SumOfSquaresTransformer : MonotoneTransformerKind<SumOfSqu
 {
     public static readonly SumOfSquaresTransformer Instance = new();
 
-    public const int DefaultDegree = 2, DefaultSquares = 3;
-
-    public override int CouplingKindValue => 2;
     public override string AttributeName => "SumOfSquaresCouplingAttribute";
     public override string SpecName => "sum_of_squares";
     public override string DisplayName => "sum-of-squares";
     public override IReadOnlyList<string> OptionNames { get; } = new[] { "Degree", "Squares" };
 
     public override TransformerOptions Read(OptionReader r) =>
-        new SumOfSquaresOptions(r.Int("Degree", DefaultDegree, 0, 8), r.Int("Squares", DefaultSquares, 1, 16));
+        new SumOfSquaresOptions(r.Int("Degree", 0, 8), r.Int("Squares", 1, 16));
 
     public override int ParametersPerCoordinate(TransformerOptions o)
     {
