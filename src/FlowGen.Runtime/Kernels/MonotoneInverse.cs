@@ -21,8 +21,9 @@ public interface IMonotoneMap<TValue>
 
 /// <summary>
 /// For generated code: the safeguarded Newton–bisection inverse of a strictly increasing map (docs/model.md §7), once for
-/// every model, generic over the map (<see cref="IMonotoneMap{TValue}"/>), so that the JIT compiles it for each transformer
-/// configuration with the map's code inlined where it is small, as the per-model copies it replaces were.
+/// every model, generic over the map (<see cref="IMonotoneMap{TValue}"/>, a value type), so that the JIT compiles it for
+/// each transformer configuration and flavor, with the map's forwarding methods inlined: the code the per-configuration
+/// copies the generator used to emit compiled to.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -40,6 +41,7 @@ public interface IMonotoneMap<TValue>
 /// <para>With <see cref="InverseStatistics.IsEnabled"/> each call is counted in <see cref="InverseStatistics"/>.</para>
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
+[SkipLocalsInit] // every local is assigned before use: no zeroing of the frame on each call
 public static class MonotoneInverse
 {
     /// <summary>x with τ(x) = <paramref name="target"/>, searched from <paramref name="start"/> (0 where that is not finite), lane by lane.</summary>
