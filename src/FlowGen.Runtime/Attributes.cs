@@ -20,6 +20,11 @@
 //        public partial class MyFlow;
 //
 // docs/model.md states the exact mathematics, the parameter layout and the initialisation of every layer kind.
+//
+// This file is the single source of the options' defaults and of the enums' members: the generator reads the public
+// `Default…` constants below and the declared enum members from the compilation (it mirrors neither). A default is the
+// constant `Default{Option}` of the class that owns the option: the flow-wide ones on CouplingFlowAttribute, each coupling
+// kind's own on its attribute class (CouplingFlowAttribute's copies of them start from those).
 
 using System;
 
@@ -106,6 +111,24 @@ public enum PermutationKind
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public class CouplingFlowAttribute : Attribute
 {
+    /// <summary>Default of <see cref="Coupling"/>.</summary>
+    public const CouplingKind DefaultCoupling = CouplingKind.Affine;
+
+    /// <summary>Default of <see cref="Mask"/>.</summary>
+    public const MaskKind DefaultMask = MaskKind.Halves;
+
+    /// <summary>Default of <see cref="Activation"/>.</summary>
+    public const Activation DefaultActivation = Activation.Tanh;
+
+    /// <summary>Default of <see cref="Permutation"/>.</summary>
+    public const PermutationKind DefaultPermutation = PermutationKind.None;
+
+    /// <summary>Default of <see cref="Hidden"/>: this many hidden layers, each <see cref="DefaultHiddenWidth"/> wide.</summary>
+    public const int DefaultHiddenLayers = 2;
+
+    /// <summary>Default of <see cref="Hidden"/>: the width of each of the <see cref="DefaultHiddenLayers"/> hidden layers.</summary>
+    public const int DefaultHiddenWidth = 64;
+
     /// <summary>Number of coordinates of a data point (at least 2).</summary>
     public int Dim { get; set; }
 
@@ -119,11 +142,11 @@ public class CouplingFlowAttribute : Attribute
     [System.Obsolete("Use ContextDim (the name of the generated constant).")]
     public int Context { get; set; }
 
-    /// <summary>Transformer of the couplings of a uniform stack (default <see cref="CouplingKind.Affine"/>).</summary>
-    public CouplingKind Coupling { get; set; } = CouplingKind.Affine;
+    /// <summary>Transformer of the couplings of a uniform stack (default <see cref="DefaultCoupling"/>: affine).</summary>
+    public CouplingKind Coupling { get; set; } = DefaultCoupling;
 
-    /// <summary>Default mask of the couplings (default <see cref="MaskKind.Halves"/>).</summary>
-    public MaskKind Mask { get; set; } = MaskKind.Halves;
+    /// <summary>Default mask of the couplings (default <see cref="DefaultMask"/>: halves).</summary>
+    public MaskKind Mask { get; set; } = DefaultMask;
 
     /// <summary>
     /// A custom mask as a string of Dim characters, '1' for a kept coordinate and '0' for a transformed one
@@ -131,14 +154,17 @@ public class CouplingFlowAttribute : Attribute
     /// </summary>
     public string? MaskPattern { get; set; }
 
-    /// <summary>Hidden layer widths of every conditioner MLP (default {64, 64}; empty for a single affine layer).</summary>
-    public int[] Hidden { get; set; } = [64, 64];
+    /// <summary>
+    /// Hidden layer widths of every conditioner MLP (default <see cref="DefaultHiddenLayers"/> layers of
+    /// <see cref="DefaultHiddenWidth"/>: {64, 64}; empty for a single affine layer).
+    /// </summary>
+    public int[] Hidden { get; set; } = DefaultHidden();
 
-    /// <summary>Activation of the conditioners' hidden layers (default <see cref="FlowGen.Activation.Tanh"/>).</summary>
-    public Activation Activation { get; set; } = Activation.Tanh;
+    /// <summary>Activation of the conditioners' hidden layers (default <see cref="DefaultActivation"/>: tanh).</summary>
+    public Activation Activation { get; set; } = DefaultActivation;
 
-    /// <summary>Permutation inserted after every coupling but the last in a uniform stack (default none).</summary>
-    public PermutationKind Permutation { get; set; } = PermutationKind.None;
+    /// <summary>Permutation inserted after every coupling but the last in a uniform stack (default <see cref="DefaultPermutation"/>: none).</summary>
+    public PermutationKind Permutation { get; set; } = DefaultPermutation;
 
     /// <summary>Seed of <see cref="PermutationKind.Random"/> permutations and of the fixed permutations of invertible linear layers (default 0).</summary>
     public int Seed { get; set; }
@@ -149,26 +175,33 @@ public class CouplingFlowAttribute : Attribute
     /// <summary>Uniform stack: an LU-decomposed invertible linear layer before every coupling.</summary>
     public bool InvertibleLinear { get; set; }
 
-    /// <summary>Soft clamp C of the affine log-scale, s̃ = C·tanh(s / C) (default 2; 0 turns the clamp off).</summary>
-    public double Clamp { get; set; } = 2.0;
+    /// <summary>Soft clamp C of the affine log-scale, s̃ = C·tanh(s / C) (default <see cref="AffineCouplingAttribute.DefaultClamp"/>: 2; 0 turns the clamp off).</summary>
+    public double Clamp { get; set; } = AffineCouplingAttribute.DefaultClamp;
 
-    /// <summary>Sum-of-squares couplings: degree r of each squared polynomial (the map has degree 2r + 1; default 2).</summary>
-    public int Degree { get; set; } = 2;
+    /// <summary>Sum-of-squares couplings: degree r of each squared polynomial (the map has degree 2r + 1; default <see cref="SumOfSquaresCouplingAttribute.DefaultDegree"/>: 2).</summary>
+    public int Degree { get; set; } = SumOfSquaresCouplingAttribute.DefaultDegree;
 
-    /// <summary>Sum-of-squares couplings: number K of squared polynomials (default 3).</summary>
-    public int Squares { get; set; } = 3;
+    /// <summary>Sum-of-squares couplings: number K of squared polynomials (default <see cref="SumOfSquaresCouplingAttribute.DefaultSquares"/>: 3).</summary>
+    public int Squares { get; set; } = SumOfSquaresCouplingAttribute.DefaultSquares;
 
-    /// <summary>Deep sigmoidal couplings: sigmoid units per DSF block (default 8).</summary>
-    public int SigmoidUnits { get; set; } = 8;
+    /// <summary>Deep sigmoidal couplings: sigmoid units per DSF block (default <see cref="DeepSigmoidalCouplingAttribute.DefaultSigmoidUnits"/>: 8).</summary>
+    public int SigmoidUnits { get; set; } = DeepSigmoidalCouplingAttribute.DefaultSigmoidUnits;
 
-    /// <summary>Deep sigmoidal couplings: number of stacked DSF blocks (default 1).</summary>
-    public int SigmoidLayers { get; set; } = 1;
+    /// <summary>Deep sigmoidal couplings: number of stacked DSF blocks (default <see cref="DeepSigmoidalCouplingAttribute.DefaultSigmoidLayers"/>: 1).</summary>
+    public int SigmoidLayers { get; set; } = DeepSigmoidalCouplingAttribute.DefaultSigmoidLayers;
 
-    /// <summary>Spline couplings: number of bins K (default 8).</summary>
-    public int Bins { get; set; } = 8;
+    /// <summary>Spline couplings: number of bins K (default <see cref="SplineCouplingAttribute.DefaultBins"/>: 8).</summary>
+    public int Bins { get; set; } = SplineCouplingAttribute.DefaultBins;
 
-    /// <summary>Spline couplings: the spline acts on [−Bound, Bound] and is the identity outside (default 3).</summary>
-    public double Bound { get; set; } = 3.0;
+    /// <summary>Spline couplings: the spline acts on [−Bound, Bound] and is the identity outside (default <see cref="SplineCouplingAttribute.DefaultBound"/>: 3).</summary>
+    public double Bound { get; set; } = SplineCouplingAttribute.DefaultBound;
+
+    private static int[] DefaultHidden()
+    {
+        var hidden = new int[DefaultHiddenLayers];
+        Array.Fill(hidden, DefaultHiddenWidth);
+        return hidden;
+    }
 }
 
 /// <summary>Declares a coupling flow computing in <typeparamref name="T"/> (<see cref="float"/> or <see cref="double"/>).</summary>
@@ -204,6 +237,9 @@ public abstract class CouplingLayerAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class AffineCouplingAttribute : CouplingLayerAttribute
 {
+    /// <summary>Default of <see cref="Clamp"/> when neither the layer nor [CouplingFlow] sets it.</summary>
+    public const double DefaultClamp = 2.0;
+
     /// <summary>Soft clamp of the log-scale (default: the flow's <see cref="CouplingFlowAttribute.Clamp"/>).</summary>
     public double Clamp { get; set; }
 }
@@ -218,6 +254,12 @@ public sealed class AdditiveCouplingAttribute : CouplingLayerAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class SumOfSquaresCouplingAttribute : CouplingLayerAttribute
 {
+    /// <summary>Default of <see cref="Degree"/> when neither the layer nor [CouplingFlow] sets it.</summary>
+    public const int DefaultDegree = 2;
+
+    /// <summary>Default of <see cref="Squares"/> when neither the layer nor [CouplingFlow] sets it.</summary>
+    public const int DefaultSquares = 3;
+
     /// <summary>Degree r of each squared polynomial (default: the flow's).</summary>
     public int Degree { get; set; }
 
@@ -229,6 +271,12 @@ public sealed class SumOfSquaresCouplingAttribute : CouplingLayerAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class DeepSigmoidalCouplingAttribute : CouplingLayerAttribute
 {
+    /// <summary>Default of <see cref="SigmoidUnits"/> when neither the layer nor [CouplingFlow] sets it.</summary>
+    public const int DefaultSigmoidUnits = 8;
+
+    /// <summary>Default of <see cref="SigmoidLayers"/> when neither the layer nor [CouplingFlow] sets it.</summary>
+    public const int DefaultSigmoidLayers = 1;
+
     /// <summary>Sigmoid units per block (default: the flow's).</summary>
     public int SigmoidUnits { get; set; }
 
@@ -240,6 +288,12 @@ public sealed class DeepSigmoidalCouplingAttribute : CouplingLayerAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class SplineCouplingAttribute : CouplingLayerAttribute
 {
+    /// <summary>Default of <see cref="Bins"/> when neither the layer nor [CouplingFlow] sets it.</summary>
+    public const int DefaultBins = 8;
+
+    /// <summary>Default of <see cref="Bound"/> when neither the layer nor [CouplingFlow] sets it.</summary>
+    public const double DefaultBound = 3.0;
+
     /// <summary>Number of bins (default: the flow's).</summary>
     public int Bins { get; set; }
 
@@ -280,9 +334,12 @@ public sealed class ActNormAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class InvertibleLinearAttribute : Attribute
 {
+    /// <summary>Default of <see cref="Permute"/>.</summary>
+    public const bool DefaultPermute = true;
+
     /// <summary>Seed of the fixed random permutation P (default: the flow's seed plus the layer's stack index).</summary>
     public int Seed { get; set; }
 
-    /// <summary>False for P = identity, so that W = L·U (default true: a seeded random P).</summary>
-    public bool Permute { get; set; } = true;
+    /// <summary>False for P = identity, so that W = L·U (default <see cref="DefaultPermute"/>: true, a seeded random P).</summary>
+    public bool Permute { get; set; } = DefaultPermute;
 }

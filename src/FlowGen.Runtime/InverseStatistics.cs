@@ -4,15 +4,26 @@ using System.ComponentModel;
 namespace FlowGen;
 
 /// <summary>
-/// Per-thread counters of the numerical inverses (sum-of-squares and deep sigmoidal couplings), for measurement only:
-/// generated code records into them when the consuming project defines the symbol <c>FLOWGEN_INVERSE_STATISTICS</c>
-/// (<c>&lt;DefineConstants&gt;$(DefineConstants);FLOWGEN_INVERSE_STATISTICS&lt;/DefineConstants&gt;</c>); otherwise
-/// nothing calls them. One record is one inversion of one coupling coordinate for one sample, or for one SIMD group of
+/// Per-thread counters of the numerical inverses (sum-of-squares and deep sigmoidal couplings), for measurement only. They
+/// count when the process starts with the runtime switch <c>FlowGen.InverseStatistics</c> on: in the project file
+/// <c>&lt;RuntimeHostConfigurationOption Include="FlowGen.InverseStatistics" Value="true" /&gt;</c> (or
+/// <c>AppContext.SetSwitch("FlowGen.InverseStatistics", true)</c> before the first inversion). The switch is read once
+/// (<see cref="IsEnabled"/>): when it is off, the JIT removes the counting from the inverse altogether. The generated code
+/// is the same either way. One record is one inversion of one coupling coordinate for one sample, or for one SIMD group of
 /// samples (then the counts are those of its slowest lane).
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
 public static class InverseStatistics
 {
+    /// <summary>The name of the runtime switch that turns the counters on.</summary>
+    public const string SwitchName = "FlowGen.InverseStatistics";
+
+    // read once: a static readonly field is a constant to the JIT when it compiles the inverses (tier 1)
+    private static readonly bool s_enabled = AppContext.TryGetSwitch(SwitchName, out bool enabled) && enabled;
+
+    /// <summary>Whether the inverses record into these counters: the switch <see cref="SwitchName"/> as it was when this class was first used.</summary>
+    public static bool IsEnabled => s_enabled;
+
     [ThreadStatic] private static long _calls, _growthSteps, _iterations, _unconverged;
     [ThreadStatic] private static int _maxGrowth, _maxIterations;
 

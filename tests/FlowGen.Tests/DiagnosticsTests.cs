@@ -224,6 +224,7 @@ public class DiagnosticsTests
             "FG0011", "FG0012", "FG0013", "FG0014", "FG0015", "FG0016", "FG0017", "FG0018", "FG0019",
             "FG0020", // DiagnosticsReportingTests
             "FG0021", // InternalErrorDiagnosticTests
+            "FG0022", // RuntimeMismatchTests
         };
         var all = typeof(FlowGen.Generator.FlowGenerator).Assembly.GetType("FlowGen.Generator.Diagnostics.DiagnosticDescriptorsById")!
             .GetProperty("All")!.GetValue(null) as System.Collections.Generic.IReadOnlyList<DiagnosticDescriptor>;

@@ -66,6 +66,8 @@ public class TransformerTests(ITestOutputHelper output)
         double range = kind == "sos" ? 4 : 50;
         T[] x = Enumerable.Range(0, 4001).Select(i => T.CreateTruncating(range * Math.Sinh(6.0 * (i - 2000) / 2000) / Math.Sinh(6.0))).ToArray();
         double worstRoundTrip = 0, worstResidual = 0;
+        // the test project turns the counters on with the runtime switch (FlowGen.Tests.csproj): no symbol, the shipped code
+        Assert.True(InverseStatistics.IsEnabled, $"the runtime switch {InverseStatistics.SwitchName} is off");
         InverseStatistics.Reset();
         int models = 0;
         // parameters from tame to extreme

@@ -104,4 +104,12 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InternalError = Error(
         "FG0021", "Internal FlowGen error",
         "FlowGen failed while {0} ({1}: {2}). This is a bug in FlowGen, not in the declaration: please report it with the declaration.");
+
+    /// <summary>
+    /// The referenced FlowGen runtime does not declare what the generator reads from it (an option default, an enum, an enum
+    /// member the generator knows): the runtime and the generator come from different FlowGen versions. {0} what is missing.
+    /// </summary>
+    public static readonly DiagnosticDescriptor RuntimeMismatch = Error(
+        "FG0022", "FlowGen runtime and generator do not match",
+        "{0}: the FlowGen runtime this project references and the FlowGen source generator must be the same version (reference the FlowGen package only)");
 }

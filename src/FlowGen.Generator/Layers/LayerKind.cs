@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using FlowGen.Generator.Emit;
 using FlowGen.Generator.Model;
+using FlowGen.Generator.Parsing;
 using FlowGen.Generator.Planning;
 using FlowGen.Generator.Spec;
 
@@ -37,7 +38,8 @@ internal sealed class InitContext
 }
 
 /// <summary>
-/// The owner of one layer kind: everything about the kind lives in its subclass (one folder under Layers/): its layout
+/// The owner of one layer kind: everything about the kind lives in its subclass (one folder under Layers/): the reading
+/// and validation of its attribute (couplings: of their transformer kind's, <see cref="TransformerKind"/>), its layout
 /// (the parameter tensors and scratch rows it asks of the plan), its identity initialisation, its description and stack
 /// specification, and its code (forward and inverse on a tile and on one sample, the backward pass of either direction,
 /// and data-dependent initialisation). The rest of the generator knows layer kinds only through this class and
@@ -47,6 +49,19 @@ internal abstract class LayerKind
 {
     /// <summary>The kind's name in the stack specification (docs/model.md §8), e.g. "actnorm".</summary>
     public abstract string SpecName { get; }
+
+    /// <summary>
+    /// The class name of the attribute that lists a layer of this kind in an explicit stack (e.g. "ActNormAttribute"), or
+    /// null for couplings, which are listed by their transformer kind's attribute and read by the parser's coupling reader.
+    /// </summary>
+    public virtual string? AttributeName => null;
+
+    /// <summary>
+    /// Reads and checks one attribute of this kind (<see cref="AttributeName"/>): every problem of its arguments is reported,
+    /// each at its own argument. Returns the layer when the attribute is valid and the Dim is known, else null.
+    /// </summary>
+    public virtual LayerModel? Read(LayerAttributeContext c) =>
+        throw new System.NotSupportedException($"layers of kind '{SpecName}' are not read from an attribute of their own");
 
     /// <summary>False for kinds that only rename rows (permutations): they get a banner but no method.</summary>
     public virtual bool HasCode => true;

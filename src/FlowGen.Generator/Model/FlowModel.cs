@@ -8,31 +8,34 @@ namespace FlowGen.Generator.Model;
 // derives the parameter layout and buffer sizes from it. Each layer record belongs to one layer kind (Layers/…), which
 // knows its options, its parameters and its code; a coupling layer's transformer options belong to one transformer kind.
 
-/// <summary>Mirror of FlowGen.MaskKind.</summary>
+// The generator's meanings of the runtime's option enums. They mirror no values: an attribute's value is matched to the
+// runtime enum's declared member (Parsing/RuntimeSymbols), and that member to the one here of the same name.
+
+/// <summary>The masks of FlowGen.MaskKind (by member name; the alias Checkerboard is Parity).</summary>
 internal enum MaskKind
 {
-    Halves = 0,
-    Parity = 1,
-    SingleCoordinate = 2,
+    Halves,
+    Parity,
+    SingleCoordinate,
 }
 
-/// <summary>Mirror of FlowGen.Activation.</summary>
+/// <summary>The activations of FlowGen.Activation (by member name).</summary>
 internal enum ActivationKind
 {
-    Tanh = 0,
-    Relu = 1,
-    Softplus = 2,
-    Elu = 3,
-    Gelu = 4,
-    Silu = 5,
+    Tanh,
+    Relu,
+    Softplus,
+    Elu,
+    Gelu,
+    Silu,
 }
 
-/// <summary>Mirror of FlowGen.PermutationKind.</summary>
+/// <summary>The kinds of FlowGen.PermutationKind (by member name).</summary>
 internal enum PermutationKind
 {
-    None = 0,
-    Reverse = 1,
-    Random = 2,
+    None,
+    Reverse,
+    Random,
 }
 
 /// <summary>A type that contains the flow class (for nested declarations), outermost first.</summary>

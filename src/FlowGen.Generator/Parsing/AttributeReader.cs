@@ -50,16 +50,22 @@ internal sealed class AttributeReader
     /// <summary>True when the named argument is set.</summary>
     public bool Has(string name) => Get(name) is not null;
 
-    public int Int(string name, int fallback) => Get(name) is { Value: int v } ? v : fallback;
+    public int Int(string name, int fallback) => TryInt(name) ?? fallback;
+
+    /// <summary>The option's value when it is set to an int, else null.</summary>
+    public int? TryInt(string name) => Get(name) is { Value: int v } ? v : null;
 
     public bool Bool(string name) => Get(name) is { Value: bool v } && v;
 
-    public double Double(string name, double fallback) => Get(name) switch
+    public double Double(string name, double fallback) => TryDouble(name) ?? fallback;
+
+    /// <summary>The option's value when it is set to a number, else null.</summary>
+    public double? TryDouble(string name) => Get(name) switch
     {
         { Value: double d } => d,
         { Value: float f } => f,
         { Value: int i } => i,
-        _ => fallback,
+        _ => null,
     };
 
     public string? String(string name) => Get(name)?.Value as string;
@@ -71,13 +77,17 @@ internal sealed class AttributeReader
         return c.Values.Select(v => v.Value is int i ? i : 0).ToArray();
     }
 
-    public int Enum(string name, int min, int max, string enumName)
+    /// <summary>
+    /// An enum option: its value when it is set to a member that <paramref name="type"/> declares; null when it is not set,
+    /// or after FG0010 at the argument when its value is no member.
+    /// </summary>
+    public int? Enum(string name, RuntimeEnum type)
     {
-        if (Get(name) is not { Value: int v }) return 0;
-        if (v < min || v > max)
+        if (Get(name) is not { Value: int v }) return null;
+        if (!type.Declares(v))
         {
-            _diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, Location(name), _attributeName + "." + name, v, enumName));
-            return 0;
+            _diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, Location(name), _attributeName + "." + name, v, type.Name));
+            return null;
         }
         return v;
     }

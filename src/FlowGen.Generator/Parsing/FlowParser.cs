@@ -193,18 +193,26 @@ internal static class FlowParser
         string contextName = flow.Has("ContextDim") || !flow.Has("Context") ? "ContextDim" : "Context"; // Context: the former name
         int contextDim = flow.Int(contextName, 0);
         int seed = flow.Int("Seed", 0);
-        // the stack's kind for a uniform stack (an out-of-range value is FG0010: affine is assumed, and FG0020 is not checked)
-        TransformerKind uniformKind = LayerRegistry.TransformerByValue(flow.Enum("Coupling", 0, LayerRegistry.Transformers.Count - 1, "CouplingKind")) ?? AffineTransformer.Instance;
+        // The defaults of the flow's options and the members of its enums are the runtime's (Attributes.cs), read from the
+        // compilation: a value that is not a member of its enum is FG0010, and the option's default is then assumed.
+        var runtime = new RuntimeSymbols(flowAttribute.AttributeClass, diags, attributeLocation);
+        RuntimeEnum couplingKinds = runtime.Enum("CouplingKind"), maskKinds = runtime.Enum("MaskKind"),
+            activations = runtime.Enum("Activation"), permutationKinds = runtime.Enum("PermutationKind");
+        // the stack's kind for a uniform stack (an unknown one is not checked for FG0020)
+        TransformerKind? couplingSet = EnumOption(flow, "Coupling", couplingKinds, LayerRegistry.TransformerByName);
+        bool uniformKindKnown = !flow.IsSet("Coupling") || couplingSet is not null;
+        TransformerKind uniformKind = couplingSet ?? Default(runtime, couplingKinds, "DefaultCoupling", LayerRegistry.TransformerByName) ?? LayerRegistry.Transformers[0];
+        MaskKind? maskSet = EnumOption<MaskKind>(flow, "Mask", maskKinds);
         var defaults = new CouplingOptions
         {
-            Mask = (MaskKind)flow.Enum("Mask", 0, 2, "MaskKind"),
+            Mask = maskSet ?? Default<MaskKind>(runtime, maskKinds, "DefaultMask"),
             MaskPattern = flow.String("MaskPattern"),
-            Hidden = flow.IntArray("Hidden") ?? new[] { 64, 64 },
-            Activation = (ActivationKind)flow.Enum("Activation", 0, 5, "Activation"),
+            Hidden = flow.IntArray("Hidden") ?? Enumerable.Repeat(runtime.Constant(FlowAttributeClass, "DefaultHiddenWidth", 0), runtime.Constant(FlowAttributeClass, "DefaultHiddenLayers", 0)).ToArray(),
+            Activation = EnumOption<ActivationKind>(flow, "Activation", activations) ?? Default<ActivationKind>(runtime, activations, "DefaultActivation"),
         };
-        // an out-of-range Mask value (FG0010) leaves the mask unknown: checks that depend on it are skipped
-        bool flowMaskKnown = !flow.IsSet("Mask") || IsInRange(flow.Int("Mask", 0), 0, 2);
-        var permutation = (PermutationKind)flow.Enum("Permutation", 0, 2, "PermutationKind");
+        // an unknown Mask value (FG0010) leaves the mask unknown: checks that depend on it are skipped
+        bool flowMaskKnown = !flow.IsSet("Mask") || maskSet is not null;
+        PermutationKind permutation = EnumOption<PermutationKind>(flow, "Permutation", permutationKinds) ?? Default<PermutationKind>(runtime, permutationKinds, "DefaultPermutation");
         bool actNorm = flow.Bool("ActNorm");
         bool linear = flow.Bool("InvertibleLinear");
         if (flow.IsSet("Hidden") && flow.IntArray("Hidden") is null)
@@ -232,7 +240,7 @@ internal static class FlowParser
         // each coupling kind's own options set on [CouplingFlow] are checked by that kind, whether or not a layer uses them
         foreach (TransformerKind kind in LayerRegistry.Transformers)
         {
-            if (kind.OptionNames.Any(flow.IsSet)) kind.Read(new OptionReader(null, flow, diags));
+            if (kind.OptionNames.Any(flow.IsSet)) kind.Read(new OptionReader(null, flow, diags, runtime, kind.AttributeName));
         }
         if (flow.IsSet("Mask") && flow.IsSet("MaskPattern"))
         {
@@ -271,7 +279,7 @@ internal static class FlowParser
                     diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EmptyStack, attributeLocation, type.Name));
             }
             // FG0020: a kind option of another kind than the stack's (unknown kind after FG0010: not checked)
-            if (!flow.IsSet("Coupling") || LayerRegistry.TransformerByValue(flow.Int("Coupling", 0)) is not null)
+            if (uniformKindKnown)
             {
                 ReportOptionsOfOtherKinds(flow, (option, kind) => kind == uniformKind ? null : $"a uniform stack of {uniformKind.Name} couplings", diags);
             }
@@ -279,15 +287,15 @@ internal static class FlowParser
             if (layersValid && dimValid && flowPatternValid && !diags.Any(d => d.IsError))
             {
                 // every coupling of a uniform stack has the same options: read (and checked) once
-                TransformerOptions transformer = uniformKind.Read(new OptionReader(null, flow, diags));
+                TransformerOptions transformer = uniformKind.Read(new OptionReader(null, flow, diags, runtime, uniformKind.AttributeName));
                 for (int c = 0; c < layers; c++)
                 {
                     if (actNorm) stack.Add(new ActNormLayer());
-                    if (linear) stack.Add(new LinearLayer(RandomPermutation(dim, seed + stack.Count).ToEquatableArray(), true, seed + stack.Count));
+                    if (linear) stack.Add(InvertibleLinearLayerKind.Permuted(dim, seed + stack.Count));
                     stack.Add(BuildCoupling(defaults, transformer, c, dim, null, alternatePattern: true));
                     if (permutation != PermutationKind.None && c < layers - 1)
                     {
-                        stack.Add(MakePermutation(permutation, dim, seed + stack.Count));
+                        stack.Add(PermutationLayerKind.Of(permutation, dim, seed + stack.Count));
                     }
                 }
             }
@@ -302,7 +310,7 @@ internal static class FlowParser
                         $"{option} on [CouplingFlow] applies only to a uniform stack; with layer attributes, list the layer explicitly instead"));
                 }
             }
-            int couplingCount = layerAttributes.Count(a => a.AttributeClass!.Name.EndsWith("CouplingAttribute", StringComparison.Ordinal));
+            int couplingCount = layerAttributes.Count(a => LayerRegistry.TransformerByAttribute(a.AttributeClass!.Name) is not null);
             if (flow.IsSet("Layers") && layers != couplingCount)
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLayers, flow.Location("Layers"),
@@ -321,89 +329,66 @@ internal static class FlowParser
             {
                 ct.ThrowIfCancellationRequested();
                 var reader = new AttributeReader(a, a.AttributeClass!.Name.Substring(0, a.AttributeClass.Name.Length - "Attribute".Length), diags, ct);
-                switch (a.AttributeClass!.Name)
+                // a layer of another kind than a coupling reads its own attribute
+                if (LayerRegistry.KindByAttribute(a.AttributeClass.Name) is { } layerKind)
                 {
-                    case "ActNormAttribute":
-                        if (build) stack.Add(new ActNormLayer());
-                        break;
-                    case "InvertibleLinearAttribute":
-                    {
-                        bool permute = !reader.IsSet("Permute") || reader.Bool("Permute");
-                        if (!permute && reader.IsSet("Seed"))
-                        {
-                            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to a permuted invertible linear layer (Permute = true)"));
-                        }
-                        int s = reader.IsSet("Seed") ? reader.Int("Seed", 0) : seed + stack.Count;
-                        if (build)
-                        {
-                            stack.Add(permute
-                                ? new LinearLayer(RandomPermutation(dim, s).ToEquatableArray(), true, s)
-                                : new LinearLayer(Enumerable.Range(0, dim).ToEquatableArray(), false, 0));
-                        }
-                        break;
-                    }
-                    case "PermuteAttribute":
-                    {
-                        LayerModel? p = ReadPermute(a, reader, knownDim, seed + stack.Count, diags);
-                        if (build && p is not null) stack.Add(p);
-                        break;
-                    }
-                    default:
-                    {
-                        TransformerKind kind = LayerRegistry.TransformerByAttribute(a.AttributeClass.Name)!;
-                        var options = defaults.Clone();
-                        bool inheritsMask = !reader.IsSet("Mask") && !reader.IsSet("MaskPattern");
-                        bool maskKnown = inheritsMask ? flowMaskKnown : !reader.IsSet("Mask") || IsInRange(reader.Int("Mask", 0), 0, 2);
-                        if (reader.IsSet("Mask")) { options.Mask = (MaskKind)reader.Enum("Mask", 0, 2, "MaskKind"); options.MaskPattern = null; }
-                        if (reader.IsSet("MaskPattern")) options.MaskPattern = reader.String("MaskPattern");
-                        if (reader.IsSet("Mask") && reader.IsSet("MaskPattern"))
-                        {
-                            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("MaskPattern"), "Set either Mask or MaskPattern on a layer, not both"));
-                        }
-                        if (reader.IsSet("Hidden"))
-                        {
-                            int[]? h = reader.IntArray("Hidden");
-                            if (h is not null) options.Hidden = h;
-                        }
-                        if (reader.IsSet("Activation")) options.Activation = (ActivationKind)reader.Enum("Activation", 0, 5, "Activation");
-                        // only what this attribute sets: inherited values were checked once, on [CouplingFlow]
-                        ValidateCouplingOptions(options, reader, diags);
-                        // the kind's own options: this attribute's, else the flow's defaults (checked there), else the kind's defaults
-                        TransformerOptions transformer = kind.Read(new OptionReader(reader, flow, diags));
-                        // FG0020 on the layer itself: unreachable while each coupling attribute exposes only its own kind's
-                        // options (Attributes.cs; another kind's option does not compile), kept for attribute types that share them
-                        ReportOptionsOfOtherKinds(reader, (option, k) => k == kind ? null : $"this {kind.Name} coupling", diags);
-                        couplings.Add((kind, reader));
+                    LayerModel? layer = layerKind.Read(new LayerAttributeContext(a, reader, knownDim, seed + stack.Count, runtime, diags, ct));
+                    if (build && layer is not null) stack.Add(layer);
+                    continue;
+                }
+                // a coupling: the options common to every kind, then its transformer kind's own
+                TransformerKind kind = LayerRegistry.TransformerByAttribute(a.AttributeClass.Name)!;
+                var options = defaults.Clone();
+                bool inheritsMask = !reader.IsSet("Mask") && !reader.IsSet("MaskPattern");
+                MaskKind? layerMask = EnumOption<MaskKind>(reader, "Mask", maskKinds);
+                bool maskKnown = inheritsMask ? flowMaskKnown : !reader.IsSet("Mask") || layerMask is not null;
+                if (reader.IsSet("Mask")) { options.Mask = layerMask ?? options.Mask; options.MaskPattern = null; }
+                if (reader.IsSet("MaskPattern")) options.MaskPattern = reader.String("MaskPattern");
+                if (reader.IsSet("Mask") && reader.IsSet("MaskPattern"))
+                {
+                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("MaskPattern"), "Set either Mask or MaskPattern on a layer, not both"));
+                }
+                if (reader.IsSet("Hidden"))
+                {
+                    int[]? h = reader.IntArray("Hidden");
+                    if (h is not null) options.Hidden = h;
+                }
+                if (reader.IsSet("Activation")) options.Activation = EnumOption<ActivationKind>(reader, "Activation", activations) ?? options.Activation;
+                // only what this attribute sets: inherited values were checked once, on [CouplingFlow]
+                ValidateCouplingOptions(options, reader, diags);
+                // the kind's own options: this attribute's, else the flow's defaults (checked there), else the kind's defaults
+                TransformerOptions transformer = kind.Read(new OptionReader(reader, flow, diags, runtime, kind.AttributeName));
+                // FG0020 on the layer itself: unreachable while each coupling attribute exposes only its own kind's
+                // options (Attributes.cs; another kind's option does not compile), kept for attribute types that share them
+                ReportOptionsOfOtherKinds(reader, (option, k) => k == kind ? null : $"this {kind.Name} coupling", diags);
+                couplings.Add((kind, reader));
 
-                        bool maskValid = inheritsMask
-                            ? flowPatternValid
-                            : !reader.IsSet("MaskPattern") || options.MaskPattern is null || ValidateMaskPattern(options.MaskPattern, reader.Location("MaskPattern"), knownDim, diags);
-                        int? coordinate = reader.IsSet("Coordinate") ? reader.Int("Coordinate", -1) : null;
-                        bool coordinateValid = true;
-                        if (coordinate is int chosen)
-                        {
-                            // whether Coordinate applies depends on the mask: not checked when the mask is unknown (FG0010)
-                            if (maskKnown && (options.MaskPattern is not null || options.Mask != MaskKind.SingleCoordinate))
-                            {
-                                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Coordinate"),
-                                    "Coordinate applies only to Mask = MaskKind.SingleCoordinate"));
-                                coordinateValid = false;
-                            }
-                            // its range needs a valid Dim
-                            else if (dimValid && (chosen < 0 || chosen >= dim))
-                            {
-                                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, reader.Location("Coordinate"), "Coordinate", $"between 0 and {dim - 1}", chosen));
-                                coordinateValid = false;
-                            }
-                        }
-                        if (build && maskValid && coordinateValid && maskKnown)
-                        {
-                            stack.Add(BuildCoupling(options, transformer, ordinal, dim, coordinate, alternatePattern: inheritsMask));
-                        }
-                        ordinal++;
-                        break;
+                bool maskValid = inheritsMask
+                    ? flowPatternValid
+                    : !reader.IsSet("MaskPattern") || options.MaskPattern is null || ValidateMaskPattern(options.MaskPattern, reader.Location("MaskPattern"), knownDim, diags);
+                int? coordinate = reader.IsSet("Coordinate") ? reader.Int("Coordinate", -1) : null;
+                bool coordinateValid = true;
+                if (coordinate is int chosen)
+                {
+                    // whether Coordinate applies depends on the mask: not checked when the mask is unknown (FG0010)
+                    if (maskKnown && (options.MaskPattern is not null || options.Mask != MaskKind.SingleCoordinate))
+                    {
+                        diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Coordinate"),
+                            "Coordinate applies only to Mask = MaskKind.SingleCoordinate"));
+                        coordinateValid = false;
+                    }
+                    // its range needs a valid Dim
+                    else if (dimValid && (chosen < 0 || chosen >= dim))
+                    {
+                        diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, reader.Location("Coordinate"), "Coordinate", $"between 0 and {dim - 1}", chosen));
+                        coordinateValid = false;
                     }
                 }
+                if (build && maskValid && coordinateValid && maskKnown)
+                {
+                    stack.Add(BuildCoupling(options, transformer, ordinal, dim, coordinate, alternatePattern: inheritsMask));
+                }
+                ordinal++;
             }
             // FG0020: the kind options on [CouplingFlow] are defaults for the listed couplings; unused when no coupling of
             // that kind is listed, or when each of them sets its own value
@@ -592,7 +577,24 @@ internal static class FlowParser
         }
     }
 
-    private static bool IsInRange(int value, int min, int max) => value >= min && value <= max;
+    /// <summary>The class that declares the flow-wide options and their defaults.</summary>
+    private const string FlowAttributeClass = "CouplingFlowAttribute";
+
+    /// <summary>What an enum option set on <paramref name="r"/> means; null when it is not set, or after FG0010 (no member) or FG0022.</summary>
+    private static T? EnumOption<T>(AttributeReader r, string option, RuntimeEnum type, Func<string, T?> byName) where T : class =>
+        r.Enum(option, type) is int v ? type.Meaning(v, byName, r.Location(option)) : null;
+
+    /// <inheritdoc cref="EnumOption{T}(AttributeReader, string, RuntimeEnum, Func{string, T})"/>
+    private static TEnum? EnumOption<TEnum>(AttributeReader r, string option, RuntimeEnum type) where TEnum : struct, Enum =>
+        r.Enum(option, type) is int v ? type.Meaning<TEnum>(v, r.Location(option)) : null;
+
+    /// <summary>What the enum constant <paramref name="constant"/> of [CouplingFlow] (a default) means; null after FG0022.</summary>
+    private static T? Default<T>(RuntimeSymbols runtime, RuntimeEnum type, string constant, Func<string, T?> byName) where T : class =>
+        runtime.TryConstant(FlowAttributeClass, constant, out int v) ? type.Meaning(v, byName, null) : null;
+
+    /// <summary>What the enum constant <paramref name="constant"/> of [CouplingFlow] (a default) means; the first member after FG0022.</summary>
+    private static TEnum Default<TEnum>(RuntimeSymbols runtime, RuntimeEnum type, string constant) where TEnum : struct, Enum =>
+        (runtime.TryConstant(FlowAttributeClass, constant, out int v) ? type.Meaning<TEnum>(v, null) : null) ?? default;
 
     /// <summary>The options only one coupling kind reads (every other coupling option — mask, Hidden, Activation — applies to all kinds).</summary>
     private static readonly (string Option, TransformerKind Kind)[] KindOptions =
@@ -681,98 +683,5 @@ internal static class FlowParser
         for (int i = 0; i < dim; i++) (kept[i] ? keptList : transformed).Add(i);
         return new CouplingLayer(ordinal, keptList.ToEquatableArray(), transformed.ToEquatableArray(), description,
             o.Hidden.ToEquatableArray(), o.Activation, transformer);
-    }
-
-    // ------------------------------------------------------------------ permutations
-
-    /// <summary>
-    /// Reads and checks a [Permute]; every problem is reported (the order or kind, and Seed). Returns the layer when it is
-    /// valid and <paramref name="dim"/> is known; with Dim invalid (null) an explicit order cannot be checked and is not.
-    /// </summary>
-    private static LayerModel? ReadPermute(AttributeData a, AttributeReader reader, int? dim, int derivedSeed, List<DiagnosticInfo> diags)
-    {
-        LocationInfo? loc = LocationInfo.From(a.ApplicationSyntaxReference?.GetSyntax());
-        if (a.ConstructorArguments.Length != 1) return null; // does not bind: the compiler reports it
-        TypedConstant arg = a.ConstructorArguments[0];
-        string last = dim is int n ? (n - 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : "Dim − 1";
-        bool valid = true;
-        if (arg.Kind == TypedConstantKind.Array)
-        {
-            int[]? order = null;
-            if (arg.IsNull)
-            {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidPermutation, loc, "null", last));
-                valid = false;
-            }
-            else
-            {
-                order = arg.Values.Select(v => v.Value is int i ? i : -1).ToArray();
-                if (dim is int d && !(order.Length == d && order.OrderBy(i => i).SequenceEqual(Enumerable.Range(0, d))))
-                {
-                    diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidPermutation, loc, string.Join(", ", order), last));
-                    valid = false;
-                }
-            }
-            if (reader.IsSet("Seed"))
-            {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to PermutationKind.Random"));
-                valid = false;
-            }
-            return valid && dim is not null && order is not null ? new PermutationLayer(order.ToEquatableArray(), "explicit order") : null;
-        }
-        int kindValue = arg.Value is int k ? k : -1;
-        if (kindValue < 0 || kindValue > 2)
-        {
-            // whether Seed applies depends on the kind: not checked for an unknown kind
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, loc, "Permute kind", kindValue, "PermutationKind"));
-            return null;
-        }
-        var kind = (PermutationKind)kindValue;
-        if (kind == PermutationKind.None)
-        {
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, loc, "The kind of [Permute]", "Reverse or Random (or give an explicit order)", "None"));
-            valid = false;
-        }
-        if (kind != PermutationKind.Random && reader.IsSet("Seed"))
-        {
-            diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingOptions, reader.Location("Seed"), "Seed applies only to PermutationKind.Random"));
-            valid = false;
-        }
-        if (!valid || dim is not int size) return null;
-        int seed = reader.IsSet("Seed") ? reader.Int("Seed", 0) : derivedSeed;
-        return MakePermutation(kind, size, seed);
-    }
-
-    private static PermutationLayer MakePermutation(PermutationKind kind, int dim, int seed)
-    {
-        if (kind == PermutationKind.Reverse)
-        {
-            return new PermutationLayer(Enumerable.Range(0, dim).Reverse().ToEquatableArray(), "reverse");
-        }
-        return new PermutationLayer(RandomPermutation(dim, seed).ToEquatableArray(), $"random, seed {seed}");
-    }
-
-    /// <summary>The seeded Fisher–Yates shuffle of docs/model.md §4 (SplitMix64).</summary>
-    public static int[] RandomPermutation(int dim, int seed)
-    {
-        ulong state = unchecked((ulong)(long)seed);
-        ulong Next()
-        {
-            unchecked
-            {
-                state += 0x9E3779B97F4A7C15UL;
-                ulong z = state;
-                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-                z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-                return z ^ (z >> 31);
-            }
-        }
-        int[] perm = Enumerable.Range(0, dim).ToArray();
-        for (int i = dim - 1; i >= 1; i--)
-        {
-            int j = (int)(Next() % (ulong)(i + 1));
-            (perm[i], perm[j]) = (perm[j], perm[i]);
-        }
-        return perm;
     }
 }

@@ -740,14 +740,6 @@ namespace FlowGen.Generated
             return Dsf_n4_L2Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
         }
 
-        /// <summary>The prepared block and its derivative exp(λ), for Newton steps.</summary>
-        private static Vector<double> Dsf_n4_L2EvaluateWithSlope(Vector<double> v, ref Vector<double> theta, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight, out Vector<double> derivative)
-        {
-            Vector<double> result = Dsf_n4_L2Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out Vector<double> logDerivative);
-            derivative = Kernel.Exp(logDerivative);
-            return result;
-        }
-
         /// <summary>Deep sigmoidal forward (2 block(s) of 4 units): x ← τ(x), log-det += Σ λ.</summary>
         private static void Dsf_n4_L2Forward(ref Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> logDet)
         {
@@ -766,59 +758,39 @@ namespace FlowGen.Generated
             {
                 ref Vector<double> block = ref Unsafe.Add(ref theta, q * 12 * stride);
                 Dsf_n4_L2Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
-                Vector<double> target = x;
-                var finite = Kernel.IsFinite(target);
-                Vector<double> start = x;
-                start = Kernel.Select(Kernel.IsFinite(start), start, new Vector<double>(0d));
-                Vector<double> step = new Vector<double>(1d);
-                Vector<double> lo = start - step, hi = start + step;
-                // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-                int growth = 0;
-                for (; growth < 1100; growth++)
-                {
-                    var lowTooHigh = Kernel.GreaterThan(Dsf_n4_L2Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
-                    var highTooLow = Kernel.LessThan(Dsf_n4_L2Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
-                    if (!Kernel.Any(Kernel.And(finite, Kernel.Or(lowTooHigh, highTooLow)))) break;
-                    step += step;
-                    lo = Kernel.Select(lowTooHigh, lo - step, lo);
-                    hi = Kernel.Select(highTooLow, hi + step, hi);
-                }
-                var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Dsf_n4_L2Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target), Kernel.GreaterThanOrEqual(Dsf_n4_L2Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target)));
-                // Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved
-                // |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point
-                // lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.
-                Vector<double> t = Kernel.Min(Kernel.Max(start, lo), hi);
-                Vector<double> previous = new Vector<double>(double.PositiveInfinity);
-                // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
-                var active = bracketed;
-                int iterations = 0;
-                while (iterations < 1100)
-                {
-                    iterations++;
-                    Vector<double> residual = Dsf_n4_L2EvaluateWithSlope(t, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out Vector<double> slope) - target;
-                    var below = Kernel.LessThan(residual, new Vector<double>(0d));
-                    lo = Kernel.Select(below, t, lo);
-                    hi = Kernel.Select(below, hi, t);
-                    Vector<double> tolerance = new Vector<double>(4.5E-16d) * (Kernel.Abs(t) + new Vector<double>(1d));
-                    Vector<double> delta = -residual / slope;
-                    delta = Kernel.Select(Kernel.LessThan(Kernel.Abs(delta), tolerance), Kernel.Select(below, tolerance, -tolerance), delta);
-                    Vector<double> newton = t + delta;
-                    Vector<double> absResidual = Kernel.Abs(residual);
-                    var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, new Vector<double>(0.5d) * previous));
-                    Vector<double> next = Kernel.Select(useNewton, newton, new Vector<double>(0.5d) * lo + new Vector<double>(0.5d) * hi);
-                    var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, new Vector<double>(0d)));
-                    active = Kernel.And(active, Kernel.Not(closed));
-                    t = Kernel.Select(active, next, t);
-                    previous = absResidual;
-                    if (!Kernel.Any(active)) break;
-                }
-                // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
-                x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, new Vector<double>(double.NaN));
-                #if FLOWGEN_INVERSE_STATISTICS
-                global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
-                #endif
+                x = MonotoneInverse.Solve(new Dsf_n4_L2Map(ref block, stride, unitSlope, unitLogSlope, unitLogWeight), x, x);
                 Dsf_n4_L2Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out Vector<double> logDerivative);
                 logDet -= logDerivative;
+            }
+        }
+
+        /// <summary>One deep sigmoidal block (4 units) of a coordinate, at its parameters and prepared quantities, for MonotoneInverse.Solve.</summary>
+        private readonly ref struct Dsf_n4_L2Map : IMonotoneMap<Vector<double>>
+        {
+            private readonly ref Vector<double> _block;
+            private readonly int _stride;
+            private readonly Span<Vector<double>> _slope;
+            private readonly Span<Vector<double>> _logSlope;
+            private readonly Span<Vector<double>> _logWeight;
+
+            public Dsf_n4_L2Map(ref Vector<double> block, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight)
+            {
+                _block = ref block;
+                _stride = stride;
+                _slope = slope;
+                _logSlope = logSlope;
+                _logWeight = logWeight;
+            }
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector<double> Value(Vector<double> x) => Dsf_n4_L2Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out _);
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector<double> Value(Vector<double> x, out Vector<double> derivative)
+            {
+                Vector<double> result = Dsf_n4_L2Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out Vector<double> logDerivative);
+                derivative = Kernel.Exp(logDerivative); // for the Newton steps
+                return result;
             }
         }
 
@@ -957,14 +929,6 @@ namespace FlowGen.Generated
             return Dsf_n3_L1Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
         }
 
-        /// <summary>The prepared block and its derivative exp(λ), for Newton steps.</summary>
-        private static Vector<double> Dsf_n3_L1EvaluateWithSlope(Vector<double> v, ref Vector<double> theta, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight, out Vector<double> derivative)
-        {
-            Vector<double> result = Dsf_n3_L1Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out Vector<double> logDerivative);
-            derivative = Kernel.Exp(logDerivative);
-            return result;
-        }
-
         /// <summary>Deep sigmoidal forward (1 block(s) of 3 units): x ← τ(x), log-det += Σ λ.</summary>
         private static void Dsf_n3_L1Forward(ref Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> logDet)
         {
@@ -983,59 +947,39 @@ namespace FlowGen.Generated
             {
                 ref Vector<double> block = ref Unsafe.Add(ref theta, q * 9 * stride);
                 Dsf_n3_L1Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
-                Vector<double> target = x;
-                var finite = Kernel.IsFinite(target);
-                Vector<double> start = x;
-                start = Kernel.Select(Kernel.IsFinite(start), start, new Vector<double>(0d));
-                Vector<double> step = new Vector<double>(1d);
-                Vector<double> lo = start - step, hi = start + step;
-                // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-                int growth = 0;
-                for (; growth < 1100; growth++)
-                {
-                    var lowTooHigh = Kernel.GreaterThan(Dsf_n3_L1Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
-                    var highTooLow = Kernel.LessThan(Dsf_n3_L1Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
-                    if (!Kernel.Any(Kernel.And(finite, Kernel.Or(lowTooHigh, highTooLow)))) break;
-                    step += step;
-                    lo = Kernel.Select(lowTooHigh, lo - step, lo);
-                    hi = Kernel.Select(highTooLow, hi + step, hi);
-                }
-                var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Dsf_n3_L1Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target), Kernel.GreaterThanOrEqual(Dsf_n3_L1Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target)));
-                // Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved
-                // |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point
-                // lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.
-                Vector<double> t = Kernel.Min(Kernel.Max(start, lo), hi);
-                Vector<double> previous = new Vector<double>(double.PositiveInfinity);
-                // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
-                var active = bracketed;
-                int iterations = 0;
-                while (iterations < 1100)
-                {
-                    iterations++;
-                    Vector<double> residual = Dsf_n3_L1EvaluateWithSlope(t, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out Vector<double> slope) - target;
-                    var below = Kernel.LessThan(residual, new Vector<double>(0d));
-                    lo = Kernel.Select(below, t, lo);
-                    hi = Kernel.Select(below, hi, t);
-                    Vector<double> tolerance = new Vector<double>(4.5E-16d) * (Kernel.Abs(t) + new Vector<double>(1d));
-                    Vector<double> delta = -residual / slope;
-                    delta = Kernel.Select(Kernel.LessThan(Kernel.Abs(delta), tolerance), Kernel.Select(below, tolerance, -tolerance), delta);
-                    Vector<double> newton = t + delta;
-                    Vector<double> absResidual = Kernel.Abs(residual);
-                    var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, new Vector<double>(0.5d) * previous));
-                    Vector<double> next = Kernel.Select(useNewton, newton, new Vector<double>(0.5d) * lo + new Vector<double>(0.5d) * hi);
-                    var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, new Vector<double>(0d)));
-                    active = Kernel.And(active, Kernel.Not(closed));
-                    t = Kernel.Select(active, next, t);
-                    previous = absResidual;
-                    if (!Kernel.Any(active)) break;
-                }
-                // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
-                x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, new Vector<double>(double.NaN));
-                #if FLOWGEN_INVERSE_STATISTICS
-                global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
-                #endif
+                x = MonotoneInverse.Solve(new Dsf_n3_L1Map(ref block, stride, unitSlope, unitLogSlope, unitLogWeight), x, x);
                 Dsf_n3_L1Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out Vector<double> logDerivative);
                 logDet -= logDerivative;
+            }
+        }
+
+        /// <summary>One deep sigmoidal block (3 units) of a coordinate, at its parameters and prepared quantities, for MonotoneInverse.Solve.</summary>
+        private readonly ref struct Dsf_n3_L1Map : IMonotoneMap<Vector<double>>
+        {
+            private readonly ref Vector<double> _block;
+            private readonly int _stride;
+            private readonly Span<Vector<double>> _slope;
+            private readonly Span<Vector<double>> _logSlope;
+            private readonly Span<Vector<double>> _logWeight;
+
+            public Dsf_n3_L1Map(ref Vector<double> block, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight)
+            {
+                _block = ref block;
+                _stride = stride;
+                _slope = slope;
+                _logSlope = logSlope;
+                _logWeight = logWeight;
+            }
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector<double> Value(Vector<double> x) => Dsf_n3_L1Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out _);
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector<double> Value(Vector<double> x, out Vector<double> derivative)
+            {
+                Vector<double> result = Dsf_n3_L1Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out Vector<double> logDerivative);
+                derivative = Kernel.Exp(logDerivative); // for the Newton steps
+                return result;
             }
         }
 
@@ -1184,14 +1128,6 @@ namespace FlowGen.Generated
             return Dsf_n4_L2Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
         }
 
-        /// <summary>The prepared block and its derivative exp(λ), for Newton steps.</summary>
-        private static double Dsf_n4_L2EvaluateWithSlope(double v, ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight, out double derivative)
-        {
-            double result = Dsf_n4_L2Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out double logDerivative);
-            derivative = Kernel.Exp(logDerivative);
-            return result;
-        }
-
         /// <summary>Deep sigmoidal forward (2 block(s) of 4 units): x ← τ(x), log-det += Σ λ.</summary>
         private static void Dsf_n4_L2Forward(ref double x, ref double theta, int stride, ref double logDet)
         {
@@ -1210,59 +1146,39 @@ namespace FlowGen.Generated
             {
                 ref double block = ref Unsafe.Add(ref theta, q * 12 * stride);
                 Dsf_n4_L2Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
-                double target = x;
-                var finite = Kernel.IsFinite(target);
-                double start = x;
-                start = Kernel.Select(Kernel.IsFinite(start), start, 0d);
-                double step = 1d;
-                double lo = start - step, hi = start + step;
-                // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-                int growth = 0;
-                for (; growth < 1100; growth++)
-                {
-                    var lowTooHigh = Kernel.GreaterThan(Dsf_n4_L2Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
-                    var highTooLow = Kernel.LessThan(Dsf_n4_L2Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
-                    if (!Kernel.Any(Kernel.And(finite, Kernel.Or(lowTooHigh, highTooLow)))) break;
-                    step += step;
-                    lo = Kernel.Select(lowTooHigh, lo - step, lo);
-                    hi = Kernel.Select(highTooLow, hi + step, hi);
-                }
-                var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Dsf_n4_L2Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target), Kernel.GreaterThanOrEqual(Dsf_n4_L2Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target)));
-                // Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved
-                // |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point
-                // lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.
-                double t = Kernel.Min(Kernel.Max(start, lo), hi);
-                double previous = double.PositiveInfinity;
-                // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
-                var active = bracketed;
-                int iterations = 0;
-                while (iterations < 1100)
-                {
-                    iterations++;
-                    double residual = Dsf_n4_L2EvaluateWithSlope(t, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out double slope) - target;
-                    var below = Kernel.LessThan(residual, 0d);
-                    lo = Kernel.Select(below, t, lo);
-                    hi = Kernel.Select(below, hi, t);
-                    double tolerance = 4.5E-16d * (Kernel.Abs(t) + 1d);
-                    double delta = -residual / slope;
-                    delta = Kernel.Select(Kernel.LessThan(Kernel.Abs(delta), tolerance), Kernel.Select(below, tolerance, -tolerance), delta);
-                    double newton = t + delta;
-                    double absResidual = Kernel.Abs(residual);
-                    var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, 0.5d * previous));
-                    double next = Kernel.Select(useNewton, newton, 0.5d * lo + 0.5d * hi);
-                    var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, 0d));
-                    active = Kernel.And(active, Kernel.Not(closed));
-                    t = Kernel.Select(active, next, t);
-                    previous = absResidual;
-                    if (!Kernel.Any(active)) break;
-                }
-                // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
-                x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, double.NaN);
-                #if FLOWGEN_INVERSE_STATISTICS
-                global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
-                #endif
+                x = MonotoneInverse.Solve(new Dsf_n4_L2MapOne(ref block, stride, unitSlope, unitLogSlope, unitLogWeight), x, x);
                 Dsf_n4_L2Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out double logDerivative);
                 logDet -= logDerivative;
+            }
+        }
+
+        /// <summary>One deep sigmoidal block (4 units) of a coordinate, at its parameters and prepared quantities, for MonotoneInverse.Solve.</summary>
+        private readonly ref struct Dsf_n4_L2MapOne : IMonotoneMap<double>
+        {
+            private readonly ref double _block;
+            private readonly int _stride;
+            private readonly Span<double> _slope;
+            private readonly Span<double> _logSlope;
+            private readonly Span<double> _logWeight;
+
+            public Dsf_n4_L2MapOne(ref double block, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight)
+            {
+                _block = ref block;
+                _stride = stride;
+                _slope = slope;
+                _logSlope = logSlope;
+                _logWeight = logWeight;
+            }
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public double Value(double x) => Dsf_n4_L2Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out _);
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public double Value(double x, out double derivative)
+            {
+                double result = Dsf_n4_L2Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out double logDerivative);
+                derivative = Kernel.Exp(logDerivative); // for the Newton steps
+                return result;
             }
         }
 
@@ -1304,14 +1220,6 @@ namespace FlowGen.Generated
             return Dsf_n3_L1Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
         }
 
-        /// <summary>The prepared block and its derivative exp(λ), for Newton steps.</summary>
-        private static double Dsf_n3_L1EvaluateWithSlope(double v, ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight, out double derivative)
-        {
-            double result = Dsf_n3_L1Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out double logDerivative);
-            derivative = Kernel.Exp(logDerivative);
-            return result;
-        }
-
         /// <summary>Deep sigmoidal forward (1 block(s) of 3 units): x ← τ(x), log-det += Σ λ.</summary>
         private static void Dsf_n3_L1Forward(ref double x, ref double theta, int stride, ref double logDet)
         {
@@ -1330,59 +1238,39 @@ namespace FlowGen.Generated
             {
                 ref double block = ref Unsafe.Add(ref theta, q * 9 * stride);
                 Dsf_n3_L1Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
-                double target = x;
-                var finite = Kernel.IsFinite(target);
-                double start = x;
-                start = Kernel.Select(Kernel.IsFinite(start), start, 0d);
-                double step = 1d;
-                double lo = start - step, hi = start + step;
-                // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-                int growth = 0;
-                for (; growth < 1100; growth++)
-                {
-                    var lowTooHigh = Kernel.GreaterThan(Dsf_n3_L1Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
-                    var highTooLow = Kernel.LessThan(Dsf_n3_L1Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target);
-                    if (!Kernel.Any(Kernel.And(finite, Kernel.Or(lowTooHigh, highTooLow)))) break;
-                    step += step;
-                    lo = Kernel.Select(lowTooHigh, lo - step, lo);
-                    hi = Kernel.Select(highTooLow, hi + step, hi);
-                }
-                var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Dsf_n3_L1Evaluate(lo, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target), Kernel.GreaterThanOrEqual(Dsf_n3_L1Evaluate(hi, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _), target)));
-                // Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved
-                // |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point
-                // lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.
-                double t = Kernel.Min(Kernel.Max(start, lo), hi);
-                double previous = double.PositiveInfinity;
-                // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
-                var active = bracketed;
-                int iterations = 0;
-                while (iterations < 1100)
-                {
-                    iterations++;
-                    double residual = Dsf_n3_L1EvaluateWithSlope(t, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out double slope) - target;
-                    var below = Kernel.LessThan(residual, 0d);
-                    lo = Kernel.Select(below, t, lo);
-                    hi = Kernel.Select(below, hi, t);
-                    double tolerance = 4.5E-16d * (Kernel.Abs(t) + 1d);
-                    double delta = -residual / slope;
-                    delta = Kernel.Select(Kernel.LessThan(Kernel.Abs(delta), tolerance), Kernel.Select(below, tolerance, -tolerance), delta);
-                    double newton = t + delta;
-                    double absResidual = Kernel.Abs(residual);
-                    var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, 0.5d * previous));
-                    double next = Kernel.Select(useNewton, newton, 0.5d * lo + 0.5d * hi);
-                    var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, 0d));
-                    active = Kernel.And(active, Kernel.Not(closed));
-                    t = Kernel.Select(active, next, t);
-                    previous = absResidual;
-                    if (!Kernel.Any(active)) break;
-                }
-                // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
-                x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, double.NaN);
-                #if FLOWGEN_INVERSE_STATISTICS
-                global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
-                #endif
+                x = MonotoneInverse.Solve(new Dsf_n3_L1MapOne(ref block, stride, unitSlope, unitLogSlope, unitLogWeight), x, x);
                 Dsf_n3_L1Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out double logDerivative);
                 logDet -= logDerivative;
+            }
+        }
+
+        /// <summary>One deep sigmoidal block (3 units) of a coordinate, at its parameters and prepared quantities, for MonotoneInverse.Solve.</summary>
+        private readonly ref struct Dsf_n3_L1MapOne : IMonotoneMap<double>
+        {
+            private readonly ref double _block;
+            private readonly int _stride;
+            private readonly Span<double> _slope;
+            private readonly Span<double> _logSlope;
+            private readonly Span<double> _logWeight;
+
+            public Dsf_n3_L1MapOne(ref double block, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight)
+            {
+                _block = ref block;
+                _stride = stride;
+                _slope = slope;
+                _logSlope = logSlope;
+                _logWeight = logWeight;
+            }
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public double Value(double x) => Dsf_n3_L1Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out _);
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public double Value(double x, out double derivative)
+            {
+                double result = Dsf_n3_L1Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out double logDerivative);
+                derivative = Kernel.Exp(logDerivative); // for the Newton steps
+                return result;
             }
         }
 

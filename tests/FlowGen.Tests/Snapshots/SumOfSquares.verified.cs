@@ -568,59 +568,28 @@ namespace FlowGen.Generated
                 Vector<float> a0 = Unsafe.Add(ref theta, (1 + k * 3) * stride);
                 slopeAtZero = Kernel.Mac(a0, a0, slopeAtZero);
             }
-            Vector<float> target = x;
-            var finite = Kernel.IsFinite(target);
-            Vector<float> start = (x - theta) / slopeAtZero;
-            start = Kernel.Select(Kernel.IsFinite(start), start, new Vector<float>(0f));
-            Vector<float> step = new Vector<float>(1f);
-            Vector<float> lo = start - step, hi = start + step;
-            // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-            int growth = 0;
-            for (; growth < 1100; growth++)
-            {
-                var lowTooHigh = Kernel.GreaterThan(Sos_r2_K2Value(lo, ref theta, stride, out _, out _), target);
-                var highTooLow = Kernel.LessThan(Sos_r2_K2Value(hi, ref theta, stride, out _, out _), target);
-                if (!Kernel.Any(Kernel.And(finite, Kernel.Or(lowTooHigh, highTooLow)))) break;
-                step += step;
-                lo = Kernel.Select(lowTooHigh, lo - step, lo);
-                hi = Kernel.Select(highTooLow, hi + step, hi);
-            }
-            var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Sos_r2_K2Value(lo, ref theta, stride, out _, out _), target), Kernel.GreaterThanOrEqual(Sos_r2_K2Value(hi, ref theta, stride, out _, out _), target)));
-            // Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved
-            // |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point
-            // lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.
-            Vector<float> t = Kernel.Min(Kernel.Max(start, lo), hi);
-            Vector<float> previous = new Vector<float>(float.PositiveInfinity);
-            // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
-            var active = bracketed;
-            int iterations = 0;
-            while (iterations < 160)
-            {
-                iterations++;
-                Vector<float> residual = Sos_r2_K2Value(t, ref theta, stride, out Vector<float> slope, out _) - target;
-                var below = Kernel.LessThan(residual, new Vector<float>(0f));
-                lo = Kernel.Select(below, t, lo);
-                hi = Kernel.Select(below, hi, t);
-                Vector<float> tolerance = new Vector<float>(2.4E-07f) * (Kernel.Abs(t) + new Vector<float>(1f));
-                Vector<float> delta = -residual / slope;
-                delta = Kernel.Select(Kernel.LessThan(Kernel.Abs(delta), tolerance), Kernel.Select(below, tolerance, -tolerance), delta);
-                Vector<float> newton = t + delta;
-                Vector<float> absResidual = Kernel.Abs(residual);
-                var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, new Vector<float>(0.5f) * previous));
-                Vector<float> next = Kernel.Select(useNewton, newton, new Vector<float>(0.5f) * lo + new Vector<float>(0.5f) * hi);
-                var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, new Vector<float>(0f)));
-                active = Kernel.And(active, Kernel.Not(closed));
-                t = Kernel.Select(active, next, t);
-                previous = absResidual;
-                if (!Kernel.Any(active)) break;
-            }
-            // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
-            x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, new Vector<float>(float.NaN));
-            #if FLOWGEN_INVERSE_STATISTICS
-            global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
-            #endif
+            x = MonotoneInverse.Solve(new Sos_r2_K2Map(ref theta, stride), x, (x - theta) / slopeAtZero);
             Sos_r2_K2Value(x, ref theta, stride, out Vector<float> derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
+        }
+
+        /// <summary>τ of a sum-of-squares coordinate (r = 2, K = 2) at its parameters, for MonotoneInverse.Solve.</summary>
+        private readonly ref struct Sos_r2_K2Map : IMonotoneMap<Vector<float>>
+        {
+            private readonly ref Vector<float> _theta;
+            private readonly int _stride;
+
+            public Sos_r2_K2Map(ref Vector<float> theta, int stride)
+            {
+                _theta = ref theta;
+                _stride = stride;
+            }
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector<float> Value(Vector<float> x) => Sos_r2_K2Value(x, ref _theta, _stride, out _, out _);
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector<float> Value(Vector<float> x, out Vector<float> derivative) => Sos_r2_K2Value(x, ref _theta, _stride, out derivative, out _);
         }
 
         /// <summary>Sum-of-squares backward (r = 2, K = 2): g ← g·τ′ + gl·τ″/τ′; ∂c = g; ∂a_kl = g·2Σₘ a_km xˡ⁺ᵐ⁺¹/(l+m+1) + gl·2qₖxˡ/τ′.</summary>
@@ -722,59 +691,28 @@ namespace FlowGen.Generated
                 Vector<float> a0 = Unsafe.Add(ref theta, (1 + k * 2) * stride);
                 slopeAtZero = Kernel.Mac(a0, a0, slopeAtZero);
             }
-            Vector<float> target = x;
-            var finite = Kernel.IsFinite(target);
-            Vector<float> start = (x - theta) / slopeAtZero;
-            start = Kernel.Select(Kernel.IsFinite(start), start, new Vector<float>(0f));
-            Vector<float> step = new Vector<float>(1f);
-            Vector<float> lo = start - step, hi = start + step;
-            // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-            int growth = 0;
-            for (; growth < 1100; growth++)
-            {
-                var lowTooHigh = Kernel.GreaterThan(Sos_r1_K3Value(lo, ref theta, stride, out _, out _), target);
-                var highTooLow = Kernel.LessThan(Sos_r1_K3Value(hi, ref theta, stride, out _, out _), target);
-                if (!Kernel.Any(Kernel.And(finite, Kernel.Or(lowTooHigh, highTooLow)))) break;
-                step += step;
-                lo = Kernel.Select(lowTooHigh, lo - step, lo);
-                hi = Kernel.Select(highTooLow, hi + step, hi);
-            }
-            var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Sos_r1_K3Value(lo, ref theta, stride, out _, out _), target), Kernel.GreaterThanOrEqual(Sos_r1_K3Value(hi, ref theta, stride, out _, out _), target)));
-            // Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved
-            // |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point
-            // lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.
-            Vector<float> t = Kernel.Min(Kernel.Max(start, lo), hi);
-            Vector<float> previous = new Vector<float>(float.PositiveInfinity);
-            // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
-            var active = bracketed;
-            int iterations = 0;
-            while (iterations < 160)
-            {
-                iterations++;
-                Vector<float> residual = Sos_r1_K3Value(t, ref theta, stride, out Vector<float> slope, out _) - target;
-                var below = Kernel.LessThan(residual, new Vector<float>(0f));
-                lo = Kernel.Select(below, t, lo);
-                hi = Kernel.Select(below, hi, t);
-                Vector<float> tolerance = new Vector<float>(2.4E-07f) * (Kernel.Abs(t) + new Vector<float>(1f));
-                Vector<float> delta = -residual / slope;
-                delta = Kernel.Select(Kernel.LessThan(Kernel.Abs(delta), tolerance), Kernel.Select(below, tolerance, -tolerance), delta);
-                Vector<float> newton = t + delta;
-                Vector<float> absResidual = Kernel.Abs(residual);
-                var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, new Vector<float>(0.5f) * previous));
-                Vector<float> next = Kernel.Select(useNewton, newton, new Vector<float>(0.5f) * lo + new Vector<float>(0.5f) * hi);
-                var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, new Vector<float>(0f)));
-                active = Kernel.And(active, Kernel.Not(closed));
-                t = Kernel.Select(active, next, t);
-                previous = absResidual;
-                if (!Kernel.Any(active)) break;
-            }
-            // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
-            x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, new Vector<float>(float.NaN));
-            #if FLOWGEN_INVERSE_STATISTICS
-            global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
-            #endif
+            x = MonotoneInverse.Solve(new Sos_r1_K3Map(ref theta, stride), x, (x - theta) / slopeAtZero);
             Sos_r1_K3Value(x, ref theta, stride, out Vector<float> derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
+        }
+
+        /// <summary>τ of a sum-of-squares coordinate (r = 1, K = 3) at its parameters, for MonotoneInverse.Solve.</summary>
+        private readonly ref struct Sos_r1_K3Map : IMonotoneMap<Vector<float>>
+        {
+            private readonly ref Vector<float> _theta;
+            private readonly int _stride;
+
+            public Sos_r1_K3Map(ref Vector<float> theta, int stride)
+            {
+                _theta = ref theta;
+                _stride = stride;
+            }
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector<float> Value(Vector<float> x) => Sos_r1_K3Value(x, ref _theta, _stride, out _, out _);
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public Vector<float> Value(Vector<float> x, out Vector<float> derivative) => Sos_r1_K3Value(x, ref _theta, _stride, out derivative, out _);
         }
 
         /// <summary>Sum-of-squares backward (r = 1, K = 3): g ← g·τ′ + gl·τ″/τ′; ∂c = g; ∂a_kl = g·2Σₘ a_km xˡ⁺ᵐ⁺¹/(l+m+1) + gl·2qₖxˡ/τ′.</summary>
@@ -876,59 +814,28 @@ namespace FlowGen.Generated
                 float a0 = Unsafe.Add(ref theta, (1 + k * 3) * stride);
                 slopeAtZero = Kernel.Mac(a0, a0, slopeAtZero);
             }
-            float target = x;
-            var finite = Kernel.IsFinite(target);
-            float start = (x - theta) / slopeAtZero;
-            start = Kernel.Select(Kernel.IsFinite(start), start, 0f);
-            float step = 1f;
-            float lo = start - step, hi = start + step;
-            // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-            int growth = 0;
-            for (; growth < 1100; growth++)
-            {
-                var lowTooHigh = Kernel.GreaterThan(Sos_r2_K2ValueOne(lo, ref theta, stride, out _, out _), target);
-                var highTooLow = Kernel.LessThan(Sos_r2_K2ValueOne(hi, ref theta, stride, out _, out _), target);
-                if (!Kernel.Any(Kernel.And(finite, Kernel.Or(lowTooHigh, highTooLow)))) break;
-                step += step;
-                lo = Kernel.Select(lowTooHigh, lo - step, lo);
-                hi = Kernel.Select(highTooLow, hi + step, hi);
-            }
-            var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Sos_r2_K2ValueOne(lo, ref theta, stride, out _, out _), target), Kernel.GreaterThanOrEqual(Sos_r2_K2ValueOne(hi, ref theta, stride, out _, out _), target)));
-            // Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved
-            // |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point
-            // lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.
-            float t = Kernel.Min(Kernel.Max(start, lo), hi);
-            float previous = float.PositiveInfinity;
-            // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
-            var active = bracketed;
-            int iterations = 0;
-            while (iterations < 160)
-            {
-                iterations++;
-                float residual = Sos_r2_K2ValueOne(t, ref theta, stride, out float slope, out _) - target;
-                var below = Kernel.LessThan(residual, 0f);
-                lo = Kernel.Select(below, t, lo);
-                hi = Kernel.Select(below, hi, t);
-                float tolerance = 2.4E-07f * (Kernel.Abs(t) + 1f);
-                float delta = -residual / slope;
-                delta = Kernel.Select(Kernel.LessThan(Kernel.Abs(delta), tolerance), Kernel.Select(below, tolerance, -tolerance), delta);
-                float newton = t + delta;
-                float absResidual = Kernel.Abs(residual);
-                var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, 0.5f * previous));
-                float next = Kernel.Select(useNewton, newton, 0.5f * lo + 0.5f * hi);
-                var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, 0f));
-                active = Kernel.And(active, Kernel.Not(closed));
-                t = Kernel.Select(active, next, t);
-                previous = absResidual;
-                if (!Kernel.Any(active)) break;
-            }
-            // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
-            x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, float.NaN);
-            #if FLOWGEN_INVERSE_STATISTICS
-            global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
-            #endif
+            x = MonotoneInverse.Solve(new Sos_r2_K2MapOne(ref theta, stride), x, (x - theta) / slopeAtZero);
             Sos_r2_K2ValueOne(x, ref theta, stride, out float derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
+        }
+
+        /// <summary>τ of a sum-of-squares coordinate (r = 2, K = 2) at its parameters, for MonotoneInverse.Solve.</summary>
+        private readonly ref struct Sos_r2_K2MapOne : IMonotoneMap<float>
+        {
+            private readonly ref float _theta;
+            private readonly int _stride;
+
+            public Sos_r2_K2MapOne(ref float theta, int stride)
+            {
+                _theta = ref theta;
+                _stride = stride;
+            }
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public float Value(float x) => Sos_r2_K2ValueOne(x, ref _theta, _stride, out _, out _);
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public float Value(float x, out float derivative) => Sos_r2_K2ValueOne(x, ref _theta, _stride, out derivative, out _);
         }
 
         /// <summary>Sum-of-squares τ (r = 1, K = 3): returns τ(x), τ′(x) = ε + Σₖ qₖ(x)² and τ″(x) = Σₖ 2qₖqₖ′.</summary>
@@ -978,59 +885,28 @@ namespace FlowGen.Generated
                 float a0 = Unsafe.Add(ref theta, (1 + k * 2) * stride);
                 slopeAtZero = Kernel.Mac(a0, a0, slopeAtZero);
             }
-            float target = x;
-            var finite = Kernel.IsFinite(target);
-            float start = (x - theta) / slopeAtZero;
-            start = Kernel.Select(Kernel.IsFinite(start), start, 0f);
-            float step = 1f;
-            float lo = start - step, hi = start + step;
-            // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
-            int growth = 0;
-            for (; growth < 1100; growth++)
-            {
-                var lowTooHigh = Kernel.GreaterThan(Sos_r1_K3ValueOne(lo, ref theta, stride, out _, out _), target);
-                var highTooLow = Kernel.LessThan(Sos_r1_K3ValueOne(hi, ref theta, stride, out _, out _), target);
-                if (!Kernel.Any(Kernel.And(finite, Kernel.Or(lowTooHigh, highTooLow)))) break;
-                step += step;
-                lo = Kernel.Select(lowTooHigh, lo - step, lo);
-                hi = Kernel.Select(highTooLow, hi + step, hi);
-            }
-            var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual(Sos_r1_K3ValueOne(lo, ref theta, stride, out _, out _), target), Kernel.GreaterThanOrEqual(Sos_r1_K3ValueOne(hi, ref theta, stride, out _, out _), target)));
-            // Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved
-            // |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point
-            // lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.
-            float t = Kernel.Min(Kernel.Max(start, lo), hi);
-            float previous = float.PositiveInfinity;
-            // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
-            var active = bracketed;
-            int iterations = 0;
-            while (iterations < 160)
-            {
-                iterations++;
-                float residual = Sos_r1_K3ValueOne(t, ref theta, stride, out float slope, out _) - target;
-                var below = Kernel.LessThan(residual, 0f);
-                lo = Kernel.Select(below, t, lo);
-                hi = Kernel.Select(below, hi, t);
-                float tolerance = 2.4E-07f * (Kernel.Abs(t) + 1f);
-                float delta = -residual / slope;
-                delta = Kernel.Select(Kernel.LessThan(Kernel.Abs(delta), tolerance), Kernel.Select(below, tolerance, -tolerance), delta);
-                float newton = t + delta;
-                float absResidual = Kernel.Abs(residual);
-                var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, 0.5f * previous));
-                float next = Kernel.Select(useNewton, newton, 0.5f * lo + 0.5f * hi);
-                var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, 0f));
-                active = Kernel.And(active, Kernel.Not(closed));
-                t = Kernel.Select(active, next, t);
-                previous = absResidual;
-                if (!Kernel.Any(active)) break;
-            }
-            // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
-            x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, float.NaN);
-            #if FLOWGEN_INVERSE_STATISTICS
-            global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));
-            #endif
+            x = MonotoneInverse.Solve(new Sos_r1_K3MapOne(ref theta, stride), x, (x - theta) / slopeAtZero);
             Sos_r1_K3ValueOne(x, ref theta, stride, out float derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
+        }
+
+        /// <summary>τ of a sum-of-squares coordinate (r = 1, K = 3) at its parameters, for MonotoneInverse.Solve.</summary>
+        private readonly ref struct Sos_r1_K3MapOne : IMonotoneMap<float>
+        {
+            private readonly ref float _theta;
+            private readonly int _stride;
+
+            public Sos_r1_K3MapOne(ref float theta, int stride)
+            {
+                _theta = ref theta;
+                _stride = stride;
+            }
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public float Value(float x) => Sos_r1_K3ValueOne(x, ref _theta, _stride, out _, out _);
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public float Value(float x, out float derivative) => Sos_r1_K3ValueOne(x, ref _theta, _stride, out derivative, out _);
         }
 
         // ---------------------------------------------------------------- constant tables

@@ -1,5 +1,6 @@
 using FlowGen.Generator.Emit;
 using FlowGen.Generator.Model;
+using FlowGen.Generator.Parsing;
 using FlowGen.Generator.Planning;
 using FlowGen.Generator.Spec;
 
@@ -26,6 +27,11 @@ internal sealed class ActNormLayerKind : LayerKind
     public static readonly ActNormLayerKind Instance = new();
 
     public override string SpecName => "actnorm";
+
+    public override string AttributeName => "ActNormAttribute";
+
+    /// <summary>[ActNorm] has no arguments.</summary>
+    public override LayerModel? Read(LayerAttributeContext c) => new ActNormLayer();
 
     public override bool IsDataInitialized => true;
 

@@ -19,7 +19,6 @@ internal sealed class AdditiveTransformer : TransformerKind
 {
     public static readonly AdditiveTransformer Instance = new();
 
-    public override int CouplingKindValue => 1;
     public override string AttributeName => "AdditiveCouplingAttribute";
     public override string SpecName => "additive";
     public override string DisplayName => "additive";

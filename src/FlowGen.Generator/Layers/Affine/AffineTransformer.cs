@@ -21,9 +21,6 @@ internal sealed class AffineTransformer : TransformerKind
 {
     public static readonly AffineTransformer Instance = new();
 
-    public const double DefaultClamp = 2.0;
-
-    public override int CouplingKindValue => 0;
     public override string AttributeName => "AffineCouplingAttribute";
     public override string SpecName => "affine";
     public override string DisplayName => "affine";
@@ -31,7 +28,7 @@ internal sealed class AffineTransformer : TransformerKind
     public override string ParameterNames => "s (raw log-scale), t (shift)";
 
     public override TransformerOptions Read(OptionReader r) =>
-        new AffineOptions(r.Double("Clamp", DefaultClamp, c => c >= 0 && c <= 50, "a finite number between 0 and 50 (0 turns the clamp off)"));
+        new AffineOptions(r.Double("Clamp", c => c >= 0 && c <= 50, "a finite number between 0 and 50 (0 turns the clamp off)"));
 
     public override int ParametersPerCoordinate(TransformerOptions o) => 2;
 

@@ -166,7 +166,7 @@ internal sealed class CouplingLayerKind : LayerKind
     {
         // the transformer helpers, once per transformer kind and configuration, in both flavors
         var byKind = layersOfKind.Select(l => ((CouplingLayer)l.Layer).Transformer)
-            .GroupBy(o => o.Kind).OrderBy(g => g.Key.CouplingKindValue);
+            .GroupBy(o => o.Kind).OrderBy(g => LayerRegistry.Order(g.Key));
         foreach (IGrouping<TransformerKind, TransformerOptions> g in byKind)
         {
             var used = g.ToList();

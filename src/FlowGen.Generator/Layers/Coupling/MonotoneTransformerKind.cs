@@ -14,7 +14,9 @@ namespace FlowGen.Generator.Layers;
 /// ∂L/∂y = (gx − gl·λ_x)/τ′ and ∂L/∂θ = −(∂L/∂y·τ_θ + gl·λ_θ), i.e. minus the forward product at upstream (∂L/∂y, gl);
 /// <c>{Name}Vjp&lt;TDirection&gt;</c> selects one of the two at JIT time. Parameters of one coordinate are read from a
 /// reference to θ₀ and a stride. Helper bodies are templates shared by the scalar and vector flavors (masks declared with
-/// var; Kernel's comparison and selection overloads exist for both).
+/// var; Kernel's comparison and selection overloads exist for both). <c>{Name}Inverse</c> has no closed form: it calls the
+/// runtime's safeguarded Newton–bisection (FlowGen.Kernels.MonotoneInverse, the same for every model), which evaluates τ
+/// through the configuration's small map struct (<see cref="EmitMap"/>).
 /// </summary>
 internal abstract class MonotoneTransformerKind<TOptions> : TransformerKind where TOptions : TransformerOptions
 {
@@ -84,67 +86,49 @@ internal abstract class MonotoneTransformerKind<TOptions> : TransformerKind wher
     protected static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture).Replace(".", "p").Replace("-", "m").Replace("+", "");
 
     /// <summary>
-    /// Emits the safeguarded inversion of a strictly increasing scalar map, in place on <c>x</c> (which holds the target y on entry):
-    /// a bracket grown geometrically around <paramref name="guess"/>, then Newton steps that fall back to bisection whenever they
-    /// leave the bracket or stop halving the residual, until the bracket is narrower than 4 ulps of max(|x|, 1) (about 2 ulps
-    /// on either side of the root) or the residual is exactly zero. Lanes with a non-finite target, or whose bracket cannot be found,
-    /// get NaN. <paramref name="value"/>(arg, derivativeOut) is a call returning τ(arg) and writing τ′(arg).
+    /// Emits the statement that inverts τ in place on <c>x</c> (which holds the target y): the runtime's safeguarded
+    /// Newton–bisection, <c>FlowGen.Kernels.MonotoneInverse.Solve</c> (docs/model.md §7), started at <paramref name="guess"/>
+    /// and evaluating τ through <paramref name="map"/>, a value of the configuration's map struct (<see cref="EmitMap"/>).
     /// </summary>
-    protected static void EmitMonotoneInverse(CodeWriter w, Flavor f, bool isDouble, string guess, Func<string, string, string> value)
+    protected static void EmitSolve(CodeWriter w, string map, string guess) => w.Line($"x = MonotoneInverse.Solve({map}, x, {guess});");
+
+    /// <summary>
+    /// Emits the struct through which <c>MonotoneInverse</c> evaluates τ of one configuration in one flavor (described by
+    /// <paramref name="what"/>, for its doc comment): a ref struct
+    /// <c>{Name}Map</c> (<c>{Name}MapOne</c> for one sample) implementing <c>IMonotoneMap</c>, holding <paramref name="fields"/>
+    /// (type and name; a type starting with "ref " is a reference) set by its constructor in that order. <paramref name="value"/>
+    /// is the expression of τ(x) and <paramref name="valueWithDerivative"/> the statements of τ(x) with τ′(x) written to
+    /// <c>derivative</c> (the fields are read as <c>_name</c>).
+    /// </summary>
+    protected void EmitMap(CodeWriter w, TOptions c, Flavor f, string what, (string Type, string Name)[] fields, string value, string[] valueWithDerivative)
     {
-        string V = f.V;
-        string S(double v) => f.Splat(Literals.Of(v, isDouble));
-        // enough for pure bisection from the widest finite bracket down to the tolerance (2^128 / 2^-23 in float,
-        // 2^1024 / 2^-52 in double): the loop cannot run out while Newton and bisection still make progress
-        int maxIterations = isDouble ? 1100 : 160;
-        w.Line($"{V} target = x;");
-        w.Line("var finite = Kernel.IsFinite(target);");
-        w.Line($"{V} start = {guess};");
-        w.Line($"start = Kernel.Select(Kernel.IsFinite(start), start, {S(0)});");
-        w.Line($"{V} step = {S(1)};");
-        w.Line($"{V} lo = start - step, hi = start + step;");
-        w.Line("// grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)");
-        w.Line("int growth = 0;");
-        w.Open("for (; growth < 1100; growth++)");
-        w.Line($"var lowTooHigh = Kernel.GreaterThan({value("lo", "_")}, target);");
-        w.Line($"var highTooLow = Kernel.LessThan({value("hi", "_")}, target);");
-        w.Line("if (!Kernel.Any(Kernel.And(finite, Kernel.Or(lowTooHigh, highTooLow)))) break;");
-        w.Line("step += step;");
-        w.Line("lo = Kernel.Select(lowTooHigh, lo - step, lo);");
-        w.Line("hi = Kernel.Select(highTooLow, hi + step, hi);");
+        string V = f.V, map = MapName(c, f);
+        w.Line($"/// <summary>{what}, for MonotoneInverse.Solve.</summary>");
+        w.Open($"private readonly ref struct {map} : IMonotoneMap<{V}>");
+        foreach (var (type, name) in fields) w.Line($"private readonly {type} _{name};");
+        w.Line();
+        w.Open($"public {map}({string.Join(", ", System.Linq.Enumerable.Select(fields, p => p.Type + " " + p.Name))})");
+        foreach (var (type, name) in fields) w.Line(type.StartsWith("ref ", StringComparison.Ordinal) ? $"_{name} = ref {name};" : $"_{name} = {name};");
         w.Close();
-        w.Line($"var bracketed = Kernel.And(finite, Kernel.And(Kernel.LessThanOrEqual({value("lo", "_")}, target), Kernel.GreaterThanOrEqual({value("hi", "_")}, target)));");
-        w.Line("// Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved");
-        w.Line("// |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point");
-        w.Line("// lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.");
-        w.Line($"{V} t = Kernel.Min(Kernel.Max(start, lo), hi);");
-        w.Line($"{V} previous = {S(double.PositiveInfinity)};");
-        w.Line("// a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do");
-        w.Line("var active = bracketed;");
-        w.Line("int iterations = 0;");
-        w.Open($"while (iterations < {maxIterations})");
-        w.Line("iterations++;");
-        w.Line($"{V} residual = {value("t", "out " + V + " slope")} - target;");
-        w.Line($"var below = Kernel.LessThan(residual, {S(0)});");
-        w.Line("lo = Kernel.Select(below, t, lo);");
-        w.Line("hi = Kernel.Select(below, hi, t);");
-        w.Line($"{V} tolerance = {S(isDouble ? 4.5e-16 : 2.4e-7)} * (Kernel.Abs(t) + {S(1)});");
-        w.Line($"{V} delta = -residual / slope;");
-        w.Line($"delta = Kernel.Select(Kernel.LessThan(Kernel.Abs(delta), tolerance), Kernel.Select(below, tolerance, -tolerance), delta);");
-        w.Line($"{V} newton = t + delta;");
-        w.Line($"{V} absResidual = Kernel.Abs(residual);");
-        w.Line($"var useNewton = Kernel.And(Kernel.And(Kernel.GreaterThan(newton, lo), Kernel.LessThan(newton, hi)), Kernel.LessThanOrEqual(absResidual, {S(0.5)} * previous));");
-        w.Line($"{V} next = Kernel.Select(useNewton, newton, {S(0.5)} * lo + {S(0.5)} * hi);");
-        w.Line($"var closed = Kernel.Or(Kernel.LessThanOrEqual(hi - lo, tolerance + tolerance), Kernel.LessThanOrEqual(absResidual, {S(0)}));");
-        w.Line("active = Kernel.And(active, Kernel.Not(closed));");
-        w.Line("t = Kernel.Select(active, next, t);");
-        w.Line("previous = absResidual;");
-        w.Line("if (!Kernel.Any(active)) break;");
+        w.Line();
+        Inline(w);
+        w.Line($"public {V} Value({V} x) => {value};");
+        w.Line();
+        Inline(w);
+        if (valueWithDerivative.Length == 1 && valueWithDerivative[0].StartsWith("return ", StringComparison.Ordinal))
+        {
+            w.Line($"public {V} Value({V} x, out {V} derivative) => {valueWithDerivative[0].Substring("return ".Length)}");
+        }
+        else
+        {
+            w.Open($"public {V} Value({V} x, out {V} derivative)");
+            foreach (string line in valueWithDerivative) w.Line(line);
+            w.Close();
+        }
         w.Close();
-        w.Line("// lanes still open after the iteration limit are reported as failures (NaN), never returned silently");
-        w.Line($"x = Kernel.Select(Kernel.And(bracketed, Kernel.Not(active)), t, {S(double.NaN)});");
-        w.Line("#if FLOWGEN_INVERSE_STATISTICS");
-        w.Line("global::FlowGen.InverseStatistics.Record(growth, iterations, Kernel.Any(active));");
-        w.Line("#endif");
+        w.Line();
     }
+
+    /// <summary>The name of a configuration's map struct in a flavor.</summary>
+    protected string MapName(TOptions c, Flavor f) => ConfigurationName(c) + "Map" + f.Suffix;
 }

@@ -16,13 +16,10 @@ namespace FlowGen.Generator.Layers;
 /// </summary>
 internal abstract class TransformerKind
 {
-    /// <summary>The value of FlowGen.CouplingKind that selects this kind in a uniform stack.</summary>
-    public abstract int CouplingKindValue { get; }
-
     /// <summary>The per-layer attribute, e.g. "AffineCouplingAttribute".</summary>
     public abstract string AttributeName { get; }
 
-    /// <summary>The kind's name as in FlowGen.CouplingKind, e.g. "SumOfSquares".</summary>
+    /// <summary>The kind's name: its member of FlowGen.CouplingKind (which selects it in a uniform stack), e.g. "SumOfSquares".</summary>
     public string Name => AttributeName.Substring(0, AttributeName.Length - "CouplingAttribute".Length);
 
     /// <summary>The name in the stack specification, e.g. "affine".</summary>
@@ -34,7 +31,10 @@ internal abstract class TransformerKind
     /// <summary>The attribute options that belong to this kind (set on another kind, they are warned about).</summary>
     public abstract IReadOnlyList<string> OptionNames { get; }
 
-    /// <summary>Reads (and validates) this kind's options; <paramref name="r"/> looks at the layer attribute, then the flow defaults.</summary>
+    /// <summary>
+    /// Reads (and validates) this kind's options; <paramref name="r"/> looks at the layer attribute, then the flow defaults,
+    /// then the runtime's <c>Default{Option}</c> constants of the kind's attribute class.
+    /// </summary>
     public abstract TransformerOptions Read(OptionReader r);
 
     /// <summary>Transformer parameters per transformed coordinate (docs/model.md §3).</summary>

@@ -25,16 +25,13 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
 {
     public static readonly DeepSigmoidalTransformer Instance = new();
 
-    public const int DefaultUnits = 8, DefaultBlocks = 1;
-
-    public override int CouplingKindValue => 3;
     public override string AttributeName => "DeepSigmoidalCouplingAttribute";
     public override string SpecName => "deep_sigmoidal";
     public override string DisplayName => "deep sigmoidal";
     public override IReadOnlyList<string> OptionNames { get; } = new[] { "SigmoidUnits", "SigmoidLayers" };
 
     public override TransformerOptions Read(OptionReader r) =>
-        new DeepSigmoidalOptions(r.Int("SigmoidUnits", DefaultUnits, 1, 64), r.Int("SigmoidLayers", DefaultBlocks, 1, 8));
+        new DeepSigmoidalOptions(r.Int("SigmoidUnits", 1, 64), r.Int("SigmoidLayers", 1, 8));
 
     public override int ParametersPerCoordinate(TransformerOptions o)
     {
@@ -163,14 +160,6 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
         w.Close();
         w.Line();
 
-        w.Line($"/// <summary>The prepared block and its derivative exp(λ), for Newton steps.</summary>");
-        w.Open($"private static {V} {name}EvaluateWithSlope({V} v, ref {V} theta, int stride, Span<{V}> slope, Span<{V}> logSlope, Span<{V}> logWeight, out {V} derivative)");
-        w.Line($"{V} result = {name}Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out {V} logDerivative);");
-        w.Line("derivative = Kernel.Exp(logDerivative);");
-        w.Line("return result;");
-        w.Close();
-        w.Line();
-
         w.Line($"/// <summary>Deep sigmoidal forward ({blocks} block(s) of {n} units): x ← τ(x), log-det += Σ λ.</summary>");
         w.Open($"private static void {name}Forward(ref {V} x, ref {V} theta, int stride, ref {V} logDet)");
         w.Open($"for (int q = 0; q < {blocks}; q++)");
@@ -186,14 +175,22 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
         w.Open($"for (int q = {blocks - 1}; q >= 0; q--)");
         w.Line($"ref {V} block = ref Unsafe.Add(ref theta, q * {3 * n} * stride);");
         w.Line($"{name}Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);");
-        EmitMonotoneInverse(w, f, isDouble, "x", (arg, d) => d == "_"
-            ? $"{name}Evaluate({arg}, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out _)"
-            : $"{name}EvaluateWithSlope({arg}, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, {d})");
+        EmitSolve(w, $"new {MapName(c, f)}(ref block, stride, unitSlope, unitLogSlope, unitLogWeight)", "x");
         w.Line($"{name}Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out {V} logDerivative);");
         w.Line("logDet -= logDerivative;");
         w.Close();
         w.Close();
         w.Line();
+
+        EmitMap(w, c, f, $"One deep sigmoidal block ({n} units) of a coordinate, at its parameters and prepared quantities",
+            new[] { ($"ref {V}", "block"), ("int", "stride"), ($"Span<{V}>", "slope"), ($"Span<{V}>", "logSlope"), ($"Span<{V}>", "logWeight") },
+            $"{name}Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out _)",
+            new[]
+            {
+                $"{V} result = {name}Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out {V} logDerivative);",
+                "derivative = Kernel.Exp(logDerivative); // for the Newton steps",
+                "return result;",
+            });
 
         if (!f.IsTile) return;
         w.Line($"/// <summary>Backward through one block at input v: returns ∂L/∂v; writes ∂L/∂θ of the block (gθ stride <paramref name=\"gstride\"/>).</summary>");

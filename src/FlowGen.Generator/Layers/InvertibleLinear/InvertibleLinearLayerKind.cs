@@ -1,6 +1,8 @@
 using System.Linq;
+using FlowGen.Generator.Diagnostics;
 using FlowGen.Generator.Emit;
 using FlowGen.Generator.Model;
+using FlowGen.Generator.Parsing;
 using FlowGen.Generator.Planning;
 using FlowGen.Generator.Spec;
 
@@ -27,6 +29,27 @@ internal sealed class InvertibleLinearLayerKind : LayerKind
     public static readonly InvertibleLinearLayerKind Instance = new();
 
     public override string SpecName => "invertible_linear";
+
+    public override string AttributeName => "InvertibleLinearAttribute";
+
+    /// <summary>The layer with a seeded random P (docs/model.md §4), as in a uniform stack with InvertibleLinear = true.</summary>
+    public static LinearLayer Permuted(int dim, int seed) =>
+        new(PermutationLayerKind.RandomPermutation(dim, seed).ToEquatableArray(), true, seed);
+
+    /// <summary>[InvertibleLinear(Seed = s, Permute = b)]: Seed applies only with Permute = true.</summary>
+    public override LayerModel? Read(LayerAttributeContext c)
+    {
+        AttributeReader r = c.Options;
+        bool permute = r.IsSet("Permute") ? r.Bool("Permute") : c.Runtime.Constant(AttributeName, "DefaultPermute", true);
+        if (!permute && r.IsSet("Seed"))
+        {
+            c.Report(DiagnosticDescriptors.ConflictingOptions, r.Location("Seed"), "Seed applies only to a permuted invertible linear layer (Permute = true)");
+        }
+        if (c.Dim is not int dim) return null;
+        return permute
+            ? Permuted(dim, r.IsSet("Seed") ? r.Int("Seed", 0) : c.DerivedSeed)
+            : new LinearLayer(Enumerable.Range(0, dim).ToEquatableArray(), false, 0);
+    }
 
     public override int[] MapAfter(LayerModel layer, int[] mapBefore)
     {

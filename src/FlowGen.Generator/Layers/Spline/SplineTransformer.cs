@@ -25,17 +25,13 @@ internal sealed class SplineTransformer : MonotoneTransformerKind<SplineOptions>
 {
     public static readonly SplineTransformer Instance = new();
 
-    public const int DefaultBins = 8;
-    public const double DefaultBound = 3.0;
-
-    public override int CouplingKindValue => 4;
     public override string AttributeName => "SplineCouplingAttribute";
     public override string SpecName => "spline";
     public override string DisplayName => "rational-quadratic spline";
     public override IReadOnlyList<string> OptionNames { get; } = new[] { "Bins", "Bound" };
 
     public override TransformerOptions Read(OptionReader r) =>
-        new SplineOptions(r.Int("Bins", DefaultBins, 2, 64), r.Double("Bound", DefaultBound, b => b > 0 && b <= 1e6, "a finite number greater than 0 (at most 1e6)"));
+        new SplineOptions(r.Int("Bins", 2, 64), r.Double("Bound", b => b > 0 && b <= 1e6, "a finite number greater than 0 (at most 1e6)"));
 
     public override int ParametersPerCoordinate(TransformerOptions o) => 3 * ((SplineOptions)o).Bins - 1;
 

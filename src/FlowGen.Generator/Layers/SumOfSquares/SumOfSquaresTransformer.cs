@@ -24,16 +24,13 @@ internal sealed class SumOfSquaresTransformer : MonotoneTransformerKind<SumOfSqu
 {
     public static readonly SumOfSquaresTransformer Instance = new();
 
-    public const int DefaultDegree = 2, DefaultSquares = 3;
-
-    public override int CouplingKindValue => 2;
     public override string AttributeName => "SumOfSquaresCouplingAttribute";
     public override string SpecName => "sum_of_squares";
     public override string DisplayName => "sum-of-squares";
     public override IReadOnlyList<string> OptionNames { get; } = new[] { "Degree", "Squares" };
 
     public override TransformerOptions Read(OptionReader r) =>
-        new SumOfSquaresOptions(r.Int("Degree", DefaultDegree, 0, 8), r.Int("Squares", DefaultSquares, 1, 16));
+        new SumOfSquaresOptions(r.Int("Degree", 0, 8), r.Int("Squares", 1, 16));
 
     public override int ParametersPerCoordinate(TransformerOptions o)
     {
@@ -123,11 +120,15 @@ internal sealed class SumOfSquaresTransformer : MonotoneTransformerKind<SumOfSqu
         w.Line($"{V} a0 = Unsafe.Add(ref theta, (1 + k * {r + 1}) * stride);");
         w.Line("slopeAtZero = Kernel.Mac(a0, a0, slopeAtZero);");
         w.Close();
-        EmitMonotoneInverse(w, f, isDouble, "(x - theta) / slopeAtZero", (arg, d) => $"{n}Value{f.Suffix}({arg}, ref theta, stride, {(d == "_" ? "out _" : d)}, out _)");
+        EmitSolve(w, $"new {MapName(c, f)}(ref theta, stride)", "(x - theta) / slopeAtZero");
         w.Line($"{n}Value{f.Suffix}(x, ref theta, stride, out {V} derivativeAtRoot, out _);");
         w.Line("logDet -= Kernel.Log(derivativeAtRoot);");
         w.Close();
         w.Line();
+
+        EmitMap(w, c, f, $"τ of a sum-of-squares coordinate (r = {r}, K = {k}) at its parameters", new[] { ($"ref {V}", "theta"), ("int", "stride") },
+            $"{n}Value{f.Suffix}(x, ref _theta, _stride, out _, out _)",
+            new[] { $"return {n}Value{f.Suffix}(x, ref _theta, _stride, out derivative, out _);" });
 
         if (!f.IsTile) return;
         w.Line($"/// <summary>Sum-of-squares backward (r = {r}, K = {k}): g ← g·τ′ + gl·τ″/τ′; ∂c = g; ∂a_kl = g·2Σₘ a_km xˡ⁺ᵐ⁺¹/(l+m+1) + gl·2qₖxˡ/τ′.</summary>");

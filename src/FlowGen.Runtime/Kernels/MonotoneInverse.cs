@@ -1,0 +1,289 @@
+using System.ComponentModel;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace FlowGen.Kernels;
+
+/// <summary>
+/// For generated code: a strictly increasing map τ of one coordinate, for one transformer configuration, with its
+/// parameters bound (the generated implementations are <c>ref struct</c>s holding a reference to the coordinate's
+/// parameters). <typeparamref name="TValue"/> is the scalar type (one sample) or <see cref="Vector{T}"/> (one value per lane).
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public interface IMonotoneMap<TValue>
+{
+    /// <summary>τ(x).</summary>
+    TValue Value(TValue x);
+
+    /// <summary>τ(x), and τ′(x) in <paramref name="derivative"/>.</summary>
+    TValue Value(TValue x, out TValue derivative);
+}
+
+/// <summary>
+/// For generated code: the safeguarded Newton–bisection inverse of a strictly increasing map (docs/model.md §7), once for
+/// every model, generic over the map (<see cref="IMonotoneMap{TValue}"/>, a value type), so that the JIT compiles it for
+/// each transformer configuration and flavor, with the map's forwarding methods inlined: the code the per-configuration
+/// copies the generator used to emit compiled to.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A bracket is grown geometrically around the start point, then Newton steps are taken that fall back to bisection whenever
+/// they leave the bracket or stop halving the residual, until the bracket is narrower than 4 ulps of max(|x|, 1) (about 2 ulps
+/// on either side of the root) or the residual is exactly zero. Lanes with a non-finite target, or whose bracket cannot be
+/// found, get NaN; a lane still open after the iteration limit too (never returned silently). Each lane stops on its own, so
+/// a sample's result does not depend on the other samples of its vector.
+/// </para>
+/// <para>
+/// These are the IEEE operations, in the same order and with the same constants, of the inverse the generator used to emit
+/// per configuration (the same <see cref="Kernel"/> comparisons and selections), on every path: one sample (scalars, masks
+/// are <see cref="bool"/>) and a tile (vectors, masks are all-bits lanes), so the two agree bit for bit.
+/// </para>
+/// <para>With <see cref="InverseStatistics.IsEnabled"/> each call is counted in <see cref="InverseStatistics"/>.</para>
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+[SkipLocalsInit] // every local is assigned before use: no zeroing of the frame on each call
+public static class MonotoneInverse
+{
+    /// <summary>x with τ(x) = <paramref name="target"/>, searched from <paramref name="start"/> (0 where that is not finite), lane by lane.</summary>
+    /// <param name="map">τ, with its parameters.</param>
+    /// <param name="target">y.</param>
+    /// <param name="start">The first guess.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Solve<TMap>(TMap map, Vector<float> target, Vector<float> start) where TMap : struct, IMonotoneMap<Vector<float>>, allows ref struct =>
+        SolveCore<Vector<float>, Vector<int>, FloatVectorLanes, TMap>(map, target, start);
+
+    /// <inheritdoc cref="Solve{TMap}(TMap, Vector{float}, Vector{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<double> Solve<TMap>(TMap map, Vector<double> target, Vector<double> start) where TMap : struct, IMonotoneMap<Vector<double>>, allows ref struct =>
+        SolveCore<Vector<double>, Vector<long>, DoubleVectorLanes, TMap>(map, target, start);
+
+    /// <summary>x with τ(x) = <paramref name="target"/>, searched from <paramref name="start"/> (0 if that is not finite).</summary>
+    /// <param name="map">τ, with its parameters.</param>
+    /// <param name="target">y.</param>
+    /// <param name="start">The first guess.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Solve<TMap>(TMap map, float target, float start) where TMap : struct, IMonotoneMap<float>, allows ref struct =>
+        SolveCore<float, bool, FloatLanes, TMap>(map, target, start);
+
+    /// <inheritdoc cref="Solve{TMap}(TMap, float, float)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Solve<TMap>(TMap map, double target, double start) where TMap : struct, IMonotoneMap<double>, allows ref struct =>
+        SolveCore<double, bool, DoubleLanes, TMap>(map, target, start);
+
+    private static TValue SolveCore<TValue, TMask, L, TMap>(TMap map, TValue target, TValue start)
+        where TValue : struct
+        where L : struct, IInverseLanes<TValue, TMask>
+        where TMap : struct, IMonotoneMap<TValue>, allows ref struct
+    {
+        // L: the lane operations (TValue's arithmetic included: generic code has no operators on it); the formula of each
+        // line is in its comment, the operations are exactly those, in that order.
+        var finite = L.IsFinite(target);
+        start = L.Select(L.IsFinite(start), start, L.Zero);
+        TValue step = L.One;
+        TValue lo = L.Subtract(start, step), hi = L.Add(start, step);                                  // start ∓ step
+        // grow the bracket geometrically until τ(lo) ≤ y ≤ τ(hi)
+        int growth = 0;
+        for (; growth < 1100; growth++)
+        {
+            var lowTooHigh = L.GreaterThan(map.Value(lo), target);
+            var highTooLow = L.LessThan(map.Value(hi), target);
+            if (!L.Any(L.And(finite, L.Or(lowTooHigh, highTooLow)))) break;
+            step = L.Add(step, step);                                                                   // step += step
+            lo = L.Select(lowTooHigh, L.Subtract(lo, step), lo);                                        // lo − step
+            hi = L.Select(highTooLow, L.Add(hi, step), hi);                                             // hi + step
+        }
+        var bracketed = L.And(finite, L.And(L.LessThanOrEqual(map.Value(lo), target), L.GreaterThanOrEqual(map.Value(hi), target)));
+        // Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved
+        // |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point
+        // lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.
+        TValue t = L.Min(L.Max(start, lo), hi);
+        TValue previous = L.PositiveInfinity;
+        // a lane stops once its bracket is closed, so every lane takes the same steps whatever its neighbours do
+        var active = bracketed;
+        int iterations = 0;
+        while (iterations < L.MaxIterations)
+        {
+            iterations++;
+            TValue residual = L.Subtract(map.Value(t, out TValue slope), target);                      // τ(t) − y
+            var below = L.LessThan(residual, L.Zero);
+            lo = L.Select(below, t, lo);
+            hi = L.Select(below, hi, t);
+            TValue tolerance = L.Multiply(L.Tolerance, L.Add(L.Abs(t), L.One));                         // ε·(|t| + 1)
+            TValue delta = L.Divide(L.Negate(residual), slope);                                         // −residual / slope
+            delta = L.Select(L.LessThan(L.Abs(delta), tolerance), L.Select(below, tolerance, L.Negate(tolerance)), delta);
+            TValue newton = L.Add(t, delta);                                                            // t + delta
+            TValue absResidual = L.Abs(residual);
+            var useNewton = L.And(L.And(L.GreaterThan(newton, lo), L.LessThan(newton, hi)), L.LessThanOrEqual(absResidual, L.Multiply(L.Half, previous)));
+            TValue next = L.Select(useNewton, newton, L.Add(L.Multiply(L.Half, lo), L.Multiply(L.Half, hi))); // ½·lo + ½·hi
+            var closed = L.Or(L.LessThanOrEqual(L.Subtract(hi, lo), L.Add(tolerance, tolerance)), L.LessThanOrEqual(absResidual, L.Zero));
+            active = L.And(active, L.Not(closed));
+            t = L.Select(active, next, t);
+            previous = absResidual;
+            if (!L.Any(active)) break;
+        }
+        // the JIT removes this when the statistics are off (a static readonly field is a constant to it)
+        if (InverseStatistics.IsEnabled) InverseStatistics.Record(growth, iterations, L.Any(active));
+        // lanes still open after the iteration limit are reported as failures (NaN), never returned silently
+        return L.Select(L.And(bracketed, L.Not(active)), t, L.NaN);
+    }
+}
+
+/// <summary>
+/// The element-wise operations of <see cref="MonotoneInverse"/> for one value type: its arithmetic operators, Kernel's
+/// comparisons and selections (which have the same meaning in scalar and vector form), and the constants.
+/// </summary>
+internal interface IInverseLanes<TValue, TMask>
+{
+    static abstract TValue Zero { get; }
+    static abstract TValue One { get; }
+    static abstract TValue Half { get; }
+    static abstract TValue PositiveInfinity { get; }
+    static abstract TValue NaN { get; }
+
+    /// <summary>ε of the stopping rule: the bracket closes below 2ε·(|t| + 1), and no Newton step is shorter than ε·(|t| + 1).</summary>
+    static abstract TValue Tolerance { get; }
+
+    /// <summary>
+    /// Enough iterations for pure bisection from the widest finite bracket down to the tolerance (2^128 / 2^-23 in float,
+    /// 2^1024 / 2^-52 in double): the loop cannot run out while Newton and bisection still make progress.
+    /// </summary>
+    static abstract int MaxIterations { get; }
+
+    static abstract TValue Add(TValue a, TValue b);
+    static abstract TValue Subtract(TValue a, TValue b);
+    static abstract TValue Multiply(TValue a, TValue b);
+    static abstract TValue Divide(TValue a, TValue b);
+    static abstract TValue Negate(TValue a);
+    static abstract TMask IsFinite(TValue a);
+    static abstract TMask LessThan(TValue a, TValue b);
+    static abstract TMask LessThanOrEqual(TValue a, TValue b);
+    static abstract TMask GreaterThan(TValue a, TValue b);
+    static abstract TMask GreaterThanOrEqual(TValue a, TValue b);
+    static abstract TMask And(TMask a, TMask b);
+    static abstract TMask Or(TMask a, TMask b);
+    static abstract TMask Not(TMask a);
+    static abstract bool Any(TMask a);
+    static abstract TValue Select(TMask mask, TValue a, TValue b);
+    static abstract TValue Min(TValue a, TValue b);
+    static abstract TValue Max(TValue a, TValue b);
+    static abstract TValue Abs(TValue a);
+}
+
+// The constants are those the generator wrote into the per-model copies: the float ones are the doubles it held, rounded
+// to float ((float)2.4e-7, as it computed them).
+
+internal readonly struct FloatLanes : IInverseLanes<float, bool>
+{
+    public static float Zero => 0f;
+    public static float One => 1f;
+    public static float Half => 0.5f;
+    public static float PositiveInfinity => float.PositiveInfinity;
+    public static float NaN => float.NaN;
+    public static float Tolerance => (float)2.4e-7;
+    public static int MaxIterations => 160;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Add(float a, float b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Subtract(float a, float b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Multiply(float a, float b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Divide(float a, float b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Negate(float a) => -a;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool IsFinite(float a) => Kernel.IsFinite(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool LessThan(float a, float b) => Kernel.LessThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool LessThanOrEqual(float a, float b) => Kernel.LessThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool GreaterThan(float a, float b) => Kernel.GreaterThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool GreaterThanOrEqual(float a, float b) => Kernel.GreaterThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool And(bool a, bool b) => Kernel.And(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Or(bool a, bool b) => Kernel.Or(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Not(bool a) => Kernel.Not(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Any(bool a) => Kernel.Any(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Select(bool mask, float a, float b) => Kernel.Select(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Min(float a, float b) => Kernel.Min(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Max(float a, float b) => Kernel.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Abs(float a) => Kernel.Abs(a);
+}
+
+internal readonly struct DoubleLanes : IInverseLanes<double, bool>
+{
+    public static double Zero => 0d;
+    public static double One => 1d;
+    public static double Half => 0.5d;
+    public static double PositiveInfinity => double.PositiveInfinity;
+    public static double NaN => double.NaN;
+    public static double Tolerance => 4.5e-16;
+    public static int MaxIterations => 1100;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Add(double a, double b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Subtract(double a, double b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Multiply(double a, double b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Divide(double a, double b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Negate(double a) => -a;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool IsFinite(double a) => Kernel.IsFinite(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool LessThan(double a, double b) => Kernel.LessThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool LessThanOrEqual(double a, double b) => Kernel.LessThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool GreaterThan(double a, double b) => Kernel.GreaterThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool GreaterThanOrEqual(double a, double b) => Kernel.GreaterThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool And(bool a, bool b) => Kernel.And(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Or(bool a, bool b) => Kernel.Or(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Not(bool a) => Kernel.Not(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Any(bool a) => Kernel.Any(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Select(bool mask, double a, double b) => Kernel.Select(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Min(double a, double b) => Kernel.Min(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Max(double a, double b) => Kernel.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Abs(double a) => Kernel.Abs(a);
+}
+
+internal readonly struct FloatVectorLanes : IInverseLanes<Vector<float>, Vector<int>>
+{
+    public static Vector<float> Zero => new(0f);
+    public static Vector<float> One => new(1f);
+    public static Vector<float> Half => new(0.5f);
+    public static Vector<float> PositiveInfinity => new(float.PositiveInfinity);
+    public static Vector<float> NaN => new(float.NaN);
+    public static Vector<float> Tolerance => new((float)2.4e-7);
+    public static int MaxIterations => 160;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Add(Vector<float> a, Vector<float> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Subtract(Vector<float> a, Vector<float> b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Multiply(Vector<float> a, Vector<float> b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Divide(Vector<float> a, Vector<float> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Negate(Vector<float> a) => -a;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> IsFinite(Vector<float> a) => Kernel.IsFinite(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> LessThan(Vector<float> a, Vector<float> b) => Kernel.LessThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> LessThanOrEqual(Vector<float> a, Vector<float> b) => Kernel.LessThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> GreaterThan(Vector<float> a, Vector<float> b) => Kernel.GreaterThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> GreaterThanOrEqual(Vector<float> a, Vector<float> b) => Kernel.GreaterThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> And(Vector<int> a, Vector<int> b) => Kernel.And(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> Or(Vector<int> a, Vector<int> b) => Kernel.Or(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> Not(Vector<int> a) => Kernel.Not(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Any(Vector<int> a) => Kernel.Any(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Select(Vector<int> mask, Vector<float> a, Vector<float> b) => Kernel.Select(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Min(Vector<float> a, Vector<float> b) => Kernel.Min(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Max(Vector<float> a, Vector<float> b) => Kernel.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Abs(Vector<float> a) => Kernel.Abs(a);
+}
+
+internal readonly struct DoubleVectorLanes : IInverseLanes<Vector<double>, Vector<long>>
+{
+    public static Vector<double> Zero => new(0d);
+    public static Vector<double> One => new(1d);
+    public static Vector<double> Half => new(0.5d);
+    public static Vector<double> PositiveInfinity => new(double.PositiveInfinity);
+    public static Vector<double> NaN => new(double.NaN);
+    public static Vector<double> Tolerance => new(4.5e-16);
+    public static int MaxIterations => 1100;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Add(Vector<double> a, Vector<double> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Subtract(Vector<double> a, Vector<double> b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Multiply(Vector<double> a, Vector<double> b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Divide(Vector<double> a, Vector<double> b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Negate(Vector<double> a) => -a;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> IsFinite(Vector<double> a) => Kernel.IsFinite(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> LessThan(Vector<double> a, Vector<double> b) => Kernel.LessThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> LessThanOrEqual(Vector<double> a, Vector<double> b) => Kernel.LessThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> GreaterThan(Vector<double> a, Vector<double> b) => Kernel.GreaterThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> GreaterThanOrEqual(Vector<double> a, Vector<double> b) => Kernel.GreaterThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> And(Vector<long> a, Vector<long> b) => Kernel.And(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> Or(Vector<long> a, Vector<long> b) => Kernel.Or(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> Not(Vector<long> a) => Kernel.Not(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Any(Vector<long> a) => Kernel.Any(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Select(Vector<long> mask, Vector<double> a, Vector<double> b) => Kernel.Select(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Min(Vector<double> a, Vector<double> b) => Kernel.Min(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Max(Vector<double> a, Vector<double> b) => Kernel.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Abs(Vector<double> a) => Kernel.Abs(a);
+}
