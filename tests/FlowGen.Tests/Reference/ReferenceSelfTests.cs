@@ -842,9 +842,7 @@ public class ReferenceSelfTests
         List<FlowConfig> configs = new ConfigGenerator(77).Take(150);
         configs.Add(new FlowConfig { Dim = 4, Layers = 2, Hidden = [] , RenderStyle = 5 });
         string source = "namespace RenderCheck;\n" + string.Concat(configs.Select((c, i) => c.ToAttributeSource("Flow" + i)));
-        var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
-            .Split(System.IO.Path.PathSeparator)
-            .Select(path => MetadataReference.CreateFromFile(path))
+        var references = Basic.Reference.Assemblies.Net100.References.All
             .Append(MetadataReference.CreateFromFile(typeof(global::FlowGen.CouplingFlowAttribute).Assembly.Location));
         var compilation = CSharpCompilation.Create(
             "RenderCheck",
