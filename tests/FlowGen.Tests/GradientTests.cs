@@ -27,7 +27,8 @@ public sealed class GradientTwins
 /// Generated backprop against central finite differences (Richardson-extrapolated, in double) on the oracle suite's double models:
 /// NLL parameter gradients, the forward and inverse vector-Jacobian products with respect to parameters, inputs and context.
 /// </summary>
-public class GradientTests : IClassFixture<OracleModels>, IClassFixture<GradientTwins>
+[Collection(OracleCollection.Name)]
+public class GradientTests : IClassFixture<GradientTwins>
 {
     private const double RelativeTolerance = 1e-6;
     private readonly OracleModels _models;

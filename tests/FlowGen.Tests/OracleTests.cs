@@ -8,21 +8,37 @@ using Xunit.Abstractions;
 
 namespace FlowGen.Tests;
 
-/// <summary>The random configurations of the oracle suite, compiled once for all its tests.</summary>
+/// <summary>
+/// The random configurations of the oracle suite, compiled once per test run for all the classes of
+/// <see cref="OracleCollection"/> (<see cref="OracleTests"/>, <see cref="GradientTests"/>).
+/// </summary>
 public sealed class OracleModels
 {
     /// <summary>Coupling kinds under test.</summary>
     public static readonly ConfigGeneratorOptions Options = ConfigGeneratorOptions.All;
 
+    private static int s_builds;
+
     public OracleModels()
     {
         Configs = new ConfigGenerator(20261128, Options).Take(240);
         Models = GeneratedModels.Build(Configs);
+        System.Threading.Interlocked.Increment(ref s_builds);
     }
+
+    /// <summary>How many times the models were compiled in this process (once: the fixture is shared).</summary>
+    public static int Builds => s_builds;
 
     public IReadOnlyList<FlowConfig> Configs { get; }
 
     public IReadOnlyList<ModelUnderTest> Models { get; }
+}
+
+/// <summary>The test classes that share one <see cref="OracleModels"/> (an xunit collection fixture: built once per run, not per class).</summary>
+[CollectionDefinition(Name)]
+public sealed class OracleCollection : ICollectionFixture<OracleModels>
+{
+    public const string Name = "Oracle models";
 }
 
 /// <summary>
@@ -30,7 +46,8 @@ public sealed class OracleModels
 /// on 240 random configurations — dims 2–33, 1–16 couplings, every mask kind, hidden depth 0–3, every activation,
 /// permutations, ActNorm, invertible linear layers, context — with random parameters and inputs, in float and double.
 /// </summary>
-public class OracleTests : IClassFixture<OracleModels>
+[Collection(OracleCollection.Name)]
+public class OracleTests
 {
     private readonly OracleModels _models;
     private readonly ITestOutputHelper _output;
@@ -55,6 +72,14 @@ public class OracleTests : IClassFixture<OracleModels>
     }
 
     private static double Error(double actual, double expected) => Math.Abs(actual - expected) / (1 + Math.Abs(expected));
+
+    /// <summary>The 240 models are compiled once per run, for this class and <see cref="GradientTests"/> together.</summary>
+    [Fact]
+    public void TheModelsAreCompiledOnce()
+    {
+        Assert.Equal(240, _models.Models.Count);
+        Assert.Equal(1, OracleModels.Builds);
+    }
 
     [Fact]
     public void ParameterCountMatchesTheSpecification()
