@@ -50,6 +50,7 @@ public sealed class GeneratorFuzzTests
     public static int Seed => int.TryParse(Environment.GetEnvironmentVariable("FLOWGEN_FUZZ_SEED"), out int s) ? s : DefaultSeed;
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void RandomDeclarationsNeverCrashTheGeneratorAndEndInCodeOrADiagnostic()
     {
         int cases = LongMode ? LongCases : ShortCases;
@@ -145,6 +146,7 @@ public sealed class GeneratorFuzzTests
     };
 
     [Theory]
+    [Trait("Category", "Slow")]
     [MemberData(nameof(TrickyDeclarations))]
     public void TrickyDeclarationsGenerateCompilingCodeOrADiagnostic(string what, string source)
     {
@@ -191,6 +193,7 @@ public sealed class GeneratorFuzzTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void KeywordNamesAndPrimaryConstructorsGenerateWorkingFlows()
     {
         System.Reflection.Assembly assembly = GeneratorHarness.CompileAndLoad(
@@ -227,6 +230,7 @@ public sealed class GeneratorFuzzTests
 
     /// <summary>The largest declarations the limits allow, and just beyond: refused with a diagnostic, or emitted with bounded code.</summary>
     [Theory]
+    [Trait("Category", "Slow")]
     [InlineData("[CouplingFlow(Dim = 4096, Layers = 256, Hidden = [])]", "FG0013")]
     [InlineData("[CouplingFlow(Dim = 100000, Layers = 2)]", "FG0004")]
     [InlineData("[CouplingFlow(Dim = 4, Layers = 2, Hidden = [1000000])]", "FG0006")]

@@ -38,6 +38,7 @@ public sealed class GradientTwins
 /// NLL parameter gradients, the forward and inverse vector-Jacobian products with respect to parameters, inputs and context.
 /// </summary>
 [Collection(OracleCollection.Name)]
+[Trait("Category", "Slow")]
 public class GradientTests : IClassFixture<GradientTwins>
 {
     private const double RelativeTolerance = 1e-6;

@@ -47,6 +47,7 @@ public sealed class OracleCollection : ICollectionFixture<OracleModels>
 /// permutations, ActNorm, invertible linear layers, context — with random parameters and inputs, in float and double.
 /// </summary>
 [Collection(OracleCollection.Name)]
+[Trait("Category", "Slow")]
 public class OracleTests
 {
     private readonly OracleModels _models;

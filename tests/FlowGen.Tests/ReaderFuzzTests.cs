@@ -95,6 +95,7 @@ public sealed record HeaderField(string Name, int Offset, int Size);
 /// The mutations come from a CsCheck generator (<see cref="Mutations"/>) in a seeded stream; the first failing one is shrunk
 /// (<see cref="Shrinking"/>) and reported with the CsCheck seed of the smallest failing mutation.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class ReaderFuzzTests
 {
     public const int ShortMutations = 1500;

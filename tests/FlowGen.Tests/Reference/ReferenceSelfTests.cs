@@ -23,6 +23,7 @@ public class ReferenceSelfTests
     // Round trip and log-determinants on random configs
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void RoundTrip_InverseOfForward_IsIdentity_OnRandomConfigs()
     {
         var generator = new ConfigGenerator(20240601);
@@ -188,6 +189,7 @@ public class ReferenceSelfTests
     }
 
     [Theory]
+    [Trait("Category", "Slow")]
     [MemberData(nameof(TwoDimensionalFlows))]
     public void Density_IntegratesToOne_In2D(FlowConfig config)
     {
@@ -369,6 +371,7 @@ public class ReferenceSelfTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void DeepSigmoidal_IsMonotone_WithConsistentDerivative_AndMatchesDirectFormula()
     {
         var rng = new Random(9);
