@@ -38,6 +38,7 @@ public sealed class ConcurrencyTests
     }
 
     [Theory]
+    [Trait("Category", "Slow")]
     [MemberData(nameof(Models))]
     public void EightThreadsOnOneInstanceMatchSerialResults(string model)
     {
@@ -102,6 +103,7 @@ public sealed class ConcurrencyTests
 
     /// <summary>Several trainers' worth of NllGradient on one instance: each thread its own gradient buffer, summed afterwards.</summary>
     [Fact]
+    [Trait("Category", "Slow")]
     public void ParallelNllGradientsSumToTheSerialGradient()
     {
         var flow = (R8)Perturbed(new R8(seed: 4));

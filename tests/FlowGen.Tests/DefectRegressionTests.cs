@@ -394,6 +394,7 @@ public sealed class DefectRegressionTests(ITestOutputHelper output)
     /// continuous across the underflow point.
     /// </summary>
     [Fact]
+    [Trait("Category", "Slow")]
     public void LogSoftplusIsLogOfSoftplusWhereSoftplusIsPositiveAndXBelow()
     {
         var rng = new Random(3);

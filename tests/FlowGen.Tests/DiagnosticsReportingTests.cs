@@ -88,6 +88,7 @@ public class DiagnosticsReportingTests
     /// attribute's): FG0017 there, besides the compiler's CS0579; nothing is generated and nothing throws.
     /// </summary>
     [Fact]
+    [ExpectsDiagnostic("FG0017")]
     public void LayersNextToADuplicateFlowAttributeAreFG0017()
     {
         GeneratorOutput result = Run("[CouplingFlow(Dim = 4)][AffineCoupling] public partial class F { }", "[CouplingFlow(Dim = 3)][SplineCoupling] public partial class F { }");
@@ -102,6 +103,7 @@ public class DiagnosticsReportingTests
     /// declaration: FlowGen reports FG0011 once, at the second of them, and generates nothing.
     /// </summary>
     [Theory]
+    [ExpectsDiagnostic("FG0011")]
     [InlineData("[CouplingFlow(Dim = 4, Layers = 2)] public partial class F { }", "[CouplingFlow<double>(Dim = 4, Layers = 2)] public partial class F { }", "CouplingFlow<double>(Dim = 4, Layers = 2)")]
     [InlineData("[CouplingFlow<double>(Dim = 4, Layers = 2)] public partial class F { }", "[CouplingFlow(Dim = 3, Layers = 2)] public partial class F { }", "CouplingFlow(Dim = 3, Layers = 2)")]
     [InlineData("[CouplingFlow(Dim = 4, Layers = 2)] public partial class F { }", "[CouplingFlow<float>(Dim = 4, Layers = 2)] public partial class F { }", "CouplingFlow<float>(Dim = 4, Layers = 2)")]
@@ -156,6 +158,7 @@ public class DiagnosticsReportingTests
 
     /// <summary>A kind-specific option on [CouplingFlow] of a uniform stack of another kind: warning FG0020 at the argument; the flow is still generated.</summary>
     [Theory]
+    [ExpectsDiagnostic("FG0020")]
     [InlineData("Bins = 16", "", "Spline", "Affine")]
     [InlineData("Bound = 2.5", "Coupling = CouplingKind.Additive, ", "Spline", "Additive")]
     [InlineData("Clamp = 1.5", "Coupling = CouplingKind.Spline, ", "Affine", "Spline")]
@@ -217,6 +220,7 @@ public class DiagnosticsReportingTests
         "Bound is an option of Spline couplings; it has no effect on an explicit stack whose Spline couplings all set their own Bound")]
     [InlineData("[CouplingFlow(Dim = 4, SigmoidLayers = 2)][ActNorm, Permute(PermutationKind.Reverse)]", "SigmoidLayers = 2",
         "SigmoidLayers is an option of DeepSigmoidal couplings; it has no effect on an explicit stack without DeepSigmoidal couplings (it lists no coupling)")]
+    [ExpectsDiagnostic("FG0020")]
     public void UnusedKindOptionOnAnExplicitStackIsFG0020(string attributes, string at, string message)
     {
         GeneratorOutput result = Run(attributes + " public partial class F { }");

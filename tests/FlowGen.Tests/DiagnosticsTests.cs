@@ -1,4 +1,7 @@
+using System.Collections.Generic;
 using System.Linq;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using FlowGen.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
 
@@ -9,9 +12,13 @@ public class DiagnosticsTests
 {
     private const string Usings = "using FlowGen;\n";
 
-    /// <summary>Runs the generator and returns the single FlowGen diagnostic, checking where it points.</summary>
-    private static Diagnostic Single(string source, string id, string locationText)
+    /// <summary>
+    /// Runs the generator and returns the single FlowGen diagnostic, checking where it points. The calling test must declare
+    /// <paramref name="id"/> ([ExpectsDiagnostic] or its [InlineData]), which is what <see cref="EveryDescriptorIsTested"/> counts.
+    /// </summary>
+    private static Diagnostic Single(string source, string id, string locationText, [CallerMemberName] string test = "")
     {
+        Assert.True(DiagnosticCoverage.Declared(typeof(DiagnosticsTests).GetMethod(test)!).Contains(id), $"{test} asserts {id} but does not declare it ([ExpectsDiagnostic])");
         GeneratorOutput result = GeneratorHarness.Run(Usings + source);
         Assert.All(result.RunResult.Results, r => Assert.Null(r.Exception));
         var ours = result.Diagnostics.Where(d => d.Id.StartsWith("FG", System.StringComparison.Ordinal)).ToList();
@@ -32,9 +39,11 @@ public class DiagnosticsTests
     }
 
     [Fact]
+    [ExpectsDiagnostic("FG0001")]
     public void NotPartial() => Single("[CouplingFlow(Dim = 4, Layers = 2)] public class F { }", "FG0001", "F");
 
     [Theory]
+    [ExpectsDiagnostic("FG0002")]
     [InlineData("public partial struct F { }", "struct")]
     [InlineData("public partial record F { }", "record")]
     [InlineData("public static partial class F { }", "static")]
@@ -61,66 +70,80 @@ public class DiagnosticsTests
     }
 
     [Fact]
+    [ExpectsDiagnostic("FG0003")]
     public void ContainerNotPartial() =>
         Single("public class Outer { [CouplingFlow(Dim = 4, Layers = 2)] public partial class F { } }", "FG0003", "F");
 
     [Fact]
+    [ExpectsDiagnostic("FG0003")]
     public void GenericContainer() =>
         Single("public partial class Outer<T> { [CouplingFlow(Dim = 4, Layers = 2)] public partial class F { } }", "FG0003", "F");
 
     [Theory]
+    [ExpectsDiagnostic("FG0004")]
     [InlineData("Dim = 1")]
     [InlineData("Dim = -3")]
     [InlineData("Dim = 100000")]
     public void InvalidDim(string dim) => Single($"[CouplingFlow({dim}, Layers = 2)] public partial class F {{ }}", "FG0004", dim);
 
     [Fact]
+    [ExpectsDiagnostic("FG0004")]
     public void DimMissing() => Single("[CouplingFlow(Layers = 2)] public partial class F { }", "FG0004", "CouplingFlow");
 
     [Theory]
+    [ExpectsDiagnostic("FG0005")]
     [InlineData("Layers = 0")]
     [InlineData("Layers = -1")]
     [InlineData("Layers = 100000")]
     public void InvalidLayers(string layers) => Single($"[CouplingFlow(Dim = 4, {layers})] public partial class F {{ }}", "FG0005", layers);
 
     [Fact]
+    [ExpectsDiagnostic("FG0005")]
     public void LayersMismatchExplicitStack() =>
         Single("[CouplingFlow(Dim = 4, Layers = 3)][AffineCoupling, AffineCoupling] public partial class F { }", "FG0005", "Layers = 3");
 
     [Fact]
+    [ExpectsDiagnostic("FG0018")]
     public void NoLayers() => Single("[CouplingFlow(Dim = 4)] public partial class F { }", "FG0018", "CouplingFlow");
 
     [Theory]
+    [ExpectsDiagnostic("FG0006")]
     [InlineData("Hidden = new[] { 64, 0 }")]
     [InlineData("Hidden = new[] { -5 }")]
     [InlineData("Hidden = new[] { 1000000 }")]
     public void InvalidHidden(string hidden) => Single($"[CouplingFlow(Dim = 4, Layers = 2, {hidden})] public partial class F {{ }}", "FG0006", hidden);
 
     [Fact]
+    [ExpectsDiagnostic("FG0006")]
     public void InvalidHiddenOnLayer() =>
         Single("[CouplingFlow(Dim = 4)][AffineCoupling(Hidden = new[] { 0 })] public partial class F { }", "FG0006", "Hidden = new[] { 0 }");
 
     [Theory]
+    [ExpectsDiagnostic("FG0007")]
     [InlineData("MaskPattern = \"110\"")]
     [InlineData("MaskPattern = \"11000\"")]
     public void MaskWrongLength(string mask) => Single($"[CouplingFlow(Dim = 4, Layers = 2, {mask})] public partial class F {{ }}", "FG0007", mask);
 
     [Theory]
+    [ExpectsDiagnostic("FG0008")]
     [InlineData("MaskPattern = \"1111\"")]
     [InlineData("MaskPattern = \"0000\"")]
     public void MaskDegenerate(string mask) => Single($"[CouplingFlow(Dim = 4, Layers = 2, {mask})] public partial class F {{ }}", "FG0008", mask);
 
     [Fact]
+    [ExpectsDiagnostic("FG0008")]
     public void MaskDegenerateOnLayer() =>
         Single("[CouplingFlow(Dim = 4)][AffineCoupling(MaskPattern = \"0000\")] public partial class F { }", "FG0008", "MaskPattern = \"0000\"");
 
     [Theory]
+    [ExpectsDiagnostic("FG0009", "FG0007")]
     [InlineData("MaskPattern = \"1x00\"")]
     [InlineData("MaskPattern = \"\"")]
     public void MaskCharacters(string mask) =>
         Single($"[CouplingFlow(Dim = 4, Layers = 2, {mask})] public partial class F {{ }}", mask.Contains('x') ? "FG0009" : "FG0007", mask);
 
     [Theory]
+    [ExpectsDiagnostic("FG0010")]
     [InlineData("Coupling = (CouplingKind)42")]
     [InlineData("Mask = (MaskKind)7")]
     [InlineData("Activation = (Activation)(-1)")]
@@ -128,14 +151,17 @@ public class DiagnosticsTests
     public void UnknownEnumValues(string option) => Single($"[CouplingFlow(Dim = 4, Layers = 2, {option})] public partial class F {{ }}", "FG0010", option);
 
     [Fact]
+    [ExpectsDiagnostic("FG0010")]
     public void UnknownEnumOnLayer() =>
         Single("[CouplingFlow(Dim = 4)][AffineCoupling(Activation = (Activation)17)] public partial class F { }", "FG0010", "Activation = (Activation)17");
 
     [Fact]
+    [ExpectsDiagnostic("FG0010")]
     public void UnknownPermutationKind() =>
         Single("[CouplingFlow(Dim = 4)][AffineCoupling, Permute((PermutationKind)5), AffineCoupling] public partial class F { }", "FG0010", "Permute");
 
     [Theory]
+    [ExpectsDiagnostic("FG0011")]
     [InlineData("[CouplingFlow(Dim = 4, ActNorm = true)][AffineCoupling] public partial class F { }", "ActNorm = true")]
     [InlineData("[CouplingFlow(Dim = 4, Coupling = CouplingKind.Additive)][AffineCoupling] public partial class F { }", "Coupling = CouplingKind.Additive")]
     [InlineData("[CouplingFlow(Dim = 4, Mask = MaskKind.Parity, MaskPattern = \"1100\", Layers = 2)] public partial class F { }", "MaskPattern")]
@@ -145,18 +171,22 @@ public class DiagnosticsTests
     public void ConflictingOptions(string source, string at) => Single(source, "FG0011", at);
 
     [Fact]
+    [ExpectsDiagnostic("FG0011")]
     public void BothAttributes() =>
         Single("[CouplingFlow(Dim = 4, Layers = 2)][CouplingFlow<double>(Dim = 4, Layers = 2)] public partial class F { }", "FG0011", "CouplingFlow");
 
     [Fact]
+    [ExpectsDiagnostic("FG0012")]
     public void UnsupportedPrecision() =>
         Single("[CouplingFlow<int>(Dim = 4, Layers = 2)] public partial class F { }", "FG0012", "CouplingFlow<int>");
 
     [Fact]
+    [ExpectsDiagnostic("FG0013")]
     public void TooManyParameters() =>
         Single("[CouplingFlow(Dim = 4000, Layers = 200, Hidden = new[] { 60000 })] public partial class F { }", "FG0013", "CouplingFlow");
 
     [Theory]
+    [ExpectsDiagnostic("FG0014")]
     [InlineData("public void Forward() { }", "Forward")]
     [InlineData("public int Dim => 3;", "Dim")]
     [InlineData("public string StackDescription = \"\";", "StackDescription")]
@@ -165,6 +195,7 @@ public class DiagnosticsTests
         Single($"[CouplingFlow(Dim = 4, Layers = 2)] public partial class F {{ {member} }}", "FG0014", name);
 
     [Theory]
+    [ExpectsDiagnostic("FG0015")]
     [InlineData("Clamp = -1.0")]
     [InlineData("Clamp = double.NaN")]
     [InlineData("ContextDim = -2")]
@@ -178,14 +209,17 @@ public class DiagnosticsTests
     public void InvalidOptions(string option) => Single($"[CouplingFlow(Dim = 4, Layers = 2, {option})] public partial class F {{ }}", "FG0015", option);
 
     [Fact]
+    [ExpectsDiagnostic("FG0015")]
     public void CoordinateOutOfRange() =>
         Single("[CouplingFlow(Dim = 4)][AffineCoupling(Mask = MaskKind.SingleCoordinate, Coordinate = 4)] public partial class F { }", "FG0015", "Coordinate = 4");
 
     [Fact]
+    [ExpectsDiagnostic("FG0015")]
     public void PermuteNone() =>
         Single("[CouplingFlow(Dim = 4)][AffineCoupling, Permute(PermutationKind.None)] public partial class F { }", "FG0015", "Permute");
 
     [Theory]
+    [ExpectsDiagnostic("FG0016")]
     [InlineData("Permute(0, 1, 2)")]
     [InlineData("Permute(0, 1, 1, 2)")]
     [InlineData("Permute(0, 1, 2, 4)")]
@@ -193,10 +227,12 @@ public class DiagnosticsTests
         Single($"[CouplingFlow(Dim = 4)][AffineCoupling, {permute}] public partial class F {{ }}", "FG0016", permute);
 
     [Fact]
+    [ExpectsDiagnostic("FG0017")]
     public void LayerAttributesOnAnotherDeclaration() =>
         Single("[CouplingFlow(Dim = 4)] public partial class F { }\n[AffineCoupling] public partial class F { }", "FG0017", "AffineCoupling");
 
     [Fact]
+    [ExpectsDiagnostic("FG0019")]
     public void LayerAttributesWithoutFlow()
     {
         GeneratorOutput result = GeneratorHarness.Run(Usings + "[AffineCoupling, Permute(PermutationKind.Reverse), AffineCoupling] public partial class F { }");
@@ -215,20 +251,29 @@ public class DiagnosticsTests
         Assert.Single(result.AllGeneratedSources);
     }
 
+    /// <summary>
+    /// Every descriptor of the generator (the static <see cref="DiagnosticDescriptor"/> fields of DiagnosticDescriptors, by
+    /// reflection) is exercised by a test: some test method declares its ID ([ExpectsDiagnostic] or an [InlineData]
+    /// argument; see <see cref="DiagnosticCoverage"/>). So a new descriptor without a test fails here. Also: the generator's
+    /// ID lookup holds exactly these descriptors, IDs are unique, and no test declares an ID that does not exist.
+    /// </summary>
     [Fact]
     public void EveryDescriptorIsTested()
     {
-        string[] tested =
-        {
-            "FG0001", "FG0002", "FG0003", "FG0004", "FG0005", "FG0006", "FG0007", "FG0008", "FG0009", "FG0010",
-            "FG0011", "FG0012", "FG0013", "FG0014", "FG0015", "FG0016", "FG0017", "FG0018", "FG0019",
-            "FG0020", // DiagnosticsReportingTests
-            "FG0021", // InternalErrorDiagnosticTests
-            "FG0022", // RuntimeMismatchTests
-        };
-        var all = typeof(FlowGen.Generator.FlowGenerator).Assembly.GetType("FlowGen.Generator.Diagnostics.DiagnosticDescriptorsById")!
-            .GetProperty("All")!.GetValue(null) as System.Collections.Generic.IReadOnlyList<DiagnosticDescriptor>;
-        Assert.NotNull(all);
-        Assert.Equal(all!.Select(d => d.Id).OrderBy(x => x), tested.OrderBy(x => x));
+        var descriptors = typeof(FlowGen.Generator.Diagnostics.DiagnosticDescriptors)
+            .GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+            .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
+            .Select(f => (Field: f.Name, Descriptor: (DiagnosticDescriptor)f.GetValue(null)!))
+            .ToList();
+        Assert.True(descriptors.Count >= 21, $"only {descriptors.Count} descriptors found by reflection");
+        Assert.Equal(descriptors.Count, descriptors.Select(d => d.Descriptor.Id).Distinct().Count());
+        Assert.Equal(descriptors.Select(d => d.Descriptor.Id).Order(), FlowGen.Generator.Diagnostics.DiagnosticDescriptorsById.All.Select(d => d.Id).Order());
+
+        IReadOnlyDictionary<string, IReadOnlySet<string>> byTest = DiagnosticCoverage.ByTest();
+        var exercised = byTest.Values.SelectMany(ids => ids).ToHashSet(System.StringComparer.Ordinal);
+        var untested = descriptors.Where(d => !exercised.Contains(d.Descriptor.Id)).Select(d => $"{d.Descriptor.Id} ({d.Field})").ToList();
+        Assert.True(untested.Count == 0, "descriptors no test exercises: " + string.Join(", ", untested));
+        var unknown = byTest.SelectMany(t => t.Value.Where(id => descriptors.All(d => d.Descriptor.Id != id)).Select(id => $"{t.Key}: {id}")).ToList();
+        Assert.True(unknown.Count == 0, "tests declare IDs that are no descriptor: " + string.Join(", ", unknown));
     }
 }

@@ -30,6 +30,7 @@ namespace FlowGen.Tests;
 /// path; <c>python3 tests/FlowGen.Tests/Golden/compare.py old.txt new.txt</c> compares two dumps value by value (ulps).</para>
 /// <para>Not recorded: the log-probabilities of <c>Sample(xs, logProbs, rng)</c> (a known sign bug, fixed separately).</para>
 /// </remarks>
+[Trait("Category", "Slow")]
 public class GoldenOutputsTests
 {
     private readonly ITestOutputHelper _output;

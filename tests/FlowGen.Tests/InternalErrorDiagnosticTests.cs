@@ -53,10 +53,12 @@ public class InternalErrorDiagnosticTests
     }
 
     [Fact]
+    [ExpectsDiagnostic(InternalErrorId)]
     public void AnExceptionInTheParserIsFG0021AtTheClass() =>
         AssertInternalErrorAtTheClass(RunWithFault(ref FlowParser.TestFault, "ParserFaultFlow"), "ParserFaultFlow", "reading the declaration of 'ParserFaultFlow'");
 
     [Fact]
+    [ExpectsDiagnostic(InternalErrorId)]
     public void AnExceptionInTheEmitterIsFG0021AtTheClass() =>
         AssertInternalErrorAtTheClass(RunWithFault(ref FlowEmitter.TestFault, "EmitterFaultFlow"), "EmitterFaultFlow", "generating the code of 'N.EmitterFaultFlow'");
 }

@@ -8,6 +8,7 @@ namespace FlowGen.Tests;
 public class InvertibleLinearTrainingTests
 {
     [Fact]
+    [Trait("Category", "Slow")]
     public void LuLayersStayInvertibleUnderAggressiveTraining()
     {
         // strongly correlated, badly scaled 4-D data: the linear layers must rotate and stretch a lot

@@ -297,6 +297,7 @@ public class KernelTests(Xunit.Abstractions.ITestOutputHelper output)
     private const int DPerExp = 96, DUniform = 400_000, DRandom = 100_000;
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void ExpDoubleAccuracy()
     {
         var st = MeasureDouble(DoubleInputs(DPerExp, DUniform, -746, 710, DRandom, 11), Kernel.Exp, DD.Exp);
@@ -304,6 +305,7 @@ public class KernelTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void Expm1DoubleAccuracy()
     {
         var st = MeasureDouble(DoubleInputs(DPerExp, DUniform, -40, 710, DRandom, 12), Kernel.Expm1, DD.Expm1);
@@ -311,6 +313,7 @@ public class KernelTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void LogDoubleAccuracy()
     {
         var st = MeasureDouble(DoubleInputs(DPerExp, DUniform, 0, 4, DRandom, 13), Kernel.Log, DD.Log);
@@ -318,6 +321,7 @@ public class KernelTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void TanhDoubleAccuracy()
     {
         var st = MeasureDouble(DoubleInputs(DPerExp, DUniform, -20, 20, DRandom, 15), Kernel.Tanh, DD.Tanh);
@@ -325,6 +329,7 @@ public class KernelTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void SigmoidDoubleAccuracy()
     {
         var st = MeasureDouble(DoubleInputs(DPerExp, DUniform, -710, 40, DRandom, 16), Kernel.Sigmoid, DD.Sigmoid);
@@ -332,6 +337,7 @@ public class KernelTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void SoftplusDoubleAccuracy()
     {
         var st = MeasureDouble(DoubleInputs(DPerExp, DUniform, -710, 40, DRandom, 17), Kernel.Softplus, DD.Softplus);
@@ -339,6 +345,7 @@ public class KernelTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void LogSigmoidDoubleAccuracy()
     {
         var st = MeasureDouble(DoubleInputs(DPerExp, DUniform, -40, 710, DRandom, 18), Kernel.LogSigmoid, DD.LogSigmoid);
@@ -348,6 +355,7 @@ public class KernelTests(Xunit.Abstractions.ITestOutputHelper output)
     private static double Ulp(double v) => Math.BitIncrement(Math.Abs(v)) - Math.Abs(v);
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void DoubleDoubleReferenceAgreesWithSystemMath()
     {
         // The reference must be at least as good as System.Math (within ~1 ulp of it) wherever Math has the function.
@@ -540,6 +548,7 @@ public class KernelTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void OutputRangesAreRespected()
     {
         // |tanh| <= 1, 0 <= sigmoid <= 1, softplus >= 0, logsigmoid <= 0, exp >= 0: over dense samples.
@@ -603,6 +612,7 @@ public class KernelTests(Xunit.Abstractions.ITestOutputHelper output)
     private static bool BitSame(double a, double b) => BitConverter.DoubleToInt64Bits(a) == BitConverter.DoubleToInt64Bits(b) || double.IsNaN(a) && double.IsNaN(b);
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void ScalarAndVectorAreBitIdenticalFloat()
     {
         // ~3.3M inputs per function: every exponent densely, the active ranges, random bit patterns (incl. NaNs, ±∞, subnormals)
@@ -631,6 +641,7 @@ public class KernelTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void ScalarAndVectorAreBitIdenticalDouble()
     {
         double[] xs = DoubleInputs(256, 1_000_000, -750, 750, 500_000, 32);

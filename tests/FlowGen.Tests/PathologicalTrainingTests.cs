@@ -111,6 +111,7 @@ public sealed class PathologicalTrainingTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void TwoRowsAndMoreDimensionsThanRows()
     {
         float[] two = Gaussian(2, 8, 1, 7);

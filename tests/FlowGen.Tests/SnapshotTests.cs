@@ -1,3 +1,5 @@
+using System;
+using System.IO;
 using System.Linq;
 using FlowGen.Tests.Infrastructure;
 
@@ -70,4 +72,57 @@ public class SnapshotTests
         [SplineCoupling(Bins = 5, Bound = 3), InvertibleLinear(Seed = 3), SplineCoupling(Bins = 8, Mask = MaskKind.SingleCoordinate, Coordinate = 1)]
         public partial class SplineFlow { }
         """, "Spline");
+
+    /// <summary>
+    /// A mismatch fails with a unified diff of the changed lines and a few lines of context around them, not with the two
+    /// texts: here one changed line in 200 and one appended line give two hunks of at most 2 × 3 + 1 lines each.
+    /// </summary>
+    [Fact]
+    public void AMismatchShowsAUnifiedDiffWithContext()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "flowgen-snapshot-" + Guid.NewGuid().ToString("N"));
+        string caller = Path.Combine(root, "Caller.cs");
+        Directory.CreateDirectory(Path.Combine(root, "Snapshots"));
+        try
+        {
+            string[] lines = Enumerable.Range(1, 200).Select(i => $"line {i}").ToArray();
+            File.WriteAllText(Path.Combine(root, "Snapshots", "Probe.verified.cs"), string.Join("\n", lines) + "\n");
+            string[] changed = lines.ToArray();
+            changed[99] = "line 100 (changed)";
+            string actual = string.Join("\n", changed) + "\nline 201\n";
+
+            var error = Assert.ThrowsAny<Exception>(() => Snapshot.Verify(actual, "Probe", caller));
+            string message = error.Message;
+            Assert.Contains("--- Probe.verified.cs", message);
+            Assert.Contains("+++ Probe.received.cs", message);
+            Assert.Contains("\n-line 100\n", message);
+            Assert.Contains("\n+line 100 (changed)\n", message);
+            Assert.Contains("\n line 97\n", message);   // context before
+            Assert.Contains("\n line 103", message);     // context after
+            Assert.DoesNotContain("line 96\n", message); // but not more than three lines of it
+            Assert.DoesNotContain("line 50\n", message);
+            Assert.Contains("+line 201", message);
+            Assert.Equal(2, message.Split('\n').Count(l => l.StartsWith("@@ ", StringComparison.Ordinal)));
+            Assert.Equal(actual, File.ReadAllText(Path.Combine(root, "Snapshots", "Probe.received.cs")));
+
+            // the same text again passes and removes the received file
+            File.WriteAllText(Path.Combine(root, "Snapshots", "Probe.verified.cs"), actual);
+            Snapshot.Verify(actual, "Probe", caller);
+            Assert.False(File.Exists(Path.Combine(root, "Snapshots", "Probe.received.cs")));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void LongDiffsAreCut()
+    {
+        string a = string.Join("\n", Enumerable.Range(0, 1000).Select(i => $"a{i}"));
+        string b = string.Join("\n", Enumerable.Range(0, 1000).Select(i => $"b{i}"));
+        string diff = Snapshot.Diff(a, b);
+        Assert.Equal(Snapshot.MaxDiffLines + 1, diff.Split('\n').Length);
+        Assert.EndsWith("(2000 changed lines in all)", diff);
+    }
 }

@@ -76,6 +76,7 @@ public class StackSpecTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void AUserToStringIsKept()
     {
         GeneratorOutput result = GeneratorHarness.Run("""

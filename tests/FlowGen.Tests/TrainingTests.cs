@@ -27,6 +27,7 @@ public class TrainingTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void TrainingLearnsACorrelatedGaussian()
     {
         var (data, entropy) = CorrelatedGaussian(4000, 1);
@@ -47,6 +48,7 @@ public class TrainingTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void SameSeedGivesTheSameParametersWhateverTheThreadCount()
     {
         var (data, _) = CorrelatedGaussian(3000, 2);
@@ -170,6 +172,7 @@ public class TrainingTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void ConditionalTrainingUsesTheContext()
     {
         // x | c ~ N(c·(1, −1), 0.5² I): the flow must learn the mean shift from the context
@@ -226,6 +229,7 @@ public class TrainingTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void MapFittingLearnsAnInvertibleMapInBothDirections()
     {
         // target map: a shear followed by a coordinate-wise warp, invertible on R²

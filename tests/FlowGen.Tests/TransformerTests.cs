@@ -52,6 +52,7 @@ public class TransformerTests(ITestOutputHelper output)
     private static int ParametersPerCoordinate(string kind) => kind switch { "sos" => 1 + 2 * 4, "dsf" => 3 * 6 * 2, _ => 3 * 7 - 1 };
 
     [Theory]
+    [Trait("Category", "Slow")]
     [MemberData(nameof(Kinds))]
     public void MonotoneWithPositiveDerivativeAndInvertible(string kind)
     {

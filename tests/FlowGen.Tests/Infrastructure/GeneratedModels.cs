@@ -77,11 +77,14 @@ public static class GeneratedModels
         return r;
     }
 
-    /// <summary>A seed derived from the configuration's description, stable across processes (unlike GetHashCode).</summary>
+    /// <summary>
+    /// A seed derived from the configuration's description without its origin (so that a config gets the same seed however it
+    /// was drawn, e.g. again by CsCheck while shrinking), stable across processes (unlike GetHashCode).
+    /// </summary>
     public static int StableSeed(FlowConfig config)
     {
         uint hash = 2166136261;
-        foreach (char ch in config.Describe()) hash = (hash ^ ch) * 16777619;
+        foreach (char ch in (config with { Origin = null }).Describe()) hash = (hash ^ ch) * 16777619;
         return (int)(hash & 0x7FFFFFFF);
     }
 

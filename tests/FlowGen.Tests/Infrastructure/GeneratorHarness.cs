@@ -14,15 +14,14 @@ namespace FlowGen.Tests.Infrastructure;
 /// <summary>Runs the FlowGen generator in memory on source text, compiles the result and loads it.</summary>
 public static class GeneratorHarness
 {
+    /// <summary>
+    /// The reference assemblies of .NET 10 (Basic.Reference.Assemblies.Net100: the same set a net10.0 project compiles
+    /// against, independent of the runtime the tests run on), the FlowGen runtime, and this assembly (for test adapters).
+    /// </summary>
     private static readonly Lazy<ImmutableArray<MetadataReference>> s_references = new(() =>
-    {
-        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
-            .ToList();
-        paths.Add(typeof(Kernel).Assembly.Location);
-        paths.Add(typeof(GeneratorHarness).Assembly.Location);
-        return paths.Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToImmutableArray();
-    });
+        Basic.Reference.Assemblies.Net100.References.All
+            .Concat(new[] { typeof(Kernel).Assembly.Location, typeof(GeneratorHarness).Assembly.Location }.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)))
+            .ToImmutableArray());
 
     public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.Latest);
 

@@ -1,14 +1,17 @@
-// Seeded random generator of FlowConfigs for differential tests of the generated code against ReferenceFlow.
+// Random valid FlowConfigs for differential tests of the generated code against ReferenceFlow: a CsCheck generator
+// composed from the parts (so that a failing config shrinks), and a seeded stream of it.
 
 #nullable enable
 
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using CsCheck;
+using FlowGen.Tests.Infrastructure;
 
 namespace FlowGen.Tests.Reference;
 
-/// <summary>What <see cref="ConfigGenerator"/> may produce.</summary>
+/// <summary>What <see cref="FlowConfigGen"/> (and <see cref="ConfigGenerator"/>) may produce.</summary>
 public sealed record ConfigGeneratorOptions
 {
     public static readonly CouplingKind[] AllKinds =
@@ -65,18 +68,25 @@ public sealed record ConfigGeneratorOptions
 }
 
 /// <summary>
-/// A seeded stream of random valid <see cref="FlowConfig"/>s. Each config is drawn from its own seed, which its
-/// <see cref="FlowConfig.Origin"/> records, so <see cref="FromSeed"/> reproduces a single failing config.
+/// A seeded stream of random valid <see cref="FlowConfig"/>s drawn from <see cref="FlowConfigGen.For"/> (a CsCheck
+/// generator). Each config records the CsCheck seed it was drawn from (<see cref="FlowConfig.Origin"/>, and
+/// <see cref="ConfigOrigins"/> for shrinking), so <see cref="FromSeed(string, ConfigGeneratorOptions?)"/> reproduces a single
+/// failing config and <see cref="Shrinking"/> can shrink it.
 /// </summary>
 public sealed class ConfigGenerator
 {
-    private readonly Random master;
+    /// <summary>The PCG stream of config generation (any fixed value: it only has to be the same in every run).</summary>
+    private const uint Stream = 20261128;
+
+    private readonly CsCheck.PCG pcg;
+    private readonly CsCheck.Gen<FlowConfig> gen;
 
     public ConfigGenerator(int seed, ConfigGeneratorOptions? options = null)
     {
-        master = new Random(seed);
         Options = options ?? ConfigGeneratorOptions.All;
         if (Options.CouplingKinds.Count == 0) throw new ArgumentException("no coupling kinds allowed");
+        pcg = new CsCheck.PCG(Stream, unchecked((ulong)seed));
+        gen = FlowConfigGen.For(Options);
     }
 
     /// <summary>Restricts the coupling kinds (e.g. <c>new ConfigGenerator(1, CouplingKind.Affine, CouplingKind.Additive)</c>).</summary>
@@ -88,7 +98,12 @@ public sealed class ConfigGenerator
     public ConfigGeneratorOptions Options { get; }
 
     /// <summary>The next config of the stream.</summary>
-    public FlowConfig Next() => FromSeed(master.Next(), Options);
+    public FlowConfig Next()
+    {
+        ulong state = pcg.State;
+        FlowConfig config = gen.Generate(pcg, null, out _);
+        return Tag(config, pcg.ToString(state), gen, Options, null);
+    }
 
     /// <summary>The next <paramref name="count"/> configs.</summary>
     public List<FlowConfig> Take(int count)
@@ -98,114 +113,56 @@ public sealed class ConfigGenerator
         return list;
     }
 
-    /// <summary>The config drawn from <paramref name="seed"/> (what <see cref="Next"/> yields for that seed).</summary>
+    /// <summary>The first config of the stream of <paramref name="seed"/>.</summary>
     public static FlowConfig FromSeed(int seed, ConfigGeneratorOptions? options = null)
     {
+        var generator = new ConfigGenerator(seed, options);
+        ulong state = generator.pcg.State;
+        FlowConfig config = generator.gen.Generate(generator.pcg, null, out _);
+        return Tag(config, generator.pcg.ToString(state), generator.gen, generator.Options, $"ConfigGenerator.FromSeed({seed})");
+    }
+
+    /// <summary>The config of a CsCheck seed (as printed in <see cref="FlowConfig.Origin"/> or by a shrunk failure).</summary>
+    public static FlowConfig FromSeed(string seed, ConfigGeneratorOptions? options = null)
+    {
         options ??= ConfigGeneratorOptions.All;
-        return Generate(new Random(seed), options) with { Origin = $"ConfigGenerator.FromSeed({seed}) [{options.Summary}]" };
+        CsCheck.Gen<FlowConfig> gen = FlowConfigGen.For(options);
+        return Tag(gen.Generate(CsCheck.PCG.Parse(seed), null, out _), seed, gen, options, null);
     }
 
-    /// <summary>A CsCheck generator of configs (each from one random seed; shrinking only shrinks the seed).</summary>
-    public static CsCheck.Gen<FlowConfig> AsGen(ConfigGeneratorOptions? options = null) =>
-        CsCheck.Gen.Select(CsCheck.Gen.Int, seed => FromSeed(seed, options));
+    /// <summary>The CsCheck generator of configs within the options (see <see cref="FlowConfigGen"/>).</summary>
+    public static CsCheck.Gen<FlowConfig> AsGen(ConfigGeneratorOptions? options = null) => FlowConfigGen.For(options);
 
-    /// <summary>Draws a valid config within the options' limits.</summary>
-    public static FlowConfig Generate(Random rng, ConfigGeneratorOptions options)
+    private static FlowConfig Tag(FlowConfig config, string seed, CsCheck.Gen<FlowConfig> gen, ConfigGeneratorOptions options, string? name)
     {
-        if (options.CouplingKinds.Count == 0) throw new ArgumentException("no coupling kinds allowed");
-        if (!options.AllowFloat && !options.AllowDouble) throw new ArgumentException("neither float nor double allowed");
-        if (!options.AllowUniform && !options.AllowExplicit) throw new ArgumentException("neither uniform nor explicit stacks allowed");
-        for (int attempt = 0; ; attempt++)
-        {
-            FlowConfig config = TryGenerate(rng, options);
-            config.Validate();
-            if (config.ParameterCount <= options.MaxParameters) return config;
-            if (attempt > 1000) throw new InvalidOperationException("could not draw a config within MaxParameters");
-        }
+        FlowConfig tagged = config with { Origin = $"{(name is null ? "" : name + ", ")}CsCheck seed \"{seed}\" [{options.Summary}]" };
+        ConfigOrigins.Register(tagged, gen, seed);
+        return tagged;
     }
+}
 
-    private static FlowConfig TryGenerate(Random rng, ConfigGeneratorOptions o)
-    {
-        bool Chance(double p) => rng.NextDouble() < p;
-        T Pick<T>(IReadOnlyList<T> items) => items[rng.Next(items.Count)];
+/// <summary>The CsCheck generator and seed each generated config came from (by reference: a <c>with</c> copy has none).</summary>
+public static class ConfigOrigins
+{
+    public sealed record Origin(CsCheck.Gen<FlowConfig> Gen, string Seed);
 
-        string precision = o.AllowFloat && (!o.AllowDouble || Chance(0.35)) ? "float" : "double";
-        int maxDim = Math.Max(o.MinDim, o.MaxDim);
-        int dim = Chance(0.5) ? rng.Next(o.MinDim, Math.Min(8, maxDim) + 1) : rng.Next(o.MinDim, maxDim + 1);
-        double u = rng.NextDouble();
-        int couplings = u < 0.5 ? rng.Next(1, 5) : u < 0.85 ? rng.Next(5, 9) : rng.Next(9, 17);
-        couplings = Math.Max(1, Math.Min(couplings, o.MaxCouplings));
-        int context = o.AllowContext && o.MaxContext > 0 && Chance(0.3) ? rng.Next(1, o.MaxContext + 1) : 0;
-        u = rng.NextDouble();
-        // Negative seeds stay far below −2 so that Seed + stack index never hits the attributes' sentinels −1 / −2.
-        int seed = u < 0.45 ? 0 : u < 0.85 ? rng.Next(1, 1_000_000) : -rng.Next(1000, 1_000_000);
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<FlowConfig, Origin> s_origins = new();
 
-        MaskKind mask = MaskKind.Halves;
-        string? pattern = null;
-        u = rng.NextDouble();
-        if (u < 0.25) mask = MaskKind.Parity;
-        else if (u < 0.45) mask = MaskKind.SingleCoordinate;
-        else if (u < 0.7) pattern = RandomPattern(rng, dim);
+    public static void Register(FlowConfig config, CsCheck.Gen<FlowConfig> gen, string seed) => s_origins.AddOrUpdate(config, new Origin(gen, seed));
 
-        var config = new FlowConfig
-        {
-            Precision = precision,
-            Dim = dim,
-            Context = context,
-            Seed = seed,
-            Mask = mask,
-            MaskPattern = pattern,
-            Hidden = Chance(0.03) ? FlowConfig.DefaultHidden : RandomHidden(rng, o),
-            Activation = RandomActivation(rng),
-            Clamp = Chance(0.4) ? 2.0 : Pick(ClampValues),
-            Degree = Chance(0.4) ? 2 : rng.Next(1, 4),
-            Squares = Chance(0.4) ? 3 : rng.Next(1, 5),
-            SigmoidUnits = Chance(0.1) ? 8 : rng.Next(1, 7),
-            SigmoidLayers = Chance(0.5) ? 1 : rng.Next(1, 4),
-            Bins = Chance(0.2) ? 8 : rng.Next(2, 11),
-            Bound = Chance(0.4) ? 3.0 : Pick(BoundValues),
-            RenderStyle = o.VaryRendering && Chance(0.7) ? rng.Next(1, int.MaxValue) : 0,
-        };
+    public static Origin? Of(FlowConfig config) => s_origins.TryGetValue(config, out Origin? origin) ? origin : null;
+}
 
-        bool uniform = o.AllowUniform && (!o.AllowExplicit || Chance(0.4));
-        if (uniform)
-        {
-            PermutationKind permutation = PermutationKind.None;
-            if (o.AllowPermutations)
-            {
-                u = rng.NextDouble();
-                permutation = u < 0.4 ? PermutationKind.None : u < 0.7 ? PermutationKind.Reverse : PermutationKind.Random;
-            }
-            return config with
-            {
-                Layers = couplings,
-                Coupling = Pick(o.CouplingKinds),
-                Permutation = permutation,
-                ActNorm = o.AllowActNorm && Chance(0.2),
-                InvertibleLinear = o.AllowInvertibleLinear && Chance(0.2),
-            };
-        }
-
-        // Explicit stack. Sometimes every coupling inherits everything (the uniform options through the explicit path).
-        bool plain = Chance(0.15);
-        CouplingKind plainKind = Pick(o.CouplingKinds);
-        var layers = new List<FlowLayer>();
-        if (o.AllowPermutations && Chance(0.1)) layers.Add(RandomPermute(rng, dim));
-        for (int c = 0; c < couplings; c++)
-        {
-            if (o.AllowActNorm && Chance(0.15)) layers.Add(new ActNormLayer());
-            if (o.AllowInvertibleLinear && Chance(0.15))
-            {
-                u = rng.NextDouble();
-                layers.Add(u < 0.9 ? new InvertibleLinearLayer { Seed = u < 0.6 ? null : rng.Next(0, 100_000) } : new InvertibleLinearLayer { Permute = false });
-            }
-            layers.Add(plain ? new CouplingLayer(plainKind) : RandomCoupling(rng, o, config));
-            if (o.AllowPermutations && Chance(0.4)) layers.Add(RandomPermute(rng, dim));
-        }
-        if (o.AllowActNorm && Chance(0.05)) layers.Add(new ActNormLayer());
-        return config with { Explicit = layers, Layers = Chance(0.3) ? couplings : 0 };
-    }
-
+/// <summary>
+/// A CsCheck generator of valid <see cref="FlowConfig"/>s composed from generators of the parts — couplings, Dim,
+/// context, precision, seed, mask, hidden widths, activation, transformer options; then the stack: uniform (kind,
+/// permutation, ActNorm, LU) or explicit (per coupling: ActNorm, LU, a coupling with its own mask, hidden widths,
+/// activation and kind options, a permutation). Every part has a size that grows with its complexity (see
+/// <see cref="Gens"/>), so CsCheck shrinks a failing config towards few couplings, a small Dim, narrow or no hidden
+/// layers, no context and default options. The distribution is the one the suite was tuned with.
+/// </summary>
+public static class FlowConfigGen
+{
     private static readonly double[] ClampValues = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0];
 
     private static readonly double[] BoundValues = [1.0, 2.0, 2.5, 3.0, 4.0, 5.0];
@@ -216,87 +173,222 @@ public sealed class ConfigGenerator
         global::FlowGen.Activation.Elu, global::FlowGen.Activation.Gelu, global::FlowGen.Activation.Silu,
     ];
 
-    private static global::FlowGen.Activation RandomActivation(Random rng) => Activations[rng.Next(Activations.Length)];
+    /// <summary>Mask choice of [CouplingFlow]: Halves, Parity, SingleCoordinate or a MaskPattern.</summary>
+    private enum FlowMask { Halves, Parity, SingleCoordinate, Pattern }
+
+    private sealed record Head(string Precision, int Dim, int Couplings, int Context, int Seed, FlowMask Mask, int[] Hidden, global::FlowGen.Activation Activation);
+
+    private sealed record Transformer(double Clamp, int Degree, int Squares, int SigmoidUnits, int SigmoidLayers, int Bins, double Bound, int RenderStyle);
+
+    /// <summary>Configs within <paramref name="options"/> (default: every feature).</summary>
+    public static Gen<FlowConfig> For(ConfigGeneratorOptions? options = null)
+    {
+        ConfigGeneratorOptions o = options ?? ConfigGeneratorOptions.All;
+        if (o.CouplingKinds.Count == 0) throw new ArgumentException("no coupling kinds allowed");
+        if (!o.AllowFloat && !o.AllowDouble) throw new ArgumentException("neither float nor double allowed");
+        if (!o.AllowUniform && !o.AllowExplicit) throw new ArgumentException("neither uniform nor explicit stacks allowed");
+
+        int maxDim = Math.Max(o.MinDim, o.MaxDim);
+        Gen<string> precision = !o.AllowFloat ? Gens.Const("double") : !o.AllowDouble ? Gens.Const("float") : Gens.Usually(0.65, "double", ["float"]);
+        Gen<int> dim = Gens.Weighted((0.5, o.MinDim, Math.Max(o.MinDim, Math.Min(8, maxDim))), (0.5, o.MinDim, maxDim));
+        Gen<int> couplings = Gens.Weighted((0.5, 1, 4), (0.35, 5, 8), (0.15, 9, 16)).Select(c => Math.Max(1, Math.Min(c, o.MaxCouplings)));
+        Gen<int> context = o.AllowContext && o.MaxContext > 0
+            ? Gens.Maybe(0.3, Gens.Int(1, o.MaxContext)).Select(m => m.Has ? m.Value : 0)
+            : Gens.Const(0);
+        // Negative seeds stay far below −2 so that Seed + stack index never hits the attributes' sentinels −1 / −2; any seed is as simple as another.
+        Gen<int> seed = Gens.Frequency(
+            (0.45, Gens.Const(0)),
+            (0.40, Gens.WithSize(Gens.Int(1, 999_999), 1)),
+            (0.15, Gens.WithSize(Gens.Int(1000, 999_999).Select(v => -v), 1)));
+        Gen<FlowMask> mask = Gens.Frequency(
+            (0.30, Gens.Const(FlowMask.Halves)), (0.25, Gens.Const(FlowMask.Parity, 1)),
+            (0.20, Gens.Const(FlowMask.SingleCoordinate, 1)), (0.25, Gens.Const(FlowMask.Pattern, 2)));
+        Gen<int[]> hidden = Gens.Frequency((0.97, Hidden(o)), (0.03, Gens.Const(FlowConfig.DefaultHidden, 200)));
+        Gen<global::FlowGen.Activation> activation = Gens.OneOf(Activations);
+
+        Gen<Head> head = Gen.Select(precision, dim, couplings, context, seed, mask, hidden, activation,
+            (p, d, c, ctx, s, m, h, a) => new Head(p, d, c, ctx, s, m, h, a));
+        Gen<Transformer> transformer = Gen.Select(
+            Gens.Usually(0.4, 2.0, ClampValues),
+            Gens.Usually(0.4, 2, Gens.Int(1, 3)),
+            Gens.Usually(0.4, 3, Gens.Int(1, 4)),
+            Gens.Usually(0.1, 8, Gens.Int(1, 6)),
+            Gens.Usually(0.5, 1, Gens.Int(1, 3)),
+            Gens.Usually(0.2, 8, Gens.Int(2, 10)),
+            Gens.Usually(0.4, 3.0, BoundValues),
+            o.VaryRendering ? Gens.Maybe(0.7, Gens.WithSize(Gens.Int(1, int.MaxValue - 1), 0)).Select(m => m.Has ? m.Value : 0) : Gens.Const(0),
+            (clamp, degree, squares, units, blocks, bins, bound, style) => new Transformer(clamp, degree, squares, units, blocks, bins, bound, style));
+
+        Gen<FlowConfig> configs =
+            from h in head
+            from t in transformer
+            from pattern in h.Mask == FlowMask.Pattern ? Pattern(h.Dim).Select(p => (string?)p) : Gens.Const<string?>(null)
+            let flow = new FlowConfig
+            {
+                Precision = h.Precision,
+                Dim = h.Dim,
+                Context = h.Context,
+                Seed = h.Seed,
+                Mask = h.Mask switch { FlowMask.Parity => MaskKind.Parity, FlowMask.SingleCoordinate => MaskKind.SingleCoordinate, _ => MaskKind.Halves },
+                MaskPattern = pattern,
+                Hidden = h.Hidden,
+                Activation = h.Activation,
+                Clamp = t.Clamp,
+                Degree = t.Degree,
+                Squares = t.Squares,
+                SigmoidUnits = t.SigmoidUnits,
+                SigmoidLayers = t.SigmoidLayers,
+                Bins = t.Bins,
+                Bound = t.Bound,
+                RenderStyle = t.RenderStyle,
+            }
+            from stacked in Stack(o, flow, h.Couplings)
+            select stacked;
+        return configs.Where(c =>
+        {
+            c.Validate();
+            return c.ParameterCount <= o.MaxParameters;
+        });
+    }
+
+    /// <summary>Hidden widths: 0–3 layers (at most MaxHiddenLayers), each 1–8 or 1–MaxHiddenWidth wide.</summary>
+    private static Gen<int[]> Hidden(ConfigGeneratorOptions o)
+    {
+        int layers = Math.Max(0, o.MaxHiddenLayers);
+        Gen<int> count = Gens.Weighted((0.15, 0, 0), (0.35, 1, 1), (0.35, 2, 2), (0.15, 3, 3)).Select(n => Math.Min(n, layers));
+        Gen<int> width = Gens.Weighted((0.5, 1, Math.Min(8, o.MaxHiddenWidth)), (0.5, 1, o.MaxHiddenWidth));
+        return Gens.ArrayOf(width, count);
+    }
+
+    private sealed class PatternGen(int dim) : Gen<string>
+    {
+        public override string Generate(PCG pcg, Size? min, out Size size)
+        {
+            while (true)
+            {
+                var chars = new char[dim];
+                for (int i = 0; i < dim; i++) chars[i] = (pcg.Next() & 1) == 0 ? '0' : '1';
+                if (chars.Contains('0') && chars.Contains('1'))
+                {
+                    size = new Size(0);
+                    return new string(chars);
+                }
+            }
+        }
+    }
 
     /// <summary>A random valid mask pattern of length <paramref name="dim"/> (at least one '0' and one '1').</summary>
-    public static string RandomPattern(Random rng, int dim)
+    public static Gen<string> Pattern(int dim) => new PatternGen(dim);
+
+    /// <summary>The stack: uniform (size 0) or explicit (size 1).</summary>
+    private static Gen<FlowConfig> Stack(ConfigGeneratorOptions o, FlowConfig flow, int couplings)
     {
-        while (true)
-        {
-            var chars = new char[dim];
-            for (int i = 0; i < dim; i++) chars[i] = rng.Next(2) == 0 ? '0' : '1';
-            if (chars.Contains('0') && chars.Contains('1')) return new string(chars);
-        }
+        Gen<bool> isExplicit = !o.AllowUniform ? Gens.Const(true) : !o.AllowExplicit ? Gens.Const(false) : Gens.Chance(0.6);
+        return isExplicit.SelectMany(e => e ? Explicit(o, flow, couplings) : Uniform(o, flow, couplings));
     }
 
-    private static int[] RandomHidden(Random rng, ConfigGeneratorOptions o)
-    {
-        double u = rng.NextDouble();
-        int count = u < 0.15 ? 0 : u < 0.5 ? 1 : u < 0.85 ? 2 : 3;
-        count = Math.Min(count, o.MaxHiddenLayers);
-        var widths = new int[count];
-        for (int i = 0; i < count; i++)
-            widths[i] = rng.NextDouble() < 0.5 ? rng.Next(1, Math.Min(8, o.MaxHiddenWidth) + 1) : rng.Next(1, o.MaxHiddenWidth + 1);
-        return widths;
-    }
+    private static Gen<FlowConfig> Uniform(ConfigGeneratorOptions o, FlowConfig flow, int couplings) =>
+        Gen.Select(
+            o.AllowPermutations
+                ? Gens.Frequency((0.4, Gens.Const(PermutationKind.None)), (0.3, Gens.Const(PermutationKind.Reverse, 1)), (0.3, Gens.Const(PermutationKind.Random, 1)))
+                : Gens.Const(PermutationKind.None),
+            Gens.OneOf(o.CouplingKinds),
+            o.AllowActNorm ? Gens.Chance(0.2) : Gens.Const(false),
+            o.AllowInvertibleLinear ? Gens.Chance(0.2) : Gens.Const(false),
+            (permutation, kind, actNorm, lu) => flow with { Layers = couplings, Coupling = kind, Permutation = permutation, ActNorm = actNorm, InvertibleLinear = lu });
 
-    private static PermuteLayer RandomPermute(Random rng, int dim)
-    {
-        double u = rng.NextDouble();
-        if (u < 0.4) return PermuteLayer.Reverse();
-        if (u < 0.75) return PermuteLayer.Random(rng.NextDouble() < 0.5 ? null : rng.Next(0, 100_000));
-        int[] order = Enumerable.Range(0, dim).ToArray();
-        for (int i = dim - 1; i > 0; i--)
+    /// <summary>
+    /// An explicit stack: sometimes every coupling inherits everything (the uniform options through the explicit path);
+    /// a leading permutation; per coupling an optional ActNorm and LU before it and a permutation after it; a trailing ActNorm.
+    /// </summary>
+    private static Gen<FlowConfig> Explicit(ConfigGeneratorOptions o, FlowConfig flow, int couplings) =>
+        from own in Gens.Chance(0.85) // false: every coupling is plain (simplest)
+        from plainKind in Gens.OneOf(o.CouplingKinds)
+        from lead in o.AllowPermutations ? Gens.Maybe(0.1, Permute(flow.Dim)) : Gens.Const<(bool Has, PermuteLayer Value)>((false, null!))
+        from blocks in Gens.ArrayOf(Block(o, flow, own ? null : plainKind), couplings)
+        from trailing in o.AllowActNorm ? Gens.Chance(0.05) : Gens.Const(false)
+        from stated in Gens.Chance(0.3)
+        select flow with
         {
-            int j = rng.Next(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        return PermuteLayer.Explicit(order);
-    }
+            Explicit = (lead.Has ? [lead.Value] : Array.Empty<FlowLayer>()).Concat(blocks.SelectMany(b => b)).Concat(trailing ? [new ActNormLayer()] : Array.Empty<FlowLayer>()).ToList(),
+            Layers = stated ? couplings : 0,
+        };
 
-    private static CouplingLayer RandomCoupling(Random rng, ConfigGeneratorOptions o, FlowConfig flow)
-    {
-        bool Chance(double p) => rng.NextDouble() < p;
-        CouplingKind kind = o.CouplingKinds[rng.Next(o.CouplingKinds.Count)];
-        var layer = new CouplingLayer(kind);
-        if (Chance(0.25))
-        {
-            // The layer sets its own mask. With a flow-level pattern only a layer pattern is unambiguous.
-            if (flow.MaskPattern != null || Chance(0.5))
+    /// <summary>One coupling with what may surround it: [ActNorm] [InvertibleLinear] coupling [Permute].</summary>
+    private static Gen<FlowLayer[]> Block(ConfigGeneratorOptions o, FlowConfig flow, CouplingKind? plainKind) =>
+        Gen.Select(
+            o.AllowActNorm ? Gens.Chance(0.15) : Gens.Const(false),
+            o.AllowInvertibleLinear ? Gens.Maybe(0.15, InvertibleLinear()) : Gens.Const<(bool Has, InvertibleLinearLayer Value)>((false, null!)),
+            plainKind is CouplingKind kind ? Gens.Const(new CouplingLayer(kind)) : Coupling(o, flow),
+            o.AllowPermutations ? Gens.Maybe(0.4, Permute(flow.Dim)) : Gens.Const<(bool Has, PermuteLayer Value)>((false, null!)),
+            (actNorm, lu, coupling, permute) =>
             {
-                layer = layer with { MaskPattern = RandomPattern(rng, flow.Dim) };
-            }
-            else
+                var layers = new List<FlowLayer>(4);
+                if (actNorm) layers.Add(new ActNormLayer());
+                if (lu.Has) layers.Add(lu.Value);
+                layers.Add(coupling);
+                if (permute.Has) layers.Add(permute.Value);
+                return layers.ToArray();
+            });
+
+    private static Gen<InvertibleLinearLayer> InvertibleLinear() => Gens.Frequency(
+        (0.6, Gens.Const(new InvertibleLinearLayer())),
+        (0.3, Gens.WithSize(Gens.Int(0, 99_999).Select(s => new InvertibleLinearLayer { Seed = s }), 1)),
+        (0.1, Gens.Const(new InvertibleLinearLayer { Permute = false }, 1)));
+
+    /// <summary>[Permute]: Reverse, Random (with or without a seed) or an explicit order of 0 … dim−1.</summary>
+    public static Gen<PermuteLayer> Permute(int dim) => Gens.Frequency(
+        (0.4, Gens.Const(PermuteLayer.Reverse())),
+        (0.175, Gens.Const(PermuteLayer.Random(), 1)),
+        (0.175, Gens.WithSize(Gens.Int(0, 99_999).Select(s => PermuteLayer.Random(s)), 1)),
+        (0.25, Gens.WithSize(Gen.Shuffle(Enumerable.Range(0, dim).ToArray()).Select(order => PermuteLayer.Explicit(order)), 2)));
+
+    /// <summary>
+    /// A coupling of one of the kinds, with (each sometimes) its own mask — a pattern, or a mask kind and coordinate; with a
+    /// flow-level pattern only a layer pattern is unambiguous —, hidden widths, activation and options of its kind.
+    /// </summary>
+    private static Gen<CouplingLayer> Coupling(ConfigGeneratorOptions o, FlowConfig flow)
+    {
+        int dim = flow.Dim;
+        Gen<Func<CouplingLayer, CouplingLayer>> none = Gens.Const<Func<CouplingLayer, CouplingLayer>>(l => l);
+        Gen<Func<CouplingLayer, CouplingLayer>> ownPattern = Sized(Pattern(dim).Select<string, Func<CouplingLayer, CouplingLayer>>(p => l => l with { MaskPattern = p }), 2);
+        Gen<Func<CouplingLayer, CouplingLayer>> ownKind =
+            from kind in Gens.OneOf([MaskKind.Halves, MaskKind.Parity, MaskKind.SingleCoordinate])
+            from coordinate in kind == MaskKind.SingleCoordinate ? Gens.Maybe(0.5, Gens.Int(0, dim - 1)) : Gens.Const<(bool Has, int Value)>((false, 0))
+            select (Func<CouplingLayer, CouplingLayer>)(l => l with { Mask = kind, Coordinate = coordinate.Has ? coordinate.Value : null });
+        Gen<Func<CouplingLayer, CouplingLayer>> inherited = flow.MaskPattern == null && flow.Mask == MaskKind.SingleCoordinate
+            ? Gens.Maybe(0.3, Gens.Int(0, dim - 1)).Select<(bool Has, int Value), Func<CouplingLayer, CouplingLayer>>(c => l => c.Has ? l with { Coordinate = c.Value } : l)
+            : none;
+        Gen<Func<CouplingLayer, CouplingLayer>> mask = Gens.Frequency(
+            (0.75, inherited),
+            (0.25, Sized(flow.MaskPattern != null ? ownPattern : Gens.Frequency((0.5, ownPattern), (0.5, ownKind)), 1)));
+
+        return
+            from kind in Gens.OneOf(o.CouplingKinds)
+            from m in mask
+            from hidden in Gens.Maybe(0.25, Hidden(o))
+            from activation in Gens.Maybe(0.25, Gens.OneOf(Activations))
+            from options in KindOptions(kind)
+            select options(m(new CouplingLayer(kind)) with
             {
-                var maskKind = (MaskKind)rng.Next(3);
-                layer = layer with { Mask = maskKind };
-                if (maskKind == MaskKind.SingleCoordinate && Chance(0.5)) layer = layer with { Coordinate = rng.Next(flow.Dim) };
-            }
-        }
-        else if (flow.MaskPattern == null && flow.Mask == MaskKind.SingleCoordinate && Chance(0.3))
-        {
-            layer = layer with { Coordinate = rng.Next(flow.Dim) };
-        }
-        if (Chance(0.25)) layer = layer with { Hidden = RandomHidden(rng, o) };
-        if (Chance(0.25)) layer = layer with { Activation = RandomActivation(rng) };
-        switch (kind)
-        {
-            case CouplingKind.Affine:
-                if (Chance(0.3)) layer = layer with { Clamp = ClampValues[rng.Next(ClampValues.Length)] };
-                break;
-            case CouplingKind.SumOfSquares:
-                if (Chance(0.3)) layer = layer with { Degree = rng.Next(1, 4) };
-                if (Chance(0.3)) layer = layer with { Squares = rng.Next(1, 5) };
-                break;
-            case CouplingKind.DeepSigmoidal:
-                if (Chance(0.3)) layer = layer with { SigmoidUnits = rng.Next(1, 7) };
-                if (Chance(0.3)) layer = layer with { SigmoidLayers = rng.Next(1, 4) };
-                break;
-            case CouplingKind.Spline:
-                if (Chance(0.3)) layer = layer with { Bins = rng.Next(2, 11) };
-                if (Chance(0.3)) layer = layer with { Bound = BoundValues[rng.Next(BoundValues.Length)] };
-                break;
-        }
-        return layer;
+                Hidden = hidden.Has ? hidden.Value : null,
+                Activation = activation.Has ? activation.Value : null,
+            });
     }
+
+    private static Gen<T> Sized<T>(Gen<T> gen, ulong add) => Gens.Sized(gen, add);
+
+    /// <summary>Options of the coupling's own kind, each set with probability 0.3.</summary>
+    private static Gen<Func<CouplingLayer, CouplingLayer>> KindOptions(CouplingKind kind) => kind switch
+    {
+        CouplingKind.Affine => Gens.Maybe(0.3, Gens.OneOf(ClampValues))
+            .Select<(bool Has, double Value), Func<CouplingLayer, CouplingLayer>>(c => l => c.Has ? l with { Clamp = c.Value } : l),
+        CouplingKind.SumOfSquares => Gen.Select(Gens.Maybe(0.3, Gens.Int(1, 3)), Gens.Maybe(0.3, Gens.Int(1, 4)),
+            (degree, squares) => (Func<CouplingLayer, CouplingLayer>)(l => l with { Degree = degree.Has ? degree.Value : null, Squares = squares.Has ? squares.Value : null })),
+        CouplingKind.DeepSigmoidal => Gen.Select(Gens.Maybe(0.3, Gens.Int(1, 6)), Gens.Maybe(0.3, Gens.Int(1, 3)),
+            (units, blocks) => (Func<CouplingLayer, CouplingLayer>)(l => l with { SigmoidUnits = units.Has ? units.Value : null, SigmoidLayers = blocks.Has ? blocks.Value : null })),
+        CouplingKind.Spline => Gen.Select(Gens.Maybe(0.3, Gens.Int(2, 10)), Gens.Maybe(0.3, Gens.OneOf(BoundValues)),
+            (bins, bound) => (Func<CouplingLayer, CouplingLayer>)(l => l with { Bins = bins.Has ? bins.Value : null, Bound = bound.Has ? bound.Value : null })),
+        _ => Gens.Const<Func<CouplingLayer, CouplingLayer>>(l => l),
+    };
 }

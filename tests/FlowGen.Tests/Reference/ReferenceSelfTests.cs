@@ -23,6 +23,7 @@ public class ReferenceSelfTests
     // Round trip and log-determinants on random configs
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void RoundTrip_InverseOfForward_IsIdentity_OnRandomConfigs()
     {
         var generator = new ConfigGenerator(20240601);
@@ -188,6 +189,7 @@ public class ReferenceSelfTests
     }
 
     [Theory]
+    [Trait("Category", "Slow")]
     [MemberData(nameof(TwoDimensionalFlows))]
     public void Density_IntegratesToOne_In2D(FlowConfig config)
     {
@@ -369,6 +371,7 @@ public class ReferenceSelfTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void DeepSigmoidal_IsMonotone_WithConsistentDerivative_AndMatchesDirectFormula()
     {
         var rng = new Random(9);
@@ -842,9 +845,7 @@ public class ReferenceSelfTests
         List<FlowConfig> configs = new ConfigGenerator(77).Take(150);
         configs.Add(new FlowConfig { Dim = 4, Layers = 2, Hidden = [] , RenderStyle = 5 });
         string source = "namespace RenderCheck;\n" + string.Concat(configs.Select((c, i) => c.ToAttributeSource("Flow" + i)));
-        var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
-            .Split(System.IO.Path.PathSeparator)
-            .Select(path => MetadataReference.CreateFromFile(path))
+        var references = Basic.Reference.Assemblies.Net100.References.All
             .Append(MetadataReference.CreateFromFile(typeof(global::FlowGen.CouplingFlowAttribute).Assembly.Location));
         var compilation = CSharpCompilation.Create(
             "RenderCheck",
