@@ -71,6 +71,7 @@ public class RuntimeMismatchTests
 
     [Theory]
     [MemberData(nameof(Constants))]
+    [ExpectsDiagnostic("FG0022")]
     public void AMissingDefaultIsFG0022(string owner, string constant, string declaration)
     {
         GeneratorOutput result = Run(AttributesSource().Replace(declaration, ""), EveryDefault);

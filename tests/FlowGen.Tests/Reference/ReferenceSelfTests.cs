@@ -886,7 +886,7 @@ public class ReferenceSelfTests
                         Precision = isGeneric ? "double" : "float",
                         Dim = Get<int>("Dim") ?? 0,
                         Layers = Get<int>("Layers") ?? 0,
-                        Context = Get<int>("Context") ?? 0,
+                        Context = Get<int>("ContextDim") ?? Get<int>("Context") ?? 0,
                         Seed = Get<int>("Seed") ?? 0,
                         Coupling = (CouplingKind)(Get<int>("Coupling") ?? 0),
                         Mask = (MaskKind)(Get<int>("Mask") ?? 0),
