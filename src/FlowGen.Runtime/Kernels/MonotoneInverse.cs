@@ -5,18 +5,20 @@ using System.Runtime.CompilerServices;
 namespace FlowGen.Kernels;
 
 /// <summary>
-/// For generated code: a strictly increasing map τ of one coordinate, for one transformer configuration, with its
-/// parameters bound (the generated implementations are <c>ref struct</c>s holding a reference to the coordinate's
-/// parameters). <typeparamref name="TValue"/> is the scalar type (one sample) or <see cref="Vector{T}"/> (one value per lane).
+/// For generated code: the strictly increasing map τ of one transformer configuration, as a type (generated
+/// implementations are empty structs, one per configuration and flavor), evaluated at the parameters of one coordinate:
+/// θ₀ at <c>theta</c>, consecutive parameters <c>stride</c> values apart, and whatever else the map needs at <c>state</c>
+/// (the deep sigmoidal block's prepared quantities; other maps ignore it). <typeparamref name="TValue"/> is the scalar
+/// type (one sample) or <see cref="Vector{T}"/> (one value per lane).
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public interface IMonotoneMap<TValue>
 {
     /// <summary>τ(x).</summary>
-    TValue Value(TValue x);
+    static abstract TValue Value(TValue x, ref TValue theta, int stride, ref TValue state);
 
     /// <summary>τ(x), and τ′(x) in <paramref name="derivative"/>.</summary>
-    TValue Value(TValue x, out TValue derivative);
+    static abstract TValue Value(TValue x, ref TValue theta, int stride, ref TValue state, out TValue derivative);
 }
 
 /// <summary>
@@ -45,35 +47,41 @@ public interface IMonotoneMap<TValue>
 public static class MonotoneInverse
 {
     /// <summary>x with τ(x) = <paramref name="target"/>, searched from <paramref name="start"/> (0 where that is not finite), lane by lane.</summary>
-    /// <param name="map">τ, with its parameters.</param>
+    /// <typeparam name="TMap">τ.</typeparam>
+    /// <param name="theta">θ₀ of the coordinate.</param>
+    /// <param name="stride">The distance between consecutive parameters of the coordinate.</param>
+    /// <param name="state">What else τ reads (see <see cref="IMonotoneMap{TValue}"/>).</param>
     /// <param name="target">y.</param>
     /// <param name="start">The first guess.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Solve<TMap>(TMap map, Vector<float> target, Vector<float> start) where TMap : struct, IMonotoneMap<Vector<float>>, allows ref struct =>
-        SolveCore<Vector<float>, Vector<int>, FloatVectorLanes, TMap>(map, target, start);
+    public static Vector<float> Solve<TMap>(ref Vector<float> theta, int stride, ref Vector<float> state, Vector<float> target, Vector<float> start) where TMap : struct, IMonotoneMap<Vector<float>> =>
+        SolveCore<Vector<float>, Vector<int>, FloatVectorLanes, TMap>(ref theta, stride, ref state, target, start);
 
-    /// <inheritdoc cref="Solve{TMap}(TMap, Vector{float}, Vector{float})"/>
+    /// <inheritdoc cref="Solve{TMap}(ref Vector{float}, int, ref Vector{float}, Vector{float}, Vector{float})"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Solve<TMap>(TMap map, Vector<double> target, Vector<double> start) where TMap : struct, IMonotoneMap<Vector<double>>, allows ref struct =>
-        SolveCore<Vector<double>, Vector<long>, DoubleVectorLanes, TMap>(map, target, start);
+    public static Vector<double> Solve<TMap>(ref Vector<double> theta, int stride, ref Vector<double> state, Vector<double> target, Vector<double> start) where TMap : struct, IMonotoneMap<Vector<double>> =>
+        SolveCore<Vector<double>, Vector<long>, DoubleVectorLanes, TMap>(ref theta, stride, ref state, target, start);
 
     /// <summary>x with τ(x) = <paramref name="target"/>, searched from <paramref name="start"/> (0 if that is not finite).</summary>
-    /// <param name="map">τ, with its parameters.</param>
+    /// <typeparam name="TMap">τ.</typeparam>
+    /// <param name="theta">θ₀ of the coordinate.</param>
+    /// <param name="stride">The distance between consecutive parameters of the coordinate.</param>
+    /// <param name="state">What else τ reads (see <see cref="IMonotoneMap{TValue}"/>).</param>
     /// <param name="target">y.</param>
     /// <param name="start">The first guess.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Solve<TMap>(TMap map, float target, float start) where TMap : struct, IMonotoneMap<float>, allows ref struct =>
-        SolveCore<float, bool, FloatLanes, TMap>(map, target, start);
+    public static float Solve<TMap>(ref float theta, int stride, ref float state, float target, float start) where TMap : struct, IMonotoneMap<float> =>
+        SolveCore<float, bool, FloatLanes, TMap>(ref theta, stride, ref state, target, start);
 
-    /// <inheritdoc cref="Solve{TMap}(TMap, float, float)"/>
+    /// <inheritdoc cref="Solve{TMap}(ref float, int, ref float, float, float)"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double Solve<TMap>(TMap map, double target, double start) where TMap : struct, IMonotoneMap<double>, allows ref struct =>
-        SolveCore<double, bool, DoubleLanes, TMap>(map, target, start);
+    public static double Solve<TMap>(ref double theta, int stride, ref double state, double target, double start) where TMap : struct, IMonotoneMap<double> =>
+        SolveCore<double, bool, DoubleLanes, TMap>(ref theta, stride, ref state, target, start);
 
-    private static TValue SolveCore<TValue, TMask, L, TMap>(TMap map, TValue target, TValue start)
+    private static TValue SolveCore<TValue, TMask, L, TMap>(ref TValue theta, int stride, ref TValue state, TValue target, TValue start)
         where TValue : struct
         where L : struct, IInverseLanes<TValue, TMask>
-        where TMap : struct, IMonotoneMap<TValue>, allows ref struct
+        where TMap : struct, IMonotoneMap<TValue>
     {
         // L: the lane operations (TValue's arithmetic included: generic code has no operators on it); the formula of each
         // line is in its comment, the operations are exactly those, in that order.
@@ -85,14 +93,14 @@ public static class MonotoneInverse
         int growth = 0;
         for (; growth < 1100; growth++)
         {
-            var lowTooHigh = L.GreaterThan(map.Value(lo), target);
-            var highTooLow = L.LessThan(map.Value(hi), target);
+            var lowTooHigh = L.GreaterThan(TMap.Value(lo, ref theta, stride, ref state), target);
+            var highTooLow = L.LessThan(TMap.Value(hi, ref theta, stride, ref state), target);
             if (!L.Any(L.And(finite, L.Or(lowTooHigh, highTooLow)))) break;
             step = L.Add(step, step);                                                                   // step += step
             lo = L.Select(lowTooHigh, L.Subtract(lo, step), lo);                                        // lo − step
             hi = L.Select(highTooLow, L.Add(hi, step), hi);                                             // hi + step
         }
-        var bracketed = L.And(finite, L.And(L.LessThanOrEqual(map.Value(lo), target), L.GreaterThanOrEqual(map.Value(hi), target)));
+        var bracketed = L.And(finite, L.And(L.LessThanOrEqual(TMap.Value(lo, ref theta, stride, ref state), target), L.GreaterThanOrEqual(TMap.Value(hi, ref theta, stride, ref state), target)));
         // Safeguarded Newton: a Newton step when it stays strictly inside the bracket and the last one at least halved
         // |residual|, bisection otherwise. A Newton step shorter than the tolerance is stretched to it, so the next point
         // lands beyond the root and closes the bracket: convergence is decided by the bracket width, never by a short step.
@@ -104,7 +112,7 @@ public static class MonotoneInverse
         while (iterations < L.MaxIterations)
         {
             iterations++;
-            TValue residual = L.Subtract(map.Value(t, out TValue slope), target);                      // τ(t) − y
+            TValue residual = L.Subtract(TMap.Value(t, ref theta, stride, ref state, out TValue slope), target);                      // τ(t) − y
             var below = L.LessThan(residual, L.Zero);
             lo = L.Select(below, t, lo);
             hi = L.Select(below, hi, t);

@@ -753,43 +753,30 @@ namespace FlowGen.Generated
         /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>
         private static void Dsf_n4_L2Inverse(ref Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> logDet)
         {
-            Span<Vector<double>> unitSlope = stackalloc Vector<double>[4], unitLogSlope = stackalloc Vector<double>[4], unitLogWeight = stackalloc Vector<double>[4];
+            // the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then a value for λ
+            Span<Vector<double>> prepared = stackalloc Vector<double>[13];
+            Span<Vector<double>> unitSlope = prepared.Slice(0, 4), unitLogSlope = prepared.Slice(4, 4), unitLogWeight = prepared.Slice(8, 4);
             for (int q = 1; q >= 0; q--)
             {
                 ref Vector<double> block = ref Unsafe.Add(ref theta, q * 12 * stride);
                 Dsf_n4_L2Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
-                x = MonotoneInverse.Solve(new Dsf_n4_L2Map(ref block, stride, unitSlope, unitLogSlope, unitLogWeight), x, x);
+                x = MonotoneInverse.Solve<Dsf_n4_L2Map>(ref block, stride, ref MemoryMarshal.GetReference(prepared), x, x);
                 Dsf_n4_L2Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out Vector<double> logDerivative);
                 logDet -= logDerivative;
             }
         }
 
-        /// <summary>One deep sigmoidal block (4 units) of a coordinate, at its parameters and prepared quantities, for MonotoneInverse.Solve.</summary>
-        private readonly ref struct Dsf_n4_L2Map : IMonotoneMap<Vector<double>>
+        /// <summary>For MonotoneInverse.Solve: one deep sigmoidal block (4 units) at its parameters; its state holds the block's prepared quantities, then a value for λ.</summary>
+        private readonly struct Dsf_n4_L2Map : IMonotoneMap<Vector<double>>
         {
-            private readonly ref Vector<double> _block;
-            private readonly int _stride;
-            private readonly Span<Vector<double>> _slope;
-            private readonly Span<Vector<double>> _logSlope;
-            private readonly Span<Vector<double>> _logWeight;
-
-            public Dsf_n4_L2Map(ref Vector<double> block, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight)
-            {
-                _block = ref block;
-                _stride = stride;
-                _slope = slope;
-                _logSlope = logSlope;
-                _logWeight = logWeight;
-            }
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static Vector<double> Value(Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> state) => Dsf_n4_L2Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 4), 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 8), 4), out Unsafe.Add(ref state, 12));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public Vector<double> Value(Vector<double> x) => Dsf_n4_L2Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out _);
-
-            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public Vector<double> Value(Vector<double> x, out Vector<double> derivative)
+            public static Vector<double> Value(Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> state, out Vector<double> derivative)
             {
-                Vector<double> result = Dsf_n4_L2Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out Vector<double> logDerivative);
-                derivative = Kernel.Exp(logDerivative); // for the Newton steps
+                Vector<double> result = Dsf_n4_L2Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 4), 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 8), 4), out Unsafe.Add(ref state, 12));
+                derivative = Kernel.Exp(Unsafe.Add(ref state, 12)); // for the Newton steps
                 return result;
             }
         }
@@ -942,43 +929,30 @@ namespace FlowGen.Generated
         /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>
         private static void Dsf_n3_L1Inverse(ref Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> logDet)
         {
-            Span<Vector<double>> unitSlope = stackalloc Vector<double>[3], unitLogSlope = stackalloc Vector<double>[3], unitLogWeight = stackalloc Vector<double>[3];
+            // the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then a value for λ
+            Span<Vector<double>> prepared = stackalloc Vector<double>[10];
+            Span<Vector<double>> unitSlope = prepared.Slice(0, 3), unitLogSlope = prepared.Slice(3, 3), unitLogWeight = prepared.Slice(6, 3);
             for (int q = 0; q >= 0; q--)
             {
                 ref Vector<double> block = ref Unsafe.Add(ref theta, q * 9 * stride);
                 Dsf_n3_L1Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
-                x = MonotoneInverse.Solve(new Dsf_n3_L1Map(ref block, stride, unitSlope, unitLogSlope, unitLogWeight), x, x);
+                x = MonotoneInverse.Solve<Dsf_n3_L1Map>(ref block, stride, ref MemoryMarshal.GetReference(prepared), x, x);
                 Dsf_n3_L1Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out Vector<double> logDerivative);
                 logDet -= logDerivative;
             }
         }
 
-        /// <summary>One deep sigmoidal block (3 units) of a coordinate, at its parameters and prepared quantities, for MonotoneInverse.Solve.</summary>
-        private readonly ref struct Dsf_n3_L1Map : IMonotoneMap<Vector<double>>
+        /// <summary>For MonotoneInverse.Solve: one deep sigmoidal block (3 units) at its parameters; its state holds the block's prepared quantities, then a value for λ.</summary>
+        private readonly struct Dsf_n3_L1Map : IMonotoneMap<Vector<double>>
         {
-            private readonly ref Vector<double> _block;
-            private readonly int _stride;
-            private readonly Span<Vector<double>> _slope;
-            private readonly Span<Vector<double>> _logSlope;
-            private readonly Span<Vector<double>> _logWeight;
-
-            public Dsf_n3_L1Map(ref Vector<double> block, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight)
-            {
-                _block = ref block;
-                _stride = stride;
-                _slope = slope;
-                _logSlope = logSlope;
-                _logWeight = logWeight;
-            }
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static Vector<double> Value(Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> state) => Dsf_n3_L1Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 3), 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 6), 3), out Unsafe.Add(ref state, 9));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public Vector<double> Value(Vector<double> x) => Dsf_n3_L1Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out _);
-
-            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public Vector<double> Value(Vector<double> x, out Vector<double> derivative)
+            public static Vector<double> Value(Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> state, out Vector<double> derivative)
             {
-                Vector<double> result = Dsf_n3_L1Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out Vector<double> logDerivative);
-                derivative = Kernel.Exp(logDerivative); // for the Newton steps
+                Vector<double> result = Dsf_n3_L1Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 3), 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 6), 3), out Unsafe.Add(ref state, 9));
+                derivative = Kernel.Exp(Unsafe.Add(ref state, 9)); // for the Newton steps
                 return result;
             }
         }
@@ -1141,43 +1115,30 @@ namespace FlowGen.Generated
         /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>
         private static void Dsf_n4_L2Inverse(ref double x, ref double theta, int stride, ref double logDet)
         {
-            Span<double> unitSlope = stackalloc double[4], unitLogSlope = stackalloc double[4], unitLogWeight = stackalloc double[4];
+            // the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then a value for λ
+            Span<double> prepared = stackalloc double[13];
+            Span<double> unitSlope = prepared.Slice(0, 4), unitLogSlope = prepared.Slice(4, 4), unitLogWeight = prepared.Slice(8, 4);
             for (int q = 1; q >= 0; q--)
             {
                 ref double block = ref Unsafe.Add(ref theta, q * 12 * stride);
                 Dsf_n4_L2Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
-                x = MonotoneInverse.Solve(new Dsf_n4_L2MapOne(ref block, stride, unitSlope, unitLogSlope, unitLogWeight), x, x);
+                x = MonotoneInverse.Solve<Dsf_n4_L2MapOne>(ref block, stride, ref MemoryMarshal.GetReference(prepared), x, x);
                 Dsf_n4_L2Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out double logDerivative);
                 logDet -= logDerivative;
             }
         }
 
-        /// <summary>One deep sigmoidal block (4 units) of a coordinate, at its parameters and prepared quantities, for MonotoneInverse.Solve.</summary>
-        private readonly ref struct Dsf_n4_L2MapOne : IMonotoneMap<double>
+        /// <summary>For MonotoneInverse.Solve: one deep sigmoidal block (4 units) at its parameters; its state holds the block's prepared quantities, then a value for λ.</summary>
+        private readonly struct Dsf_n4_L2MapOne : IMonotoneMap<double>
         {
-            private readonly ref double _block;
-            private readonly int _stride;
-            private readonly Span<double> _slope;
-            private readonly Span<double> _logSlope;
-            private readonly Span<double> _logWeight;
-
-            public Dsf_n4_L2MapOne(ref double block, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight)
-            {
-                _block = ref block;
-                _stride = stride;
-                _slope = slope;
-                _logSlope = logSlope;
-                _logWeight = logWeight;
-            }
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static double Value(double x, ref double theta, int stride, ref double state) => Dsf_n4_L2Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 4), 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 8), 4), out Unsafe.Add(ref state, 12));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public double Value(double x) => Dsf_n4_L2Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out _);
-
-            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public double Value(double x, out double derivative)
+            public static double Value(double x, ref double theta, int stride, ref double state, out double derivative)
             {
-                double result = Dsf_n4_L2Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out double logDerivative);
-                derivative = Kernel.Exp(logDerivative); // for the Newton steps
+                double result = Dsf_n4_L2Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 4), 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 8), 4), out Unsafe.Add(ref state, 12));
+                derivative = Kernel.Exp(Unsafe.Add(ref state, 12)); // for the Newton steps
                 return result;
             }
         }
@@ -1233,43 +1194,30 @@ namespace FlowGen.Generated
         /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>
         private static void Dsf_n3_L1Inverse(ref double x, ref double theta, int stride, ref double logDet)
         {
-            Span<double> unitSlope = stackalloc double[3], unitLogSlope = stackalloc double[3], unitLogWeight = stackalloc double[3];
+            // the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then a value for λ
+            Span<double> prepared = stackalloc double[10];
+            Span<double> unitSlope = prepared.Slice(0, 3), unitLogSlope = prepared.Slice(3, 3), unitLogWeight = prepared.Slice(6, 3);
             for (int q = 0; q >= 0; q--)
             {
                 ref double block = ref Unsafe.Add(ref theta, q * 9 * stride);
                 Dsf_n3_L1Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
-                x = MonotoneInverse.Solve(new Dsf_n3_L1MapOne(ref block, stride, unitSlope, unitLogSlope, unitLogWeight), x, x);
+                x = MonotoneInverse.Solve<Dsf_n3_L1MapOne>(ref block, stride, ref MemoryMarshal.GetReference(prepared), x, x);
                 Dsf_n3_L1Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out double logDerivative);
                 logDet -= logDerivative;
             }
         }
 
-        /// <summary>One deep sigmoidal block (3 units) of a coordinate, at its parameters and prepared quantities, for MonotoneInverse.Solve.</summary>
-        private readonly ref struct Dsf_n3_L1MapOne : IMonotoneMap<double>
+        /// <summary>For MonotoneInverse.Solve: one deep sigmoidal block (3 units) at its parameters; its state holds the block's prepared quantities, then a value for λ.</summary>
+        private readonly struct Dsf_n3_L1MapOne : IMonotoneMap<double>
         {
-            private readonly ref double _block;
-            private readonly int _stride;
-            private readonly Span<double> _slope;
-            private readonly Span<double> _logSlope;
-            private readonly Span<double> _logWeight;
-
-            public Dsf_n3_L1MapOne(ref double block, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight)
-            {
-                _block = ref block;
-                _stride = stride;
-                _slope = slope;
-                _logSlope = logSlope;
-                _logWeight = logWeight;
-            }
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static double Value(double x, ref double theta, int stride, ref double state) => Dsf_n3_L1Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 3), 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 6), 3), out Unsafe.Add(ref state, 9));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public double Value(double x) => Dsf_n3_L1Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out _);
-
-            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public double Value(double x, out double derivative)
+            public static double Value(double x, ref double theta, int stride, ref double state, out double derivative)
             {
-                double result = Dsf_n3_L1Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out double logDerivative);
-                derivative = Kernel.Exp(logDerivative); // for the Newton steps
+                double result = Dsf_n3_L1Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 3), 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 6), 3), out Unsafe.Add(ref state, 9));
+                derivative = Kernel.Exp(Unsafe.Add(ref state, 9)); // for the Newton steps
                 return result;
             }
         }

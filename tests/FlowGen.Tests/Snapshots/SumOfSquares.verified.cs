@@ -568,28 +568,21 @@ namespace FlowGen.Generated
                 Vector<float> a0 = Unsafe.Add(ref theta, (1 + k * 3) * stride);
                 slopeAtZero = Kernel.Mac(a0, a0, slopeAtZero);
             }
-            x = MonotoneInverse.Solve(new Sos_r2_K2Map(ref theta, stride), x, (x - theta) / slopeAtZero);
+            // the map's state: where its evaluations put the derivatives they do not need (no temporary to zero on each evaluation)
+            Span<Vector<float>> unused = stackalloc Vector<float>[2];
+            x = MonotoneInverse.Solve<Sos_r2_K2Map>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
             Sos_r2_K2Value(x, ref theta, stride, out Vector<float> derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
         }
 
-        /// <summary>τ of a sum-of-squares coordinate (r = 2, K = 2) at its parameters, for MonotoneInverse.Solve.</summary>
-        private readonly ref struct Sos_r2_K2Map : IMonotoneMap<Vector<float>>
+        /// <summary>For MonotoneInverse.Solve: τ of a sum-of-squares coordinate (r = 2, K = 2); its state holds two values, for the τ′ and τ″ an evaluation does not need.</summary>
+        private readonly struct Sos_r2_K2Map : IMonotoneMap<Vector<float>>
         {
-            private readonly ref Vector<float> _theta;
-            private readonly int _stride;
-
-            public Sos_r2_K2Map(ref Vector<float> theta, int stride)
-            {
-                _theta = ref theta;
-                _stride = stride;
-            }
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state) => Sos_r2_K2Value(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public Vector<float> Value(Vector<float> x) => Sos_r2_K2Value(x, ref _theta, _stride, out _, out _);
-
-            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public Vector<float> Value(Vector<float> x, out Vector<float> derivative) => Sos_r2_K2Value(x, ref _theta, _stride, out derivative, out _);
+            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state, out Vector<float> derivative) => Sos_r2_K2Value(x, ref theta, stride, out derivative, out state);
         }
 
         /// <summary>Sum-of-squares backward (r = 2, K = 2): g ← g·τ′ + gl·τ″/τ′; ∂c = g; ∂a_kl = g·2Σₘ a_km xˡ⁺ᵐ⁺¹/(l+m+1) + gl·2qₖxˡ/τ′.</summary>
@@ -691,28 +684,21 @@ namespace FlowGen.Generated
                 Vector<float> a0 = Unsafe.Add(ref theta, (1 + k * 2) * stride);
                 slopeAtZero = Kernel.Mac(a0, a0, slopeAtZero);
             }
-            x = MonotoneInverse.Solve(new Sos_r1_K3Map(ref theta, stride), x, (x - theta) / slopeAtZero);
+            // the map's state: where its evaluations put the derivatives they do not need (no temporary to zero on each evaluation)
+            Span<Vector<float>> unused = stackalloc Vector<float>[2];
+            x = MonotoneInverse.Solve<Sos_r1_K3Map>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
             Sos_r1_K3Value(x, ref theta, stride, out Vector<float> derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
         }
 
-        /// <summary>τ of a sum-of-squares coordinate (r = 1, K = 3) at its parameters, for MonotoneInverse.Solve.</summary>
-        private readonly ref struct Sos_r1_K3Map : IMonotoneMap<Vector<float>>
+        /// <summary>For MonotoneInverse.Solve: τ of a sum-of-squares coordinate (r = 1, K = 3); its state holds two values, for the τ′ and τ″ an evaluation does not need.</summary>
+        private readonly struct Sos_r1_K3Map : IMonotoneMap<Vector<float>>
         {
-            private readonly ref Vector<float> _theta;
-            private readonly int _stride;
-
-            public Sos_r1_K3Map(ref Vector<float> theta, int stride)
-            {
-                _theta = ref theta;
-                _stride = stride;
-            }
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state) => Sos_r1_K3Value(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public Vector<float> Value(Vector<float> x) => Sos_r1_K3Value(x, ref _theta, _stride, out _, out _);
-
-            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public Vector<float> Value(Vector<float> x, out Vector<float> derivative) => Sos_r1_K3Value(x, ref _theta, _stride, out derivative, out _);
+            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state, out Vector<float> derivative) => Sos_r1_K3Value(x, ref theta, stride, out derivative, out state);
         }
 
         /// <summary>Sum-of-squares backward (r = 1, K = 3): g ← g·τ′ + gl·τ″/τ′; ∂c = g; ∂a_kl = g·2Σₘ a_km xˡ⁺ᵐ⁺¹/(l+m+1) + gl·2qₖxˡ/τ′.</summary>
@@ -814,28 +800,21 @@ namespace FlowGen.Generated
                 float a0 = Unsafe.Add(ref theta, (1 + k * 3) * stride);
                 slopeAtZero = Kernel.Mac(a0, a0, slopeAtZero);
             }
-            x = MonotoneInverse.Solve(new Sos_r2_K2MapOne(ref theta, stride), x, (x - theta) / slopeAtZero);
+            // the map's state: where its evaluations put the derivatives they do not need (no temporary to zero on each evaluation)
+            Span<float> unused = stackalloc float[2];
+            x = MonotoneInverse.Solve<Sos_r2_K2MapOne>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
             Sos_r2_K2ValueOne(x, ref theta, stride, out float derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
         }
 
-        /// <summary>τ of a sum-of-squares coordinate (r = 2, K = 2) at its parameters, for MonotoneInverse.Solve.</summary>
-        private readonly ref struct Sos_r2_K2MapOne : IMonotoneMap<float>
+        /// <summary>For MonotoneInverse.Solve: τ of a sum-of-squares coordinate (r = 2, K = 2); its state holds two values, for the τ′ and τ″ an evaluation does not need.</summary>
+        private readonly struct Sos_r2_K2MapOne : IMonotoneMap<float>
         {
-            private readonly ref float _theta;
-            private readonly int _stride;
-
-            public Sos_r2_K2MapOne(ref float theta, int stride)
-            {
-                _theta = ref theta;
-                _stride = stride;
-            }
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static float Value(float x, ref float theta, int stride, ref float state) => Sos_r2_K2ValueOne(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public float Value(float x) => Sos_r2_K2ValueOne(x, ref _theta, _stride, out _, out _);
-
-            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public float Value(float x, out float derivative) => Sos_r2_K2ValueOne(x, ref _theta, _stride, out derivative, out _);
+            public static float Value(float x, ref float theta, int stride, ref float state, out float derivative) => Sos_r2_K2ValueOne(x, ref theta, stride, out derivative, out state);
         }
 
         /// <summary>Sum-of-squares τ (r = 1, K = 3): returns τ(x), τ′(x) = ε + Σₖ qₖ(x)² and τ″(x) = Σₖ 2qₖqₖ′.</summary>
@@ -885,28 +864,21 @@ namespace FlowGen.Generated
                 float a0 = Unsafe.Add(ref theta, (1 + k * 2) * stride);
                 slopeAtZero = Kernel.Mac(a0, a0, slopeAtZero);
             }
-            x = MonotoneInverse.Solve(new Sos_r1_K3MapOne(ref theta, stride), x, (x - theta) / slopeAtZero);
+            // the map's state: where its evaluations put the derivatives they do not need (no temporary to zero on each evaluation)
+            Span<float> unused = stackalloc float[2];
+            x = MonotoneInverse.Solve<Sos_r1_K3MapOne>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
             Sos_r1_K3ValueOne(x, ref theta, stride, out float derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
         }
 
-        /// <summary>τ of a sum-of-squares coordinate (r = 1, K = 3) at its parameters, for MonotoneInverse.Solve.</summary>
-        private readonly ref struct Sos_r1_K3MapOne : IMonotoneMap<float>
+        /// <summary>For MonotoneInverse.Solve: τ of a sum-of-squares coordinate (r = 1, K = 3); its state holds two values, for the τ′ and τ″ an evaluation does not need.</summary>
+        private readonly struct Sos_r1_K3MapOne : IMonotoneMap<float>
         {
-            private readonly ref float _theta;
-            private readonly int _stride;
-
-            public Sos_r1_K3MapOne(ref float theta, int stride)
-            {
-                _theta = ref theta;
-                _stride = stride;
-            }
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static float Value(float x, ref float theta, int stride, ref float state) => Sos_r1_K3ValueOne(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public float Value(float x) => Sos_r1_K3ValueOne(x, ref _theta, _stride, out _, out _);
-
-            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public float Value(float x, out float derivative) => Sos_r1_K3ValueOne(x, ref _theta, _stride, out derivative, out _);
+            public static float Value(float x, ref float theta, int stride, ref float state, out float derivative) => Sos_r1_K3ValueOne(x, ref theta, stride, out derivative, out state);
         }
 
         // ---------------------------------------------------------------- constant tables

@@ -16,7 +16,7 @@ namespace FlowGen.Generator.Layers;
 /// reference to θ₀ and a stride. Helper bodies are templates shared by the scalar and vector flavors (masks declared with
 /// var; Kernel's comparison and selection overloads exist for both). <c>{Name}Inverse</c> has no closed form: it calls the
 /// runtime's safeguarded Newton–bisection (FlowGen.Kernels.MonotoneInverse, the same for every model), which evaluates τ
-/// through the configuration's small map struct (<see cref="EmitMap"/>).
+/// through the configuration's map type, a small struct with two static methods (<see cref="EmitMap"/>).
 /// </summary>
 internal abstract class MonotoneTransformerKind<TOptions> : TransformerKind where TOptions : TransformerOptions
 {
@@ -87,41 +87,39 @@ internal abstract class MonotoneTransformerKind<TOptions> : TransformerKind wher
 
     /// <summary>
     /// Emits the statement that inverts τ in place on <c>x</c> (which holds the target y): the runtime's safeguarded
-    /// Newton–bisection, <c>FlowGen.Kernels.MonotoneInverse.Solve</c> (docs/model.md §7), started at <paramref name="guess"/>
-    /// and evaluating τ through <paramref name="map"/>, a value of the configuration's map struct (<see cref="EmitMap"/>).
+    /// Newton–bisection, <c>FlowGen.Kernels.MonotoneInverse.Solve</c> (docs/model.md §7), for the configuration's map type
+    /// (<see cref="EmitMap"/>) at the parameters <paramref name="theta"/> (θ₀, with the helper's <c>stride</c>) and the
+    /// map's <paramref name="state"/> (a reference), started at <paramref name="guess"/>.
     /// </summary>
-    protected static void EmitSolve(CodeWriter w, string map, string guess) => w.Line($"x = MonotoneInverse.Solve({map}, x, {guess});");
+    protected void EmitSolve(CodeWriter w, TOptions c, Flavor f, string theta, string state, string guess) =>
+        w.Line($"x = MonotoneInverse.Solve<{MapName(c, f)}>(ref {theta}, stride, ref {state}, x, {guess});");
 
     /// <summary>
-    /// Emits the struct through which <c>MonotoneInverse</c> evaluates τ of one configuration in one flavor (described by
-    /// <paramref name="what"/>, for its doc comment): a ref struct
-    /// <c>{Name}Map</c> (<c>{Name}MapOne</c> for one sample) implementing <c>IMonotoneMap</c>, holding <paramref name="fields"/>
-    /// (type and name; a type starting with "ref " is a reference) set by its constructor in that order. <paramref name="value"/>
-    /// is the expression of τ(x) and <paramref name="valueWithDerivative"/> the statements of τ(x) with τ′(x) written to
-    /// <c>derivative</c> (the fields are read as <c>_name</c>).
+    /// Emits the type through which <c>MonotoneInverse</c> evaluates τ of one configuration in one flavor (described by
+    /// <paramref name="what"/>, for its doc comment): an empty struct <c>{Name}Map</c> (<c>{Name}MapOne</c> for one sample)
+    /// implementing <c>IMonotoneMap</c>. <paramref name="value"/> is the expression of τ(x) and
+    /// <paramref name="valueWithDerivative"/> the statements of τ(x) with τ′(x) written to <c>derivative</c>, both in terms of
+    /// <c>x</c>, <c>theta</c>, <c>stride</c> and <c>state</c>. They declare no local, not even a discard: the methods are
+    /// inlined into the runtime's loop, and generated code has no [SkipLocalsInit] (it would need unsafe code), so each such
+    /// local would be zeroed on every evaluation; outputs they do not need go to the state instead.
     /// </summary>
-    protected void EmitMap(CodeWriter w, TOptions c, Flavor f, string what, (string Type, string Name)[] fields, string value, string[] valueWithDerivative)
+    protected void EmitMap(CodeWriter w, TOptions c, Flavor f, string what, string value, string[] valueWithDerivative)
     {
         string V = f.V, map = MapName(c, f);
-        w.Line($"/// <summary>{what}, for MonotoneInverse.Solve.</summary>");
-        w.Open($"private readonly ref struct {map} : IMonotoneMap<{V}>");
-        foreach (var (type, name) in fields) w.Line($"private readonly {type} _{name};");
-        w.Line();
-        w.Open($"public {map}({string.Join(", ", System.Linq.Enumerable.Select(fields, p => p.Type + " " + p.Name))})");
-        foreach (var (type, name) in fields) w.Line(type.StartsWith("ref ", StringComparison.Ordinal) ? $"_{name} = ref {name};" : $"_{name} = {name};");
-        w.Close();
-        w.Line();
+        string parameters = $"{V} x, ref {V} theta, int stride, ref {V} state";
+        w.Line($"/// <summary>For MonotoneInverse.Solve: {what}.</summary>");
+        w.Open($"private readonly struct {map} : IMonotoneMap<{V}>");
         Inline(w);
-        w.Line($"public {V} Value({V} x) => {value};");
+        w.Line($"public static {V} Value({parameters}) => {value};");
         w.Line();
         Inline(w);
         if (valueWithDerivative.Length == 1 && valueWithDerivative[0].StartsWith("return ", StringComparison.Ordinal))
         {
-            w.Line($"public {V} Value({V} x, out {V} derivative) => {valueWithDerivative[0].Substring("return ".Length)}");
+            w.Line($"public static {V} Value({parameters}, out {V} derivative) => {valueWithDerivative[0].Substring("return ".Length)}");
         }
         else
         {
-            w.Open($"public {V} Value({V} x, out {V} derivative)");
+            w.Open($"public static {V} Value({parameters}, out {V} derivative)");
             foreach (string line in valueWithDerivative) w.Line(line);
             w.Close();
         }
@@ -129,6 +127,6 @@ internal abstract class MonotoneTransformerKind<TOptions> : TransformerKind wher
         w.Line();
     }
 
-    /// <summary>The name of a configuration's map struct in a flavor.</summary>
+    /// <summary>The name of a configuration's map type in a flavor.</summary>
     protected string MapName(TOptions c, Flavor f) => ConfigurationName(c) + "Map" + f.Suffix;
 }

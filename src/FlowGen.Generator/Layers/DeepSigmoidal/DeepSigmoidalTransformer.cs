@@ -171,24 +171,28 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
 
         w.Line($"/// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>");
         w.Open($"private static void {name}Inverse(ref {V} x, ref {V} theta, int stride, ref {V} logDet)");
-        w.Line($"Span<{V}> unitSlope = stackalloc {V}[{n}], unitLogSlope = stackalloc {V}[{n}], unitLogWeight = stackalloc {V}[{n}];");
+        w.Line($"// the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then a value for λ");
+        w.Line($"Span<{V}> prepared = stackalloc {V}[{3 * n + 1}];");
+        w.Line($"Span<{V}> unitSlope = prepared.Slice(0, {n}), unitLogSlope = prepared.Slice({n}, {n}), unitLogWeight = prepared.Slice({2 * n}, {n});");
         w.Open($"for (int q = {blocks - 1}; q >= 0; q--)");
         w.Line($"ref {V} block = ref Unsafe.Add(ref theta, q * {3 * n} * stride);");
         w.Line($"{name}Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);");
-        EmitSolve(w, $"new {MapName(c, f)}(ref block, stride, unitSlope, unitLogSlope, unitLogWeight)", "x");
+        EmitSolve(w, c, f, "block", "MemoryMarshal.GetReference(prepared)", "x");
         w.Line($"{name}Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out {V} logDerivative);");
         w.Line("logDet -= logDerivative;");
         w.Close();
         w.Close();
         w.Line();
 
-        EmitMap(w, c, f, $"One deep sigmoidal block ({n} units) of a coordinate, at its parameters and prepared quantities",
-            new[] { ($"ref {V}", "block"), ("int", "stride"), ($"Span<{V}>", "slope"), ($"Span<{V}>", "logSlope"), ($"Span<{V}>", "logWeight") },
-            $"{name}Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out _)",
+        // the state: aⱼ, log aⱼ, log wⱼ (n of each, one after the other), then where λ goes
+        string units = $"MemoryMarshal.CreateSpan(ref state, {n}), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, {n}), {n}), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, {2 * n}), {n})";
+        string logDerivative = $"Unsafe.Add(ref state, {3 * n})";
+        EmitMap(w, c, f, $"one deep sigmoidal block ({n} units) at its parameters; its state holds the block's prepared quantities, then a value for λ",
+            $"{name}Evaluate(x, ref theta, stride, {units}, out {logDerivative})",
             new[]
             {
-                $"{V} result = {name}Evaluate(x, ref _block, _stride, _slope, _logSlope, _logWeight, out {V} logDerivative);",
-                "derivative = Kernel.Exp(logDerivative); // for the Newton steps",
+                $"{V} result = {name}Evaluate(x, ref theta, stride, {units}, out {logDerivative});",
+                $"derivative = Kernel.Exp({logDerivative}); // for the Newton steps",
                 "return result;",
             });
 

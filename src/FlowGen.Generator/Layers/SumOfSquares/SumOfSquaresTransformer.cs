@@ -120,15 +120,17 @@ internal sealed class SumOfSquaresTransformer : MonotoneTransformerKind<SumOfSqu
         w.Line($"{V} a0 = Unsafe.Add(ref theta, (1 + k * {r + 1}) * stride);");
         w.Line("slopeAtZero = Kernel.Mac(a0, a0, slopeAtZero);");
         w.Close();
-        EmitSolve(w, $"new {MapName(c, f)}(ref theta, stride)", "(x - theta) / slopeAtZero");
+        w.Line("// the map's state: where its evaluations put the derivatives they do not need (no temporary to zero on each evaluation)");
+        w.Line($"Span<{V}> unused = stackalloc {V}[2];");
+        EmitSolve(w, c, f, "theta", "MemoryMarshal.GetReference(unused)", "(x - theta) / slopeAtZero");
         w.Line($"{n}Value{f.Suffix}(x, ref theta, stride, out {V} derivativeAtRoot, out _);");
         w.Line("logDet -= Kernel.Log(derivativeAtRoot);");
         w.Close();
         w.Line();
 
-        EmitMap(w, c, f, $"τ of a sum-of-squares coordinate (r = {r}, K = {k}) at its parameters", new[] { ($"ref {V}", "theta"), ("int", "stride") },
-            $"{n}Value{f.Suffix}(x, ref _theta, _stride, out _, out _)",
-            new[] { $"return {n}Value{f.Suffix}(x, ref _theta, _stride, out derivative, out _);" });
+        EmitMap(w, c, f, $"τ of a sum-of-squares coordinate (r = {r}, K = {k}); its state holds two values, for the τ′ and τ″ an evaluation does not need",
+            $"{n}Value{f.Suffix}(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1))",
+            new[] { $"return {n}Value{f.Suffix}(x, ref theta, stride, out derivative, out state);" });
 
         if (!f.IsTile) return;
         w.Line($"/// <summary>Sum-of-squares backward (r = {r}, K = {k}): g ← g·τ′ + gl·τ″/τ′; ∂c = g; ∂a_kl = g·2Σₘ a_km xˡ⁺ᵐ⁺¹/(l+m+1) + gl·2qₖxˡ/τ′.</summary>");
