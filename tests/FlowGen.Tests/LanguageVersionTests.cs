@@ -20,7 +20,7 @@ public class LanguageVersionTests
         namespace N;
         [CouplingFlow(Dim = 4, Layers = 2, Coupling = CouplingKind.SumOfSquares, Hidden = new[] { 8 }, ActNorm = true, InvertibleLinear = true, Permutation = PermutationKind.Random)]
         public partial class Uniform { }
-        [CouplingFlow<double>(Dim = 5, Context = 2, Hidden = new[] { 7 })]
+        [CouplingFlow<double>(Dim = 5, ContextDim = 2, Hidden = new[] { 7 })]
         [ActNorm, InvertibleLinear, SumOfSquaresCoupling, Permute(PermutationKind.Reverse), DeepSigmoidalCoupling(SigmoidLayers = 2)]
         [AffineCoupling, AdditiveCoupling, SplineCoupling, AffineCoupling(Clamp = 0)]
         public partial class Mixed { }
