@@ -7,9 +7,10 @@ namespace FlowGen.Kernels;
 /// <summary>
 /// For generated code: the strictly increasing map τ of one transformer configuration, as a type (generated
 /// implementations are empty structs, one per configuration and flavor), evaluated at the parameters of one coordinate:
-/// θ₀ at <c>theta</c>, consecutive parameters <c>stride</c> values apart, and whatever else the map needs at <c>state</c>
-/// (the deep sigmoidal block's prepared quantities; other maps ignore it). <typeparamref name="TValue"/> is the scalar
-/// type (one sample) or <see cref="Vector{T}"/> (one value per lane).
+/// θ₀ at <c>theta</c>, consecutive parameters <c>stride</c> values apart, and memory of the map's own at <c>state</c> (the
+/// deep sigmoidal block's prepared quantities; where an evaluation puts the outputs it does not need, so that the inlined
+/// methods declare no local the caller would zero on every evaluation). <typeparamref name="TValue"/> is the scalar type
+/// (one sample) or <see cref="Vector{T}"/> (one value per lane).
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public interface IMonotoneMap<TValue>
@@ -50,7 +51,7 @@ public static class MonotoneInverse
     /// <typeparam name="TMap">τ.</typeparam>
     /// <param name="theta">θ₀ of the coordinate.</param>
     /// <param name="stride">The distance between consecutive parameters of the coordinate.</param>
-    /// <param name="state">What else τ reads (see <see cref="IMonotoneMap{TValue}"/>).</param>
+    /// <param name="state">The map's memory (see <see cref="IMonotoneMap{TValue}"/>).</param>
     /// <param name="target">y.</param>
     /// <param name="start">The first guess.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -66,7 +67,7 @@ public static class MonotoneInverse
     /// <typeparam name="TMap">τ.</typeparam>
     /// <param name="theta">θ₀ of the coordinate.</param>
     /// <param name="stride">The distance between consecutive parameters of the coordinate.</param>
-    /// <param name="state">What else τ reads (see <see cref="IMonotoneMap{TValue}"/>).</param>
+    /// <param name="state">The map's memory (see <see cref="IMonotoneMap{TValue}"/>).</param>
     /// <param name="target">y.</param>
     /// <param name="start">The first guess.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
