@@ -47,9 +47,6 @@ internal sealed class AttributeReader
         return LocationInfo.From(syntax);
     }
 
-    /// <summary>True when the named argument is set.</summary>
-    public bool Has(string name) => Get(name) is not null;
-
     public int Int(string name, int fallback) => TryInt(name) ?? fallback;
 
     /// <summary>The option's value when it is set to an int, else null.</summary>

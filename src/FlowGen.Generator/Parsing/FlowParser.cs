@@ -190,7 +190,7 @@ internal static class FlowParser
         var flow = new AttributeReader(flowAttribute, "CouplingFlow", diags, ct);
         int dim = flow.Int("Dim", 0);
         int layers = flow.Int("Layers", 0);
-        string contextName = flow.Has("ContextDim") || !flow.Has("Context") ? "ContextDim" : "Context"; // Context: the former name
+        string contextName = flow.IsSet("ContextDim") || !flow.IsSet("Context") ? "ContextDim" : "Context"; // Context: the former name
         int contextDim = flow.Int(contextName, 0);
         int seed = flow.Int("Seed", 0);
         // The defaults of the flow's options and the members of its enums are the runtime's (Attributes.cs), read from the
