@@ -186,9 +186,10 @@ public static partial class FlowTrainer
             void Shard(int s)
             {
                 int start = s * per, count = Math.Min(per, b - start);
-                Array.Clear(_shardGradients[s]);
                 if (count <= 0)
                 {
+                    // an empty shard adds nothing to the reduction; a full one's gradient is written by ShardLoss
+                    Array.Clear(_shardGradients[s]);
                     _shardLoss[s] = 0;
                     return;
                 }
@@ -221,7 +222,7 @@ public static partial class FlowTrainer
             return loss / b;
         }
 
-        /// <summary>Sum of the per-row losses of a shard; leaves weight·Σ ∂loss/∂θ in gradient (zero on entry; one call into the flow).</summary>
+        /// <summary>Sum of the per-row losses of a shard; writes weight·Σ ∂loss/∂θ to gradient (one call into the flow, whose gradient members overwrite their output).</summary>
         protected abstract double ShardLoss(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, ReadOnlySpan<T> contexts, T[] gradient, T weight, int count);
 
         public abstract double ValidationLoss(int threads);
