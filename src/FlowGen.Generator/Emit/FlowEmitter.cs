@@ -246,21 +246,6 @@ internal static class FlowEmitter
         if (ns) w.Close();
     }
 
-    private static string CSharpString(string text)
-    {
-        var sb = new System.Text.StringBuilder("\"");
-        foreach (char ch in text)
-        {
-            switch (ch)
-            {
-                case '\\': sb.Append("\\\\"); break;
-                case '"': sb.Append("\\\""); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default: sb.Append(ch); break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
+    /// <summary>A C# string literal for text (Roslyn's own escaping).</summary>
+    private static string CSharpString(string text) => SymbolDisplay.FormatLiteral(text, quote: true);
 }
