@@ -85,6 +85,12 @@ public sealed class TrainingOptions
     public ulong Seed { get; set; }
 
     /// <summary>
+    /// Training from an <see cref="IFlowDataSource{T}"/>: the chunks read and shuffled together as one window (default 4): memory
+    /// holds this many chunks; more mixes the rows of more chunks into each stretch of batches.
+    /// </summary>
+    public int ShuffleBufferChunks { get; set; } = 4;
+
+    /// <summary>
     /// After this many consecutive steps with a non-finite or exploded loss or gradient (each skipped), roll back to the last good parameters,
     /// halve the learning rate and reset the optimizer (default 5). After <see cref="MaxRollbacks"/> rollbacks the run stops.
     /// </summary>
@@ -110,6 +116,7 @@ public sealed class TrainingOptions
         if (ValidationFraction < 0 || ValidationFraction >= 1) throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 1).");
         if (ValidationSamples < 0) throw new ArgumentOutOfRangeException(nameof(ValidationSamples), ValidationSamples, "ValidationSamples must not be negative.");
         if (EvaluateEvery < 1) throw new ArgumentOutOfRangeException(nameof(EvaluateEvery), EvaluateEvery, "EvaluateEvery must be at least 1.");
+        if (ShuffleBufferChunks < 1) throw new ArgumentOutOfRangeException(nameof(ShuffleBufferChunks), ShuffleBufferChunks, "ShuffleBufferChunks must be at least 1.");
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1.");
         if (Beta1 < 0 || Beta1 >= 1 || Beta2 < 0 || Beta2 >= 1) throw new ArgumentOutOfRangeException(nameof(Beta1), "Adam betas must be in [0, 1).");
         if (GradientClipNorm < 0 || WeightDecay < 0) throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), "GradientClipNorm and WeightDecay must not be negative.");

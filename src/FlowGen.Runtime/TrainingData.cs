@@ -45,6 +45,9 @@ public static partial class FlowTrainer
         public int[] Indices = Array.Empty<int>();
         public bool Virtual;
 
+        /// <summary>Rows streamed from an IFlowDataSource (the arrays then hold the current batch only), or null.</summary>
+        public StreamedRows<T>? Stream;
+
         /// <summary>A random split of <paramref name="rows"/>; <paramref name="targetDim"/> −1: inferred from the targets' length (0 when empty).</summary>
         public static DataSet<T> Create(ICouplingFlow<T> flow, TrainingOptions options, Rows<T> rows, bool hasInputs = true, int targetDim = 0)
         {
@@ -223,6 +226,9 @@ public static partial class FlowTrainer
 
         public IFlowObjective<T> Objective { get; }
 
+        /// <summary>The run's seed (of the noise seeds).</summary>
+        public ulong Seed => _seed;
+
         /// <summary>
         /// Mean loss over the batch rows; the gradient of the mean is added to <paramref name="gradient"/>. Each shard's gradient
         /// goes into the shard's own buffer, written by the objective (cleared here only for an empty shard); the shards are then
@@ -301,6 +307,7 @@ public static partial class FlowTrainer
         /// <summary>Mean loss over the validation rows, in chunks of 1024 rows evaluated in parallel and summed in chunk order.</summary>
         public double ValidationLoss(int threads)
         {
+            if (_set.Stream is { } stream) return stream.ValidationLoss(this, threads);
             int n = _set.ValidationRows, first = _set.TrainRows;
             int chunks = (n + ValidationChunk - 1) / ValidationChunk;
             var sums = new double[chunks];
@@ -327,7 +334,7 @@ public static partial class FlowTrainer
         }
 
         /// <summary>The seed of a call's noise: SplitMix64-style mixing of the run's seed, the step and the shard.</summary>
-        private static ulong NoiseSeed(ulong seed, int step, int shard)
+        internal static ulong NoiseSeed(ulong seed, int step, int shard)
         {
             ulong z = seed ^ ((ulong)(uint)step * 0x9E3779B97F4A7C15UL) ^ ((ulong)(uint)shard * 0xC2B2AE3D27D4EB4FUL);
             z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;

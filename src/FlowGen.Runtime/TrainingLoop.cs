@@ -32,7 +32,7 @@ public static partial class FlowTrainer
         private readonly int _batch, _totalSteps;
         private readonly AdamOptimizer<T> _adam;
         private readonly T[] _gradient;
-        private readonly BatchSampler _sampler;
+        private readonly IRowFeed _sampler;
         private readonly DivergenceGuard<T> _guard;
         private readonly ValidationTracker<T> _validation;
         private readonly ProgressWindow _window;
@@ -49,7 +49,7 @@ public static partial class FlowTrainer
             int stepsPerEpoch = (set.TrainRows + _batch - 1) / _batch;
             _totalSteps = options.Epochs > 0 ? checked(options.Epochs * stepsPerEpoch) : options.Steps;
 
-            if (!flow.IsDataInitialized && objective.Objective.UsesDataInitialization && set.Dim > 0)
+            if (!flow.IsDataInitialized && objective.Objective.UsesDataInitialization && set.Dim > 0 && set.Stream is null)
             {
                 int rows = Math.Min(set.TrainRows, 4096);
                 flow.InitializeFromData(set.Inputs.AsSpan(0, rows * set.Dim), set.ContextDim > 0 ? set.Contexts.AsSpan(0, rows * set.ContextDim) : default);
@@ -57,7 +57,7 @@ public static partial class FlowTrainer
 
             _adam = new AdamOptimizer<T>(flow.ParameterCount);
             _gradient = new T[flow.ParameterCount];
-            _sampler = new BatchSampler(set.TrainRows, _batch, options.Seed);
+            _sampler = set.Stream?.CreateFeed(_batch) ?? new BatchSampler(set.TrainRows, _batch, options.Seed);
             _guard = new DivergenceGuard<T>(flow, _adam, options);
             _validation = new ValidationTracker<T>(flow, objective, options, set.ValidationRows > 0);
             _window = new ProgressWindow(); // the first report's window starts after the data initialisation
@@ -148,7 +148,7 @@ public static partial class FlowTrainer
     /// Batch sampling: the training rows in epochs, each a fresh seeded shuffle of all rows, cut into batches in order
     /// (a batch may straddle two epochs).
     /// </summary>
-    private sealed class BatchSampler
+    private sealed class BatchSampler : IRowFeed
     {
         private readonly int[] _order, _rows;
         private readonly FlowRandom _shuffle;
