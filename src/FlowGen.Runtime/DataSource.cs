@@ -209,7 +209,9 @@ public static class FlowDataSource
     /// Splits a source's rows at random but reproducibly: row r (its index in the source) belongs to the held-out part when a
     /// hash of (<paramref name="seed"/>, r) falls below <paramref name="fraction"/>, else to the training part. The split
     /// does not depend on chunk sizes or reading order, so the two parts never share a row. Both are views over the same
-    /// chunks: each reads every chunk and keeps its own rows (their RowCount is unknown, −1, until counted).
+    /// chunks: each reads every chunk and keeps its own rows (their RowCount is unknown, −1, until counted). A view reports a
+    /// chunk's first row as the source does, so the row indices objectives see (first row + position) count the kept rows
+    /// from there: they are not the rows' indices in the source.
     /// </summary>
     /// <param name="source">The rows.</param>
     /// <param name="fraction">The held-out fraction, in (0, 1).</param>
@@ -348,8 +350,7 @@ public static class FlowDataSource
                 }
                 kept++;
             }
-            // the kept rows' indices are not consecutive: report the chunk's first row (row indices within a split are approximate)
-            return kept;
+            return kept; // firstRow stays the chunk's: the kept rows' source indices are not consecutive (see Split)
         }
 
         private static ulong Hash(ulong seed, long row)

@@ -178,6 +178,7 @@ public static partial class FlowTrainer
         private readonly FlowRandom _chunkShuffle, _rowShuffle;
         private int[] _order = Array.Empty<int>();
         private int _windowRows, _cursor, _nextChunk;
+        private bool _shuffled; // whether the current window's order has been drawn (lazily, at its first row, as in memory)
 
         public StreamedRows(ICouplingFlow<T> flow, IFlowDataSource<T> source, IFlowDataSource<T>? validation, DataSet<T> set, TrainingOptions options)
         {
@@ -245,8 +246,6 @@ public static partial class FlowTrainer
                 return;
             }
         }
-
-        private bool _shuffled;
 
         /// <summary>The window position of the next row handed out.</summary>
         private int NextRow()
