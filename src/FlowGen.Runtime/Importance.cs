@@ -72,8 +72,8 @@ public sealed class ImportanceEstimate<T> where T : unmanaged, IFloatingPointIee
 
     /// <summary>
     /// Pareto k̂ of the weights' right tail (Vehtari, Simpson, Gelman, Yao, Gabry, "Pareto smoothed importance sampling"):
-    /// the shape of a generalized Pareto distribution fitted to the M = ⌈min(n/5, 3√n)⌉ largest weights. Reading (their
-    /// §3): k̂ &lt; 0.5 good; k̂ &lt; 0.7 the estimates are reliable (the tail has finite variance, or nearly); k̂ ≥ 0.7 they are
+    /// the shape of a generalized Pareto distribution fitted to the M = ⌈min(n/5, 3√n)⌉ largest weights. Reading (as they
+    /// give it): k̂ &lt; 0.5 good; k̂ &lt; 0.7 the estimates are reliable (the tail has finite variance, or nearly); k̂ ≥ 0.7 they are
     /// not — the flow misses mass of the target; k̂ ≥ 1: the mean weight itself is unreliable. +∞ with fewer than 5 tail draws;
     /// −∞ when the largest M + 1 weights are equal (no tail).
     /// </summary>
