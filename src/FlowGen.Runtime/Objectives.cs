@@ -33,12 +33,22 @@ public interface IFlowObjective<T> where T : unmanaged, IFloatingPointIeee754<T>
     bool UsesDataInitialization => false;
 
     /// <summary>
+    /// Parameters of the objective itself that the trainer optimises together with the flow's (e.g. a classifier on the
+    /// flow's output); empty by default. The gradient span handed to <see cref="LossAndGradient"/> then holds
+    /// ParameterCount + ObjectiveParameters.Length values: the flow's first, then these (the objective writes both parts).
+    /// Adam, clipping (one global norm), the divergence guard's rollback and the restoring of the best validation
+    /// parameters treat them as the flow's. The memory must stay the same during a run.
+    /// </summary>
+    Memory<T> ObjectiveParameters => Memory<T>.Empty;
+
+    /// <summary>
     /// The sum over the shard's rows of the per-row loss (in double), and <paramref name="weight"/>·Σ ∂loss/∂θ written to
     /// <paramref name="gradParameters"/> (ParameterCount values; overwrite it, as the flow's gradient members do).
     /// </summary>
     /// <param name="flow">The flow being trained.</param>
     /// <param name="batch">The shard's rows.</param>
-    /// <param name="gradParameters">Receives weight·Σᵢ ∂lossᵢ/∂θ.</param>
+    /// <param name="gradParameters">Receives weight·Σᵢ ∂lossᵢ/∂θ: ParameterCount values for the flow, followed by those of
+    /// <see cref="ObjectiveParameters"/> when there are any.</param>
     /// <param name="weight">1/B for a batch of B rows (the shard is part of it): the gradient of the batch mean.</param>
     /// <returns>Σᵢ lossᵢ over the shard's rows.</returns>
     double LossAndGradient(ICouplingFlow<T> flow, FlowBatch<T> batch, Span<T> gradParameters, T weight);
@@ -51,7 +61,7 @@ public interface IFlowObjective<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <param name="flow">The flow being trained.</param>
     /// <param name="batch">A chunk of validation rows (<see cref="FlowBatch{T}.IsValidation"/> is true).</param>
     /// <returns>Σᵢ lossᵢ over the rows.</returns>
-    double Loss(ICouplingFlow<T> flow, FlowBatch<T> batch) => LossAndGradient(flow, batch, new T[flow.ParameterCount], T.Zero);
+    double Loss(ICouplingFlow<T> flow, FlowBatch<T> batch) => LossAndGradient(flow, batch, new T[flow.ParameterCount + ObjectiveParameters.Length], T.Zero);
 }
 
 /// <summary>

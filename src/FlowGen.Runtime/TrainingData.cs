@@ -250,7 +250,7 @@ public static partial class FlowTrainer
                 _shardIndices = new int[shards][];
                 for (int s = 0; s < shards; s++)
                 {
-                    _shardGradients[s] = new T[_flow.ParameterCount];
+                    _shardGradients[s] = new T[_flow.ParameterCount + Objective.ObjectiveParameters.Length];
                     _shardInputs[s] = new T[per * dim];
                     _shardTargets[s] = new T[per * tdim];
                     _shardContexts[s] = new T[per * cdim];

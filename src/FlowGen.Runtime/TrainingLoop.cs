@@ -55,11 +55,12 @@ public static partial class FlowTrainer
                 flow.InitializeFromData(set.Inputs.AsSpan(0, rows * set.Dim), set.ContextDim > 0 ? set.Contexts.AsSpan(0, rows * set.ContextDim) : default);
             }
 
+            var state = new TrainedParameters<T>(flow, objective.Objective.ObjectiveParameters);
             _adam = new AdamOptimizer<T>(flow.ParameterCount);
-            _gradient = new T[flow.ParameterCount];
+            _gradient = new T[state.Count];
             _sampler = set.Stream?.CreateFeed(_batch) ?? new BatchSampler(set.TrainRows, _batch, options.Seed);
-            _guard = new DivergenceGuard<T>(flow, _adam, options);
-            _validation = new ValidationTracker<T>(flow, objective, options, set.ValidationRows > 0);
+            _guard = new DivergenceGuard<T>(state, _adam, options);
+            _validation = new ValidationTracker<T>(state, objective, options, set.ValidationRows > 0);
             _window = new ProgressWindow(); // the first report's window starts after the data initialisation
         }
 
@@ -191,21 +192,25 @@ public static partial class FlowTrainer
     /// </summary>
     private sealed class DivergenceGuard<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly TrainedParameters<T> _state;
         private readonly ICouplingFlow<T> _flow;
-        private readonly AdamOptimizer<T> _adam;
+        private readonly AdamOptimizer<T> _adam, _objectiveAdam;
         private readonly TrainingOptions _options;
         private readonly T[] _beforeStep, _lastGood;
         private int _consecutiveBad;
         private double _lossAverage; // moving average of the accepted losses, for LossSpikeFactor
         private int _acceptedSteps;
 
-        public DivergenceGuard(ICouplingFlow<T> flow, AdamOptimizer<T> adam, TrainingOptions options)
+        public DivergenceGuard(TrainedParameters<T> state, AdamOptimizer<T> adam, TrainingOptions options)
         {
-            _flow = flow;
+            _state = state;
+            _flow = state.Flow;
             _adam = adam;
+            _objectiveAdam = new AdamOptimizer<T>(state.Objective.Length);
             _options = options;
-            _beforeStep = new T[flow.ParameterCount];
-            _lastGood = flow.Parameters.ToArray();
+            _beforeStep = new T[state.Count];
+            _lastGood = new T[state.Count];
+            state.SaveTo(_lastGood);
         }
 
         /// <summary>Scale of the scheduled learning rate: halved at every rollback.</summary>
@@ -232,10 +237,16 @@ public static partial class FlowTrainer
             {
                 Scale<T>(gradient, T.CreateChecked(_options.GradientClipNorm / norm));
             }
-            _flow.Parameters.CopyTo(_beforeStep);
-            _adam.Step(_flow.Parameters, gradient, learningRate, _options.Beta1, _options.Beta2, _options.Epsilon, _options.WeightDecay);
-            if (IndexOfNonFinite<T>(_flow.Parameters) < 0) return null;
-            _beforeStep.CopyTo(_flow.Parameters);
+            _state.SaveTo(_beforeStep);
+            int p = _flow.ParameterCount;
+            _adam.Step(_flow.Parameters, gradient.AsSpan(0, p), learningRate, _options.Beta1, _options.Beta2, _options.Epsilon, _options.WeightDecay);
+            Span<T> objectiveParameters = _state.Objective.Span;
+            if (objectiveParameters.Length > 0)
+            {
+                _objectiveAdam.Step(objectiveParameters, gradient.AsSpan(p), learningRate, _options.Beta1, _options.Beta2, _options.Epsilon, _options.WeightDecay);
+            }
+            if (IndexOfNonFinite<T>(_flow.Parameters) < 0 && IndexOfNonFinite<T>(objectiveParameters) < 0) return null;
+            _state.LoadFrom(_beforeStep);
             return "the update made a parameter non-finite";
         }
 
@@ -251,15 +262,16 @@ public static partial class FlowTrainer
         public bool Reject()
         {
             if (++_consecutiveBad < _options.MaxConsecutiveNonFinite) return false;
-            _lastGood.CopyTo(_flow.Parameters);
+            _state.LoadFrom(_lastGood);
             LearningRateScale *= 0.5;
             _adam.Reset();
+            _objectiveAdam.Reset();
             _consecutiveBad = 0;
             return true;
         }
 
         /// <summary>The current parameters become the ones a rollback returns to.</summary>
-        public void RememberGoodParameters() => _flow.Parameters.CopyTo(_lastGood);
+        public void RememberGoodParameters() => _state.SaveTo(_lastGood);
     }
 
     /// <summary>
@@ -268,7 +280,7 @@ public static partial class FlowTrainer
     /// </summary>
     private sealed class ValidationTracker<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        private readonly ICouplingFlow<T> _flow;
+        private readonly TrainedParameters<T> _state;
         private readonly ObjectiveRunner<T> _objective;
         private readonly TrainingOptions _options;
         private readonly bool _enabled;
@@ -276,9 +288,9 @@ public static partial class FlowTrainer
         private double _bestLoss = double.PositiveInfinity;
         private int _evaluationsWithoutImprovement;
 
-        public ValidationTracker(ICouplingFlow<T> flow, ObjectiveRunner<T> objective, TrainingOptions options, bool enabled)
+        public ValidationTracker(TrainedParameters<T> state, ObjectiveRunner<T> objective, TrainingOptions options, bool enabled)
         {
-            _flow = flow;
+            _state = state;
             _objective = objective;
             _options = options;
             _enabled = enabled;
@@ -297,8 +309,8 @@ public static partial class FlowTrainer
             {
                 _bestLoss = loss;
                 result.BestStep = steps;
-                _best ??= new T[_flow.ParameterCount];
-                _flow.Parameters.CopyTo(_best);
+                _best ??= new T[_state.Count];
+                _state.SaveTo(_best);
                 _evaluationsWithoutImprovement = 0;
             }
             else
@@ -317,8 +329,40 @@ public static partial class FlowTrainer
         {
             if (!_enabled) return;
             result.BestValidationLoss = _bestLoss;
-            if (_options.RestoreBest && _best is not null) _best.CopyTo(_flow.Parameters);
+            if (_options.RestoreBest && _best is not null) _state.LoadFrom(_best);
             result.FinalValidationLoss = _objective.ValidationLoss(threads);
+        }
+    }
+
+    /// <summary>
+    /// What a run trains: the flow's parameters, then the objective's own (<see cref="IFlowObjective{T}.ObjectiveParameters"/>),
+    /// one vector of Count values for the gradient, the saved copies (rollback, best) and the non-finite checks.
+    /// </summary>
+    private sealed class TrainedParameters<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public TrainedParameters(ICouplingFlow<T> flow, Memory<T> objective)
+        {
+            Flow = flow;
+            Objective = objective;
+            Count = checked(flow.ParameterCount + objective.Length);
+        }
+
+        public ICouplingFlow<T> Flow { get; }
+
+        public Memory<T> Objective { get; }
+
+        public int Count { get; }
+
+        public void SaveTo(T[] destination)
+        {
+            Flow.Parameters.CopyTo(destination);
+            Objective.Span.CopyTo(destination.AsSpan(Flow.ParameterCount));
+        }
+
+        public void LoadFrom(T[] source)
+        {
+            source.AsSpan(0, Flow.ParameterCount).CopyTo(Flow.Parameters);
+            source.AsSpan(Flow.ParameterCount, Objective.Length).CopyTo(Objective.Span);
         }
     }
 

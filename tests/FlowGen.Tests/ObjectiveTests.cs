@@ -305,4 +305,49 @@ public class ObjectiveTests
         flow.Inverse(new double[] { 0, 0 }, default, x);
         Assert.True(Math.Abs(x[0] - 2) < 0.2 && Math.Abs(x[1] - 2) < 0.2, $"f⁻¹(0) = ({x[0]}, {x[1]})");
     }
+
+    /// <summary>NLL plus a location a of the objective's own, trained with the flow: per-row loss −log p(x) + (a − x₀)².</summary>
+    private sealed class NllWithLocation : IFlowObjective<double>
+    {
+        public readonly double[] Location = { 2.0 };
+
+        public Memory<double> ObjectiveParameters => Location;
+
+        public double LossAndGradient(ICouplingFlow<double> flow, FlowBatch<double> batch, Span<double> gradParameters, double weight)
+        {
+            int p = flow.ParameterCount;
+            double loss = flow.NllGradient(batch.Inputs, batch.Contexts, gradParameters.Slice(0, p), weight), ga = 0;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                double d = Location[0] - batch.Inputs[i * flow.Dim];
+                loss += d * d;
+                ga += 2 * d;
+            }
+            gradParameters[p] = weight * ga;
+            return loss;
+        }
+    }
+
+    [Fact]
+    public void ObjectiveParametersAreTrainedWithTheFlowsAndRestoredWithThem()
+    {
+        double[] x = Gaussian(2 * 2000, 21).Select((v, i) => i % 2 == 0 ? v + 1.5 : v).ToArray();
+        double[] Run(int threads, bool restoreBest, out double location, out TrainingResult result)
+        {
+            var objective = new NllWithLocation();
+            ICouplingFlow<double> flow = new ObjSmall2DDouble(seed: 5);
+            result = FlowTrainer.Fit<double>(flow, new FlowData<double>(x), objective,
+                new TrainingOptions { Steps = 400, BatchSize = 200, LearningRate = 1e-2, EvaluateEvery = 50, Threads = threads, Seed = 3, RestoreBest = restoreBest });
+            location = objective.Location[0];
+            return flow.Parameters.ToArray();
+        }
+        double[] one = Run(1, false, out double a1, out TrainingResult r1), two = Run(2, false, out double a2, out _);
+        Assert.Equal(one, two);
+        Assert.Equal(a1, a2);
+        Assert.True(Math.Abs(a1 - 1.5) < 0.1, $"location {a1}, expected ≈ 1.5 (the mean of x₀); {r1}");
+        // restoring the best parameters restores the location with the flow: the final validation loss is the best one exactly
+        Run(1, true, out double restored, out TrainingResult r3);
+        Assert.Equal(r3.BestValidationLoss, r3.FinalValidationLoss);
+        Assert.NotEqual(a1, restored);
+    }
 }
