@@ -5,6 +5,9 @@ using System.Linq;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
+// ONNX Runtime's log is process-wide: test classes run one after the other, so that the warnings a test sees are its own
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace FlowGen.Onnx.Tests;
 
 /// <summary>
