@@ -1,0 +1,391 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.Json;
+using FlowGen.Onnx.Tests.Models;
+using Microsoft.ML.OnnxRuntime;
+using Xunit.Abstractions;
+
+namespace FlowGen.Onnx.Tests;
+
+/// <summary>
+/// Every exported graph of every test model (Models.cs: four random declarations per layer kind, float and double,
+/// conditional and unconditional) against FlowGen itself, run by ONNX Runtime on the CPU, with random parameters (every
+/// parameter drawn from N(0, 0.5²), so that no coupling is the identity) and random inputs that include the spline's tails,
+/// its bounds ±B and its bin edges. Batch sizes 1, 7 and 4096. The error of a value is |onnx − flowgen| / max(|flowgen|, 1):
+/// relative where the value is larger than 1, absolute below (a log-density near 0 has no relative precision to keep).
+/// </summary>
+public sealed class OnnxExportTests(ITestOutputHelper output)
+{
+    private const double FloatTolerance = 1e-5, DoubleTolerance = 1e-12;
+    private static readonly int[] BatchSizes = { 1, 7, 4096 };
+
+    // by name, so that every model is its own test case (filterable: --filter "DisplayName~SplineF0")
+    public static IEnumerable<object[]> Models => Catalog.All.Select(m => new object[] { m.Name });
+    public static IEnumerable<object[]> ForwardOnlyModels => Catalog.All.Where(m => !m.Invertible).Select(m => new object[] { m.Name });
+
+    private static TestModel Model(string name) => Catalog.All.Single(m => m.Name == name);
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void ExportedGraphsMatchFlowGen(string name)
+    {
+        TestModel model = Model(name);
+        for (ulong seed = 1; seed <= 3; seed++)
+        {
+            if (model.IsDouble) Check((ICouplingFlow<double>)model.Create(seed), model, seed, DoubleTolerance);
+            else Check((ICouplingFlow<float>)model.Create(seed), model, seed, FloatTolerance);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ForwardOnlyModels))]
+    public void LayersWithoutClosedFormInverseRefuseTheInverseNamingTheLayer(string name)
+    {
+        TestModel model = Model(name);
+        if (model.IsDouble) CheckRefusal((ICouplingFlow<double>)model.Create(1));
+        else CheckRefusal((ICouplingFlow<float>)model.Create(1));
+    }
+
+    private static void CheckRefusal<T>(ICouplingFlow<T> flow) where T : unmanaged
+    {
+        var layers = Layers(flow);
+        // the inverse meets the layers from the last: the refusal names the last one without a closed-form inverse
+        int expected = Enumerable.Range(0, layers.Count).Last(i => layers[i].Transformer is "sum_of_squares" or "deep_sigmoidal");
+        foreach (OnnxFlowGraph graph in new[] { OnnxFlowGraph.Inverse, OnnxFlowGraph.Sample })
+        {
+            var e = Assert.Throws<OnnxExportException>(() => FlowOnnx.Export(flow, graph));
+            Assert.Equal(expected, e.LayerIndex);
+            Assert.Equal("coupling/" + layers[expected].Transformer, e.LayerKind);
+            Assert.Contains($"layer {expected} (coupling/{layers[expected].Transformer})", e.Message);
+            Assert.False(FlowOnnx.CanExport(flow, graph, out string? reason));
+            Assert.Equal(e.Message, reason);
+        }
+        Assert.True(FlowOnnx.CanExport(flow, OnnxFlowGraph.LogProb, out _));
+        Assert.True(FlowOnnx.CanExport(flow, OnnxFlowGraph.Forward, out _));
+    }
+
+    private void Check<T>(ICouplingFlow<T> flow, TestModel model, ulong seed, double tolerance) where T : unmanaged
+    {
+        var rng = new Random((int)seed * 7919 + model.Name.Length);
+        Randomise(flow, rng);
+        int d = flow.Dim, c = flow.ContextDim;
+        var layers = Layers(flow);
+        var graphs = new List<OnnxFlowGraph> { OnnxFlowGraph.LogProb, OnnxFlowGraph.Forward };
+        if (model.Invertible) graphs.AddRange(new[] { OnnxFlowGraph.Inverse, OnnxFlowGraph.Sample });
+        var sessions = new Dictionary<OnnxFlowGraph, InferenceSession>();
+        int messagesBefore = Ort.Messages.Count;
+        try
+        {
+            foreach (OnnxFlowGraph graph in graphs) sessions[graph] = Ort.Session(FlowOnnx.Export(flow, graph));
+            var stats = new Dictionary<string, Stat>();
+            long flowgenRoundTripMisses = 0;
+            void Compare(string what, T[] onnx, Dictionary<string, T[]> flowgen, Dictionary<string, double[]> sensitivity, string name, double scale = 1)
+            {
+                Stat st = stats.TryGetValue(what, out Stat? existing) ? existing : stats[what] = new Stat();
+                string failure = st.Add(onnx, flowgen[name], sensitivity[name], tolerance * scale);
+                Assert.True(failure.Length == 0, $"{model.Name} seed {seed}: {what} {failure}");
+            }
+
+            foreach (int n in BatchSizes)
+            {
+                T[] xs = Inputs(flow, layers, n, rng, latent: false);
+                T[] contexts = Gaussian<T>(n * c, rng, 1.0);
+                var (fg, sens) = WithSensitivity(flow, OnnxFlowGraph.Forward, xs, contexts, rng);
+                var onnx = Ort.Run(sessions[OnnxFlowGraph.LogProb], Feed(OnnxFlowNames.X, xs, d, contexts, c));
+                Compare("log_prob", onnx[OnnxFlowNames.LogProb], fg, sens, OnnxFlowNames.LogProb);
+                var forward = Ort.Run(sessions[OnnxFlowGraph.Forward], Feed(OnnxFlowNames.X, xs, d, contexts, c));
+                Compare("forward z", forward[OnnxFlowNames.Z], fg, sens, OnnxFlowNames.Z);
+                Compare("forward log_det", forward[OnnxFlowNames.LogDet], fg, sens, OnnxFlowNames.LogDet);
+                if (!model.Invertible) continue;
+
+                // inverse on latents that hit the last spline's y-knots and tails
+                T[] latents = Inputs(flow, layers, n, rng, latent: true);
+                var (fgi, sensi) = WithSensitivity(flow, OnnxFlowGraph.Inverse, latents, contexts, rng);
+                var inverse = Ort.Run(sessions[OnnxFlowGraph.Inverse], Feed(OnnxFlowNames.Z, latents, d, contexts, c));
+                Compare("inverse x", inverse[OnnxFlowNames.X], fgi, sensi, OnnxFlowNames.X);
+                Compare("inverse log_det", inverse[OnnxFlowNames.LogDet], fgi, sensi, OnnxFlowNames.LogDet);
+
+                // inverse ∘ forward, both by the graphs: x again, and the two log-dets cancel (within 100× the tolerance, or
+                // 8× FlowGen's own 1-ulp sensitivity of the inverse at the graph's z)
+                var back = Ort.Run(sessions[OnnxFlowGraph.Inverse], Feed(OnnxFlowNames.Z, forward[OnnxFlowNames.Z], d, contexts, c));
+                var (own, sensBack) = WithSensitivity(flow, OnnxFlowGraph.Inverse, forward[OnnxFlowNames.Z], contexts, rng);
+                // elements where FlowGen's own inverse of that z misses x are not invertible in floating point: no reference
+                // exists there, so they count as ill-conditioned (infinite sensitivity) and are reported
+                double[] sensX = (double[])sensBack[OnnxFlowNames.X].Clone(), sensL = (double[])sensBack[OnnxFlowNames.LogDet].Clone();
+                for (int i = 0; i < xs.Length; i++)
+                {
+                    double x = ToDouble(xs[i]), o = ToDouble(own[OnnxFlowNames.X][i]);
+                    if (!(Math.Abs(o - x) <= RoundTripScale * tolerance * Math.Max(Math.Abs(x), 1))) { sensX[i] = double.PositiveInfinity; flowgenRoundTripMisses++; }
+                }
+                T[] cancel = forward[OnnxFlowNames.LogDet].Zip(back[OnnxFlowNames.LogDet], (p, q) => FromDouble<T>(ToDouble(p) + ToDouble(q))).ToArray();
+                for (int i = 0; i < n; i++)
+                    if (!(Math.Abs(ToDouble(forward[OnnxFlowNames.LogDet][i]) + ToDouble(own[OnnxFlowNames.LogDet][i])) <= RoundTripScale * tolerance)) sensL[i] = double.PositiveInfinity;
+                var identity = new Dictionary<string, T[]> { ["x"] = xs, ["zero"] = new T[n] };
+                var roundSens = new Dictionary<string, double[]> { ["x"] = sensX, ["zero"] = sensL };
+                Compare("round trip x", back[OnnxFlowNames.X], identity, roundSens, "x", RoundTripScale);
+                Compare("round trip log_det", cancel, identity, roundSens, "zero", RoundTripScale);
+
+                // sampling from given noise: the noise FlowRandom draws, as Sample draws it
+                ulong sampleSeed = seed * 1000 + (ulong)n;
+                var noise = new T[n * d];
+                FillGaussian(new FlowRandom(sampleSeed), noise);
+                var samples = new T[n * d];
+                var sampleLogProbs = new T[n];
+                flow.Sample(samples, contexts, sampleLogProbs, new FlowRandom(sampleSeed));
+                var (fgs, senss) = WithSensitivity(flow, OnnxFlowGraph.Sample, noise, contexts, rng);
+                Assert.Equal(samples, fgs[OnnxFlowNames.X]);             // Sample is the inverse of the noise it draws
+                fgs[OnnxFlowNames.X] = samples;
+                fgs[OnnxFlowNames.LogProb] = sampleLogProbs;
+                var sampled = Ort.Run(sessions[OnnxFlowGraph.Sample], Feed(OnnxFlowNames.Noise, noise, d, contexts, c));
+                Compare("sample x", sampled[OnnxFlowNames.X], fgs, senss, OnnxFlowNames.X);
+                Compare("sample log_prob", sampled[OnnxFlowNames.LogProb], fgs, senss, OnnxFlowNames.LogProb);
+            }
+            var messages = Ort.Messages.Skip(messagesBefore).ToList();
+            Assert.True(messages.Count == 0, $"ONNX Runtime logged warnings for {model.Name}:\n{string.Join("\n", messages)}");
+            output.WriteLine($"ONNX-DIFF {model.Kind} {(model.IsDouble ? "double" : "float")} {model.Name} seed {seed}: " +
+                string.Join(", ", stats.Select(kv => $"{kv.Key} {kv.Value}")) +
+                (flowgenRoundTripMisses == 0 ? "" : $"; FlowGen's inverse of the graph's z misses x at {flowgenRoundTripMisses} elements"));
+        }
+        finally
+        {
+            foreach (var s in sessions.Values) s.Dispose();
+        }
+    }
+
+    /// <summary>inverse∘forward compounds both graphs' rounding: its strict part is 100 × one map's tolerance.</summary>
+    private const double RoundTripScale = 100;
+
+    /// <summary>How many times FlowGen's own 1-ulp movement a difference may be where that movement exceeds the tolerance.</summary>
+    private const double SensitivityFactor = 8;
+
+    /// <summary>Where a difference is neither within the tolerance nor explained by FlowGen's own sensitivity, it may still be up to
+    /// this many times the tolerance; such elements are counted and reported (ONNX-DIFF lines), anything larger fails.</summary>
+    private const double UnexplainedFactor = 10;
+
+    /// <summary>
+    /// The comparison of one output. An element's error is |onnx − flowgen| / max(|flowgen|, 1). It meets the tolerance, or is
+    /// ill-conditioned: one ulp of FlowGen's inputs or parameters moves FlowGen's own result by more, and the difference is
+    /// within <see cref="SensitivityFactor"/> times that movement (measured per element: FlowGen at two random ±1-ulp
+    /// perturbations of inputs, contexts and parameters), or is unexplained but below <see cref="UnexplainedFactor"/> times the
+    /// tolerance (counted and reported). Anything else fails. Records the largest error of each class.
+    /// </summary>
+    internal sealed class Stat
+    {
+        public double Worst, WorstSensitive, WorstUnexplained;
+        public long Count, Sensitive, Unexplained;
+
+        public string Add<T>(T[] onnx, T[] flowgen, double[] sensitivity, double tolerance) where T : unmanaged
+        {
+            Assert.Equal(flowgen.Length, onnx.Length);
+            for (int i = 0; i < onnx.Length; i++)
+            {
+                double a = ToDouble(onnx[i]), b = ToDouble(flowgen[i]);
+                Count++;
+                if (a.Equals(b)) continue;                                         // equal, or both NaN
+                double e = Math.Abs(a - b) / Math.Max(Math.Abs(b), 1);
+                if (double.IsNaN(e)) return $"is {a:R} by ONNX and {b:R} by FlowGen at element {i}";
+                if (e <= tolerance) { Worst = Math.Max(Worst, e); continue; }
+                double explained = SensitivityFactor * sensitivity[i] / Math.Max(Math.Abs(b), 1);
+                if (e <= explained) { Sensitive++; WorstSensitive = Math.Max(WorstSensitive, e); continue; }
+                if (e <= UnexplainedFactor * tolerance) { Unexplained++; WorstUnexplained = Math.Max(WorstUnexplained, e); continue; }
+                return $"differs by {e:G3} at element {i} (tolerance {tolerance:G1}; FlowGen's own 1-ulp sensitivity there {sensitivity[i] / Math.Max(Math.Abs(b), 1):G3}): onnx {a:R}, flowgen {b:R}";
+            }
+            return "";
+        }
+
+        public override string ToString()
+            => $"{Worst:G3}" + (Sensitive == 0 ? "" : $" (+{Sensitive}/{Count} ill-conditioned up to {WorstSensitive:G3})")
+                + (Unexplained == 0 ? "" : $" (+{Unexplained}/{Count} UNEXPLAINED up to {WorstUnexplained:G3})");
+    }
+
+    private static (string, T[], int)[] Feed<T>(string name, T[] values, int d, T[] contexts, int c) where T : unmanaged
+        => c > 0 ? new[] { (name, values, d), (OnnxFlowNames.Context, contexts, c) } : new[] { (name, values, d) };
+
+    /// <summary>FlowGen's outputs of one graph's map, and per element the largest change of each when every input, context and
+    /// parameter moves by ±1 ulp at random (two draws; the parameters are restored).</summary>
+    internal static (Dictionary<string, T[]> Outputs, Dictionary<string, double[]> Sensitivity) WithSensitivity<T>(
+        ICouplingFlow<T> flow, OnnxFlowGraph graph, T[] input, T[] contexts, Random rng) where T : unmanaged
+    {
+        var outputs = FlowGenOutputs(flow, graph, input, contexts);
+        var sensitivity = outputs.ToDictionary(kv => kv.Key, kv => new double[kv.Value.Length]);
+        T[] parameters = flow.Parameters.ToArray();
+        for (int draw = 0; draw < 2; draw++)
+        {
+            Nudge(parameters, rng).CopyTo(flow.Parameters);
+            var moved = FlowGenOutputs(flow, graph, Nudge(input, rng), Nudge(contexts, rng));
+            parameters.CopyTo(flow.Parameters);
+            foreach (var (name, values) in outputs)
+                for (int i = 0; i < values.Length; i++)
+                {
+                    double delta = Math.Abs(ToDouble(moved[name][i]) - ToDouble(values[i]));
+                    if (!double.IsNaN(delta)) sensitivity[name][i] = Math.Max(sensitivity[name][i], delta);
+                }
+        }
+        return (outputs, sensitivity);
+    }
+
+    private static Dictionary<string, T[]> FlowGenOutputs<T>(ICouplingFlow<T> flow, OnnxFlowGraph graph, T[] input, T[] contexts) where T : unmanaged
+    {
+        int n = input.Length / flow.Dim;
+        var values = new T[input.Length];
+        var perRow = new T[n];
+        switch (graph)
+        {
+            case OnnxFlowGraph.Forward:
+                var logProb = new T[n];
+                flow.Forward(input, contexts, values, perRow);
+                flow.LogProb(input, contexts, logProb);
+                return new() { [OnnxFlowNames.Z] = values, [OnnxFlowNames.LogDet] = perRow, [OnnxFlowNames.LogProb] = logProb };
+            case OnnxFlowGraph.Inverse:
+                flow.Inverse(input, contexts, values, perRow);
+                return new() { [OnnxFlowNames.X] = values, [OnnxFlowNames.LogDet] = perRow };
+            default:
+                // from given noise: x = f⁻¹(z), log p = log N(z) − log|det ∂x/∂z| (here for the sensitivity only: the
+                // reference values are Sample's own)
+                flow.Inverse(input, contexts, values, perRow);
+                var lp = new T[n];
+                for (int i = 0; i < n; i++)
+                {
+                    double sq = 0;
+                    for (int j = 0; j < flow.Dim; j++) { double z = ToDouble(input[i * flow.Dim + j]); sq += z * z; }
+                    lp[i] = FromDouble<T>(-0.5 * sq - 0.5 * flow.Dim * Math.Log(2 * Math.PI) - ToDouble(perRow[i]));
+                }
+                return new() { [OnnxFlowNames.X] = values, [OnnxFlowNames.LogProb] = lp };
+        }
+    }
+
+    // ------------------------------------------------------------------ models, parameters, inputs
+
+    internal sealed record Layer(string Kind, string? Transformer, int[] Transformed, double Bound, int Bins, int Hidden);
+
+    internal static List<Layer> Layers<T>(ICouplingFlow<T> flow) where T : unmanaged
+    {
+        using var doc = JsonDocument.Parse(flow.StackSpec);
+        var list = new List<Layer>();
+        foreach (JsonElement l in doc.RootElement.GetProperty("layers").EnumerateArray())
+        {
+            string kind = l.GetProperty("kind").GetString()!;
+            if (kind != "coupling") { list.Add(new Layer(kind, null, Array.Empty<int>(), 0, 0, 0)); continue; }
+            string transformer = l.GetProperty("transformer").GetString()!;
+            list.Add(new Layer(kind, transformer, l.GetProperty("transformed").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+                transformer == "spline" ? l.GetProperty("bound").GetDouble() : 0, transformer == "spline" ? l.GetProperty("bins").GetInt32() : 0,
+                l.GetProperty("hidden").GetArrayLength()));
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// Random parameters of moderate scale, so that the maps are well conditioned and a difference measures the export, not
+    /// the amplification of rounding by a wild map: dense weights N(0, (0.6/√fan-in)²), conditioner biases N(0, 0.3²), ActNorm
+    /// and LU log-scales N(0, 0.2²), their biases N(0, 0.5²), LU triangles N(0, (0.4/√D)²). The first and last spline
+    /// couplings' output weights are zero, so that their knots do not depend on the input (the tests put inputs on them).
+    /// </summary>
+    private static void Randomise<T>(ICouplingFlow<T> flow, Random rng) where T : unmanaged
+    {
+        Span<T> p = flow.Parameters;
+        foreach (ParameterTensor t in flow.ParameterTensors)
+        {
+            double sigma = t.Name.EndsWith(".weight", StringComparison.Ordinal) ? 0.6 / Math.Sqrt(t.Shape[1])
+                : t.Name.Contains(".conditioner.", StringComparison.Ordinal) ? 0.3
+                : t.Name.EndsWith(".log_scale", StringComparison.Ordinal) || t.Name.EndsWith(".log_diag", StringComparison.Ordinal) ? 0.2
+                : t.Name.EndsWith(".lower", StringComparison.Ordinal) || t.Name.EndsWith(".upper", StringComparison.Ordinal) ? 0.4 / Math.Sqrt(flow.Dim)
+                : 0.5;
+            for (int i = 0; i < t.Length; i++) p[t.Offset + i] = FromDouble<T>(sigma * NextGaussian(rng));
+        }
+        var layers = Layers(flow);
+        // a sum-of-squares polynomial of degree 2r + 1 with O(1) coefficients composed over layers reaches 1e20 on O(1)
+        // inputs, where nothing is comparable any more: its output layer (θ) is scaled down as training keeps it
+        for (int index = 0; index < layers.Count; index++)
+            if (layers[index].Transformer == "sum_of_squares")
+                foreach (ParameterTensor t in flow.ParameterTensors.Where(t => t.Name.StartsWith($"layers.{index}.conditioner.{layers[index].Hidden}.", StringComparison.Ordinal)))
+                    for (int i = 0; i < t.Length; i++) p[t.Offset + i] = FromDouble<T>(0.4 * ToDouble(p[t.Offset + i]));
+        foreach (int index in new[] { 0, layers.Count - 1 }.Distinct())
+            if (layers[index].Transformer == "spline")
+            {
+                ParameterTensor w = flow.ParameterTensors.Single(t => t.Name == $"layers.{index}.conditioner.{layers[index].Hidden}.weight");
+                p.Slice(w.Offset, w.Length).Clear();
+            }
+        flow.IsDataInitialized = true;
+    }
+
+    /// <summary>
+    /// Random rows (N(0, 1.5²)) where a fifth of the values of a spline's transformed coordinates are special: its bounds ±B,
+    /// just inside and outside them, far outside (tails), and its knots (bin edges) — of the first spline coupling's x-knots
+    /// for data, of the last one's y-knots for latents.
+    /// </summary>
+    private static T[] Inputs<T>(ICouplingFlow<T> flow, List<Layer> layers, int n, Random rng, bool latent) where T : unmanaged
+    {
+        int d = flow.Dim;
+        var values = new double[n * d];
+        for (int i = 0; i < values.Length; i++) values[i] = 1.5 * NextGaussian(rng);
+        int index = latent ? layers.Count - 1 : 0;
+        Layer layer = layers[index];
+        if (layer.Transformer == "spline")
+        {
+            ReadOnlySpan<T> p = flow.Parameters;
+            ParameterTensor bias = flow.ParameterTensors.Single(t => t.Name == $"layers.{index}.conditioner.{layer.Hidden}.bias");
+            int nb = layer.Transformed.Length, k = layer.Bins;
+            double b = layer.Bound;
+            for (int row = 0; row < n; row++)
+                for (int j = 0; j < nb; j++)
+                {
+                    int r = rng.Next(10);
+                    if (r > 1 && n > 1) continue;
+                    // the knots of coordinate j from θ = bias (widths or heights), in double
+                    int offset = latent ? k : 0;
+                    double max = double.NegativeInfinity, sum = 0;
+                    for (int q = 0; q < k; q++) max = Math.Max(max, ToDouble(p[bias.Offset + (offset + q) * nb + j]));
+                    var e = new double[k];
+                    for (int q = 0; q < k; q++) sum += e[q] = Math.Exp(ToDouble(p[bias.Offset + (offset + q) * nb + j]) - max);
+                    var knots = new double[k + 1];
+                    knots[0] = -b;
+                    for (int q = 0; q < k; q++) knots[q + 1] = knots[q] + 2 * b * (1e-3 + (1 - 1e-3 * k) * e[q] / sum);
+                    double[] special = { -b, b, b * (1 - 1e-7), -b * (1 - 1e-7), b * (1 + 1e-7), -b * (1 + 1e-7), 3 * b, -3 * b, 10 * b, -10 * b };
+                    double value = rng.Next(2) == 0 ? knots[rng.Next(1, k)] : special[rng.Next(special.Length)];
+                    values[row * d + layer.Transformed[j]] = value;
+                }
+        }
+        return values.Select(FromDouble<T>).ToArray();
+    }
+
+    // ------------------------------------------------------------------ numbers
+
+    private static T[] Nudge<T>(T[] values, Random rng) where T : unmanaged
+        => values.Select(v => v is float f ? (T)(object)(rng.Next(2) == 0 ? MathF.BitIncrement(f) : MathF.BitDecrement(f))
+            : (T)(object)(rng.Next(2) == 0 ? Math.BitIncrement((double)(object)v) : Math.BitDecrement((double)(object)v))).ToArray();
+
+    internal static double MaxError<T>(T[] onnx, T[] flowgen, out int at) where T : unmanaged
+    {
+        Assert.Equal(flowgen.Length, onnx.Length);
+        double worst = 0;
+        at = 0;
+        for (int i = 0; i < onnx.Length; i++)
+        {
+            double a = ToDouble(onnx[i]), b = ToDouble(flowgen[i]);
+            double e = double.IsNaN(a) || double.IsNaN(b) ? (double.IsNaN(a) && double.IsNaN(b) ? 0 : double.PositiveInfinity)
+                : a == b ? 0 : Math.Abs(a - b) / Math.Max(Math.Abs(b), 1);
+            if (e > worst || double.IsNaN(e)) { worst = double.IsNaN(e) ? double.PositiveInfinity : e; at = i; }
+        }
+        return worst;
+    }
+
+    internal static double ToDouble<T>(T v) where T : unmanaged => v is float f ? f : (double)(object)v;
+    internal static T FromDouble<T>(double v) where T : unmanaged => typeof(T) == typeof(float) ? (T)(object)(float)v : (T)(object)v;
+
+    private static T[] Gaussian<T>(int count, Random rng, double scale) where T : unmanaged
+        => Enumerable.Range(0, count).Select(_ => FromDouble<T>(scale * NextGaussian(rng))).ToArray();
+
+    private static double NextGaussian(Random rng)
+    {
+        double u = 1 - rng.NextDouble(), v = rng.NextDouble();
+        return Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v);
+    }
+
+    private static void FillGaussian<T>(FlowRandom rng, T[] values) where T : unmanaged
+    {
+        if (values is float[] f) rng.FillGaussian(f);
+        else rng.FillGaussian((double[])(object)values);
+    }
+
+}

@@ -1,0 +1,67 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+// ONNX Runtime's log is process-wide: test classes run one after the other, so that the warnings a test sees are its own
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace FlowGen.Onnx.Tests;
+
+/// <summary>
+/// ONNX Runtime for the tests: one process-wide environment whose log (warning level and above) is captured, so that a test
+/// can assert that loading and running a graph logged no warning; sessions on the CPU execution provider.
+/// </summary>
+internal static class Ort
+{
+    private static readonly ConcurrentQueue<string> log = new();
+    private static readonly DOrtLoggingFunction logger = OnLog;   // kept alive: native code calls it
+    private static readonly object gate = new();
+    private static bool created;
+
+    private static void OnLog(IntPtr param, OrtLoggingLevel severity, string category, string logId, string codeLocation, string message)
+    {
+        if (severity >= OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING) log.Enqueue($"[{severity}] {category} {codeLocation}: {message}");
+    }
+
+    /// <summary>Creates the environment with the capturing logger (once, before any session of the process).</summary>
+    public static void EnsureEnvironment()
+    {
+        lock (gate)
+        {
+            if (created) return;
+            var options = new EnvironmentCreationOptions
+            {
+                logId = "flowgen-onnx-tests",
+                logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING,
+                loggingFunction = logger,
+            };
+            OrtEnv.CreateInstanceWithOptions(ref options);
+            created = true;
+        }
+    }
+
+    /// <summary>Every message logged at warning level or above since the process started.</summary>
+    public static IReadOnlyList<string> Messages => log.ToArray();
+
+    /// <summary>A CPU session on <paramref name="model"/>, logging at warning level.</summary>
+    public static InferenceSession Session(byte[] model)
+    {
+        EnsureEnvironment();
+        var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING, LogId = "flowgen-onnx-test-session" };
+        if (Environment.GetEnvironmentVariable("FLOWGEN_ORT_NOOPT") == "1") options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL;
+        return new InferenceSession(model, options);
+    }
+
+    /// <summary>Runs the session on named row-major inputs ([rows, width] each) and returns every output flattened.</summary>
+    public static Dictionary<string, T[]> Run<T>(InferenceSession session, params (string Name, T[] Values, int Width)[] inputs) where T : unmanaged
+    {
+        var values = new List<NamedOnnxValue>();
+        foreach (var (name, data, width) in inputs)
+            values.Add(NamedOnnxValue.CreateFromTensor(name, new DenseTensor<T>(data, new[] { data.Length / width, width })));
+        using var results = session.Run(values);
+        return results.ToDictionary(r => r.Name, r => r.AsTensor<T>().ToArray());
+    }
+}
