@@ -531,28 +531,28 @@ public static class FlowSafetensors
     }
 
     /// <summary>
-    /// Reads the <paramref name="count"/>-byte header, growing the buffer only as data arrives (a lying length costs no more than
-    /// the bytes present); a short stream is a <see cref="FlowFormatException"/> saying how many bytes there were.
+    /// Reads the <paramref name="count"/>-byte header in 16 KiB chunks kept as they arrive, so that a lying length costs no more
+    /// than the bytes present plus one chunk, also on a stream that cannot tell its length; a short stream is a
+    /// <see cref="FlowFormatException"/> saying how many bytes there were.
     /// </summary>
     private static byte[] ReadHeader(Stream stream, int count)
     {
-        const int Chunk = 1 << 20;
-        if (count <= Chunk)
+        const int Chunk = 1 << 14;
+        var chunks = new List<byte[]>();
+        int have = 0;
+        while (have < count)
         {
-            var small = new byte[count];
-            int got = stream.ReadAtLeast(small, count, throwOnEndOfStream: false);
-            if (got < count) throw new FlowFormatException($"Truncated safetensors file: the header has {got} of {count} bytes.");
-            return small;
+            int want = Math.Min(Chunk, count - have);
+            var chunk = new byte[want];
+            int got = stream.ReadAtLeast(chunk, want, throwOnEndOfStream: false);
+            have += got;
+            if (got < want) throw new FlowFormatException($"Truncated safetensors file: the header has {have} of {count} bytes.");
+            chunks.Add(chunk);
         }
-        using var buffer = new MemoryStream();
-        var chunk = new byte[Chunk];
-        while (buffer.Length < count)
-        {
-            int want = (int)Math.Min(Chunk, count - buffer.Length);
-            int n = stream.ReadAtLeast(chunk.AsSpan(0, want), want, throwOnEndOfStream: false);
-            buffer.Write(chunk, 0, n);
-            if (n < want) throw new FlowFormatException($"Truncated safetensors file: the header has {buffer.Length} of {count} bytes.");
-        }
-        return buffer.ToArray();
+        if (chunks.Count == 1) return chunks[0];
+        var header = new byte[count];
+        int at = 0;
+        foreach (byte[] c in chunks) { c.CopyTo(header, at); at += c.Length; }
+        return header;
     }
 }

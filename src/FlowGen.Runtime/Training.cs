@@ -63,6 +63,12 @@ public sealed class TrainingOptions
     /// </summary>
     public double ValidationFraction { get; set; } = 0.1;
 
+    /// <summary>
+    /// Validation rows of a run without data (<c>FlowTrainer.Fit(flow, objective)</c>, <c>FitTarget</c> without contexts): the
+    /// objective's loss on this many rows of fixed noise at every evaluation (default 1024; 0 for no validation).
+    /// </summary>
+    public int ValidationSamples { get; set; } = 1024;
+
     /// <summary>Evaluate (and report) every this many steps (default 100).</summary>
     public int EvaluateEvery { get; set; } = 100;
 
@@ -102,6 +108,7 @@ public sealed class TrainingOptions
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be positive and finite.");
         if (MinLearningRate < 0) throw new ArgumentOutOfRangeException(nameof(MinLearningRate), MinLearningRate, "MinLearningRate must not be negative.");
         if (ValidationFraction < 0 || ValidationFraction >= 1) throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 1).");
+        if (ValidationSamples < 0) throw new ArgumentOutOfRangeException(nameof(ValidationSamples), ValidationSamples, "ValidationSamples must not be negative.");
         if (EvaluateEvery < 1) throw new ArgumentOutOfRangeException(nameof(EvaluateEvery), EvaluateEvery, "EvaluateEvery must be at least 1.");
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1.");
         if (Beta1 < 0 || Beta1 >= 1 || Beta2 < 0 || Beta2 >= 1) throw new ArgumentOutOfRangeException(nameof(Beta1), "Adam betas must be in [0, 1).");
@@ -114,7 +121,7 @@ public sealed class TrainingOptions
 /// <param name="Step">Steps completed.</param>
 /// <param name="TotalSteps">Steps planned.</param>
 /// <param name="Epoch">Current epoch (0-based).</param>
-/// <param name="TrainLoss">Mean training loss since the previous report (NLL in nats per sample, or MSE for map fitting).</param>
+/// <param name="TrainLoss">Mean training loss since the previous report (the objective's mean per row: NLL in nats per sample, MSE for map fitting).</param>
 /// <param name="ValidationLoss">Validation loss at this report, when there are validation rows.</param>
 /// <param name="SamplesPerSecond">Training throughput since the previous report.</param>
 /// <param name="LearningRate">Learning rate of the last step.</param>
@@ -237,11 +244,25 @@ public readonly ref struct FlowData<T> where T : unmanaged
         Contexts = contexts;
     }
 
+    /// <summary>Rows, their contexts and per-row targets (for objectives that use targets, e.g. <see cref="MapObjective{T}"/>).</summary>
+    /// <param name="rows">Row-major [n, Dim]; empty for rows that are contexts only (see <c>FlowTrainer.Fit</c>).</param>
+    /// <param name="contexts">Row-major [n, ContextDim]; empty for an unconditional flow.</param>
+    /// <param name="targets">Row-major [n, TargetDim], any TargetDim ≥ 0 (the same for training and validation data).</param>
+    public FlowData(ReadOnlySpan<T> rows, ReadOnlySpan<T> contexts, ReadOnlySpan<T> targets)
+    {
+        Rows = rows;
+        Contexts = contexts;
+        Targets = targets;
+    }
+
     /// <summary>The data rows, row-major [n, Dim].</summary>
     public ReadOnlySpan<T> Rows { get; }
 
     /// <summary>The context rows, row-major [n, ContextDim]; empty for an unconditional flow.</summary>
     public ReadOnlySpan<T> Contexts { get; }
+
+    /// <summary>Per-row targets, row-major [n, TargetDim]; empty without targets. Maximum likelihood ignores them.</summary>
+    public ReadOnlySpan<T> Targets { get; }
 }
 
 /// <summary>
@@ -297,8 +318,8 @@ public static partial class FlowTrainer
     {
         ArgumentNullException.ThrowIfNull(flow);
         options ??= new TrainingOptions();
-        var set = DataSet<T>.Create(flow, options, new Rows<T>(data, contexts, default, nameof(data), nameof(data), nameof(contexts), nameof(contexts)), targetsName: null);
-        return Run(flow, set, new NllObjective<T>(flow, set), options, progress, cancellationToken);
+        var set = DataSet<T>.Create(flow, options, new Rows<T>(data, contexts, default, nameof(data), nameof(data), nameof(contexts), nameof(contexts)));
+        return Run(flow, set, MaximumLikelihoodObjective<T>.Instance, options, progress, cancellationToken);
     }
 
     /// <summary>
@@ -324,9 +345,9 @@ public static partial class FlowTrainer
         ArgumentNullException.ThrowIfNull(flow);
         options ??= new TrainingOptions();
         var set = DataSet<T>.Create(flow, options,
-            new Rows<T>(data.Rows, data.Contexts, default, "data.Rows", nameof(data), "data.Contexts", nameof(data)), targetsName: null,
+            new Rows<T>(data.Rows, data.Contexts, default, "data.Rows", nameof(data), "data.Contexts", nameof(data)),
             new Rows<T>(validation.Rows, validation.Contexts, default, "validation.Rows", nameof(validation), "validation.Contexts", nameof(validation)));
-        return Run(flow, set, new NllObjective<T>(flow, set), options, progress, cancellationToken);
+        return Run(flow, set, MaximumLikelihoodObjective<T>.Instance, options, progress, cancellationToken);
     }
 
     /// <summary>
@@ -372,8 +393,92 @@ public static partial class FlowTrainer
         {
             throw new ArgumentException($"targets.Length must equal inputs.Length ({inputs.Length}); it is {targets.Length}.", nameof(targets));
         }
-        var set = DataSet<T>.Create(flow, options, new Rows<T>(inputs, contexts, targets, nameof(inputs), nameof(inputs), nameof(contexts), nameof(contexts)), nameof(targets));
-        return Run(flow, set, new MapObjective<T>(flow, set, direction), options, progress, cancellationToken);
+        var set = DataSet<T>.Create(flow, options, new Rows<T>(inputs, contexts, targets, nameof(inputs), nameof(inputs), nameof(contexts), nameof(contexts), nameof(targets)),
+            targetDim: flow.Dim);
+        return Run(flow, set, new MapObjective<T>(direction), options, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Minimises any <see cref="IFlowObjective{T}"/> over <paramref name="data"/>, holding out a random
+    /// <see cref="TrainingOptions.ValidationFraction"/> of the rows (with their contexts and targets) for validation; everything
+    /// else as <c>Train</c> (Adam, schedule, clipping, divergence guard, early stopping, progress, determinism across thread
+    /// counts). <c>Fit(flow, new FlowData&lt;T&gt;(data, contexts), MaximumLikelihoodObjective&lt;T&gt;.Instance, options)</c> is
+    /// <c>Train(flow, data, contexts, options)</c>, bit for bit.
+    /// </summary>
+    /// <param name="flow">The flow; its parameters are trained in place.</param>
+    /// <param name="data">Rows ([n, Dim], n ≥ 2), their contexts ([n, ContextDim]) and targets ([n, TargetDim], any width). For a
+    /// conditional flow the rows may be empty: then the context rows are the data (n = contexts / ContextDim) and the
+    /// objective sees empty <see cref="FlowBatch{T}.Inputs"/>.</param>
+    /// <param name="objective">The loss; it gets every shard of every batch through <see cref="FlowBatch{T}"/>.</param>
+    /// <param name="options">Options (defaults when null).</param>
+    /// <param name="progress">Receives a report every <see cref="TrainingOptions.EvaluateEvery"/> steps and at every event.</param>
+    /// <param name="cancellationToken">Stops the run between steps (<see cref="TrainingStatus.Cancelled"/>).</param>
+    /// <returns>How the run went (losses are the objective's mean per row).</returns>
+    /// <exception cref="ArgumentException">A length does not fit the flow, or a value is NaN or infinite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public static TrainingResult Fit<T>(ICouplingFlow<T> flow, FlowData<T> data, IFlowObjective<T> objective, TrainingOptions? options = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        ArgumentNullException.ThrowIfNull(objective);
+        options ??= new TrainingOptions();
+        bool hasInputs = !(data.Rows.IsEmpty && flow.ContextDim > 0 && !data.Contexts.IsEmpty);
+        var set = DataSet<T>.Create(flow, options,
+            new Rows<T>(data.Rows, data.Contexts, data.Targets, "data.Rows", nameof(data), "data.Contexts", nameof(data), "data.Targets", nameof(data)),
+            hasInputs, targetDim: -1);
+        return Run(flow, set, objective, options, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Minimises any <see cref="IFlowObjective{T}"/> over <paramref name="data"/>, validated on <paramref name="validation"/> (no
+    /// random split; the validation loss is the objective's <see cref="IFlowObjective{T}.Loss"/> over the validation rows,
+    /// divided by their number). Otherwise as <see cref="Fit{T}(ICouplingFlow{T}, FlowData{T}, IFlowObjective{T}, TrainingOptions?, IProgress{TrainingProgress}?, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="flow">The flow; its parameters are trained in place.</param>
+    /// <param name="data">Training rows, contexts and targets.</param>
+    /// <param name="validation">Validation rows (m ≥ 1), contexts and targets of the same widths.</param>
+    /// <param name="objective">The loss.</param>
+    /// <param name="options">Options (defaults when null).</param>
+    /// <param name="progress">Receives a report every <see cref="TrainingOptions.EvaluateEvery"/> steps and at every event.</param>
+    /// <param name="cancellationToken">Stops the run between steps (<see cref="TrainingStatus.Cancelled"/>).</param>
+    /// <returns>How the run went.</returns>
+    public static TrainingResult Fit<T>(ICouplingFlow<T> flow, FlowData<T> data, FlowData<T> validation, IFlowObjective<T> objective,
+        TrainingOptions? options = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        ArgumentNullException.ThrowIfNull(objective);
+        options ??= new TrainingOptions();
+        bool hasInputs = !(data.Rows.IsEmpty && flow.ContextDim > 0 && !data.Contexts.IsEmpty);
+        var set = DataSet<T>.Create(flow, options,
+            new Rows<T>(data.Rows, data.Contexts, data.Targets, "data.Rows", nameof(data), "data.Contexts", nameof(data), "data.Targets", nameof(data)),
+            new Rows<T>(validation.Rows, validation.Contexts, validation.Targets, "validation.Rows", nameof(validation), "validation.Contexts", nameof(validation), "validation.Targets", nameof(validation)),
+            hasInputs, targetDim: -1);
+        return Run(flow, set, objective, options, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Minimises an <see cref="IFlowObjective{T}"/> that draws its own rows (e.g. latent noise, from
+    /// <see cref="FlowBatch{T}.CreateRandom"/>): every step hands it <see cref="TrainingOptions.BatchSize"/> rows with empty
+    /// inputs, contexts and targets; validation is one fixed set of <see cref="TrainingOptions.ValidationSamples"/> such rows
+    /// (the same noise seeds at every evaluation; 0: no validation). <see cref="TrainingOptions.Epochs"/> counts one step per epoch.
+    /// </summary>
+    /// <param name="flow">The flow; its parameters are trained in place.</param>
+    /// <param name="objective">The loss.</param>
+    /// <param name="options">Options (defaults when null).</param>
+    /// <param name="progress">Receives a report every <see cref="TrainingOptions.EvaluateEvery"/> steps and at every event.</param>
+    /// <param name="cancellationToken">Stops the run between steps (<see cref="TrainingStatus.Cancelled"/>).</param>
+    /// <returns>How the run went.</returns>
+    public static TrainingResult Fit<T>(ICouplingFlow<T> flow, IFlowObjective<T> objective, TrainingOptions? options = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        ArgumentNullException.ThrowIfNull(objective);
+        options ??= new TrainingOptions();
+        var set = DataSet<T>.CreateVirtual(flow, options, options.BatchSize, options.ValidationSamples);
+        return Run(flow, set, objective, options, progress, cancellationToken);
     }
 
     /// <summary>Mean negative log-likelihood (nats per row, in double) of an unconditional flow on row-major data, computed in parallel chunks.</summary>

@@ -9,13 +9,14 @@ namespace FlowGen;
 // objectives it minimises (NLL, or the squared error of a map), computed shard by shard.
 public static partial class FlowTrainer
 {
-    /// <summary>Rows given to the trainer: inputs, their contexts and (map fitting) targets, with the names used in error messages.</summary>
+    /// <summary>Rows given to the trainer: inputs, their contexts and targets, with the names used in error messages.</summary>
     internal readonly ref struct Rows<T> where T : unmanaged
     {
         public readonly ReadOnlySpan<T> Inputs, Contexts, Targets;
-        public readonly string InputsName, InputsParameter, ContextsName, ContextsParameter;
+        public readonly string InputsName, InputsParameter, ContextsName, ContextsParameter, TargetsName, TargetsParameter;
 
-        public Rows(ReadOnlySpan<T> inputs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> targets, string inputsName, string inputsParameter, string contextsName, string contextsParameter)
+        public Rows(ReadOnlySpan<T> inputs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> targets, string inputsName, string inputsParameter, string contextsName, string contextsParameter,
+            string? targetsName = null, string? targetsParameter = null)
         {
             Inputs = inputs;
             Contexts = contexts;
@@ -24,6 +25,8 @@ public static partial class FlowTrainer
             InputsParameter = inputsParameter;
             ContextsName = contextsName;
             ContextsParameter = contextsParameter;
+            TargetsName = targetsName ?? "targets";
+            TargetsParameter = targetsParameter ?? TargetsName;
         }
     }
 
@@ -31,22 +34,29 @@ public static partial class FlowTrainer
     /// The rows the trainer uses: [0, TrainRows) train, [TrainRows, TrainRows + ValidationRows) validate. With a random split the
     /// given rows are shuffled once and the last ValidationFraction of them are held out; with an explicit validation set the
     /// training rows are shuffled the same way (so ActNorm's data initialisation sees a random subset) and the validation rows
-    /// follow them in their given order.
+    /// follow them in their given order. <see cref="Indices"/> keeps every row's index in the data as given. A set without
+    /// stored rows (<see cref="Virtual"/>: objectives that draw their own inputs) only counts rows.
     /// </summary>
     internal sealed class DataSet<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public int Dim, ContextDim, TrainRows, ValidationRows;
+        /// <summary>Widths of an input row (the flow's Dim, or 0 for rows that are contexts only), a context row and a target row.</summary>
+        public int Dim, ContextDim, TargetDim, TrainRows, ValidationRows;
         public T[] Inputs = Array.Empty<T>(), Targets = Array.Empty<T>(), Contexts = Array.Empty<T>();
+        public int[] Indices = Array.Empty<int>();
+        public bool Virtual;
 
-        /// <summary>A random split of <paramref name="rows"/>.</summary>
-        public static DataSet<T> Create(ICouplingFlow<T> flow, TrainingOptions options, Rows<T> rows, string? targetsName)
+        /// <summary>A random split of <paramref name="rows"/>; <paramref name="targetDim"/> −1: inferred from the targets' length (0 when empty).</summary>
+        public static DataSet<T> Create(ICouplingFlow<T> flow, TrainingOptions options, Rows<T> rows, bool hasInputs = true, int targetDim = 0)
         {
             options.Validate();
-            int n = Check(flow, rows, targetsName, minimumRows: 2);
+            int dim = hasInputs ? flow.Dim : 0;
+            int n = Count(flow, rows, dim, minimumRows: 2);
+            targetDim = TargetWidth(rows, n, targetDim);
+            Check(flow, rows, n, dim, targetDim);
             int validation = (int)Math.Floor(n * options.ValidationFraction);
             if (options.ValidationFraction > 0 && validation == 0 && n >= 4) validation = 1;
             if (n - validation < 1) validation = n - 1;
-            var set = Allocate(flow, n, targetsName is not null);
+            var set = Allocate(flow, n, dim, targetDim);
             set.TrainRows = n - validation;
             set.ValidationRows = validation;
             set.CopyShuffled(rows, n, options.Seed);
@@ -54,42 +64,88 @@ public static partial class FlowTrainer
         }
 
         /// <summary>All of <paramref name="training"/> for training, <paramref name="validation"/> for validation (no split).</summary>
-        public static DataSet<T> Create(ICouplingFlow<T> flow, TrainingOptions options, Rows<T> training, string? targetsName, Rows<T> validation)
+        public static DataSet<T> Create(ICouplingFlow<T> flow, TrainingOptions options, Rows<T> training, Rows<T> validation, bool hasInputs = true, int targetDim = 0)
         {
             options.Validate();
-            int n = Check(flow, training, targetsName, minimumRows: 2);
-            int m = Check(flow, validation, targetsName, minimumRows: 1);
-            var set = Allocate(flow, n + m, targetsName is not null);
+            int dim = hasInputs ? flow.Dim : 0;
+            int n = Count(flow, training, dim, minimumRows: 2);
+            int m = Count(flow, validation, dim, minimumRows: 1);
+            targetDim = TargetWidth(training, n, targetDim);
+            Check(flow, training, n, dim, targetDim);
+            Check(flow, validation, m, dim, targetDim);
+            var set = Allocate(flow, n + m, dim, targetDim);
             set.TrainRows = n;
             set.ValidationRows = m;
             set.CopyShuffled(training, n, options.Seed);
-            validation.Inputs.CopyTo(set.Inputs.AsSpan(n * set.Dim));
-            if (targetsName is not null) validation.Targets.CopyTo(set.Targets.AsSpan(n * set.Dim));
+            validation.Inputs.CopyTo(set.Inputs.AsSpan(n * dim));
+            validation.Targets.CopyTo(set.Targets.AsSpan(n * targetDim));
             validation.Contexts.CopyTo(set.Contexts.AsSpan(n * set.ContextDim));
+            for (int i = 0; i < m; i++) set.Indices[n + i] = i;
             return set;
         }
 
-        private static DataSet<T> Allocate(ICouplingFlow<T> flow, int rows, bool targets) => new()
+        /// <summary>Rows without stored values: <paramref name="trainRows"/> to train on, <paramref name="validationRows"/> to validate.</summary>
+        public static DataSet<T> CreateVirtual(ICouplingFlow<T> flow, TrainingOptions options, int trainRows, int validationRows)
         {
-            Dim = flow.Dim, ContextDim = flow.ContextDim,
-            Inputs = new T[rows * flow.Dim], Targets = targets ? new T[rows * flow.Dim] : Array.Empty<T>(), Contexts = new T[rows * flow.ContextDim],
+            options.Validate();
+            return new DataSet<T> { ContextDim = flow.ContextDim, TrainRows = trainRows, ValidationRows = validationRows, Virtual = true };
+        }
+
+        private static DataSet<T> Allocate(ICouplingFlow<T> flow, int rows, int dim, int targetDim) => new()
+        {
+            Dim = dim, ContextDim = flow.ContextDim, TargetDim = targetDim,
+            Inputs = new T[rows * dim], Targets = new T[rows * targetDim], Contexts = new T[rows * flow.ContextDim], Indices = new int[rows],
         };
 
-        /// <summary>Checks the lengths and values of the rows against the flow; returns the number of rows.</summary>
-        private static int Check(ICouplingFlow<T> flow, Rows<T> rows, string? targetsName, int minimumRows)
+        /// <summary>The number of rows: from the inputs, or (rows of contexts only) from the contexts.</summary>
+        private static int Count(ICouplingFlow<T> flow, Rows<T> rows, int dim, int minimumRows)
         {
-            int dim = flow.Dim, cdim = flow.ContextDim;
-            if (rows.Inputs.Length % dim != 0)
+            int n;
+            if (dim > 0)
             {
-                throw new ArgumentException($"{rows.InputsName}.Length must be a multiple of Dim = {dim} (row-major [n, {dim}]); it is {rows.Inputs.Length}.", rows.InputsParameter);
+                if (rows.Inputs.Length % dim != 0)
+                {
+                    throw new ArgumentException($"{rows.InputsName}.Length must be a multiple of Dim = {dim} (row-major [n, {dim}]); it is {rows.Inputs.Length}.", rows.InputsParameter);
+                }
+                n = rows.Inputs.Length / dim;
             }
-            int n = rows.Inputs.Length / dim;
-            if (n < minimumRows) throw new ArgumentException($"{rows.InputsName} needs at least {minimumRows} row{(minimumRows == 1 ? "" : "s")}; it has {n}.", rows.InputsParameter);
-            CheckContextLength(rows.Contexts.Length, n, cdim, rows.ContextsName, rows.ContextsParameter);
-            RejectNonFinite(rows.Inputs, dim, rows.InputsName, rows.InputsParameter);
-            if (targetsName is not null) RejectNonFinite(rows.Targets, dim, targetsName, targetsName);
-            if (cdim > 0) RejectNonFinite(rows.Contexts, cdim, rows.ContextsName, rows.ContextsParameter);
+            else
+            {
+                int cdim = flow.ContextDim;
+                if (cdim == 0 || rows.Contexts.Length % cdim != 0)
+                {
+                    throw new ArgumentException(cdim == 0
+                        ? $"{rows.ContextsName} must hold context rows, but the flow is unconditional (ContextDim 0)."
+                        : $"{rows.ContextsName}.Length must be a multiple of ContextDim = {cdim} (row-major [n, {cdim}]); it is {rows.Contexts.Length}.", rows.ContextsParameter);
+                }
+                n = rows.Contexts.Length / cdim;
+            }
+            if (n < minimumRows) throw new ArgumentException($"{(dim > 0 ? rows.InputsName : rows.ContextsName)} needs at least {minimumRows} row{(minimumRows == 1 ? "" : "s")}; it has {n}.", dim > 0 ? rows.InputsParameter : rows.ContextsParameter);
             return n;
+        }
+
+        private static int TargetWidth(Rows<T> rows, int n, int targetDim)
+        {
+            if (targetDim >= 0) return targetDim;
+            if (rows.Targets.Length % n != 0)
+            {
+                throw new ArgumentException($"{rows.TargetsName}.Length must be a multiple of the {n} rows (row-major [n, TargetDim]); it is {rows.Targets.Length}.", rows.TargetsParameter);
+            }
+            return rows.Targets.Length / n;
+        }
+
+        /// <summary>Checks the lengths and values of the rows against the flow.</summary>
+        private static void Check(ICouplingFlow<T> flow, Rows<T> rows, int n, int dim, int targetDim)
+        {
+            int cdim = flow.ContextDim;
+            if (dim > 0) CheckContextLength(rows.Contexts.Length, n, cdim, rows.ContextsName, rows.ContextsParameter);
+            if (rows.Targets.Length != (long)n * targetDim)
+            {
+                throw new ArgumentException($"{rows.TargetsName}.Length must be {(long)n * targetDim} ({n} rows × {targetDim}); it is {rows.Targets.Length}.", rows.TargetsParameter);
+            }
+            if (dim > 0) RejectNonFinite(rows.Inputs, dim, rows.InputsName, rows.InputsParameter);
+            if (targetDim > 0) RejectNonFinite(rows.Targets, targetDim, rows.TargetsName, rows.TargetsParameter);
+            if (cdim > 0) RejectNonFinite(rows.Contexts, cdim, rows.ContextsName, rows.ContextsParameter);
         }
 
         /// <summary>Copies the first <paramref name="n"/> rows of the set from <paramref name="rows"/> in one seeded shuffle.</summary>
@@ -98,13 +154,13 @@ public static partial class FlowTrainer
             var perm = new int[n];
             for (int i = 0; i < n; i++) perm[i] = i;
             new FlowRandom(seed + 0x5EEDUL).Shuffle(perm.AsSpan());
-            int dim = Dim, cdim = ContextDim;
-            bool targets = Targets.Length > 0;
+            int dim = Dim, cdim = ContextDim, tdim = TargetDim;
             for (int i = 0; i < n; i++)
             {
                 int src = perm[i];
-                rows.Inputs.Slice(src * dim, dim).CopyTo(Inputs.AsSpan(i * dim));
-                if (targets) rows.Targets.Slice(src * dim, dim).CopyTo(Targets.AsSpan(i * dim));
+                Indices[i] = src;
+                if (dim > 0) rows.Inputs.Slice(src * dim, dim).CopyTo(Inputs.AsSpan(i * dim));
+                if (tdim > 0) rows.Targets.Slice(src * tdim, tdim).CopyTo(Targets.AsSpan(i * tdim));
                 if (cdim > 0) rows.Contexts.Slice(src * cdim, cdim).CopyTo(Contexts.AsSpan(i * cdim));
             }
         }
@@ -140,46 +196,59 @@ public static partial class FlowTrainer
         return total / n;
     }
 
-    internal abstract class Objective<T> where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// Runs an <see cref="IFlowObjective{T}"/> on the trainer's rows: cuts each batch into shards (a count fixed by the batch
+    /// size), gathers each shard's rows into its own buffers, calls the objective for the shards (in parallel) each into its
+    /// own gradient buffer, and reduces the shards in a fixed order; validation goes in chunks of 1024 rows, likewise.
+    /// </summary>
+    internal sealed class ObjectiveRunner<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        protected readonly ICouplingFlow<T> Flow;
-        protected readonly DataSet<T> Set;
+        private const int ValidationChunk = 1024;
+        private readonly ICouplingFlow<T> _flow;
+        private readonly DataSet<T> _set;
+        private readonly ulong _seed;
         private T[][] _shardGradients = Array.Empty<T[]>();
         private double[] _shardLoss = Array.Empty<double>();
         private T[][] _shardInputs = Array.Empty<T[]>(), _shardTargets = Array.Empty<T[]>(), _shardContexts = Array.Empty<T[]>();
+        private int[][] _shardIndices = Array.Empty<int[]>();
+        private int[] _virtualIndices = Array.Empty<int>();
 
-        protected Objective(ICouplingFlow<T> flow, DataSet<T> set)
+        public ObjectiveRunner(ICouplingFlow<T> flow, DataSet<T> set, IFlowObjective<T> objective, ulong seed)
         {
-            Flow = flow;
-            Set = set;
+            _flow = flow;
+            _set = set;
+            Objective = objective;
+            _seed = seed;
         }
 
-        public virtual bool UsesDataInitialization => true;
+        public IFlowObjective<T> Objective { get; }
 
         /// <summary>
         /// Mean loss over the batch rows; the gradient of the mean is added to <paramref name="gradient"/>. Each shard's gradient
-        /// goes into the shard's own buffer, zeroed just before the shard's one call into the flow, so the result is the same
-        /// whether the flow overwrites its gradient output or adds into it; the shards are then added to
-        /// <paramref name="gradient"/> here, in shard order.
+        /// goes into the shard's own buffer, written by the objective (cleared here only for an empty shard); the shards are then
+        /// added to <paramref name="gradient"/> here, in shard order.
         /// </summary>
-        public double LossAndGradient(int[] rows, T[] gradient, int threads)
+        public double LossAndGradient(int[] rows, T[] gradient, int threads, int step)
         {
             int b = rows.Length;
             int shards = Math.Max(1, Math.Min(MaxShards, b / MinShardRows));
             int per = (b + shards - 1) / shards;
-            if (_shardGradients.Length != shards || _shardInputs[0].Length < per * Set.Dim)
+            int dim = _set.Dim, cdim = _set.ContextDim, tdim = _set.TargetDim;
+            if (_shardGradients.Length != shards || _shardIndices[0].Length < per)
             {
                 _shardGradients = new T[shards][];
                 _shardLoss = new double[shards];
                 _shardInputs = new T[shards][];
                 _shardTargets = new T[shards][];
                 _shardContexts = new T[shards][];
+                _shardIndices = new int[shards][];
                 for (int s = 0; s < shards; s++)
                 {
-                    _shardGradients[s] = new T[Flow.ParameterCount];
-                    _shardInputs[s] = new T[per * Set.Dim];
-                    _shardTargets[s] = new T[Set.Targets.Length > 0 ? per * Set.Dim : 0];
-                    _shardContexts[s] = new T[per * Set.ContextDim];
+                    _shardGradients[s] = new T[_flow.ParameterCount];
+                    _shardInputs[s] = new T[per * dim];
+                    _shardTargets[s] = new T[per * tdim];
+                    _shardContexts[s] = new T[per * cdim];
+                    _shardIndices[s] = new int[per];
                 }
             }
             T weight = T.One / T.CreateChecked(b);
@@ -188,21 +257,28 @@ public static partial class FlowTrainer
                 int start = s * per, count = Math.Min(per, b - start);
                 if (count <= 0)
                 {
-                    // an empty shard adds nothing to the reduction; a full one's gradient is written by ShardLoss
+                    // an empty shard adds nothing to the reduction; a full one's gradient is written by the objective
                     Array.Clear(_shardGradients[s]);
                     _shardLoss[s] = 0;
                     return;
                 }
-                int dim = Set.Dim, cdim = Set.ContextDim;
+                int[] indices = _shardIndices[s];
                 for (int i = 0; i < count; i++)
                 {
                     int r = rows[start + i];
-                    Array.Copy(Set.Inputs, r * dim, _shardInputs[s], i * dim, dim);
-                    if (Set.Targets.Length > 0) Array.Copy(Set.Targets, r * dim, _shardTargets[s], i * dim, dim);
-                    if (cdim > 0) Array.Copy(Set.Contexts, r * cdim, _shardContexts[s], i * cdim, cdim);
+                    if (_set.Virtual)
+                    {
+                        indices[i] = start + i;
+                        continue;
+                    }
+                    indices[i] = _set.Indices[r];
+                    if (dim > 0) Array.Copy(_set.Inputs, r * dim, _shardInputs[s], i * dim, dim);
+                    if (tdim > 0) Array.Copy(_set.Targets, r * tdim, _shardTargets[s], i * tdim, tdim);
+                    if (cdim > 0) Array.Copy(_set.Contexts, r * cdim, _shardContexts[s], i * cdim, cdim);
                 }
-                _shardLoss[s] = ShardLoss(_shardInputs[s].AsSpan(0, count * dim), _shardTargets[s].AsSpan(0, Set.Targets.Length > 0 ? count * dim : 0),
-                    _shardContexts[s].AsSpan(0, count * cdim), _shardGradients[s], weight, count);
+                var batch = new FlowBatch<T>(count, _shardInputs[s].AsSpan(0, count * dim), _shardContexts[s].AsSpan(0, count * cdim),
+                    _shardTargets[s].AsSpan(0, count * tdim), indices.AsSpan(0, count), isValidation: false, step, s, NoiseSeed(_seed, step, s));
+                _shardLoss[s] = Objective.LossAndGradient(_flow, batch, _shardGradients[s], weight);
             }
             if (threads <= 1 || shards == 1)
             {
@@ -222,81 +298,41 @@ public static partial class FlowTrainer
             return loss / b;
         }
 
-        /// <summary>Sum of the per-row losses of a shard; writes weight·Σ ∂loss/∂θ to gradient (one call into the flow, whose gradient members overwrite their output).</summary>
-        protected abstract double ShardLoss(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, ReadOnlySpan<T> contexts, T[] gradient, T weight, int count);
-
-        public abstract double ValidationLoss(int threads);
-    }
-
-    private sealed class NllObjective<T> : Objective<T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public NllObjective(ICouplingFlow<T> flow, DataSet<T> set) : base(flow, set) { }
-
-        protected override double ShardLoss(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, ReadOnlySpan<T> contexts, T[] gradient, T weight, int count) =>
-            Flow.NllGradient(inputs, contexts, gradient, weight);
-
-        public override double ValidationLoss(int threads)
+        /// <summary>Mean loss over the validation rows, in chunks of 1024 rows evaluated in parallel and summed in chunk order.</summary>
+        public double ValidationLoss(int threads)
         {
-            int start = Set.TrainRows;
-            T[] rows = Set.Inputs.AsSpan(start * Set.Dim).ToArray();
-            T[] ctx = Set.ContextDim > 0 ? Set.Contexts.AsSpan(start * Set.ContextDim).ToArray() : Array.Empty<T>();
-            return EvaluateNll(Flow, rows, ctx, Set.ValidationRows, threads);
-        }
-    }
-
-    private sealed class MapObjective<T> : Objective<T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        private readonly MapDirection _direction;
-        private readonly ThreadLocal<T[]> _outputs = new(() => Array.Empty<T>());
-
-        public MapObjective(ICouplingFlow<T> flow, DataSet<T> set, MapDirection direction) : base(flow, set) => _direction = direction;
-
-        public override bool UsesDataInitialization => false;
-
-        private Span<T> Map(ReadOnlySpan<T> inputs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> targets)
-        {
-            T[] buffer = _outputs.Value!;
-            if (buffer.Length < inputs.Length) _outputs.Value = buffer = new T[inputs.Length];
-            Span<T> outputs = buffer.AsSpan(0, inputs.Length);
-            // Forward: inputs are x, the map's output is compared with y. Inverse: inputs (y) go through Inverse, compared with x.
-            if (_direction == MapDirection.Forward) Flow.Forward(inputs, contexts, outputs, default);
-            else Flow.Inverse(targets, contexts, outputs, default);
-            return outputs;
-        }
-
-        protected override double ShardLoss(ReadOnlySpan<T> inputs, ReadOnlySpan<T> targets, ReadOnlySpan<T> contexts, T[] gradient, T weight, int count)
-        {
-            // Forward: minimise |f(x) − y|²; Inverse: minimise |f⁻¹(y) − x|² (the data set's inputs are x, targets y).
-            ReadOnlySpan<T> wanted = _direction == MapDirection.Forward ? targets : inputs;
-            Span<T> outputs = Map(inputs, contexts, targets);
-            double loss = 0;
-            T scale = T.CreateChecked(2) * weight / T.CreateChecked(Set.Dim);
-            for (int i = 0; i < outputs.Length; i++)
+            int n = _set.ValidationRows, first = _set.TrainRows;
+            int chunks = (n + ValidationChunk - 1) / ValidationChunk;
+            var sums = new double[chunks];
+            int dim = _set.Dim, cdim = _set.ContextDim, tdim = _set.TargetDim;
+            if (_set.Virtual && _virtualIndices.Length < ValidationChunk)
             {
-                T diff = outputs[i] - wanted[i];
-                double d = double.CreateTruncating(diff);
-                loss += d * d;
-                outputs[i] = scale * diff;
+                _virtualIndices = new int[ValidationChunk];
+                for (int i = 0; i < ValidationChunk; i++) _virtualIndices[i] = i;
             }
-            if (_direction == MapDirection.Forward) Flow.ForwardVjp(inputs, contexts, outputs, default, gradient, default, default);
-            else Flow.InverseVjp(targets, contexts, outputs, default, gradient, default, default);
-            return loss / Set.Dim;
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, c =>
+            {
+                int start = c * ValidationChunk, count = Math.Min(ValidationChunk, n - start);
+                int row = first + start;
+                var batch = _set.Virtual
+                    ? new FlowBatch<T>(count, default, default, default, _virtualIndices.AsSpan(0, count), isValidation: true, step: -1, c, NoiseSeed(_seed ^ 0x7A11DA7E5EEDUL, -1, c))
+                    : new FlowBatch<T>(count, _set.Inputs.AsSpan(row * dim, count * dim), _set.Contexts.AsSpan(row * cdim, count * cdim),
+                        _set.Targets.AsSpan(row * tdim, count * tdim), _set.Indices.AsSpan(row, count), isValidation: true, step: -1, c,
+                        NoiseSeed(_seed ^ 0x7A11DA7E5EEDUL, -1, c));
+                sums[c] = Objective.Loss(_flow, batch);
+            });
+            double total = 0;
+            foreach (double s in sums) total += s;
+            return total / n;
         }
 
-        public override double ValidationLoss(int threads)
+        /// <summary>The seed of a call's noise: SplitMix64-style mixing of the run's seed, the step and the shard.</summary>
+        private static ulong NoiseSeed(ulong seed, int step, int shard)
         {
-            int start = Set.TrainRows * Set.Dim, length = Set.ValidationRows * Set.Dim;
-            ReadOnlySpan<T> inputs = Set.Inputs.AsSpan(start, length), targets = Set.Targets.AsSpan(start, length);
-            ReadOnlySpan<T> contexts = Set.ContextDim > 0 ? Set.Contexts.AsSpan(Set.TrainRows * Set.ContextDim) : default;
-            Span<T> outputs = Map(inputs, contexts, targets);
-            ReadOnlySpan<T> wanted = _direction == MapDirection.Forward ? targets : inputs;
-            double loss = 0;
-            for (int i = 0; i < outputs.Length; i++)
-            {
-                double d = double.CreateTruncating(outputs[i] - wanted[i]);
-                loss += d * d;
-            }
-            return loss / length;
+            ulong z = seed ^ ((ulong)(uint)step * 0x9E3779B97F4A7C15UL) ^ ((ulong)(uint)shard * 0xC2B2AE3D27D4EB4FUL);
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
         }
     }
 }

@@ -14,17 +14,17 @@ public static partial class FlowTrainer
     private const int MaxShards = 8;
     private const int MinShardRows = 32;
 
-    private static TrainingResult Run<T>(ICouplingFlow<T> flow, DataSet<T> set, Objective<T> objective, TrainingOptions options,
+    private static TrainingResult Run<T>(ICouplingFlow<T> flow, DataSet<T> set, IFlowObjective<T> objective, TrainingOptions options,
         IProgress<TrainingProgress>? progress, CancellationToken ct)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        new TrainingRun<T>(flow, set, objective, options, progress).Execute(ct);
+        new TrainingRun<T>(flow, set, new ObjectiveRunner<T>(flow, set, objective, options.Seed), options, progress).Execute(ct);
 
     /// <summary>One run of the trainer: the state that lives across steps and the step itself.</summary>
     private sealed class TrainingRun<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly ICouplingFlow<T> _flow;
         private readonly DataSet<T> _set;
-        private readonly Objective<T> _objective;
+        private readonly ObjectiveRunner<T> _objective;
         private readonly TrainingOptions _options;
         private readonly IProgress<TrainingProgress>? _progress;
         private readonly TrainingResult _result;
@@ -37,7 +37,7 @@ public static partial class FlowTrainer
         private readonly ValidationTracker<T> _validation;
         private readonly ProgressWindow _window;
 
-        public TrainingRun(ICouplingFlow<T> flow, DataSet<T> set, Objective<T> objective, TrainingOptions options, IProgress<TrainingProgress>? progress)
+        public TrainingRun(ICouplingFlow<T> flow, DataSet<T> set, ObjectiveRunner<T> objective, TrainingOptions options, IProgress<TrainingProgress>? progress)
         {
             _flow = flow;
             _set = set;
@@ -49,7 +49,7 @@ public static partial class FlowTrainer
             int stepsPerEpoch = (set.TrainRows + _batch - 1) / _batch;
             _totalSteps = options.Epochs > 0 ? checked(options.Epochs * stepsPerEpoch) : options.Steps;
 
-            if (!flow.IsDataInitialized && objective.UsesDataInitialization)
+            if (!flow.IsDataInitialized && objective.Objective.UsesDataInitialization && set.Dim > 0)
             {
                 int rows = Math.Min(set.TrainRows, 4096);
                 flow.InitializeFromData(set.Inputs.AsSpan(0, rows * set.Dim), set.ContextDim > 0 ? set.Contexts.AsSpan(0, rows * set.ContextDim) : default);
@@ -86,7 +86,7 @@ public static partial class FlowTrainer
             _window.StartTraining();
             int[] rows = _sampler.Next();
             Array.Clear(_gradient);
-            double loss = _objective.LossAndGradient(rows, _gradient, _options.Threads);
+            double loss = _objective.LossAndGradient(rows, _gradient, _options.Threads, step);
             double norm = Math.Sqrt(SumOfSquares<T>(_gradient));
             double lr = LearningRateAt(_options, step, _totalSteps) * _guard.LearningRateScale;
             string? problem = _guard.Inspect(loss, norm) ?? _guard.Update(_gradient, norm, lr);
@@ -269,14 +269,14 @@ public static partial class FlowTrainer
     private sealed class ValidationTracker<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly ICouplingFlow<T> _flow;
-        private readonly Objective<T> _objective;
+        private readonly ObjectiveRunner<T> _objective;
         private readonly TrainingOptions _options;
         private readonly bool _enabled;
         private T[]? _best;
         private double _bestLoss = double.PositiveInfinity;
         private int _evaluationsWithoutImprovement;
 
-        public ValidationTracker(ICouplingFlow<T> flow, Objective<T> objective, TrainingOptions options, bool enabled)
+        public ValidationTracker(ICouplingFlow<T> flow, ObjectiveRunner<T> objective, TrainingOptions options, bool enabled)
         {
             _flow = flow;
             _objective = objective;

@@ -338,4 +338,19 @@ public sealed class SafetensorsTests : IDisposable
         Assert.Throws<FlowFormatException>(() => FlowSafetensors.Load(flow, new UnseekableStream(maxRead: 7, bytes: bytes)));
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 8_000_000);
     }
+
+    [Fact]
+    public void PlausibleHeaderLengthOnANonSeekableStreamAllocatesOnlyWhatArrives()
+    {
+        // announces 900 000 bytes of header (under any chunk a reader might allocate at once) but supplies 20: refused as
+        // truncated after allocating one 16 KiB chunk, not the announced length
+        var bytes = new byte[28];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, 900_000);
+        "{\"a\":1}"u8.CopyTo(bytes.AsSpan(8));
+        var flow = new Tiny2D(seed: 1);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<FlowFormatException>(() => FlowSafetensors.Load(flow, new UnseekableStream(maxRead: 7, bytes: bytes)));
+        Assert.Contains("20 of 900000", error.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64_000);
+    }
 }
