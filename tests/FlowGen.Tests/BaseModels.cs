@@ -36,3 +36,7 @@ public partial class StudentTFixed3DFloat;
 [CouplingFlow<double>(Dim = 2, Layers = 8, Hidden = [32, 32])]
 [GaussianMixtureBase(Components = 3, FlowGmm = true, MeanSpread = 2)]
 public partial class SemiSupervised2D;
+
+[CouplingFlow<double>(Dim = 2, Layers = 8, Hidden = [32, 32])]
+[GaussianMixtureBase(Components = 3, FlowGmm = true, MeanSpread = 3, LearnableScales = false)]
+public partial class SemiSupervisedFixedScale2D;
