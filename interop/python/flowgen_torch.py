@@ -89,6 +89,7 @@ class StackSpec:
     parameter_count: int
     layers: List[LayerSpec]
     spec: str
+    base: Optional[Dict[str, object]] = None    # None: the standard normal; else the "base" object (docs/model.md §11)
 
     @property
     def precision(self) -> str:
@@ -168,8 +169,7 @@ def parse_spec(spec: str) -> StackSpec:
         _fail(f"dtype {root['dtype']!r} is neither float32 nor float64")
     dim, context = _int(root["dim"], "dim", 1), _int(root["context"], "context", 0)
     total = _int(root["parameters"], "parameters", 0)
-    if root["base"] != {"kind": "standard_normal"}:
-        _fail(f"base {root['base']!r} is not {{\"kind\":\"standard_normal\"}}")
+    base = _parse_base(root["base"], dim)
     if not isinstance(root["layers"], list):
         _fail("layers is not a list")
     layers: List[LayerSpec] = []
@@ -223,9 +223,44 @@ def parse_spec(spec: str) -> StackSpec:
         if layer.parameters != count:
             _fail(f"{where} ({kind}) announces {layer.parameters} parameters; its fields make {count}")
         layers.append(layer)
-    if sum(l.parameters for l in layers) != total:
-        _fail(f"the layers hold {sum(l.parameters for l in layers)} parameters; the specification announces {total}")
-    return StackSpec(root["dtype"], dim, context, total, layers, spec)
+    held = sum(l.parameters for l in layers) + (base["parameters"] if base else 0)
+    if held != total:
+        _fail(f"the layers and the base hold {held} parameters; the specification announces {total}")
+    return StackSpec(root["dtype"], dim, context, total, layers, spec, base)
+
+
+_BASE_FIELDS = {
+    "diagonal_gaussian": (),
+    "gaussian_mixture": ("components", "flow_gmm", "learnable_means", "learnable_scales", "mean_spread"),
+    "student_t": ("degrees_of_freedom", "learnable"),
+}
+
+
+def _parse_base(obj, dim: int) -> Optional[Dict[str, object]]:
+    """The "base" object (docs/model.md §11): None for the standard normal, else its fields with the parameter count checked."""
+    if obj == {"kind": "standard_normal"}:
+        return None
+    if not isinstance(obj, dict) or obj.get("kind") not in _BASE_FIELDS:
+        _fail(f"base {obj!r} has an unknown kind; version {SCHEMA_VERSION} knows standard_normal, {', '.join(_BASE_FIELDS)}")
+    kind = obj["kind"]
+    _fields(obj, ("kind",) + _BASE_FIELDS[kind] + ("parameters",), "the base")
+    base = dict(obj)
+    if kind == "diagonal_gaussian":
+        count = 2 * dim
+    elif kind == "gaussian_mixture":
+        k = _int(obj["components"], "base components", 1)
+        for name in ("flow_gmm", "learnable_means", "learnable_scales"):
+            if not isinstance(obj[name], bool):
+                _fail(f"base {name} {obj[name]!r} is not a boolean")
+        count = (0 if obj["flow_gmm"] else k) + k * dim + (1 if obj["flow_gmm"] else k * dim)
+    else:
+        nu = obj["degrees_of_freedom"]
+        if isinstance(nu, bool) or not isinstance(nu, (int, float)) or not nu > 0:
+            _fail(f"base degrees_of_freedom {nu!r} is not a positive number")
+        count = dim
+    if _int(obj["parameters"], "base parameters", 0) != count:
+        _fail(f"the base ({kind}) announces {obj['parameters']} parameters; its fields make {count}")
+    return base
 
 
 def parse_stack(spec: str) -> StackSpec:
@@ -585,6 +620,77 @@ class InvertibleLinear(nn.Module):
         return x, (-self.log_diag.sum()).expand(y.shape[0])
 
 
+# ----------------------------------------------------------------------------------------------------- bases
+
+_HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
+
+
+class DiagonalGaussianBase(nn.Module):
+    """N(μ, diag σ²), σ = exp(log_scales) (docs/model.md §11.2)."""
+
+    def __init__(self, dim: int, dtype: torch.dtype):
+        super().__init__()
+        self.means = nn.Parameter(torch.zeros(dim, dtype=dtype))
+        self.log_scales = nn.Parameter(torch.zeros(dim, dtype=dtype))
+
+    def log_prob(self, z):
+        u = (z - self.means) * torch.exp(-self.log_scales)
+        return (-0.5 * u * u - self.log_scales - _HALF_LOG_TWO_PI).sum(1)
+
+    def sample(self, n: int, generator=None):
+        eps = torch.randn(n, self.means.shape[0], dtype=self.means.dtype, generator=generator)
+        return self.means + torch.exp(self.log_scales) * eps
+
+
+class GaussianMixtureBase(nn.Module):
+    """Σ_c w_c N(μ_c, diag σ_c²), w = softmax(logits); FlowGMM: w_c = 1/K, one shared log-scale (docs/model.md §11.3)."""
+
+    def __init__(self, dim: int, components: int, flow_gmm: bool, dtype: torch.dtype):
+        super().__init__()
+        self.components, self.flow_gmm = components, flow_gmm
+        if not flow_gmm:
+            self.logits = nn.Parameter(torch.zeros(components, dtype=dtype))
+        self.means = nn.Parameter(torch.zeros(components, dim, dtype=dtype))
+        self.log_scales = nn.Parameter(torch.zeros(1 if flow_gmm else components, *(() if flow_gmm else (dim,)), dtype=dtype))
+
+    def log_weights(self):
+        if self.flow_gmm:
+            return torch.full((self.components,), -math.log(self.components), dtype=self.means.dtype)
+        return torch.log_softmax(self.logits, 0)
+
+    def component_log_joints(self, z):
+        """[n, K]: log(w_c·N(z; μ_c, diag σ_c²))."""
+        log_scales = self.log_scales.expand(self.components, z.shape[1]) if self.flow_gmm else self.log_scales
+        u = (z[:, None, :] - self.means[None]) * torch.exp(-log_scales)[None]
+        return self.log_weights()[None] + (-0.5 * u * u - log_scales[None] - _HALF_LOG_TWO_PI).sum(2)
+
+    def log_prob(self, z):
+        return torch.logsumexp(self.component_log_joints(z), 1)
+
+
+class StudentTBase(nn.Module):
+    """Independent standard Student-t coordinates with ν = exp(log_dof) (docs/model.md §11.4)."""
+
+    def __init__(self, dim: int, dtype: torch.dtype):
+        super().__init__()
+        self.log_dof = nn.Parameter(torch.zeros(dim, dtype=dtype))
+
+    def log_prob(self, z):
+        nu = torch.exp(self.log_dof)
+        return (torch.lgamma((nu + 1) / 2) - torch.lgamma(nu / 2) - 0.5 * torch.log(nu * math.pi)
+                - (nu + 1) / 2 * torch.log1p(z * z / nu)).sum(1)
+
+
+def _build_base(base: Optional[Dict[str, object]], dim: int, dtype: torch.dtype) -> Optional[nn.Module]:
+    if base is None:
+        return None
+    if base["kind"] == "diagonal_gaussian":
+        return DiagonalGaussianBase(dim, dtype)
+    if base["kind"] == "gaussian_mixture":
+        return GaussianMixtureBase(dim, int(base["components"]), bool(base["flow_gmm"]), dtype)
+    return StudentTBase(dim, dtype)
+
+
 # ----------------------------------------------------------------------------------------------------- the flow
 
 class FlowGenFlow(nn.Module):
@@ -614,6 +720,10 @@ class FlowGenFlow(nn.Module):
             else:
                 layers.append(Coupling(l, self.context_dim, self.dtype))
         self.layers = nn.ModuleList(layers)
+        # the base's tensors (base.*) follow the layers', as in FlowGen's parameter vector; none for the standard normal
+        base = _build_base(self.spec.base, self.dim, self.dtype)
+        if base is not None:
+            self.base = base
         count = sum(p.numel() for p in self.parameters())
         if count != self.spec.parameter_count:
             raise ValueError(f"built {count} parameters, the specification announces {self.spec.parameter_count}")
@@ -644,7 +754,19 @@ class FlowGenFlow(nn.Module):
 
     def log_prob(self, x: torch.Tensor, context: Optional[torch.Tensor] = None) -> torch.Tensor:
         z, log_det = self.forward(x, context)
+        if hasattr(self, "base"):
+            return self.base.log_prob(z) + log_det
         return -0.5 * (z * z).sum(1) - 0.5 * self.dim * math.log(2 * math.pi) + log_det
+
+    def component_log_posteriors(self, x: torch.Tensor, context: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Mixture bases: [n, K] log p(c | x) (FlowGen's ComponentLogPosteriors)."""
+        z, _ = self.forward(x, context)
+        joints = self.base.component_log_joints(z)
+        return joints - torch.logsumexp(joints, 1, keepdim=True)
+
+    def classify(self, x: torch.Tensor, context: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Mixture bases: argmax_c log p(c | x) (FlowGen's Classify)."""
+        return self.component_log_posteriors(x, context).argmax(1)
 
     # --- safetensors
 

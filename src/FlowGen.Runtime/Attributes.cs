@@ -343,3 +343,85 @@ public sealed class InvertibleLinearAttribute : Attribute
     /// <summary>False for P = identity, so that W = L·U (default <see cref="DefaultPermute"/>: true, a seeded random P).</summary>
     public bool Permute { get; set; } = DefaultPermute;
 }
+
+// ---------------------------------------------------------------- base distributions
+//
+// The base distribution p_Z of the latent z = f(x) (docs/model.md §11). Without a base attribute it is the standard normal
+// N(0, I). At most one base attribute per flow class; its parameters come after every layer's in the parameter vector
+// (tensors base.*). The base does not depend on the context of a conditional flow.
+//
+//        [CouplingFlow(Dim = 2, Layers = 8)]
+//        [GaussianMixtureBase(Components = 3, FlowGmm = true)]
+//        public partial class Classifier;
+
+/// <summary>
+/// A diagonal Gaussian base N(μ, diag σ²) with learnable means μ (tensor <c>base.means</c>, [Dim]) and log-scales log σ
+/// (<c>base.log_scales</c>, [Dim]), both initialised to 0 (the standard normal).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class GaussianBaseAttribute : Attribute
+{
+}
+
+/// <summary>
+/// A Gaussian-mixture base Σ_k w_k N(μ_k, diag σ_k²) with <see cref="Components"/> components: learnable weights w = softmax(a)
+/// (tensor <c>base.logits</c>, [K]), means (<c>base.means</c>, [K, Dim]) and diagonal log-scales (<c>base.log_scales</c>,
+/// [K, Dim]). With <see cref="FlowGmm"/> it is FlowGMM's class-conditional base (Izmailov et al. 2020): equal weights 1/K (no
+/// logits) and one isotropic log-scale shared by every component (<c>base.log_scales</c>, [1]). The generated class then also
+/// has the class-conditional members (LogProb for one component, ComponentLogPosteriors, Classify, Sample of one component)
+/// and implements <see cref="IGaussianMixtureFlow{T}"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class GaussianMixtureBaseAttribute : Attribute
+{
+    /// <summary>Default of <see cref="Components"/>.</summary>
+    public const int DefaultComponents = 2;
+
+    /// <summary>Default of <see cref="FlowGmm"/>.</summary>
+    public const bool DefaultFlowGmm = false;
+
+    /// <summary>Default of <see cref="LearnableMeans"/>.</summary>
+    public const bool DefaultLearnableMeans = true;
+
+    /// <summary>Default of <see cref="LearnableScales"/>.</summary>
+    public const bool DefaultLearnableScales = true;
+
+    /// <summary>Default of <see cref="MeanSpread"/>.</summary>
+    public const double DefaultMeanSpread = 1.0;
+
+    /// <summary>Number of components K (1 to 1024; default <see cref="DefaultComponents"/>).</summary>
+    public int Components { get; set; } = DefaultComponents;
+
+    /// <summary>True for FlowGMM's form: equal weights 1/K and one shared isotropic scale (default false).</summary>
+    public bool FlowGmm { get; set; } = DefaultFlowGmm;
+
+    /// <summary>False to keep the means at their seeded initial values (their gradient is zero; default true).</summary>
+    public bool LearnableMeans { get; set; } = DefaultLearnableMeans;
+
+    /// <summary>False to keep the log-scales at their initial value 0 (σ = 1; their gradient is zero; default true).</summary>
+    public bool LearnableScales { get; set; } = DefaultLearnableScales;
+
+    /// <summary>The means are initialised μ_kj = MeanSpread·ε_kj, ε ~ N(0, 1) from the flow's seed (a finite value &gt; 0; default 1).</summary>
+    public double MeanSpread { get; set; } = DefaultMeanSpread;
+}
+
+/// <summary>
+/// A Student-t base: independent coordinates z_j ~ t(ν_j) (location 0, scale 1) for heavy-tailed data, with degrees of freedom
+/// ν_j = exp(η_j) (tensor <c>base.log_dof</c>, [Dim]) initialised to <see cref="DegreesOfFreedom"/>, learnable unless
+/// <see cref="LearnableDegreesOfFreedom"/> is false.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class StudentTBaseAttribute : Attribute
+{
+    /// <summary>Default of <see cref="DegreesOfFreedom"/>.</summary>
+    public const double DefaultDegreesOfFreedom = 5.0;
+
+    /// <summary>Default of <see cref="LearnableDegreesOfFreedom"/>.</summary>
+    public const bool DefaultLearnableDegreesOfFreedom = true;
+
+    /// <summary>The initial degrees of freedom of every coordinate (0.01 to 10⁶; default <see cref="DefaultDegreesOfFreedom"/>).</summary>
+    public double DegreesOfFreedom { get; set; } = DefaultDegreesOfFreedom;
+
+    /// <summary>False to keep ν fixed at <see cref="DegreesOfFreedom"/> (its gradient is zero; default true).</summary>
+    public bool LearnableDegreesOfFreedom { get; set; } = DefaultLearnableDegreesOfFreedom;
+}

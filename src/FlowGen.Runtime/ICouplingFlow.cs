@@ -159,3 +159,37 @@ public sealed record ParameterTensor(string Name, int Offset, IReadOnlyList<int>
         }
     }
 }
+
+/// <summary>
+/// A flow whose base is a Gaussian mixture (<see cref="GaussianMixtureBaseAttribute"/>): the class-conditional members of
+/// FlowGMM (Izmailov et al. 2020; docs/model.md §11.3). Component c has density p_c and weight w_c; the base is Σ_c w_c·p_c.
+/// The conventions are <see cref="ICouplingFlow{T}"/>'s.
+/// </summary>
+/// <typeparam name="T"><see cref="float"/> or <see cref="double"/>.</typeparam>
+public interface IGaussianMixtureFlow<T> : ICouplingFlow<T> where T : unmanaged
+{
+    /// <summary>Number of mixture components K.</summary>
+    int Components { get; }
+
+    /// <summary>Log-density of one data point under component <paramref name="component"/>: log p_c(f(x)) + log|det ∂z/∂x| (log p(x | c)).</summary>
+    T LogProb(ReadOnlySpan<T> x, ReadOnlySpan<T> context, int component);
+
+    /// <summary>Fills posteriors (row-major [n, Components]) with log p(c | xᵢ) = log(w_c·p_c(zᵢ)) − log Σ_j w_j·p_j(zᵢ); each row sums to 1 in probability.</summary>
+    void ComponentLogPosteriors(ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, Span<T> posteriors);
+
+    /// <summary>Writes to labels (n values) the component of largest posterior of each row (the first on ties; −1 where it is NaN).</summary>
+    void Classify(ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, Span<int> labels);
+
+    /// <summary>Draws xs.Length / Dim samples of component <paramref name="component"/>: z ~ p_c from <paramref name="rng"/>, x = f⁻¹(z).</summary>
+    /// <returns>The number of rows of xs holding a NaN or ±∞.</returns>
+    int Sample(Span<T> xs, ReadOnlySpan<T> contexts, int component, FlowRandom rng);
+
+    /// <summary>
+    /// The semi-supervised NLL and its gradient (FlowGMM): a row with labels[i] = c ≥ 0 contributes −log(w_c·p_c(zᵢ)) − log|det ∂z/∂x|
+    /// with weight <paramref name="labeledWeight"/>, a row with labels[i] = −1 the marginal NLL −log p(xᵢ) with weight
+    /// <paramref name="unlabeledWeight"/>. Writes the weighted sum of the rows' gradients to gradParameters (ParameterCount values)
+    /// and returns the two unweighted sums (accumulated in double).
+    /// </summary>
+    (double Labeled, double Unlabeled) LabeledNllGradient(ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, ReadOnlySpan<int> labels,
+        Span<T> gradParameters, T labeledWeight, T unlabeledWeight);
+}

@@ -107,6 +107,9 @@ public sealed class TrainingOptions
     /// </summary>
     public double LossSpikeFactor { get; set; } = 100;
 
+    /// <summary>A copy (the semi-supervised trainer adjusts its own).</summary>
+    internal TrainingOptions Clone() => (TrainingOptions)MemberwiseClone();
+
     internal void Validate()
     {
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");

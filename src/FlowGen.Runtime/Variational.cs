@@ -37,7 +37,7 @@ public interface IFlowTarget<T> where T : unmanaged, IFloatingPointIeee754<T>
 }
 
 /// <summary>
-/// The reverse Kullback–Leibler objective of variational inference (docs/model.md §11): for latent noise zᵢ ~ N(0, I) and
+/// The reverse Kullback–Leibler objective of variational inference (docs/model.md §12): for latent noise zᵢ ~ N(0, I) and
 /// xᵢ = f⁻¹(zᵢ; c) the per-row loss is log q(xᵢ) − log p̃(xᵢ), with log q(x) = log N(z) − log|det ∂x/∂z| from the same
 /// <see cref="ICouplingFlow{T}.Inverse(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T})"/> pass, and the reparameterised
 /// gradient through <see cref="ICouplingFlow{T}.InverseVjp"/> with ∂L/∂x = −∇ₓ log p̃(x) and ∂L/∂log|det ∂x/∂z| = −1.
@@ -125,7 +125,20 @@ public sealed class ReverseKlObjective<T> : IFlowObjective<T> where T : unmanage
     private void CheckDim(ICouplingFlow<T> flow)
     {
         if (_target.Dim != flow.Dim) throw new ArgumentException($"The target's Dim ({_target.Dim}) must equal the flow's Dim ({flow.Dim}).", "target");
+        RequireStandardNormalBase(flow);
     }
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless the flow has the standard-normal base (no base attribute).</summary>
+    internal static void RequireStandardNormalBase(ICouplingFlow<T> flow)
+    {
+        if (!flow.StackSpec.Contains(StandardNormalBaseSpec, StringComparison.Ordinal))
+            throw new ArgumentException(
+                $"{flow.ModelName} has a declared base distribution: the reverse-KL objective draws z ~ N(0, I) and adds log N(z; 0, I) " +
+                "(docs/model.md §12), so it needs the standard-normal base. Importance sampling (FlowImportance) works with every base.", "flow");
+    }
+
+    /// <summary>The "base" object of a standard-normal flow's <see cref="ICouplingFlow{T}.StackSpec"/> (docs/model.md §8).</summary>
+    private const string StandardNormalBaseSpec = "\"base\":{\"kind\":\"standard_normal\"}";
 
     internal static void FillGaussian(FlowRandom rng, Span<T> values)
     {
@@ -139,7 +152,7 @@ public static partial class FlowTrainer
 {
     /// <summary>
     /// Variational inference: fits the flow's distribution q to the unnormalised target p̃ by minimising the reverse KL,
-    /// E_{z∼N(0,I)}[log q(x) − log p̃(x)] with x = f⁻¹(z) (<see cref="ReverseKlObjective{T}"/>; docs/model.md §11), on
+    /// E_{z∼N(0,I)}[log q(x) − log p̃(x)] with x = f⁻¹(z) (<see cref="ReverseKlObjective{T}"/>; docs/model.md §12), on
     /// <see cref="TrainingOptions.BatchSize"/> fresh latent draws per step; validation on <see cref="TrainingOptions.ValidationSamples"/>
     /// fixed draws. The reported losses are estimates of KL(q ‖ p) − log Z. The flow's base must be the standard normal.
     /// </summary>
@@ -157,6 +170,7 @@ public static partial class FlowTrainer
         ArgumentNullException.ThrowIfNull(flow);
         var objective = new ReverseKlObjective<T>(target);
         if (target.Dim != flow.Dim) throw new ArgumentException($"target.Dim ({target.Dim}) must equal the flow's Dim ({flow.Dim}).", nameof(target));
+        ReverseKlObjective<T>.RequireStandardNormalBase(flow);
         if (flow.ContextDim != 0) throw new ArgumentException($"The flow is conditional (ContextDim {flow.ContextDim}): give the contexts (FitTarget(flow, target, contexts, options)).", nameof(flow));
         return Fit(flow, objective, options, progress, cancellationToken);
     }
@@ -180,6 +194,7 @@ public static partial class FlowTrainer
         ArgumentNullException.ThrowIfNull(flow);
         var objective = new ReverseKlObjective<T>(target);
         if (target.Dim != flow.Dim) throw new ArgumentException($"target.Dim ({target.Dim}) must equal the flow's Dim ({flow.Dim}).", nameof(target));
+        ReverseKlObjective<T>.RequireStandardNormalBase(flow);
         if (flow.ContextDim == 0) return FitTarget(flow, target, options, progress, cancellationToken);
         options ??= new TrainingOptions();
         var set = DataSet<T>.Create(flow, options,

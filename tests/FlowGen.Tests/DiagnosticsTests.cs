@@ -38,6 +38,30 @@ public class DiagnosticsTests
         return tree.GetText().ToString(d.Location.SourceSpan);
     }
 
+    [Theory]
+    [ExpectsDiagnostic("FG0015")]
+    [InlineData("GaussianMixtureBase(Components = 0)", "Components = 0")]
+    [InlineData("GaussianMixtureBase(Components = 1025)", "Components = 1025")]
+    [InlineData("GaussianMixtureBase(Components = 3, MeanSpread = -1)", "MeanSpread = -1")]
+    [InlineData("GaussianMixtureBase(MeanSpread = double.PositiveInfinity)", "MeanSpread = double.PositiveInfinity")]
+    [InlineData("StudentTBase(DegreesOfFreedom = 0)", "DegreesOfFreedom = 0")]
+    [InlineData("StudentTBase(DegreesOfFreedom = double.NaN)", "DegreesOfFreedom = double.NaN")]
+    public void InvalidBaseOptions(string attribute, string argument) =>
+        Single($"[CouplingFlow(Dim = 2, Layers = 2)][{attribute}] public partial class F {{ }}", "FG0015", argument);
+
+    [Fact]
+    [ExpectsDiagnostic("FG0023")]
+    public void SeveralBases()
+    {
+        Diagnostic d = Single("[CouplingFlow(Dim = 2, Layers = 2)][GaussianBase][StudentTBase(DegreesOfFreedom = 3)] public partial class F { }", "FG0023", "StudentTBase(DegreesOfFreedom = 3)");
+        Assert.Contains("[GaussianBase] and [StudentTBase]", d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    [ExpectsDiagnostic("FG0014")]
+    public void MixtureMemberClash() =>
+        Single("[CouplingFlow(Dim = 2, Layers = 2)][GaussianMixtureBase] public partial class F { public void Classify() { } }", "FG0014", "Classify");
+
     [Fact]
     [ExpectsDiagnostic("FG0001")]
     public void NotPartial() => Single("[CouplingFlow(Dim = 4, Layers = 2)] public class F { }", "FG0001", "F");

@@ -64,3 +64,21 @@ public partial class SplineFloatTwin;
 [Permute(3, 1, 0, 2)]
 [DeepSigmoidalCoupling(SigmoidUnits = 4, SigmoidLayers = 2, MaskPattern = "1010", Activation = Activation.Silu)]
 public partial class SosDsfFloatTwin;
+
+// base distributions (docs/model.md §11): a FlowGMM mixture in float (with its double twin), a learnable-weights mixture
+// with a context in double, a diagonal Gaussian in double
+[CouplingFlow(Dim = 3, Layers = 3, Hidden = [16])]
+[GaussianMixtureBase(Components = 3, FlowGmm = true)]
+public partial class FlowGmmFloat;
+
+[CouplingFlow<double>(Dim = 3, Layers = 3, Hidden = [16])]
+[GaussianMixtureBase(Components = 3, FlowGmm = true)]
+public partial class FlowGmmFloatTwin;
+
+[CouplingFlow<double>(Dim = 4, Layers = 3, Hidden = [12], ContextDim = 1)]
+[GaussianMixtureBase(Components = 4)]
+public partial class MixtureDouble;
+
+[CouplingFlow<double>(Dim = 3, Layers = 2, Hidden = [12])]
+[GaussianBase]
+public partial class DiagonalGaussianDouble;

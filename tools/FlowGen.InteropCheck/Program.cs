@@ -262,5 +262,8 @@ internal static class Stacks
         new Stack<float>("SplineFloat", () => new SplineFloat(seed: 5), () => new SplineFloatTwin()),
         new Stack<float>("SosDsfFloat", () => new SosDsfFloat(seed: 6), () => new SosDsfFloatTwin()),
         new Stack<double>("MixedDouble", () => new MixedDouble(seed: 7)),
+        new Stack<float>("FlowGmmFloat", () => new FlowGmmFloat(seed: 8), () => new FlowGmmFloatTwin()),
+        new Stack<double>("MixtureDouble", () => new MixtureDouble(seed: 9)),
+        new Stack<double>("DiagonalGaussianDouble", () => new DiagonalGaussianDouble(seed: 10)),
     ];
 }

@@ -71,6 +71,11 @@ internal static class DiagnosticDescriptors
         "FG0015", "Invalid option value",
         "{0} must be {1}; it is {2}");
 
+    /// <summary>Two base-distribution attributes on one flow class: {0} the class, {1} the first, {2} this one.</summary>
+    public static readonly DiagnosticDescriptor SeveralBases = Error(
+        "FG0023", "Several base distributions",
+        "'{0}' declares more than one base distribution ([{1}] and [{2}]); keep one");
+
     public static readonly DiagnosticDescriptor InvalidPermutation = Error(
         "FG0016", "Invalid permutation",
         "Permute order {{{0}}} is not a permutation of 0 … {1}");

@@ -66,6 +66,7 @@ internal static class ImplementationEmitter
         EmitInitialize(w, plan);
         EmitDataInitialization(w, plan, shapes);
         EmitSequences(w, plan, shapes);
+        if (plan.Base is { } declaredBase) declaredBase.Kind.EmitMembers(w, declaredBase, plan);
 
         foreach (var (name, body, tableNames, layers) in shapes.Distinct)
         {
@@ -201,6 +202,7 @@ internal static class ImplementationEmitter
             w.Line($"// layer {l.Index}: {title}, class {shapes.ByLayer[l.Index]}, parameters [{l.ParamOffset}, {l.ParamOffset + l.ParamCount}), training slot at row {l.TrainSlot}");
             w.Line($"private const int Layer{l.Index} = {l.ParamOffset}, Layer{l.Index}Slot = {l.TrainSlot};");
         }
+        if (plan.Base is { } b) w.Line($"// base: {b.Kind.Describe(b.Base)}, parameters [{b.ParamOffset}, {b.ParamOffset + b.ParamCount})");
         w.Line();
     }
 
@@ -210,7 +212,7 @@ internal static class ImplementationEmitter
         w.Line("public static readonly global::System.Collections.Generic.IReadOnlyList<global::FlowGen.ParameterTensor> Tensors = Array.AsReadOnly(new global::FlowGen.ParameterTensor[]");
         w.Line("{");
         w.Indent++;
-        foreach (TensorPlan t in plan.Layers.SelectMany(l => l.Tensors))
+        foreach (TensorPlan t in plan.AllTensors)
         {
             w.Line($"new(\"{t.Name}\", {t.Offset}, new[] {{ {string.Join(", ", t.Shape.Select(Literals.Int))} }}, {(t.Transposed ? "true" : "false")}),");
         }
@@ -235,6 +237,7 @@ internal static class ImplementationEmitter
         w.Line("var rng = new FlowRandom(seed);");
         var init = new InitContext(w, plan.IsDouble);
         foreach (LayerPlan l in plan.Layers) l.Kind.EmitInitialization(init, l);
+        if (plan.Base is { } b) b.Kind.EmitInitialization(w, b, plan);
         w.Close();
         w.Line();
         foreach (var (name, values) in init.Tables)

@@ -1,4 +1,5 @@
 using System;
+using FlowGen.Generator.Bases;
 using FlowGen.Generator.Layers;
 
 namespace FlowGen.Generator.Model;
@@ -43,7 +44,8 @@ internal sealed record ContainingType(string Keyword, string Name);
 
 /// <summary>
 /// One declared flow. <paramref name="HintSuffix"/>: null, or a suffix that makes the hint name unique when another flow's
-/// full name differs from this one only in case (Roslyn compares hint names ignoring case).
+/// full name differs from this one only in case (Roslyn compares hint names ignoring case). <paramref name="Base"/>: the declared
+/// base distribution, or null for the standard normal.
 /// </summary>
 internal sealed record FlowModel(
     string? Namespace,
@@ -58,7 +60,8 @@ internal sealed record FlowModel(
     bool HasSeedConstructor,
     bool GeneratesToString = true,
     string? HintSuffix = null,
-    string? CannotCreateReason = null)
+    string? CannotCreateReason = null,
+    BaseModel? Base = null)
 {
     public string FullName => (Namespace is null ? "" : Namespace + ".") + string.Join(".", Containers.ToArray().ConvertAll(c => c.Name)) + (Containers.Count > 0 ? "." : "") + TypeName;
 }

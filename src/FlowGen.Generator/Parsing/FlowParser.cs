@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
+using FlowGen.Generator.Bases;
 using FlowGen.Generator.Diagnostics;
 using FlowGen.Generator.Layers;
 using FlowGen.Generator.Model;
@@ -42,6 +43,10 @@ internal static class FlowParser
         "Dim", "ContextDim", "ParameterCount", "StackHash", "StackDescription", "StackSpec", "ParameterTensors", "Parameters",
         "Forward", "Inverse", "LogProb", "Sample", "ResetParameters", "InitializeFromData", "IsDataInitialized",
         "NllGradient", "ForwardVjp", "InverseVjp", "_parameters", "_dataInitialized");
+
+    /// <summary>The members FlowGen generates in addition for a flow with a Gaussian-mixture base.</summary>
+    public static readonly ImmutableHashSet<string> MixtureMemberNames = ImmutableHashSet.Create(
+        "Components", "ComponentLogPosteriors", "Classify", "LabeledNllGradient");
 
     /// <summary>
     /// Test hook (null in production): called with the class name at the start of every parse, so that tests can throw
@@ -405,11 +410,37 @@ internal static class FlowParser
             }, diags);
         }
 
+        // ---- the base distribution ---- (at most one base attribute; without one, the standard normal)
+        BaseModel? baseModel = null;
+        foreach (BaseKind kind in BaseRegistry.Kinds) kind.CheckDefaults(runtime);
+        var baseAttributes = type.GetAttributes()
+            .Where(a => a.AttributeClass is { } c && c.ContainingNamespace?.ToDisplayString() == Namespace && BaseRegistry.KindByAttribute(c.Name) is not null)
+            .OrderBy(a => a.ApplicationSyntaxReference?.SyntaxTree.FilePath ?? "", StringComparer.Ordinal)
+            .ThenBy(a => a.ApplicationSyntaxReference?.Span.Start ?? 0)
+            .ToList();
+        for (int b = 0; b < baseAttributes.Count; b++)
+        {
+            AttributeData a = baseAttributes[b];
+            string name = a.AttributeClass!.Name.Substring(0, a.AttributeClass.Name.Length - "Attribute".Length);
+            BaseKind kind = BaseRegistry.KindByAttribute(a.AttributeClass.Name)!;
+            // every base attribute's arguments are checked; the first one is the flow's base
+            BaseModel? read = kind.Read(new LayerAttributeContext(a, new AttributeReader(a, name, diags, ct), knownDim, seed, runtime, diags, ct));
+            if (b == 0) baseModel = read;
+            else
+            {
+                string first = baseAttributes[0].AttributeClass!.Name;
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SeveralBases, LocationInfo.From(a.ApplicationSyntaxReference?.GetSyntax(ct)) ?? typeLocation,
+                    type.Name, first.Substring(0, first.Length - "Attribute".Length), name));
+            }
+        }
+        // the class-conditional members of a mixture base are generated members too
+        ImmutableHashSet<string> generatedNames = baseModel is GaussianMixtureBase ? GeneratedMemberNames.Union(MixtureMemberNames) : GeneratedMemberNames;
+
         // ---- size limits ---- (need the complete stack: only when nothing above is an error)
         if (!diags.Any(d => d.IsError))
         {
             long parameters = FlowPlan.CountParameters(new FlowModel(null, type.Name, "", EquatableArray<ContainingType>.Empty, isDouble, dim, contextDim,
-                stack.ToEquatableArray(), false, false));
+                stack.ToEquatableArray(), false, false, Base: baseModel));
             if (parameters > MaxParameters)
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelTooLarge, attributeLocation, $"{parameters:N0} parameters (at most {MaxParameters:N0})"));
@@ -418,14 +449,14 @@ internal static class FlowParser
 
         // ---- clashes with generated members ---- (independent of the attributes: always checked)
         // a class named like a generated member (e.g. 'Dim') cannot have that member (CS0542)
-        if (GeneratedMemberNames.Contains(type.Name))
+        if (generatedNames.Contains(type.Name))
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberClash, typeLocation, type.Name, type.Name));
         }
         foreach (ISymbol member in type.GetMembers())
         {
             if (member.IsImplicitlyDeclared) continue;
-            if (GeneratedMemberNames.Contains(member.Name))
+            if (generatedNames.Contains(member.Name))
             {
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberClash, LocationInfo.From(member.Locations.FirstOrDefault()), type.Name, member.Name));
             }
@@ -435,7 +466,7 @@ internal static class FlowParser
         {
             foreach (ISymbol member in b.GetMembers())
             {
-                if (member.IsImplicitlyDeclared || member.DeclaredAccessibility == Accessibility.Private || !GeneratedMemberNames.Contains(member.Name)) continue;
+                if (member.IsImplicitlyDeclared || member.DeclaredAccessibility == Accessibility.Private || !generatedNames.Contains(member.Name)) continue;
                 diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberClash, BaseListLocation(context, ct) ?? typeLocation, type.Name, b.Name + "." + member.Name));
                 break;
             }
@@ -473,7 +504,7 @@ internal static class FlowParser
         }
         return new FlowModel(ns, type.Name, accessibility, containers.ToEquatableArray(), isDouble, dim, contextDim,
             stack.ToEquatableArray(), hasParameterless, hasSeed, GeneratesToString: !ownToString, HintSuffix: HintSuffix(type, context.SemanticModel.Compilation, ct),
-            CannotCreateReason: cannotCreate);
+            CannotCreateReason: cannotCreate, Base: baseModel);
     }
 
     private static bool HasRequiredMembers(INamedTypeSymbol type)

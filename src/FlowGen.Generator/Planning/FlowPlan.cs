@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text;
+using FlowGen.Generator.Bases;
 using FlowGen.Generator.Layers;
 using FlowGen.Generator.Model;
 using FlowGen.Generator.Spec;
@@ -127,6 +128,15 @@ internal sealed class FlowPlan
     public ulong Hash { get; }
     public bool HasDataInitialization => Layers.Any(l => l.Kind.IsDataInitialized);
 
+    /// <summary>The declared base distribution after every layer's parameters, or null for the standard normal (the driver's).</summary>
+    public BasePlan? Base { get; }
+
+    /// <summary>Mixture components of the base (0 unless it is a Gaussian mixture).</summary>
+    public int Components => Base is null ? 0 : Base.Kind.Components(Base.Base);
+
+    /// <summary>Every parameter tensor: the layers', then the base's.</summary>
+    public IEnumerable<TensorPlan> AllTensors => Layers.SelectMany(l => l.Tensors).Concat(Base?.Tensors ?? Array.Empty<TensorPlan>());
+
     /// <summary>The layers that have code (permutations only rename rows).</summary>
     public IReadOnlyList<LayerPlan> Coded => Layers.Where(l => l.Kind.HasCode).ToList();
 
@@ -163,6 +173,13 @@ internal sealed class FlowPlan
             layers.Add(plan);
         }
         Layers = layers;
+        if (model.Base is { } declared)
+        {
+            var builder = new BaseLayoutBuilder(model, offset);
+            object layout = declared.Kind.Plan(declared, builder);
+            Base = new BasePlan { Base = declared, ParamOffset = offset, ParamCount = builder.Parameters, Tensors = builder.Tensors, Layout = layout };
+            offset += builder.Parameters;
+        }
         ParameterCount = offset;
         FinalMap = map;
         MaxSlotRows = layers.Count == 0 ? 0 : layers.Max(l => l.SlotRows);
@@ -185,6 +202,12 @@ internal sealed class FlowPlan
             total += builder.ParametersChecked;
             map = model.Layers[l].Kind.MapAfter(model.Layers[l], map);
         }
+        if (model.Base is { } declared)
+        {
+            var builder = new BaseLayoutBuilder(model, 0);
+            declared.Kind.Plan(declared, builder);
+            total += builder.ParametersChecked;
+        }
         return total;
     }
 
@@ -200,6 +223,7 @@ internal sealed class FlowPlan
         {
             sb.Append("layer ").Append(l.Index).Append(": ").Append(l.Kind.Describe(l)).Append('\n');
         }
+        if (Base is not null) sb.Append("base: ").Append(Base.Kind.Describe(Base.Base)).Append('\n');
         return sb.ToString();
     }
 

@@ -26,7 +26,16 @@ internal static class StackSpec
         j.Name("dim").Int(plan.Dim);
         j.Name("context").Int(plan.Context);
         j.Name("parameters").Int(plan.ParameterCount);
-        j.Name("base").BeginObject().Name("kind").String("standard_normal").EndObject();
+        // the standard normal (no base attribute) has no fields; another base writes its kind's fields and its parameter count
+        j.Name("base").BeginObject();
+        if (plan.Base is null) j.Name("kind").String("standard_normal");
+        else
+        {
+            j.Name("kind").String(plan.Base.Kind.SpecName);
+            plan.Base.Kind.WriteSpec(plan.Base.Base, j);
+            j.Name("parameters").Int(plan.Base.ParamCount);
+        }
+        j.EndObject();
         j.Name("layers").BeginArray();
         foreach (LayerPlan l in plan.Layers)
         {

@@ -139,7 +139,8 @@ public static partial class FlowDriver<T, TFlow>
         int n = FlowTile.RowCount(xs.Length, Dim, nameof(xs));
         CheckContexts(contexts.Length, n);
         CheckOptionalValues(logProbs.Length, n, nameof(logProbs));
-        FillGaussian(rng, xs);
+        if (TFlow.HasStandardNormalBase) FillGaussian(rng, xs);
+        else TFlow.BaseSample(ref P(parameters), xs, -1, rng);
         InverseBatch(ref P(parameters), xs, contexts, xs, logProbs, n, logProb: !logProbs.IsEmpty);
         return NonFiniteRows(xs);
     }

@@ -68,6 +68,37 @@ public interface IFlowKernels<T> where T : unmanaged
 
     /// <summary>Data-dependent initialisation over n rows (contexts: n rows); does nothing without data-dependent layers.</summary>
     static abstract void InitializeFromData(T[] parameters, ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, int n);
+
+    // ---- the base distribution p_Z (docs/model.md §11). A model without a base attribute keeps every default below: its base is
+    // the standard normal, which the driver applies itself (−½‖z‖² − HalfLogTwoPiTimesDim). A model with another base declares
+    // HasStandardNormalBase false and implements the members below; z is read from the rows FinalRows names.
+
+    /// <summary>True (the default) when the base is the standard normal, applied by the driver; false when the members below are the model's.</summary>
+    static virtual bool HasStandardNormalBase => true;
+
+    /// <summary>Number of mixture components K of a mixture base; 0 for every other base.</summary>
+    static virtual int BaseComponents => 0;
+
+    /// <summary>log p_Z(z) on a tile: logDensity[k] (Lanes vectors) for z_i = x[FinalRows[i]·Lanes + k]. p: the whole parameter vector.</summary>
+    static virtual void BaseLogDensityTile(ref T p, ref Vector<T> x, ref Vector<T> logDensity) => throw new NotSupportedException();
+
+    /// <summary>log p_Z(z) of one sample, z_i = x[FinalRows[i]] (the same operations as the tile, bit for bit).</summary>
+    static virtual T BaseLogDensityOne(ref T p, ref T x) => throw new NotSupportedException();
+
+    /// <summary>
+    /// −log p_Z(z) (component &lt; 0), or −log(w_c·p_c(z)) for mixture component c ≥ 0, of one sample z_i = z[FinalRows[i]·stride];
+    /// writes weight·∂/∂z_i to gz at the same positions and adds weight·∂/∂θ of the base's parameters to gp (the whole gradient vector).
+    /// </summary>
+    static virtual T BaseNllGradientOne(ref T p, ref T gp, ref T z, ref T gz, int stride, T weight, int component) => throw new NotSupportedException();
+
+    /// <summary>Fills zs (row-major [n, Dim], coordinate order) with draws from p_Z (component &lt; 0) or from mixture component c.</summary>
+    static virtual void BaseSample(ref T p, Span<T> zs, int component, FlowRandom rng) => throw new NotSupportedException();
+
+    /// <summary>Mixture bases: log(w_c·p_c(z)) for every component c into joints (K values), z_i = x[FinalRows[i]].</summary>
+    static virtual void BaseComponentLogJointsOne(ref T p, ref T x, Span<T> joints) => throw new NotSupportedException();
+
+    /// <summary>Mixture bases: log w_c.</summary>
+    static virtual T BaseLogWeight(ref T p, int component) => throw new NotSupportedException();
 }
 
 /// <summary>
@@ -131,7 +162,7 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
             ReadOnlySpan<int> rows = TFlow.FinalRows;
             for (int i = 0; i < Dim; i++) zOut[i] = FlowTile.CanonicalNaN(Unsafe.Add(ref x, rows[i]));
         }
-        return FlowTile.CanonicalNaN(logProb ? LatentLogDensityOne(ref x, ld) : ld);
+        return FlowTile.CanonicalNaN(logProb ? LatentLogDensityOne(ref p, ref x, ld) : ld);
     }
 
     /// <summary>One sample, latent → data. Returns log|det ∂x/∂z|, or when <paramref name="logProb"/> is set log p(x) = log N(z) − log|det ∂x/∂z|.</summary>
@@ -143,7 +174,7 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
         ref T c = ref MemoryMarshal.GetReference(context);
         ReadOnlySpan<int> rows = TFlow.FinalRows;
         for (int i = 0; i < Dim; i++) Unsafe.Add(ref x, rows[i]) = zIn[i];
-        T logNormal = logProb ? LatentLogDensityOne(ref x, default) : default;
+        T logNormal = logProb ? LatentLogDensityOne(ref p, ref x, default) : default;
         T ld = default;
         TFlow.InverseOne(ref p, ref x, ref c, ref s, ref ld);
         // outputs carry one NaN, T.NaN, as the batch path's FlowTile.Store does
@@ -151,9 +182,13 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
         return FlowTile.CanonicalNaN(logProb ? logNormal - ld : ld);
     }
 
-    /// <summary>ld − (½‖z‖² + (Dim/2)·log 2π), with z read from the rows of the final map in coordinate order.</summary>
-    private static T LatentLogDensityOne(ref T x, T ld)
+    /// <summary>
+    /// ld + log p_Z(z), with z read from the rows of the final map in coordinate order: for the standard normal
+    /// ld − (½‖z‖² + (Dim/2)·log 2π), else the model's base.
+    /// </summary>
+    private static T LatentLogDensityOne(ref T p, ref T x, T ld)
     {
+        if (!TFlow.HasStandardNormalBase) return ld + TFlow.BaseLogDensityOne(ref p, ref x);
         ReadOnlySpan<int> rows = TFlow.FinalRows;
         T sq = default;
         for (int i = 0; i < Dim; i++)
@@ -164,9 +199,16 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
         return ld - Ops.Mac(Half, sq, TFlow.HalfLogTwoPiTimesDim);
     }
 
-    /// <summary>Tile version of <see cref="LatentLogDensityOne"/>: ld ← ld − (½‖z‖² + c) when add is set, else −(½‖z‖² + c).</summary>
-    private static void LatentLogDensity(ref Vector<T> x, ref Vector<T> ld, bool add)
+    /// <summary>Tile version of <see cref="LatentLogDensityOne"/>: ld ← ld + log p_Z(z) when add is set, else log p_Z(z) (standard normal: −(½‖z‖² + c)).</summary>
+    private static void LatentLogDensity(ref T p, ref Vector<T> x, ref Vector<T> ld, bool add)
     {
+        if (!TFlow.HasStandardNormalBase)
+        {
+            Span<Vector<T>> logBase = stackalloc Vector<T>[Lanes];
+            TFlow.BaseLogDensityTile(ref p, ref x, ref MemoryMarshal.GetReference(logBase));
+            for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = add ? Unsafe.Add(ref ld, k) + logBase[k] : logBase[k];
+            return;
+        }
         ReadOnlySpan<int> rows = TFlow.FinalRows;
         for (int k = 0; k < Lanes; k++)
         {
@@ -202,7 +244,7 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
                 if (ContextDim > 0) LoadContexts(contexts, start, count, ref c);
                 for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<T>.Zero;
                 TFlow.ForwardTile(ref p, ref x, ref c, ref s, ref ld);
-                if (logProb) LatentLogDensity(ref x, ref ld, add: true);
+                if (logProb) LatentLogDensity(ref p, ref x, ref ld, add: true);
                 if (!zs.IsEmpty) FlowTile.Store(ref x, TFlow.FinalRows, Lanes, zs, start, count);
                 if (!outs.IsEmpty) FlowTile.StoreRow(ref ld, outs, start, count);
             }
@@ -233,7 +275,7 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
                 int count = Math.Min(width, n - start);
                 FlowTile.Load(zs, start, count, Dim, Lanes, TFlow.FinalRows, ref x);
                 if (ContextDim > 0) LoadContexts(contexts, start, count, ref c);
-                if (logProb) LatentLogDensity(ref x, ref MemoryMarshal.GetReference(logNormal), add: false);
+                if (logProb) LatentLogDensity(ref p, ref x, ref MemoryMarshal.GetReference(logNormal), add: false);
                 for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<T>.Zero;
                 TFlow.InverseTile(ref p, ref x, ref c, ref s, ref ld);
                 if (logProb) for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = logNormal[k] - Unsafe.Add(ref ld, k);
@@ -255,8 +297,18 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
     /// gradient is that of weight·NLL (∂/∂z = weight·z, ∂/∂log-det = −weight) and the sum of the NLLs is returned; otherwise it is read
     /// from gradZ (row-major) and gradLogDet. Adds ∂L/∂θ to gp; writes ∂L/∂x to gradX and ∂L/∂context to gradContexts unless empty.
     /// </summary>
-    public static double ForwardBackwardBatch(ref T p, ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> gradZ, ReadOnlySpan<T> gradLogDet, ref T gp, Span<T> gradX, Span<T> gradContexts, int n, T weight, bool nll)
+    public static double ForwardBackwardBatch(ref T p, ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> gradZ, ReadOnlySpan<T> gradLogDet, ref T gp, Span<T> gradX, Span<T> gradContexts, int n, T weight, bool nll) =>
+        ForwardBackwardCore(ref p, xs, contexts, gradZ, gradLogDet, ref gp, gradX, gradContexts, n, weight, nll, default, default, out _);
+
+    /// <summary>
+    /// <see cref="ForwardBackwardBatch"/>, and with labels (mixture bases; nll set) the class-conditional NLL: row i with labels[i] = c ≥ 0
+    /// contributes −log(w_c·p_c(z)) − log|det| with weight labeledWeight (its sum into labeledLoss), a row with labels[i] &lt; 0 the
+    /// marginal NLL with weight (its sum returned).
+    /// </summary>
+    private static double ForwardBackwardCore(ref T p, ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> gradZ, ReadOnlySpan<T> gradLogDet, ref T gp, Span<T> gradX, Span<T> gradContexts, int n, T weight, bool nll,
+        ReadOnlySpan<int> labels, T labeledWeight, out double labeledLoss)
     {
+        labeledLoss = 0;
         Vector<T>[] buffer = t_train ??= new Vector<T>[TrainRows * Lanes];
         ref Vector<T> x = ref MemoryMarshal.GetArrayDataReference(buffer);
         ref Vector<T> ld = ref Unsafe.Add(ref x, Dim * Lanes);
@@ -283,7 +335,18 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
                 ref T xsT = ref Unsafe.As<Vector<T>, T>(ref x);
                 ref T gsT = ref Unsafe.As<Vector<T>, T>(ref g);
                 ReadOnlySpan<int> rows = TFlow.FinalRows;
-                for (int q = 0; q < count; q++)
+                for (int q = 0; q < count && !TFlow.HasStandardNormalBase; q++)
+                {
+                    // the model's base: −log p_Z(z) (or of one labelled component) and its gradients, one sample at a time in sample order
+                    int component = labels.IsEmpty ? -1 : labels[start + q];
+                    T w = component >= 0 ? labeledWeight : weight;
+                    double nllRow = double.CreateTruncating(TFlow.BaseNllGradientOne(ref p, ref gp, ref Unsafe.Add(ref xsT, q), ref Unsafe.Add(ref gsT, q), width, w, component))
+                        - double.CreateTruncating(Unsafe.Add(ref lds, q));
+                    if (component >= 0) labeledLoss += nllRow;
+                    else loss += nllRow;
+                    Unsafe.Add(ref gls, q) = -w;
+                }
+                for (int q = 0; q < count && TFlow.HasStandardNormalBase; q++)
                 {
                     T sq = default;
                     for (int i = 0; i < Dim; i++)

@@ -208,6 +208,9 @@ public sealed record FlowConfig
 
     public double Bound { get; init; } = 3.0;
 
+    /// <summary>The base distribution (docs/model.md §7); null for the standard normal (no base attribute).</summary>
+    public ReferenceBase? Base { get; init; }
+
     /// <summary>The explicit stack (layer attributes in declaration order); null for a uniform stack.</summary>
     public IReadOnlyList<FlowLayer>? Explicit { get; init; }
 
@@ -505,7 +508,7 @@ public sealed record FlowConfig
     }
 
     /// <summary>Total length of the parameter vector (§5).</summary>
-    public int ParameterCount => Resolve().Sum(r => r.ParameterCount);
+    public int ParameterCount => Resolve().Sum(r => r.ParameterCount) + (Base?.ParameterCount(Dim) ?? 0);
 
     /// <summary>Offset of each layer's parameter block, indexed by stack index (permutations own an empty block).</summary>
     public int[] LayerParameterOffsets => Resolve().Select(r => r.ParameterOffset).ToArray();
@@ -585,6 +588,7 @@ public sealed record FlowConfig
                 i += group;
             }
         }
+        if (Base is not null) sb.Append('[').Append(Base.Attribute()).Append("]\n");
         sb.Append("public partial class ").Append(className).Append(" { }\n");
         return sb.ToString();
     }

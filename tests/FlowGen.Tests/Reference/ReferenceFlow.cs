@@ -52,7 +52,8 @@ public sealed class ReferenceFlow
                 permutations[l] = r.ShuffleSeed is long s ? RandomPermutation(Dim, s) : Enumerable.Range(0, Dim).ToArray();
             }
         }
-        ParameterCount = layers.Sum(r => r.ParameterCount);
+        LayerParameterCount = layers.Sum(r => r.ParameterCount);
+        ParameterCount = LayerParameterCount + (config.Base?.ParameterCount(config.Dim) ?? 0);
     }
 
     public FlowConfig Config { get; }
@@ -62,6 +63,29 @@ public sealed class ReferenceFlow
     public int Context => Config.Context;
 
     public int ParameterCount { get; }
+
+    /// <summary>Parameters of the layers; the base's follow (§5, §7).</summary>
+    public int LayerParameterCount { get; }
+
+    /// <summary>The base's block of the parameter vector (empty for the standard normal).</summary>
+    public double[] BaseParameters(double[] parameters) => parameters.AsSpan(LayerParameterCount).ToArray();
+
+    /// <summary>log p_Z(z): the declared base (§7), or the standard normal.</summary>
+    public double BaseLogDensity(double[] parameters, double[] z)
+    {
+        if (Config.Base is { } b) return b.LogDensity(BaseParameters(parameters), z);
+        double sum = 0;
+        for (int i = 0; i < Dim; i++) sum += z[i] * z[i];
+        return -0.5 * sum - 0.5 * Dim * Math.Log(2 * Math.PI);
+    }
+
+    /// <summary>log(w_c·p_c(z)) + log|det ∂z/∂x| of a mixture base (log p(x, c)).</summary>
+    public double ComponentLogJoint(double[] parameters, double[] x, double[]? context, int component)
+    {
+        var z = new double[Dim];
+        double logDet = Forward(parameters, x, context, z);
+        return Config.Base!.ComponentLogJoint(BaseParameters(parameters), z, component) + logDet;
+    }
 
     /// <summary>The resolved stack (stack index = list index).</summary>
     public IReadOnlyList<ResolvedLayer> Layers => layers;
@@ -122,6 +146,7 @@ public sealed class ReferenceFlow
     {
         var z = new double[Dim];
         double logDet = Forward(parameters, x, context, z);
+        if (Config.Base is not null) return BaseLogDensity(parameters, z) + logDet;
         double sum = 0;
         for (int i = 0; i < Dim; i++) sum += z[i] * z[i];
         return -0.5 * sum - 0.5 * Dim * Math.Log(2 * Math.PI) + logDet;
