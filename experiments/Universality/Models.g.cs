@@ -15,26 +15,41 @@ namespace Universality;
 [CouplingFlow(Dim = 4, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.Halves)] public partial class Affine_D4_L4;
 [CouplingFlow(Dim = 4, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.Halves)] public partial class Affine_D4_L8;
 [CouplingFlow(Dim = 4, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.Halves)] public partial class Affine_D4_L16;
-[CouplingFlow(Dim = 2, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSC_D2_L1;
-[CouplingFlow(Dim = 2, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSC_D2_L2;
-[CouplingFlow(Dim = 2, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSC_D2_L4;
-[CouplingFlow(Dim = 2, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSC_D2_L8;
-[CouplingFlow(Dim = 2, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSC_D2_L16;
-[CouplingFlow(Dim = 4, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSC_D4_L1;
-[CouplingFlow(Dim = 4, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSC_D4_L2;
-[CouplingFlow(Dim = 4, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSC_D4_L4;
-[CouplingFlow(Dim = 4, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSC_D4_L8;
-[CouplingFlow(Dim = 4, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSC_D4_L16;
-[CouplingFlow(Dim = 2, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3)] public partial class SoS_D2_L1;
-[CouplingFlow(Dim = 2, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3)] public partial class SoS_D2_L2;
-[CouplingFlow(Dim = 2, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3)] public partial class SoS_D2_L4;
-[CouplingFlow(Dim = 2, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3)] public partial class SoS_D2_L8;
-[CouplingFlow(Dim = 2, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3)] public partial class SoS_D2_L16;
-[CouplingFlow(Dim = 4, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3)] public partial class SoS_D4_L1;
-[CouplingFlow(Dim = 4, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3)] public partial class SoS_D4_L2;
-[CouplingFlow(Dim = 4, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3)] public partial class SoS_D4_L4;
-[CouplingFlow(Dim = 4, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3)] public partial class SoS_D4_L8;
-[CouplingFlow(Dim = 4, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3)] public partial class SoS_D4_L16;
+[CouplingFlow(Dim = 8, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.Halves)] public partial class Affine_D8_L1;
+[CouplingFlow(Dim = 8, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.Halves)] public partial class Affine_D8_L2;
+[CouplingFlow(Dim = 8, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.Halves)] public partial class Affine_D8_L4;
+[CouplingFlow(Dim = 8, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.Halves)] public partial class Affine_D8_L8;
+[CouplingFlow(Dim = 8, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.Halves)] public partial class Affine_D8_L16;
+[CouplingFlow(Dim = 2, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D2_L1;
+[CouplingFlow(Dim = 2, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D2_L2;
+[CouplingFlow(Dim = 2, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D2_L4;
+[CouplingFlow(Dim = 2, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D2_L8;
+[CouplingFlow(Dim = 2, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D2_L16;
+[CouplingFlow(Dim = 4, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D4_L1;
+[CouplingFlow(Dim = 4, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D4_L2;
+[CouplingFlow(Dim = 4, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D4_L4;
+[CouplingFlow(Dim = 4, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D4_L8;
+[CouplingFlow(Dim = 4, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D4_L16;
+[CouplingFlow(Dim = 8, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D8_L1;
+[CouplingFlow(Dim = 8, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D8_L2;
+[CouplingFlow(Dim = 8, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D8_L4;
+[CouplingFlow(Dim = 8, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D8_L8;
+[CouplingFlow(Dim = 8, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class AffineSC_D8_L16;
+[CouplingFlow(Dim = 2, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D2_L1;
+[CouplingFlow(Dim = 2, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D2_L2;
+[CouplingFlow(Dim = 2, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D2_L4;
+[CouplingFlow(Dim = 2, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D2_L8;
+[CouplingFlow(Dim = 2, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D2_L16;
+[CouplingFlow(Dim = 4, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D4_L1;
+[CouplingFlow(Dim = 4, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D4_L2;
+[CouplingFlow(Dim = 4, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D4_L4;
+[CouplingFlow(Dim = 4, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D4_L8;
+[CouplingFlow(Dim = 4, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D4_L16;
+[CouplingFlow(Dim = 8, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D8_L1;
+[CouplingFlow(Dim = 8, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D8_L2;
+[CouplingFlow(Dim = 8, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D8_L4;
+[CouplingFlow(Dim = 8, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D8_L8;
+[CouplingFlow(Dim = 8, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = 5.0)] public partial class SoS_D8_L16;
 [CouplingFlow(Dim = 2, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.DeepSigmoidal, Mask = MaskKind.Halves, SigmoidUnits = 8, SigmoidLayers = 1)] public partial class DSF_D2_L1;
 [CouplingFlow(Dim = 2, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.DeepSigmoidal, Mask = MaskKind.Halves, SigmoidUnits = 8, SigmoidLayers = 1)] public partial class DSF_D2_L2;
 [CouplingFlow(Dim = 2, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.DeepSigmoidal, Mask = MaskKind.Halves, SigmoidUnits = 8, SigmoidLayers = 1)] public partial class DSF_D2_L4;
@@ -45,6 +60,11 @@ namespace Universality;
 [CouplingFlow(Dim = 4, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.DeepSigmoidal, Mask = MaskKind.Halves, SigmoidUnits = 8, SigmoidLayers = 1)] public partial class DSF_D4_L4;
 [CouplingFlow(Dim = 4, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.DeepSigmoidal, Mask = MaskKind.Halves, SigmoidUnits = 8, SigmoidLayers = 1)] public partial class DSF_D4_L8;
 [CouplingFlow(Dim = 4, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.DeepSigmoidal, Mask = MaskKind.Halves, SigmoidUnits = 8, SigmoidLayers = 1)] public partial class DSF_D4_L16;
+[CouplingFlow(Dim = 8, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.DeepSigmoidal, Mask = MaskKind.Halves, SigmoidUnits = 8, SigmoidLayers = 1)] public partial class DSF_D8_L1;
+[CouplingFlow(Dim = 8, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.DeepSigmoidal, Mask = MaskKind.Halves, SigmoidUnits = 8, SigmoidLayers = 1)] public partial class DSF_D8_L2;
+[CouplingFlow(Dim = 8, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.DeepSigmoidal, Mask = MaskKind.Halves, SigmoidUnits = 8, SigmoidLayers = 1)] public partial class DSF_D8_L4;
+[CouplingFlow(Dim = 8, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.DeepSigmoidal, Mask = MaskKind.Halves, SigmoidUnits = 8, SigmoidLayers = 1)] public partial class DSF_D8_L8;
+[CouplingFlow(Dim = 8, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.DeepSigmoidal, Mask = MaskKind.Halves, SigmoidUnits = 8, SigmoidLayers = 1)] public partial class DSF_D8_L16;
 [CouplingFlow(Dim = 2, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Spline, Mask = MaskKind.Halves, Bins = 8, Bound = 5.0)] public partial class Spline_D2_L1;
 [CouplingFlow(Dim = 2, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Spline, Mask = MaskKind.Halves, Bins = 8, Bound = 5.0)] public partial class Spline_D2_L2;
 [CouplingFlow(Dim = 2, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Spline, Mask = MaskKind.Halves, Bins = 8, Bound = 5.0)] public partial class Spline_D2_L4;
@@ -55,6 +75,17 @@ namespace Universality;
 [CouplingFlow(Dim = 4, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Spline, Mask = MaskKind.Halves, Bins = 8, Bound = 5.0)] public partial class Spline_D4_L4;
 [CouplingFlow(Dim = 4, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Spline, Mask = MaskKind.Halves, Bins = 8, Bound = 5.0)] public partial class Spline_D4_L8;
 [CouplingFlow(Dim = 4, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Spline, Mask = MaskKind.Halves, Bins = 8, Bound = 5.0)] public partial class Spline_D4_L16;
+[CouplingFlow(Dim = 8, Layers = 1, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Spline, Mask = MaskKind.Halves, Bins = 8, Bound = 5.0)] public partial class Spline_D8_L1;
+[CouplingFlow(Dim = 8, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Spline, Mask = MaskKind.Halves, Bins = 8, Bound = 5.0)] public partial class Spline_D8_L2;
+[CouplingFlow(Dim = 8, Layers = 4, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Spline, Mask = MaskKind.Halves, Bins = 8, Bound = 5.0)] public partial class Spline_D8_L4;
+[CouplingFlow(Dim = 8, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Spline, Mask = MaskKind.Halves, Bins = 8, Bound = 5.0)] public partial class Spline_D8_L8;
+[CouplingFlow(Dim = 8, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Spline, Mask = MaskKind.Halves, Bins = 8, Bound = 5.0)] public partial class Spline_D8_L16;
+[CouplingFlow(Dim = 2, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSCPerm_D2_L2;
+[CouplingFlow(Dim = 2, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSCPerm_D2_L8;
+[CouplingFlow(Dim = 2, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSCPerm_D2_L16;
+[CouplingFlow(Dim = 4, Layers = 2, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSCPerm_D4_L2;
+[CouplingFlow(Dim = 4, Layers = 8, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSCPerm_D4_L8;
+[CouplingFlow(Dim = 4, Layers = 16, Hidden = [32, 32], Activation = Activation.Tanh, Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSCPerm_D4_L16;
 
 public static partial class Zoo
 {
@@ -63,8 +94,8 @@ public static partial class Zoo
     public static readonly Dictionary<string, string> Descriptions = new()
     {
         ["Affine"] = "affine coupling, alternating halves",
-        ["AffineSC"] = "single-coordinate affine coupling with an LU linear layer before each (Theorem 2's class)",
-        ["SoS"] = "sum-of-squares polynomial coupling (degree 5), alternating halves",
+        ["AffineSC"] = "single-coordinate affine coupling with an LU linear layer (P = I) before each (Theorem 2's class)",
+        ["SoS"] = "sum-of-squares polynomial coupling (degree 5 on [-5, 5], linear tails), alternating halves",
         ["DSF"] = "deep sigmoidal coupling (8 units), alternating halves",
         ["Spline"] = "rational-quadratic spline coupling (8 bins on [-5, 5]), alternating halves",
     };
@@ -81,6 +112,11 @@ public static partial class Zoo
         ("Affine", 4, 4) => new Affine_D4_L4((ulong)seed),
         ("Affine", 4, 8) => new Affine_D4_L8((ulong)seed),
         ("Affine", 4, 16) => new Affine_D4_L16((ulong)seed),
+        ("Affine", 8, 1) => new Affine_D8_L1((ulong)seed),
+        ("Affine", 8, 2) => new Affine_D8_L2((ulong)seed),
+        ("Affine", 8, 4) => new Affine_D8_L4((ulong)seed),
+        ("Affine", 8, 8) => new Affine_D8_L8((ulong)seed),
+        ("Affine", 8, 16) => new Affine_D8_L16((ulong)seed),
         ("AffineSC", 2, 1) => new AffineSC_D2_L1((ulong)seed),
         ("AffineSC", 2, 2) => new AffineSC_D2_L2((ulong)seed),
         ("AffineSC", 2, 4) => new AffineSC_D2_L4((ulong)seed),
@@ -91,6 +127,11 @@ public static partial class Zoo
         ("AffineSC", 4, 4) => new AffineSC_D4_L4((ulong)seed),
         ("AffineSC", 4, 8) => new AffineSC_D4_L8((ulong)seed),
         ("AffineSC", 4, 16) => new AffineSC_D4_L16((ulong)seed),
+        ("AffineSC", 8, 1) => new AffineSC_D8_L1((ulong)seed),
+        ("AffineSC", 8, 2) => new AffineSC_D8_L2((ulong)seed),
+        ("AffineSC", 8, 4) => new AffineSC_D8_L4((ulong)seed),
+        ("AffineSC", 8, 8) => new AffineSC_D8_L8((ulong)seed),
+        ("AffineSC", 8, 16) => new AffineSC_D8_L16((ulong)seed),
         ("SoS", 2, 1) => new SoS_D2_L1((ulong)seed),
         ("SoS", 2, 2) => new SoS_D2_L2((ulong)seed),
         ("SoS", 2, 4) => new SoS_D2_L4((ulong)seed),
@@ -101,6 +142,11 @@ public static partial class Zoo
         ("SoS", 4, 4) => new SoS_D4_L4((ulong)seed),
         ("SoS", 4, 8) => new SoS_D4_L8((ulong)seed),
         ("SoS", 4, 16) => new SoS_D4_L16((ulong)seed),
+        ("SoS", 8, 1) => new SoS_D8_L1((ulong)seed),
+        ("SoS", 8, 2) => new SoS_D8_L2((ulong)seed),
+        ("SoS", 8, 4) => new SoS_D8_L4((ulong)seed),
+        ("SoS", 8, 8) => new SoS_D8_L8((ulong)seed),
+        ("SoS", 8, 16) => new SoS_D8_L16((ulong)seed),
         ("DSF", 2, 1) => new DSF_D2_L1((ulong)seed),
         ("DSF", 2, 2) => new DSF_D2_L2((ulong)seed),
         ("DSF", 2, 4) => new DSF_D2_L4((ulong)seed),
@@ -111,6 +157,11 @@ public static partial class Zoo
         ("DSF", 4, 4) => new DSF_D4_L4((ulong)seed),
         ("DSF", 4, 8) => new DSF_D4_L8((ulong)seed),
         ("DSF", 4, 16) => new DSF_D4_L16((ulong)seed),
+        ("DSF", 8, 1) => new DSF_D8_L1((ulong)seed),
+        ("DSF", 8, 2) => new DSF_D8_L2((ulong)seed),
+        ("DSF", 8, 4) => new DSF_D8_L4((ulong)seed),
+        ("DSF", 8, 8) => new DSF_D8_L8((ulong)seed),
+        ("DSF", 8, 16) => new DSF_D8_L16((ulong)seed),
         ("Spline", 2, 1) => new Spline_D2_L1((ulong)seed),
         ("Spline", 2, 2) => new Spline_D2_L2((ulong)seed),
         ("Spline", 2, 4) => new Spline_D2_L4((ulong)seed),
@@ -121,6 +172,11 @@ public static partial class Zoo
         ("Spline", 4, 4) => new Spline_D4_L4((ulong)seed),
         ("Spline", 4, 8) => new Spline_D4_L8((ulong)seed),
         ("Spline", 4, 16) => new Spline_D4_L16((ulong)seed),
+        ("Spline", 8, 1) => new Spline_D8_L1((ulong)seed),
+        ("Spline", 8, 2) => new Spline_D8_L2((ulong)seed),
+        ("Spline", 8, 4) => new Spline_D8_L4((ulong)seed),
+        ("Spline", 8, 8) => new Spline_D8_L8((ulong)seed),
+        ("Spline", 8, 16) => new Spline_D8_L16((ulong)seed),
         _ => throw new ArgumentException($"no model {kind} D{dim} L{depth}"),
     };
 }

@@ -80,7 +80,9 @@ public static class Probe
                 h = o;
             }
             if (h.Length != P) throw new InvalidOperationException("unexpected SoS parameter count");
-            double v = x[bIdx];
+            // docs/model.md §3 (since issue 18): the polynomial of u = clamp(v, −B, B)/B, the tangent at ±B beyond
+            const double B = 5;
+            double v = x[bIdx], vc = Math.Clamp(v, -B, B), u = vc / B;
             var beta = new double[2 * r + 1];
             double deriv = eps;
             for (int kk = 0; kk < K; kk++)
@@ -88,13 +90,14 @@ public static class Probe
                 double q = 0;
                 for (int l = 0; l <= r; l++)
                 {
-                    q += h[1 + kk * (r + 1) + l] * Math.Pow(v, l);
+                    q += h[1 + kk * (r + 1) + l] * Math.Pow(u, l);
                     for (int mm = 0; mm <= r; mm++) beta[l + mm] += h[1 + kk * (r + 1) + l] * h[1 + kk * (r + 1) + mm];
                 }
                 deriv += q * q;
             }
-            double y = h[0] + eps * v;
-            for (int nn = 0; nn <= 2 * r; nn++) y += beta[nn] * Math.Pow(v, nn + 1) / (nn + 1);
+            double y = h[0] + eps * vc;
+            for (int nn = 0; nn <= 2 * r; nn++) y += B * beta[nn] * Math.Pow(u, nn + 1) / (nn + 1);
+            y += (v - vc) * deriv;
             x[bIdx] = y;
             logDet += Math.Log(deriv);
             if (verbose) Console.WriteLine($"    after coupling {c}: x = ({x[0]:G4}, {x[1]:G4}), log τ′ = {Math.Log(deriv):G4}");

@@ -29,6 +29,14 @@ public static class ProbeLu
     /// Compares the uniform-stack class (LU with a fixed seeded permutation P, as in the main table) with the same stack and P = I,
     /// on the map task, seed 0, the full budget; also reports which LU layers got a non-identity P.
     /// </summary>
+    /// <summary>The stack with the library's default LU layers (seeded random P), as the main table used before issue 18.</summary>
+    private static ICouplingFlow<float> Permuted(int d, int depth) => (d, depth) switch
+    {
+        (2, 2) => new AffineSCPerm_D2_L2(1), (2, 8) => new AffineSCPerm_D2_L8(1), (2, 16) => new AffineSCPerm_D2_L16(1),
+        (4, 2) => new AffineSCPerm_D4_L2(1), (4, 8) => new AffineSCPerm_D4_L8(1), (4, 16) => new AffineSCPerm_D4_L16(1),
+        _ => throw new ArgumentException($"no permuted AffineSC d={d} depth {depth}"),
+    };
+
     public static int Run()
     {
         var b = Budget.Full;
@@ -46,7 +54,7 @@ public static class ProbeLu
         System.Threading.Tasks.Parallel.ForEach(jobs, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, j =>
         {
             var (c, perm) = j;
-            results[(c.D, c.L, perm)] = perm ? Program.RunMap("AffineSC", c.D, c.L, 0, b, tests[c.D]) : Program.RunMap(c.NoPerm(), "AffineSC-noP", c.D, c.L, 0, b, tests[c.D]);
+            results[(c.D, c.L, perm)] = perm ? Program.RunMap(Permuted(c.D, c.L), "AffineSC-P", c.D, c.L, 0, b, tests[c.D]) : Program.RunMap(c.NoPerm(), "AffineSC-noP", c.D, c.L, 0, b, tests[c.D]);
         });
         Console.WriteLine("| d | depth | validation MSE (P random) | L² (P random) | sup (P random) | validation MSE (P = I) | L² (P = I) | sup (P = I) |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|");
@@ -57,7 +65,7 @@ public static class ProbeLu
         }
         foreach (var c in cfg)
         {
-            var f = Zoo.Create("AffineSC", c.D, c.L, 1);
+            var f = Permuted(c.D, c.L);
             Console.WriteLine($"AffineSC d={c.D} L={c.L}: {f.StackDescription}");
         }
         return 0;

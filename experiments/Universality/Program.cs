@@ -14,10 +14,14 @@ namespace Universality;
 
 /// <summary>The budget of a run. Every architecture gets exactly the same budget at every depth.</summary>
 public sealed record Budget(string Mode, int[] Depths, int Seeds, int MapSteps, int MapTrainRows, int DensitySteps, int DensityTrainRows,
-    int BatchSize, double LearningRate, int TestRows, int EntropyRows, int GridPerAxis2, int GridPerAxis4, double Jitter = 0.01)
+    int BatchSize, double LearningRate, int TestRows, int EntropyRows, int GridPerAxis2, int GridPerAxis4, double Jitter = 0.01,
+    int GridPerAxis8 = 5, int[]? MapDims = null, int ToyDepth = 8, int ToyTestRows = 20000, bool Toys = true)
 {
-    public static Budget Full => new("full", [1, 2, 4, 8, 16], 3, 1500, 8192, 1500, 16384, 256, 2e-3, 20000, 1_000_000, 201, 17);
-    public static Budget Quick => new("quick", [1, 8], 1, 300, 4096, 300, 8192, 256, 2e-3, 8000, 100_000, 101, 9);
+    public static Budget Full => new("full", [1, 2, 4, 8, 16], 3, 1500, 8192, 1500, 16384, 256, 2e-3, 20000, 1_000_000, 201, 17, MapDims: [2, 4, 8]);
+    public static Budget Quick => new("quick", [1, 4, 8], 1, 300, 4096, 300, 8192, 256, 2e-3, 8000, 100_000, 101, 9, GridPerAxis8: 3, MapDims: [2, 4, 8], Toys: false);
+
+    /// <summary>Grid points per axis for the sup-error in d dimensions.</summary>
+    public int GridPerAxis(int d) => d == 2 ? GridPerAxis2 : d == 4 ? GridPerAxis4 : GridPerAxis8;
 
     public TrainingOptions Options(int steps, int seed) => new()
     {
@@ -29,6 +33,9 @@ public sealed record Budget(string Mode, int[] Depths, int Seeds, int MapSteps, 
 
 public sealed record MapRow(string Kind, int Dim, int Depth, int Seed, int Parameters, double TrainMse, double L2, double Sup, double SupTrainBox,
     string Status, int Skipped, double Seconds);
+
+public sealed record ToyRow(string Kind, string Task, int Depth, int Seed, int Parameters, double TestNll, double TestNllSe, double Entropy,
+    double EntropySe, double Kl, int NonFiniteLogProb, string Status, int Skipped, double Seconds);
 
 public sealed record DensityRow(string Kind, string Task, int Dim, int Depth, int Seed, int Parameters, double Kl, double KlSe, double TestNll,
     double TestNllSe, double Entropy, double EntropySe, double MedianTerm, double WorstTerm, int NonFiniteLogProb, int NonFiniteSamples, double RoundTrip, string Status, int Skipped, double Seconds, double ClippedKl = double.NaN);
@@ -87,10 +94,10 @@ public static class Program
         var clock = Stopwatch.StartNew();
         Console.WriteLine($"Universality experiment, {budget.Mode} mode, {workers} workers, output {outDir}");
 
-        SelfCheck();
+        SelfCheck(budget.Toys);
 
         // ---------- jobs: every (kind, task, depth, seed) is one independent single-threaded fit; run them in parallel
-        var mapTasks = new[] { 2, 4 };
+        var mapTasks = budget.MapDims ?? [2, 4];
         var densities = new Density[] { Mixture.Ring2D(), Mixture.Four4D(), new Pushforward(2), new Pushforward(4) };
         var mapRows = new ConcurrentBag<MapRow>();
         var densityRows = new ConcurrentBag<DensityRow>();
@@ -103,7 +110,24 @@ public static class Program
         Parallel.ForEach(densities, new ParallelOptions { MaxDegreeOfParallelism = workers }, p => entropy[p.Name] = Entropy(p, budget.EntropyRows));
         foreach (var p in densities) Console.WriteLine($"  entropy {p.Name}: {entropy[p.Name].H:F5} ± {entropy[p.Name].Se:F5} (MC, {budget.EntropyRows} samples)");
 
+        // FFJORD's toy benchmarks: one test set and its exact log-densities per toy (shared by every kind and seed)
+        var toyRows = new ConcurrentBag<ToyRow>();
+        var toyTest = new ConcurrentDictionary<string, Draws>();
+        Parallel.ForEach(budget.Toys ? FlowGen.Demo.FfjordToys.Names : [], new ParallelOptions { MaxDegreeOfParallelism = workers }, t => toyTest[t] = DrawToy(t, budget.ToyTestRows, 777, exact: true));
+        foreach (string t in budget.Toys ? FlowGen.Demo.FfjordToys.Names : [])
+        {
+            var (h, se) = MeanSe(toyTest[t].LogP.Select(v => -v));
+            Console.WriteLine($"  entropy {t}: {h:F4} ± {se:F4} (MC over the {budget.ToyTestRows} test points, exact log-density: {FlowGen.Demo.FfjordToys.HowExact(t)})");
+        }
+
         var jobs = new List<(double Cost, Action Run)>();
+        foreach (string kind in budget.Toys ? Zoo.Kinds : [])
+        for (int seed = 0; seed < budget.Seeds; seed++)
+        foreach (string toy in FlowGen.Demo.FfjordToys.Names)
+        {
+            string k = kind, t = toy; int s = seed;
+            jobs.Add((budget.ToyDepth * budget.DensitySteps * 2, () => toyRows.Add(RunToy(k, t, budget.ToyDepth, s, budget, toyTest[t]))));
+        }
         foreach (string kind in Zoo.Kinds)
         foreach (int depth in budget.Depths)
         for (int seed = 0; seed < budget.Seeds; seed++)
@@ -133,10 +157,46 @@ public static class Program
 
         var maps = mapRows.OrderBy(r => Array.IndexOf(Zoo.Kinds, r.Kind)).ThenBy(r => r.Dim).ThenBy(r => r.Depth).ThenBy(r => r.Seed).ToList();
         var dens = densityRows.OrderBy(r => Array.IndexOf(Zoo.Kinds, r.Kind)).ThenBy(r => r.Task).ThenBy(r => r.Depth).ThenBy(r => r.Seed).ToList();
-        Report.Write(outDir, budget, workers, seconds, maps, dens, densities, entropy, grids);
+        var toys = toyRows.OrderBy(r => Array.IndexOf(FlowGen.Demo.FfjordToys.Names, r.Task)).ThenBy(r => Array.IndexOf(Zoo.Kinds, r.Kind)).ThenBy(r => r.Seed).ToList();
+        Report.Write(outDir, budget, workers, seconds, maps, dens, densities, entropy, grids, toys);
         Console.WriteLine($"wrote {outDir} ({clock.Elapsed.TotalSeconds:F0} s in all)");
 
         return quick ? Report.QuickChecks(maps, dens, budget) : 0;
+    }
+
+    private static (double Mean, double Se) MeanSe(IEnumerable<double> values)
+    {
+        var v = values.ToArray();
+        double mean = v.Average(), var = v.Sum(x => (x - mean) * (x - mean)) / Math.Max(1, v.Length - 1);
+        return (mean, Math.Sqrt(var / v.Length));
+    }
+
+    // ------------------------------------------------------------------ FFJORD's 2-D toy benchmarks
+
+    private static Draws DrawToy(string toy, int n, int seed, bool exact)
+    {
+        var x = new float[n * 2];
+        FlowGen.Demo.FfjordToys.Sample(toy, new FlowRandom((ulong)seed), x);
+        var lp = new double[exact ? n : 0];
+        if (exact) Parallel.For(0, n, i => lp[i] = FlowGen.Demo.FfjordToys.LogDensity(toy, x[2 * i], x[2 * i + 1]));
+        return new Draws(x, lp);
+    }
+
+    private static ToyRow RunToy(string kind, string toy, int depth, int seed, Budget b, Draws test)
+    {
+        var train = DrawToy(toy, b.DensityTrainRows, 100 + seed, exact: false);
+        var flow = Zoo.Create(kind, 2, depth, seed + 1);
+        Init.BreakSymmetry(flow, seed + 1, b.Jitter);
+        var sw = Stopwatch.StartNew();
+        var result = FlowTrainer.Train(flow, train.X, b.Options(b.DensitySteps, seed));
+        int n = test.LogP.Length;
+        var lq = new float[n];
+        flow.LogProb(test.X, default, lq);
+        var finite = Enumerable.Range(0, n).Where(i => float.IsFinite(lq[i]) && double.IsFinite(test.LogP[i])).ToArray();
+        var (nll, nllSe) = MeanSe(finite.Select(i => -(double)lq[i]));
+        var (h, hSe) = MeanSe(test.LogP.Where(double.IsFinite).Select(v => -v));
+        double kl = finite.Average(i => test.LogP[i] - lq[i]);
+        return new ToyRow(kind, toy, depth, seed, flow.ParameterCount, nll, nllSe, h, hSe, kl, n - finite.Length, result.Status.ToString(), result.SkippedSteps, sw.Elapsed.TotalSeconds);
     }
 
     // ------------------------------------------------------------------ map fitting (Theorems 1–2)
@@ -160,7 +220,7 @@ public static class Program
             return (xs.ToArray(), ys.ToArray());
         }
         var uniform = Enumerable.Range(0, b.TestRows).Select(_ => Enumerable.Range(0, d).Select(_ => Half * (2 * rng.NextDouble() - 1)).ToArray()).ToList();
-        int n = d == 2 ? b.GridPerAxis2 : b.GridPerAxis4;
+        int n = b.GridPerAxis(d);
         var (x, y) = Build(uniform);
         var (gx, gy) = Build(GridPoints(d, n, Half));
         // a second grid on the slightly smaller box [−1.8, 1.8]^d: sup-error away from the faces of the training cube
@@ -340,9 +400,25 @@ public static class Program
     // ------------------------------------------------------------------ checks of the targets themselves
 
     /// <summary>g⁻¹(g(x)) = x and log|det Dg| against a central-difference Jacobian, at random points; throws if either fails.</summary>
-    private static void SelfCheck()
+    private static void SelfCheck(bool toys)
     {
-        foreach (int d in new[] { 2, 4 })
+        // the toys' exact densities integrate to 1 (midpoint rule on a 100 × 100 grid of [−5, 5]², cell 0.1: for Gaussian
+        // noise of sd ≥ 0.08 its error is below 1e-5; the checkerboard's edges fall between the midpoints)
+        foreach (string toy in toys ? FlowGen.Demo.FfjordToys.Names : [])
+        {
+            const int G = 100; const double Half = 5, h = 2 * Half / G;
+            var rows = new double[G];
+            Parallel.For(0, G, i =>
+            {
+                double sum = 0;
+                for (int j = 0; j < G; j++) sum += Math.Exp(FlowGen.Demo.FfjordToys.LogDensity(toy, -Half + h * (i + 0.5), -Half + h * (j + 0.5)));
+                rows[i] = sum * h * h;
+            });
+            double mass = rows.Sum();
+            Console.WriteLine($"  toy self-check {toy}: ∫ p = {mass:F6} on [−5, 5]²");
+            if (Math.Abs(mass - 1) > 2e-3) throw new InvalidOperationException($"the exact density of {toy} does not integrate to 1");
+        }
+        foreach (int d in new[] { 2, 4, 8 })
         {
             var g = new Diffeo(d);
             var rng = new Random(99);

@@ -3,7 +3,7 @@ using System;
 namespace Universality;
 
 /// <summary>
-/// The known smooth diffeomorphism g = T ∘ W ∘ S of R^d (d = 2 or 4), in double, with its exact inverse and log|det Dg|.
+/// The known smooth diffeomorphism g = T ∘ W ∘ S of R^d (d = 2, 4 or 8), in double, with its exact inverse and log|det Dg|.
 /// Stated exactly in results/README.md ("Targets").
 /// </summary>
 public sealed class Diffeo
@@ -20,12 +20,15 @@ public sealed class Diffeo
 
     public Diffeo(int d)
     {
-        if (d != 2 && d != 4) throw new ArgumentOutOfRangeException(nameof(d));
+        if (d != 2 && d != 4 && d != 8) throw new ArgumentOutOfRangeException(nameof(d));
         D = d;
         _h = d / 2;
-        // rotation planes of the swirl: (0,1) in 2-D; (0,2) and (1,3) in 4-D (crossing the coupling halves), opposite senses
-        _planes = d == 2 ? [(0, 1)] : [(0, 2), (1, 3)];
-        _turn = d == 2 ? [1.0] : [1.0, -0.7];
+        // rotation planes of the swirl: (j, j + d/2) for j < d/2 — (0,1) in 2-D; (0,2), (1,3) in 4-D; (0,4) … (3,7) in 8-D —
+        // crossing the coupling halves, with turns 1, −0.7, 0.5, −0.3
+        double[] turns = [1.0, -0.7, 0.5, -0.3];
+        _planes = new (int, int)[_h];
+        _turn = new double[_h];
+        for (int j = 0; j < _h; j++) { _planes[j] = (j, j + _h); _turn[j] = turns[j]; }
     }
 
     public static string Describe(int d) => d == 2

@@ -5,16 +5,16 @@ FlowGen architectures are compile-time, so every configuration of the experiment
 Run from this folder: python3 gen_models.py (the output is committed; re-run after changing the table below).
 """
 DEPTHS = [1, 2, 4, 8, 16]
-DIMS = [2, 4]
+DIMS = [2, 4, 8]      # d = 8 for map fitting only
 HIDDEN = "[32, 32]"   # the same conditioner for every kind
-BOUND = 5.0           # spline interval [-5, 5]; the data of every task lie inside it
+BOUND = 5.0           # spline and sum-of-squares interval [-5, 5]; the data of every task lie inside it
 KINDS = {
     # name: (attribute options, description)
     "Affine":   ("Coupling = CouplingKind.Affine, Mask = MaskKind.Halves", "affine coupling, alternating halves"),
-    "AffineSC": ("Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true",
-                 "single-coordinate affine coupling with an LU linear layer before each (Theorem 2's class)"),
-    "SoS":      ("Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3",
-                 "sum-of-squares polynomial coupling (degree 5), alternating halves"),
+    "AffineSC": ("Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true, InvertibleLinearPermute = false",
+                 "single-coordinate affine coupling with an LU linear layer (P = I) before each (Theorem 2's class)"),
+    "SoS":      (f"Coupling = CouplingKind.SumOfSquares, Mask = MaskKind.Halves, Degree = 2, Squares = 3, Bound = {BOUND}",
+                 "sum-of-squares polynomial coupling (degree 5 on [-5, 5], linear tails), alternating halves"),
     "DSF":      ("Coupling = CouplingKind.DeepSigmoidal, Mask = MaskKind.Halves, SigmoidUnits = 8, SigmoidLayers = 1",
                  "deep sigmoidal coupling (8 units), alternating halves"),
     "Spline":   (f"Coupling = CouplingKind.Spline, Mask = MaskKind.Halves, Bins = 8, Bound = {BOUND}",
@@ -31,6 +31,11 @@ for kind, (opts, _) in KINDS.items():
             names.append((kind, d, L, name))
             out.append(f"[CouplingFlow(Dim = {d}, Layers = {L}, Hidden = {HIDDEN}, Activation = Activation.Tanh, {opts})] "
                        f"public partial class {name};")
+# --probe-lu: the previous AffineSC, LU layers with their seeded random permutation (the library default)
+for d in [2, 4]:
+    for L in [2, 8, 16]:
+        out.append(f"[CouplingFlow(Dim = {d}, Layers = {L}, Hidden = {HIDDEN}, Activation = Activation.Tanh, "
+                   f"Coupling = CouplingKind.Affine, Mask = MaskKind.SingleCoordinate, InvertibleLinear = true)] public partial class AffineSCPerm_D{d}_L{L};")
 out += ["", "public static partial class Zoo", "{",
         "    public static readonly string[] Kinds = [" + ", ".join(f'"{k}"' for k in KINDS) + "];",
         "    public static readonly int[] Depths = [" + ", ".join(map(str, DEPTHS)) + "];",

@@ -108,12 +108,14 @@ def compare(label, got, ref, conditions, dtype):
 
 def check_reader():
     """parse_spec refuses what it cannot read, with a message that says what."""
-    spec = ('{"schema":"flowgen.stack","version":1,"dtype":"float32","dim":2,"context":0,"parameters":7,'
+    spec = ('{"schema":"flowgen.stack","version":2,"dtype":"float32","dim":2,"context":0,"parameters":7,'
             '"base":{"kind":"standard_normal"},"layers":[{"kind":"coupling","transformer":"additive","kept":[0],'
             '"transformed":[1],"hidden":[2],"activation":"tanh","parameters":7}]}')
     parse_spec(spec)
     cases = {
-        "a newer version": (spec.replace('"version":1', '"version":2'), "version 2"),
+        "a newer version": (spec.replace('"version":2', '"version":3'), "version 3"),
+        "a version-1 sum of squares": (spec.replace('"version":2', '"version":1').replace(
+            '"transformer":"additive"', '"transformer":"sum_of_squares","degree":0,"squares":1'), "unbounded"),
         "another schema": (spec.replace('"flowgen.stack"', '"other"'), "schema"),
         "a description": ("Dim 2, float, 7 parameters\nlayer 0: additive coupling 0 …", "StackDescription"),
         "an unknown field": (spec.replace('"activation":"tanh"', '"activation":"tanh","dropout":0.5'), "dropout"),

@@ -46,12 +46,12 @@ ROOT_ITERATIONS = 200   # bisection steps for the numerical inverses (enough to 
 # ----------------------------------------------------------------------------------------------------- the specification
 
 SCHEMA = "flowgen.stack"      # docs/model.md §8
-SCHEMA_VERSION = 1            # the newest version this module reads
+SCHEMA_VERSION = 2            # the newest version this module reads (2: sum_of_squares gained "bound")
 
 _TRANSFORMER_OPTIONS = {      # transformer -> (its option fields in spec order, parameters per transformed coordinate)
     "affine": (("clamp",), lambda o: 2),
     "additive": ((), lambda o: 1),
-    "sum_of_squares": (("degree", "squares"), lambda o: 1 + int(o["squares"]) * (int(o["degree"]) + 1)),
+    "sum_of_squares": (("degree", "squares", "bound"), lambda o: 1 + int(o["squares"]) * (int(o["degree"]) + 1)),
     "deep_sigmoidal": (("units", "blocks"), lambda o: 3 * int(o["units"]) * int(o["blocks"])),
     "spline": (("bins", "bound"), lambda o: 3 * int(o["bins"]) - 1),
 }
@@ -185,6 +185,9 @@ def parse_spec(spec: str) -> StackSpec:
             if transformer not in _TRANSFORMER_OPTIONS:
                 _fail(f"{where} has an unknown transformer {transformer!r}; version {SCHEMA_VERSION} knows "
                       f"{', '.join(_TRANSFORMER_OPTIONS)}")
+            if transformer == "sum_of_squares" and version < 2:
+                _fail(f"{where}: a version-1 sum_of_squares coupling is the unbounded polynomial of FlowGen before "
+                      f"issue 18, which this module no longer rebuilds (version 2 has the bounded form with \"bound\")")
             option_names, per_coordinate = _TRANSFORMER_OPTIONS[transformer]
             names = ("transformer",) + option_names + names[1:]
         _fields(obj, ("kind",) + names + ("parameters",), where)
@@ -409,30 +412,36 @@ def _sos_parts(self, theta):
     return r, c, a, beta
 
 
-def _sos_tau(x, r, c, beta):
-    total = c + EPS_SOS * x
-    power = x
-    for n in range(2 * r + 1):
-        total = total + beta[n] * power / (n + 1)
-        power = power * x
-    return total
-
-
-def _sos_log_derivative(x, r, a):
-    powers = torch.stack([x ** l for l in range(r + 1)], 1)             # [N, r+1, |B|]
-    inner = (a * powers.unsqueeze(1)).sum(2)                            # Σ_l a_kl x^l → [N, K, |B|]
+def _sos_log_derivative(x, r, a, bound):
+    u = x.clamp(-bound, bound) / bound                                  # the polynomials see u = clamp(x, −B, B)/B
+    powers = torch.stack([u ** l for l in range(r + 1)], 1)             # [N, r+1, |B|]
+    inner = (a * powers.unsqueeze(1)).sum(2)                            # Σ_l a_kl u^l → [N, K, |B|]
     return torch.log(EPS_SOS + (inner * inner).sum(1))
+
+
+def _sos_tau(x, r, c, a, beta, bound):
+    # inside [−B, B]: c + εx + B·Σ_n β_n u^(n+1)/(n+1); beyond: the tangent at ±B (τ′ is constant there)
+    xc = x.clamp(-bound, bound)
+    u = xc / bound
+    total = c + EPS_SOS * xc
+    power = u
+    for n in range(2 * r + 1):
+        total = total + bound * beta[n] * power / (n + 1)
+        power = power * u
+    return total + (x - xc) * torch.exp(_sos_log_derivative(x, r, a, bound))
 
 
 def _sos_forward(self, x, theta):
     r, c, a, beta = _sos_parts(self, theta)
-    return _sos_tau(x, r, c, beta), _sos_log_derivative(x, r, a)
+    bound = float(self.options["bound"])
+    return _sos_tau(x, r, c, a, beta, bound), _sos_log_derivative(x, r, a, bound)
 
 
 def _sos_inverse(self, y, theta):
     r, c, a, beta = _sos_parts(self, theta)
-    x = _bisect(lambda v: _sos_tau(v, r, c, beta), y)
-    return x, _sos_log_derivative(x, r, a)
+    bound = float(self.options["bound"])
+    x = _bisect(lambda v: _sos_tau(v, r, c, a, beta, bound), y)
+    return x, _sos_log_derivative(x, r, a, bound)
 
 
 def _dsf_blocks(self, theta):

@@ -8,12 +8,15 @@ namespace FlowGen.Demo;
 /// <param name="Name">The <c>--data</c> value.</param>
 /// <param name="Description">What it is, for the console.</param>
 /// <param name="Sample">Writes i.i.d. points, row-major [n, 2], drawn with the given generator.</param>
-internal sealed record ToyDensity(string Name, string Description, Action<FlowRandom, Span<float>> Sample);
+/// <param name="LogDensity">The exact log-density at (x, y), where known (FFJORD's benchmarks: <see cref="FfjordToys"/>).</param>
+internal sealed record ToyDensity(string Name, string Description, Action<FlowRandom, Span<float>> Sample, Func<double, double, double>? LogDensity = null);
 
 /// <summary>
 /// The classic 2-D toy densities of the flow literature, generated procedurally from a seeded <see cref="FlowRandom"/>.
-/// 8 Gaussians, checkerboard and rings follow FFJORD's <c>toy_data.py</c> (Grathwohl et al. 2019), which Residual Flows,
-/// NAF, SoS, UMNN and later papers reuse; the two moons follow scikit-learn's <c>make_moons</c>.
+/// All but <c>moons</c> are FFJORD's <c>toy_data.py</c> benchmarks exactly (<see cref="FfjordToys"/>: Grathwohl et al. 2019,
+/// reused by Residual Flows, NAF, SoS, UMNN and later papers), with their exact log-densities, so the demo prints the true
+/// entropy next to the test NLL; <c>moons</c> (the default) is scikit-learn's <c>make_moons</c> with noise 0.05 unscaled,
+/// <c>ffjord-moons</c> FFJORD's version (noise 0.1, ×2, shifted).
 /// </summary>
 internal static class ToyDensities
 {
@@ -21,10 +24,17 @@ internal static class ToyDensities
     public static readonly IReadOnlyDictionary<string, ToyDensity> All = new Dictionary<string, ToyDensity>(StringComparer.OrdinalIgnoreCase)
     {
         ["moons"] = new("moons", "two moons (make_moons, noise 0.05)", Moons),
-        ["8gaussians"] = new("8gaussians", "eight Gaussians on a circle (FFJORD)", EightGaussians),
-        ["checkerboard"] = new("checkerboard", "checkerboard, 8 uniform squares (FFJORD)", Checkerboard),
-        ["rings"] = new("rings", "four concentric rings (FFJORD)", Rings),
+        ["8gaussians"] = Ffjord("8gaussians", "eight Gaussians on a circle (FFJORD)"),
+        ["checkerboard"] = Ffjord("checkerboard", "checkerboard, 8 uniform squares (FFJORD)"),
+        ["rings"] = Ffjord("rings", "four concentric rings (FFJORD)"),
+        ["ffjord-moons"] = Ffjord("moons", "two moons as in FFJORD (make_moons, noise 0.1, ×2 + (−1, −0.2))", "ffjord-moons"),
+        ["pinwheel"] = Ffjord("pinwheel", "pinwheel, five arms (FFJORD)"),
+        ["2spirals"] = Ffjord("2spirals", "two spirals (FFJORD)"),
+        ["circles"] = Ffjord("circles", "two circles (make_circles, factor 0.5, noise 0.08, ×3; FFJORD)"),
     };
+
+    private static ToyDensity Ffjord(string name, string description, string? demoName = null) =>
+        new(demoName ?? name, description, (rng, xy) => FfjordToys.Sample(name, rng, xy), (x, y) => FfjordToys.LogDensity(name, x, y));
 
     /// <summary>
     /// scikit-learn's <c>make_moons</c>: the upper half of the unit circle and the lower half of the unit circle about (1, 0.5),
@@ -43,42 +53,6 @@ internal static class ToyDensities
             double y = upper ? Math.Sin(t) : 0.5 - Math.Sin(t);
             xy[i] = (float)(x + Noise * rng.NextGaussian());
             xy[i + 1] = (float)(y + Noise * rng.NextGaussian());
-        }
-    }
-
-    /// <summary>FFJORD's 8 Gaussians: centres 4·(cos kπ/4, sin kπ/4), standard deviation 0.5, everything divided by 1.414.</summary>
-    private static void EightGaussians(FlowRandom rng, Span<float> xy)
-    {
-        for (int i = 0; i < xy.Length; i += 2)
-        {
-            double angle = Math.PI / 4 * rng.NextInt(8);
-            xy[i] = (float)((4 * Math.Cos(angle) + 0.5 * rng.NextGaussian()) / 1.414);
-            xy[i + 1] = (float)((4 * Math.Sin(angle) + 0.5 * rng.NextGaussian()) / 1.414);
-        }
-    }
-
-    /// <summary>FFJORD's checkerboard: uniform on the 8 black squares of side 2 of a 4 × 4 board covering [−4, 4]².</summary>
-    private static void Checkerboard(FlowRandom rng, Span<float> xy)
-    {
-        for (int i = 0; i < xy.Length; i += 2)
-        {
-            double x1 = 4 * rng.NextDouble() - 2;
-            double x2 = rng.NextDouble() - 2 * rng.NextInt(2) + Math.Abs(Math.Floor(x1) % 2);
-            xy[i] = (float)(2 * x1);
-            xy[i + 1] = (float)(2 * x2);
-        }
-    }
-
-    /// <summary>FFJORD's rings: circles of radius 3, 2.25, 1.5 and 0.75 with equal mass, plus Gaussian noise of standard deviation 0.08.</summary>
-    private static void Rings(FlowRandom rng, Span<float> xy)
-    {
-        const double Noise = 0.08;
-        for (int i = 0; i < xy.Length; i += 2)
-        {
-            double radius = 0.75 * (1 + rng.NextInt(4));
-            double t = 2 * Math.PI * rng.NextDouble();
-            xy[i] = (float)(radius * Math.Cos(t) + Noise * rng.NextGaussian());
-            xy[i + 1] = (float)(radius * Math.Sin(t) + Noise * rng.NextGaussian());
         }
     }
 }

@@ -175,6 +175,15 @@ public class CouplingFlowAttribute : Attribute
     /// <summary>Uniform stack: an LU-decomposed invertible linear layer before every coupling.</summary>
     public bool InvertibleLinear { get; set; }
 
+    /// <summary>
+    /// Uniform stack with <see cref="InvertibleLinear"/>: whether each linear layer has a fixed seeded random permutation P
+    /// (W = P·L·U) or none (false: W = L·U, as <c>[InvertibleLinear(Permute = false)]</c>); default
+    /// <see cref="InvertibleLinearAttribute.DefaultPermute"/>: true. For fitting a map (FlowTrainer.FitMap), false: W near
+    /// the identity is then well conditioned, and single-coordinate stacks improve with depth; for densities either works
+    /// (docs/model.md §1).
+    /// </summary>
+    public bool InvertibleLinearPermute { get; set; } = InvertibleLinearAttribute.DefaultPermute;
+
     /// <summary>Soft clamp C of the affine log-scale, s̃ = C·tanh(s / C) (default <see cref="AffineCouplingAttribute.DefaultClamp"/>: 2; 0 turns the clamp off).</summary>
     public double Clamp { get; set; } = AffineCouplingAttribute.DefaultClamp;
 
@@ -193,7 +202,11 @@ public class CouplingFlowAttribute : Attribute
     /// <summary>Spline couplings: number of bins K (default <see cref="SplineCouplingAttribute.DefaultBins"/>: 8).</summary>
     public int Bins { get; set; } = SplineCouplingAttribute.DefaultBins;
 
-    /// <summary>Spline couplings: the spline acts on [−Bound, Bound] and is the identity outside (default <see cref="SplineCouplingAttribute.DefaultBound"/>: 3).</summary>
+    /// <summary>
+    /// Spline and sum-of-squares couplings: the transformer acts on [−Bound, Bound]; outside, the spline is the identity and the
+    /// sum-of-squares polynomial continues linearly (defaults <see cref="SplineCouplingAttribute.DefaultBound"/> and
+    /// <see cref="SumOfSquaresCouplingAttribute.DefaultBound"/>: 3).
+    /// </summary>
     public double Bound { get; set; } = SplineCouplingAttribute.DefaultBound;
 
     private static int[] DefaultHidden()
@@ -250,7 +263,10 @@ public sealed class AdditiveCouplingAttribute : CouplingLayerAttribute
 {
 }
 
-/// <summary>A sum-of-squares polynomial coupling: τ(x) = c + ∫₀ˣ (ε + Σₖ (Σₗ aₖₗ uˡ)²) du.</summary>
+/// <summary>
+/// A sum-of-squares polynomial coupling: τ(x) = c + ∫₀ˣ (ε + Σₖ (Σₗ aₖₗ uˡ)²) dt with u = clamp(t, −B, B)/B, i.e. a
+/// polynomial of degree 2r + 1 on [−<see cref="Bound"/>, <see cref="Bound"/>] continued linearly (C¹) outside.
+/// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class SumOfSquaresCouplingAttribute : CouplingLayerAttribute
 {
@@ -265,6 +281,15 @@ public sealed class SumOfSquaresCouplingAttribute : CouplingLayerAttribute
 
     /// <summary>Number K of squared polynomials (default: the flow's).</summary>
     public int Squares { get; set; }
+
+    /// <summary>Default of <see cref="Bound"/> when neither the layer nor [CouplingFlow] sets it.</summary>
+    public const double DefaultBound = 3.0;
+
+    /// <summary>
+    /// Half-width B of the interval [−B, B] on which τ is the polynomial (of u = x/B); outside it τ continues linearly with
+    /// the slope τ′(±B) (default: the flow's).
+    /// </summary>
+    public double Bound { get; set; }
 }
 
 /// <summary>A deep sigmoidal coupling: τ = logit(Σⱼ wⱼ σ(aⱼ x + bⱼ)), optionally several blocks deep.</summary>

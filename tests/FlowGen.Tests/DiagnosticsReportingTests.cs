@@ -160,7 +160,7 @@ public class DiagnosticsReportingTests
     [Theory]
     [ExpectsDiagnostic("FG0020")]
     [InlineData("Bins = 16", "", "Spline", "Affine")]
-    [InlineData("Bound = 2.5", "Coupling = CouplingKind.Additive, ", "Spline", "Additive")]
+    [InlineData("Bound = 2.5", "Coupling = CouplingKind.Additive, ", "SumOfSquares and Spline", "Additive")]
     [InlineData("Clamp = 1.5", "Coupling = CouplingKind.Spline, ", "Affine", "Spline")]
     [InlineData("Degree = 3", "Coupling = CouplingKind.Spline, ", "SumOfSquares", "Spline")]
     [InlineData("Squares = 2", "Coupling = CouplingKind.DeepSigmoidal, ", "SumOfSquares", "DeepSigmoidal")]
@@ -189,6 +189,7 @@ public class DiagnosticsReportingTests
     [Theory]
     [InlineData("Clamp = 1.0, Hidden = [8], Activation = Activation.Relu, Mask = MaskKind.Parity")]
     [InlineData("Coupling = CouplingKind.Spline, Bins = 16, Bound = 4.0, MaskPattern = \"1100\"")]
+    [InlineData("Coupling = CouplingKind.SumOfSquares, Degree = 3, Bound = 4.0")]
     [InlineData("Coupling = CouplingKind.SumOfSquares, Degree = 3, Squares = 2")]
     [InlineData("Coupling = CouplingKind.DeepSigmoidal, SigmoidUnits = 4, SigmoidLayers = 2")]
     [InlineData("Coupling = CouplingKind.Additive, Hidden = []")]
@@ -217,7 +218,9 @@ public class DiagnosticsReportingTests
     [InlineData("[CouplingFlow(Dim = 4, Bins = 16, Clamp = 1.0)][AffineCoupling, Permute(PermutationKind.Reverse), AdditiveCoupling, AffineCoupling]", "Bins = 16",
         "Bins is an option of Spline couplings; it has no effect on an explicit stack without Spline couplings (its couplings: Affine, Additive)")]
     [InlineData("[CouplingFlow(Dim = 4, Bound = 2.0)][SplineCoupling(Bound = 1.0), AffineCoupling, SplineCoupling(Bound = 4.0, Bins = 3)]", "Bound = 2.0",
-        "Bound is an option of Spline couplings; it has no effect on an explicit stack whose Spline couplings all set their own Bound")]
+        "Bound is an option of SumOfSquares and Spline couplings; it has no effect on an explicit stack without SumOfSquares couplings (its couplings: Spline, Affine); an explicit stack whose Spline couplings all set their own Bound")]
+    [InlineData("[CouplingFlow(Dim = 4, Bound = 2.0)][SumOfSquaresCoupling(Bound = 1.0), AffineCoupling]", "Bound = 2.0",
+        "Bound is an option of SumOfSquares and Spline couplings; it has no effect on an explicit stack whose SumOfSquares couplings all set their own Bound; an explicit stack without Spline couplings (its couplings: SumOfSquares, Affine)")]
     [InlineData("[CouplingFlow(Dim = 4, SigmoidLayers = 2)][ActNorm, Permute(PermutationKind.Reverse)]", "SigmoidLayers = 2",
         "SigmoidLayers is an option of DeepSigmoidal couplings; it has no effect on an explicit stack without DeepSigmoidal couplings (it lists no coupling)")]
     [ExpectsDiagnostic("FG0020")]
@@ -232,6 +235,8 @@ public class DiagnosticsReportingTests
     [Theory]
     [InlineData("[CouplingFlow(Dim = 4, Bins = 16, Clamp = 1.0)][SplineCoupling(Bins = 4), AffineCoupling, SplineCoupling]")]
     [InlineData("[CouplingFlow(Dim = 4, Degree = 1, Squares = 2, SigmoidUnits = 3)][SumOfSquaresCoupling(Degree = 2), SumOfSquaresCoupling, DeepSigmoidalCoupling]")]
+    [InlineData("[CouplingFlow(Dim = 4, Bound = 2.0)][SumOfSquaresCoupling, AffineCoupling]")]
+    [InlineData("[CouplingFlow(Dim = 4, Bound = 2.0)][SplineCoupling(Bound = 1.0), SumOfSquaresCoupling]")]
     public void KindOptionsUsedByAListedCouplingAreNotReported(string attributes)
     {
         GeneratorOutput result = Run(attributes + " public partial class F { }");
@@ -273,6 +278,39 @@ public class DiagnosticsReportingTests
         "[CouplingFlow(Dim = 4, Layers = 2, Coupling = CouplingKind.SumOfSquares, Degree = 9, Squares = 0, Hidden = new[] { 0 }, Activation = (Activation)9, ContextDim = -1, MaskPattern = \"01\")] public partial class F { }",
         ("FG0015", "Degree = 9"), ("FG0015", "Squares = 0"), ("FG0006", "Hidden = new[] { 0 }"), ("FG0010", "Activation = (Activation)9"), ("FG0015", "ContextDim = -1"),
         ("FG0007", "MaskPattern = \"01\""));
+
+    /// <summary>InvertibleLinearPermute needs InvertibleLinear = true (FG0024, warning) and a uniform stack (FG0011, as the other uniform-only options).</summary>
+    [Fact]
+    [ExpectsDiagnostic("FG0024")]
+    public void InvertibleLinearPermuteWithoutInvertibleLinearIsWarningFG0024()
+    {
+        GeneratorOutput result = Run("[CouplingFlow(Dim = 4, Layers = 2, InvertibleLinearPermute = false)] public partial class F { }");
+        Reported d = Assert.Single(Ours(result));
+        Assert.Equal(("FG0024", "InvertibleLinearPermute = false", DiagnosticSeverity.Warning), (d.Id, d.At, d.Severity));
+        Assert.Equal("InvertibleLinearPermute has no effect without InvertibleLinear = true", d.Message);
+        Assert.Single(result.AllGeneratedSources);
+        Assert.Empty(result.CompilationErrors);
+        // with InvertibleLinear it applies: every linear layer of the uniform stack has P = I (Seed = 5 would give random P's)
+        GeneratorOutput unpermuted = Run("[CouplingFlow(Dim = 4, Layers = 3, Seed = 5, InvertibleLinear = true, InvertibleLinearPermute = false)] public partial class F { }");
+        Assert.Empty(Ours(unpermuted));
+        string generated = Assert.Single(unpermuted.AllGeneratedSources);
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(generated, @"invertible_linear\\\"",\\\""permutation\\\"":\[0,1,2,3\]").Count);
+        string permuted = Assert.Single(Run("[CouplingFlow(Dim = 4, Layers = 3, Seed = 5, InvertibleLinear = true)] public partial class F { }").AllGeneratedSources);
+        Assert.True(System.Text.RegularExpressions.Regex.Matches(permuted, @"invertible_linear\\\"",\\\""permutation\\\"":\[0,1,2,3\]").Count < 3);
+    }
+
+    [Fact]
+    public void InvertibleLinearPermuteOnAnExplicitStackIsFG0011() => Expect(
+        "[CouplingFlow(Dim = 4, InvertibleLinearPermute = false)][InvertibleLinear(Permute = false), AffineCoupling] public partial class F { }",
+        ("FG0011", "InvertibleLinearPermute = false"));
+
+    /// <summary>Bound, which two kinds read, is reported once on [CouplingFlow] (not once per kind), and on a sum-of-squares layer.</summary>
+    [Theory]
+    [InlineData("[CouplingFlow(Dim = 4, Layers = 2, Coupling = CouplingKind.SumOfSquares, Bound = 0.0)]", "Bound = 0.0")]
+    [InlineData("[CouplingFlow(Dim = 4, Layers = 2, Coupling = CouplingKind.Spline, Bound = 2e6)]", "Bound = 2e6")]
+    [InlineData("[CouplingFlow(Dim = 4)][SumOfSquaresCoupling(Bound = -1.0)]", "Bound = -1.0")]
+    public void AnInvalidBoundIsReportedOnce(string attributes, string at) =>
+        Expect(attributes + " public partial class F { }", ("FG0015", at));
 
     /// <summary>A bad option on [CouplingFlow] is reported once, at its argument, not again at every layer that inherits it.</summary>
     [Fact]

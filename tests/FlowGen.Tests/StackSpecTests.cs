@@ -43,7 +43,7 @@ public class StackSpecTests
         using JsonDocument doc = JsonDocument.Parse(spec);
         JsonElement root = doc.RootElement;
         Assert.Equal("flowgen.stack", root.GetProperty("schema").GetString());
-        Assert.Equal(1, root.GetProperty("version").GetInt32());
+        Assert.Equal(2, root.GetProperty("version").GetInt32());
         Assert.Equal(dim, root.GetProperty("dim").GetInt32());
         Assert.Equal("standard_normal", root.GetProperty("base").GetProperty("kind").GetString());
         JsonElement[] layers = root.GetProperty("layers").EnumerateArray().ToArray();

@@ -64,7 +64,8 @@ public class TransformerTests(ITestOutputHelper output)
     {
         var rng = new Random(kind.Length * 31 + (typeof(T) == typeof(double) ? 1 : 0));
         // inputs across the whole range the kind is meant for: dense near zero, then out to ±50 (the spline's tails, DSF's linear tails)
-        double range = kind == "sos" ? 4 : 50;
+        // (the sum of squares is a polynomial only on [−3, 3] and linear beyond, docs/model.md §3)
+        double range = 50;
         T[] x = Enumerable.Range(0, 4001).Select(i => T.CreateTruncating(range * Math.Sinh(6.0 * (i - 2000) / 2000) / Math.Sinh(6.0))).ToArray();
         double worstRoundTrip = 0, worstResidual = 0;
         // the test project turns the counters on with the runtime switch (FlowGen.Tests.csproj): no symbol, the shipped code
@@ -153,6 +154,63 @@ public class TransformerTests(ITestOutputHelper output)
             var (tails, tailLd) = Map<double>(flow, new[] { -2.5000001, -7.0, 2.5000001, 40.0 });
             Assert.Equal(new[] { -2.5000001, -7.0, 2.5000001, 40.0 }, tails);
             Assert.All(tailLd, v => Assert.Equal(0.0, v));
+        }
+    }
+
+    /// <summary>
+    /// The sum of squares with its bound (OneSosDouble: r = 3, K = 2, B = 3): equal to the independent reference inside, at and
+    /// beyond ±B; C¹ across ±B; exactly linear in the tails (τ(x) = τ(±B) + τ′(±B)(x ∓ B)); and inverted to the point in the
+    /// tails and at the bound. Fails if the tails are dropped (the polynomial grows), have the wrong slope, or the bound is
+    /// applied to u instead of x.
+    /// </summary>
+    [Fact]
+    public void SumOfSquaresIsC1AtTheBoundLinearBeyondItAndInvertsThere()
+    {
+        var flow = new OneSosDouble();
+        var rng = new Random(12);
+        const double B = 3;
+        for (int trial = 0; trial < 20; trial++)
+        {
+            double[] theta = RandomTheta(rng, 9, 1 + trial % 4);
+            SetTheta(flow, theta);
+            double[] x = [-1e6, -40, -3.5, -B - 1e-9, -B, -B + 1e-9, -1.3, 0, 0.7, B - 1e-9, B, B + 1e-9, 3.25, 12, 1e6];
+            var (y, ld) = Map<double>(flow, x);
+            for (int i = 0; i < x.Length; i++)
+            {
+                double expected = ReferenceFlow.SumOfSquares(x[i], theta, 3, 2, B, out double expectedLd);
+                Assert.True(Math.Abs(y[i] - expected) <= 1e-11 * (1 + Math.Abs(expected)), $"τ({x[i]}) = {y[i]}, reference {expected}");
+                Assert.True(Math.Abs(ld[i] - expectedLd) <= 1e-11 * (1 + Math.Abs(expectedLd)), $"log τ′({x[i]}) = {ld[i]}, reference {expectedLd}");
+            }
+            // C¹ at ±B: value and log-derivative agree on both sides
+            foreach (int at in new[] { 4, 10 })
+            {
+                Assert.True(Math.Abs(y[at - 1] - y[at + 1]) <= 1e-7 * (1 + Math.Abs(y[at])), $"τ jumps at {x[at]}");
+                Assert.True(Math.Abs(ld[at - 1] - ld[at + 1]) <= 1e-6, $"log τ′ jumps at {x[at]}: {ld[at - 1]} → {ld[at + 1]}");
+            }
+            // the tails are the tangent at ±B: constant log-derivative, τ linear
+            double slopeHigh = Math.Exp(ld[10]), slopeLow = Math.Exp(ld[4]);
+            foreach (int i in new[] { 11, 12, 13, 14 })
+            {
+                Assert.Equal(ld[10], ld[i], 12);
+                Assert.True(Math.Abs(y[i] - (y[10] + slopeHigh * (x[i] - B))) <= 1e-12 * (1 + Math.Abs(y[i])), $"τ({x[i]}) is not on the tangent at B");
+            }
+            foreach (int i in new[] { 0, 1, 2, 3 })
+            {
+                Assert.Equal(ld[4], ld[i], 12);
+                Assert.True(Math.Abs(y[i] - (y[4] + slopeLow * (x[i] + B))) <= 1e-12 * (1 + Math.Abs(y[i])), $"τ({x[i]}) is not on the tangent at −B");
+            }
+            // round trips in the tails and at the bound, with the inverse's log-det −log τ′
+            var zs = new double[2 * x.Length];
+            for (int i = 0; i < x.Length; i++) zs[2 * i + 1] = y[i];
+            var back = new double[zs.Length];
+            var inverseLd = new double[x.Length];
+            Assert.Equal(0, ((ICouplingFlow<double>)flow).Inverse(zs, default, back, inverseLd));
+            for (int i = 0; i < x.Length; i++)
+            {
+                Assert.True(Math.Abs(back[2 * i + 1] - x[i]) <= 1e-12 * (1 + Math.Abs(x[i])) + 8 * Ulp(y[i], typeof(double)) / Math.Exp(ld[i]),
+                    $"τ⁻¹(τ({x[i]})) = {back[2 * i + 1]}");
+                Assert.True(Math.Abs(inverseLd[i] + ld[i]) <= 1e-9, $"inverse log-det at {x[i]}: {inverseLd[i]} vs −{ld[i]}");
+            }
         }
     }
 

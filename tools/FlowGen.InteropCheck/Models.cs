@@ -28,7 +28,7 @@ public partial class SplineDouble;
 public partial class SplineFloat;
 
 [CouplingFlow(Dim = 4, Hidden = [16], Activation = Activation.Softplus)]
-[SumOfSquaresCoupling(Degree = 2, Squares = 2)]
+[SumOfSquaresCoupling(Degree = 2, Squares = 2, Bound = 1.25)] // a small bound: many inputs in the linear tails
 [Permute(3, 1, 0, 2)]
 [DeepSigmoidalCoupling(SigmoidUnits = 4, SigmoidLayers = 2, MaskPattern = "1010", Activation = Activation.Silu)]
 public partial class SosDsfFloat;
@@ -37,7 +37,7 @@ public partial class SosDsfFloat;
 [ActNorm]
 [InvertibleLinear(Permute = false)]
 [AffineCoupling(Clamp = 0)]
-[SumOfSquaresCoupling(Mask = MaskKind.Parity, Degree = 3, Squares = 2)]
+[SumOfSquaresCoupling(Mask = MaskKind.Parity, Degree = 3, Squares = 2, Bound = 2.0)]
 [Permute(PermutationKind.Random)]
 [DeepSigmoidalCoupling(Hidden = [])]
 [AdditiveCoupling(Mask = MaskKind.SingleCoordinate)]
@@ -60,7 +60,7 @@ public partial class GlowFloatTwin;
 public partial class SplineFloatTwin;
 
 [CouplingFlow<double>(Dim = 4, Hidden = [16], Activation = Activation.Softplus)]
-[SumOfSquaresCoupling(Degree = 2, Squares = 2)]
+[SumOfSquaresCoupling(Degree = 2, Squares = 2, Bound = 1.25)]
 [Permute(3, 1, 0, 2)]
 [DeepSigmoidalCoupling(SigmoidUnits = 4, SigmoidLayers = 2, MaskPattern = "1010", Activation = Activation.Silu)]
 public partial class SosDsfFloatTwin;

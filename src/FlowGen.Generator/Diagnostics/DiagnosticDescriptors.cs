@@ -117,4 +117,13 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor RuntimeMismatch = Error(
         "FG0022", "FlowGen runtime and generator do not match",
         "{0}: the FlowGen runtime this project references and the FlowGen source generator must be the same version (reference the FlowGen package only)");
+
+    /// <summary>
+    /// An option of a uniform stack that depends on another one which is off (InvertibleLinearPermute without
+    /// InvertibleLinear = true). {0} the option, {1} what it needs.
+    /// </summary>
+    public static readonly DiagnosticDescriptor OptionWithoutEffect = new(
+        "FG0024", "Option has no effect",
+        "{0} has no effect without {1}",
+        Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
 }

@@ -50,7 +50,7 @@ internal static class DiagnosticDescriptorsById
         DiagnosticDescriptors.ModelTooLarge, DiagnosticDescriptors.MemberClash, DiagnosticDescriptors.InvalidOption,
         DiagnosticDescriptors.InvalidPermutation, DiagnosticDescriptors.LayerAttributesSplit, DiagnosticDescriptors.EmptyStack,
         DiagnosticDescriptors.LayerWithoutFlow, DiagnosticDescriptors.OptionNotApplicable, DiagnosticDescriptors.InternalError,
-        DiagnosticDescriptors.RuntimeMismatch, DiagnosticDescriptors.SeveralBases,
+        DiagnosticDescriptors.RuntimeMismatch, DiagnosticDescriptors.SeveralBases, DiagnosticDescriptors.OptionWithoutEffect,
     };
 
     public static System.Collections.Generic.IReadOnlyList<DiagnosticDescriptor> All => s_all;

@@ -220,6 +220,7 @@ internal static class FlowParser
         PermutationKind permutation = EnumOption<PermutationKind>(flow, "Permutation", permutationKinds) ?? Default<PermutationKind>(runtime, permutationKinds, "DefaultPermutation");
         bool actNorm = flow.Bool("ActNorm");
         bool linear = flow.Bool("InvertibleLinear");
+        bool linearPermute = flow.IsSet("InvertibleLinearPermute") ? flow.Bool("InvertibleLinearPermute") : runtime.Constant("InvertibleLinearAttribute", "DefaultPermute", true);
         if (flow.IsSet("Hidden") && flow.IntArray("Hidden") is null)
         {
             diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, flow.Location("Hidden"), "Hidden", "an array of widths (use an empty array for no hidden layer)", "null"));
@@ -288,6 +289,10 @@ internal static class FlowParser
             {
                 ReportOptionsOfOtherKinds(flow, (option, kind) => kind == uniformKind ? null : $"a uniform stack of {uniformKind.Name} couplings", diags);
             }
+            if (!linear && flow.IsSet("InvertibleLinearPermute"))
+            {
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OptionWithoutEffect, flow.Location("InvertibleLinearPermute"), "InvertibleLinearPermute", "InvertibleLinear = true"));
+            }
             // the stack is built only from valid sizes and a valid mask; with any other error it would be dropped anyway
             if (layersValid && dimValid && flowPatternValid && !diags.Any(d => d.IsError))
             {
@@ -296,7 +301,7 @@ internal static class FlowParser
                 for (int c = 0; c < layers; c++)
                 {
                     if (actNorm) stack.Add(new ActNormLayer());
-                    if (linear) stack.Add(InvertibleLinearLayerKind.Permuted(dim, seed + stack.Count));
+                    if (linear) stack.Add(linearPermute ? InvertibleLinearLayerKind.Permuted(dim, seed + stack.Count) : InvertibleLinearLayerKind.Unpermuted(dim));
                     stack.Add(BuildCoupling(defaults, transformer, c, dim, null, alternatePattern: true));
                     if (permutation != PermutationKind.None && c < layers - 1)
                     {
@@ -307,7 +312,7 @@ internal static class FlowParser
         }
         else
         {
-            foreach (string option in new[] { "Coupling", "ActNorm", "InvertibleLinear", "Permutation" })
+            foreach (string option in new[] { "Coupling", "ActNorm", "InvertibleLinear", "InvertibleLinearPermute", "Permutation" })
             {
                 if (flow.IsSet(option))
                 {
@@ -638,14 +643,18 @@ internal static class FlowParser
     /// </summary>
     private static void ReportOptionsOfOtherKinds(AttributeReader r, Func<string, TransformerKind, string?> unusedOn, List<DiagnosticInfo> diags)
     {
-        foreach (var (option, kind) in KindOptions)
+        // an option several kinds take (Bound: spline and sum-of-squares) is unused only when it is unused by each of them
+        foreach (var owners in KindOptions.GroupBy(o => o.Option))
         {
+            string option = owners.Key;
             if (!r.IsSet(option)) continue;
             LocationInfo? location = r.Location(option);
             if (diags.Any(d => d.IsError && Equals(d.Location, location))) continue;
-            if (unusedOn(option, kind) is { } setOn)
+            var unused = owners.Select(o => unusedOn(option, o.Kind)).ToList();
+            if (unused.All(u => u is not null))
             {
-                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OptionNotApplicable, location, option, kind.Name, setOn));
+                diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OptionNotApplicable, location, option,
+                    string.Join(" and ", owners.Select(o => o.Kind.Name)), string.Join("; ", unused.Distinct())));
             }
         }
     }

@@ -60,6 +60,10 @@ internal sealed class OptionReader
         return value;
     }
 
-    private void Invalid(string name, string requirement, object value) =>
-        _diags.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, Location(name), name, requirement, value));
+    private void Invalid(string name, string requirement, object value)
+    {
+        var diagnostic = DiagnosticInfo.Create(DiagnosticDescriptors.InvalidOption, Location(name), name, requirement, value);
+        // an option several kinds read (Bound) is reported once, not once per kind
+        if (!_diags.Contains(diagnostic)) _diags.Add(diagnostic);
+    }
 }

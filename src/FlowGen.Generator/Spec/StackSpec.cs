@@ -14,7 +14,7 @@ internal static class StackSpec
 {
     /// <summary>The schema's name and version: bump the version whenever a field changes meaning or a required field is added.</summary>
     public const string Schema = "flowgen.stack";
-    public const int Version = 1;
+    public const int Version = 2;
 
     public static string Write(FlowPlan plan)
     {

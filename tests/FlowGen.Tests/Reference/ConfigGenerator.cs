@@ -294,8 +294,12 @@ public static class FlowConfigGen
                 : Gens.Const(PermutationKind.None),
             Gens.OneOf(o.CouplingKinds),
             o.AllowActNorm ? Gens.Chance(0.2) : Gens.Const(false),
-            o.AllowInvertibleLinear ? Gens.Chance(0.2) : Gens.Const(false),
-            (permutation, kind, actNorm, lu) => flow with { Layers = couplings, Coupling = kind, Permutation = permutation, ActNorm = actNorm, InvertibleLinear = lu });
+            o.AllowInvertibleLinear ? Gens.Frequency((0.8, Gens.Const(0)), (0.1, Gens.Const(1)), (0.1, Gens.Const(2))) : Gens.Const(0),
+            (permutation, kind, actNorm, lu) => flow with
+            {
+                Layers = couplings, Coupling = kind, Permutation = permutation, ActNorm = actNorm,
+                InvertibleLinear = lu != 0, InvertibleLinearPermute = lu != 2, // 1: P seeded, 2: P = identity
+            });
 
     /// <summary>
     /// An explicit stack: sometimes every coupling inherits everything (the uniform options through the explicit path);
@@ -383,8 +387,8 @@ public static class FlowConfigGen
     {
         CouplingKind.Affine => Gens.Maybe(0.3, Gens.OneOf(ClampValues))
             .Select<(bool Has, double Value), Func<CouplingLayer, CouplingLayer>>(c => l => c.Has ? l with { Clamp = c.Value } : l),
-        CouplingKind.SumOfSquares => Gen.Select(Gens.Maybe(0.3, Gens.Int(1, 3)), Gens.Maybe(0.3, Gens.Int(1, 4)),
-            (degree, squares) => (Func<CouplingLayer, CouplingLayer>)(l => l with { Degree = degree.Has ? degree.Value : null, Squares = squares.Has ? squares.Value : null })),
+        CouplingKind.SumOfSquares => Gen.Select(Gens.Maybe(0.3, Gens.Int(1, 3)), Gens.Maybe(0.3, Gens.Int(1, 4)), Gens.Maybe(0.3, Gens.OneOf(BoundValues)),
+            (degree, squares, bound) => (Func<CouplingLayer, CouplingLayer>)(l => l with { Degree = degree.Has ? degree.Value : null, Squares = squares.Has ? squares.Value : null, Bound = bound.Has ? bound.Value : null })),
         CouplingKind.DeepSigmoidal => Gen.Select(Gens.Maybe(0.3, Gens.Int(1, 6)), Gens.Maybe(0.3, Gens.Int(1, 3)),
             (units, blocks) => (Func<CouplingLayer, CouplingLayer>)(l => l with { SigmoidUnits = units.Has ? units.Value : null, SigmoidLayers = blocks.Has ? blocks.Value : null })),
         CouplingKind.Spline => Gen.Select(Gens.Maybe(0.3, Gens.Int(2, 10)), Gens.Maybe(0.3, Gens.OneOf(BoundValues)),

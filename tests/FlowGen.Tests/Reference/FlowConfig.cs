@@ -54,7 +54,7 @@ public sealed record CouplingLayer(CouplingKind Kind) : FlowLayer
     /// <summary>Spline only: number of bins (null: inherit).</summary>
     public int? Bins { get; init; }
 
-    /// <summary>Spline only: bound B (null: inherit).</summary>
+    /// <summary>Spline and sum of squares: bound B (null: inherit).</summary>
     public double? Bound { get; init; }
 }
 
@@ -194,6 +194,9 @@ public sealed record FlowConfig
     /// <summary>Uniform only.</summary>
     public bool InvertibleLinear { get; init; }
 
+    /// <summary>Uniform only, with InvertibleLinear: false for P = identity in every linear layer (docs/model.md §1).</summary>
+    public bool InvertibleLinearPermute { get; init; } = true;
+
     public double Clamp { get; init; } = 2.0;
 
     public int Degree { get; init; } = 2;
@@ -247,6 +250,7 @@ public sealed record FlowConfig
             return;
         }
 
+        if (!InvertibleLinear && !InvertibleLinearPermute) Fail("InvertibleLinearPermute = false without InvertibleLinear = true has no effect (FG0024)");
         if (Coupling != CouplingKind.Affine || ActNorm || InvertibleLinear || Permutation != PermutationKind.None)
             Fail("an explicit stack must not set the uniform-only options Coupling, ActNorm, InvertibleLinear, Permutation");
         int couplings = Explicit!.Count(l => l is CouplingLayer);
@@ -275,7 +279,8 @@ public sealed record FlowConfig
                     if (cl.Clamp != null && cl.Kind != CouplingKind.Affine) Fail("Clamp exists only on [AffineCoupling]");
                     if ((cl.Degree != null || cl.Squares != null) && cl.Kind != CouplingKind.SumOfSquares) Fail("Degree/Squares exist only on [SumOfSquaresCoupling]");
                     if ((cl.SigmoidUnits != null || cl.SigmoidLayers != null) && cl.Kind != CouplingKind.DeepSigmoidal) Fail("SigmoidUnits/SigmoidLayers exist only on [DeepSigmoidalCoupling]");
-                    if ((cl.Bins != null || cl.Bound != null) && cl.Kind != CouplingKind.Spline) Fail("Bins/Bound exist only on [SplineCoupling]");
+                    if (cl.Bins != null && cl.Kind != CouplingKind.Spline) Fail("Bins exists only on [SplineCoupling]");
+                    if (cl.Bound != null && cl.Kind != CouplingKind.Spline && cl.Kind != CouplingKind.SumOfSquares) Fail("Bound exists only on [SplineCoupling] and [SumOfSquaresCoupling]");
                     CheckTransformerOptions(cl.Clamp ?? Clamp, cl.Degree ?? Degree, cl.Squares ?? Squares, cl.SigmoidUnits ?? SigmoidUnits,
                         cl.SigmoidLayers ?? SigmoidLayers, cl.Bins ?? Bins, cl.Bound ?? Bound, "coupling");
                     break;
@@ -342,7 +347,7 @@ public sealed record FlowConfig
         for (int c = 0; c < Layers; c++)
         {
             if (ActNorm) list.Add(new ActNormLayer());
-            if (InvertibleLinear) list.Add(new InvertibleLinearLayer());
+            if (InvertibleLinear) list.Add(new InvertibleLinearLayer { Permute = InvertibleLinearPermute });
             list.Add(new CouplingLayer(Coupling));
             if (Permutation != PermutationKind.None && c < Layers - 1) list.Add(new PermuteLayer { Kind = Permutation });
         }
@@ -360,6 +365,7 @@ public sealed record FlowConfig
             Coupling = CouplingKind.Affine,
             ActNorm = false,
             InvertibleLinear = false,
+            InvertibleLinearPermute = true,
             Permutation = PermutationKind.None,
         };
     }
@@ -550,6 +556,8 @@ public sealed record FlowConfig
             Opt(Permutation != PermutationKind.None, "Permutation = " + Enum(Permutation));
             Opt(ActNorm, "ActNorm = " + Bool(ActNorm));
             Opt(InvertibleLinear, "InvertibleLinear = " + Bool(InvertibleLinear));
+            // only with InvertibleLinear: without it the option is warning FG0024
+            if (InvertibleLinear) Opt(!InvertibleLinearPermute, "InvertibleLinearPermute = " + Bool(InvertibleLinearPermute));
         }
         if (Mask != MaskKind.Halves || (MaskPattern == null && Coin(style, 0.2))) flowArgs.Add("Mask = " + MaskText(Mask, style));
         if (MaskPattern != null) flowArgs.Add("MaskPattern = " + Str(MaskPattern));
@@ -557,10 +565,11 @@ public sealed record FlowConfig
         Opt(Activation != global::FlowGen.Activation.Tanh, "Activation = " + Enum(Activation));
         // A kind option is written only where a coupling reads it: elsewhere it has no effect (docs/model.md §1), and
         // FlowGen warns (FG0020). The style draws are the same either way.
-        void KindOpt(CouplingKind kind, Func<CouplingLayer, object?> ownValue, bool nonDefault, string text)
+        void KindOpt(CouplingKind kind, Func<CouplingLayer, object?> ownValue, bool nonDefault, string text, CouplingKind? alsoKind = null)
         {
             bool written = nonDefault || Coin(style, 0.2);
-            bool used = IsUniform ? Coupling == kind : Explicit!.OfType<CouplingLayer>().Any(c => c.Kind == kind && ownValue(c) is null);
+            bool Of(CouplingKind k) => k == kind || k == alsoKind;
+            bool used = IsUniform ? Of(Coupling) : Explicit!.OfType<CouplingLayer>().Any(c => Of(c.Kind) && ownValue(c) is null);
             if (written && used) flowArgs.Add(text);
         }
         KindOpt(CouplingKind.Affine, c => c.Clamp, Clamp != 2.0, "Clamp = " + Dbl(Clamp, style));
@@ -569,7 +578,7 @@ public sealed record FlowConfig
         KindOpt(CouplingKind.DeepSigmoidal, c => c.SigmoidUnits, SigmoidUnits != 8, "SigmoidUnits = " + Int(SigmoidUnits));
         KindOpt(CouplingKind.DeepSigmoidal, c => c.SigmoidLayers, SigmoidLayers != 1, "SigmoidLayers = " + Int(SigmoidLayers));
         KindOpt(CouplingKind.Spline, c => c.Bins, Bins != 8, "Bins = " + Int(Bins));
-        KindOpt(CouplingKind.Spline, c => c.Bound, Bound != 3.0, "Bound = " + Dbl(Bound, style));
+        KindOpt(CouplingKind.Spline, c => c.Bound, Bound != 3.0, "Bound = " + Dbl(Bound, style), CouplingKind.SumOfSquares);
         if (style != null) Shuffle(flowArgs, style);
 
         string flowName = IsFloat ? "global::FlowGen.CouplingFlow" : "global::FlowGen.CouplingFlow<double>";
@@ -749,7 +758,7 @@ public sealed record FlowConfig
                     switch (r.Kind)
                     {
                         case CouplingKind.Affine: sb.Append(" clamp=").Append(r.Clamp.ToString("R", CultureInfo.InvariantCulture)); break;
-                        case CouplingKind.SumOfSquares: sb.Append(" r=").Append(r.Degree).Append(" K=").Append(r.Squares); break;
+                        case CouplingKind.SumOfSquares: sb.Append(" r=").Append(r.Degree).Append(" K=").Append(r.Squares).Append(" B=").Append(r.Bound.ToString("R", CultureInfo.InvariantCulture)); break;
                         case CouplingKind.DeepSigmoidal: sb.Append(" n=").Append(r.SigmoidUnits).Append(" L=").Append(r.SigmoidLayers); break;
                         case CouplingKind.Spline: sb.Append(" bins=").Append(r.Bins).Append(" B=").Append(r.Bound.ToString("R", CultureInfo.InvariantCulture)); break;
                     }

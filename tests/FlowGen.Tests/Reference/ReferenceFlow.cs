@@ -418,7 +418,7 @@ public sealed class ReferenceFlow
     {
         CouplingKind.Affine => Affine(x, theta[0], theta[1], r.Clamp, out logDerivative),
         CouplingKind.Additive => Additive(x, theta[0], out logDerivative),
-        CouplingKind.SumOfSquares => SumOfSquares(x, theta, r.Degree, r.Squares, out logDerivative),
+        CouplingKind.SumOfSquares => SumOfSquares(x, theta, r.Degree, r.Squares, r.Bound, out logDerivative),
         CouplingKind.DeepSigmoidal => DeepSigmoidal(x, theta, r.SigmoidUnits, r.SigmoidLayers, out logDerivative),
         CouplingKind.Spline => Spline(x, theta, r.Bins, r.Bound, out logDerivative),
         _ => throw new InvalidOperationException("unknown coupling kind"),
@@ -428,7 +428,7 @@ public sealed class ReferenceFlow
     {
         CouplingKind.Affine => AffineInverse(y, theta[0], theta[1], r.Clamp, out logDerivative),
         CouplingKind.Additive => AdditiveInverse(y, theta[0], out logDerivative),
-        CouplingKind.SumOfSquares => SumOfSquaresInverse(y, theta, r.Degree, r.Squares, out logDerivative),
+        CouplingKind.SumOfSquares => SumOfSquaresInverse(y, theta, r.Degree, r.Squares, r.Bound, out logDerivative),
         CouplingKind.DeepSigmoidal => DeepSigmoidalInverse(y, theta, r.SigmoidUnits, r.SigmoidLayers, out logDerivative),
         CouplingKind.Spline => SplineInverse(y, theta, r.Bins, r.Bound, out logDerivative),
         _ => throw new InvalidOperationException("unknown coupling kind"),
@@ -471,23 +471,37 @@ public sealed class ReferenceFlow
 
     // --- Sum of squares
 
-    /// <summary>τ(x) = c + ε·x + Σₙ βₙ xⁿ⁺¹/(n+1); log τ′ = log(ε + Σₖ (Σₗ a_kl xˡ)²). θ = (c, a₀₀ … a_{K−1,r}).</summary>
-    public static double SumOfSquares(double x, double[] theta, int degree, int squares, out double logDerivative)
+    /// <summary>
+    /// docs/model.md §3, with u = x/B: inside [−B, B], τ(x) = c + ε·x + B·Σₙ βₙ uⁿ⁺¹/(n+1) and τ′ = ε + Σₖ (Σₗ a_kl uˡ)²;
+    /// beyond ±B, τ(x) = τ(±B) + τ′(±B)·(x ∓ B) and τ′ = τ′(±B). θ = (c, a₀₀ … a_{K−1,r}).
+    /// </summary>
+    public static double SumOfSquares(double x, double[] theta, int degree, int squares, double bound, out double logDerivative)
     {
+        if (double.IsNaN(x))
+        {
+            logDerivative = double.NaN;
+            return double.NaN;
+        }
+        if (x > bound || x < -bound)
+        {
+            double edge = x > bound ? bound : -bound;
+            double atEdge = SumOfSquares(edge, theta, degree, squares, bound, out logDerivative);
+            return atEdge + Math.Exp(logDerivative) * (x - edge);
+        }
         int r = degree, K = squares;
-        double c = theta[0];
+        double c = theta[0], u = x / bound;
         double A(int k, int l) => theta[1 + k * (r + 1) + l];
 
         double derivative = SumOfSquaresEpsilon;
         for (int k = 0; k < K; k++)
         {
             double poly = 0;
-            for (int l = 0; l <= r; l++) poly += A(k, l) * Power(x, l);
+            for (int l = 0; l <= r; l++) poly += A(k, l) * Power(u, l);
             derivative += poly * poly;
         }
         logDerivative = Math.Log(derivative);
 
-        double value = c + SumOfSquaresEpsilon * x;
+        double polynomial = 0;
         for (int n = 0; n <= 2 * r; n++)
         {
             double beta = 0;
@@ -497,21 +511,21 @@ public sealed class ReferenceFlow
                     int m = n - l;
                     if (m >= 0 && m <= r) beta += A(k, l) * A(k, m);
                 }
-            value += beta * Power(x, n + 1) / (n + 1);
+            polynomial += beta * Power(u, n + 1) / (n + 1);
         }
-        return value;
+        return c + SumOfSquaresEpsilon * x + bound * polynomial;
     }
 
     /// <summary>Root of τ(x) = y by bisection; <paramref name="logDerivative"/> is the forward log τ′ at the root.</summary>
-    public static double SumOfSquaresInverse(double y, double[] theta, int degree, int squares, out double logDerivative)
+    public static double SumOfSquaresInverse(double y, double[] theta, int degree, int squares, double bound, out double logDerivative)
     {
-        double x = SolveIncreasing(v => SumOfSquares(v, theta, degree, squares, out _), y);
+        double x = SolveIncreasing(v => SumOfSquares(v, theta, degree, squares, bound, out _), y);
         if (double.IsNaN(x))
         {
             logDerivative = double.NaN;
             return double.NaN;
         }
-        SumOfSquares(x, theta, degree, squares, out logDerivative);
+        SumOfSquares(x, theta, degree, squares, bound, out logDerivative);
         return x;
     }
 

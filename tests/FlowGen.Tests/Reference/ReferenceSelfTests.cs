@@ -325,49 +325,67 @@ public class ReferenceSelfTests
         for (int trial = 0; trial < 20; trial++)
         {
             int degree = rng.Next(0, 4), squares = rng.Next(1, 5);
+            double bound = new[] { 0.5, 1.0, 2.0, 3.0, 5.0 }[rng.Next(5)];
             double[] theta = ReferenceFlow.Gaussians(rng, 1 + squares * (degree + 1), 0.7);
-            (double, double) Tau(double x) => (ReferenceFlow.SumOfSquares(x, theta, degree, squares, out double ld), ld);
-            CheckMonotoneWithDerivative(Tau, -3, 3, $"SoS r={degree} K={squares}");
-            // τ(0) = c and τ(x) − c = ∫₀ˣ τ′ (Simpson), independent of the β convolution.
-            Assert.Equal(theta[0], ReferenceFlow.SumOfSquares(0, theta, degree, squares, out _), 14);
-            double x1 = 2 * rng.NextDouble() - 1;
-            const int m = 2000;
-            double integral = 0;
-            for (int i = 0; i <= m; i++)
+            (double, double) Tau(double x) => (ReferenceFlow.SumOfSquares(x, theta, degree, squares, bound, out double ld), ld);
+            CheckMonotoneWithDerivative(Tau, -3 * bound, 3 * bound, $"SoS r={degree} K={squares} B={bound}");
+            // τ(0) = c and τ(x) − c = ∫₀ˣ τ′ (Simpson, with τ′(t) = ε + Σₖ qₖ(clamp(t)/B)² written out here), independent of
+            // the β convolution and of the tails' formula; x1 inside or beyond the bound
+            Assert.Equal(theta[0], ReferenceFlow.SumOfSquares(0, theta, degree, squares, bound, out _), 14);
+            double x1 = (2 * rng.NextDouble() - 1) * 2 * bound;
+            double Derivative(double t)
             {
-                double t = x1 * i / m;
-                double weight = i == 0 || i == m ? 1 : i % 2 == 1 ? 4 : 2;
-                double derivative = ReferenceFlow.SumOfSquaresEpsilon;
+                double v = Math.Clamp(t, -bound, bound) / bound, derivative = ReferenceFlow.SumOfSquaresEpsilon;
                 for (int k = 0; k < squares; k++)
                 {
                     double poly = 0;
-                    for (int l = 0; l <= degree; l++) poly += theta[1 + k * (degree + 1) + l] * Math.Pow(t, l);
+                    for (int l = 0; l <= degree; l++) poly += theta[1 + k * (degree + 1) + l] * Math.Pow(v, l);
                     derivative += poly * poly;
                 }
-                integral += weight * derivative;
+                return derivative;
             }
-            integral *= x1 / m / 3;
-            Assert.Equal(theta[0] + integral, ReferenceFlow.SumOfSquares(x1, theta, degree, squares, out _), 10);
+            double Simpson(double from, double to)
+            {
+                const int m = 2000;
+                double sum = 0;
+                for (int i = 0; i <= m; i++)
+                {
+                    double weight = i == 0 || i == m ? 1 : i % 2 == 1 ? 4 : 2;
+                    sum += weight * Derivative(from + (to - from) * i / m);
+                }
+                return sum * (to - from) / m / 3;
+            }
+            double inner = Math.Clamp(x1, -bound, bound);
+            double integral = Simpson(0, inner) + Simpson(inner, x1);
+            double value = ReferenceFlow.SumOfSquares(x1, theta, degree, squares, bound, out double logDerivative);
+            Assert.Equal(theta[0] + integral, value, 1e-9 * (1 + Math.Abs(value)));
+            Assert.Equal(Math.Log(Derivative(x1)), logDerivative, 12);
             for (int i = 0; i < 10; i++)
             {
                 double y = 6 * ReferenceFlow.NextGaussian(rng);
-                double x = ReferenceFlow.SumOfSquaresInverse(y, theta, degree, squares, out _);
-                Assert.Equal(y, ReferenceFlow.SumOfSquares(x, theta, degree, squares, out _), 9);
+                double x = ReferenceFlow.SumOfSquaresInverse(y, theta, degree, squares, bound, out _);
+                Assert.Equal(y, ReferenceFlow.SumOfSquares(x, theta, degree, squares, bound, out _), 9);
             }
         }
-        Assert.True(double.IsNaN(ReferenceFlow.SumOfSquaresInverse(double.PositiveInfinity, [0, 1], 0, 1, out _)));
-        Assert.True(double.IsNaN(ReferenceFlow.SumOfSquaresInverse(double.NaN, [0, 1], 0, 1, out _)));
+        Assert.True(double.IsNaN(ReferenceFlow.SumOfSquaresInverse(double.PositiveInfinity, [0, 1], 0, 1, 3, out _)));
+        Assert.True(double.IsNaN(ReferenceFlow.SumOfSquaresInverse(double.NaN, [0, 1], 0, 1, 3, out _)));
     }
 
     [Fact]
-    public void SumOfSquares_KnownPolynomial()
+    public void SumOfSquares_KnownPolynomial_AndLinearTails()
     {
-        // r = 1, K = 1, a = (1, 2), c = 0.5: τ′ = ε + (1 + 2x)², τ = 0.5 + εx + x + 2x² + (4/3)x³.
+        // r = 1, K = 1, a = (1, 2), c = 0.5, B = 2, u = x/2: τ′ = ε + (1 + 2u)², τ = 0.5 + εx + x + 2x²/B + (4/3)x³/B² on [−2, 2]
         double[] theta = [0.5, 1, 2];
+        const double eps = 1e-3, B = 2;
+        double Inside(double x) => 0.5 + eps * x + x + 2 * x * x / B + 4.0 / 3 * x * x * x / (B * B);
         double x = 0.7;
-        double expected = 0.5 + 1e-3 * x + x + 2 * x * x + 4.0 / 3 * x * x * x;
-        Assert.Equal(expected, ReferenceFlow.SumOfSquares(x, theta, 1, 1, out double ld), 13);
-        Assert.Equal(Math.Log(1e-3 + (1 + 2 * x) * (1 + 2 * x)), ld, 13);
+        Assert.Equal(Inside(x), ReferenceFlow.SumOfSquares(x, theta, 1, 1, B, out double ld), 13);
+        Assert.Equal(Math.Log(eps + (1 + 2 * x / B) * (1 + 2 * x / B)), ld, 13);
+        // beyond the bound: the tangent at ±B, τ′(2) = ε + 9, τ′(−2) = ε + 1
+        Assert.Equal(Inside(2) + (eps + 9) * 1.5, ReferenceFlow.SumOfSquares(3.5, theta, 1, 1, B, out ld), 12);
+        Assert.Equal(Math.Log(eps + 9), ld, 13);
+        Assert.Equal(Inside(-2) + (eps + 1) * -3, ReferenceFlow.SumOfSquares(-5, theta, 1, 1, B, out ld), 12);
+        Assert.Equal(Math.Log(eps + 1), ld, 13);
     }
 
     [Fact]
@@ -896,6 +914,7 @@ public class ReferenceSelfTests
                         Permutation = (PermutationKind)(Get<int>("Permutation") ?? 0),
                         ActNorm = Get<bool>("ActNorm") ?? false,
                         InvertibleLinear = Get<bool>("InvertibleLinear") ?? false,
+                        InvertibleLinearPermute = Get<bool>("InvertibleLinearPermute") ?? true,
                         Clamp = Get<double>("Clamp") ?? 2.0,
                         Degree = Get<int>("Degree") ?? 2,
                         Squares = Get<int>("Squares") ?? 3,

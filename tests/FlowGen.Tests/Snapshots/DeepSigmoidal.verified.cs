@@ -7,7 +7,7 @@
 //   layer 1: actnorm
 //   layer 2: deep sigmoidal coupling 1, keep [1 3] transform [0 2] (parity, odd coordinates kept), conditioner 2 -> 8 -> 18 softplus, units 3, blocks 1
 //
-// Stack hash (FNV-1a of the stack specification, StackSpec): 0xE50AA58EAC7FD999
+// Stack hash (FNV-1a of the stack specification, StackSpec): 0x480B5E0323E4E286
 
 #nullable enable
 
@@ -26,13 +26,13 @@ namespace Models
         public const int ParameterCount = 650;
 
         /// <summary>FNV-1a hash of <see cref="StackSpec"/>: identifies the architecture in checkpoints.</summary>
-        public const ulong StackHash = 0xE50AA58EAC7FD999UL;
+        public const ulong StackHash = 0x480B5E0323E4E286UL;
 
         /// <summary>Human-readable description of the declared stack.</summary>
         public const string StackDescription = "Dim 4, double, 650 parameters\nlayer 0: deep sigmoidal coupling 0, keep [0 1] transform [2 3] (halves, first half kept), conditioner 2 -> 8 -> 48 softplus, units 4, blocks 2\nlayer 1: actnorm\nlayer 2: deep sigmoidal coupling 1, keep [1 3] transform [0 2] (parity, odd coordinates kept), conditioner 2 -> 8 -> 18 softplus, units 3, blocks 1\n";
 
-        /// <summary>The stack specification: versioned JSON (schema flowgen.stack v1, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
-        public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":1,\"dtype\":\"float64\",\"dim\":4,\"context\":0,\"parameters\":650,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"coupling\",\"transformer\":\"deep_sigmoidal\",\"units\":4,\"blocks\":2,\"kept\":[0,1],\"transformed\":[2,3],\"hidden\":[8],\"activation\":\"softplus\",\"parameters\":456},{\"kind\":\"actnorm\",\"parameters\":8},{\"kind\":\"coupling\",\"transformer\":\"deep_sigmoidal\",\"units\":3,\"blocks\":1,\"kept\":[1,3],\"transformed\":[0,2],\"hidden\":[8],\"activation\":\"softplus\",\"parameters\":186}]}";
+        /// <summary>The stack specification: versioned JSON (schema flowgen.stack v2, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
+        public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":2,\"dtype\":\"float64\",\"dim\":4,\"context\":0,\"parameters\":650,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"coupling\",\"transformer\":\"deep_sigmoidal\",\"units\":4,\"blocks\":2,\"kept\":[0,1],\"transformed\":[2,3],\"hidden\":[8],\"activation\":\"softplus\",\"parameters\":456},{\"kind\":\"actnorm\",\"parameters\":8},{\"kind\":\"coupling\",\"transformer\":\"deep_sigmoidal\",\"units\":3,\"blocks\":1,\"kept\":[1,3],\"transformed\":[0,2],\"hidden\":[8],\"activation\":\"softplus\",\"parameters\":186}]}";
 
         /// <summary>The human-readable description of the stack (<see cref="StackDescription"/>).</summary>
         public override string ToString() => StackDescription;

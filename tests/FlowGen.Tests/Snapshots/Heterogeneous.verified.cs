@@ -11,7 +11,7 @@
 //   layer 5: permutation [2 4 1 3 0] (random, seed 16)
 //   layer 6: affine coupling 2, keep [0 1 3 4] transform [2] (single coordinate 2), conditioner 6 -> 7 -> 3 -> 2 silu, clamp 0
 //
-// Stack hash (FNV-1a of the stack specification, StackSpec): 0x2EFDC1C6B4BBDC37
+// Stack hash (FNV-1a of the stack specification, StackSpec): 0x15B641CBEBCC73F4
 
 #nullable enable
 
@@ -30,13 +30,13 @@ namespace Models.Mixed
         public const int ParameterCount = 218;
 
         /// <summary>FNV-1a hash of <see cref="StackSpec"/>: identifies the architecture in checkpoints.</summary>
-        public const ulong StackHash = 0x2EFDC1C6B4BBDC37UL;
+        public const ulong StackHash = 0x15B641CBEBCC73F4UL;
 
         /// <summary>Human-readable description of the declared stack.</summary>
         public const string StackDescription = "Dim 5, double, context 2, 218 parameters\nlayer 0: actnorm\nlayer 1: invertible linear (LU), P = [0 1 2 4 3] (seed 12)\nlayer 2: affine coupling 0, keep [0 2 4] transform [1 3] (parity, even coordinates kept), conditioner 5 -> 7 -> 3 -> 4 gelu, clamp 2\nlayer 3: permutation [4 3 2 1 0] (reverse)\nlayer 4: additive coupling 1, keep [0 1] transform [2 3 4] (pattern 11000), conditioner 4 -> 3\nlayer 5: permutation [2 4 1 3 0] (random, seed 16)\nlayer 6: affine coupling 2, keep [0 1 3 4] transform [2] (single coordinate 2), conditioner 6 -> 7 -> 3 -> 2 silu, clamp 0\n";
 
-        /// <summary>The stack specification: versioned JSON (schema flowgen.stack v1, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
-        public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":1,\"dtype\":\"float64\",\"dim\":5,\"context\":2,\"parameters\":218,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"actnorm\",\"parameters\":10},{\"kind\":\"invertible_linear\",\"permutation\":[0,1,2,4,3],\"parameters\":30},{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":2,\"kept\":[0,2,4],\"transformed\":[1,3],\"hidden\":[7,3],\"activation\":\"gelu\",\"parameters\":82},{\"kind\":\"permutation\",\"order\":[4,3,2,1,0],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"additive\",\"kept\":[0,1],\"transformed\":[2,3,4],\"hidden\":[],\"activation\":\"gelu\",\"parameters\":15},{\"kind\":\"permutation\",\"order\":[2,4,1,3,0],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":0,\"kept\":[0,1,3,4],\"transformed\":[2],\"hidden\":[7,3],\"activation\":\"silu\",\"parameters\":81}]}";
+        /// <summary>The stack specification: versioned JSON (schema flowgen.stack v2, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
+        public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":2,\"dtype\":\"float64\",\"dim\":5,\"context\":2,\"parameters\":218,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"actnorm\",\"parameters\":10},{\"kind\":\"invertible_linear\",\"permutation\":[0,1,2,4,3],\"parameters\":30},{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":2,\"kept\":[0,2,4],\"transformed\":[1,3],\"hidden\":[7,3],\"activation\":\"gelu\",\"parameters\":82},{\"kind\":\"permutation\",\"order\":[4,3,2,1,0],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"additive\",\"kept\":[0,1],\"transformed\":[2,3,4],\"hidden\":[],\"activation\":\"gelu\",\"parameters\":15},{\"kind\":\"permutation\",\"order\":[2,4,1,3,0],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":0,\"kept\":[0,1,3,4],\"transformed\":[2],\"hidden\":[7,3],\"activation\":\"silu\",\"parameters\":81}]}";
 
         /// <summary>The human-readable description of the stack (<see cref="StackDescription"/>).</summary>
         public override string ToString() => StackDescription;

@@ -9,7 +9,7 @@
 //   layer 3: permutation [0 2 1] (random, seed 8)
 //   layer 4: affine coupling 2, keep [0 2] transform [1] (parity, even coordinates kept), conditioner 2 -> 16 -> 2 relu, clamp 2
 //
-// Stack hash (FNV-1a of the stack specification, StackSpec): 0xC1E881E949AC13F0
+// Stack hash (FNV-1a of the stack specification, StackSpec): 0x6401117BFE9B0F69
 
 #nullable enable
 
@@ -28,13 +28,13 @@ partial class Outer
         public const int ParameterCount = 264;
 
         /// <summary>FNV-1a hash of <see cref="StackSpec"/>: identifies the architecture in checkpoints.</summary>
-        public const ulong StackHash = 0xC1E881E949AC13F0UL;
+        public const ulong StackHash = 0x6401117BFE9B0F69UL;
 
         /// <summary>Human-readable description of the declared stack.</summary>
         public const string StackDescription = "Dim 3, float, 264 parameters\nlayer 0: affine coupling 0, keep [0 2] transform [1] (parity, even coordinates kept), conditioner 2 -> 16 -> 2 relu, clamp 2\nlayer 1: permutation [0 1 2] (random, seed 6)\nlayer 2: affine coupling 1, keep [1] transform [0 2] (parity, odd coordinates kept), conditioner 1 -> 16 -> 4 relu, clamp 2\nlayer 3: permutation [0 2 1] (random, seed 8)\nlayer 4: affine coupling 2, keep [0 2] transform [1] (parity, even coordinates kept), conditioner 2 -> 16 -> 2 relu, clamp 2\n";
 
-        /// <summary>The stack specification: versioned JSON (schema flowgen.stack v1, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
-        public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":1,\"dtype\":\"float32\",\"dim\":3,\"context\":0,\"parameters\":264,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":2,\"kept\":[0,2],\"transformed\":[1],\"hidden\":[16],\"activation\":\"relu\",\"parameters\":82},{\"kind\":\"permutation\",\"order\":[0,1,2],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":2,\"kept\":[1],\"transformed\":[0,2],\"hidden\":[16],\"activation\":\"relu\",\"parameters\":100},{\"kind\":\"permutation\",\"order\":[0,2,1],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":2,\"kept\":[0,2],\"transformed\":[1],\"hidden\":[16],\"activation\":\"relu\",\"parameters\":82}]}";
+        /// <summary>The stack specification: versioned JSON (schema flowgen.stack v2, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
+        public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":2,\"dtype\":\"float32\",\"dim\":3,\"context\":0,\"parameters\":264,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":2,\"kept\":[0,2],\"transformed\":[1],\"hidden\":[16],\"activation\":\"relu\",\"parameters\":82},{\"kind\":\"permutation\",\"order\":[0,1,2],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":2,\"kept\":[1],\"transformed\":[0,2],\"hidden\":[16],\"activation\":\"relu\",\"parameters\":100},{\"kind\":\"permutation\",\"order\":[0,2,1],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"affine\",\"clamp\":2,\"kept\":[0,2],\"transformed\":[1],\"hidden\":[16],\"activation\":\"relu\",\"parameters\":82}]}";
 
         /// <summary>The human-readable description of the stack (<see cref="StackDescription"/>).</summary>
         public override string ToString() => StackDescription;

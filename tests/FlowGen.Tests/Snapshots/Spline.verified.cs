@@ -7,7 +7,7 @@
 //   layer 1: invertible linear (LU), P = [2 3 0 1] (seed 3)
 //   layer 2: rational-quadratic spline coupling 1, keep [0 2 3] transform [1] (single coordinate 1), conditioner 3 -> 8 -> 8 -> 23 elu, bins 8, bound 3
 //
-// Stack hash (FNV-1a of the stack specification, StackSpec): 0x8A4863DDB4CE99A8
+// Stack hash (FNV-1a of the stack specification, StackSpec): 0x161FE1DE29158079
 
 #nullable enable
 
@@ -26,13 +26,13 @@ namespace Models
         public const int ParameterCount = 679;
 
         /// <summary>FNV-1a hash of <see cref="StackSpec"/>: identifies the architecture in checkpoints.</summary>
-        public const ulong StackHash = 0x8A4863DDB4CE99A8UL;
+        public const ulong StackHash = 0x161FE1DE29158079UL;
 
         /// <summary>Human-readable description of the declared stack.</summary>
         public const string StackDescription = "Dim 4, float, 679 parameters\nlayer 0: rational-quadratic spline coupling 0, keep [0 1] transform [2 3] (halves, first half kept), conditioner 2 -> 8 -> 8 -> 28 elu, bins 5, bound 3\nlayer 1: invertible linear (LU), P = [2 3 0 1] (seed 3)\nlayer 2: rational-quadratic spline coupling 1, keep [0 2 3] transform [1] (single coordinate 1), conditioner 3 -> 8 -> 8 -> 23 elu, bins 8, bound 3\n";
 
-        /// <summary>The stack specification: versioned JSON (schema flowgen.stack v1, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
-        public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":1,\"dtype\":\"float32\",\"dim\":4,\"context\":0,\"parameters\":679,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"coupling\",\"transformer\":\"spline\",\"bins\":5,\"bound\":3,\"kept\":[0,1],\"transformed\":[2,3],\"hidden\":[8,8],\"activation\":\"elu\",\"parameters\":348},{\"kind\":\"invertible_linear\",\"permutation\":[2,3,0,1],\"parameters\":20},{\"kind\":\"coupling\",\"transformer\":\"spline\",\"bins\":8,\"bound\":3,\"kept\":[0,2,3],\"transformed\":[1],\"hidden\":[8,8],\"activation\":\"elu\",\"parameters\":311}]}";
+        /// <summary>The stack specification: versioned JSON (schema flowgen.stack v2, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
+        public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":2,\"dtype\":\"float32\",\"dim\":4,\"context\":0,\"parameters\":679,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"coupling\",\"transformer\":\"spline\",\"bins\":5,\"bound\":3,\"kept\":[0,1],\"transformed\":[2,3],\"hidden\":[8,8],\"activation\":\"elu\",\"parameters\":348},{\"kind\":\"invertible_linear\",\"permutation\":[2,3,0,1],\"parameters\":20},{\"kind\":\"coupling\",\"transformer\":\"spline\",\"bins\":8,\"bound\":3,\"kept\":[0,2,3],\"transformed\":[1],\"hidden\":[8,8],\"activation\":\"elu\",\"parameters\":311}]}";
 
         /// <summary>The human-readable description of the stack (<see cref="StackDescription"/>).</summary>
         public override string ToString() => StackDescription;

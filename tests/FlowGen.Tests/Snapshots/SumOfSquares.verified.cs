@@ -3,11 +3,11 @@
 //
 // The stack, data x → latent z (docs/model.md gives the mathematics and the parameter layout):
 //   Dim 3, float, context 1, 245 parameters
-//   layer 0: sum-of-squares coupling 0, keep [0] transform [1 2] (halves, first half kept), conditioner 2 -> 8 -> 14 tanh, degree 2, squares 2
+//   layer 0: sum-of-squares coupling 0, keep [0] transform [1 2] (halves, first half kept), conditioner 2 -> 8 -> 14 tanh, degree 2, squares 2, bound 3
 //   layer 1: permutation [2 1 0] (reverse)
-//   layer 2: sum-of-squares coupling 1, keep [0 2] transform [1] (single coordinate 1), conditioner 3 -> 8 -> 7 tanh, degree 1, squares 3
+//   layer 2: sum-of-squares coupling 1, keep [0 2] transform [1] (single coordinate 1), conditioner 3 -> 8 -> 7 tanh, degree 1, squares 3, bound 3
 //
-// Stack hash (FNV-1a of the stack specification, StackSpec): 0x6DFE3AA9B0148387
+// Stack hash (FNV-1a of the stack specification, StackSpec): 0x5C4768FD1BAFC9C0
 
 #nullable enable
 
@@ -26,13 +26,13 @@ namespace Models
         public const int ParameterCount = 245;
 
         /// <summary>FNV-1a hash of <see cref="StackSpec"/>: identifies the architecture in checkpoints.</summary>
-        public const ulong StackHash = 0x6DFE3AA9B0148387UL;
+        public const ulong StackHash = 0x5C4768FD1BAFC9C0UL;
 
         /// <summary>Human-readable description of the declared stack.</summary>
-        public const string StackDescription = "Dim 3, float, context 1, 245 parameters\nlayer 0: sum-of-squares coupling 0, keep [0] transform [1 2] (halves, first half kept), conditioner 2 -> 8 -> 14 tanh, degree 2, squares 2\nlayer 1: permutation [2 1 0] (reverse)\nlayer 2: sum-of-squares coupling 1, keep [0 2] transform [1] (single coordinate 1), conditioner 3 -> 8 -> 7 tanh, degree 1, squares 3\n";
+        public const string StackDescription = "Dim 3, float, context 1, 245 parameters\nlayer 0: sum-of-squares coupling 0, keep [0] transform [1 2] (halves, first half kept), conditioner 2 -> 8 -> 14 tanh, degree 2, squares 2, bound 3\nlayer 1: permutation [2 1 0] (reverse)\nlayer 2: sum-of-squares coupling 1, keep [0 2] transform [1] (single coordinate 1), conditioner 3 -> 8 -> 7 tanh, degree 1, squares 3, bound 3\n";
 
-        /// <summary>The stack specification: versioned JSON (schema flowgen.stack v1, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
-        public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":1,\"dtype\":\"float32\",\"dim\":3,\"context\":1,\"parameters\":245,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"coupling\",\"transformer\":\"sum_of_squares\",\"degree\":2,\"squares\":2,\"kept\":[0],\"transformed\":[1,2],\"hidden\":[8],\"activation\":\"tanh\",\"parameters\":150},{\"kind\":\"permutation\",\"order\":[2,1,0],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"sum_of_squares\",\"degree\":1,\"squares\":3,\"kept\":[0,2],\"transformed\":[1],\"hidden\":[8],\"activation\":\"tanh\",\"parameters\":95}]}";
+        /// <summary>The stack specification: versioned JSON (schema flowgen.stack v2, docs/model.md §8) read by checkpoints, safetensors and interop/python.</summary>
+        public const string StackSpec = "{\"schema\":\"flowgen.stack\",\"version\":2,\"dtype\":\"float32\",\"dim\":3,\"context\":1,\"parameters\":245,\"base\":{\"kind\":\"standard_normal\"},\"layers\":[{\"kind\":\"coupling\",\"transformer\":\"sum_of_squares\",\"degree\":2,\"squares\":2,\"bound\":3,\"kept\":[0],\"transformed\":[1,2],\"hidden\":[8],\"activation\":\"tanh\",\"parameters\":150},{\"kind\":\"permutation\",\"order\":[2,1,0],\"parameters\":0},{\"kind\":\"coupling\",\"transformer\":\"sum_of_squares\",\"degree\":1,\"squares\":3,\"bound\":3,\"kept\":[0,2],\"transformed\":[1],\"hidden\":[8],\"activation\":\"tanh\",\"parameters\":95}]}";
 
         /// <summary>The human-readable description of the stack (<see cref="StackDescription"/>).</summary>
         public override string ToString() => StackDescription;
@@ -267,7 +267,7 @@ namespace FlowGen.Generated
             SumOfSquaresCoupling2.Backward<InverseMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
         }
 
-        /// <summary>Sum-of-squares coupling used by layer 0: y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = c + εx + Σₙ βₙ xⁿ⁺¹/(n+1), τ′ = ε + Σₖ qₖ(x)² (2 squares of degree 2, ε = 1e-3).</summary>
+        /// <summary>Sum-of-squares coupling used by layer 0: y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = c + x_c·(ε + Σₙ βₙ uⁿ/(n+1)) + (x − x_c)·τ′, τ′ = ε + Σₖ qₖ(u)², x_c = clamp(x, −3, 3), u = x_c/3 (2 squares of degree 2, ε = 1e-3; linear outside [−3, 3]).</summary>
         private static class SumOfSquaresCoupling1
         {
             // rows of the layer's slot
@@ -304,9 +304,9 @@ namespace FlowGen.Generated
                     ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
                     ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
-                    Sos_r2_K2Forward(ref Unsafe.Add(ref x, 1 * Lanes + k), ref o, 2 * Lanes, ref logDet);
+                    Sos_r2_K2_B3Forward(ref Unsafe.Add(ref x, 1 * Lanes + k), ref o, 2 * Lanes, ref logDet);
                     Unsafe.Add(ref s, (Saved + 1) * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
-                    Sos_r2_K2Forward(ref Unsafe.Add(ref x, 2 * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref logDet);
+                    Sos_r2_K2_B3Forward(ref Unsafe.Add(ref x, 2 * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref logDet);
                 }
             }
 
@@ -327,9 +327,9 @@ namespace FlowGen.Generated
                 {
                     ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
                     ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
-                    Sos_r2_K2Inverse(ref Unsafe.Add(ref x, 1 * Lanes + k), ref o, 2 * Lanes, ref logDet);
+                    Sos_r2_K2_B3Inverse(ref Unsafe.Add(ref x, 1 * Lanes + k), ref o, 2 * Lanes, ref logDet);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
-                    Sos_r2_K2Inverse(ref Unsafe.Add(ref x, 2 * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref logDet);
+                    Sos_r2_K2_B3Inverse(ref Unsafe.Add(ref x, 2 * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref logDet);
                     Unsafe.Add(ref s, (Saved + 1) * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
                 }
             }
@@ -345,8 +345,8 @@ namespace FlowGen.Generated
                 Dense.ForwardOne<Dense8x14, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // sum-of-squares transformer on coordinates 1 2 (rows 1 2)
                 ref float o = ref Unsafe.Add(ref s, Theta);
-                Sos_r2_K2Forward(ref Unsafe.Add(ref x, 1), ref o, 2, ref ld);
-                Sos_r2_K2Forward(ref Unsafe.Add(ref x, 2), ref Unsafe.Add(ref o, 1), 2, ref ld);
+                Sos_r2_K2_B3Forward(ref Unsafe.Add(ref x, 1), ref o, 2, ref ld);
+                Sos_r2_K2_B3Forward(ref Unsafe.Add(ref x, 2), ref Unsafe.Add(ref o, 1), 2, ref ld);
             }
 
             /// <summary>Inverse on one sample: θ from the kept coordinates, then x[B] = τ⁻¹(y[B]; θ).</summary>
@@ -360,8 +360,8 @@ namespace FlowGen.Generated
                 Dense.ForwardOne<Dense8x14, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // sum-of-squares transformer inverse on coordinates 1 2 (rows 1 2)
                 ref float o = ref Unsafe.Add(ref s, Theta);
-                Sos_r2_K2Inverse(ref Unsafe.Add(ref x, 1), ref o, 2, ref ld);
-                Sos_r2_K2Inverse(ref Unsafe.Add(ref x, 2), ref Unsafe.Add(ref o, 1), 2, ref ld);
+                Sos_r2_K2_B3Inverse(ref Unsafe.Add(ref x, 1), ref o, 2, ref ld);
+                Sos_r2_K2_B3Inverse(ref Unsafe.Add(ref x, 2), ref Unsafe.Add(ref o, 1), 2, ref ld);
             }
 
             /// <summary>Backward on a tile through the forward map y[B] = τ(x[B]; θ) or the inverse map x[B] = τ⁻¹(y[B]; θ) (TDirection): transformer gradients, then the conditioner.</summary>
@@ -373,8 +373,8 @@ namespace FlowGen.Generated
                     ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
                     ref Vector<float> go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
                     Vector<float> logDetGrad = Unsafe.Add(ref gl, k);
-                    Sos_r2_K2Vjp<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 2 * Lanes, ref Unsafe.Add(ref g, 1 * Lanes + k), logDetGrad, ref go);
-                    Sos_r2_K2Vjp<TDirection>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes));
+                    Sos_r2_K2_B3Vjp<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 2 * Lanes, ref Unsafe.Add(ref g, 1 * Lanes + k), logDetGrad, ref go);
+                    Sos_r2_K2_B3Vjp<TDirection>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes));
                 }
                 // conditioner, last dense layer first
                 Dense.Backward<Dense8x14, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
@@ -391,7 +391,7 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Sum-of-squares coupling used by layer 2: y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = c + εx + Σₙ βₙ xⁿ⁺¹/(n+1), τ′ = ε + Σₖ qₖ(x)² (3 squares of degree 1, ε = 1e-3).</summary>
+        /// <summary>Sum-of-squares coupling used by layer 2: y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = c + x_c·(ε + Σₙ βₙ uⁿ/(n+1)) + (x − x_c)·τ′, τ′ = ε + Σₖ qₖ(u)², x_c = clamp(x, −3, 3), u = x_c/3 (3 squares of degree 1, ε = 1e-3; linear outside [−3, 3]).</summary>
         private static class SumOfSquaresCoupling2
         {
             // rows of the layer's slot
@@ -429,7 +429,7 @@ namespace FlowGen.Generated
                     ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
                     ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
-                    Sos_r1_K3Forward(ref Unsafe.Add(ref x, 1 * Lanes + k), ref o, 1 * Lanes, ref logDet);
+                    Sos_r1_K3_B3Forward(ref Unsafe.Add(ref x, 1 * Lanes + k), ref o, 1 * Lanes, ref logDet);
                 }
             }
 
@@ -451,7 +451,7 @@ namespace FlowGen.Generated
                 {
                     ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
                     ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
-                    Sos_r1_K3Inverse(ref Unsafe.Add(ref x, 1 * Lanes + k), ref o, 1 * Lanes, ref logDet);
+                    Sos_r1_K3_B3Inverse(ref Unsafe.Add(ref x, 1 * Lanes + k), ref o, 1 * Lanes, ref logDet);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
             }
@@ -468,7 +468,7 @@ namespace FlowGen.Generated
                 Dense.ForwardOne<Dense8x7, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // sum-of-squares transformer on coordinates 1 (rows 1)
                 ref float o = ref Unsafe.Add(ref s, Theta);
-                Sos_r1_K3Forward(ref Unsafe.Add(ref x, 1), ref o, 1, ref ld);
+                Sos_r1_K3_B3Forward(ref Unsafe.Add(ref x, 1), ref o, 1, ref ld);
             }
 
             /// <summary>Inverse on one sample: θ from the kept coordinates, then x[B] = τ⁻¹(y[B]; θ).</summary>
@@ -483,7 +483,7 @@ namespace FlowGen.Generated
                 Dense.ForwardOne<Dense8x7, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0), ref Unsafe.Add(ref s, Theta), ref Unsafe.Add(ref s, Theta));
                 // sum-of-squares transformer inverse on coordinates 1 (rows 1)
                 ref float o = ref Unsafe.Add(ref s, Theta);
-                Sos_r1_K3Inverse(ref Unsafe.Add(ref x, 1), ref o, 1, ref ld);
+                Sos_r1_K3_B3Inverse(ref Unsafe.Add(ref x, 1), ref o, 1, ref ld);
             }
 
             /// <summary>Backward on a tile through the forward map y[B] = τ(x[B]; θ) or the inverse map x[B] = τ⁻¹(y[B]; θ) (TDirection): transformer gradients, then the conditioner.</summary>
@@ -495,7 +495,7 @@ namespace FlowGen.Generated
                     ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
                     ref Vector<float> go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
                     Vector<float> logDetGrad = Unsafe.Add(ref gl, k);
-                    Sos_r1_K3Vjp<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 1 * Lanes, ref Unsafe.Add(ref g, 1 * Lanes + k), logDetGrad, ref go);
+                    Sos_r1_K3_B3Vjp<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 1 * Lanes, ref Unsafe.Add(ref g, 1 * Lanes + k), logDetGrad, ref go);
                 }
                 // conditioner, last dense layer first
                 Dense.Backward<Dense8x7, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
@@ -521,9 +521,12 @@ namespace FlowGen.Generated
 
         // ---------------------------------------------------------------- transformers
 
-        /// <summary>Sum-of-squares τ (r = 2, K = 2): returns τ(x), τ′(x) = ε + Σₖ qₖ(x)² and τ″(x) = Σₖ 2qₖqₖ′.</summary>
-        private static Vector<float> Sos_r2_K2Value(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> derivative, out Vector<float> curvature)
+        /// <summary>Sum-of-squares τ (r = 2, K = 2, B = 3): returns τ(x), τ′(x) = ε + Σₖ qₖ(u)² and τ″(x) = Σₖ 2qₖ(u)qₖ′(u)/B inside [−B, B], 0 outside.</summary>
+        private static Vector<float> Sos_r2_K2_B3Value(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> derivative, out Vector<float> curvature)
         {
+            // the polynomials see the clamped input, normalised to [−1, 1]: u = x_c/B
+            Vector<float> xc = Kernel.Min(Kernel.Max(x, new Vector<float>(-3f)), new Vector<float>(3f));
+            Vector<float> u = xc * new Vector<float>(0.33333334f);
             Span<Vector<float>> beta = stackalloc Vector<float>[5];
             beta.Clear();
             Vector<float> d = new Vector<float>(0.001f), dd = new Vector<float>(0f);
@@ -533,8 +536,8 @@ namespace FlowGen.Generated
                 Vector<float> q = Unsafe.Add(ref a, 2 * stride), dq = new Vector<float>(0f);
                 for (int l = 1; l >= 0; l--)
                 {
-                    dq = Kernel.Mac(dq, x, q);
-                    q = Kernel.Mac(q, x, Unsafe.Add(ref a, l * stride));
+                    dq = Kernel.Mac(dq, u, q);
+                    q = Kernel.Mac(q, u, Unsafe.Add(ref a, l * stride));
                 }
                 d = Kernel.Mac(q, q, d);
                 dd = Kernel.Mac(q + q, dq, dd);
@@ -544,23 +547,24 @@ namespace FlowGen.Generated
                     for (int m = 0; m <= 2; m++) beta[l + m] = Kernel.Mac(al, Unsafe.Add(ref a, m * stride), beta[l + m]);
                 }
             }
-            // τ(x) = c + x·(ε + Σₙ βₙ/(n+1)·xⁿ), Horner from the top
+            // τ(x) = c + x_c·(ε + Σₙ βₙ/(n+1)·uⁿ) + (x − x_c)·τ′: the polynomial inside [−B, B] (Horner from the top), its tangent outside
             Vector<float> p = beta[4] * (float)(1.0 / 5);
-            for (int m = 3; m >= 0; m--) p = Kernel.Mac(p, x, beta[m] * (float)(1.0 / (m + 1)));
+            for (int m = 3; m >= 0; m--) p = Kernel.Mac(p, u, beta[m] * (float)(1.0 / (m + 1)));
             derivative = d;
-            curvature = dd;
-            return Kernel.Mac(x, p + new Vector<float>(0.001f), theta);
+            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, new Vector<float>(-3f)), Kernel.LessThanOrEqual(x, new Vector<float>(3f)));
+            curvature = Kernel.Select(inside, dd * new Vector<float>(0.33333334f), new Vector<float>(0f));
+            return Kernel.Mac(x - xc, d, Kernel.Mac(xc, p + new Vector<float>(0.001f), theta));
         }
 
         /// <summary>Sum-of-squares forward (r = 2, K = 2): x ← τ(x), log-det += log τ′(x).</summary>
-        private static void Sos_r2_K2Forward(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
+        private static void Sos_r2_K2_B3Forward(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
         {
-            x = Sos_r2_K2Value(x, ref theta, stride, out Vector<float> derivative, out _);
+            x = Sos_r2_K2_B3Value(x, ref theta, stride, out Vector<float> derivative, out _);
             logDet += Kernel.Log(derivative);
         }
 
         /// <summary>Sum-of-squares inverse (r = 2, K = 2) by safeguarded Newton–bisection from x₀ = (y − c)/τ′(0): x ← τ⁻¹(x), log-det −= log τ′.</summary>
-        private static void Sos_r2_K2Inverse(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
+        private static void Sos_r2_K2_B3Inverse(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
         {
             Vector<float> slopeAtZero = new Vector<float>(0.001f);
             for (int k = 0; k < 2; k++)
@@ -570,76 +574,83 @@ namespace FlowGen.Generated
             }
             // the map's state: where its evaluations put the derivatives they do not need (no temporary to zero on each evaluation)
             Span<Vector<float>> unused = stackalloc Vector<float>[2];
-            x = MonotoneInverse.Solve<Sos_r2_K2Map>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
-            Sos_r2_K2Value(x, ref theta, stride, out Vector<float> derivativeAtRoot, out _);
+            x = MonotoneInverse.Solve<Sos_r2_K2_B3Map>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
+            Sos_r2_K2_B3Value(x, ref theta, stride, out Vector<float> derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
         }
 
         /// <summary>For MonotoneInverse.Solve: τ of a sum-of-squares coordinate (r = 2, K = 2); its state holds two values, for the τ′ and τ″ an evaluation does not need.</summary>
-        private readonly struct Sos_r2_K2Map : IMonotoneMap<Vector<float>>
+        private readonly struct Sos_r2_K2_B3Map : IMonotoneMap<Vector<float>>
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state) => Sos_r2_K2Value(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
+            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state) => Sos_r2_K2_B3Value(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state, out Vector<float> derivative) => Sos_r2_K2Value(x, ref theta, stride, out derivative, out state);
+            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state, out Vector<float> derivative) => Sos_r2_K2_B3Value(x, ref theta, stride, out derivative, out state);
         }
 
-        /// <summary>Sum-of-squares backward (r = 2, K = 2): g ← g·τ′ + gl·τ″/τ′; ∂c = g; ∂a_kl = g·2Σₘ a_km xˡ⁺ᵐ⁺¹/(l+m+1) + gl·2qₖxˡ/τ′.</summary>
-        private static void Sos_r2_K2Backward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
+        /// <summary>Sum-of-squares backward (r = 2, K = 2, B = 3): g ← g·τ′ + gl·τ″/τ′; ∂c = g; ∂a_kl = 2g·(x_c·Σₘ a_km uˡ⁺ᵐ/(l+m+1) + (x − x_c)·qₖuˡ) + 2gl·qₖuˡ/τ′.</summary>
+        private static void Sos_r2_K2_B3Backward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
         {
-            Sos_r2_K2Value(x, ref theta, stride, out Vector<float> derivative, out Vector<float> curvature);
+            Sos_r2_K2_B3Value(x, ref theta, stride, out Vector<float> derivative, out Vector<float> curvature);
             Vector<float> gy = g;
             Vector<float> logSlope = gl / derivative;
             g = Kernel.Mac(gy, derivative, logSlope * curvature);
             gtheta = gy;
-            Span<Vector<float>> power = stackalloc Vector<float>[6];
+            Vector<float> xc = Kernel.Min(Kernel.Max(x, new Vector<float>(-3f)), new Vector<float>(3f));
+            Vector<float> u = xc * new Vector<float>(0.33333334f);
+            // the weight of ∂τ′/∂a_kl in ∂L/∂a_kl: the tail's distance times g, plus gl/τ′
+            Vector<float> slopeWeight = Kernel.Mac(gy, x - xc, logSlope);
+            Span<Vector<float>> power = stackalloc Vector<float>[5];
             power[0] = new Vector<float>(1f);
-            for (int m = 1; m < 6; m++) power[m] = power[m - 1] * x;
+            for (int m = 1; m < 5; m++) power[m] = power[m - 1] * u;
             for (int k = 0; k < 2; k++)
             {
                 ref Vector<float> a = ref Unsafe.Add(ref theta, (1 + k * 3) * stride);
                 ref Vector<float> ga = ref Unsafe.Add(ref gtheta, (1 + k * 3) * stride);
                 Vector<float> q = new Vector<float>(0f);
-                for (int l = 2; l >= 0; l--) q = Kernel.Mac(q, x, Unsafe.Add(ref a, l * stride));
+                for (int l = 2; l >= 0; l--) q = Kernel.Mac(q, u, Unsafe.Add(ref a, l * stride));
                 for (int l = 0; l <= 2; l++)
                 {
                     Vector<float> integral = new Vector<float>(0f);
-                    for (int m = 0; m <= 2; m++) integral = Kernel.Mac(Unsafe.Add(ref a, m * stride), power[l + m + 1] * (float)(1.0 / (l + m + 1)), integral);
-                    Unsafe.Add(ref ga, l * stride) = new Vector<float>(2f) * Kernel.Mac(gy, integral, logSlope * q * power[l]);
+                    for (int m = 0; m <= 2; m++) integral = Kernel.Mac(Unsafe.Add(ref a, m * stride), power[l + m] * (float)(1.0 / (l + m + 1)), integral);
+                    Unsafe.Add(ref ga, l * stride) = new Vector<float>(2f) * Kernel.Mac(gy * xc, integral, slopeWeight * q * power[l]);
                 }
             }
         }
 
         /// <summary>τ′(x) and λ_x = τ″/τ′.</summary>
-        private static void Sos_r2_K2Derivatives(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope)
+        private static void Sos_r2_K2_B3Derivatives(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope)
         {
-            Sos_r2_K2Value(x, ref theta, stride, out derivative, out Vector<float> curvature);
+            Sos_r2_K2_B3Value(x, ref theta, stride, out derivative, out Vector<float> curvature);
             logDerivativeSlope = curvature / derivative;
         }
 
         /// <summary>Backward through x = τ⁻¹(y): ∂L/∂y = (gx − gl·λ_x)/τ′(x), ∂L/∂θ = −(∂L/∂y·τ_θ + gl·λ_θ).</summary>
-        private static void Sos_r2_K2InverseBackward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
+        private static void Sos_r2_K2_B3InverseBackward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
         {
-            Sos_r2_K2Derivatives(x, ref theta, stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope);
+            Sos_r2_K2_B3Derivatives(x, ref theta, stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope);
             Vector<float> gy = (g - gl * logDerivativeSlope) / derivative;
             Vector<float> forwardInputGradient = gy;
-            Sos_r2_K2Backward(x, ref theta, stride, ref forwardInputGradient, gl, ref gtheta);
+            Sos_r2_K2_B3Backward(x, ref theta, stride, ref forwardInputGradient, gl, ref gtheta);
             for (int q = 0; q < 7; q++) Unsafe.Add(ref gtheta, q * stride) = -Unsafe.Add(ref gtheta, q * stride);
             g = gy;
         }
 
         /// <summary>Backward through the map TDirection selects: the forward map's product, or the inverse map's.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Sos_r2_K2Vjp<TDirection>(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta) where TDirection : struct, IMapDirection
+        private static void Sos_r2_K2_B3Vjp<TDirection>(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta) where TDirection : struct, IMapDirection
         {
-            if (TDirection.IsInverse) Sos_r2_K2InverseBackward(x, ref theta, stride, ref g, gl, ref gtheta);
-            else Sos_r2_K2Backward(x, ref theta, stride, ref g, gl, ref gtheta);
+            if (TDirection.IsInverse) Sos_r2_K2_B3InverseBackward(x, ref theta, stride, ref g, gl, ref gtheta);
+            else Sos_r2_K2_B3Backward(x, ref theta, stride, ref g, gl, ref gtheta);
         }
 
-        /// <summary>Sum-of-squares τ (r = 1, K = 3): returns τ(x), τ′(x) = ε + Σₖ qₖ(x)² and τ″(x) = Σₖ 2qₖqₖ′.</summary>
-        private static Vector<float> Sos_r1_K3Value(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> derivative, out Vector<float> curvature)
+        /// <summary>Sum-of-squares τ (r = 1, K = 3, B = 3): returns τ(x), τ′(x) = ε + Σₖ qₖ(u)² and τ″(x) = Σₖ 2qₖ(u)qₖ′(u)/B inside [−B, B], 0 outside.</summary>
+        private static Vector<float> Sos_r1_K3_B3Value(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> derivative, out Vector<float> curvature)
         {
+            // the polynomials see the clamped input, normalised to [−1, 1]: u = x_c/B
+            Vector<float> xc = Kernel.Min(Kernel.Max(x, new Vector<float>(-3f)), new Vector<float>(3f));
+            Vector<float> u = xc * new Vector<float>(0.33333334f);
             Span<Vector<float>> beta = stackalloc Vector<float>[3];
             beta.Clear();
             Vector<float> d = new Vector<float>(0.001f), dd = new Vector<float>(0f);
@@ -649,8 +660,8 @@ namespace FlowGen.Generated
                 Vector<float> q = Unsafe.Add(ref a, 1 * stride), dq = new Vector<float>(0f);
                 for (int l = 0; l >= 0; l--)
                 {
-                    dq = Kernel.Mac(dq, x, q);
-                    q = Kernel.Mac(q, x, Unsafe.Add(ref a, l * stride));
+                    dq = Kernel.Mac(dq, u, q);
+                    q = Kernel.Mac(q, u, Unsafe.Add(ref a, l * stride));
                 }
                 d = Kernel.Mac(q, q, d);
                 dd = Kernel.Mac(q + q, dq, dd);
@@ -660,23 +671,24 @@ namespace FlowGen.Generated
                     for (int m = 0; m <= 1; m++) beta[l + m] = Kernel.Mac(al, Unsafe.Add(ref a, m * stride), beta[l + m]);
                 }
             }
-            // τ(x) = c + x·(ε + Σₙ βₙ/(n+1)·xⁿ), Horner from the top
+            // τ(x) = c + x_c·(ε + Σₙ βₙ/(n+1)·uⁿ) + (x − x_c)·τ′: the polynomial inside [−B, B] (Horner from the top), its tangent outside
             Vector<float> p = beta[2] * (float)(1.0 / 3);
-            for (int m = 1; m >= 0; m--) p = Kernel.Mac(p, x, beta[m] * (float)(1.0 / (m + 1)));
+            for (int m = 1; m >= 0; m--) p = Kernel.Mac(p, u, beta[m] * (float)(1.0 / (m + 1)));
             derivative = d;
-            curvature = dd;
-            return Kernel.Mac(x, p + new Vector<float>(0.001f), theta);
+            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, new Vector<float>(-3f)), Kernel.LessThanOrEqual(x, new Vector<float>(3f)));
+            curvature = Kernel.Select(inside, dd * new Vector<float>(0.33333334f), new Vector<float>(0f));
+            return Kernel.Mac(x - xc, d, Kernel.Mac(xc, p + new Vector<float>(0.001f), theta));
         }
 
         /// <summary>Sum-of-squares forward (r = 1, K = 3): x ← τ(x), log-det += log τ′(x).</summary>
-        private static void Sos_r1_K3Forward(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
+        private static void Sos_r1_K3_B3Forward(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
         {
-            x = Sos_r1_K3Value(x, ref theta, stride, out Vector<float> derivative, out _);
+            x = Sos_r1_K3_B3Value(x, ref theta, stride, out Vector<float> derivative, out _);
             logDet += Kernel.Log(derivative);
         }
 
         /// <summary>Sum-of-squares inverse (r = 1, K = 3) by safeguarded Newton–bisection from x₀ = (y − c)/τ′(0): x ← τ⁻¹(x), log-det −= log τ′.</summary>
-        private static void Sos_r1_K3Inverse(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
+        private static void Sos_r1_K3_B3Inverse(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
         {
             Vector<float> slopeAtZero = new Vector<float>(0.001f);
             for (int k = 0; k < 3; k++)
@@ -686,76 +698,83 @@ namespace FlowGen.Generated
             }
             // the map's state: where its evaluations put the derivatives they do not need (no temporary to zero on each evaluation)
             Span<Vector<float>> unused = stackalloc Vector<float>[2];
-            x = MonotoneInverse.Solve<Sos_r1_K3Map>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
-            Sos_r1_K3Value(x, ref theta, stride, out Vector<float> derivativeAtRoot, out _);
+            x = MonotoneInverse.Solve<Sos_r1_K3_B3Map>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
+            Sos_r1_K3_B3Value(x, ref theta, stride, out Vector<float> derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
         }
 
         /// <summary>For MonotoneInverse.Solve: τ of a sum-of-squares coordinate (r = 1, K = 3); its state holds two values, for the τ′ and τ″ an evaluation does not need.</summary>
-        private readonly struct Sos_r1_K3Map : IMonotoneMap<Vector<float>>
+        private readonly struct Sos_r1_K3_B3Map : IMonotoneMap<Vector<float>>
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state) => Sos_r1_K3Value(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
+            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state) => Sos_r1_K3_B3Value(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state, out Vector<float> derivative) => Sos_r1_K3Value(x, ref theta, stride, out derivative, out state);
+            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state, out Vector<float> derivative) => Sos_r1_K3_B3Value(x, ref theta, stride, out derivative, out state);
         }
 
-        /// <summary>Sum-of-squares backward (r = 1, K = 3): g ← g·τ′ + gl·τ″/τ′; ∂c = g; ∂a_kl = g·2Σₘ a_km xˡ⁺ᵐ⁺¹/(l+m+1) + gl·2qₖxˡ/τ′.</summary>
-        private static void Sos_r1_K3Backward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
+        /// <summary>Sum-of-squares backward (r = 1, K = 3, B = 3): g ← g·τ′ + gl·τ″/τ′; ∂c = g; ∂a_kl = 2g·(x_c·Σₘ a_km uˡ⁺ᵐ/(l+m+1) + (x − x_c)·qₖuˡ) + 2gl·qₖuˡ/τ′.</summary>
+        private static void Sos_r1_K3_B3Backward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
         {
-            Sos_r1_K3Value(x, ref theta, stride, out Vector<float> derivative, out Vector<float> curvature);
+            Sos_r1_K3_B3Value(x, ref theta, stride, out Vector<float> derivative, out Vector<float> curvature);
             Vector<float> gy = g;
             Vector<float> logSlope = gl / derivative;
             g = Kernel.Mac(gy, derivative, logSlope * curvature);
             gtheta = gy;
-            Span<Vector<float>> power = stackalloc Vector<float>[4];
+            Vector<float> xc = Kernel.Min(Kernel.Max(x, new Vector<float>(-3f)), new Vector<float>(3f));
+            Vector<float> u = xc * new Vector<float>(0.33333334f);
+            // the weight of ∂τ′/∂a_kl in ∂L/∂a_kl: the tail's distance times g, plus gl/τ′
+            Vector<float> slopeWeight = Kernel.Mac(gy, x - xc, logSlope);
+            Span<Vector<float>> power = stackalloc Vector<float>[3];
             power[0] = new Vector<float>(1f);
-            for (int m = 1; m < 4; m++) power[m] = power[m - 1] * x;
+            for (int m = 1; m < 3; m++) power[m] = power[m - 1] * u;
             for (int k = 0; k < 3; k++)
             {
                 ref Vector<float> a = ref Unsafe.Add(ref theta, (1 + k * 2) * stride);
                 ref Vector<float> ga = ref Unsafe.Add(ref gtheta, (1 + k * 2) * stride);
                 Vector<float> q = new Vector<float>(0f);
-                for (int l = 1; l >= 0; l--) q = Kernel.Mac(q, x, Unsafe.Add(ref a, l * stride));
+                for (int l = 1; l >= 0; l--) q = Kernel.Mac(q, u, Unsafe.Add(ref a, l * stride));
                 for (int l = 0; l <= 1; l++)
                 {
                     Vector<float> integral = new Vector<float>(0f);
-                    for (int m = 0; m <= 1; m++) integral = Kernel.Mac(Unsafe.Add(ref a, m * stride), power[l + m + 1] * (float)(1.0 / (l + m + 1)), integral);
-                    Unsafe.Add(ref ga, l * stride) = new Vector<float>(2f) * Kernel.Mac(gy, integral, logSlope * q * power[l]);
+                    for (int m = 0; m <= 1; m++) integral = Kernel.Mac(Unsafe.Add(ref a, m * stride), power[l + m] * (float)(1.0 / (l + m + 1)), integral);
+                    Unsafe.Add(ref ga, l * stride) = new Vector<float>(2f) * Kernel.Mac(gy * xc, integral, slopeWeight * q * power[l]);
                 }
             }
         }
 
         /// <summary>τ′(x) and λ_x = τ″/τ′.</summary>
-        private static void Sos_r1_K3Derivatives(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope)
+        private static void Sos_r1_K3_B3Derivatives(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope)
         {
-            Sos_r1_K3Value(x, ref theta, stride, out derivative, out Vector<float> curvature);
+            Sos_r1_K3_B3Value(x, ref theta, stride, out derivative, out Vector<float> curvature);
             logDerivativeSlope = curvature / derivative;
         }
 
         /// <summary>Backward through x = τ⁻¹(y): ∂L/∂y = (gx − gl·λ_x)/τ′(x), ∂L/∂θ = −(∂L/∂y·τ_θ + gl·λ_θ).</summary>
-        private static void Sos_r1_K3InverseBackward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
+        private static void Sos_r1_K3_B3InverseBackward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
         {
-            Sos_r1_K3Derivatives(x, ref theta, stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope);
+            Sos_r1_K3_B3Derivatives(x, ref theta, stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope);
             Vector<float> gy = (g - gl * logDerivativeSlope) / derivative;
             Vector<float> forwardInputGradient = gy;
-            Sos_r1_K3Backward(x, ref theta, stride, ref forwardInputGradient, gl, ref gtheta);
+            Sos_r1_K3_B3Backward(x, ref theta, stride, ref forwardInputGradient, gl, ref gtheta);
             for (int q = 0; q < 7; q++) Unsafe.Add(ref gtheta, q * stride) = -Unsafe.Add(ref gtheta, q * stride);
             g = gy;
         }
 
         /// <summary>Backward through the map TDirection selects: the forward map's product, or the inverse map's.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Sos_r1_K3Vjp<TDirection>(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta) where TDirection : struct, IMapDirection
+        private static void Sos_r1_K3_B3Vjp<TDirection>(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta) where TDirection : struct, IMapDirection
         {
-            if (TDirection.IsInverse) Sos_r1_K3InverseBackward(x, ref theta, stride, ref g, gl, ref gtheta);
-            else Sos_r1_K3Backward(x, ref theta, stride, ref g, gl, ref gtheta);
+            if (TDirection.IsInverse) Sos_r1_K3_B3InverseBackward(x, ref theta, stride, ref g, gl, ref gtheta);
+            else Sos_r1_K3_B3Backward(x, ref theta, stride, ref g, gl, ref gtheta);
         }
 
-        /// <summary>Sum-of-squares τ (r = 2, K = 2): returns τ(x), τ′(x) = ε + Σₖ qₖ(x)² and τ″(x) = Σₖ 2qₖqₖ′.</summary>
-        private static float Sos_r2_K2ValueOne(float x, ref float theta, int stride, out float derivative, out float curvature)
+        /// <summary>Sum-of-squares τ (r = 2, K = 2, B = 3): returns τ(x), τ′(x) = ε + Σₖ qₖ(u)² and τ″(x) = Σₖ 2qₖ(u)qₖ′(u)/B inside [−B, B], 0 outside.</summary>
+        private static float Sos_r2_K2_B3ValueOne(float x, ref float theta, int stride, out float derivative, out float curvature)
         {
+            // the polynomials see the clamped input, normalised to [−1, 1]: u = x_c/B
+            float xc = Kernel.Min(Kernel.Max(x, -3f), 3f);
+            float u = xc * 0.33333334f;
             Span<float> beta = stackalloc float[5];
             beta.Clear();
             float d = 0.001f, dd = 0f;
@@ -765,8 +784,8 @@ namespace FlowGen.Generated
                 float q = Unsafe.Add(ref a, 2 * stride), dq = 0f;
                 for (int l = 1; l >= 0; l--)
                 {
-                    dq = Kernel.Mac(dq, x, q);
-                    q = Kernel.Mac(q, x, Unsafe.Add(ref a, l * stride));
+                    dq = Kernel.Mac(dq, u, q);
+                    q = Kernel.Mac(q, u, Unsafe.Add(ref a, l * stride));
                 }
                 d = Kernel.Mac(q, q, d);
                 dd = Kernel.Mac(q + q, dq, dd);
@@ -776,23 +795,24 @@ namespace FlowGen.Generated
                     for (int m = 0; m <= 2; m++) beta[l + m] = Kernel.Mac(al, Unsafe.Add(ref a, m * stride), beta[l + m]);
                 }
             }
-            // τ(x) = c + x·(ε + Σₙ βₙ/(n+1)·xⁿ), Horner from the top
+            // τ(x) = c + x_c·(ε + Σₙ βₙ/(n+1)·uⁿ) + (x − x_c)·τ′: the polynomial inside [−B, B] (Horner from the top), its tangent outside
             float p = beta[4] * (float)(1.0 / 5);
-            for (int m = 3; m >= 0; m--) p = Kernel.Mac(p, x, beta[m] * (float)(1.0 / (m + 1)));
+            for (int m = 3; m >= 0; m--) p = Kernel.Mac(p, u, beta[m] * (float)(1.0 / (m + 1)));
             derivative = d;
-            curvature = dd;
-            return Kernel.Mac(x, p + 0.001f, theta);
+            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, -3f), Kernel.LessThanOrEqual(x, 3f));
+            curvature = Kernel.Select(inside, dd * 0.33333334f, 0f);
+            return Kernel.Mac(x - xc, d, Kernel.Mac(xc, p + 0.001f, theta));
         }
 
         /// <summary>Sum-of-squares forward (r = 2, K = 2): x ← τ(x), log-det += log τ′(x).</summary>
-        private static void Sos_r2_K2Forward(ref float x, ref float theta, int stride, ref float logDet)
+        private static void Sos_r2_K2_B3Forward(ref float x, ref float theta, int stride, ref float logDet)
         {
-            x = Sos_r2_K2ValueOne(x, ref theta, stride, out float derivative, out _);
+            x = Sos_r2_K2_B3ValueOne(x, ref theta, stride, out float derivative, out _);
             logDet += Kernel.Log(derivative);
         }
 
         /// <summary>Sum-of-squares inverse (r = 2, K = 2) by safeguarded Newton–bisection from x₀ = (y − c)/τ′(0): x ← τ⁻¹(x), log-det −= log τ′.</summary>
-        private static void Sos_r2_K2Inverse(ref float x, ref float theta, int stride, ref float logDet)
+        private static void Sos_r2_K2_B3Inverse(ref float x, ref float theta, int stride, ref float logDet)
         {
             float slopeAtZero = 0.001f;
             for (int k = 0; k < 2; k++)
@@ -802,24 +822,27 @@ namespace FlowGen.Generated
             }
             // the map's state: where its evaluations put the derivatives they do not need (no temporary to zero on each evaluation)
             Span<float> unused = stackalloc float[2];
-            x = MonotoneInverse.Solve<Sos_r2_K2MapOne>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
-            Sos_r2_K2ValueOne(x, ref theta, stride, out float derivativeAtRoot, out _);
+            x = MonotoneInverse.Solve<Sos_r2_K2_B3MapOne>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
+            Sos_r2_K2_B3ValueOne(x, ref theta, stride, out float derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
         }
 
         /// <summary>For MonotoneInverse.Solve: τ of a sum-of-squares coordinate (r = 2, K = 2); its state holds two values, for the τ′ and τ″ an evaluation does not need.</summary>
-        private readonly struct Sos_r2_K2MapOne : IMonotoneMap<float>
+        private readonly struct Sos_r2_K2_B3MapOne : IMonotoneMap<float>
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static float Value(float x, ref float theta, int stride, ref float state) => Sos_r2_K2ValueOne(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
+            public static float Value(float x, ref float theta, int stride, ref float state) => Sos_r2_K2_B3ValueOne(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static float Value(float x, ref float theta, int stride, ref float state, out float derivative) => Sos_r2_K2ValueOne(x, ref theta, stride, out derivative, out state);
+            public static float Value(float x, ref float theta, int stride, ref float state, out float derivative) => Sos_r2_K2_B3ValueOne(x, ref theta, stride, out derivative, out state);
         }
 
-        /// <summary>Sum-of-squares τ (r = 1, K = 3): returns τ(x), τ′(x) = ε + Σₖ qₖ(x)² and τ″(x) = Σₖ 2qₖqₖ′.</summary>
-        private static float Sos_r1_K3ValueOne(float x, ref float theta, int stride, out float derivative, out float curvature)
+        /// <summary>Sum-of-squares τ (r = 1, K = 3, B = 3): returns τ(x), τ′(x) = ε + Σₖ qₖ(u)² and τ″(x) = Σₖ 2qₖ(u)qₖ′(u)/B inside [−B, B], 0 outside.</summary>
+        private static float Sos_r1_K3_B3ValueOne(float x, ref float theta, int stride, out float derivative, out float curvature)
         {
+            // the polynomials see the clamped input, normalised to [−1, 1]: u = x_c/B
+            float xc = Kernel.Min(Kernel.Max(x, -3f), 3f);
+            float u = xc * 0.33333334f;
             Span<float> beta = stackalloc float[3];
             beta.Clear();
             float d = 0.001f, dd = 0f;
@@ -829,8 +852,8 @@ namespace FlowGen.Generated
                 float q = Unsafe.Add(ref a, 1 * stride), dq = 0f;
                 for (int l = 0; l >= 0; l--)
                 {
-                    dq = Kernel.Mac(dq, x, q);
-                    q = Kernel.Mac(q, x, Unsafe.Add(ref a, l * stride));
+                    dq = Kernel.Mac(dq, u, q);
+                    q = Kernel.Mac(q, u, Unsafe.Add(ref a, l * stride));
                 }
                 d = Kernel.Mac(q, q, d);
                 dd = Kernel.Mac(q + q, dq, dd);
@@ -840,23 +863,24 @@ namespace FlowGen.Generated
                     for (int m = 0; m <= 1; m++) beta[l + m] = Kernel.Mac(al, Unsafe.Add(ref a, m * stride), beta[l + m]);
                 }
             }
-            // τ(x) = c + x·(ε + Σₙ βₙ/(n+1)·xⁿ), Horner from the top
+            // τ(x) = c + x_c·(ε + Σₙ βₙ/(n+1)·uⁿ) + (x − x_c)·τ′: the polynomial inside [−B, B] (Horner from the top), its tangent outside
             float p = beta[2] * (float)(1.0 / 3);
-            for (int m = 1; m >= 0; m--) p = Kernel.Mac(p, x, beta[m] * (float)(1.0 / (m + 1)));
+            for (int m = 1; m >= 0; m--) p = Kernel.Mac(p, u, beta[m] * (float)(1.0 / (m + 1)));
             derivative = d;
-            curvature = dd;
-            return Kernel.Mac(x, p + 0.001f, theta);
+            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, -3f), Kernel.LessThanOrEqual(x, 3f));
+            curvature = Kernel.Select(inside, dd * 0.33333334f, 0f);
+            return Kernel.Mac(x - xc, d, Kernel.Mac(xc, p + 0.001f, theta));
         }
 
         /// <summary>Sum-of-squares forward (r = 1, K = 3): x ← τ(x), log-det += log τ′(x).</summary>
-        private static void Sos_r1_K3Forward(ref float x, ref float theta, int stride, ref float logDet)
+        private static void Sos_r1_K3_B3Forward(ref float x, ref float theta, int stride, ref float logDet)
         {
-            x = Sos_r1_K3ValueOne(x, ref theta, stride, out float derivative, out _);
+            x = Sos_r1_K3_B3ValueOne(x, ref theta, stride, out float derivative, out _);
             logDet += Kernel.Log(derivative);
         }
 
         /// <summary>Sum-of-squares inverse (r = 1, K = 3) by safeguarded Newton–bisection from x₀ = (y − c)/τ′(0): x ← τ⁻¹(x), log-det −= log τ′.</summary>
-        private static void Sos_r1_K3Inverse(ref float x, ref float theta, int stride, ref float logDet)
+        private static void Sos_r1_K3_B3Inverse(ref float x, ref float theta, int stride, ref float logDet)
         {
             float slopeAtZero = 0.001f;
             for (int k = 0; k < 3; k++)
@@ -866,19 +890,19 @@ namespace FlowGen.Generated
             }
             // the map's state: where its evaluations put the derivatives they do not need (no temporary to zero on each evaluation)
             Span<float> unused = stackalloc float[2];
-            x = MonotoneInverse.Solve<Sos_r1_K3MapOne>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
-            Sos_r1_K3ValueOne(x, ref theta, stride, out float derivativeAtRoot, out _);
+            x = MonotoneInverse.Solve<Sos_r1_K3_B3MapOne>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
+            Sos_r1_K3_B3ValueOne(x, ref theta, stride, out float derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
         }
 
         /// <summary>For MonotoneInverse.Solve: τ of a sum-of-squares coordinate (r = 1, K = 3); its state holds two values, for the τ′ and τ″ an evaluation does not need.</summary>
-        private readonly struct Sos_r1_K3MapOne : IMonotoneMap<float>
+        private readonly struct Sos_r1_K3_B3MapOne : IMonotoneMap<float>
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static float Value(float x, ref float theta, int stride, ref float state) => Sos_r1_K3ValueOne(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
+            public static float Value(float x, ref float theta, int stride, ref float state) => Sos_r1_K3_B3ValueOne(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static float Value(float x, ref float theta, int stride, ref float state, out float derivative) => Sos_r1_K3ValueOne(x, ref theta, stride, out derivative, out state);
+            public static float Value(float x, ref float theta, int stride, ref float state, out float derivative) => Sos_r1_K3_B3ValueOne(x, ref theta, stride, out derivative, out state);
         }
 
         // ---------------------------------------------------------------- constant tables

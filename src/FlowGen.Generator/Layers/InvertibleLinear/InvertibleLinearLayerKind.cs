@@ -36,6 +36,9 @@ internal sealed class InvertibleLinearLayerKind : LayerKind
     public static LinearLayer Permuted(int dim, int seed) =>
         new(PermutationLayerKind.RandomPermutation(dim, seed).ToEquatableArray(), true, seed);
 
+    /// <summary>The layer with P = I (W = L·U), as [InvertibleLinear(Permute = false)] or a uniform stack with InvertibleLinearPermute = false.</summary>
+    public static LinearLayer Unpermuted(int dim) => new(Enumerable.Range(0, dim).ToEquatableArray(), false, 0);
+
     /// <summary>[InvertibleLinear(Seed = s, Permute = b)]: Seed applies only with Permute = true.</summary>
     public override LayerModel? Read(LayerAttributeContext c)
     {
@@ -48,7 +51,7 @@ internal sealed class InvertibleLinearLayerKind : LayerKind
         if (c.Dim is not int dim) return null;
         return permute
             ? Permuted(dim, r.IsSet("Seed") ? r.Int("Seed", 0) : c.DerivedSeed)
-            : new LinearLayer(Enumerable.Range(0, dim).ToEquatableArray(), false, 0);
+            : Unpermuted(dim);
     }
 
     public override int[] MapAfter(LayerModel layer, int[] mapBefore)
