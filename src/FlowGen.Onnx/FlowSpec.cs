@@ -31,11 +31,11 @@ internal sealed record LayerSpec(int Index, string Kind, JsonElement Json, int P
     public string Describe() => $"layer {Index} ({DisplayKind})";
 }
 
-/// <summary>A parsed stack specification (schema flowgen.stack, version 1): what the exporter knows of a model.</summary>
+/// <summary>A parsed stack specification (schema flowgen.stack, version 2): what the exporter knows of a model.</summary>
 internal sealed class FlowSpec
 {
     public const string Schema = "flowgen.stack";
-    public const int NewestVersion = 1;
+    public const int NewestVersion = 2;
 
     private FlowSpec(string dtype, int dim, int context, JsonElement baseJson, IReadOnlyList<LayerSpec> layers)
     {
