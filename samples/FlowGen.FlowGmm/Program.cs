@@ -17,7 +17,7 @@ var mode = new Argument<string>("mode")
 };
 mode.AcceptOnlyFromAmong("penguins", "moons");
 var seeds = new Option<int>("--seeds") { Description = "seeds per k (penguins)", DefaultValueFactory = _ => 10 };
-var steps = new Option<int>("--steps") { Description = "optimisation steps per training run (default 1000 for penguins, 3000 for moons)" };
+var steps = new Option<int>("--steps") { Description = "optimisation steps per training run (default 3000)" };
 var seed = new Option<int>("--seed") { Description = "seed of the moons data, labels and flow", DefaultValueFactory = _ => 1 };
 var output = new Option<string>("--out") { Description = "the moons PNG", DefaultValueFactory = _ => "flowgmm-moons.png" };
 foreach (var o in new[] { seeds, steps, seed })
@@ -31,6 +31,6 @@ command.SetAction(parse =>
     int? given = parse.GetResult(steps) is { Implicit: false } ? parse.GetValue(steps) : null;
     return parse.GetValue(mode) == "moons"
         ? MoonsPicture.Run(given ?? 3000, (ulong)parse.GetValue(seed), parse.GetValue(output)!, Console.WriteLine)
-        : PenguinsExperiment.Run(Math.Max(1, parse.GetValue(seeds)), given ?? 1000, [1, 3, 5, 10], Console.WriteLine);
+        : PenguinsExperiment.Run(Math.Max(1, parse.GetValue(seeds)), given ?? 3000, [1, 3, 5, 10], Console.WriteLine);
 });
 return command.Parse(args).Invoke();
