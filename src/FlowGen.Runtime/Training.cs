@@ -536,13 +536,56 @@ public static partial class FlowTrainer
 public sealed class AdamOptimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[] _m, _v;
+    private readonly int[] _fixed;
+    private readonly T[] _fixedValues;
     private int _t;
 
     /// <summary>An optimizer for <paramref name="parameterCount"/> parameters.</summary>
-    public AdamOptimizer(int parameterCount)
+    public AdamOptimizer(int parameterCount) : this(parameterCount, ReadOnlySpan<int>.Empty)
+    {
+    }
+
+    /// <summary>
+    /// An optimizer that never changes the parameters at <paramref name="fixedIndices"/> (neither the Adam update nor the
+    /// weight decay touches them): the parameters a base declaration fixes (docs/model.md §11).
+    /// </summary>
+    internal AdamOptimizer(int parameterCount, ReadOnlySpan<int> fixedIndices)
     {
         _m = new T[parameterCount];
         _v = new T[parameterCount];
+        foreach (int i in fixedIndices)
+            if ((uint)i >= (uint)parameterCount) throw new ArgumentOutOfRangeException(nameof(fixedIndices), i, $"A fixed index must be below {parameterCount}.");
+        _fixed = fixedIndices.ToArray();
+        _fixedValues = new T[_fixed.Length];
+    }
+
+    /// <summary>
+    /// The indices of the parameters a flow's declaration fixes, read from its <see cref="ICouplingFlow{T}.StackSpec"/> and
+    /// <see cref="ICouplingFlow{T}.ParameterTensors"/>: a mixture base's <c>base.means</c> with <c>LearnableMeans = false</c>,
+    /// its <c>base.log_scales</c> with <c>LearnableScales = false</c>, a Student-t base's <c>base.log_dof</c> with
+    /// <c>LearnableDegreesOfFreedom = false</c> (docs/model.md §11). Empty when the flow has none.
+    /// </summary>
+    internal static int[] FixedParameterIndices(ICouplingFlow<T> flow)
+    {
+        using var spec = System.Text.Json.JsonDocument.Parse(flow.StackSpec);
+        if (!spec.RootElement.TryGetProperty("base", out var b) || !b.TryGetProperty("kind", out var kind)) return Array.Empty<int>();
+        bool Fixed(string flag) => b.TryGetProperty(flag, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.False;
+        var names = new List<string>();
+        switch (kind.GetString())
+        {
+            case "gaussian_mixture":
+                if (Fixed("learnable_means")) names.Add("base.means");
+                if (Fixed("learnable_scales")) names.Add("base.log_scales");
+                break;
+            case "student_t":
+                if (Fixed("learnable")) names.Add("base.log_dof");
+                break;
+        }
+        var indices = new List<int>();
+        foreach (ParameterTensor t in flow.ParameterTensors)
+            if (names.Contains(t.Name))
+                for (int j = 0; j < t.Length; j++) indices.Add(t.Offset + j);
+        return indices.ToArray();
     }
 
     /// <summary>Steps taken since construction or <see cref="Reset"/>.</summary>
@@ -562,6 +605,7 @@ public sealed class AdamOptimizer<T> where T : unmanaged, IFloatingPointIeee754<
         if (parameters.Length != _m.Length) throw new ArgumentException($"parameters.Length must be {_m.Length}; it is {parameters.Length}.", nameof(parameters));
         if (gradient.Length != _m.Length) throw new ArgumentException($"gradient.Length must be {_m.Length}; it is {gradient.Length}.", nameof(gradient));
         _t++;
+        for (int f = 0; f < _fixed.Length; f++) _fixedValues[f] = parameters[_fixed[f]];
         T b1 = T.CreateChecked(beta1), b2 = T.CreateChecked(beta2);
         T c1 = T.One - b1, c2 = T.One - b2;
         T stepSize = T.CreateChecked(learningRate / (1 - Math.Pow(beta1, _t)));
@@ -593,6 +637,14 @@ public sealed class AdamOptimizer<T> where T : unmanaged, IFloatingPointIeee754<
             _v[i] = v;
             T p = parameters[i];
             parameters[i] = p - stepSize * m / (T.Sqrt(v) * root + eps) - decay * p;
+        }
+        // fixed parameters: put back exactly (the loops above are the same for every index, so the others' bits do not change)
+        for (int f = 0; f < _fixed.Length; f++)
+        {
+            int j = _fixed[f];
+            parameters[j] = _fixedValues[f];
+            _m[j] = T.Zero;
+            _v[j] = T.Zero;
         }
     }
 }

@@ -56,7 +56,7 @@ public static partial class FlowTrainer
             }
 
             var state = new TrainedParameters<T>(flow, objective.Objective.ObjectiveParameters);
-            _adam = new AdamOptimizer<T>(flow.ParameterCount);
+            _adam = new AdamOptimizer<T>(flow.ParameterCount, AdamOptimizer<T>.FixedParameterIndices(flow)); // fixed base parameters: no update, no decay
             _gradient = new T[state.Count];
             _sampler = set.Stream?.CreateFeed(_batch) ?? new BatchSampler(set.TrainRows, _batch, options.Seed);
             _guard = new DivergenceGuard<T>(state, _adam, options);

@@ -40,3 +40,7 @@ public partial class SemiSupervised2D;
 [CouplingFlow<double>(Dim = 2, Layers = 8, Hidden = [32, 32])]
 [GaussianMixtureBase(Components = 3, FlowGmm = true, MeanSpread = 3, LearnableScales = false)]
 public partial class SemiSupervisedFixedScale2D;
+
+[CouplingFlow<double>(Dim = 2, Layers = 3, Hidden = [8])]
+[GaussianMixtureBase(Components = 3, FlowGmm = true, LearnableMeans = false, LearnableScales = false)]
+public partial class FixedFlowGmm2D;

@@ -538,6 +538,51 @@ public class BaseDistributionTests
         Check<float>(conditional, ConditionalFlowGmm2D.ParameterTensors.Single(t => t.Name == "base.means").Offset, [0.5f]);
     }
 
+    /// <summary>
+    /// Parameters a base declaration fixes are never changed by the optimiser, also with a decoupled weight decay (AdamW): a
+    /// FlowGMM base with fixed means and scale (plain and semi-supervised training) and a fixed-ν Student-t keep their base
+    /// tensors bit for bit, while the decay does shrink the learnable ones (the layers' weights, learnable means).
+    /// </summary>
+    [Fact]
+    public void WeightDecayLeavesFixedBaseParametersUntouched()
+    {
+        static double[] Tensor<T>(ICouplingFlow<T> flow, string name) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            ParameterTensor t = flow.ParameterTensors.Single(t => t.Name == name);
+            return flow.Parameters.Slice(t.Offset, t.Length).ToArray().Select(v => double.CreateTruncating(v)).ToArray();
+        }
+        var (x, y) = SemiSupervisedTests.Problem(100, 4);
+        int[] labels = y.Select((c, i) => i < 15 ? c : -1).ToArray();
+        var options = new TrainingOptions { Steps = 40, BatchSize = 64, WeightDecay = 0.5, ValidationFraction = 0, Seed = 3, Threads = 1 };
+
+        var fixedGmm = new FixedFlowGmm2D(7);
+        double[] means = Tensor(fixedGmm, "base.means"), scales = Tensor(fixedGmm, "base.log_scales"), layers = fixedGmm.Parameters[..^7].ToArray();
+        FlowTrainer.TrainSemiSupervised(fixedGmm, x, labels, new SemiSupervisedOptions { Training = options });
+        Assert.Equal(means, Tensor(fixedGmm, "base.means"));
+        Assert.Equal(scales, Tensor(fixedGmm, "base.log_scales"));
+        Assert.NotEqual(layers, fixedGmm.Parameters[..^7].ToArray());
+
+        fixedGmm = new FixedFlowGmm2D(8);
+        means = Tensor(fixedGmm, "base.means");
+        scales = Tensor(fixedGmm, "base.log_scales");
+        FlowTrainer.Train(fixedGmm, x, options);
+        Assert.Equal(means, Tensor(fixedGmm, "base.means"));
+        Assert.Equal(scales, Tensor(fixedGmm, "base.log_scales"));
+
+        // learnable means do decay (with a zero gradient they would still shrink: here they simply change)
+        var learnable = new FlowGmmBase2D(7);
+        means = Tensor(learnable, "base.means");
+        FlowTrainer.TrainSemiSupervised(learnable, x, labels, new SemiSupervisedOptions { Training = options });
+        Assert.NotEqual(means, Tensor(learnable, "base.means"));
+
+        var t = new StudentTFixed3DFloat(2);
+        var data = new float[3 * 300];
+        new FlowRandom(5).FillGaussian(data);
+        double[] logDof = Tensor(t, "base.log_dof");
+        FlowTrainer.Train(t, data, options);
+        Assert.Equal(logDof, Tensor(t, "base.log_dof"));
+    }
+
     /// <summary>A fixed-ν Student-t (and ActNorm before it) trains: its ν stays, the NLL falls, and float batch = single.</summary>
     [Fact]
     public void FloatStudentTWithFixedDegreesOfFreedomTrains()
