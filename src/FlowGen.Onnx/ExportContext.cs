@@ -34,6 +34,19 @@ internal sealed class ExportContext
         return parameters.AsSpan(t.Offset, t.Length);
     }
 
+    /// <summary>True for a double flow (and graph), false for a float one.</summary>
+    public bool IsDouble => Graph.IsDouble;
+
+    /// <summary><paramref name="value"/> rounded to the flow's element type (identity for double).</summary>
+    public double Round(double value) => IsDouble ? value : (float)value;
+
+    /// <summary>FlowGen's own e^x in the flow's element type (<see cref="Kernel.Exp(float)"/>): export-time constants equal
+    /// the values the generated code computes from the same parameters, bit for bit.</summary>
+    public double Exp(double x) => IsDouble ? Kernel.Exp(x) : Kernel.Exp((float)x);
+
+    /// <summary>FlowGen's own log x in the flow's element type (<see cref="Kernel.Log(float)"/>).</summary>
+    public double Log(double x) => IsDouble ? Kernel.Log(x) : Kernel.Log((float)x);
+
     /// <summary>The values of a layer's whole parameter block.</summary>
     public ReadOnlySpan<double> Block(LayerSpec layer) => parameters.AsSpan(layer.ParameterOffset, layer.ParameterCount);
 }
@@ -66,11 +79,18 @@ internal interface IBaseEmitter
     /// <summary>The base kind as the specification's "base" object names it (e.g. standard_normal).</summary>
     string Kind { get; }
 
-    /// <summary>log p_Z(z) for z [N, D]: [N].</summary>
-    string LogDensity(ExportContext c, string z);
+    /// <summary>
+    /// log p_Z(z) for z [N, D]: [N]. With <paramref name="extraOutputs"/> (the LogProb graph) a base may declare graph outputs
+    /// of its own (the mixture: component_log_posteriors and label).
+    /// </summary>
+    string LogDensity(ExportContext c, string z, bool extraOutputs);
 
-    /// <summary>The base sample for given noise [N, D] (standard normal, as FlowRandom.FillGaussian draws it): [N, D].</summary>
-    string FromNoise(ExportContext c, string noise);
+    /// <summary>
+    /// The base sample z [N, D] for the Sample (or SampleComponent) graph from the standard-normal noise [N, D] (the graph's
+    /// first input) and the further inputs the base declares here (docs/onnx.md: the mixture's uniform or component, the
+    /// Student-t's chi_square). Throws <see cref="OnnxExportException"/> for a graph the base cannot serve.
+    /// </summary>
+    string Sample(ExportContext c, string noise, OnnxFlowGraph graph);
 }
 
 /// <summary>The registries: one emitter per layer kind, per coupling transformer and per base distribution.</summary>
@@ -96,6 +116,9 @@ internal static class Emitters
     public static readonly IReadOnlyList<IBaseEmitter> Bases = new IBaseEmitter[]
     {
         new Bases.StandardNormalBase(),
+        new Bases.DiagonalGaussianBase(),
+        new Bases.GaussianMixtureBase(),
+        new Bases.StudentTBase(),
     };
 
     public static ILayerEmitter Layer(LayerSpec layer)

@@ -21,10 +21,18 @@ public enum OnnxFlowGraph
     Inverse,
 
     /// <summary>
-    /// Inputs noise [N, D] (standard normal, e.g. from FlowRandom.FillGaussian) (and context); outputs x [N, D], the samples
-    /// f⁻¹(noise), and log_prob [N], their log-densities, as <c>Sample</c> computes them from the same noise.
+    /// Inputs noise [N, D] (standard normal, e.g. from FlowRandom.FillGaussian) (and context, and the base's further draws:
+    /// a mixture's uniform [N], a Student-t's chi_square [N, D]; docs/onnx.md); outputs x [N, D], the samples f⁻¹(z) of the base
+    /// samples z those draws make, and log_prob [N], their log-densities, as <c>Sample</c> computes them from the same draws.
     /// </summary>
     Sample,
+
+    /// <summary>
+    /// Flows with a Gaussian-mixture base only: inputs noise [N, D] (standard normal), context, and component int64 [N]; outputs
+    /// x [N, D], the samples of the given components, and log_prob [N], their (mixture) log-densities, as the mixture flow's
+    /// <c>Sample(xs, contexts, component, rng)</c> computes them from the same noise.
+    /// </summary>
+    SampleComponent,
 }
 
 /// <summary>The names of the exported graphs' inputs and outputs.</summary>
@@ -42,6 +50,20 @@ public static class OnnxFlowNames
     public const string LogProb = "log_prob";
     /// <summary>Log-determinants [N] of the map computed: the second output of Forward and Inverse.</summary>
     public const string LogDet = "log_det";
+    /// <summary>Mixture base, Sample graph: uniforms u [N] in [0, 1) (DOUBLE in every graph), one per row, choosing the component
+    /// as FlowGen's sampler does (the first c with u &lt; w_0 + … + w_c).</summary>
+    public const string Uniform = "uniform";
+    /// <summary>Mixture base: the component of each row, int64 [N] — the input of SampleComponent.</summary>
+    public const string Component = "component";
+    /// <summary>Student-t base, Sample graph: the chi-square draws V [N, D], V_ni ~ χ²(ν_i), z = ε/√(V/ν).</summary>
+    public const string ChiSquare = "chi_square";
+    /// <summary>Mixture base, LogProb graph: log p(c | x) [N, K], as ComponentLogPosteriors.</summary>
+    public const string ComponentLogPosteriors = "component_log_posteriors";
+    /// <summary>Mixture base, LogProb graph: the component of largest posterior, int64 [N] (the first on ties, −1 where a
+    /// component's log joint is NaN), as Classify.</summary>
+    public const string Label = "label";
+
+    internal static readonly string[] All = { X, Z, Noise, Context, LogProb, LogDet, Uniform, Component, ChiSquare, ComponentLogPosteriors, Label };
 }
 
 /// <summary>
@@ -117,11 +139,12 @@ public static class FlowOnnx
         foreach (LayerSpec layer in spec.Layers) layers.Add((Emitters.Layer(layer), layer));
 
         int d = spec.Dim;
-        string inputName = graph switch { OnnxFlowGraph.Inverse => OnnxFlowNames.Z, OnnxFlowGraph.Sample => OnnxFlowNames.Noise, _ => OnnxFlowNames.X };
+        bool sampling = graph is OnnxFlowGraph.Sample or OnnxFlowGraph.SampleComponent;
+        string inputName = graph switch { OnnxFlowGraph.Inverse => OnnxFlowNames.Z, _ when sampling => OnnxFlowNames.Noise, _ => OnnxFlowNames.X };
         string input = g.Input(inputName, d, graph switch
         {
             OnnxFlowGraph.Inverse => "latent points, one row per sample",
-            OnnxFlowGraph.Sample => "standard-normal noise, one row per sample",
+            _ when sampling => "standard-normal noise, one row per sample",
             _ => "data points, one row per sample",
         });
         string? context = spec.Context > 0 ? g.Input(OnnxFlowNames.Context, spec.Context, "the context of each row") : null;
@@ -144,13 +167,13 @@ public static class FlowOnnx
             }
             else
             {
-                string logProb = g.Add(baseDistribution.LogDensity(c, v), logDet, "log_prob");
+                string logProb = g.Add(baseDistribution.LogDensity(c, v, extraOutputs: true), logDet, "log_prob");
                 g.Output(OnnxFlowNames.LogProb, logProb, rows, "log p(x) = log p_Z(f(x)) + log|det ∂z/∂x|");
             }
         }
         else
         {
-            string z = graph == OnnxFlowGraph.Sample ? baseDistribution.FromNoise(c, input) : input;
+            string z = sampling ? baseDistribution.Sample(c, input, graph) : input;
             string v = z;
             string logDet = g.ZerosPerRow(input);
             for (int i = layers.Count - 1; i >= 0; i--)
@@ -160,9 +183,9 @@ public static class FlowOnnx
                 v = step.Output;
                 if (step.LogDet is not null) logDet = g.Add(logDet, step.LogDet, $"log_det_after_inverse_{layer.Index}");
             }
-            g.Output(OnnxFlowNames.X, v, matrix, graph == OnnxFlowGraph.Sample ? "samples x = f⁻¹(z), z the base sample of the noise" : "x = f⁻¹(z)");
+            g.Output(OnnxFlowNames.X, v, matrix, sampling ? "samples x = f⁻¹(z), z the base sample of the given draws" : "x = f⁻¹(z)");
             if (graph == OnnxFlowGraph.Inverse) g.Output(OnnxFlowNames.LogDet, logDet, rows, "log|det ∂x/∂z|");
-            else g.Output(OnnxFlowNames.LogProb, g.Sub(baseDistribution.LogDensity(c, z), logDet, "log_prob"), rows, "log p(x) = log p_Z(z) − log|det ∂x/∂z|");
+            else g.Output(OnnxFlowNames.LogProb, g.Sub(baseDistribution.LogDensity(c, z, extraOutputs: false), logDet, "log_prob"), rows, "log p(x) = log p_Z(z) − log|det ∂x/∂z|");
         }
 
         var model = new OnnxProto.ModelProto
@@ -189,6 +212,7 @@ public static class FlowOnnx
         OnnxFlowGraph.LogProb => "log-density log p(x)",
         OnnxFlowGraph.Forward => "forward map z = f(x) and log|det ∂z/∂x|",
         OnnxFlowGraph.Inverse => "inverse map x = f⁻¹(z) and log|det ∂x/∂z|",
-        _ => "samples x = f⁻¹(noise) and their log-densities",
+        OnnxFlowGraph.SampleComponent => "samples of given mixture components and their log-densities",
+        _ => "samples x = f⁻¹(z) of base samples z from given draws, and their log-densities",
     };
 }

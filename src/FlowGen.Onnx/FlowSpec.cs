@@ -52,6 +52,14 @@ internal sealed class FlowSpec
     public JsonElement Base { get; }
     public IReadOnlyList<LayerSpec> Layers { get; }
 
+    /// <summary>Where the base's parameters start in the parameter vector (after every layer's) and how many there are.</summary>
+    public int BaseParameterOffset { get; private init; }
+    public int BaseParameterCount { get; private init; }
+
+    /// <summary>A field of the "base" object (docs/model.md §11), or an error naming the base and the field.</summary>
+    public JsonElement BaseField(string field)
+        => Base.TryGetProperty(field, out JsonElement e) ? e : throw new OnnxExportException($"the base distribution '{BaseKind}' of the stack specification has no field '{field}'");
+
     public string BaseKind => Base.TryGetProperty("kind", out JsonElement k) ? k.GetString() ?? "" : "";
 
     public static FlowSpec Parse(string spec)
@@ -73,10 +81,13 @@ internal sealed class FlowSpec
             offset += count;
         }
         int total = root.GetProperty("parameters").GetInt32();
-        if (offset != total)
-            throw new OnnxExportException($"the flow's StackSpec announces {total} parameters, its layers hold {offset}");
+        // the base's parameters (docs/model.md §11) follow every layer's; the standard normal has none (and no count)
+        JsonElement baseJson = root.GetProperty("base").Clone();
+        int baseCount = baseJson.TryGetProperty("parameters", out JsonElement bp) ? bp.GetInt32() : 0;
+        if (offset + baseCount != total)
+            throw new OnnxExportException($"the flow's StackSpec announces {total} parameters, its layers hold {offset} and its base {baseCount}");
         return new FlowSpec(root.GetProperty("dtype").GetString() ?? "", root.GetProperty("dim").GetInt32(),
-            root.GetProperty("context").GetInt32(), root.GetProperty("base").Clone(), layers);
+            root.GetProperty("context").GetInt32(), baseJson, layers) { BaseParameterOffset = offset, BaseParameterCount = baseCount };
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Dtype} dim {Dim} context {Context}, {Layers.Count} layers");

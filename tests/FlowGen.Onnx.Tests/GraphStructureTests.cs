@@ -16,16 +16,20 @@ public sealed class GraphStructureTests
         "Gemm", "Greater", "GreaterOrEqual", "Identity", "LessOrEqual", "Log", "LogSoftmax", "MatMul", "Max", "Min", "Mul", "Neg",
         "Or", "ReduceLogSumExp", "ReduceSum", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Sqrt", "Sub", "Tanh",
         "Unsqueeze", "Where",
+        // the base distributions (the mixture's log-sum-exp, label and component choice)
+        "ArgMax", "IsNaN", "Less", "ReduceMax",
     };
 
     [Fact]
     public void EveryGraphUsesOpset17IrVersion8TheDocumentedOperatorsAndDeclaresItsInputsAndOutputs()
     {
         var used = new HashSet<string>(StringComparer.Ordinal);
-        foreach (TestModel m in Catalog.All)
+        foreach (TestModel m in OnnxExportTests.AllModels)
             foreach (OnnxFlowGraph graph in Enum.GetValues<OnnxFlowGraph>())
             {
-                if (!m.Invertible && graph is OnnxFlowGraph.Inverse or OnnxFlowGraph.Sample) continue;
+                if (!m.Invertible && graph is OnnxFlowGraph.Inverse or OnnxFlowGraph.Sample or OnnxFlowGraph.SampleComponent) continue;
+                bool mixture = m.Kind == "gaussian_mixture";
+                if (!mixture && graph == OnnxFlowGraph.SampleComponent) continue;
                 byte[] bytes = m.IsDouble ? FlowOnnx.Export((ICouplingFlow<double>)m.Create(1), graph) : FlowOnnx.Export((ICouplingFlow<float>)m.Create(1), graph);
                 var model = global::Onnx.ModelProto.Parser.ParseFrom(bytes);
                 Assert.Equal(FlowOnnx.IrVersion, model.IrVersion);
@@ -43,10 +47,22 @@ public sealed class GraphStructureTests
                 var flow = m.Create(1);
                 int dim = m.IsDouble ? ((ICouplingFlow<double>)flow).Dim : ((ICouplingFlow<float>)flow).Dim;
                 int context = m.IsDouble ? ((ICouplingFlow<double>)flow).ContextDim : ((ICouplingFlow<float>)flow).ContextDim;
-                string first = graph switch { OnnxFlowGraph.Inverse => OnnxFlowNames.Z, OnnxFlowGraph.Sample => OnnxFlowNames.Noise, _ => OnnxFlowNames.X };
+                string first = graph switch { OnnxFlowGraph.Inverse => OnnxFlowNames.Z, OnnxFlowGraph.Sample or OnnxFlowGraph.SampleComponent => OnnxFlowNames.Noise, _ => OnnxFlowNames.X };
                 var inputs = model.Graph.Input.ToList();
-                Assert.Equal(context > 0 ? new[] { first, OnnxFlowNames.Context } : new[] { first }, inputs.Select(i => i.Name).ToArray());
-                foreach (var (input, width) in inputs.Zip(new[] { dim, context }))
+                var expectedInputs = new List<string> { first };
+                if (context > 0) expectedInputs.Add(OnnxFlowNames.Context);
+                // the base's further draws (docs/onnx.md): a mixture's uniform (DOUBLE [N]) or component (int64 [N]), a Student-t's chi_square
+                if (graph == OnnxFlowGraph.Sample && mixture) expectedInputs.Add(OnnxFlowNames.Uniform);
+                if (graph == OnnxFlowGraph.SampleComponent) expectedInputs.Add(OnnxFlowNames.Component);
+                if (graph == OnnxFlowGraph.Sample && m.Kind == "student_t") expectedInputs.Add(OnnxFlowNames.ChiSquare);
+                Assert.Equal(expectedInputs.ToArray(), inputs.Select(i => i.Name).ToArray());
+                foreach (var input in inputs.Skip(context > 0 ? 2 : 1))
+                {
+                    Assert.Equal(input.Name switch { OnnxFlowNames.Uniform => 11, OnnxFlowNames.Component => 7, _ => elementType }, input.Type.TensorType.ElemType);
+                    Assert.Equal("batch", input.Type.TensorType.Shape.Dim[0].DimParam);
+                    Assert.Equal(input.Name == OnnxFlowNames.ChiSquare ? 2 : 1, input.Type.TensorType.Shape.Dim.Count);
+                }
+                foreach (var (input, width) in inputs.Take(context > 0 ? 2 : 1).Zip(new[] { dim, context }))
                 {
                     Assert.Equal(elementType, input.Type.TensorType.ElemType);
                     Assert.Equal("batch", input.Type.TensorType.Shape.Dim[0].DimParam);
@@ -54,6 +70,7 @@ public sealed class GraphStructureTests
                 }
                 string[] outputs = graph switch
                 {
+                    OnnxFlowGraph.LogProb when mixture => new[] { OnnxFlowNames.ComponentLogPosteriors, OnnxFlowNames.Label, OnnxFlowNames.LogProb },
                     OnnxFlowGraph.LogProb => new[] { OnnxFlowNames.LogProb },
                     OnnxFlowGraph.Forward => new[] { OnnxFlowNames.Z, OnnxFlowNames.LogDet },
                     OnnxFlowGraph.Inverse => new[] { OnnxFlowNames.X, OnnxFlowNames.LogDet },
@@ -62,7 +79,7 @@ public sealed class GraphStructureTests
                 Assert.Equal(outputs, model.Graph.Output.Select(o => o.Name).ToArray());
                 foreach (var o in model.Graph.Output)
                 {
-                    Assert.Equal(elementType, o.Type.TensorType.ElemType);
+                    Assert.Equal(o.Name == OnnxFlowNames.Label ? 7 : elementType, o.Type.TensorType.ElemType);
                     Assert.Equal("batch", o.Type.TensorType.Shape.Dim[0].DimParam);
                 }
                 Assert.Contains(model.MetadataProps, p => p.Key == "flowgen.spec");
@@ -88,6 +105,12 @@ public sealed class GraphStructureTests
         var flow = (ICouplingFlow<float>)Catalog.All.First(m => !m.IsDouble).Create(1);
         Assert.Throws<ArgumentNullException>(() => FlowOnnx.Export<float>(null!));
         Assert.Throws<ArgumentOutOfRangeException>(() => FlowOnnx.Export(flow, (OnnxFlowGraph)42));
+        // SampleComponent needs a mixture base: any other base is a clear error naming it
+        var e = Assert.Throws<OnnxExportException>(() => FlowOnnx.Export(flow, OnnxFlowGraph.SampleComponent));
+        Assert.Contains("Gaussian-mixture base", e.Message);
+        Assert.Contains("'standard_normal'", e.Message);
+        Assert.False(FlowOnnx.CanExport(new Models.StudentTBaseF0(1), OnnxFlowGraph.SampleComponent, out string? why));
+        Assert.Contains("'student_t'", why);
         Assert.ThrowsAny<ArgumentException>(() => FlowOnnx.Save(flow, ""));
     }
 }

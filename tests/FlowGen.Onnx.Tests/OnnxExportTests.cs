@@ -21,10 +21,13 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     private static readonly int[] BatchSizes = { 1, 7, 4096 };
 
     // by name, so that every model is its own test case (filterable: --filter "DisplayName~SplineF0")
-    public static IEnumerable<object[]> Models => Catalog.All.Select(m => new object[] { m.Name });
-    public static IEnumerable<object[]> ForwardOnlyModels => Catalog.All.Where(m => !m.Invertible).Select(m => new object[] { m.Name });
+    public static IEnumerable<object[]> Models => AllModels.Select(m => new object[] { m.Name });
+    public static IEnumerable<object[]> ForwardOnlyModels => AllModels.Where(m => !m.Invertible).Select(m => new object[] { m.Name });
 
-    private static TestModel Model(string name) => Catalog.All.Single(m => m.Name == name);
+    /// <summary>The layer-kind models (Models.cs) and the base-distribution and bounded sum-of-squares models (BaseModels.cs).</summary>
+    internal static readonly TestModel[] AllModels = Catalog.All.Concat(BaseCatalog.All).ToArray();
+
+    internal static TestModel Model(string name) => AllModels.Single(m => m.Name == name);
 
     [Theory]
     [MemberData(nameof(Models))]
@@ -73,17 +76,18 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         var layers = Layers(flow);
         var graphs = new List<OnnxFlowGraph> { OnnxFlowGraph.LogProb, OnnxFlowGraph.Forward };
         if (model.Invertible) graphs.AddRange(new[] { OnnxFlowGraph.Inverse, OnnxFlowGraph.Sample });
+        if (model.Invertible && flow is IGaussianMixtureFlow<T>) graphs.Add(OnnxFlowGraph.SampleComponent);
         var sessions = new Dictionary<OnnxFlowGraph, InferenceSession>();
         int messagesBefore = Ort.Messages.Count;
         try
         {
             foreach (OnnxFlowGraph graph in graphs) sessions[graph] = Ort.Session(FlowOnnx.Export(flow, graph));
             var stats = new Dictionary<string, Stat>();
-            long flowgenRoundTripMisses = 0;
-            void Compare(string what, T[] onnx, Dictionary<string, T[]> flowgen, Dictionary<string, double[]> sensitivity, string name, double scale = 1)
+            long flowgenRoundTripMisses = 0, labelMismatches = 0;
+            void Compare(string what, T[] onnx, Dictionary<string, T[]> flowgen, Dictionary<string, double[]> sensitivity, string name, double scale = 1, double[]? magnitude = null)
             {
                 Stat st = stats.TryGetValue(what, out Stat? existing) ? existing : stats[what] = new Stat();
-                string failure = st.Add(onnx, flowgen[name], sensitivity[name], tolerance * scale);
+                string failure = st.Add(onnx, flowgen[name], sensitivity[name], tolerance * scale, magnitude);
                 Assert.True(failure.Length == 0, $"{model.Name} seed {seed}: {what} {failure}");
             }
 
@@ -94,6 +98,22 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                 var (fg, sens) = WithSensitivity(flow, OnnxFlowGraph.Forward, xs, contexts, rng);
                 var onnx = Ort.Run(sessions[OnnxFlowGraph.LogProb], Feed(OnnxFlowNames.X, xs, d, contexts, c));
                 Compare("log_prob", onnx[OnnxFlowNames.LogProb], fg, sens, OnnxFlowNames.LogProb);
+                if (flow is IGaussianMixtureFlow<T> mixtureFlow)
+                {
+                    var all = OrtValues.Run(sessions[OnnxFlowGraph.LogProb], Feeds(OnnxFlowNames.X, xs, d, contexts, c));
+                    T[] posteriors = (T[])all[OnnxFlowNames.ComponentLogPosteriors];
+                    // log p(c | x) = j_c − log p(z) is a difference: it is as accurate as j_c is, relative to |j_c| (docs/onnx.md)
+                    int k = mixtureFlow.Components;
+                    T[] fgPosteriors = fg[OnnxFlowNames.ComponentLogPosteriors];
+                    var joints = new double[fgPosteriors.Length];
+                    for (int i = 0; i < joints.Length; i++)
+                        joints[i] = Math.Abs(ToDouble(fgPosteriors[i]) + ToDouble(fg[OnnxFlowNames.LogProb][i / k]) - ToDouble(fg[OnnxFlowNames.LogDet][i / k]));
+                    Compare("component_log_posteriors", posteriors, fg, sens, OnnxFlowNames.ComponentLogPosteriors, magnitude: joints);
+                    long[] labels = (long[])all[OnnxFlowNames.Label];
+                    var expected = new int[n];
+                    mixtureFlow.Classify(xs, contexts, expected);
+                    labelMismatches += CheckLabels(labels, expected, fg[OnnxFlowNames.ComponentLogPosteriors], sens[OnnxFlowNames.ComponentLogPosteriors], mixtureFlow.Components, tolerance, $"{model.Name} seed {seed}");
+                }
                 var forward = Ort.Run(sessions[OnnxFlowGraph.Forward], Feed(OnnxFlowNames.X, xs, d, contexts, c));
                 Compare("forward z", forward[OnnxFlowNames.Z], fg, sens, OnnxFlowNames.Z);
                 Compare("forward log_det", forward[OnnxFlowNames.LogDet], fg, sens, OnnxFlowNames.LogDet);
@@ -126,26 +146,44 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                 Compare("round trip x", back[OnnxFlowNames.X], identity, roundSens, "x", RoundTripScale);
                 Compare("round trip log_det", cancel, identity, roundSens, "zero", RoundTripScale);
 
-                // sampling from given noise: the noise FlowRandom draws, as Sample draws it
+                // sampling from given draws: the draws FlowRandom makes, replayed in the order Sample makes them (BaseDraws)
                 ulong sampleSeed = seed * 1000 + (ulong)n;
-                var noise = new T[n * d];
-                FillGaussian(new FlowRandom(sampleSeed), noise);
+                BaseDraws<T> draws = BaseDraws<T>.Replay(flow, n, sampleSeed);
                 var samples = new T[n * d];
                 var sampleLogProbs = new T[n];
                 flow.Sample(samples, contexts, sampleLogProbs, new FlowRandom(sampleSeed));
-                var (fgs, senss) = WithSensitivity(flow, OnnxFlowGraph.Sample, noise, contexts, rng);
-                Assert.Equal(samples, fgs[OnnxFlowNames.X]);             // Sample is the inverse of the noise it draws
+                var (fgs, senss) = WithSensitivity(flow, OnnxFlowGraph.Sample, draws.Z, contexts, rng);
+                if (draws.BaseKind == "standard_normal") Assert.Equal(samples, fgs[OnnxFlowNames.X]);   // Sample is the inverse of the noise it draws
                 fgs[OnnxFlowNames.X] = samples;
                 fgs[OnnxFlowNames.LogProb] = sampleLogProbs;
-                var sampled = Ort.Run(sessions[OnnxFlowGraph.Sample], Feed(OnnxFlowNames.Noise, noise, d, contexts, c));
-                Compare("sample x", sampled[OnnxFlowNames.X], fgs, senss, OnnxFlowNames.X);
-                Compare("sample log_prob", sampled[OnnxFlowNames.LogProb], fgs, senss, OnnxFlowNames.LogProb);
+                var sampled = OrtValues.Run(sessions[OnnxFlowGraph.Sample], draws.Feeds(contexts, c));
+                Compare("sample x", (T[])sampled[OnnxFlowNames.X], fgs, senss, OnnxFlowNames.X);
+                Compare("sample log_prob", (T[])sampled[OnnxFlowNames.LogProb], fgs, senss, OnnxFlowNames.LogProb);
+
+                if (flow is IGaussianMixtureFlow<T> mixture)
+                {
+                    // the per-component path: FlowGen's Sample(xs, contexts, c, rng) for each c against SampleComponent
+                    for (int component = 0; component < Math.Min(mixture.Components, 3); component++)
+                    {
+                        ulong componentSeed = sampleSeed * 7 + (ulong)component;
+                        BaseDraws<T> given = BaseDraws<T>.Replay(flow, n, componentSeed, component);
+                        var componentSamples = new T[n * d];
+                        mixture.Sample(componentSamples, contexts, component, new FlowRandom(componentSeed));
+                        var (fgc, sensc) = WithSensitivity(flow, OnnxFlowGraph.Sample, given.Z, contexts, rng);
+                        fgc[OnnxFlowNames.X] = componentSamples;
+                        var (fgcl, senscl) = WithSensitivity(flow, OnnxFlowGraph.Forward, componentSamples, contexts, rng);
+                        var result = OrtValues.Run(sessions[OnnxFlowGraph.SampleComponent], given.Feeds(contexts, c));
+                        Compare("sample_component x", (T[])result[OnnxFlowNames.X], fgc, sensc, OnnxFlowNames.X);
+                        Compare("sample_component log_prob", (T[])result[OnnxFlowNames.LogProb], fgcl, senscl, OnnxFlowNames.LogProb);
+                    }
+                }
             }
             var messages = Ort.Messages.Skip(messagesBefore).ToList();
             Assert.True(messages.Count == 0, $"ONNX Runtime logged warnings for {model.Name}:\n{string.Join("\n", messages)}");
             output.WriteLine($"ONNX-DIFF {model.Kind} {(model.IsDouble ? "double" : "float")} {model.Name} seed {seed}: " +
                 string.Join(", ", stats.Select(kv => $"{kv.Key} {kv.Value}")) +
-                (flowgenRoundTripMisses == 0 ? "" : $"; FlowGen's inverse of the graph's z misses x at {flowgenRoundTripMisses} elements"));
+                (flowgenRoundTripMisses == 0 ? "" : $"; FlowGen's inverse of the graph's z misses x at {flowgenRoundTripMisses} elements") +
+                (labelMismatches == 0 ? "" : $"; label differs from Classify at {labelMismatches} near-tied rows"));
         }
         finally
         {
@@ -175,7 +213,9 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         public double Worst, WorstSensitive, WorstUnexplained;
         public long Count, Sensitive, Unexplained;
 
-        public string Add<T>(T[] onnx, T[] flowgen, double[] sensitivity, double tolerance) where T : unmanaged
+        /// <param name="magnitude">Where a value is the difference of larger terms (a mixture's log-posterior j_c − log p(z)),
+        /// the magnitude of those terms: the error is then relative to it (null: to the value itself).</param>
+        public string Add<T>(T[] onnx, T[] flowgen, double[] sensitivity, double tolerance, double[]? magnitude = null) where T : unmanaged
         {
             Assert.Equal(flowgen.Length, onnx.Length);
             for (int i = 0; i < onnx.Length; i++)
@@ -183,10 +223,10 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                 double a = ToDouble(onnx[i]), b = ToDouble(flowgen[i]);
                 Count++;
                 if (a.Equals(b)) continue;                                         // equal, or both NaN
-                double e = Math.Abs(a - b) / Math.Max(Math.Abs(b), 1);
+                double e = Math.Abs(a - b) / Math.Max(Math.Max(Math.Abs(b), 1), magnitude is null ? 0 : magnitude[i]);
                 if (double.IsNaN(e)) return $"is {a:R} by ONNX and {b:R} by FlowGen at element {i}";
                 if (e <= tolerance) { Worst = Math.Max(Worst, e); continue; }
-                double explained = SensitivityFactor * sensitivity[i] / Math.Max(Math.Abs(b), 1);
+                double explained = SensitivityFactor * sensitivity[i] / Math.Max(Math.Max(Math.Abs(b), 1), magnitude is null ? 0 : magnitude[i]);
                 if (e <= explained) { Sensitive++; WorstSensitive = Math.Max(WorstSensitive, e); continue; }
                 if (e <= UnexplainedFactor * tolerance) { Unexplained++; WorstUnexplained = Math.Max(WorstUnexplained, e); continue; }
                 return $"differs by {e:G3} at element {i} (tolerance {tolerance:G1}; FlowGen's own 1-ulp sensitivity there {sensitivity[i] / Math.Max(Math.Abs(b), 1):G3}): onnx {a:R}, flowgen {b:R}";
@@ -197,6 +237,34 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         public override string ToString()
             => $"{Worst:G3}" + (Sensitive == 0 ? "" : $" (+{Sensitive}/{Count} ill-conditioned up to {WorstSensitive:G3})")
                 + (Unexplained == 0 ? "" : $" (+{Unexplained}/{Count} UNEXPLAINED up to {WorstUnexplained:G3})");
+    }
+
+    /// <summary>
+    /// ONNX's labels against Classify: equal, or (counted) a row where FlowGen's own log-posteriors of the two labels are tied
+    /// within the comparison's tolerance or FlowGen's 1-ulp sensitivity (two implementations that round differently may break
+    /// such a tie differently). Anything else fails.
+    /// </summary>
+    private static long CheckLabels<T>(long[] onnx, int[] flowgen, T[] posteriors, double[] sensitivity, int k, double tolerance, string what) where T : unmanaged
+    {
+        Assert.Equal(flowgen.Length, onnx.Length);
+        long ties = 0;
+        for (int i = 0; i < onnx.Length; i++)
+        {
+            if (onnx[i] == flowgen[i]) continue;
+            Assert.True(onnx[i] >= 0 && flowgen[i] >= 0, $"{what}: label {onnx[i]} by ONNX, {flowgen[i]} by Classify at row {i}");
+            double a = ToDouble(posteriors[i * k + (int)onnx[i]]), b = ToDouble(posteriors[i * k + flowgen[i]]);
+            double slack = tolerance * Math.Max(Math.Max(Math.Abs(a), Math.Abs(b)), 1) + SensitivityFactor * (sensitivity[i * k + (int)onnx[i]] + sensitivity[i * k + flowgen[i]]);
+            Assert.True(Math.Abs(a - b) <= slack, $"{what}: label {onnx[i]} by ONNX, {flowgen[i]} by Classify at row {i}, log-posteriors {a:R} and {b:R}");
+            ties++;
+        }
+        return ties;
+    }
+
+    internal static List<NamedOnnxValue> Feeds<T>(string name, T[] values, int d, T[] contexts, int c) where T : unmanaged
+    {
+        var feeds = new List<NamedOnnxValue> { OrtValues.Tensor(name, values, values.Length / d, d) };
+        if (c > 0) feeds.Add(OrtValues.Tensor(OnnxFlowNames.Context, contexts, contexts.Length / c, c));
+        return feeds;
     }
 
     private static (string, T[], int)[] Feed<T>(string name, T[] values, int d, T[] contexts, int c) where T : unmanaged
@@ -236,21 +304,22 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                 var logProb = new T[n];
                 flow.Forward(input, contexts, values, perRow);
                 flow.LogProb(input, contexts, logProb);
-                return new() { [OnnxFlowNames.Z] = values, [OnnxFlowNames.LogDet] = perRow, [OnnxFlowNames.LogProb] = logProb };
+                var forward = new Dictionary<string, T[]> { [OnnxFlowNames.Z] = values, [OnnxFlowNames.LogDet] = perRow, [OnnxFlowNames.LogProb] = logProb };
+                if (flow is IGaussianMixtureFlow<T> mixture)
+                {
+                    var posteriors = new T[n * mixture.Components];
+                    mixture.ComponentLogPosteriors(input, contexts, posteriors);
+                    forward[OnnxFlowNames.ComponentLogPosteriors] = posteriors;
+                }
+                return forward;
             case OnnxFlowGraph.Inverse:
                 flow.Inverse(input, contexts, values, perRow);
                 return new() { [OnnxFlowNames.X] = values, [OnnxFlowNames.LogDet] = perRow };
             default:
-                // from given noise: x = f⁻¹(z), log p = log N(z) − log|det ∂x/∂z| (here for the sensitivity only: the
-                // reference values are Sample's own)
+                // from a base sample z: x = f⁻¹(z), log p(x) (here for the sensitivity only: the reference values are Sample's own)
                 flow.Inverse(input, contexts, values, perRow);
                 var lp = new T[n];
-                for (int i = 0; i < n; i++)
-                {
-                    double sq = 0;
-                    for (int j = 0; j < flow.Dim; j++) { double z = ToDouble(input[i * flow.Dim + j]); sq += z * z; }
-                    lp[i] = FromDouble<T>(-0.5 * sq - 0.5 * flow.Dim * Math.Log(2 * Math.PI) - ToDouble(perRow[i]));
-                }
+                flow.LogProb(values, contexts, lp);
                 return new() { [OnnxFlowNames.X] = values, [OnnxFlowNames.LogProb] = lp };
         }
     }
@@ -281,7 +350,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     /// and LU log-scales N(0, 0.2²), their biases N(0, 0.5²), LU triangles N(0, (0.4/√D)²). The first and last spline
     /// couplings' output weights are zero, so that their knots do not depend on the input (the tests put inputs on them).
     /// </summary>
-    private static void Randomise<T>(ICouplingFlow<T> flow, Random rng) where T : unmanaged
+    internal static void Randomise<T>(ICouplingFlow<T> flow, Random rng) where T : unmanaged
     {
         Span<T> p = flow.Parameters;
         foreach (ParameterTensor t in flow.ParameterTensors)
@@ -306,6 +375,16 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                 ParameterTensor w = flow.ParameterTensors.Single(t => t.Name == $"layers.{index}.conditioner.{layers[index].Hidden}.weight");
                 p.Slice(w.Offset, w.Length).Clear();
             }
+        // the base (docs/model.md §11): means N(0, 1), log-scales N(0, 0.3²), logits N(0, 1), ν = e^η uniform in [0.5, 30]
+        foreach (ParameterTensor t in flow.ParameterTensors.Where(t => t.Name.StartsWith("base.", StringComparison.Ordinal)))
+            for (int i = 0; i < t.Length; i++)
+                p[t.Offset + i] = FromDouble<T>(t.Name switch
+                {
+                    "base.means" => NextGaussian(rng),
+                    "base.log_scales" => 0.3 * NextGaussian(rng),
+                    "base.log_dof" => Math.Log(0.5 + 29.5 * rng.NextDouble()),
+                    _ => NextGaussian(rng),
+                });
         flow.IsDataInitialized = true;
     }
 
@@ -314,7 +393,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     /// just inside and outside them, far outside (tails), and its knots (bin edges) — of the first spline coupling's x-knots
     /// for data, of the last one's y-knots for latents.
     /// </summary>
-    private static T[] Inputs<T>(ICouplingFlow<T> flow, List<Layer> layers, int n, Random rng, bool latent) where T : unmanaged
+    internal static T[] Inputs<T>(ICouplingFlow<T> flow, List<Layer> layers, int n, Random rng, bool latent) where T : unmanaged
     {
         int d = flow.Dim;
         var values = new double[n * d];
@@ -373,10 +452,10 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     internal static double ToDouble<T>(T v) where T : unmanaged => v is float f ? f : (double)(object)v;
     internal static T FromDouble<T>(double v) where T : unmanaged => typeof(T) == typeof(float) ? (T)(object)(float)v : (T)(object)v;
 
-    private static T[] Gaussian<T>(int count, Random rng, double scale) where T : unmanaged
+    internal static T[] Gaussian<T>(int count, Random rng, double scale) where T : unmanaged
         => Enumerable.Range(0, count).Select(_ => FromDouble<T>(scale * NextGaussian(rng))).ToArray();
 
-    private static double NextGaussian(Random rng)
+    internal static double NextGaussian(Random rng)
     {
         double u = 1 - rng.NextDouble(), v = rng.NextDouble();
         return Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v);

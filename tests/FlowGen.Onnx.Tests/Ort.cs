@@ -62,6 +62,33 @@ internal static class Ort
         foreach (var (name, data, width) in inputs)
             values.Add(NamedOnnxValue.CreateFromTensor(name, new DenseTensor<T>(data, new[] { data.Length / width, width })));
         using var results = session.Run(values);
-        return results.ToDictionary(r => r.Name, r => r.AsTensor<T>().ToArray());
+        // outputs of another element type (a mixture's int64 label) are read by OrtValues.Run
+        return results.Where(r => r.Value is Tensor<T>).ToDictionary(r => r.Name, r => r.AsTensor<T>().ToArray());
+    }
+}
+
+/// <summary>Running graphs whose inputs and outputs are not all of the flow's element type (int64 components and labels,
+/// the DOUBLE uniform of a float mixture's Sample graph).</summary>
+internal static class OrtValues
+{
+    public static NamedOnnxValue Tensor<TV>(string name, TV[] data, params int[] shape)
+        => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<TV>(data, shape));
+
+    /// <summary>Runs the session and returns every output flattened (float[], double[] or long[]).</summary>
+    public static Dictionary<string, Array> Run(InferenceSession session, IReadOnlyList<NamedOnnxValue> inputs)
+    {
+        using var results = session.Run(inputs);
+        var outputs = new Dictionary<string, Array>();
+        foreach (var r in results)
+        {
+            outputs[r.Name] = r.Value switch
+            {
+                Tensor<float> f => f.ToArray(),
+                Tensor<double> d => d.ToArray(),
+                Tensor<long> l => l.ToArray(),
+                _ => throw new InvalidOperationException($"output {r.Name}: unexpected type {r.Value?.GetType()}"),
+            };
+        }
+        return outputs;
     }
 }

@@ -23,7 +23,7 @@ internal sealed class GraphBuilder
         this.graph = graph;
         IsDouble = isDouble;
         // the graph's input and output names are never given to an inner tensor
-        foreach (string reserved in new[] { OnnxFlowNames.X, OnnxFlowNames.Z, OnnxFlowNames.Noise, OnnxFlowNames.Context, OnnxFlowNames.LogProb, OnnxFlowNames.LogDet })
+        foreach (string reserved in OnnxFlowNames.All)
             counters[reserved] = 1;
     }
 
@@ -64,12 +64,22 @@ internal sealed class GraphBuilder
         return name;
     }
 
+    /// <summary>Declares a graph input of another element type (e.g. int64 indices) with the given shape.</summary>
+    public string Input(string name, int elementType, object[] shape, string doc)
+    {
+        graph.Input.Add(Value(name, elementType, shape, doc));
+        return name;
+    }
+
     /// <summary>Declares a graph output: <paramref name="tensor"/> renamed <paramref name="name"/> (through Identity), shape given.</summary>
-    public void Output(string name, string tensor, object[] shape, string doc)
+    public void Output(string name, string tensor, object[] shape, string doc, int? elementType = null)
     {
         graph.Node.Add(NodeProto("Identity", new[] { tensor }, name, Fresh("output_" + name), null));
-        graph.Output.Add(Value(name, ElementType, shape, doc));
+        graph.Output.Add(Value(name, elementType ?? ElementType, shape, doc));
     }
+
+    /// <summary>ONNX's element type codes used besides the graph's own.</summary>
+    public const int Int64Type = (int)OnnxProto.TensorProto.Types.DataType.Int64, DoubleType = (int)OnnxProto.TensorProto.Types.DataType.Double;
 
     private static OnnxProto.ValueInfoProto Value(string name, int elementType, object[] shape, string doc)
     {
@@ -102,6 +112,19 @@ internal sealed class GraphBuilder
             else BitConverter.TryWriteBytes(raw.AsSpan(i * 4), (float)values[i]);
         }
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("ONNX raw tensor data is little-endian");
+        t.RawData = ByteString.CopyFrom(raw);
+        graph.Initializer.Add(t);
+        return full;
+    }
+
+    /// <summary>A DOUBLE initializer whatever the graph's element type (e.g. the mixture's cumulative weights, compared with a double uniform).</summary>
+    public string Doubles(string name, ReadOnlySpan<double> values, params long[] dims)
+    {
+        string full = Fresh(name);
+        var t = new OnnxProto.TensorProto { Name = full, DataType = DoubleType };
+        t.Dims.AddRange(dims);
+        byte[] raw = new byte[values.Length * 8];
+        for (int i = 0; i < values.Length; i++) BitConverter.TryWriteBytes(raw.AsSpan(i * 8), values[i]);
         t.RawData = ByteString.CopyFrom(raw);
         graph.Initializer.Add(t);
         return full;

@@ -65,6 +65,20 @@ internal static class Ops
     public static string ReduceSum(this GraphBuilder g, string data, int axis, string hint = "sum")
         => g.Node("ReduceSum", new[] { data, g.Ints(axis) }, hint, ("keepdims", 0L));
 
+    /// <summary>Sum over one axis, kept with length 1.</summary>
+    public static string ReduceSumKeep(this GraphBuilder g, string data, int axis, string hint = "sum")
+        => g.Node("ReduceSum", new[] { data, g.Ints(axis) }, hint, ("keepdims", 1L));
+
+    /// <summary>The largest value over one axis (opset 17: axes an attribute), kept with length 1.</summary>
+    public static string ReduceMaxKeep(this GraphBuilder g, string data, int axis, string hint = "max")
+        => g.Node("ReduceMax", new[] { data }, hint, ("axes", new long[] { axis }), ("keepdims", 1L));
+
+    /// <summary>The index (int64) of the largest value over one axis (removed), the first on ties.</summary>
+    public static string ArgMax(this GraphBuilder g, string data, int axis, string hint = "argmax")
+        => g.Node("ArgMax", new[] { data }, hint, ("axis", (long)axis), ("keepdims", 0L), ("select_last_index", 0L));
+
+    public static string IsNaN(this GraphBuilder g, string data, string hint = "is_nan") => g.Node("IsNaN", new[] { data }, hint);
+
     /// <summary>log Σ exp over one axis (removed), max-shifted by ONNX Runtime.</summary>
     public static string ReduceLogSumExp(this GraphBuilder g, string data, int axis, string hint = "logsumexp")
         => g.Node("ReduceLogSumExp", new[] { data }, hint, ("axes", new long[] { axis }), ("keepdims", 0L));
@@ -81,6 +95,11 @@ internal static class Ops
 
     public static string CastToInt64(this GraphBuilder g, string data, string hint = "int64")
         => g.Node("Cast", new[] { data }, hint, ("to", (long)global::Onnx.TensorProto.Types.DataType.Int64));
+
+    public static string CastTo(this GraphBuilder g, string data, int elementType, string hint = "cast")
+        => g.Node("Cast", new[] { data }, hint, ("to", (long)elementType));
+
+    public static string Less(this GraphBuilder g, string a, string b, string hint = "lt") => g.Node("Less", new[] { a, b }, hint);
 
     public static string CastToReal(this GraphBuilder g, string data, string hint = "real")
         => g.Node("Cast", new[] { data }, hint, ("to", (long)g.ElementType));
