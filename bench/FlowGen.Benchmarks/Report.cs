@@ -20,7 +20,7 @@ public static class Report
     private static readonly Dictionary<(string, string, int, int), double> Gauges = new();
 
     private static readonly string[] OpOrder = ["LogProb", "Forward", "Inverse", "Sample", "TrainStep"];
-    private static readonly string[] ModelOrder = ["R8", "R2", "L64"];
+    private static readonly string[] ModelOrder = ["R8", "R2", "L64", "S8", "Q8", "D8", "G8"];
 
     /// <summary>report --bdn DIR [--peers FILE]... [--out FILE] [--title TEXT]</summary>
     public static int Run(string? bdn, IReadOnlyList<string> peers, string? output, string? title)
