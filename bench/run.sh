@@ -89,6 +89,8 @@ if [ $pytorch = 1 ]; then
   phase "PyTorch peer"
   if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then bash "$bench/peers/pytorch/setup.sh"; fi
   /usr/bin/python3 "$bench/peers/pytorch/bench.py" "${peer_args[@]}" 2>&1 | tee "$out/pytorch.log" || echo "PyTorch peer failed (see $out/pytorch.log)"
+  # every layer kind (S8, Q8, D8, G8) rebuilt by interop/python/flowgen_torch.py from the exported safetensors
+  /usr/bin/python3 "$bench/peers/pytorch/kinds.py" "${peer_args[@]}" 2>&1 | tee "$out/pytorch-kinds.log" || echo "PyTorch kinds peer failed (see $out/pytorch-kinds.log)"
 fi
 
 phase "report"

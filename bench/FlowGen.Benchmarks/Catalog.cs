@@ -31,6 +31,7 @@ public static class Catalog
         Make<R8Float, float>("float"), Make<R8Double, double>("double"),
         Make<R2Float, float>("float"), Make<R2Double, double>("double"),
         Make<L64Float, float>("float"), Make<L64Double, double>("double"),
+        Make<S8Float, float>("float"), Make<Q8Float, float>("float"), Make<D8Float, float>("float"), Make<G8Float, float>("float"),
     ];
 
     private static ModelInfo Make<TFlow, T>(string precision) where TFlow : class, ICouplingFlowModel<TFlow, T> where T : unmanaged, IFloatingPointIeee754<T>

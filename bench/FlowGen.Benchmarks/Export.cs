@@ -32,6 +32,56 @@ public static class Export
     {
         Write<R8Float>(Path.Combine(dir, "R8"), layers: 12, hidden: [64, 64]);
         Write<R2Float>(Path.Combine(dir, "R2"), layers: 8, hidden: [64, 64]);
+        // every layer kind (issue 17): safetensors with the StackSpec, for the peer built from interop/python/flowgen_torch.py
+        WriteKind<S8Float>(Path.Combine(dir, "S8"));
+        WriteKind<Q8Float>(Path.Combine(dir, "Q8"));
+        WriteKind<D8Float>(Path.Combine(dir, "D8"));
+        WriteKind<G8Float>(Path.Combine(dir, "G8"));
+    }
+
+    /// <summary>
+    /// weights.safetensors (FlowSafetensors: flowgen.spec metadata = the StackSpec) and the same check data as <see cref="Write{TFlow}"/>;
+    /// check_grad.bin is in the flat parameter layout, the manifest lists each tensor's offset and whether it is stored transposed.
+    /// </summary>
+    private static void WriteKind<TFlow>(string dir) where TFlow : class, ICouplingFlowModel<TFlow, float>
+    {
+        Directory.CreateDirectory(dir);
+        var flow = BenchSetup.CreateModel<TFlow, float>();
+        int d = flow.Dim;
+        string name = BenchSetup.ShortName<TFlow>();
+        FlowSafetensors.Save(flow, Path.Combine(dir, "weights.safetensors"));
+        float[] x = BenchSetup.Gaussian<float>(CheckRows * d, BenchSetup.DataSeed);
+        float[] lp = new float[CheckRows];
+        flow.LogProb(x, default, lp);
+        float[] z = BenchSetup.Gaussian<float>(CheckRows * d, BenchSetup.DataSeed + 100);
+        float[] xi = new float[CheckRows * d];
+        flow.Inverse(z, default, xi, default);
+        float[] grad = new float[flow.ParameterCount];
+        float nll = (float)(flow.NllGradient(x.AsSpan(0, GradRows * d), default, grad, 1f / GradRows) / GradRows);
+        WriteFloats(Path.Combine(dir, "check_x.bin"), x);
+        WriteFloats(Path.Combine(dir, "check_logp.bin"), lp);
+        WriteFloats(Path.Combine(dir, "check_z.bin"), z);
+        WriteFloats(Path.Combine(dir, "check_xinv.bin"), xi);
+        WriteFloats(Path.Combine(dir, "check_grad.bin"), grad);
+        var tensors = new List<object>();
+        foreach (var t in flow.ParameterTensors)
+            tensors.Add(new { name = t.Name, offset = t.Offset, length = t.Length, shape = t.Shape, transposed = t.Transposed });
+        long macs = BenchSetup.DenseMacsPerSample(flow.ParameterTensors);
+        var manifest = new
+        {
+            model = name,
+            dtype = "float32",
+            dim = d,
+            stack_spec = flow.StackSpec,
+            parameter_count = flow.ParameterCount,
+            dense_macs_per_sample = macs,
+            learning_rate = BenchSetup.LearningRate,
+            safetensors = "weights.safetensors",
+            check = new { rows = CheckRows, grad_rows = GradRows, nll_mean = nll, x = "check_x.bin", logp = "check_logp.bin", z = "check_z.bin", xinv = "check_xinv.bin", grad = "check_grad.bin" },
+            tensors,
+        };
+        File.WriteAllText(Path.Combine(dir, "manifest.json"), JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"exported {name}: {flow.ParameterCount} parameters, safetensors + StackSpec -> {dir}");
     }
 
     private static void Write<TFlow>(string dir, int layers, int[] hidden) where TFlow : class, ICouplingFlowModel<TFlow, float>

@@ -39,6 +39,7 @@ public abstract class FlowBench<TFlow, T> : IHalfWork
     private FlowRandom _rng0 = null!, _rng1 = null!;
     private TwoThreads? _pool;
     private Op _op;
+    private double _gaugeBefore = double.NaN;
 
     /// <summary>Builds the model with the benchmark weights and the buffers of this batch size.</summary>
     [GlobalSetup]
@@ -57,11 +58,16 @@ public abstract class FlowBench<TFlow, T> : IHalfWork
         _rng1 = new FlowRandom(12);
         if (Threads == 2) _pool = new TwoThreads();
         else if (Threads != 1) throw new NotSupportedException("Threads must be 1 or 2.");
+        if (Threads == 2) _gaugeBefore = Gauge.Read();
     }
 
-    /// <summary>Stops the worker thread.</summary>
+    /// <summary>Stops the worker thread; a 2-thread case records its contention gauge (<see cref="Gauge"/>).</summary>
     [GlobalCleanup]
-    public void Cleanup() => _pool?.Dispose();
+    public void Cleanup()
+    {
+        _pool?.Dispose();
+        if (Threads == 2 && !double.IsNaN(_gaugeBefore)) Gauge.Write(Gauge.BenchmarkTypeName(this), "*", Batch, Threads, _gaugeBefore, Gauge.Read());
+    }
 
     /// <summary>log p(x) for the batch.</summary>
     [Benchmark, Batches(1, 256, 65536)]
@@ -159,4 +165,9 @@ public class R2_double : FlowBench<R2Double, double>;
 public class L64_float : FlowBench<L64Float, float>;
 [WarmupCount(2), IterationCount(6)]
 public class L64_double : FlowBench<L64Double, double>;
+// every layer kind (issue 17): Dim 8, R8-sized, float
+public class S8_float : FlowBench<S8Float, float>;
+public class Q8_float : FlowBench<Q8Float, float>;
+public class D8_float : FlowBench<D8Float, float>;
+public class G8_float : FlowBench<G8Float, float>;
 #pragma warning restore CS1591

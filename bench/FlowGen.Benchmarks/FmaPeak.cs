@@ -9,8 +9,10 @@ namespace FlowGen.Benchmarks;
 /// <summary>
 /// This machine's peak multiply-add throughput: a loop of independent vector FMAs (12 accumulators, more than
 /// latency × pipes = 4 × 2 on Zen 3/4), a = a·m + c, per thread. FLOP per call = <see cref="Flop"/>(width) × Threads.
-/// The report divides this into the models' FLOP counts to give "% of FMA peak". The 512-bit variants only run where
-/// Vector512 is hardware-accelerated (Zen 4 executes them as two 256-bit halves, so they should not be faster).
+/// The report divides this into the models' FLOP counts to give "% of FMA peak", against the 1-thread peak at the widest
+/// accelerated width (Vector512 where it is hardware-accelerated: Zen 5 has full-width 512-bit FMA units, so its 512-bit
+/// peak is twice the 256-bit one; Zen 4 executes 512-bit FMAs as two halves), with the 256-bit figure beside it. The
+/// 512-bit variants only run where Vector512 is hardware-accelerated.
 /// </summary>
 public class FmaPeak : IHalfWork
 {

@@ -115,6 +115,9 @@ public static class Program
         // no --filter: run everything the configuration keeps
         if (!rest.Contains("--filter") && !rest.Contains("-f")) rest.AddRange(["--filter", "*"]);
         var config = BenchConfig.Create(quick, disasm, artifacts, dense);
+        // every 2-thread case appends its contention gauge here (Gauge.cs); BenchmarkDotNet's child processes inherit it
+        Directory.CreateDirectory(artifacts);
+        Environment.SetEnvironmentVariable(Gauge.FileVariable, Path.Combine(artifacts, "gauge.jsonl"));
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest.ToArray(), config);
         int failed = summaries.Sum(s => s.Reports.Count(r => !r.Success));
         return failed == 0 ? 0 : 1;

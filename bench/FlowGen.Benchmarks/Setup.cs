@@ -37,6 +37,13 @@ public static class BenchSetup
         var rng = new FlowRandom(PerturbSeed);
         foreach (var t in tensors)
         {
+            // ActNorm (log_scale, bias) and LU (lower, upper, log_diag, bias) layers start at the identity: U(−0.1, 0.1)
+            if (!t.Name.Contains(".conditioner.", StringComparison.Ordinal) && t.Name.StartsWith("layers.", StringComparison.Ordinal))
+            {
+                Span<T> p = parameters.Slice(t.Offset, t.Length);
+                for (int i = 0; i < p.Length; i++) p[i] = T.CreateChecked(-0.1 + 0.2 * rng.NextDouble());
+                continue;
+            }
             if (!TryParseDense(t.Name, out string layer, out int k) || k != lastDense[layer]) continue;
             Span<T> block = parameters.Slice(t.Offset, t.Length);
             if (t.Name.EndsWith(".weight", StringComparison.Ordinal))

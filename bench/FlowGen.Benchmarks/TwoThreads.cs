@@ -1,4 +1,6 @@
 using System;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Threading;
 
 namespace FlowGen.Benchmarks;
@@ -27,6 +29,22 @@ public sealed class TwoThreads : IDisposable
     private volatile int _posted, _finished;
     private volatile bool _stop;
 
+    // FLOWGEN_BENCH_TRACE=1: per call, when each half started and ended (Stopwatch ticks) and the CPU it ran on, printed by Dispose
+    private static readonly bool Trace = Environment.GetEnvironmentVariable("FLOWGEN_BENCH_TRACE") == "1";
+    private const int TraceCalls = 4096;
+    private readonly long[] _t = new long[Trace ? TraceCalls * 5 : 0];
+    private readonly int[] _cpu = new int[Trace ? TraceCalls * 2 : 0];
+    private int _calls;
+
+    private int _niceMain = int.MinValue, _niceWorker = int.MinValue;
+
+    [DllImport("libc", EntryPoint = "sched_getcpu")]
+    private static extern int SchedGetCpu();
+
+    // Linux: PRIO_PROCESS (0) with who = 0 is the calling thread
+    [DllImport("libc", EntryPoint = "getpriority", SetLastError = true)]
+    private static extern int GetPriority(int which, int who);
+
     /// <summary>Starts the worker thread.</summary>
     public TwoThreads()
     {
@@ -45,6 +63,8 @@ public sealed class TwoThreads : IDisposable
             while (_posted == seen && !_stop) spin.SpinOnce();
             if (_stop) return;
             seen = _posted;
+            int slot = (seen - 1) % TraceCalls;
+            if (Trace) { _t[slot * 5 + 2] = Stopwatch.GetTimestamp(); _cpu[slot * 2 + 1] = SchedGetCpu(); _niceWorker = GetPriority(0, 0); }
             try
             {
                 _work!.RunHalf(1);
@@ -53,6 +73,7 @@ public sealed class TwoThreads : IDisposable
             {
                 _error = e;
             }
+            if (Trace) _t[slot * 5 + 3] = Stopwatch.GetTimestamp();
             _finished = seen;
         }
     }
@@ -62,10 +83,14 @@ public sealed class TwoThreads : IDisposable
     {
         _work = work;
         int ticket = _posted + 1;
+        int slot = (ticket - 1) % TraceCalls;
+        if (Trace) { _t[slot * 5] = Stopwatch.GetTimestamp(); _cpu[slot * 2] = SchedGetCpu(); _niceMain = GetPriority(0, 0); }
         _posted = ticket;
         work.RunHalf(0);
+        if (Trace) _t[slot * 5 + 1] = Stopwatch.GetTimestamp();
         var spin = new SpinWait();
         while (_finished != ticket) spin.SpinOnce(sleep1Threshold: -1);
+        if (Trace) { _t[slot * 5 + 4] = Stopwatch.GetTimestamp(); _calls = ticket; }
         if (_error is { } e)
         {
             _error = null;
@@ -78,6 +103,29 @@ public sealed class TwoThreads : IDisposable
     {
         _stop = true;
         _worker.Join();
+        if (Trace) PrintTrace();
+    }
+
+    private void PrintTrace()
+    {
+        int n = Math.Min(_calls, TraceCalls);
+        if (n == 0) return;
+        double ms(long a, long b) => (b - a) * 1e3 / Stopwatch.Frequency;
+        var starts = new double[n]; var h0 = new double[n]; var h1 = new double[n]; var total = new double[n];
+        int sameCpu = 0;
+        for (int i = 0; i < n; i++)
+        {
+            long[] t = _t;
+            starts[i] = ms(t[i * 5], t[i * 5 + 2]);
+            h0[i] = ms(t[i * 5], t[i * 5 + 1]);
+            h1[i] = ms(t[i * 5 + 2], t[i * 5 + 3]);
+            total[i] = ms(t[i * 5], t[i * 5 + 4]);
+            if (_cpu[i * 2] == _cpu[i * 2 + 1]) sameCpu++;
+        }
+        static double Median(double[] a) { var c = (double[])a.Clone(); Array.Sort(c); return c[c.Length / 2]; }
+        Console.WriteLine($"// TwoThreads trace ({n} calls): median ms: worker start delay {Median(starts):F3}, half 0 {Median(h0):F3}, " +
+            $"half 1 {Median(h1):F3}, call {Median(total):F3}; halves started on the same CPU in {sameCpu} calls; nice: calling thread {_niceMain}, worker {_niceWorker}; " +
+            $"process affinity mask {(OperatingSystem.IsLinux() || OperatingSystem.IsWindows() ? Process.GetCurrentProcess().ProcessorAffinity : -1):X}");
     }
 
     /// <summary>The row range [start, start + count) of half <paramref name="half"/> of <paramref name="n"/> rows (the first half gets ⌊n/2⌋).</summary>

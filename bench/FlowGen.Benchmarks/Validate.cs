@@ -38,6 +38,10 @@ public static class Validate
         failures += Check<R2_double, R2Double, double>();
         failures += Check<L64_float, L64Float, float>(small: true);
         failures += Check<L64_double, L64Double, double>(small: true);
+        failures += Check<S8_float, S8Float, float>(small: true);
+        failures += Check<Q8_float, Q8Float, float>(small: true);
+        failures += Check<D8_float, D8Float, float>(small: true);
+        failures += Check<G8_float, G8Float, float>(small: true);
         failures += CheckNaive<Naive_R8_float>();
         Console.WriteLine(failures == 0 ? "validate: all checks passed" : $"validate: {failures} FAILED");
         return failures;
