@@ -50,19 +50,7 @@ public static class Export
         int d = flow.Dim;
         string name = BenchSetup.ShortName<TFlow>();
         FlowSafetensors.Save(flow, Path.Combine(dir, "weights.safetensors"));
-        float[] x = BenchSetup.Gaussian<float>(CheckRows * d, BenchSetup.DataSeed);
-        float[] lp = new float[CheckRows];
-        flow.LogProb(x, default, lp);
-        float[] z = BenchSetup.Gaussian<float>(CheckRows * d, BenchSetup.DataSeed + 100);
-        float[] xi = new float[CheckRows * d];
-        flow.Inverse(z, default, xi, default);
-        float[] grad = new float[flow.ParameterCount];
-        float nll = (float)(flow.NllGradient(x.AsSpan(0, GradRows * d), default, grad, 1f / GradRows) / GradRows);
-        WriteFloats(Path.Combine(dir, "check_x.bin"), x);
-        WriteFloats(Path.Combine(dir, "check_logp.bin"), lp);
-        WriteFloats(Path.Combine(dir, "check_z.bin"), z);
-        WriteFloats(Path.Combine(dir, "check_xinv.bin"), xi);
-        WriteFloats(Path.Combine(dir, "check_grad.bin"), grad);
+        float nll = WriteCheckData(flow, dir);
         var tensors = new List<object>();
         foreach (var t in flow.ParameterTensors)
             tensors.Add(new { name = t.Name, offset = t.Offset, length = t.Length, shape = t.Shape, transposed = t.Transposed });
@@ -84,14 +72,13 @@ public static class Export
         Console.WriteLine($"exported {name}: {flow.ParameterCount} parameters, safetensors + StackSpec -> {dir}");
     }
 
-    private static void Write<TFlow>(string dir, int layers, int[] hidden) where TFlow : class, ICouplingFlowModel<TFlow, float>
+    /// <summary>
+    /// The peers' agreement data: CheckRows standard-normal rows and their log p, CheckRows latents and their inverse, and the
+    /// NLL gradient over the first GradRows rows, each written to dir as raw little-endian floats; returns the mean NLL.
+    /// </summary>
+    private static float WriteCheckData(ICouplingFlow<float> flow, string dir)
     {
-        Directory.CreateDirectory(dir);
-        var flow = BenchSetup.CreateModel<TFlow, float>();
         int d = flow.Dim;
-        string name = BenchSetup.ShortName<TFlow>();
-        WriteFloats(Path.Combine(dir, "weights.bin"), flow.Parameters);
-
         float[] x = BenchSetup.Gaussian<float>(CheckRows * d, BenchSetup.DataSeed);
         float[] lp = new float[CheckRows];
         flow.LogProb(x, default, lp);
@@ -105,6 +92,18 @@ public static class Export
         WriteFloats(Path.Combine(dir, "check_z.bin"), z);
         WriteFloats(Path.Combine(dir, "check_xinv.bin"), xi);
         WriteFloats(Path.Combine(dir, "check_grad.bin"), grad);
+        return nll;
+    }
+
+    private static void Write<TFlow>(string dir, int layers, int[] hidden) where TFlow : class, ICouplingFlowModel<TFlow, float>
+    {
+        Directory.CreateDirectory(dir);
+        var flow = BenchSetup.CreateModel<TFlow, float>();
+        int d = flow.Dim;
+        string name = BenchSetup.ShortName<TFlow>();
+        WriteFloats(Path.Combine(dir, "weights.bin"), flow.Parameters);
+
+        float nll = WriteCheckData(flow, dir);
 
         var tensors = new List<object>();
         foreach (var t in flow.ParameterTensors)

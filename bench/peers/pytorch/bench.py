@@ -168,6 +168,11 @@ def time_case(flow, op, batch, quick):
             flow.train_step(x)
     else:
         raise ValueError(op)
+    return time_call(call, quick)
+
+
+def time_call(call, quick):
+    """The timing method of the module docstring: warm-up, repetitions of k calls lasting >= 20 ms, median per call."""
     t0 = time.perf_counter()
     warm = 0
     while warm < 3 or time.perf_counter() - t0 < 0.3:
@@ -184,6 +189,16 @@ def time_case(flow, op, batch, quick):
         times.append((time.perf_counter() - t1) / k)
     times.sort()
     return times[reps // 2]
+
+
+def report(out, model, op, batch, threads, seconds):
+    """Prints one result as a JSON line (the format Report.cs reads) and appends it to out when given."""
+    line = json.dumps({"system": "PyTorch", "model": model, "precision": "float", "op": op, "batch": batch,
+                       "threads": threads, "median_s": seconds, "samples_per_s": batch / seconds})
+    print(line, flush=True)
+    if out:
+        out.write(line + "\n")
+        out.flush()
 
 
 def blas_info():
@@ -218,13 +233,7 @@ def main():
             continue
         for op, batch, threads in cases(name, a.quick):
             torch.set_num_threads(threads)
-            s = time_case(flow, op, batch, a.quick)
-            line = json.dumps({"system": "PyTorch", "model": name, "precision": "float", "op": op, "batch": batch,
-                               "threads": threads, "median_s": s, "samples_per_s": batch / s})
-            print(line, flush=True)
-            if out:
-                out.write(line + "\n")
-                out.flush()
+            report(out, name, op, batch, threads, time_case(flow, op, batch, a.quick))
     return 1 if failures else 0
 
 

@@ -14,16 +14,15 @@ Timing as bench.py: median of R repetitions (7, quick 3) of >= 20 ms after a >= 
 """
 import argparse
 import json
-import math
 import os
 import sys
-import time
 
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "interop", "python"))
 from flowgen_torch import FlowGenFlow  # noqa: E402
+from bench import report, time_call  # noqa: E402  (the same timing method and result lines as the R8/R2 peer)
 
 
 def floats(folder, name):
@@ -62,21 +61,6 @@ def check(folder, m, flow):
     failures += worst > 1e-4 * scale
     flow.zero_grad()
     return failures
-
-
-def time_call(call, quick):
-    t0, warm = time.perf_counter(), 0
-    while warm < 3 or time.perf_counter() - t0 < 0.3:
-        call()
-        warm += 1
-    k = max(1, math.ceil(0.02 / ((time.perf_counter() - t0) / warm)))
-    reps, times = (3 if quick else 7), []
-    for _ in range(reps):
-        t1 = time.perf_counter()
-        for _ in range(k):
-            call()
-        times.append((time.perf_counter() - t1) / k)
-    return sorted(times)[reps // 2]
 
 
 def main():
@@ -123,13 +107,7 @@ def main():
             adam.step()
 
         for op, batch, call in (("LogProb", 65536, log_prob), ("Inverse", 65536, inverse), ("TrainStep", 4096, train_step)):
-            s = time_call(call, a.quick)
-            line = json.dumps({"system": "PyTorch", "model": name, "precision": "float", "op": op, "batch": batch,
-                               "threads": 1, "median_s": s, "samples_per_s": batch / s})
-            print(line, flush=True)
-            if out:
-                out.write(line + "\n")
-                out.flush()
+            report(out, name, op, batch, 1, time_call(call, a.quick))
     return 1 if failures else 0
 
 
