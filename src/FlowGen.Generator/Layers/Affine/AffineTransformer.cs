@@ -54,7 +54,7 @@ internal sealed class AffineTransformer : TransformerKind
         {
             w.Line("/// <summary>Affine transformer, forward: x ← x·exp(s̃) + t, log-det += s̃, with the soft-clamped log-scale s̃ = clamp·tanh(s/clamp).</summary>");
             Inline(w);
-            w.Open($"private static void AffineForward(ref {V} x, {V} s, {V} t, {T} clamp, {T} inverseClamp, ref {V} logDet)");
+            w.Open($"private static void AffineForward{f.TypeParameters()}(ref {V} x, {V} s, {V} t, {T} clamp, {T} inverseClamp, ref {V} logDet){f.Constraint}");
             w.Line($"{V} scale = clamp * Kernel.Tanh(s * inverseClamp);");
             w.Line("x = Kernel.Mac(x, Kernel.Exp(scale), t);");
             w.Line("logDet += scale;");
@@ -62,7 +62,7 @@ internal sealed class AffineTransformer : TransformerKind
             w.Line();
             w.Line("/// <summary>Affine transformer, inverse: x ← (x − t)·exp(−s̃), log-det −= s̃.</summary>");
             Inline(w);
-            w.Open($"private static void AffineInverse(ref {V} x, {V} s, {V} t, {T} clamp, {T} inverseClamp, ref {V} logDet)");
+            w.Open($"private static void AffineInverse{f.TypeParameters()}(ref {V} x, {V} s, {V} t, {T} clamp, {T} inverseClamp, ref {V} logDet){f.Constraint}");
             w.Line($"{V} scale = clamp * Kernel.Tanh(s * inverseClamp);");
             w.Line("x = (x - t) * Kernel.Exp(-scale);");
             w.Line("logDet -= scale;");
@@ -75,7 +75,7 @@ internal sealed class AffineTransformer : TransformerKind
                 w.Line("/// Through the inverse map x = (y − t)·exp(−s̃): ∂y = g·exp(−s̃), ∂s = −(∂y·x·exp(s̃) + gl)·(1 − tanh²(s/clamp)), ∂t = −∂y.");
                 w.Line("/// </summary>");
                 Inline(w);
-                w.Open($"private static void AffineBackward<TDirection>({V} x, {V} s, {V} t, {T} clamp, {T} inverseClamp, ref {V} g, {V} gl, ref {V} gs, ref {V} gt) where TDirection : struct, IMapDirection");
+                w.Open($"private static void AffineBackward<TDirection, TV>({V} x, {V} s, {V} t, {T} clamp, {T} inverseClamp, ref {V} g, {V} gl, ref {V} gs, ref {V} gt) where TDirection : struct, IMapDirection{Flavor.VectorConstraint}");
                 w.Line($"{V} th = Kernel.Tanh(s * inverseClamp);");
                 w.Open("if (TDirection.IsInverse)");
                 w.Line($"{V} scale = clamp * th;");
@@ -99,14 +99,14 @@ internal sealed class AffineTransformer : TransformerKind
         {
             w.Line("/// <summary>Affine transformer without clamp, forward: x ← x·exp(s) + t, log-det += s.</summary>");
             Inline(w);
-            w.Open($"private static void AffineForwardUnclamped(ref {V} x, {V} s, {V} t, ref {V} logDet)");
+            w.Open($"private static void AffineForwardUnclamped{f.TypeParameters()}(ref {V} x, {V} s, {V} t, ref {V} logDet){f.Constraint}");
             w.Line("x = Kernel.Mac(x, Kernel.Exp(s), t);");
             w.Line("logDet += s;");
             w.Close();
             w.Line();
             w.Line("/// <summary>Affine transformer without clamp, inverse: x ← (x − t)·exp(−s), log-det −= s.</summary>");
             Inline(w);
-            w.Open($"private static void AffineInverseUnclamped(ref {V} x, {V} s, {V} t, ref {V} logDet)");
+            w.Open($"private static void AffineInverseUnclamped{f.TypeParameters()}(ref {V} x, {V} s, {V} t, ref {V} logDet){f.Constraint}");
             w.Line("x = (x - t) * Kernel.Exp(-s);");
             w.Line("logDet -= s;");
             w.Close();
@@ -115,7 +115,7 @@ internal sealed class AffineTransformer : TransformerKind
             {
                 w.Line("/// <summary>Affine transformer without clamp, backward through the forward map (g ← g·exp(s), ∂s = g·x·exp(s) + gl, ∂t = g) or the inverse map (∂y = g·exp(−s), ∂s = −(∂y·x·exp(s) + gl), ∂t = −∂y).</summary>");
                 Inline(w);
-                w.Open($"private static void AffineBackwardUnclamped<TDirection>({V} x, {V} s, {V} t, ref {V} g, {V} gl, ref {V} gs, ref {V} gt) where TDirection : struct, IMapDirection");
+                w.Open($"private static void AffineBackwardUnclamped<TDirection, TV>({V} x, {V} s, {V} t, ref {V} g, {V} gl, ref {V} gs, ref {V} gt) where TDirection : struct, IMapDirection{Flavor.VectorConstraint}");
                 w.Open("if (TDirection.IsInverse)");
                 w.Line($"{V} gy = g * Kernel.Exp(-s);");
                 w.Line("g = gy;");
@@ -158,7 +158,7 @@ internal sealed class AffineTransformer : TransformerKind
     {
         var a = (AffineOptions)o;
         return a.Clamp > 0
-            ? $"AffineBackward<TDirection>({x}, {theta(0)}, {theta(1)}, {ClampArguments(a, isDouble)}, ref {g}, {gl}, ref {gtheta(0)}, ref {gtheta(1)});"
-            : $"AffineBackwardUnclamped<TDirection>({x}, {theta(0)}, {theta(1)}, ref {g}, {gl}, ref {gtheta(0)}, ref {gtheta(1)});";
+            ? $"AffineBackward<TDirection, TV>({x}, {theta(0)}, {theta(1)}, {ClampArguments(a, isDouble)}, ref {g}, {gl}, ref {gtheta(0)}, ref {gtheta(1)});"
+            : $"AffineBackwardUnclamped<TDirection, TV>({x}, {theta(0)}, {theta(1)}, ref {g}, {gl}, ref {gtheta(0)}, ref {gtheta(1)});";
     }
 }
