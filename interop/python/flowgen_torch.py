@@ -234,7 +234,7 @@ def parse_spec(spec: str) -> StackSpec:
 
 _BASE_FIELDS = {
     "diagonal_gaussian": (),
-    "gaussian_mixture": ("components", "flow_gmm", "learnable_means", "learnable_scales", "mean_spread"),
+    "gaussian_mixture": ("components", "flow_gmm", "learnable_means", "learnable_scales", "mean_spread", "mean_separation"),
     "student_t": ("degrees_of_freedom", "learnable"),
 }
 
@@ -246,7 +246,10 @@ def _parse_base(obj, dim: int) -> Optional[Dict[str, object]]:
     if not isinstance(obj, dict) or obj.get("kind") not in _BASE_FIELDS:
         _fail(f"base {obj!r} has an unknown kind; version {SCHEMA_VERSION} knows standard_normal, {', '.join(_BASE_FIELDS)}")
     kind = obj["kind"]
-    _fields(obj, ("kind",) + _BASE_FIELDS[kind] + ("parameters",), "the base")
+    fields = _BASE_FIELDS[kind]
+    if kind == "gaussian_mixture" and "mean_separation" not in obj:
+        fields = fields[:-1]  # written before the mean placement gained "mean_separation" (initialisation only)
+    _fields(obj, ("kind",) + fields + ("parameters",), "the base")
     base = dict(obj)
     if kind == "diagonal_gaussian":
         count = 2 * dim
