@@ -91,6 +91,8 @@ if [ $pytorch = 1 ]; then
   /usr/bin/python3 "$bench/peers/pytorch/bench.py" "${peer_args[@]}" 2>&1 | tee "$out/pytorch.log" || echo "PyTorch peer failed (see $out/pytorch.log)"
   # every layer kind (S8, Q8, D8, G8) rebuilt by interop/python/flowgen_torch.py from the exported safetensors
   /usr/bin/python3 "$bench/peers/pytorch/kinds.py" "${peer_args[@]}" 2>&1 | tee "$out/pytorch-kinds.log" || echo "PyTorch kinds peer failed (see $out/pytorch-kinds.log)"
+  # FlowTrainer end to end (TrainerBench.cs) against a plain PyTorch Adam loop on R8, the same data, steps and batches
+  /usr/bin/python3 "$bench/peers/pytorch/trainer.py" "${peer_args[@]}" 2>&1 | tee "$out/pytorch-trainer.log" || echo "PyTorch training-loop peer failed (see $out/pytorch-trainer.log)"
 fi
 
 phase "report"
