@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One command for issue 5's side-by-side benchmarks: builds, exports the weights, runs FlowGen + naive C# + FMA peak
-# (BenchmarkDotNet), the TorchSharp peer and the PyTorch peer, and prints ONE table (also written to
+# One command for issue 5's and issue 17's side-by-side benchmarks: builds, exports the weights, runs FlowGen + naive C#
+# + FMA peak + the FlowTrainer run (BenchmarkDotNet), the TorchSharp peer and the PyTorch peers (R8/R2: bench.py; every
+# layer kind: kinds.py; the training loop: trainer.py), and prints ONE table (also written to
 # bench/results/<stamp>/table.md; bench/results/latest points at the newest run). See bench/README.md.
 #
 # usage: bench/run.sh [--quick] [--avx2] [--no-torchsharp] [--no-pytorch] [--disasm] [-- BenchmarkDotNet args]

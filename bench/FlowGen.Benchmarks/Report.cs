@@ -184,6 +184,9 @@ public static class Report
         Target(sb, "training step, batch 4 096, 1 thread: × TorchSharp", Ratio(Get("FlowGen", "TrainStep", 4096, 1), Get("TorchSharp", "TrainStep", 4096, 1)), 3, "×");
         foreach (var (op, batch) in new[] { ("LogProb", 65536), ("Forward", 65536), ("Inverse", 65536), ("Sample", 65536), ("TrainStep", 4096) })
             Target(sb, $"2 threads ÷ 1 thread: {OpName(op)}, batch {batch:N0} (gauge {GaugeText("R8", "float", batch, 2)})", Ratio(Get("FlowGen", op, batch, 2), Get("FlowGen", op, batch, 1)), 1.8, "×");
+        // issue 17: FlowTrainer end to end (TrainerBench.cs); its rows against PyTorch are in the table above
+        foreach (var (batch, goal) in new[] { (4096, 1.7), (256, 1.5) })
+            Target(sb, $"FlowTrainer run, 2 threads ÷ 1 thread, batch {batch:N0} (gauge {GaugeText("R8", "float", batch, 2)})", Ratio(Get("FlowGen", "TrainRun", batch, 2), Get("FlowGen", "TrainRun", batch, 1)), goal, "×");
         sb.AppendLine();
         return sb.ToString();
     }
