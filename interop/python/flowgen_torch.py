@@ -339,18 +339,18 @@ def _solve(fn, y: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
         rows = every
         # τ(lo) ≤ y ≤ τ(hi) at the element's last evaluation (what FlowGen evaluates once more after the growth)
         bracketed = torch.zeros_like(finite)
-        for _ in range(BRACKET_GROWTHS + 1):
-            l, h, target = lo[rows], hi[rows], y[rows]
-            value_lo, value_hi = evaluate(l, rows)[0], evaluate(h, rows)[0]
-            bracketed[rows] = finite[rows] & (value_lo <= target) & (value_hi >= target)
-            low_bad, high_bad = value_lo > target, value_hi < target
+        for growth in range(BRACKET_GROWTHS + 1):          # the last pass only evaluates the final bracket
+            low, high, target = lo[rows], hi[rows], y[rows]
+            value_low, value_high = evaluate(low, rows)[0], evaluate(high, rows)[0]
+            bracketed[rows] = finite[rows] & (value_low <= target) & (value_high >= target)
+            low_bad, high_bad = value_low > target, value_high < target
             growing = finite[rows] & (low_bad | high_bad)
-            if not bool(growing.any()) or _ == BRACKET_GROWTHS:
+            if not bool(growing.any()) or growth == BRACKET_GROWTHS:
                 break
             s = step[rows] * 2
             step[rows] = s
-            lo[rows] = torch.where(low_bad, l - s, l)
-            hi[rows] = torch.where(high_bad, h + s, h)
+            lo[rows] = torch.where(low_bad, low - s, low)
+            hi[rows] = torch.where(high_bad, high + s, high)
             rows = rows[growing.reshape(growing.shape[0], -1).any(1)]
         t = torch.minimum(torch.maximum(t, lo), hi)
         previous = torch.full_like(y, math.inf)
@@ -359,23 +359,23 @@ def _solve(fn, y: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
         for _ in range(ROOT_ITERATIONS[y.dtype]):
             if rows.numel() == 0:
                 break
-            tr, l, h, target = t[rows], lo[rows], hi[rows], y[rows]
-            value, slope = evaluate(tr, rows)
+            point, low, high, target = t[rows], lo[rows], hi[rows], y[rows]
+            value, slope = evaluate(point, rows)
             residual = value - target
             below = residual < 0
-            l = torch.where(below, tr, l)
-            h = torch.where(below, h, tr)
-            tolerance = eps * (tr.abs() + 1)
+            low = torch.where(below, point, low)
+            high = torch.where(below, high, point)
+            tolerance = eps * (point.abs() + 1)
             delta = -residual / slope
             delta = torch.where(delta.abs() < tolerance, torch.where(below, tolerance, -tolerance), delta)
-            newton = tr + delta
+            newton = point + delta
             magnitude = residual.abs()
-            use_newton = (newton > l) & (newton < h) & (magnitude <= 0.5 * previous[rows])
-            following = torch.where(use_newton, newton, 0.5 * l + 0.5 * h)
-            closed = (h - l <= tolerance + tolerance) | (magnitude <= 0)
+            use_newton = (newton > low) & (newton < high) & (magnitude <= 0.5 * previous[rows])
+            following = torch.where(use_newton, newton, 0.5 * low + 0.5 * high)
+            closed = (high - low <= tolerance + tolerance) | (magnitude <= 0)
             still = active[rows] & ~closed
-            t[rows] = torch.where(still, following, tr)
-            lo[rows], hi[rows], previous[rows], active[rows] = l, h, magnitude, still
+            t[rows] = torch.where(still, following, point)
+            lo[rows], hi[rows], previous[rows], active[rows] = low, high, magnitude, still
             rows = rows[still.reshape(still.shape[0], -1).any(1)]
         x = torch.where(bracketed & ~active, t, torch.full_like(t, math.nan))
     if not torch.is_grad_enabled():
