@@ -22,7 +22,7 @@ public static class BenchConfig
     /// <summary>
     /// Full: 3 warm-up and 10 measured iterations of ≥ 250 ms (classes may lower the counts: L64, naive), one process per case.
     /// Quick: a representative subset (<see cref="InQuickSet"/>), 3 warm-up and 5 iterations of ≥ 120 ms, in process.
-    /// Disasm: only <see cref="Disasm_R8_float"/>, out of process.
+    /// Disasm: only <see cref="Disasm_R8_float"/>, out of process. Out-of-process builds may take up to 15 minutes (a loaded machine).
     /// Dense: only the dense-kernel comparison (<see cref="DenseKernels_float"/>, <see cref="DenseKernels_double"/>), in process,
     /// 3 warm-up and 40 short iterations of ≥ 25 ms, with the minimum and <see cref="MinRatioColumn"/>: on a loaded machine the
     /// minimum of many short iterations is the closest BenchmarkDotNet gets to an uncontended time.
@@ -48,6 +48,9 @@ public static class BenchConfig
             .AddJob(job)
             .AddFilter(new SimpleFilter(bc => Keep(bc, quick, disasm, dense)))
             .WithOptions(ConfigOptions.JoinSummary | ConfigOptions.DisableLogFile)
+            // the out-of-process runs build a copy of this project first; on the loaded shared machine that took over
+            // BenchmarkDotNet's default 2 minutes (2026-12-02: every case failed with "The configured timeout 00:02:00 was reached")
+            .WithBuildTimeout(TimeSpan.FromMinutes(15))
             .WithArtifactsPath(artifacts);
     }
 
