@@ -14,7 +14,7 @@ namespace FlowGen.Benchmarks;
 /// <item><c>[--quick] [--disasm] [--dense] [--artifacts DIR] [BenchmarkDotNet options, e.g. --filter '*R8_float*']</c>: run benchmarks
 /// (<c>--dense</c>: only the dense-kernel comparison, <see cref="DenseKernels_float"/> and <see cref="DenseKernels_double"/>);</item>
 /// <item><c>dense-ab [rounds] [microseconds]</c>: the same comparison interleaved (<see cref="DenseAB"/>);</item>
-/// <item><c>export DIR</c>: write the R8/R2 weights and check data for the peers;</item>
+/// <item><c>export DIR</c>: write the weights and check data for the peers (R8/R2, and S8/Q8/D8/G8 as safetensors) and the FlowTrainer benchmark's data set;</item>
 /// <item><c>validate</c>: FLOP counts, naive-vs-FlowGen check, split-batch check, allocation check;</item>
 /// <item><c>profile [seconds]</c>: minimum wall and CPU time per call of a few R8/R2/L64 cases (A/B checks of kernel changes);</item>
 /// <item><c>allocs [calls]</c>: how often each R8 call shows a non-zero allocation delta (background-noise probe);</item>
@@ -56,7 +56,7 @@ public static class Program
                 parseResult.GetValue(benchmarkDotNet) ?? []));
 
         var exportDir = new Argument<string>("DIR") { Description = "output folder (one sub-folder per model)", DefaultValueFactory = _ => "weights" };
-        var export = new Command("export", "write the R8/R2 weights, inputs and FlowGen's log p / z / inverse / NLL gradient for the peers' agreement checks") { exportDir };
+        var export = new Command("export", "write the R8/R2 weights and the S8/Q8/D8/G8 safetensors, inputs and FlowGen's log p / z / inverse / NLL gradient for the peers' agreement checks, and the FlowTrainer benchmark's data set and settings (R8/train_x.bin, R8/trainer.json)") { exportDir };
         export.SetAction(parseResult =>
         {
             Export.Run(parseResult.GetValue(exportDir)!);
