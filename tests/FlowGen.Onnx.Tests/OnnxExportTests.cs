@@ -9,8 +9,9 @@ using Xunit.Abstractions;
 namespace FlowGen.Onnx.Tests;
 
 /// <summary>
-/// Every exported graph of every test model (Models.cs: four random declarations per layer kind, float and double,
-/// conditional and unconditional) against FlowGen itself, run by ONNX Runtime on the CPU, with random parameters (every
+/// Every exported graph of every test model (Models.cs: four random declarations per layer kind and twelve random stacks,
+/// float and double, conditional and unconditional; BaseModels.cs) against FlowGen itself — and, for a float flow, against
+/// the same graph built in double (the oracle where the two differ by more than the tolerance) — run by ONNX Runtime on the CPU, with random parameters (every
 /// parameter drawn from N(0, 0.5²), so that no coupling is the identity) and random inputs that include the spline's tails,
 /// its bounds ±B and its bin edges. Batch sizes 1, 7 and 4096. The error of a value is |onnx − flowgen| / max(|flowgen|, 1):
 /// relative where the value is larger than 1, absolute below (a log-density near 0 has no relative precision to keep).
@@ -190,6 +191,13 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                     }
                 }
             }
+            // the issue's tolerance, per layer kind: a model of one coupling kind, of LU layers or of one base meets 1e-5 / 1e-12
+            // in every output but the round trips, or (float) is no less accurate than FlowGen against the double reference;
+            // only the deeper stacks (with permutations, ActNorm, mixed kinds, random stacks) may have elements that need
+            // FlowGen's measured 1-ulp sensitivity or the counted unexplained margin (docs/onnx.md, Accuracy)
+            if (StrictKinds.Contains(model.Kind))
+                foreach (var (what, st) in stats.Where(kv => !kv.Key.StartsWith("round trip", StringComparison.Ordinal)))
+                    Assert.True(st.Sensitive == 0 && st.Unexplained == 0, $"{model.Name} seed {seed}: {what} {st} (a {model.Kind} model must meet the tolerance or the double-reference criterion everywhere)");
             var messages = Ort.Messages.Skip(messagesBefore).ToList();
             Assert.True(messages.Count == 0, $"ONNX Runtime logged warnings for {model.Name}:\n{string.Join("\n", messages)}");
             output.WriteLine($"ONNX-DIFF {model.Kind} {(model.IsDouble ? "double" : "float")} {model.Name} seed {seed}: " +
@@ -202,6 +210,13 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
             foreach (var s in sessions.Values.Concat(references.Values)) s.Dispose();
         }
     }
+
+    /// <summary>The kinds whose models must meet the tolerance strictly (see Check).</summary>
+    private static readonly HashSet<string> StrictKinds = new(StringComparer.Ordinal)
+    {
+        "affine", "additive", "spline", "sum_of_squares", "deep_sigmoidal", "invertible_linear",
+        "diagonal_gaussian", "gaussian_mixture", "student_t", "sum_of_squares_bound",
+    };
 
     /// <summary>inverse∘forward compounds both graphs' rounding: its strict part is 100 × one map's tolerance.</summary>
     private const double RoundTripScale = 100;
