@@ -67,7 +67,8 @@ public static class BenchConfig
 
     /// <summary>
     /// The quick subset: R8 float log-density at batch 1, 256 and 65 536 (1 and 2 threads), its training step at 4 096 (1 and 2
-    /// threads), the float FMA peak at 256 bits and at the widest width (1 and 2 threads) and the naive R8 baseline at batch 256: every target of issue 5 is readable.
+    /// threads), the float FMA peak at 256 bits and at the widest width (1 and 2 threads) and the naive R8 baseline at batch 256: every target of issue 5 is readable;
+    /// the library's multi-core LogProb and Sample at 65 536 and the trainer end to end at 256 and 4 096 (1 and 2 threads).
     /// </summary>
     public static bool InQuickSet(string type, string method, int batch, int threads) => (type, method) switch
     {
@@ -75,6 +76,8 @@ public static class BenchConfig
         ("R8_float", "TrainStep") => batch == 4096,
         ("FmaPeak", "Float256" or "Float512") => true,
         ("Naive_R8_float", "LogProb") => batch == 256 && threads == 1,
+        ("Parallel_R8_float", "LogProb" or "Sample") => true,
+        ("Trainer_R8_float", "Train") => true,
         ("S8_float" or "Q8_float" or "D8_float" or "G8_float", "LogProb" or "Inverse") => batch == 65536 && threads == 1,
         ("S8_float" or "Q8_float" or "D8_float" or "G8_float", "TrainStep") => batch == 4096 && threads == 1,
         _ => false,
