@@ -216,6 +216,8 @@ public static partial class FlowTrainer
         private int[][] _shardIndices = Array.Empty<int[]>();
         private int[] _virtualIndices = Array.Empty<int>();
 
+        private readonly ShardSum _sum = new();
+
         // the step being computed, read by the shards (IParallelWork.Run)
         private int[] _stepRows = Array.Empty<int>();
         private int _stepPer, _step;
@@ -269,13 +271,13 @@ public static partial class FlowTrainer
             // the shards on the runtime's persistent workers (the caller runs shards too); with one thread, in order here
             ParallelWorkers.Run(this, shards, threads);
             _stepRows = Array.Empty<int>();
-            // fixed-order reduction: the result does not depend on which thread ran which shard
+            // fixed-order reduction: the result does not depend on which thread ran which shard. Every gradient element gets
+            // the shards added in shard order; the elements are cut into pieces that the workers add up in parallel.
             double loss = 0;
-            for (int s = 0; s < shards; s++)
-            {
-                loss += _shardLoss[s];
-                AddTo<T>(gradient, _shardGradients[s]);
-            }
+            for (int s = 0; s < shards; s++) loss += _shardLoss[s];
+            _sum.Set(gradient, _shardGradients, shards);
+            ParallelWorkers.Run(_sum, _sum.Pieces, threads);
+            _sum.Set(Array.Empty<T>(), Array.Empty<T[]>(), 0);
             return loss / b;
         }
 
@@ -310,6 +312,31 @@ public static partial class FlowTrainer
             var batch = new FlowBatch<T>(count, _shardInputs[s].AsSpan(0, count * dim), _shardContexts[s].AsSpan(0, count * cdim),
                 _shardTargets[s].AsSpan(0, count * tdim), indices.AsSpan(0, count), isValidation: false, _step, s, NoiseSeed(_seed, _step, s));
             _shardLoss[s] = Objective.LossAndGradient(_flow, batch, _shardGradients[s], _stepWeight);
+        }
+
+        /// <summary>target[i] += shards[0][i], then shards[1][i], …, in shard order, for the elements of one piece per item.</summary>
+        private sealed class ShardSum : IParallelWork
+        {
+            private const int Piece = 16384;
+            private T[] _target = Array.Empty<T>();
+            private T[][] _shards = Array.Empty<T[]>();
+            private int _count;
+
+            public int Pieces => (_target.Length + Piece - 1) / Piece;
+
+            public void Set(T[] target, T[][] shards, int count)
+            {
+                _target = target;
+                _shards = shards;
+                _count = count;
+            }
+
+            public void Run(int piece)
+            {
+                int start = piece * Piece, length = Math.Min(Piece, _target.Length - start);
+                Span<T> target = _target.AsSpan(start, length);
+                for (int s = 0; s < _count; s++) AddTo<T>(target, _shards[s].AsSpan(start, length));
+            }
         }
 
         /// <summary>Mean loss over the validation rows, in chunks of 1024 rows evaluated in parallel and summed in chunk order.</summary>
