@@ -36,6 +36,9 @@ public class Parallel_R8_float
         if (Threads == 2) _gaugeBefore = Gauge.Read();
     }
 
+    /// <summary>What the last call wrote (outputs and log-values), for <see cref="Validate"/>'s 1-vs-2-thread check.</summary>
+    public float[] Outputs() => [.. _zs, .. _out];
+
     /// <summary>A 2-thread case records its contention gauge.</summary>
     [GlobalCleanup]
     public void Cleanup()

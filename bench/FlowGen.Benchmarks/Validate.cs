@@ -43,6 +43,7 @@ public static class Validate
         failures += Check<D8_float, D8Float, float>(small: true);
         failures += Check<G8_float, G8Float, float>(small: true);
         failures += CheckNaive<Naive_R8_float>();
+        failures += CheckParallel();
         Console.WriteLine(failures == 0 ? "validate: all checks passed" : $"validate: {failures} FAILED");
         return failures;
     }
@@ -107,6 +108,47 @@ public static class Validate
                     bench.Cleanup();
                 }
             }
+        }
+        Console.WriteLine(line);
+        return failures;
+    }
+
+    /// <summary>
+    /// The library's split calls (<see cref="Parallel_R8_float"/>): 2 threads give the 1-thread bits, and a call allocates
+    /// nothing after warm-up in the whole process (the workers included: GC.GetTotalAllocatedBytes counts every thread).
+    /// </summary>
+    private static int CheckParallel()
+    {
+        int failures = 0;
+        var line = new System.Text.StringBuilder("Parallel_R8_float bytes allocated per call after warm-up:");
+        var one = new Parallel_R8_float { Batch = 65536, Threads = 1 };
+        var two = new Parallel_R8_float { Batch = 65536, Threads = 2 };
+        one.Setup();
+        two.Setup();
+        try
+        {
+            (string Op, Action One, Action Two)[] calls =
+                [("LogProb", one.LogProb, two.LogProb), ("Forward", one.Forward, two.Forward), ("Inverse", one.Inverse, two.Inverse), ("Sample", one.Sample, two.Sample)];
+            foreach (var (op, callOne, callTwo) in calls)
+            {
+                callOne();
+                callTwo();
+                if (!one.Outputs().SequenceEqual(two.Outputs())) { Console.WriteLine($"FAIL Parallel_R8_float {op}: 2 threads differ from 1"); failures++; }
+                for (int r = 0; r < 3; r++) callTwo();
+                long bytes = long.MaxValue;
+                for (int r = 0; r < 4; r++)
+                {
+                    long before = GC.GetTotalAllocatedBytes(precise: true);
+                    callTwo();
+                    bytes = Math.Min(bytes, GC.GetTotalAllocatedBytes(precise: true) - before);
+                }
+                line.Append($" {op}@65536x2t={bytes}");
+                if (bytes != 0) { failures++; line.Append(" (FAIL)"); }
+            }
+        }
+        finally
+        {
+            two.Cleanup();
         }
         Console.WriteLine(line);
         return failures;
