@@ -90,15 +90,7 @@ public static class Validate
                     {
                         if (!ok) continue;
                         for (int r = 0; r < 4; r++) call(); // warm-up: thread-static buffers, tier-0 code
-                        // the minimum over several calls: the runtime itself allocates now and then (tiered JIT, timers),
-                        // which GC.GetTotalAllocatedBytes counts too; a real per-call allocation shows in every call
-                        long bytes = long.MaxValue;
-                        for (int r = 0; r < 4; r++)
-                        {
-                            long before = GC.GetTotalAllocatedBytes(precise: true);
-                            call();
-                            bytes = Math.Min(bytes, GC.GetTotalAllocatedBytes(precise: true) - before);
-                        }
+                        long bytes = MinBytesPerCall(call);
                         line.Append($" {op}@{batch}x{threads}t={bytes}");
                         if (bytes != 0) { failures++; line.Append(" (FAIL)"); }
                     }
@@ -135,13 +127,7 @@ public static class Validate
                 callTwo();
                 if (!one.Outputs().SequenceEqual(two.Outputs())) { Console.WriteLine($"FAIL Parallel_R8_float {op}: 2 threads differ from 1"); failures++; }
                 for (int r = 0; r < 3; r++) callTwo();
-                long bytes = long.MaxValue;
-                for (int r = 0; r < 4; r++)
-                {
-                    long before = GC.GetTotalAllocatedBytes(precise: true);
-                    callTwo();
-                    bytes = Math.Min(bytes, GC.GetTotalAllocatedBytes(precise: true) - before);
-                }
+                long bytes = MinBytesPerCall(callTwo);
                 line.Append($" {op}@65536x2t={bytes}");
                 if (bytes != 0) { failures++; line.Append(" (FAIL)"); }
             }
@@ -154,6 +140,23 @@ public static class Validate
         return failures;
     }
 
+    /// <summary>
+    /// Bytes the process allocates during one call of <paramref name="call"/> (every thread): the minimum over 4 calls, since
+    /// the runtime itself allocates now and then (tiered JIT, timers), which GC.GetTotalAllocatedBytes counts too; a real
+    /// per-call allocation shows in every call.
+    /// </summary>
+    private static long MinBytesPerCall(Action call)
+    {
+        long bytes = long.MaxValue;
+        for (int r = 0; r < 4; r++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            call();
+            bytes = Math.Min(bytes, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+        return bytes;
+    }
+
     private static int CheckNaive<TBench>() where TBench : NaiveBench<R8Float>, new()
     {
         var bench = new TBench { Batch = 256, Threads = 2 };
@@ -161,13 +164,7 @@ public static class Validate
         try
         {
             for (int r = 0; r < 4; r++) bench.LogProb();
-            long bytes = long.MaxValue;
-            for (int r = 0; r < 4; r++)
-            {
-                long before = GC.GetTotalAllocatedBytes(precise: true);
-                bench.LogProb();
-                bytes = Math.Min(bytes, GC.GetTotalAllocatedBytes(precise: true) - before);
-            }
+            long bytes = MinBytesPerCall(bench.LogProb);
             Console.WriteLine($"{typeof(TBench).Name} bytes allocated per call (256, 2 threads): {bytes}");
             return bytes == 0 ? 0 : 1;
         }
