@@ -84,7 +84,7 @@ public static class Program
         var seconds = Number<double>("seconds", "measuring time of each of the first two cases (half of it for the others); at least 5 calls each", 6, s => s >= 0, "a number ≥ 0");
         var profile = new Command("profile", "minimum wall time and process CPU time per call for R8/R2/L64 hot cases (1 thread): the A/B harness for kernel work on a loaded machine") { seconds };
         profile.SetAction(parseResult => Profile.Run(parseResult.GetValue(seconds)));
-        var scaling = new Command("scaling", "1- and 2-thread calls interleaved (FMA loop, R8 log p at 4 096 and 65 536, R8 training step at 4 096), minimum wall time of 12 rounds");
+        var scaling = new Command("scaling", "1- and 2-thread calls interleaved (FMA loop; the bench's split of R8 log p at 4 096 and 65 536 and of the training step at 4 096; FlowParallel LogProb/Forward/Inverse/Sample at 65 536; FlowTrainer.Train at batch 256 and 4 096), minimum wall time of 12 rounds");
         scaling.SetAction(_ => Profile.Scaling());
         profile.Add(scaling);
 
