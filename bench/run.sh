@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One command for issue 5's side-by-side benchmarks: builds, exports the weights, runs FlowGen + naive C# + FMA peak
-# (BenchmarkDotNet), the TorchSharp peer and the PyTorch peer, and prints ONE table (also written to
+# One command for issue 5's and issue 17's side-by-side benchmarks: builds, exports the weights, runs FlowGen + naive C#
+# + FMA peak + the FlowTrainer run (BenchmarkDotNet), the TorchSharp peer and the PyTorch peers (R8/R2: bench.py; every
+# layer kind: kinds.py; the training loop: trainer.py), and prints ONE table (also written to
 # bench/results/<stamp>/table.md; bench/results/latest points at the newest run). See bench/README.md.
 #
 # usage: bench/run.sh [--quick] [--avx2] [--no-torchsharp] [--no-pytorch] [--disasm] [-- BenchmarkDotNet args]
@@ -91,6 +92,8 @@ if [ $pytorch = 1 ]; then
   /usr/bin/python3 "$bench/peers/pytorch/bench.py" "${peer_args[@]}" 2>&1 | tee "$out/pytorch.log" || echo "PyTorch peer failed (see $out/pytorch.log)"
   # every layer kind (S8, Q8, D8, G8) rebuilt by interop/python/flowgen_torch.py from the exported safetensors
   /usr/bin/python3 "$bench/peers/pytorch/kinds.py" "${peer_args[@]}" 2>&1 | tee "$out/pytorch-kinds.log" || echo "PyTorch kinds peer failed (see $out/pytorch-kinds.log)"
+  # FlowTrainer end to end (TrainerBench.cs) against a plain PyTorch Adam loop on R8, the same data, steps and batches
+  /usr/bin/python3 "$bench/peers/pytorch/trainer.py" "${peer_args[@]}" 2>&1 | tee "$out/pytorch-trainer.log" || echo "PyTorch training-loop peer failed (see $out/pytorch-trainer.log)"
 fi
 
 phase "report"

@@ -18,8 +18,8 @@ public sealed record ModelInfo(string Name, string Precision, int Dim, int Param
     /// <summary>FLOP per sample of a training step (3 × forward).</summary>
     public long TrainFlop => 3 * Flop;
 
-    /// <summary>FLOP per sample of operation <paramref name="op"/>.</summary>
-    public long FlopFor(string op) => op == "TrainStep" ? TrainFlop : Flop;
+    /// <summary>FLOP per sample of operation <paramref name="op"/> (a training step, alone or in a FlowTrainer run, is <see cref="TrainFlop"/>).</summary>
+    public long FlopFor(string op) => op is "TrainStep" or "TrainRun" ? TrainFlop : Flop;
 }
 
 /// <summary>The benchmarked models.</summary>
@@ -40,10 +40,12 @@ public static class Catalog
         return new(BenchSetup.ShortName<TFlow>(), precision, flow.Dim, flow.ParameterCount, BenchSetup.DenseMacsPerSample(flow.ParameterTensors));
     }
 
-    /// <summary>The model of a benchmark class name (R8_float, Naive_R2_float, …), or null.</summary>
+    /// <summary>The model of a benchmark class name (R8_float, Naive_R2_float, Trainer_R8_float, …), or null.</summary>
     public static ModelInfo? ForBenchmarkType(string typeName)
     {
-        string n = typeName.StartsWith("Naive_", StringComparison.Ordinal) ? typeName["Naive_".Length..] : typeName;
+        string n = typeName;
+        foreach (string prefix in (string[])["Naive_", "Trainer_"])
+            if (n.StartsWith(prefix, StringComparison.Ordinal)) n = n[prefix.Length..];
         foreach (var m in All) if (n == $"{m.Name}_{m.Precision}") return m;
         return null;
     }

@@ -37,6 +37,44 @@ public static class Export
         WriteKind<Q8Float>(Path.Combine(dir, "Q8"));
         WriteKind<D8Float>(Path.Combine(dir, "D8"));
         WriteKind<G8Float>(Path.Combine(dir, "G8"));
+        WriteTrainer(Path.Combine(dir, "R8"), 8);
+    }
+
+    /// <summary>
+    /// The FlowTrainer benchmark's data set and settings (<see cref="TrainerBench{TFlow}"/>) for the PyTorch training loop:
+    /// train_x.bin [rows, dim] and trainer.json (rows, steps, batches, thread counts, learning rate, Adam constants, and
+    /// FlowTrainer's mean training loss over the run at each batch size, which the peer's loop must reproduce within
+    /// sampling noise before it is timed).
+    /// </summary>
+    private static void WriteTrainer(string dir, int dim)
+    {
+        float[] data = TrainerBench<R8Float>.Data(dim);
+        WriteFloats(Path.Combine(dir, "train_x.bin"), data);
+        int[] batches = [256, 4096];
+        var meanLoss = new Dictionary<string, double>();
+        foreach (int batch in batches)
+        {
+            var flow = BenchSetup.CreateModel<R8Float, float>();
+            var result = FlowTrainer.Train<float>(flow, data, TrainerBench<R8Float>.Options(batch, 1));
+            meanLoss[batch.ToString(System.Globalization.CultureInfo.InvariantCulture)] = result.FinalTrainLoss; // EvaluateEvery = Steps: the mean over the run
+        }
+        var o = TrainerBench<R8Float>.Options(256, 1);
+        var settings = new
+        {
+            data = "train_x.bin",
+            rows = TrainerBench<R8Float>.Rows,
+            dim,
+            steps = TrainerBench<R8Float>.Steps,
+            batches,
+            threads = new[] { 1, 2 },
+            learning_rate = o.LearningRate,
+            schedule = o.Schedule.ToString().ToLowerInvariant(),
+            adam = new { beta1 = o.Beta1, beta2 = o.Beta2, eps = o.Epsilon },
+            validation_fraction = o.ValidationFraction,
+            flowgen_mean_loss = meanLoss,
+        };
+        File.WriteAllText(Path.Combine(dir, "trainer.json"), JsonSerializer.Serialize(settings, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"exported the FlowTrainer data set: {settings.rows} rows, {settings.steps} steps -> {dir}/train_x.bin, trainer.json");
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ namespace FlowGen.Benchmarks;
 /// <item><c>[--quick] [--disasm] [--dense] [--artifacts DIR] [BenchmarkDotNet options, e.g. --filter '*R8_float*']</c>: run benchmarks
 /// (<c>--dense</c>: only the dense-kernel comparison, <see cref="DenseKernels_float"/> and <see cref="DenseKernels_double"/>);</item>
 /// <item><c>dense-ab [rounds] [microseconds]</c>: the same comparison interleaved (<see cref="DenseAB"/>);</item>
-/// <item><c>export DIR</c>: write the R8/R2 weights and check data for the peers;</item>
+/// <item><c>export DIR</c>: write the weights and check data for the peers (R8/R2, and S8/Q8/D8/G8 as safetensors) and the FlowTrainer benchmark's data set;</item>
 /// <item><c>validate</c>: FLOP counts, naive-vs-FlowGen check, split-batch check, allocation check;</item>
 /// <item><c>profile [seconds]</c>: minimum wall and CPU time per call of a few R8/R2/L64 cases (A/B checks of kernel changes);</item>
 /// <item><c>allocs [calls]</c>: how often each R8 call shows a non-zero allocation delta (background-noise probe);</item>
@@ -56,7 +56,7 @@ public static class Program
                 parseResult.GetValue(benchmarkDotNet) ?? []));
 
         var exportDir = new Argument<string>("DIR") { Description = "output folder (one sub-folder per model)", DefaultValueFactory = _ => "weights" };
-        var export = new Command("export", "write the R8/R2 weights, inputs and FlowGen's log p / z / inverse / NLL gradient for the peers' agreement checks") { exportDir };
+        var export = new Command("export", "write the R8/R2 weights and the S8/Q8/D8/G8 safetensors, inputs and FlowGen's log p / z / inverse / NLL gradient for the peers' agreement checks, and the FlowTrainer benchmark's data set and settings (R8/train_x.bin, R8/trainer.json)") { exportDir };
         export.SetAction(parseResult =>
         {
             Export.Run(parseResult.GetValue(exportDir)!);
@@ -84,7 +84,7 @@ public static class Program
         var seconds = Number<double>("seconds", "measuring time of each of the first two cases (half of it for the others); at least 5 calls each", 6, s => s >= 0, "a number ≥ 0");
         var profile = new Command("profile", "minimum wall time and process CPU time per call for R8/R2/L64 hot cases (1 thread): the A/B harness for kernel work on a loaded machine") { seconds };
         profile.SetAction(parseResult => Profile.Run(parseResult.GetValue(seconds)));
-        var scaling = new Command("scaling", "1- and 2-thread calls interleaved (FMA loop, R8 log p at 4 096 and 65 536, R8 training step at 4 096), minimum wall time of 12 rounds");
+        var scaling = new Command("scaling", "1- and 2-thread calls interleaved (FMA loop; the bench's split of R8 log p at 4 096 and 65 536 and of the training step at 4 096; FlowParallel LogProb/Forward/Inverse/Sample at 65 536; FlowTrainer.Train at batch 256 and 4 096), minimum wall time of 12 rounds");
         scaling.SetAction(_ => Profile.Scaling());
         profile.Add(scaling);
 

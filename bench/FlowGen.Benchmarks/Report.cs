@@ -19,7 +19,7 @@ public static class Report
     // the lowest contention gauge (Gauge.cs) of each 2-thread case: (model, precision, batch, threads) -> 2-thread FMA scaling
     private static readonly Dictionary<(string, string, int, int), double> Gauges = new();
 
-    private static readonly string[] OpOrder = ["LogProb", "Forward", "Inverse", "Sample", "TrainStep"];
+    private static readonly string[] OpOrder = ["LogProb", "Forward", "Inverse", "Sample", "TrainStep", "TrainRun"];
     private static readonly string[] ModelOrder = ["R8", "R2", "L64", "S8", "Q8", "D8", "G8"];
 
     /// <summary>report --bdn DIR [--peers FILE]... [--out FILE] [--title TEXT]</summary>
@@ -164,7 +164,7 @@ public static class Report
             sb.AppendLine(line.ToString());
         }
         sb.AppendLine();
-        sb.AppendLine($"time/call = median wall time of one call over the whole batch; samples/s = batch ÷ time/call. % FMA peak = samples/s × FLOP/sample ÷ (threads × the measured 1-thread FMA peak of the same precision at the widest accelerated width, here {widest} bits); the next column divides by the 256-bit peak instead (FLOP/sample: 2 per dense multiply-add; ×3 for a training step). alloc/call = BenchmarkDotNet's MemoryDiagnoser (bytes allocated per call, all threads).");
+        sb.AppendLine($"time/call = median wall time of one call over the whole batch; samples/s = batch ÷ time/call. % FMA peak = samples/s × FLOP/sample ÷ (threads × the measured 1-thread FMA peak of the same precision at the widest accelerated width, here {widest} bits); the next column divides by the 256-bit peak instead (FLOP/sample: 2 per dense multiply-add; ×3 for a training step). training run = FlowTrainer.Train for the whole run against the PyTorch peer's plain Adam loop (bench/peers/pytorch/trainer.py) on the same data, steps and batch, timed per step (TrainerBench.cs). alloc/call = BenchmarkDotNet's MemoryDiagnoser (bytes allocated per call, all threads).");
         sb.AppendLine();
         sb.AppendLine($"gauge (2-thread rows) = the lowest of the 2-thread FMA scalings that the case measured right before and right after its own iterations (Gauge.cs; 2.00 = both cores free). † = below {Gauge.FreeCores:0.0}: another process held CPU time while this row was measured, so its 2-thread figure (and its 2 ÷ 1 ratio) understates the code; re-run on an idle machine or read `profile scaling`.");
         sb.AppendLine();
@@ -184,6 +184,9 @@ public static class Report
         Target(sb, "training step, batch 4 096, 1 thread: × TorchSharp", Ratio(Get("FlowGen", "TrainStep", 4096, 1), Get("TorchSharp", "TrainStep", 4096, 1)), 3, "×");
         foreach (var (op, batch) in new[] { ("LogProb", 65536), ("Forward", 65536), ("Inverse", 65536), ("Sample", 65536), ("TrainStep", 4096) })
             Target(sb, $"2 threads ÷ 1 thread: {OpName(op)}, batch {batch:N0} (gauge {GaugeText("R8", "float", batch, 2)})", Ratio(Get("FlowGen", op, batch, 2), Get("FlowGen", op, batch, 1)), 1.8, "×");
+        // issue 17: FlowTrainer end to end (TrainerBench.cs); its rows against PyTorch are in the table above
+        foreach (var (batch, goal) in new[] { (4096, 1.7), (256, 1.5) })
+            Target(sb, $"FlowTrainer run, 2 threads ÷ 1 thread, batch {batch:N0} (gauge {GaugeText("R8", "float", batch, 2)})", Ratio(Get("FlowGen", "TrainRun", batch, 2), Get("FlowGen", "TrainRun", batch, 1)), goal, "×");
         sb.AppendLine();
         return sb.ToString();
     }
@@ -232,6 +235,7 @@ public static class Report
         "Inverse" => "inverse",
         "Sample" => "sample",
         "TrainStep" => "train step",
+        "TrainRun" => $"training run ({TrainerBench<R8Float>.Steps} steps, per step)",
         _ => op,
     };
 

@@ -43,6 +43,7 @@ public static class Validate
         failures += Check<D8_float, D8Float, float>(small: true);
         failures += Check<G8_float, G8Float, float>(small: true);
         failures += CheckNaive<Naive_R8_float>();
+        failures += CheckParallel();
         Console.WriteLine(failures == 0 ? "validate: all checks passed" : $"validate: {failures} FAILED");
         return failures;
     }
@@ -89,15 +90,7 @@ public static class Validate
                     {
                         if (!ok) continue;
                         for (int r = 0; r < 4; r++) call(); // warm-up: thread-static buffers, tier-0 code
-                        // the minimum over several calls: the runtime itself allocates now and then (tiered JIT, timers),
-                        // which GC.GetTotalAllocatedBytes counts too; a real per-call allocation shows in every call
-                        long bytes = long.MaxValue;
-                        for (int r = 0; r < 4; r++)
-                        {
-                            long before = GC.GetTotalAllocatedBytes(precise: true);
-                            call();
-                            bytes = Math.Min(bytes, GC.GetTotalAllocatedBytes(precise: true) - before);
-                        }
+                        long bytes = MinBytesPerCall(call);
                         line.Append($" {op}@{batch}x{threads}t={bytes}");
                         if (bytes != 0) { failures++; line.Append(" (FAIL)"); }
                     }
@@ -112,6 +105,58 @@ public static class Validate
         return failures;
     }
 
+    /// <summary>
+    /// The library's split calls (<see cref="Parallel_R8_float"/>): 2 threads give the 1-thread bits, and a call allocates
+    /// nothing after warm-up in the whole process (the workers included: GC.GetTotalAllocatedBytes counts every thread).
+    /// </summary>
+    private static int CheckParallel()
+    {
+        int failures = 0;
+        var line = new System.Text.StringBuilder("Parallel_R8_float bytes allocated per call after warm-up:");
+        var one = new Parallel_R8_float { Batch = 65536, Threads = 1 };
+        var two = new Parallel_R8_float { Batch = 65536, Threads = 2 };
+        one.Setup();
+        two.Setup();
+        try
+        {
+            (string Op, Action One, Action Two)[] calls =
+                [("LogProb", one.LogProb, two.LogProb), ("Forward", one.Forward, two.Forward), ("Inverse", one.Inverse, two.Inverse), ("Sample", one.Sample, two.Sample)];
+            foreach (var (op, callOne, callTwo) in calls)
+            {
+                callOne();
+                callTwo();
+                if (!one.Outputs().SequenceEqual(two.Outputs())) { Console.WriteLine($"FAIL Parallel_R8_float {op}: 2 threads differ from 1"); failures++; }
+                for (int r = 0; r < 3; r++) callTwo();
+                long bytes = MinBytesPerCall(callTwo);
+                line.Append($" {op}@65536x2t={bytes}");
+                if (bytes != 0) { failures++; line.Append(" (FAIL)"); }
+            }
+        }
+        finally
+        {
+            two.Cleanup();
+        }
+        Console.WriteLine(line);
+        return failures;
+    }
+
+    /// <summary>
+    /// Bytes the process allocates during one call of <paramref name="call"/> (every thread): the minimum over 4 calls, since
+    /// the runtime itself allocates now and then (tiered JIT, timers), which GC.GetTotalAllocatedBytes counts too; a real
+    /// per-call allocation shows in every call.
+    /// </summary>
+    private static long MinBytesPerCall(Action call)
+    {
+        long bytes = long.MaxValue;
+        for (int r = 0; r < 4; r++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            call();
+            bytes = Math.Min(bytes, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+        return bytes;
+    }
+
     private static int CheckNaive<TBench>() where TBench : NaiveBench<R8Float>, new()
     {
         var bench = new TBench { Batch = 256, Threads = 2 };
@@ -119,13 +164,7 @@ public static class Validate
         try
         {
             for (int r = 0; r < 4; r++) bench.LogProb();
-            long bytes = long.MaxValue;
-            for (int r = 0; r < 4; r++)
-            {
-                long before = GC.GetTotalAllocatedBytes(precise: true);
-                bench.LogProb();
-                bytes = Math.Min(bytes, GC.GetTotalAllocatedBytes(precise: true) - before);
-            }
+            long bytes = MinBytesPerCall(bench.LogProb);
             Console.WriteLine($"{typeof(TBench).Name} bytes allocated per call (256, 2 threads): {bytes}");
             return bytes == 0 ? 0 : 1;
         }

@@ -40,7 +40,11 @@ __all__ = ["FlowGenFlow", "parse_spec", "parse_stack", "stack_hash", "read_safet
 EPS_SOS = 1e-3          # sum-of-squares ε
 MIN_BIN = 1e-3          # spline minimum bin width/height
 MIN_DERIVATIVE = 1e-3   # spline δ_min
-ROOT_ITERATIONS = 200   # bisection steps for the numerical inverses (enough to reach the last ulp in double)
+# The numerical inverses (sum-of-squares, deep sigmoidal): FlowGen's safeguarded Newton–bisection, docs/model.md §7, with
+# its constants (src/FlowGen.Runtime/Kernels/MonotoneInverse.cs).
+ROOT_TOLERANCE = {torch.float32: 2.4e-7, torch.float64: 4.5e-16}   # ε: the bracket closes below 2ε·(|t| + 1)
+ROOT_ITERATIONS = {torch.float32: 160, torch.float64: 1100}       # enough for pure bisection from the widest finite bracket
+BRACKET_GROWTHS = 1100                                             # doublings of the bracket: enough to reach the largest finite numbers
 
 
 # ----------------------------------------------------------------------------------------------------- the specification
@@ -234,7 +238,7 @@ def parse_spec(spec: str) -> StackSpec:
 
 _BASE_FIELDS = {
     "diagonal_gaussian": (),
-    "gaussian_mixture": ("components", "flow_gmm", "learnable_means", "learnable_scales", "mean_spread"),
+    "gaussian_mixture": ("components", "flow_gmm", "learnable_means", "learnable_scales", "mean_spread", "mean_separation"),
     "student_t": ("degrees_of_freedom", "learnable"),
 }
 
@@ -246,7 +250,10 @@ def _parse_base(obj, dim: int) -> Optional[Dict[str, object]]:
     if not isinstance(obj, dict) or obj.get("kind") not in _BASE_FIELDS:
         _fail(f"base {obj!r} has an unknown kind; version {SCHEMA_VERSION} knows standard_normal, {', '.join(_BASE_FIELDS)}")
     kind = obj["kind"]
-    _fields(obj, ("kind",) + _BASE_FIELDS[kind] + ("parameters",), "the base")
+    fields = _BASE_FIELDS[kind]
+    if kind == "gaussian_mixture" and "mean_separation" not in obj:
+        fields = fields[:-1]  # written before the mean placement gained "mean_separation" (initialisation only)
+    _fields(obj, ("kind",) + fields + ("parameters",), "the base")
     base = dict(obj)
     if kind == "diagonal_gaussian":
         count = 2 * dim
@@ -298,35 +305,88 @@ _ACTIVATIONS = {
 
 # ----------------------------------------------------------------------------------------------------- layers
 
-def _bisect(fn, y: torch.Tensor, start: Optional[torch.Tensor] = None) -> torch.Tensor:
-    """Solves fn(x) = y for an increasing fn, element-wise: grows a bracket geometrically, then bisects to the last ulp."""
+def _solve(fn, y: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
+    """x with τ(x) = y for a strictly increasing τ, element-wise: docs/model.md §7, the safeguarded Newton–bisection of
+    FlowGen (src/FlowGen.Runtime/Kernels/MonotoneInverse.cs), with its constants, vectorised over the batch.
+
+    ``y`` and ``start`` are [n, …] (one row per sample); ``fn(v, rows)`` returns (τ(v), τ′(v)) for the rows ``rows`` of the
+    batch (a LongTensor of row indices, or None for every row), v being [len(rows), …].
+
+    From ``start`` (0 where it is not finite) a bracket [lo, hi] = [t₀ − s, t₀ + s] is grown, doubling s on each side that
+    does not yet satisfy τ(lo) ≤ y ≤ τ(hi) (at most ``BRACKET_GROWTHS`` times). Then each iteration evaluates r = τ(t) − y,
+    keeps the half of the bracket holding the root, and takes the Newton point t − r/τ′(t) when it lies strictly inside the
+    bracket and |r| at least halved since the previous iteration, the midpoint otherwise (a Newton step shorter than
+    ε·(|t| + 1) is stretched to it, so that the bracket closes). An element stops once its bracket is narrower than
+    2ε·(|t| + 1) (ε = ``ROOT_TOLERANCE``: 2.4e-7 float, 4.5e-16 double) or r = 0; the loop ends when every element has
+    stopped, after at most ``ROOT_ITERATIONS`` (160 float, 1100 double). A non-finite y, a bracket that cannot be found or
+    an element still open after the limit gives NaN, as in FlowGen.
+
+    Cost: each growth evaluates τ at lo and at hi, each iteration τ and τ′ at t, but only on the rows that still have an
+    open element (the others are dropped from the working set; stopped elements of a kept row are frozen with
+    ``torch.where``). On the benchmark stacks (bench/peers/pytorch/kinds.py) that is about 10 growths and 20 iterations
+    for the slowest element of a sum-of-squares layer, 1 growth and 25 iterations for a deep-sigmoidal block, with all
+    but a few per cent of the rows done after 5 iterations."""
     with torch.no_grad():
-        x0 = torch.zeros_like(y) if start is None else start.detach().clone()
-        lo, hi = x0 - 1.0, x0 + 1.0
-        step = torch.ones_like(y)
+        n = y.shape[0]
+        eps = ROOT_TOLERANCE[y.dtype]
+
+        def evaluate(v, rows):
+            return fn(v, None if rows.numel() == n else rows)
+
         finite = torch.isfinite(y)
-        for _ in range(ROOT_ITERATIONS):
-            low_bad = (fn(lo) > y) & finite
-            high_bad = (fn(hi) < y) & finite
-            if not bool(low_bad.any()) and not bool(high_bad.any()):
+        start = start.detach()
+        t = torch.where(torch.isfinite(start), start, torch.zeros_like(start))
+        step = torch.ones_like(y)
+        lo, hi = t - step, t + step
+        every = torch.arange(n)
+        rows = every
+        # τ(lo) ≤ y ≤ τ(hi) at the element's last evaluation (what FlowGen evaluates once more after the growth)
+        bracketed = torch.zeros_like(finite)
+        for growth in range(BRACKET_GROWTHS + 1):          # the last pass only evaluates the final bracket
+            low, high, target = lo[rows], hi[rows], y[rows]
+            value_low, value_high = evaluate(low, rows)[0], evaluate(high, rows)[0]
+            bracketed[rows] = finite[rows] & (value_low <= target) & (value_high >= target)
+            low_bad, high_bad = value_low > target, value_high < target
+            growing = finite[rows] & (low_bad | high_bad)
+            if not bool(growing.any()) or growth == BRACKET_GROWTHS:
                 break
-            step = step * 2.0
-            lo = torch.where(low_bad, lo - step, lo)
-            hi = torch.where(high_bad, hi + step, hi)
-        for _ in range(ROOT_ITERATIONS):
-            mid = lo + (hi - lo) * 0.5
-            below = fn(mid) < y
-            lo = torch.where(below, mid, lo)
-            hi = torch.where(below, hi, mid)
-        # the bracket is within an ulp: take the end whose image is closer
-        x = torch.where((fn(hi) - y).abs() < (y - fn(lo)).abs(), hi, lo)
-        x = torch.where(finite, x, torch.full_like(x, float("nan")))
+            s = step[rows] * 2
+            step[rows] = s
+            lo[rows] = torch.where(low_bad, low - s, low)
+            hi[rows] = torch.where(high_bad, high + s, high)
+            rows = rows[growing.reshape(growing.shape[0], -1).any(1)]
+        t = torch.minimum(torch.maximum(t, lo), hi)
+        previous = torch.full_like(y, math.inf)
+        active = bracketed.clone()
+        rows = every[active.reshape(n, -1).any(1)]
+        for _ in range(ROOT_ITERATIONS[y.dtype]):
+            if rows.numel() == 0:
+                break
+            point, low, high, target = t[rows], lo[rows], hi[rows], y[rows]
+            value, slope = evaluate(point, rows)
+            residual = value - target
+            below = residual < 0
+            low = torch.where(below, point, low)
+            high = torch.where(below, high, point)
+            tolerance = eps * (point.abs() + 1)
+            delta = -residual / slope
+            delta = torch.where(delta.abs() < tolerance, torch.where(below, tolerance, -tolerance), delta)
+            newton = point + delta
+            magnitude = residual.abs()
+            use_newton = (newton > low) & (newton < high) & (magnitude <= 0.5 * previous[rows])
+            following = torch.where(use_newton, newton, 0.5 * low + 0.5 * high)
+            closed = (high - low <= tolerance + tolerance) | (magnitude <= 0)
+            still = active[rows] & ~closed
+            t[rows] = torch.where(still, following, point)
+            lo[rows], hi[rows], previous[rows], active[rows] = low, high, magnitude, still
+            rows = rows[still.reshape(still.shape[0], -1).any(1)]
+        x = torch.where(bracketed & ~active, t, torch.full_like(t, math.nan))
     if not torch.is_grad_enabled():
         return x
-    # Differentiable through the implicit function theorem: x + (c − c.detach()) with c = −(fn(x) − y)/fn′(x) has the
-    # bisection's value and the gradient of the exact root, ∂x/∂y = 1/fn′(x), ∂x/∂θ = −(∂fn/∂θ)/fn′(x).
+    # Differentiable through the implicit function theorem: x + (c − c.detach()) with c = −(τ(x) − y)/τ′(x) has the
+    # root's value and the gradient of the exact root, ∂x/∂y = 1/τ′(x), ∂x/∂θ = −(∂τ/∂θ)/τ′(x).
     xd = x.detach().requires_grad_(True)
-    fx = fn(xd)
+    fx = fn(xd, None)[0]
     if not fx.requires_grad:
         return x
     (slope,) = torch.autograd.grad(fx.sum(), xd, retain_graph=True)
@@ -419,8 +479,10 @@ def _sos_log_derivative(x, r, a, bound):
     return torch.log(EPS_SOS + (inner * inner).sum(1))
 
 
-def _sos_tau(x, r, c, a, beta, bound):
+def _sos_tau(x, r, c, a, beta, bound, log_derivative=None):
     # inside [−B, B]: c + εx + B·Σ_n β_n u^(n+1)/(n+1); beyond: the tangent at ±B (τ′ is constant there)
+    if log_derivative is None:
+        log_derivative = _sos_log_derivative(x, r, a, bound)
     xc = x.clamp(-bound, bound)
     u = xc / bound
     total = c + EPS_SOS * xc
@@ -428,7 +490,7 @@ def _sos_tau(x, r, c, a, beta, bound):
     for n in range(2 * r + 1):
         total = total + bound * beta[n] * power / (n + 1)
         power = power * u
-    return total + (x - xc) * torch.exp(_sos_log_derivative(x, r, a, bound))
+    return total + (x - xc) * torch.exp(log_derivative)
 
 
 def _sos_forward(self, x, theta):
@@ -440,7 +502,14 @@ def _sos_forward(self, x, theta):
 def _sos_inverse(self, y, theta):
     r, c, a, beta = _sos_parts(self, theta)
     bound = float(self.options["bound"])
-    x = _bisect(lambda v: _sos_tau(v, r, c, a, beta, bound), y)
+
+    def tau(v, rows):
+        cr, ar, br = (c, a, beta) if rows is None else (c[rows], a[rows], [b[rows] for b in beta])
+        log_d = _sos_log_derivative(v, r, ar, bound)
+        return _sos_tau(v, r, cr, ar, br, bound, log_d), torch.exp(log_d)
+
+    # FlowGen's start point (docs/model.md §7): the root of the tangent at 0, (y − c)/τ′(0), τ′(0) = ε + Σ_k a_k0²
+    x = _solve(tau, y, (y - c) / (EPS_SOS + (a[:, :, 0] * a[:, :, 0]).sum(1)))
     return x, _sos_log_derivative(x, r, a, bound)
 
 
@@ -450,16 +519,25 @@ def _dsf_blocks(self, theta):
     return [(t[:, q, 0], t[:, q, 1], t[:, q, 2]) for q in range(blocks)]
 
 
-def _dsf_block(v, a_raw, b, w_raw):
+def _dsf_prepare(a_raw, w_raw):
+    """The quantities of one block that do not depend on v: a = softplus(ã), log w = log_softmax(w̃), log a."""
     a = _softplus(a_raw)
-    log_w = torch.log_softmax(w_raw, dim=1)
+    return a, torch.log_softmax(w_raw, dim=1), torch.log(a)
+
+
+def _dsf_map(v, a, b, log_w, log_a):
     u = a * v.unsqueeze(1) + b
     ls_pos, ls_neg = F.logsigmoid(u), F.logsigmoid(-u)
     log_h = torch.logsumexp(log_w + ls_pos, dim=1)
     log_1mh = torch.logsumexp(log_w + ls_neg, dim=1)
     out = log_h - log_1mh
-    log_d = torch.logsumexp(log_w + torch.log(a) + ls_pos + ls_neg, dim=1) - log_h - log_1mh
+    log_d = torch.logsumexp(log_w + log_a + ls_pos + ls_neg, dim=1) - log_h - log_1mh
     return out, log_d
+
+
+def _dsf_block(v, a_raw, b, w_raw):
+    a, log_w, log_a = _dsf_prepare(a_raw, w_raw)
+    return _dsf_map(v, a, b, log_w, log_a)
 
 
 def _dsf_forward(self, x, theta):
@@ -473,7 +551,14 @@ def _dsf_forward(self, x, theta):
 def _dsf_inverse(self, y, theta):
     blocks = _dsf_blocks(self, theta)
     for a_raw, b, w_raw in reversed(blocks):
-        y = _bisect(lambda v: _dsf_block(v, a_raw, b, w_raw)[0], y)
+        prepared = (b,) + _dsf_prepare(a_raw, w_raw)
+
+        def tau(v, rows, prepared=prepared):
+            b_, a, log_w, log_a = prepared if rows is None else [p[rows] for p in prepared]
+            out, log_d = _dsf_map(v, a, b_, log_w, log_a)
+            return out, torch.exp(log_d)
+
+        y = _solve(tau, y, y)                                            # FlowGen starts the DSF search at y
     x = y
     _, log_d = _dsf_forward(self, x, theta)
     return x, log_d

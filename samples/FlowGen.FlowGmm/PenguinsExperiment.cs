@@ -16,7 +16,7 @@ internal static class PenguinsExperiment
     public const double TestFraction = 0.3;
     private const ulong SplitSeed = 20_200_712;
 
-    public static int Run(int seeds, int steps, int[] ks, Action<string> log)
+    public static int Run(int seeds, int steps, int[] ks, double weightDecay, double labeledWeight, bool meansFromLabels, Action<string> log)
     {
         var (x, y) = Penguins.Load();
         int n = y.Length, d = Penguins.Dim, classes = Penguins.Species.Length;
@@ -40,7 +40,7 @@ internal static class PenguinsExperiment
         trainX = scaler.Apply<double>(trainX);
         testX = scaler.Apply<double>(testX);
         log($"Training split {train.Count} rows, test split {test.Count} rows; flow {nameof(PenguinFlow)} (Dim = 4, Layers = 6, " +
-            $"Hidden = [32, 32], FlowGMM base), {steps} steps per training run.");
+            $"Hidden = [32, 32], FlowGMM base), {steps} steps per training run, weight decay {weightDecay}, labelled weight {labeledWeight}, means from labels {meansFromLabels}.");
 
         var results = new Dictionary<(int K, string Method), List<double>>();
         var runTimes = new List<double>();
@@ -57,8 +57,8 @@ internal static class PenguinsExperiment
                 double[] labelledX = Gather(trainX, labelled, d);
                 int[] labelledY = labelled.Select(i => labels[i]).ToArray();
 
-                double flowGmm = Accuracy(Train(trainX, labels, steps, (ulong)s, runTimes), testX, testY);
-                double labelledOnly = Accuracy(Train(labelledX, labelledY, steps, (ulong)s, runTimes), testX, testY);
+                double flowGmm = Accuracy(Train(trainX, labels, steps, (ulong)s, weightDecay, labeledWeight, meansFromLabels, runTimes), testX, testY);
+                double labelledOnly = Accuracy(Train(labelledX, labelledY, steps, (ulong)s, weightDecay, labeledWeight, meansFromLabels, runTimes), testX, testY);
                 var lda = new Lda(labelledX, labelledY, d, classes);
                 var predicted = new int[testY.Length];
                 lda.Classify(testX, predicted);
@@ -84,13 +84,15 @@ internal static class PenguinsExperiment
         return 0;
     }
 
-    private static PenguinFlow Train(double[] data, int[] labels, int steps, ulong seed, List<double> runTimes)
+    private static PenguinFlow Train(double[] data, int[] labels, int steps, ulong seed, double weightDecay, double labeledWeight, bool meansFromLabels, List<double> runTimes)
     {
         var clock = Stopwatch.StartNew();
         var flow = new PenguinFlow(seed);
         FlowTrainer.TrainSemiSupervised(flow, data, labels, new SemiSupervisedOptions
         {
-            Training = new TrainingOptions { Steps = steps, BatchSize = 64, LearningRate = 1e-3, ValidationFraction = 0, Seed = seed, Threads = 1 },
+            Training = new TrainingOptions { Steps = steps, BatchSize = 64, LearningRate = 1e-3, WeightDecay = weightDecay, ValidationFraction = 0, Seed = seed, Threads = 1 },
+            LabeledWeight = labeledWeight,
+            MeansFromLabels = meansFromLabels,
         });
         runTimes.Add(clock.Elapsed.TotalSeconds);
         return flow;

@@ -411,8 +411,9 @@ public sealed class GaussianMixtureBaseAttribute : Attribute
     /// <summary>Default of <see cref="LearnableScales"/>.</summary>
     public const bool DefaultLearnableScales = true;
 
-    /// <summary>Default of <see cref="MeanSpread"/>.</summary>
-    public const double DefaultMeanSpread = 1.0;
+    /// <summary>Default of <see cref="MeanSeparation"/>: 7.5 (σ = 1), the distance between the two means of FlowGMM's
+    /// tabular experiments (Izmailov et al. 2020, experiments/train_flows/train_semisup_flowgmm_tabular.py).</summary>
+    public const double DefaultMeanSeparation = 7.5;
 
     /// <summary>Number of components K (1 to 1024; default <see cref="DefaultComponents"/>).</summary>
     public int Components { get; set; } = DefaultComponents;
@@ -426,8 +427,20 @@ public sealed class GaussianMixtureBaseAttribute : Attribute
     /// <summary>False to keep the log-scales at their initial value 0 (σ = 1; their gradient is zero; default true).</summary>
     public bool LearnableScales { get; set; } = DefaultLearnableScales;
 
-    /// <summary>The means are initialised μ_kj = MeanSpread·ε_kj, ε ~ N(0, 1) from the flow's seed (a finite value &gt; 0; default 1).</summary>
-    public double MeanSpread { get; set; } = DefaultMeanSpread;
+    /// <summary>
+    /// The distance between every two initial means (a finite value &gt; 0; default <see cref="DefaultMeanSeparation"/>), used
+    /// unless <see cref="MeanSpread"/> is given. For K ≤ Dim + 1 the means are the vertices of a regular simplex centred at 0,
+    /// in the first K − 1 coordinates, every pair exactly MeanSeparation apart (the same for every seed); for K &gt; Dim + 1 they
+    /// are drawn μ_kj = s·ε_kj, ε ~ N(0, 1) from the flow's seed, with s = MeanSeparation/√(2·Dim), so that the mean squared
+    /// distance between two means is MeanSeparation². docs/model.md §11.3 gives the exact placement.
+    /// </summary>
+    public double MeanSeparation { get; set; } = DefaultMeanSeparation;
+
+    /// <summary>
+    /// Given (a finite value &gt; 0), the means are drawn at random instead: μ_kj = MeanSpread·ε_kj, ε ~ N(0, 1) from the flow's
+    /// seed; not to be given together with <see cref="MeanSeparation"/>. Not given by default.
+    /// </summary>
+    public double MeanSpread { get; set; }
 }
 
 /// <summary>

@@ -15,6 +15,20 @@ public sealed class SemiSupervisedOptions
 
     /// <summary>λ: the weight of the unlabelled rows' mean mixture NLL in the loss (default 1; ≥ 0).</summary>
     public double UnlabeledWeight { get; set; } = 1.0;
+
+    /// <summary>The weight of the labelled rows' mean NLL in the loss (default 1, FlowGMM's objective; ≥ 0). With a handful of
+    /// labels a smaller weight keeps the flow from concentrating its density on them (two moons, 3 labels per class: 0.1 gives
+    /// 93.5 ± 3.7 % against 86.6 ± 7.6 % at 1; README).</summary>
+    public double LabeledWeight { get; set; } = 1.0;
+
+    /// <summary>
+    /// True: before the first step, the base's means are moved to where the labelled rows are (docs/model.md §11.3): with
+    /// z̄_c the mean of f(x) over class c's labelled training rows and z̄ the mean of the z̄_c, μ_c = z̄ + s·(z̄_c − z̄), s chosen
+    /// so that the closest two means are as far apart as the closest two initial means. Left unchanged when a class has no
+    /// labelled training row or two classes' z̄_c coincide. Fixed means (LearnableMeans = false) are then fixed there.
+    /// Default true: on two moons with 3 labels per class it lifts FlowGMM from 76.8 ± 13.6 % to 86.6 ± 7.6 % (README).
+    /// </summary>
+    public bool MeansFromLabels { get; set; } = true;
 }
 
 /// <summary>A progress report of semi-supervised training: the trainer's, and the accuracy of Classify on the held-out labelled rows (NaN without them).</summary>
@@ -60,7 +74,7 @@ public sealed class SemiSupervisedObjective<T> : IFlowObjective<T> where T : unm
 {
     private readonly T[] _labeledRows, _labeledContexts;
     private readonly int[] _labels, _batchLabels, _validationLabels;
-    private readonly double _unlabeledWeight;
+    private readonly double _unlabeledWeight, _labeledWeight;
     private readonly bool _labeledEveryStep;
     private readonly ThreadLocal<(int[] Labels, T[] Gradient)> _scratch;
 
@@ -72,9 +86,11 @@ public sealed class SemiSupervisedObjective<T> : IFlowObjective<T> where T : unm
     /// <param name="validationLabels">The label of each validation row.</param>
     /// <param name="unlabeledWeight">λ.</param>
     /// <param name="parameterCount">The flow's ParameterCount.</param>
+    /// <param name="labeledWeight">The weight of the labelled term added at every step.</param>
     public SemiSupervisedObjective(ReadOnlySpan<T> labeledRows, ReadOnlySpan<T> labeledContexts, ReadOnlySpan<int> labels,
-        ReadOnlySpan<int> batchLabels, ReadOnlySpan<int> validationLabels, double unlabeledWeight, int parameterCount)
+        ReadOnlySpan<int> batchLabels, ReadOnlySpan<int> validationLabels, double unlabeledWeight, int parameterCount, double labeledWeight = 1.0)
     {
+        _labeledWeight = labeledWeight;
         _labeledRows = labeledRows.ToArray();
         _labeledContexts = labeledContexts.ToArray();
         _labels = labels.ToArray();
@@ -104,9 +120,9 @@ public sealed class SemiSupervisedObjective<T> : IFlowObjective<T> where T : unm
         if (_labeledEveryStep && !batch.IsValidation && batch.Shard == 0 && weight != T.Zero)
         {
             // the step's labelled term, all labelled rows: mean(labelled NLL), i.e. B·mean in the sum the trainer divides by B (weight = 1/B)
-            var (l, _) = mixture.LabeledNllGradient(_labeledRows, _labeledContexts, _labels, extra, T.One / T.CreateTruncating(_labels.Length), T.Zero);
+            var (l, _) = mixture.LabeledNllGradient(_labeledRows, _labeledContexts, _labels, extra, T.CreateTruncating(_labeledWeight) / T.CreateTruncating(_labels.Length), T.Zero);
             for (int j = 0; j < gradParameters.Length; j++) gradParameters[j] += extra[j];
-            loss += l / _labels.Length / double.CreateTruncating(weight);
+            loss += _labeledWeight * l / _labels.Length / double.CreateTruncating(weight);
         }
         return loss;
     }
@@ -136,6 +152,8 @@ public static partial class FlowTrainer
         TrainingOptions training = options.Training ?? throw new ArgumentException("SemiSupervisedOptions.Training must not be null.", nameof(options));
         if (!(options.UnlabeledWeight >= 0) || double.IsInfinity(options.UnlabeledWeight))
             throw new ArgumentOutOfRangeException(nameof(options), options.UnlabeledWeight, "UnlabeledWeight must be a finite number ≥ 0.");
+        if (!(options.LabeledWeight >= 0) || double.IsInfinity(options.LabeledWeight))
+            throw new ArgumentOutOfRangeException(nameof(options), options.LabeledWeight, "LabeledWeight must be a finite number ≥ 0.");
         int d = flow.Dim, c = flow.ContextDim, k = flow.Components;
         if (d == 0 || data.Length % d != 0) throw new ArgumentException($"data.Length must be a multiple of Dim = {d}; it is {data.Length}.", nameof(data));
         int n = data.Length / d;
@@ -195,7 +213,17 @@ public static partial class FlowTrainer
         T[] batchX = hasUnlabeled ? Gather(data, unlabeledRows, d) : labeledX;
         T[] batchC = hasUnlabeled ? ContextsOf(contexts, unlabeledRows) : labeledC;
         int[] batchY = hasUnlabeled ? LabelsOf(unlabeledRows, labels) : labeledY;
-        var objective = new SemiSupervisedObjective<T>(labeledX, labeledC, labeledY, batchY, validationY, options.UnlabeledWeight, flow.ParameterCount);
+        if (options.MeansFromLabels)
+        {
+            if (!flow.IsDataInitialized)
+            {
+                // what the trainer would do first (ActNorm from the first training rows), so that z = f(x) below is the trained flow's start
+                int rows = Math.Min(batchX.Length / d, 4096);
+                flow.InitializeFromData(batchX.AsSpan(0, rows * d), c > 0 ? batchC.AsSpan(0, rows * c) : default);
+            }
+            PlaceMeansAtLabels(flow, labeledX, labeledC, labeledY);
+        }
+        var objective = new SemiSupervisedObjective<T>(labeledX, labeledC, labeledY, batchY, validationY, options.UnlabeledWeight, flow.ParameterCount, options.LabeledWeight);
 
         var predicted = new int[validation.Count];
         double Accuracy()
@@ -211,6 +239,51 @@ public static partial class FlowTrainer
             ? Fit(flow, new FlowData<T>(batchX, batchC), new FlowData<T>(validationX, validationC), objective, training, inner, cancellationToken)
             : Fit(flow, new FlowData<T>(batchX, batchC), objective, WithoutValidation(training), inner, cancellationToken);
         return new SemiSupervisedResult(result, Accuracy(), train.Count, unlabeledRows.Count, validation.Count);
+    }
+
+    /// <summary><see cref="SemiSupervisedOptions.MeansFromLabels"/>: μ_c = z̄ + s·(z̄_c − z̄), in double, the closest pair of means kept as far apart.</summary>
+    private static void PlaceMeansAtLabels<T>(IGaussianMixtureFlow<T> flow, T[] xs, T[] contexts, int[] labels) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int d = flow.Dim, k = flow.Components, n = labels.Length;
+        ParameterTensor? tensor = null;
+        foreach (ParameterTensor t in flow.ParameterTensors) if (t.Name == "base.means") tensor = t;
+        if (tensor is null || k < 2) return;
+        var zs = new T[n * d];
+        flow.Forward(xs, contexts, zs, new T[n]);
+        var centroid = new double[k, d];
+        var count = new int[k];
+        for (int i = 0; i < n; i++)
+        {
+            count[labels[i]]++;
+            for (int j = 0; j < d; j++) centroid[labels[i], j] += double.CreateTruncating(zs[i * d + j]);
+        }
+        for (int c = 0; c < k; c++)
+        {
+            if (count[c] == 0) return;
+            for (int j = 0; j < d; j++) centroid[c, j] /= count[c];
+        }
+        var centre = new double[d];
+        for (int c = 0; c < k; c++) for (int j = 0; j < d; j++) centre[j] += centroid[c, j] / k;
+        Span<T> means = flow.Parameters.Slice(tensor.Offset, k * d);
+        double MinDistance(Func<int, int, double> at)
+        {
+            double min = double.PositiveInfinity;
+            for (int a = 0; a < k; a++)
+                for (int b = a + 1; b < k; b++)
+                {
+                    double s2 = 0;
+                    for (int j = 0; j < d; j++) s2 += (at(a, j) - at(b, j)) * (at(a, j) - at(b, j));
+                    min = Math.Min(min, Math.Sqrt(s2));
+                }
+            return min;
+        }
+        T[] initial = means.ToArray();
+        double target = MinDistance((c, j) => double.CreateTruncating(initial[c * d + j]));
+        double spread = MinDistance((c, j) => centroid[c, j]);
+        if (!(spread > 0) || !(target > 0) || double.IsInfinity(target / spread)) return;
+        double scale = target / spread;
+        for (int c = 0; c < k; c++)
+            for (int j = 0; j < d; j++) means[c * d + j] = T.CreateTruncating(centre[j] + scale * (centroid[c, j] - centre[j]));
     }
 
     private static TrainingOptions WithoutValidation(TrainingOptions o)

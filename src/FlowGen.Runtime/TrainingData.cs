@@ -204,7 +204,7 @@ public static partial class FlowTrainer
     /// size), gathers each shard's rows into its own buffers, calls the objective for the shards (in parallel) each into its
     /// own gradient buffer, and reduces the shards in a fixed order; validation goes in chunks of 1024 rows, likewise.
     /// </summary>
-    internal sealed class ObjectiveRunner<T> where T : unmanaged, IFloatingPointIeee754<T>
+    internal sealed class ObjectiveRunner<T> : IParallelWork where T : unmanaged, IFloatingPointIeee754<T>
     {
         private const int ValidationChunk = 1024;
         private readonly ICouplingFlow<T> _flow;
@@ -215,6 +215,13 @@ public static partial class FlowTrainer
         private T[][] _shardInputs = Array.Empty<T[]>(), _shardTargets = Array.Empty<T[]>(), _shardContexts = Array.Empty<T[]>();
         private int[][] _shardIndices = Array.Empty<int[]>();
         private int[] _virtualIndices = Array.Empty<int>();
+
+        private readonly ShardSum _sum = new();
+
+        // the step being computed, read by the shards (IParallelWork.Run)
+        private int[] _stepRows = Array.Empty<int>();
+        private int _stepPer, _step;
+        private T _stepWeight = T.One;
 
         public ObjectiveRunner(ICouplingFlow<T> flow, DataSet<T> set, IFlowObjective<T> objective, ulong seed)
         {
@@ -257,51 +264,79 @@ public static partial class FlowTrainer
                     _shardIndices[s] = new int[per];
                 }
             }
-            T weight = T.One / T.CreateChecked(b);
-            void Shard(int s)
-            {
-                int start = s * per, count = Math.Min(per, b - start);
-                if (count <= 0)
-                {
-                    // an empty shard adds nothing to the reduction; a full one's gradient is written by the objective
-                    Array.Clear(_shardGradients[s]);
-                    _shardLoss[s] = 0;
-                    return;
-                }
-                int[] indices = _shardIndices[s];
-                for (int i = 0; i < count; i++)
-                {
-                    int r = rows[start + i];
-                    if (_set.Virtual)
-                    {
-                        indices[i] = start + i;
-                        continue;
-                    }
-                    indices[i] = _set.Indices[r];
-                    if (dim > 0) Array.Copy(_set.Inputs, r * dim, _shardInputs[s], i * dim, dim);
-                    if (tdim > 0) Array.Copy(_set.Targets, r * tdim, _shardTargets[s], i * tdim, tdim);
-                    if (cdim > 0) Array.Copy(_set.Contexts, r * cdim, _shardContexts[s], i * cdim, cdim);
-                }
-                var batch = new FlowBatch<T>(count, _shardInputs[s].AsSpan(0, count * dim), _shardContexts[s].AsSpan(0, count * cdim),
-                    _shardTargets[s].AsSpan(0, count * tdim), indices.AsSpan(0, count), isValidation: false, step, s, NoiseSeed(_seed, step, s));
-                _shardLoss[s] = Objective.LossAndGradient(_flow, batch, _shardGradients[s], weight);
-            }
-            if (threads <= 1 || shards == 1)
-            {
-                for (int s = 0; s < shards; s++) Shard(s);
-            }
-            else
-            {
-                Parallel.For(0, shards, new ParallelOptions { MaxDegreeOfParallelism = threads }, Shard);
-            }
-            // fixed-order reduction: the result does not depend on which thread ran which shard
+            _stepRows = rows;
+            _stepPer = per;
+            _stepWeight = T.One / T.CreateChecked(b);
+            _step = step;
+            // the shards on the runtime's persistent workers (the caller runs shards too); with one thread, in order here
+            ParallelWorkers.Run(this, shards, threads);
+            _stepRows = Array.Empty<int>();
+            // fixed-order reduction: the result does not depend on which thread ran which shard. Every gradient element gets
+            // the shards added in shard order; the elements are cut into pieces that the workers add up in parallel.
             double loss = 0;
-            for (int s = 0; s < shards; s++)
-            {
-                loss += _shardLoss[s];
-                AddTo<T>(gradient, _shardGradients[s]);
-            }
+            for (int s = 0; s < shards; s++) loss += _shardLoss[s];
+            _sum.Set(gradient, _shardGradients, shards);
+            ParallelWorkers.Run(_sum, _sum.Pieces, threads);
+            _sum.Set(Array.Empty<T>(), Array.Empty<T[]>(), 0);
             return loss / b;
+        }
+
+        /// <summary>Shard <paramref name="s"/> of the current step: gathers its rows into its buffers and calls the objective into its own gradient buffer.</summary>
+        void IParallelWork.Run(int s)
+        {
+            int[] rows = _stepRows;
+            int b = rows.Length, per = _stepPer;
+            int dim = _set.Dim, cdim = _set.ContextDim, tdim = _set.TargetDim;
+            int start = s * per, count = Math.Min(per, b - start);
+            if (count <= 0)
+            {
+                // an empty shard adds nothing to the reduction; a full one's gradient is written by the objective
+                Array.Clear(_shardGradients[s]);
+                _shardLoss[s] = 0;
+                return;
+            }
+            int[] indices = _shardIndices[s];
+            for (int i = 0; i < count; i++)
+            {
+                int r = rows[start + i];
+                if (_set.Virtual)
+                {
+                    indices[i] = start + i;
+                    continue;
+                }
+                indices[i] = _set.Indices[r];
+                if (dim > 0) Array.Copy(_set.Inputs, r * dim, _shardInputs[s], i * dim, dim);
+                if (tdim > 0) Array.Copy(_set.Targets, r * tdim, _shardTargets[s], i * tdim, tdim);
+                if (cdim > 0) Array.Copy(_set.Contexts, r * cdim, _shardContexts[s], i * cdim, cdim);
+            }
+            var batch = new FlowBatch<T>(count, _shardInputs[s].AsSpan(0, count * dim), _shardContexts[s].AsSpan(0, count * cdim),
+                _shardTargets[s].AsSpan(0, count * tdim), indices.AsSpan(0, count), isValidation: false, _step, s, NoiseSeed(_seed, _step, s));
+            _shardLoss[s] = Objective.LossAndGradient(_flow, batch, _shardGradients[s], _stepWeight);
+        }
+
+        /// <summary>target[i] += shards[0][i], then shards[1][i], …, in shard order, for the elements of one piece per item.</summary>
+        private sealed class ShardSum : IParallelWork
+        {
+            private const int Piece = 16384;
+            private T[] _target = Array.Empty<T>();
+            private T[][] _shards = Array.Empty<T[]>();
+            private int _count;
+
+            public int Pieces => (_target.Length + Piece - 1) / Piece;
+
+            public void Set(T[] target, T[][] shards, int count)
+            {
+                _target = target;
+                _shards = shards;
+                _count = count;
+            }
+
+            public void Run(int piece)
+            {
+                int start = piece * Piece, length = Math.Min(Piece, _target.Length - start);
+                Span<T> target = _target.AsSpan(start, length);
+                for (int s = 0; s < _count; s++) AddTo<T>(target, _shards[s].AsSpan(start, length));
+            }
         }
 
         /// <summary>Mean loss over the validation rows, in chunks of 1024 rows evaluated in parallel and summed in chunk order.</summary>

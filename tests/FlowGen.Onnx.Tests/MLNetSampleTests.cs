@@ -39,10 +39,13 @@ public sealed class MLNetSampleTests(ITestOutputHelper output)
             double engine = OnnxExportTests.MaxError(scores, direct, out int e1);
             Assert.True(engine <= 1e-6, $"ML.NET and ONNX Runtime differ by {engine:G3} at row {e1}");
 
-            // FlowGen's own log-densities, within 1e-5 (or FlowGen's own 1-ulp sensitivity where that is larger)
+            // FlowGen's own log-densities, within 1e-5 (or no farther from the double reference than FlowGen, or within FlowGen's 1-ulp sensitivity)
             var (flowgen, sensitivity) = OnnxExportTests.WithSensitivity(flow, OnnxFlowGraph.Forward, rows, Array.Empty<float>(), new Random(3));
+            // and the flow's double-reference graph (FlowOnnx.ExportDoubleReference) as the oracle where the two differ more
+            using var reference = Ort.Session(FlowOnnx.ExportDoubleReference(flow, OnnxFlowGraph.LogProb));
+            double[] exact = OrtValues.RunInDouble(reference, OnnxExportTests.Feeds(OnnxFlowNames.X, rows, 4, Array.Empty<float>(), 0))[OnnxFlowNames.LogProb];
             var stat = new OnnxExportTests.Stat();
-            string failure = stat.Add(scores, flowgen[OnnxFlowNames.LogProb], sensitivity[OnnxFlowNames.LogProb], 1e-5);
+            string failure = stat.Add(scores, flowgen[OnnxFlowNames.LogProb], sensitivity[OnnxFlowNames.LogProb], 1e-5, reference: exact);
             Assert.True(failure.Length == 0, "ML.NET vs FlowGen: " + failure);
             output.WriteLine($"ML.NET vs FlowGen log_prob over {n} rows: {stat}; ML.NET vs ONNX Runtime {engine:G3}");
 

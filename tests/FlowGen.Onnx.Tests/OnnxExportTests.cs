@@ -9,8 +9,9 @@ using Xunit.Abstractions;
 namespace FlowGen.Onnx.Tests;
 
 /// <summary>
-/// Every exported graph of every test model (Models.cs: four random declarations per layer kind, float and double,
-/// conditional and unconditional) against FlowGen itself, run by ONNX Runtime on the CPU, with random parameters (every
+/// Every exported graph of every test model (Models.cs: four random declarations per layer kind and twelve random stacks,
+/// float and double, conditional and unconditional; BaseModels.cs) against FlowGen itself — and, for a float flow, against
+/// the same graph built in double (the oracle where the two differ by more than the tolerance) — run by ONNX Runtime on the CPU, with random parameters (every
 /// parameter drawn from N(0, 0.5²), so that no coupling is the identity) and random inputs that include the spline's tails,
 /// its bounds ±B and its bin edges. Batch sizes 1, 7 and 4096. The error of a value is |onnx − flowgen| / max(|flowgen|, 1):
 /// relative where the value is larger than 1, absolute below (a log-density near 0 has no relative precision to keep).
@@ -78,16 +79,23 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         if (model.Invertible) graphs.AddRange(new[] { OnnxFlowGraph.Inverse, OnnxFlowGraph.Sample });
         if (model.Invertible && flow is IGaussianMixtureFlow<T>) graphs.Add(OnnxFlowGraph.SampleComponent);
         var sessions = new Dictionary<OnnxFlowGraph, InferenceSession>();
+        var references = new Dictionary<OnnxFlowGraph, InferenceSession>();
         int messagesBefore = Ort.Messages.Count;
         try
         {
             foreach (OnnxFlowGraph graph in graphs) sessions[graph] = Ort.Session(FlowOnnx.Export(flow, graph));
+            // a float flow's graphs also in double (the same float parameters, every operation in double): the oracle that
+            // tells, where ONNX and FlowGen differ by more than the tolerance, whether ONNX is the less accurate of the two
+            if (flow is ICouplingFlow<float> floatFlow)
+                foreach (OnnxFlowGraph graph in graphs) references[graph] = Ort.Session(FlowOnnx.ExportDoubleReference(floatFlow, graph));
+            Dictionary<string, double[]>? Reference(OnnxFlowGraph graph, IReadOnlyList<NamedOnnxValue> feeds)
+                => references.TryGetValue(graph, out InferenceSession? session) ? OrtValues.RunInDouble(session, feeds) : null;
             var stats = new Dictionary<string, Stat>();
             long flowgenRoundTripMisses = 0, labelMismatches = 0;
-            void Compare(string what, T[] onnx, Dictionary<string, T[]> flowgen, Dictionary<string, double[]> sensitivity, string name, double scale = 1, double[]? magnitude = null)
+            void Compare(string what, T[] onnx, Dictionary<string, T[]> flowgen, Dictionary<string, double[]> sensitivity, string name, double scale = 1, double[]? magnitude = null, Dictionary<string, double[]>? reference = null)
             {
                 Stat st = stats.TryGetValue(what, out Stat? existing) ? existing : stats[what] = new Stat();
-                string failure = st.Add(onnx, flowgen[name], sensitivity[name], tolerance * scale, magnitude);
+                string failure = st.Add(onnx, flowgen[name], sensitivity[name], tolerance * scale, magnitude, reference?[name]);
                 Assert.True(failure.Length == 0, $"{model.Name} seed {seed}: {what} {failure}");
             }
 
@@ -97,7 +105,8 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                 T[] contexts = Gaussian<T>(n * c, rng, 1.0);
                 var (fg, sens) = WithSensitivity(flow, OnnxFlowGraph.Forward, xs, contexts, rng);
                 var onnx = Ort.Run(sessions[OnnxFlowGraph.LogProb], Feed(OnnxFlowNames.X, xs, d, contexts, c));
-                Compare("log_prob", onnx[OnnxFlowNames.LogProb], fg, sens, OnnxFlowNames.LogProb);
+                var refLogProb = Reference(OnnxFlowGraph.LogProb, Feeds(OnnxFlowNames.X, xs, d, contexts, c));
+                Compare("log_prob", onnx[OnnxFlowNames.LogProb], fg, sens, OnnxFlowNames.LogProb, reference: refLogProb);
                 if (flow is IGaussianMixtureFlow<T> mixtureFlow)
                 {
                     var all = OrtValues.Run(sessions[OnnxFlowGraph.LogProb], Feeds(OnnxFlowNames.X, xs, d, contexts, c));
@@ -108,23 +117,25 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                     var joints = new double[fgPosteriors.Length];
                     for (int i = 0; i < joints.Length; i++)
                         joints[i] = Math.Abs(ToDouble(fgPosteriors[i]) + ToDouble(fg[OnnxFlowNames.LogProb][i / k]) - ToDouble(fg[OnnxFlowNames.LogDet][i / k]));
-                    Compare("component_log_posteriors", posteriors, fg, sens, OnnxFlowNames.ComponentLogPosteriors, magnitude: joints);
+                    Compare("component_log_posteriors", posteriors, fg, sens, OnnxFlowNames.ComponentLogPosteriors, magnitude: joints, reference: refLogProb);
                     long[] labels = (long[])all[OnnxFlowNames.Label];
                     var expected = new int[n];
                     mixtureFlow.Classify(xs, contexts, expected);
                     labelMismatches += CheckLabels(labels, expected, fg[OnnxFlowNames.ComponentLogPosteriors], sens[OnnxFlowNames.ComponentLogPosteriors], mixtureFlow.Components, tolerance, $"{model.Name} seed {seed}");
                 }
                 var forward = Ort.Run(sessions[OnnxFlowGraph.Forward], Feed(OnnxFlowNames.X, xs, d, contexts, c));
-                Compare("forward z", forward[OnnxFlowNames.Z], fg, sens, OnnxFlowNames.Z);
-                Compare("forward log_det", forward[OnnxFlowNames.LogDet], fg, sens, OnnxFlowNames.LogDet);
+                var refForward = Reference(OnnxFlowGraph.Forward, Feeds(OnnxFlowNames.X, xs, d, contexts, c));
+                Compare("forward z", forward[OnnxFlowNames.Z], fg, sens, OnnxFlowNames.Z, reference: refForward);
+                Compare("forward log_det", forward[OnnxFlowNames.LogDet], fg, sens, OnnxFlowNames.LogDet, reference: refForward);
                 if (!model.Invertible) continue;
 
                 // inverse on latents that hit the last spline's y-knots and tails
                 T[] latents = Inputs(flow, layers, n, rng, latent: true);
                 var (fgi, sensi) = WithSensitivity(flow, OnnxFlowGraph.Inverse, latents, contexts, rng);
                 var inverse = Ort.Run(sessions[OnnxFlowGraph.Inverse], Feed(OnnxFlowNames.Z, latents, d, contexts, c));
-                Compare("inverse x", inverse[OnnxFlowNames.X], fgi, sensi, OnnxFlowNames.X);
-                Compare("inverse log_det", inverse[OnnxFlowNames.LogDet], fgi, sensi, OnnxFlowNames.LogDet);
+                var refInverse = Reference(OnnxFlowGraph.Inverse, Feeds(OnnxFlowNames.Z, latents, d, contexts, c));
+                Compare("inverse x", inverse[OnnxFlowNames.X], fgi, sensi, OnnxFlowNames.X, reference: refInverse);
+                Compare("inverse log_det", inverse[OnnxFlowNames.LogDet], fgi, sensi, OnnxFlowNames.LogDet, reference: refInverse);
 
                 // inverse ∘ forward, both by the graphs: x again, and the two log-dets cancel (within 100× the tolerance, or
                 // 8× FlowGen's own 1-ulp sensitivity of the inverse at the graph's z)
@@ -157,8 +168,9 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                 fgs[OnnxFlowNames.X] = samples;
                 fgs[OnnxFlowNames.LogProb] = sampleLogProbs;
                 var sampled = OrtValues.Run(sessions[OnnxFlowGraph.Sample], draws.Feeds(contexts, c));
-                Compare("sample x", (T[])sampled[OnnxFlowNames.X], fgs, senss, OnnxFlowNames.X);
-                Compare("sample log_prob", (T[])sampled[OnnxFlowNames.LogProb], fgs, senss, OnnxFlowNames.LogProb);
+                var refSample = Reference(OnnxFlowGraph.Sample, draws.Feeds(contexts, c));
+                Compare("sample x", (T[])sampled[OnnxFlowNames.X], fgs, senss, OnnxFlowNames.X, reference: refSample);
+                Compare("sample log_prob", (T[])sampled[OnnxFlowNames.LogProb], fgs, senss, OnnxFlowNames.LogProb, reference: refSample);
 
                 if (flow is IGaussianMixtureFlow<T> mixture)
                 {
@@ -173,11 +185,19 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                         fgc[OnnxFlowNames.X] = componentSamples;
                         var (fgcl, senscl) = WithSensitivity(flow, OnnxFlowGraph.Forward, componentSamples, contexts, rng);
                         var result = OrtValues.Run(sessions[OnnxFlowGraph.SampleComponent], given.Feeds(contexts, c));
-                        Compare("sample_component x", (T[])result[OnnxFlowNames.X], fgc, sensc, OnnxFlowNames.X);
-                        Compare("sample_component log_prob", (T[])result[OnnxFlowNames.LogProb], fgcl, senscl, OnnxFlowNames.LogProb);
+                        var refComponent = Reference(OnnxFlowGraph.SampleComponent, given.Feeds(contexts, c));
+                        Compare("sample_component x", (T[])result[OnnxFlowNames.X], fgc, sensc, OnnxFlowNames.X, reference: refComponent);
+                        Compare("sample_component log_prob", (T[])result[OnnxFlowNames.LogProb], fgcl, senscl, OnnxFlowNames.LogProb, reference: refComponent);
                     }
                 }
             }
+            // the issue's tolerance, per layer kind: a model of one coupling kind, of LU layers or of one base meets 1e-5 / 1e-12
+            // in every output but the round trips, or (float) is no less accurate than FlowGen against the double reference;
+            // only the deeper stacks (with permutations, ActNorm, mixed kinds, random stacks) may have elements that need
+            // FlowGen's measured 1-ulp sensitivity or the counted unexplained margin (docs/onnx.md, Accuracy)
+            if (StrictKinds.Contains(model.Kind))
+                foreach (var (what, st) in stats.Where(kv => !kv.Key.StartsWith("round trip", StringComparison.Ordinal)))
+                    Assert.True(st.Sensitive == 0 && st.Unexplained == 0, $"{model.Name} seed {seed}: {what} {st} (a {model.Kind} model must meet the tolerance or the double-reference criterion everywhere)");
             var messages = Ort.Messages.Skip(messagesBefore).ToList();
             Assert.True(messages.Count == 0, $"ONNX Runtime logged warnings for {model.Name}:\n{string.Join("\n", messages)}");
             output.WriteLine($"ONNX-DIFF {model.Kind} {(model.IsDouble ? "double" : "float")} {model.Name} seed {seed}: " +
@@ -187,9 +207,16 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         }
         finally
         {
-            foreach (var s in sessions.Values) s.Dispose();
+            foreach (var s in sessions.Values.Concat(references.Values)) s.Dispose();
         }
     }
+
+    /// <summary>The kinds whose models must meet the tolerance strictly (see Check).</summary>
+    private static readonly HashSet<string> StrictKinds = new(StringComparer.Ordinal)
+    {
+        "affine", "additive", "spline", "sum_of_squares", "deep_sigmoidal", "invertible_linear",
+        "diagonal_gaussian", "gaussian_mixture", "student_t", "sum_of_squares_bound",
+    };
 
     /// <summary>inverse∘forward compounds both graphs' rounding: its strict part is 100 × one map's tolerance.</summary>
     private const double RoundTripScale = 100;
@@ -210,12 +237,15 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     /// </summary>
     internal sealed class Stat
     {
-        public double Worst, WorstSensitive, WorstUnexplained;
-        public long Count, Sensitive, Unexplained;
+        public double Worst, WorstSensitive, WorstUnexplained, WorstReferenced;
+        public long Count, Sensitive, Unexplained, Referenced;
 
         /// <param name="magnitude">Where a value is the difference of larger terms (a mixture's log-posterior j_c − log p(z)),
         /// the magnitude of those terms: the error is then relative to it (null: to the value itself).</param>
-        public string Add<T>(T[] onnx, T[] flowgen, double[] sensitivity, double tolerance, double[]? magnitude = null) where T : unmanaged
+        /// <param name="reference">A float flow's outputs by its double-precision reference graph: an element above the tolerance
+        /// whose ONNX value is no farther from the reference than FlowGen's is (plus the tolerance) is ill-conditioned too —
+        /// both implementations lose the same digits to the map, and ONNX is not the less accurate one.</param>
+        public string Add<T>(T[] onnx, T[] flowgen, double[] sensitivity, double tolerance, double[]? magnitude = null, double[]? reference = null) where T : unmanaged
         {
             Assert.Equal(flowgen.Length, onnx.Length);
             for (int i = 0; i < onnx.Length; i++)
@@ -226,6 +256,11 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                 double e = Math.Abs(a - b) / Math.Max(Math.Max(Math.Abs(b), 1), magnitude is null ? 0 : magnitude[i]);
                 if (double.IsNaN(e)) return $"is {a:R} by ONNX and {b:R} by FlowGen at element {i}";
                 if (e <= tolerance) { Worst = Math.Max(Worst, e); continue; }
+                if (reference is not null && double.IsFinite(reference[i]))
+                {
+                    double r = reference[i], s = Math.Max(Math.Max(Math.Abs(r), 1), magnitude is null ? 0 : magnitude[i]);
+                    if (Math.Abs(a - r) / s <= Math.Abs(b - r) / s + tolerance) { Referenced++; WorstReferenced = Math.Max(WorstReferenced, e); continue; }
+                }
                 double explained = SensitivityFactor * sensitivity[i] / Math.Max(Math.Max(Math.Abs(b), 1), magnitude is null ? 0 : magnitude[i]);
                 if (e <= explained) { Sensitive++; WorstSensitive = Math.Max(WorstSensitive, e); continue; }
                 if (e <= UnexplainedFactor * tolerance) { Unexplained++; WorstUnexplained = Math.Max(WorstUnexplained, e); continue; }
@@ -235,7 +270,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         }
 
         public override string ToString()
-            => $"{Worst:G3}" + (Sensitive == 0 ? "" : $" (+{Sensitive}/{Count} ill-conditioned up to {WorstSensitive:G3})")
+            => $"{Worst:G3}" + (Referenced == 0 ? "" : $" (+{Referenced}/{Count} ill-conditioned by the double reference up to {WorstReferenced:G3})") + (Sensitive == 0 ? "" : $" (+{Sensitive}/{Count} ill-conditioned up to {WorstSensitive:G3})")
                 + (Unexplained == 0 ? "" : $" (+{Unexplained}/{Count} UNEXPLAINED up to {WorstUnexplained:G3})");
     }
 

@@ -74,6 +74,16 @@ internal static class OrtValues
     public static NamedOnnxValue Tensor<TV>(string name, TV[] data, params int[] shape)
         => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<TV>(data, shape));
 
+    /// <summary>Runs a double-reference session (<see cref="FlowOnnx.ExportDoubleReference"/>) on feeds made for the float
+    /// graph: float tensors are converted exactly to double. Returns the floating-point outputs.</summary>
+    public static Dictionary<string, double[]> RunInDouble(InferenceSession session, IReadOnlyList<NamedOnnxValue> inputs)
+    {
+        var feeds = inputs.Select(v => v.Value is Tensor<float> f
+            ? NamedOnnxValue.CreateFromTensor(v.Name, new DenseTensor<double>(f.ToArray().Select(x => (double)x).ToArray(), f.Dimensions.ToArray()))
+            : v).ToList();
+        return Run(session, feeds).Where(kv => kv.Value is double[]).ToDictionary(kv => kv.Key, kv => (double[])kv.Value);
+    }
+
     /// <summary>Runs the session and returns every output flattened (float[], double[] or long[]).</summary>
     public static Dictionary<string, Array> Run(InferenceSession session, IReadOnlyList<NamedOnnxValue> inputs)
     {

@@ -44,3 +44,19 @@ public partial class SemiSupervisedFixedScale2D;
 [CouplingFlow<double>(Dim = 2, Layers = 3, Hidden = [8])]
 [GaussianMixtureBase(Components = 3, FlowGmm = true, LearnableMeans = false, LearnableScales = false)]
 public partial class FixedFlowGmm2D;
+
+[CouplingFlow<double>(Dim = 2, Layers = 2, Hidden = [4])]
+[GaussianMixtureBase(Components = 5, FlowGmm = true)]
+public partial class ManyComponents2D;
+
+[CouplingFlow<double>(Dim = 2, Layers = 2, Hidden = [4])]
+[GaussianMixtureBase(Components = 5, FlowGmm = true, MeanSpread = 2)]
+public partial class ManyComponents2DSpread;
+
+[CouplingFlow<double>(Dim = 2, Layers = 8, Hidden = [32, 32])]
+[GaussianMixtureBase(Components = 3, FlowGmm = true, LearnableScales = false)]
+public partial class SemiSupervisedSimplex2D;
+
+[CouplingFlow<double>(Dim = 2, Layers = 8, Hidden = [32, 32])]
+[GaussianMixtureBase(Components = 3, FlowGmm = true)]
+public partial class SemiSupervisedSimplexScale2D;

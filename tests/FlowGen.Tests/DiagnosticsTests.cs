@@ -44,6 +44,8 @@ public class DiagnosticsTests
     [InlineData("GaussianMixtureBase(Components = 1025)", "Components = 1025")]
     [InlineData("GaussianMixtureBase(Components = 3, MeanSpread = -1)", "MeanSpread = -1")]
     [InlineData("GaussianMixtureBase(MeanSpread = double.PositiveInfinity)", "MeanSpread = double.PositiveInfinity")]
+    [InlineData("GaussianMixtureBase(MeanSeparation = 0)", "MeanSeparation = 0")]
+    [InlineData("GaussianMixtureBase(MeanSpread = 2, MeanSeparation = 5)", "MeanSeparation = 5")]
     [InlineData("StudentTBase(DegreesOfFreedom = 0)", "DegreesOfFreedom = 0")]
     [InlineData("StudentTBase(DegreesOfFreedom = double.NaN)", "DegreesOfFreedom = double.NaN")]
     public void InvalidBaseOptions(string attribute, string argument) =>

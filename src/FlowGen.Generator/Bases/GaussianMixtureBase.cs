@@ -7,8 +7,12 @@ using FlowGen.Generator.Spec;
 
 namespace FlowGen.Generator.Bases;
 
-/// <summary>[GaussianMixtureBase]: K, FlowGMM's form, which parameters are learnt, and the spread of the initial means.</summary>
-internal sealed record GaussianMixtureBase(int Components, bool FlowGmm, bool LearnableMeans, bool LearnableScales, double MeanSpread) : BaseModel
+/// <summary>
+/// [GaussianMixtureBase]: K, FlowGMM's form, which parameters are learnt, and the initial means: MeanSpread &gt; 0 (given) draws
+/// them at random, μ = MeanSpread·ε; otherwise (MeanSpread = 0) they are the vertices of a regular simplex MeanSeparation
+/// apart, or, when K &gt; Dim + 1, random with the spread MeanSeparation/√(2·Dim) (docs/model.md §11.3).
+/// </summary>
+internal sealed record GaussianMixtureBase(int Components, bool FlowGmm, bool LearnableMeans, bool LearnableScales, double MeanSpread, double MeanSeparation) : BaseModel
 {
     public override BaseKind Kind => GaussianMixtureBaseKind.Instance;
 }
@@ -42,7 +46,7 @@ internal sealed class GaussianMixtureBaseKind : BaseKind
         r.Constant(Attribute, "DefaultFlowGmm", false);
         r.Constant(Attribute, "DefaultLearnableMeans", true);
         r.Constant(Attribute, "DefaultLearnableScales", true);
-        r.Constant(Attribute, "DefaultMeanSpread", 1.0);
+        r.Constant(Attribute, "DefaultMeanSeparation", 7.5);
     }
 
     public override BaseModel? Read(LayerAttributeContext c)
@@ -53,19 +57,32 @@ internal sealed class GaussianMixtureBaseKind : BaseKind
         bool flowGmm = o.IsSet("FlowGmm") ? o.Bool("FlowGmm") : r.Constant(Attribute, "DefaultFlowGmm", false);
         bool means = o.IsSet("LearnableMeans") ? o.Bool("LearnableMeans") : r.Constant(Attribute, "DefaultLearnableMeans", true);
         bool scales = o.IsSet("LearnableScales") ? o.Bool("LearnableScales") : r.Constant(Attribute, "DefaultLearnableScales", true);
-        double spread = o.TryDouble("MeanSpread") ?? r.Constant(Attribute, "DefaultMeanSpread", 1.0);
+        double? givenSpread = o.TryDouble("MeanSpread");
+        double? givenSeparation = o.TryDouble("MeanSeparation");
+        double spread = givenSpread ?? 0;
+        double separation = givenSpread is null ? givenSeparation ?? r.Constant(Attribute, "DefaultMeanSeparation", 7.5) : 0;
         bool valid = true;
         if (k < 1 || k > MaxComponents)
         {
             c.Report(DiagnosticDescriptors.InvalidOption, o.Location("Components"), "GaussianMixtureBase.Components", $"between 1 and {MaxComponents}", k);
             valid = false;
         }
-        if (!(spread > 0 && spread < double.PositiveInfinity))
+        if (givenSpread is not null && givenSeparation is not null)
+        {
+            c.Report(DiagnosticDescriptors.InvalidOption, o.Location("MeanSeparation"), "GaussianMixtureBase.MeanSeparation", "not given together with MeanSpread (MeanSpread draws the means at random)", givenSeparation.Value.ToString("R", CultureInfo.InvariantCulture));
+            valid = false;
+        }
+        else if (givenSpread is null && !(separation > 0 && separation < double.PositiveInfinity))
+        {
+            c.Report(DiagnosticDescriptors.InvalidOption, o.Location("MeanSeparation"), "GaussianMixtureBase.MeanSeparation", "a finite number greater than 0", separation.ToString("R", CultureInfo.InvariantCulture));
+            valid = false;
+        }
+        if (givenSpread is not null && !(spread > 0 && spread < double.PositiveInfinity))
         {
             c.Report(DiagnosticDescriptors.InvalidOption, o.Location("MeanSpread"), "GaussianMixtureBase.MeanSpread", "a finite number greater than 0", spread.ToString("R", CultureInfo.InvariantCulture));
             valid = false;
         }
-        return valid ? new GaussianMixtureBase(k, flowGmm, means, scales, spread) : null;
+        return valid ? new GaussianMixtureBase(k, flowGmm, means, scales, spread, separation) : null;
     }
 
     public override object Plan(BaseModel model, BaseLayoutBuilder b)
@@ -100,14 +117,42 @@ internal sealed class GaussianMixtureBaseKind : BaseKind
         j.Name("learnable_means").Bool(m.LearnableMeans);
         j.Name("learnable_scales").Bool(m.LearnableScales);
         j.Name("mean_spread").Number(m.MeanSpread);
+        j.Name("mean_separation").Number(m.MeanSeparation);
     }
 
     public override void EmitInitialization(CodeWriter w, BasePlan b, FlowPlan plan)
     {
         var a = b.LayoutAs<GaussianMixtureLayout>();
         var m = (GaussianMixtureBase)b.Base;
-        w.Line($"// base: logits 0 (equal weights), log-scales 0, means μ_cj = {m.MeanSpread.ToString("R", CultureInfo.InvariantCulture)}·ε_cj with ε ~ N(0, 1) (NextGaussian, row-major)");
-        w.Line($"for (int j = 0; j < {m.Components * plan.Dim}; j++) p[{a.Means} + j] = ({plan.T})({Literals.Of(m.MeanSpread, true)} * rng.NextGaussian());");
+        int k = m.Components, dim = plan.Dim;
+        string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        if (m.MeanSpread > 0 || k > dim + 1)
+        {
+            // seeded: the given spread, or (no simplex fits in Dim coordinates) one that makes E|μ_a − μ_b|² = MeanSeparation²
+            double spread = m.MeanSpread > 0 ? m.MeanSpread : m.MeanSeparation / System.Math.Sqrt(2.0 * dim);
+            w.Line(m.MeanSpread > 0
+                ? $"// base: logits 0 (equal weights), log-scales 0, means μ_cj = {R(spread)}·ε_cj with ε ~ N(0, 1) (NextGaussian, row-major)"
+                : $"// base: logits 0 (equal weights), log-scales 0, means μ_cj = s·ε_cj with ε ~ N(0, 1) (NextGaussian, row-major), s = {R(m.MeanSeparation)}/√(2·{dim}): {k} components are more than a simplex in {dim} coordinates holds");
+            w.Line($"for (int j = 0; j < {k * dim}; j++) p[{a.Means} + j] = ({plan.T})({Literals.Of(spread, true)} * rng.NextGaussian());");
+        }
+        else if (k > 1)
+        {
+            // the vertices of a regular simplex centred at 0, every pair MeanSeparation apart: the centred unit vectors e_c − 1/K
+            // of R^K in the Helmert basis h_m = (1, …, 1, −m, 0, …)/√(m(m + 1)) (m ones), times MeanSeparation/√2
+            w.Line($"// base: logits 0 (equal weights), log-scales 0, means at the vertices of a regular simplex, every pair {R(m.MeanSeparation)} apart:");
+            w.Line($"// μ_cj = ({R(m.MeanSeparation)}/√2)·h_c/√(m(m + 1)) with m = j + 1, h_c = 1 (c < m), −m (c = m), 0 (c > m), for j < {k - 1}; 0 beyond");
+            w.Open($"for (int c = 0; c < {k}; c++)");
+            w.Open($"for (int j = 0; j < {k - 1}; j++)");
+            w.Line("int m = j + 1;");
+            w.Line("double h = c < m ? 1.0 : c == m ? -m : 0.0;");
+            w.Line($"p[{a.Means} + c * {dim} + j] = ({plan.T})({Literals.Of(m.MeanSeparation / System.Math.Sqrt(2.0), true)} * h / Math.Sqrt(m * (m + 1.0)));");
+            w.Close();
+            w.Close();
+        }
+        else
+        {
+            w.Line("// base: logits 0, log-scales 0, the one component's mean 0");
+        }
     }
 
     public override void EmitMembers(CodeWriter w, BasePlan b, FlowPlan plan)

@@ -62,7 +62,7 @@ internal sealed class InvertibleLinearEmitter : ILayerEmitter
         double logDet = 0;
         for (int i = 0; i < d; i++)
         {
-            u[i * d + i] = Round(c, Math.Exp(logDiag[i]));
+            u[i * d + i] = c.Exp(logDiag[i]);      // Kernel.Exp in the flow's element type: FlowGen's own e^ℓ
             l[i * d + i] = 1;
             logDet = Round(c, logDet + logDiag[i]);
         }
