@@ -52,7 +52,7 @@ public class VectorWidthTests(ITestOutputHelper output)
         var reference = Run(dll, null);
         output.WriteLine($"default: {reference.Header}; {reference.Numbers.Length} lines");
         Assert.Contains($"width {FlowSimd.LaneBits} bits", reference.Header);
-        Assert.True(reference.Numbers.Length > 50, "the sample printed too little to compare");
+        Assert.True(reference.Numbers.Length >= 40, $"the sample printed too little to compare: {reference.Numbers.Length} lines");
         foreach (int? bits in widths.Skip(1))
         {
             var run = Run(dll, bits);
