@@ -103,10 +103,10 @@ public static partial class Dense
                     Unsafe.Add(ref pj, 6) = a30; Unsafe.Add(ref pj, 7) = a31;
                 }
                 ref TV yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = TAct.Apply(a00); Unsafe.Add(ref yj, 1) = TAct.Apply(a01);
-                Unsafe.Add(ref yj, 2) = TAct.Apply(a10); Unsafe.Add(ref yj, 3) = TAct.Apply(a11);
-                Unsafe.Add(ref yj, 4) = TAct.Apply(a20); Unsafe.Add(ref yj, 5) = TAct.Apply(a21);
-                Unsafe.Add(ref yj, 6) = TAct.Apply(a30); Unsafe.Add(ref yj, 7) = TAct.Apply(a31);
+                Unsafe.Add(ref yj, 0) = a00; Unsafe.Add(ref yj, 1) = a01;
+                Unsafe.Add(ref yj, 2) = a10; Unsafe.Add(ref yj, 3) = a11;
+                Unsafe.Add(ref yj, 4) = a20; Unsafe.Add(ref yj, 5) = a21;
+                Unsafe.Add(ref yj, 6) = a30; Unsafe.Add(ref yj, 7) = a31;
             }
         }
         if (TShape.Out % 4 != 0)
@@ -124,8 +124,14 @@ public static partial class Dense
                     ui = ref Unsafe.Add(ref ui, Lanes);
                 }
                 if (TAct.NeedsPreActivation) { Unsafe.Add(ref pre, j * Lanes) = a0; Unsafe.Add(ref pre, j * Lanes + 1) = a1; }
-                Unsafe.Add(ref y, j * Lanes) = TAct.Apply(a0); Unsafe.Add(ref y, j * Lanes + 1) = TAct.Apply(a1);
+                Unsafe.Add(ref y, j * Lanes) = a0; Unsafe.Add(ref y, j * Lanes + 1) = a1;
             }
+        }
+        // the activation, in one loop: one inlined copy of it rather than one per register of the blocks above (the JIT's
+        // inlining budget of this method is then enough for every multiply-add)
+        if (typeof(TAct) != typeof(Identity))
+        {
+            for (int r = 0; r < TShape.Out * Lanes; r++) Unsafe.Add(ref y, r) = TAct.Apply(Unsafe.Add(ref y, r));
         }
     }
 
@@ -163,10 +169,10 @@ public static partial class Dense
             {
                 Simd.Store(a0, ref pre, (nuint)j); Simd.Store(a1, ref pre, (nuint)(j + n)); Simd.Store(a2, ref pre, (nuint)(j + 2 * n)); Simd.Store(a3, ref pre, (nuint)(j + 3 * n));
             }
-            Simd.Store(TAct.Apply(a0), ref y, (nuint)j);
-            Simd.Store(TAct.Apply(a1), ref y, (nuint)(j + n));
-            Simd.Store(TAct.Apply(a2), ref y, (nuint)(j + 2 * n));
-            Simd.Store(TAct.Apply(a3), ref y, (nuint)(j + 3 * n));
+            Simd.Store(a0, ref y, (nuint)j);
+            Simd.Store(a1, ref y, (nuint)(j + n));
+            Simd.Store(a2, ref y, (nuint)(j + 2 * n));
+            Simd.Store(a3, ref y, (nuint)(j + 3 * n));
         }
         for (; j <= TShape.Out - n; j += n)
         {
@@ -178,7 +184,7 @@ public static partial class Dense
                 wi = ref Unsafe.Add(ref wi, TShape.Out);
             }
             if (TAct.NeedsPreActivation) Simd.Store(a0, ref pre, (nuint)j);
-            Simd.Store(TAct.Apply(a0), ref y, (nuint)j);
+            Simd.Store(a0, ref y, (nuint)j);
         }
         for (; j < TShape.Out; j++)
         {
@@ -190,7 +196,14 @@ public static partial class Dense
                 wi = ref Unsafe.Add(ref wi, TShape.Out);
             }
             if (TAct.NeedsPreActivation) Unsafe.Add(ref pre, j) = a0;
-            Unsafe.Add(ref y, j) = Ops.Apply<T, TAct>(a0);
+            Unsafe.Add(ref y, j) = a0;
+        }
+        // the activation, in one loop (one inlined copy: see ForwardTile), vectors then a scalar tail
+        if (typeof(TAct) != typeof(Identity))
+        {
+            int k = 0;
+            for (; k <= TShape.Out - n; k += n) Simd.Store(TAct.Apply(Simd.Load<T, TV>(ref y, (nuint)k)), ref y, (nuint)k);
+            for (; k < TShape.Out; k++) Unsafe.Add(ref y, k) = Ops.Apply<T, TAct>(Unsafe.Add(ref y, k));
         }
     }
 }

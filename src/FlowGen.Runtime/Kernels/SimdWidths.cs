@@ -18,8 +18,6 @@ public readonly struct Simd512<T> : ISimd<Simd512<T>> where T : unmanaged
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Simd512(Vector512<T> v) => _v = v;
 
-    private static bool IsFloat => typeof(T) == typeof(float);
-
     /// <inheritdoc/>
     public static int Count => Vector512<T>.Count;
     /// <inheritdoc/>
@@ -31,20 +29,20 @@ public readonly struct Simd512<T> : ISimd<Simd512<T>> where T : unmanaged
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd512<T> Create(double value) => IsFloat ? new(Vector512.Create((float)value).As<float, T>()) : new(Vector512.Create(value).As<double, T>());
+    public static Simd512<T> Create(double value) => typeof(T) == typeof(float) ? new(Vector512.Create((float)value).As<float, T>()) : new(Vector512.Create(value).As<double, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd512<T> Create(float value) => IsFloat ? new(Vector512.Create(value).As<float, T>()) : new(Vector512.Create((double)value).As<double, T>());
+    public static Simd512<T> Create(float value) => typeof(T) == typeof(float) ? new(Vector512.Create(value).As<float, T>()) : new(Vector512.Create((double)value).As<double, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd512<T> CreateBits(long bits) => IsFloat ? new(Vector512.Create((int)bits).As<int, T>()) : new(Vector512.Create(bits).As<long, T>());
+    public static Simd512<T> CreateBits(long bits) => typeof(T) == typeof(float) ? new(Vector512.Create((int)bits).As<int, T>()) : new(Vector512.Create(bits).As<long, T>());
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd512<T> Mac(Simd512<T> a, Simd512<T> b, Simd512<T> c)
     {
-        if (!Kernel.IsMacFused) return new(a._v * b._v + c._v);
-        return IsFloat
+        if (!(System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported)) return new(a._v * b._v + c._v);
+        return typeof(T) == typeof(float)
             ? new(Vector512.FusedMultiplyAdd(a._v.As<T, float>(), b._v.As<T, float>(), c._v.As<T, float>()).As<float, T>())
             : new(Vector512.FusedMultiplyAdd(a._v.As<T, double>(), b._v.As<T, double>(), c._v.As<T, double>()).As<double, T>());
     }
@@ -74,22 +72,22 @@ public readonly struct Simd512<T> : ISimd<Simd512<T>> where T : unmanaged
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd512<T> AddBits(Simd512<T> a, Simd512<T> b) => IsFloat ? new((a._v.AsInt32() + b._v.AsInt32()).As<int, T>()) : new((a._v.AsInt64() + b._v.AsInt64()).As<long, T>());
+    public static Simd512<T> AddBits(Simd512<T> a, Simd512<T> b) => typeof(T) == typeof(float) ? new((a._v.AsInt32() + b._v.AsInt32()).As<int, T>()) : new((a._v.AsInt64() + b._v.AsInt64()).As<long, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd512<T> SubtractBits(Simd512<T> a, Simd512<T> b) => IsFloat ? new((a._v.AsInt32() - b._v.AsInt32()).As<int, T>()) : new((a._v.AsInt64() - b._v.AsInt64()).As<long, T>());
+    public static Simd512<T> SubtractBits(Simd512<T> a, Simd512<T> b) => typeof(T) == typeof(float) ? new((a._v.AsInt32() - b._v.AsInt32()).As<int, T>()) : new((a._v.AsInt64() - b._v.AsInt64()).As<long, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd512<T> ShiftLeftBits(Simd512<T> a, int count) => IsFloat ? new(Vector512.ShiftLeft(a._v.AsInt32(), count).As<int, T>()) : new(Vector512.ShiftLeft(a._v.AsInt64(), count).As<long, T>());
+    public static Simd512<T> ShiftLeftBits(Simd512<T> a, int count) => typeof(T) == typeof(float) ? new(Vector512.ShiftLeft(a._v.AsInt32(), count).As<int, T>()) : new(Vector512.ShiftLeft(a._v.AsInt64(), count).As<long, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd512<T> ShiftRightArithmeticBits(Simd512<T> a, int count) => IsFloat ? new(Vector512.ShiftRightArithmetic(a._v.AsInt32(), count).As<int, T>()) : new(Vector512.ShiftRightArithmetic(a._v.AsInt64(), count).As<long, T>());
+    public static Simd512<T> ShiftRightArithmeticBits(Simd512<T> a, int count) => typeof(T) == typeof(float) ? new(Vector512.ShiftRightArithmetic(a._v.AsInt32(), count).As<int, T>()) : new(Vector512.ShiftRightArithmetic(a._v.AsInt64(), count).As<long, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd512<T> ShiftRightLogicalBits(Simd512<T> a, int count) => IsFloat ? new(Vector512.ShiftRightLogical(a._v.AsUInt32(), count).As<uint, T>()) : new(Vector512.ShiftRightLogical(a._v.AsUInt64(), count).As<ulong, T>());
+    public static Simd512<T> ShiftRightLogicalBits(Simd512<T> a, int count) => typeof(T) == typeof(float) ? new(Vector512.ShiftRightLogical(a._v.AsUInt32(), count).As<uint, T>()) : new(Vector512.ShiftRightLogical(a._v.AsUInt64(), count).As<ulong, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd512<T> ConvertBitsToValue(Simd512<T> a) => IsFloat ? new(Vector512.ConvertToSingle(a._v.AsInt32()).As<float, T>()) : new(Vector512.ConvertToDouble(a._v.AsInt64()).As<double, T>());
+    public static Simd512<T> ConvertBitsToValue(Simd512<T> a) => typeof(T) == typeof(float) ? new(Vector512.ConvertToSingle(a._v.AsInt32()).As<float, T>()) : new(Vector512.ConvertToDouble(a._v.AsInt64()).As<double, T>());
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512<T> operator +(Simd512<T> a, Simd512<T> b) => new(a._v + b._v);
@@ -141,8 +139,6 @@ public readonly struct Simd256<T> : ISimd<Simd256<T>> where T : unmanaged
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Simd256(Vector256<T> v) => _v = v;
 
-    private static bool IsFloat => typeof(T) == typeof(float);
-
     /// <inheritdoc/>
     public static int Count => Vector256<T>.Count;
     /// <inheritdoc/>
@@ -154,20 +150,20 @@ public readonly struct Simd256<T> : ISimd<Simd256<T>> where T : unmanaged
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd256<T> Create(double value) => IsFloat ? new(Vector256.Create((float)value).As<float, T>()) : new(Vector256.Create(value).As<double, T>());
+    public static Simd256<T> Create(double value) => typeof(T) == typeof(float) ? new(Vector256.Create((float)value).As<float, T>()) : new(Vector256.Create(value).As<double, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd256<T> Create(float value) => IsFloat ? new(Vector256.Create(value).As<float, T>()) : new(Vector256.Create((double)value).As<double, T>());
+    public static Simd256<T> Create(float value) => typeof(T) == typeof(float) ? new(Vector256.Create(value).As<float, T>()) : new(Vector256.Create((double)value).As<double, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd256<T> CreateBits(long bits) => IsFloat ? new(Vector256.Create((int)bits).As<int, T>()) : new(Vector256.Create(bits).As<long, T>());
+    public static Simd256<T> CreateBits(long bits) => typeof(T) == typeof(float) ? new(Vector256.Create((int)bits).As<int, T>()) : new(Vector256.Create(bits).As<long, T>());
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd256<T> Mac(Simd256<T> a, Simd256<T> b, Simd256<T> c)
     {
-        if (!Kernel.IsMacFused) return new(a._v * b._v + c._v);
-        return IsFloat
+        if (!(System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported)) return new(a._v * b._v + c._v);
+        return typeof(T) == typeof(float)
             ? new(Vector256.FusedMultiplyAdd(a._v.As<T, float>(), b._v.As<T, float>(), c._v.As<T, float>()).As<float, T>())
             : new(Vector256.FusedMultiplyAdd(a._v.As<T, double>(), b._v.As<T, double>(), c._v.As<T, double>()).As<double, T>());
     }
@@ -197,22 +193,22 @@ public readonly struct Simd256<T> : ISimd<Simd256<T>> where T : unmanaged
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd256<T> AddBits(Simd256<T> a, Simd256<T> b) => IsFloat ? new((a._v.AsInt32() + b._v.AsInt32()).As<int, T>()) : new((a._v.AsInt64() + b._v.AsInt64()).As<long, T>());
+    public static Simd256<T> AddBits(Simd256<T> a, Simd256<T> b) => typeof(T) == typeof(float) ? new((a._v.AsInt32() + b._v.AsInt32()).As<int, T>()) : new((a._v.AsInt64() + b._v.AsInt64()).As<long, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd256<T> SubtractBits(Simd256<T> a, Simd256<T> b) => IsFloat ? new((a._v.AsInt32() - b._v.AsInt32()).As<int, T>()) : new((a._v.AsInt64() - b._v.AsInt64()).As<long, T>());
+    public static Simd256<T> SubtractBits(Simd256<T> a, Simd256<T> b) => typeof(T) == typeof(float) ? new((a._v.AsInt32() - b._v.AsInt32()).As<int, T>()) : new((a._v.AsInt64() - b._v.AsInt64()).As<long, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd256<T> ShiftLeftBits(Simd256<T> a, int count) => IsFloat ? new(Vector256.ShiftLeft(a._v.AsInt32(), count).As<int, T>()) : new(Vector256.ShiftLeft(a._v.AsInt64(), count).As<long, T>());
+    public static Simd256<T> ShiftLeftBits(Simd256<T> a, int count) => typeof(T) == typeof(float) ? new(Vector256.ShiftLeft(a._v.AsInt32(), count).As<int, T>()) : new(Vector256.ShiftLeft(a._v.AsInt64(), count).As<long, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd256<T> ShiftRightArithmeticBits(Simd256<T> a, int count) => IsFloat ? new(Vector256.ShiftRightArithmetic(a._v.AsInt32(), count).As<int, T>()) : new(Vector256.ShiftRightArithmetic(a._v.AsInt64(), count).As<long, T>());
+    public static Simd256<T> ShiftRightArithmeticBits(Simd256<T> a, int count) => typeof(T) == typeof(float) ? new(Vector256.ShiftRightArithmetic(a._v.AsInt32(), count).As<int, T>()) : new(Vector256.ShiftRightArithmetic(a._v.AsInt64(), count).As<long, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd256<T> ShiftRightLogicalBits(Simd256<T> a, int count) => IsFloat ? new(Vector256.ShiftRightLogical(a._v.AsUInt32(), count).As<uint, T>()) : new(Vector256.ShiftRightLogical(a._v.AsUInt64(), count).As<ulong, T>());
+    public static Simd256<T> ShiftRightLogicalBits(Simd256<T> a, int count) => typeof(T) == typeof(float) ? new(Vector256.ShiftRightLogical(a._v.AsUInt32(), count).As<uint, T>()) : new(Vector256.ShiftRightLogical(a._v.AsUInt64(), count).As<ulong, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd256<T> ConvertBitsToValue(Simd256<T> a) => IsFloat ? new(Vector256.ConvertToSingle(a._v.AsInt32()).As<float, T>()) : new(Vector256.ConvertToDouble(a._v.AsInt64()).As<double, T>());
+    public static Simd256<T> ConvertBitsToValue(Simd256<T> a) => typeof(T) == typeof(float) ? new(Vector256.ConvertToSingle(a._v.AsInt32()).As<float, T>()) : new(Vector256.ConvertToDouble(a._v.AsInt64()).As<double, T>());
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256<T> operator +(Simd256<T> a, Simd256<T> b) => new(a._v + b._v);
@@ -264,8 +260,6 @@ public readonly struct Simd128<T> : ISimd<Simd128<T>> where T : unmanaged
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Simd128(Vector128<T> v) => _v = v;
 
-    private static bool IsFloat => typeof(T) == typeof(float);
-
     /// <inheritdoc/>
     public static int Count => Vector128<T>.Count;
     /// <inheritdoc/>
@@ -277,20 +271,20 @@ public readonly struct Simd128<T> : ISimd<Simd128<T>> where T : unmanaged
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd128<T> Create(double value) => IsFloat ? new(Vector128.Create((float)value).As<float, T>()) : new(Vector128.Create(value).As<double, T>());
+    public static Simd128<T> Create(double value) => typeof(T) == typeof(float) ? new(Vector128.Create((float)value).As<float, T>()) : new(Vector128.Create(value).As<double, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd128<T> Create(float value) => IsFloat ? new(Vector128.Create(value).As<float, T>()) : new(Vector128.Create((double)value).As<double, T>());
+    public static Simd128<T> Create(float value) => typeof(T) == typeof(float) ? new(Vector128.Create(value).As<float, T>()) : new(Vector128.Create((double)value).As<double, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd128<T> CreateBits(long bits) => IsFloat ? new(Vector128.Create((int)bits).As<int, T>()) : new(Vector128.Create(bits).As<long, T>());
+    public static Simd128<T> CreateBits(long bits) => typeof(T) == typeof(float) ? new(Vector128.Create((int)bits).As<int, T>()) : new(Vector128.Create(bits).As<long, T>());
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Simd128<T> Mac(Simd128<T> a, Simd128<T> b, Simd128<T> c)
     {
-        if (!Kernel.IsMacFused) return new(a._v * b._v + c._v);
-        return IsFloat
+        if (!(System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported)) return new(a._v * b._v + c._v);
+        return typeof(T) == typeof(float)
             ? new(Vector128.FusedMultiplyAdd(a._v.As<T, float>(), b._v.As<T, float>(), c._v.As<T, float>()).As<float, T>())
             : new(Vector128.FusedMultiplyAdd(a._v.As<T, double>(), b._v.As<T, double>(), c._v.As<T, double>()).As<double, T>());
     }
@@ -320,22 +314,22 @@ public readonly struct Simd128<T> : ISimd<Simd128<T>> where T : unmanaged
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd128<T> AddBits(Simd128<T> a, Simd128<T> b) => IsFloat ? new((a._v.AsInt32() + b._v.AsInt32()).As<int, T>()) : new((a._v.AsInt64() + b._v.AsInt64()).As<long, T>());
+    public static Simd128<T> AddBits(Simd128<T> a, Simd128<T> b) => typeof(T) == typeof(float) ? new((a._v.AsInt32() + b._v.AsInt32()).As<int, T>()) : new((a._v.AsInt64() + b._v.AsInt64()).As<long, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd128<T> SubtractBits(Simd128<T> a, Simd128<T> b) => IsFloat ? new((a._v.AsInt32() - b._v.AsInt32()).As<int, T>()) : new((a._v.AsInt64() - b._v.AsInt64()).As<long, T>());
+    public static Simd128<T> SubtractBits(Simd128<T> a, Simd128<T> b) => typeof(T) == typeof(float) ? new((a._v.AsInt32() - b._v.AsInt32()).As<int, T>()) : new((a._v.AsInt64() - b._v.AsInt64()).As<long, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd128<T> ShiftLeftBits(Simd128<T> a, int count) => IsFloat ? new(Vector128.ShiftLeft(a._v.AsInt32(), count).As<int, T>()) : new(Vector128.ShiftLeft(a._v.AsInt64(), count).As<long, T>());
+    public static Simd128<T> ShiftLeftBits(Simd128<T> a, int count) => typeof(T) == typeof(float) ? new(Vector128.ShiftLeft(a._v.AsInt32(), count).As<int, T>()) : new(Vector128.ShiftLeft(a._v.AsInt64(), count).As<long, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd128<T> ShiftRightArithmeticBits(Simd128<T> a, int count) => IsFloat ? new(Vector128.ShiftRightArithmetic(a._v.AsInt32(), count).As<int, T>()) : new(Vector128.ShiftRightArithmetic(a._v.AsInt64(), count).As<long, T>());
+    public static Simd128<T> ShiftRightArithmeticBits(Simd128<T> a, int count) => typeof(T) == typeof(float) ? new(Vector128.ShiftRightArithmetic(a._v.AsInt32(), count).As<int, T>()) : new(Vector128.ShiftRightArithmetic(a._v.AsInt64(), count).As<long, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd128<T> ShiftRightLogicalBits(Simd128<T> a, int count) => IsFloat ? new(Vector128.ShiftRightLogical(a._v.AsUInt32(), count).As<uint, T>()) : new(Vector128.ShiftRightLogical(a._v.AsUInt64(), count).As<ulong, T>());
+    public static Simd128<T> ShiftRightLogicalBits(Simd128<T> a, int count) => typeof(T) == typeof(float) ? new(Vector128.ShiftRightLogical(a._v.AsUInt32(), count).As<uint, T>()) : new(Vector128.ShiftRightLogical(a._v.AsUInt64(), count).As<ulong, T>());
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Simd128<T> ConvertBitsToValue(Simd128<T> a) => IsFloat ? new(Vector128.ConvertToSingle(a._v.AsInt32()).As<float, T>()) : new(Vector128.ConvertToDouble(a._v.AsInt64()).As<double, T>());
+    public static Simd128<T> ConvertBitsToValue(Simd128<T> a) => typeof(T) == typeof(float) ? new(Vector128.ConvertToSingle(a._v.AsInt32()).As<float, T>()) : new(Vector128.ConvertToDouble(a._v.AsInt64()).As<double, T>());
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd128<T> operator +(Simd128<T> a, Simd128<T> b) => new(a._v + b._v);

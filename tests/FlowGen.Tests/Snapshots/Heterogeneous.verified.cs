@@ -1218,7 +1218,7 @@ namespace FlowGen.Generated
         // ---------------------------------------------------------------- transformers
 
         /// <summary>Affine transformer, forward: x ← x·exp(s̃) + t, log-det += s̃, with the soft-clamped log-scale s̃ = clamp·tanh(s/clamp).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void AffineForward<TV>(ref TV x, TV s, TV t, double clamp, double inverseClamp, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
             TV scale = clamp * Kernel.Tanh(s * inverseClamp);
@@ -1227,7 +1227,7 @@ namespace FlowGen.Generated
         }
 
         /// <summary>Affine transformer, inverse: x ← (x − t)·exp(−s̃), log-det −= s̃.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void AffineInverse<TV>(ref TV x, TV s, TV t, double clamp, double inverseClamp, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
             TV scale = clamp * Kernel.Tanh(s * inverseClamp);
@@ -1239,7 +1239,7 @@ namespace FlowGen.Generated
         /// Affine transformer, backward. Through the forward map: g ← g·exp(s̃), ∂s = (g·x·exp(s̃) + gl)·(1 − tanh²(s/clamp)), ∂t = g.
         /// Through the inverse map x = (y − t)·exp(−s̃): ∂y = g·exp(−s̃), ∂s = −(∂y·x·exp(s̃) + gl)·(1 − tanh²(s/clamp)), ∂t = −∂y.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void AffineBackward<TDirection, TV>(TV x, TV s, TV t, double clamp, double inverseClamp, ref TV g, TV gl, ref TV gs, ref TV gt) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
         {
             TV th = Kernel.Tanh(s * inverseClamp);
@@ -1262,7 +1262,7 @@ namespace FlowGen.Generated
         }
 
         /// <summary>Affine transformer without clamp, forward: x ← x·exp(s) + t, log-det += s.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void AffineForwardUnclamped<TV>(ref TV x, TV s, TV t, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
             x = Kernel.Mac(x, Kernel.Exp(s), t);
@@ -1270,7 +1270,7 @@ namespace FlowGen.Generated
         }
 
         /// <summary>Affine transformer without clamp, inverse: x ← (x − t)·exp(−s), log-det −= s.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void AffineInverseUnclamped<TV>(ref TV x, TV s, TV t, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
             x = (x - t) * Kernel.Exp(-s);
@@ -1278,7 +1278,7 @@ namespace FlowGen.Generated
         }
 
         /// <summary>Affine transformer without clamp, backward through the forward map (g ← g·exp(s), ∂s = g·x·exp(s) + gl, ∂t = g) or the inverse map (∂y = g·exp(−s), ∂s = −(∂y·x·exp(s) + gl), ∂t = −∂y).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void AffineBackwardUnclamped<TDirection, TV>(TV x, TV s, TV t, ref TV g, TV gl, ref TV gs, ref TV gt) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
         {
             if (TDirection.IsInverse)

@@ -625,7 +625,7 @@ namespace FlowGen.Generated
         // ---------------------------------------------------------------- transformers
 
         /// <summary>Affine transformer, forward: x ← x·exp(s̃) + t, log-det += s̃, with the soft-clamped log-scale s̃ = clamp·tanh(s/clamp).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void AffineForward<TV>(ref TV x, TV s, TV t, float clamp, float inverseClamp, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
             TV scale = clamp * Kernel.Tanh(s * inverseClamp);
@@ -634,7 +634,7 @@ namespace FlowGen.Generated
         }
 
         /// <summary>Affine transformer, inverse: x ← (x − t)·exp(−s̃), log-det −= s̃.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void AffineInverse<TV>(ref TV x, TV s, TV t, float clamp, float inverseClamp, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
             TV scale = clamp * Kernel.Tanh(s * inverseClamp);
@@ -646,7 +646,7 @@ namespace FlowGen.Generated
         /// Affine transformer, backward. Through the forward map: g ← g·exp(s̃), ∂s = (g·x·exp(s̃) + gl)·(1 − tanh²(s/clamp)), ∂t = g.
         /// Through the inverse map x = (y − t)·exp(−s̃): ∂y = g·exp(−s̃), ∂s = −(∂y·x·exp(s̃) + gl)·(1 − tanh²(s/clamp)), ∂t = −∂y.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private static void AffineBackward<TDirection, TV>(TV x, TV s, TV t, float clamp, float inverseClamp, ref TV g, TV gl, ref TV gs, ref TV gt) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
         {
             TV th = Kernel.Tanh(s * inverseClamp);
