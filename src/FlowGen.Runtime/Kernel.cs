@@ -1,10 +1,10 @@
 // The numeric kernel of the FlowGen runtime: the element-wise functions that generated code and the dense kernels call
 // (multiply-add, transcendental functions, comparisons and selections), each in float and double and in a scalar and
-// a Vector<T> form, plus the transposition and the non-finite scan of the runtime. The random number generator is
+// a vector form generic over the SIMD width (TV : ISimd<TV>: Simd128/256/512, Kernels/Simd.cs), plus the transposition and the non-finite scan of the runtime. The random number generator is
 // FlowRandom (FlowRandom.cs).
 //
 // Contract that generated code relies on: for every function F and every input x, the scalar F(x) is bit-identical
-// to every lane of F(new Vector<T>(x)). Each scalar form performs exactly the IEEE operations of one vector lane, in
+// to every lane of F(TV.Create(x)) at every width. Each scalar form performs exactly the IEEE operations of one vector lane, in
 // the same order, with the same constants; the only multiply-add is Mac. NaN inputs give NaN outputs in every form
 // (the NaN payload is not specified).
 //
@@ -28,14 +28,14 @@ namespace FlowGen;
 /// <summary>
 /// Element-wise math for FlowGen flows in <see cref="float"/> and <see cref="double"/>: fused multiply-add
 /// (<see cref="Mac(float, float, float)"/>), exp, expm1, log, tanh, sigmoid, softplus, log-sigmoid, log-softplus and ReLU,
-/// each as a scalar and a <see cref="Vector{T}"/> function, with the comparisons and selections generated code is written
+/// each as a scalar and a vector function generic over the SIMD width (<see cref="FlowGen.Kernels.ISimd{TSelf}"/>), with the comparisons and selections generated code is written
 /// with. These are the building blocks of generated flows; they are public because generated code calls them.
 /// </summary>
 /// <remarks>
 /// <para>
 /// The scalar form of every function performs exactly the same sequence of IEEE operations as one lane of its vector
-/// form, so <c>Kernel.Exp(x)</c> is bit-identical to each lane of <c>Kernel.Exp(new Vector&lt;float&gt;(x))</c>,
-/// for every non-NaN input and any <see cref="Vector{T}.Count"/>. (For NaN inputs all forms return
+/// form, so <c>Kernel.Exp(x)</c> is bit-identical to each lane of <c>Kernel.Exp(TV.Create(x))</c>,
+/// for every non-NaN input and every width (128, 256 or 512 bits). (For NaN inputs all forms return
 /// a NaN; its payload is unspecified.) Vector forms are branch-free.
 /// </para>
 /// <para>

@@ -26,7 +26,7 @@ namespace FlowGen.Kernels;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static partial class Dense
 {
-    /// <summary>Vectors per tile row: a tile holds <c>Lanes × Vector&lt;T&gt;.Count</c> samples.</summary>
+    /// <summary>Vectors per tile row: a tile holds <c>Lanes × TV.Count</c> samples (TV: the vector type).</summary>
     public const int Lanes = 2;
 
     // The public entry points are forwarding shims that inline into the generated caller, leaving a direct call to the

@@ -104,7 +104,7 @@ public interface IFlowKernels<T> where T : unmanaged
 
 /// <summary>
 /// The batch and single-sample drivers of every generated flow, written once: they move a row-major batch through SIMD tiles of
-/// <see cref="Lanes"/> × Vector&lt;T&gt;.Count samples (one sample per lane), run the model's layer sequence on each tile, send a
+/// <see cref="Lanes"/> × TV.Count samples (one sample per lane; TV the widest vector the hardware accelerates), run the model's layer sequence on each tile, send a
 /// short remainder through the single-sample path (bit-identical), and for gradients run a tile forward (or inverse) and then
 /// back. The standard-normal base (log N(z) = −½‖z‖² − (Dim/2)·log 2π) is applied here. For generated code.
 /// </summary>
