@@ -1,3 +1,4 @@
+using FlowGen.Tests;
 using System;
 using System.Numerics;
 using System.Runtime.InteropServices;
@@ -91,7 +92,7 @@ public unsafe class DenseKernels_float : IDisposable
 
     /// <summary>Runtime tile forward.</summary>
     [Benchmark, BenchmarkCategory("float 4x64 Tanh forward")]
-    public void Forward_4x64_Tanh_Runtime() => Dense.Forward<S4x64, Tanh>(ref *_a.W, ref *_a.U, ref *_a.Y, ref *_a.Y);
+    public void Forward_4x64_Tanh_Runtime() => VectorDense.Forward<S4x64, Tanh>(ref *_a.W, ref *_a.U, ref *_a.Y, ref *_a.Y);
 
     /// <summary>Emitted single-sample forward.</summary>
     [Benchmark(Baseline = true), BenchmarkCategory("float 4x64 Tanh forward one")]
@@ -107,7 +108,7 @@ public unsafe class DenseKernels_float : IDisposable
 
     /// <summary>Runtime tile backward.</summary>
     [Benchmark, BenchmarkCategory("float 4x64 Tanh backward")]
-    public void Backward_4x64_Tanh_Runtime() => Dense.Backward<S4x64, Tanh>(ref *_a.W, ref *_a.Gw, ref *_a.U, ref *_a.Y0, ref *_a.Y0, ref *_a.Gy, ref *_a.Gu, ref *_a.Tt);
+    public void Backward_4x64_Tanh_Runtime() => VectorDense.Backward<S4x64, Tanh>(ref *_a.W, ref *_a.Gw, ref *_a.U, ref *_a.Y0, ref *_a.Y0, ref *_a.Gy, ref *_a.Gu, ref *_a.Tt);
 
     // ---------------------------------------------------------------- 64 → 64 tanh
 
@@ -117,7 +118,7 @@ public unsafe class DenseKernels_float : IDisposable
 
     /// <summary>Runtime tile forward.</summary>
     [Benchmark, BenchmarkCategory("float 64x64 Tanh forward")]
-    public void Forward_64x64_Tanh_Runtime() => Dense.Forward<S64x64, Tanh>(ref *_b.W, ref *_b.U, ref *_b.Y, ref *_b.Y);
+    public void Forward_64x64_Tanh_Runtime() => VectorDense.Forward<S64x64, Tanh>(ref *_b.W, ref *_b.U, ref *_b.Y, ref *_b.Y);
 
     /// <summary>Emitted single-sample forward.</summary>
     [Benchmark(Baseline = true), BenchmarkCategory("float 64x64 Tanh forward one")]
@@ -133,7 +134,7 @@ public unsafe class DenseKernels_float : IDisposable
 
     /// <summary>Runtime tile backward.</summary>
     [Benchmark, BenchmarkCategory("float 64x64 Tanh backward")]
-    public void Backward_64x64_Tanh_Runtime() => Dense.Backward<S64x64, Tanh>(ref *_b.W, ref *_b.Gw, ref *_b.U, ref *_b.Y0, ref *_b.Y0, ref *_b.Gy, ref *_b.Gu, ref *_b.Tt);
+    public void Backward_64x64_Tanh_Runtime() => VectorDense.Backward<S64x64, Tanh>(ref *_b.W, ref *_b.Gw, ref *_b.U, ref *_b.Y0, ref *_b.Y0, ref *_b.Gy, ref *_b.Gu, ref *_b.Tt);
 
     // ---------------------------------------------------------------- 64 → 8 linear
 
@@ -143,7 +144,7 @@ public unsafe class DenseKernels_float : IDisposable
 
     /// <summary>Runtime tile forward.</summary>
     [Benchmark, BenchmarkCategory("float 64x8 Identity forward")]
-    public void Forward_64x8_Identity_Runtime() => Dense.Forward<S64x8, Identity>(ref *_c.W, ref *_c.U, ref *_c.Y, ref *_c.Y);
+    public void Forward_64x8_Identity_Runtime() => VectorDense.Forward<S64x8, Identity>(ref *_c.W, ref *_c.U, ref *_c.Y, ref *_c.Y);
 
     /// <summary>Emitted single-sample forward.</summary>
     [Benchmark(Baseline = true), BenchmarkCategory("float 64x8 Identity forward one")]
@@ -159,7 +160,7 @@ public unsafe class DenseKernels_float : IDisposable
 
     /// <summary>Runtime tile backward.</summary>
     [Benchmark, BenchmarkCategory("float 64x8 Identity backward")]
-    public void Backward_64x8_Identity_Runtime() => Dense.Backward<S64x8, Identity>(ref *_c.W, ref *_c.Gw, ref *_c.U, ref *_c.Y0, ref *_c.Y0, ref *_c.Gy, ref *_c.Gu, ref *_c.Tt);
+    public void Backward_64x8_Identity_Runtime() => VectorDense.Backward<S64x8, Identity>(ref *_c.W, ref *_c.Gw, ref *_c.U, ref *_c.Y0, ref *_c.Y0, ref *_c.Gy, ref *_c.Gu, ref *_c.Tt);
 }
 
 /// <summary>Dense kernels in double: emitted (baseline) against runtime, per shape and kernel (one category each).</summary>
@@ -185,7 +186,7 @@ public unsafe class DenseKernels_double : IDisposable
 
     /// <summary>Runtime tile forward.</summary>
     [Benchmark, BenchmarkCategory("double 4x64 Tanh forward")]
-    public void Forward_4x64_Tanh_Runtime() => Dense.Forward<S4x64, Tanh>(ref *_a.W, ref *_a.U, ref *_a.Y, ref *_a.Y);
+    public void Forward_4x64_Tanh_Runtime() => VectorDense.Forward<S4x64, Tanh>(ref *_a.W, ref *_a.U, ref *_a.Y, ref *_a.Y);
 
     /// <summary>Emitted single-sample forward.</summary>
     [Benchmark(Baseline = true), BenchmarkCategory("double 4x64 Tanh forward one")]
@@ -201,7 +202,7 @@ public unsafe class DenseKernels_double : IDisposable
 
     /// <summary>Runtime tile backward.</summary>
     [Benchmark, BenchmarkCategory("double 4x64 Tanh backward")]
-    public void Backward_4x64_Tanh_Runtime() => Dense.Backward<S4x64, Tanh>(ref *_a.W, ref *_a.Gw, ref *_a.U, ref *_a.Y0, ref *_a.Y0, ref *_a.Gy, ref *_a.Gu, ref *_a.Tt);
+    public void Backward_4x64_Tanh_Runtime() => VectorDense.Backward<S4x64, Tanh>(ref *_a.W, ref *_a.Gw, ref *_a.U, ref *_a.Y0, ref *_a.Y0, ref *_a.Gy, ref *_a.Gu, ref *_a.Tt);
 
     // ---------------------------------------------------------------- 64 → 64 tanh
 
@@ -211,7 +212,7 @@ public unsafe class DenseKernels_double : IDisposable
 
     /// <summary>Runtime tile forward.</summary>
     [Benchmark, BenchmarkCategory("double 64x64 Tanh forward")]
-    public void Forward_64x64_Tanh_Runtime() => Dense.Forward<S64x64, Tanh>(ref *_b.W, ref *_b.U, ref *_b.Y, ref *_b.Y);
+    public void Forward_64x64_Tanh_Runtime() => VectorDense.Forward<S64x64, Tanh>(ref *_b.W, ref *_b.U, ref *_b.Y, ref *_b.Y);
 
     /// <summary>Emitted single-sample forward.</summary>
     [Benchmark(Baseline = true), BenchmarkCategory("double 64x64 Tanh forward one")]
@@ -227,7 +228,7 @@ public unsafe class DenseKernels_double : IDisposable
 
     /// <summary>Runtime tile backward.</summary>
     [Benchmark, BenchmarkCategory("double 64x64 Tanh backward")]
-    public void Backward_64x64_Tanh_Runtime() => Dense.Backward<S64x64, Tanh>(ref *_b.W, ref *_b.Gw, ref *_b.U, ref *_b.Y0, ref *_b.Y0, ref *_b.Gy, ref *_b.Gu, ref *_b.Tt);
+    public void Backward_64x64_Tanh_Runtime() => VectorDense.Backward<S64x64, Tanh>(ref *_b.W, ref *_b.Gw, ref *_b.U, ref *_b.Y0, ref *_b.Y0, ref *_b.Gy, ref *_b.Gu, ref *_b.Tt);
 
     // ---------------------------------------------------------------- 64 → 8 linear
 
@@ -237,7 +238,7 @@ public unsafe class DenseKernels_double : IDisposable
 
     /// <summary>Runtime tile forward.</summary>
     [Benchmark, BenchmarkCategory("double 64x8 Identity forward")]
-    public void Forward_64x8_Identity_Runtime() => Dense.Forward<S64x8, Identity>(ref *_c.W, ref *_c.U, ref *_c.Y, ref *_c.Y);
+    public void Forward_64x8_Identity_Runtime() => VectorDense.Forward<S64x8, Identity>(ref *_c.W, ref *_c.U, ref *_c.Y, ref *_c.Y);
 
     /// <summary>Emitted single-sample forward.</summary>
     [Benchmark(Baseline = true), BenchmarkCategory("double 64x8 Identity forward one")]
@@ -253,5 +254,5 @@ public unsafe class DenseKernels_double : IDisposable
 
     /// <summary>Runtime tile backward.</summary>
     [Benchmark, BenchmarkCategory("double 64x8 Identity backward")]
-    public void Backward_64x8_Identity_Runtime() => Dense.Backward<S64x8, Identity>(ref *_c.W, ref *_c.Gw, ref *_c.U, ref *_c.Y0, ref *_c.Y0, ref *_c.Gy, ref *_c.Gu, ref *_c.Tt);
+    public void Backward_64x8_Identity_Runtime() => VectorDense.Backward<S64x8, Identity>(ref *_c.W, ref *_c.Gw, ref *_c.U, ref *_c.Y0, ref *_c.Y0, ref *_c.Gy, ref *_c.Gu, ref *_c.Tt);
 }

@@ -23,3 +23,13 @@ public partial class MixedFlow;
 [SplineCoupling(Bins = 5, Bound = 2.5, Mask = MaskKind.SingleCoordinate, Coordinate = 1)]
 [AffineCoupling(Clamp = 1.5)]
 public partial class ConditionalFlow;
+
+/// <summary>float, a learnable three-component Gaussian-mixture base (its log-density, sampling and gradients in every pass).</summary>
+[CouplingFlow(Dim = 4, Layers = 3, Hidden = [16])]
+[GaussianMixtureBase(Components = 3)]
+public partial class MixtureFlow;
+
+/// <summary>double, a Student-t base with learnable degrees of freedom.</summary>
+[CouplingFlow<double>(Dim = 3, Layers = 2, Hidden = [8], ActNorm = true)]
+[StudentTBase]
+public partial class HeavyTailedFlow;

@@ -9,11 +9,14 @@ using FlowGen.AotSample;
 // Deterministic workload: perturbed parameters (so no coupling is the identity), fixed inputs, a few training steps.
 // Every number is printed with a round-trip format so that .ci/aot-check can compare the JIT and NativeAOT builds exactly.
 // Lines starting with '#' describe the machine and are not compared.
-Console.WriteLine($"# Vector<float>.Count = {Vector<float>.Count}, Vector<double>.Count = {Vector<double>.Count}, Avx2 = {Avx2.IsSupported}, Fma = {Fma.IsSupported}");
+Console.WriteLine($"# FlowGen SIMD width {FlowSimd.LaneBits} bits ({FlowSimd.LaneBits / 32} float lanes), Avx2 = {Avx2.IsSupported}, Avx512F = {Avx512F.IsSupported}, Fma = {Fma.IsSupported}");
 
-Run<float>(new AffineFlow(seed: 1), "affine/float", points: 16, trainSteps: 5);
-Run<double>(new MixedFlow(seed: 2), "mixed/double", points: 16, trainSteps: 3);
-Run<float>(new ConditionalFlow(seed: 3), "conditional/float", points: 16, trainSteps: 3);
+// 75 points: two whole 32-sample tiles at 512 bits (four at 256, nine at 128) and a remainder on the single-sample path
+Run<float>(new AffineFlow(seed: 1), "affine/float", points: 75, trainSteps: 5);
+Run<double>(new MixedFlow(seed: 2), "mixed/double", points: 75, trainSteps: 3);
+Run<float>(new ConditionalFlow(seed: 3), "conditional/float", points: 75, trainSteps: 3);
+Run<float>(new MixtureFlow(seed: 4), "mixture/float", points: 75, trainSteps: 3);
+Run<double>(new HeavyTailedFlow(seed: 5), "student-t/double", points: 75, trainSteps: 3);
 
 // Speed of training (a '#' line, not compared): 300 steps of the affine flow, batch 256, one thread, best of 3 runs.
 var timingData = new float[4096 * AffineFlow.Dim];

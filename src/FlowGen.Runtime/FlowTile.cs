@@ -3,20 +3,21 @@ using System.ComponentModel;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using FlowGen.Kernels;
 
 namespace FlowGen;
 
 /// <summary>
 /// Support for generated code: moving row-major batches in and out of SIMD tiles, and argument checks.
-/// A tile holds <c>lanes × Vector&lt;T&gt;.Count</c> samples; tile row r is <c>lanes</c> consecutive vectors holding
+/// A tile holds <c>lanes × TV.Count</c> samples (TV: the vector type, <see cref="Kernels.ISimd{TSelf}"/>); tile row r is <c>lanes</c> consecutive vectors holding
 /// coordinate r of every sample (one sample per SIMD lane).
 /// </summary>
 /// <remarks>
-/// Every value a flow writes to its caller goes through <see cref="Store{T}"/>, <see cref="StoreRow{T}"/> (batch tiles) or
+/// Every value a flow writes to its caller goes through <see cref="Store{T, TV}"/>, <see cref="StoreRow{T, TV}"/> (batch tiles) or
 /// <see cref="CanonicalNaN{T}"/> / <see cref="CopyCanonicalNaN{T}"/> (the single-sample path), which replace any NaN by
 /// <c>T.NaN</c>. Which NaN an IEEE operation returns when two NaNs meet (x64 returns the first operand's) depends on the
 /// order the JIT gives the operands of a commutative operation, and that order differs between the scalar and the
-/// Vector&lt;T&gt; code of the same template; with one canonical NaN the two paths agree bit for bit on non-finite rows too.
+/// vector code of the same template; with one canonical NaN the two paths agree bit for bit on non-finite rows too.
 /// Finite values are copied unchanged.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -24,10 +25,10 @@ public static class FlowTile
 {
     /// <summary>Copies samples [first, first + count) of a row-major [n, dim] span into a tile: coordinate i goes to tile row rows[i]; lanes past count are zeroed.</summary>
     /// <remarks>An empty <paramref name="source"/> loads zeros.</remarks>
-    public static void Load<T>(ReadOnlySpan<T> source, int first, int count, int dim, int lanes, ReadOnlySpan<int> rows, ref Vector<T> tile) where T : unmanaged
+    public static void Load<T, TV>(ReadOnlySpan<T> source, int first, int count, int dim, int lanes, ReadOnlySpan<int> rows, ref TV tile) where T : unmanaged where TV : unmanaged, ISimd<TV>
     {
-        ref T t = ref Unsafe.As<Vector<T>, T>(ref tile);
-        int width = lanes * Vector<T>.Count;
+        ref T t = ref Unsafe.As<TV, T>(ref tile);
+        int width = lanes * TV.Count;
         if (source.IsEmpty)
         {
             for (int i = 0; i < dim; i++) Unsafe.InitBlockUnaligned(ref Unsafe.As<T, byte>(ref Unsafe.Add(ref t, rows[i] * width)), 0, (uint)(width * Unsafe.SizeOf<T>()));
@@ -46,10 +47,10 @@ public static class FlowTile
     }
 
     /// <summary>Copies one row-major sample (dim values) into lanes [0, count) of tile rows 0 … dim − 1 (every sample the same); lanes past count are zeroed.</summary>
-    public static void LoadShared<T>(ReadOnlySpan<T> row, int count, int lanes, ref Vector<T> tile) where T : unmanaged
+    public static void LoadShared<T, TV>(ReadOnlySpan<T> row, int count, int lanes, ref TV tile) where T : unmanaged where TV : unmanaged, ISimd<TV>
     {
-        int width = lanes * Vector<T>.Count;
-        Span<T> t = MemoryMarshal.CreateSpan(ref Unsafe.As<Vector<T>, T>(ref tile), row.Length * width);
+        int width = lanes * TV.Count;
+        Span<T> t = MemoryMarshal.CreateSpan(ref Unsafe.As<TV, T>(ref tile), row.Length * width);
         for (int i = 0; i < row.Length; i++)
         {
             t.Slice(i * width, count).Fill(row[i]);
@@ -58,11 +59,11 @@ public static class FlowTile
     }
 
     /// <summary>Writes tile rows to samples [first, first + count) of a row-major [n, dim] span: coordinate i comes from tile row rows[i]. NaNs are written as <c>T.NaN</c>.</summary>
-    public static void Store<T>(ref Vector<T> tile, ReadOnlySpan<int> rows, int lanes, Span<T> destination, int first, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Store<T, TV>(ref TV tile, ReadOnlySpan<int> rows, int lanes, Span<T> destination, int first, int count) where T : unmanaged, IFloatingPointIeee754<T> where TV : unmanaged, ISimd<TV>
     {
         int dim = rows.Length;
-        ref T t = ref Unsafe.As<Vector<T>, T>(ref tile);
-        int width = lanes * Vector<T>.Count;
+        ref T t = ref Unsafe.As<TV, T>(ref tile);
+        int width = lanes * TV.Count;
         ref T dst = ref Unsafe.Add(ref MemoryMarshal.GetReference(destination), first * dim);
         for (int s = 0; s < count; s++)
         {
@@ -72,17 +73,17 @@ public static class FlowTile
     }
 
     /// <summary>Loads source[first … first + count) into the lanes of one tile row, zeroing the rest; an empty source loads zeros.</summary>
-    public static void LoadRow<T>(ReadOnlySpan<T> source, int first, int count, int lanes, ref Vector<T> row) where T : unmanaged
+    public static void LoadRow<T, TV>(ReadOnlySpan<T> source, int first, int count, int lanes, ref TV row) where T : unmanaged where TV : unmanaged, ISimd<TV>
     {
-        Span<T> target = MemoryMarshal.CreateSpan(ref Unsafe.As<Vector<T>, T>(ref row), lanes * Vector<T>.Count);
+        Span<T> target = MemoryMarshal.CreateSpan(ref Unsafe.As<TV, T>(ref row), lanes * TV.Count);
         target.Clear();
         if (!source.IsEmpty) source.Slice(first, count).CopyTo(target);
     }
 
     /// <summary>Writes the first count lanes of one tile row to destination[first …]. NaNs are written as <c>T.NaN</c>.</summary>
-    public static void StoreRow<T>(ref Vector<T> row, Span<T> destination, int first, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void StoreRow<T, TV>(ref TV row, Span<T> destination, int first, int count) where T : unmanaged, IFloatingPointIeee754<T> where TV : unmanaged, ISimd<TV>
     {
-        CopyCanonicalNaN(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<Vector<T>, T>(ref row), count), destination.Slice(first, count));
+        CopyCanonicalNaN(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<TV, T>(ref row), count), destination.Slice(first, count));
     }
 
     /// <summary><paramref name="value"/>, or <c>T.NaN</c> when it is a NaN (of any sign or payload).</summary>

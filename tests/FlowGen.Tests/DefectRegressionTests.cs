@@ -8,6 +8,8 @@ using Xunit.Abstractions;
 
 namespace FlowGen.Tests;
 
+using Kernel = FlowGen.Tests.VectorKernel;
+
 /// <summary>
 /// Regression tests of three numerical defects (models in DefectModels.cs):
 /// <list type="number">

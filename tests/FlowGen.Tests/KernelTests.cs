@@ -15,6 +15,8 @@ using FlowGen;
 
 namespace FlowGen.Tests;
 
+using Kernel = FlowGen.Tests.VectorKernel;
+
 public class KernelTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     // --------------------------------------------------------------------------------------------------------

@@ -310,10 +310,25 @@ public sealed class ParallelTests
             FlowParallel.Sample(flow, zs, default, lp, rng, 2);
             FlowParallel.Sample(mixture, mxs, default, mlp, rng, 3);
         }
+        // warm-up: the calling thread itself runs every path once (threads = 1), so its per-thread buffers exist whichever
+        // chunks the workers take below (which chunk the caller runs depends on scheduling)
+        FlowParallel.LogProb(flow, xs, default, lp, 1);
+        FlowParallel.Forward(flow, xs, default, zs, lp, 1);
+        FlowParallel.Inverse(flow, xs, default, zs, lp, 1);
+        FlowParallel.Sample(flow, zs, default, lp, rng, 1);
+        FlowParallel.Sample(mixture, mxs, default, mlp, rng, 1);
         for (int i = 0; i < 3; i++) Calls();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++) Calls();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // steady state: a job's per-chunk state grows to the largest chunk count a call has needed, and other test classes
+        // running at the same time can change which path the first calls take, so a round that still allocated is
+        // measured again (three times at most); the smallest figure must be 0
+        long allocated = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++) Calls();
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, allocated);
     }
 
     [Fact]

@@ -129,7 +129,9 @@ internal static class BaseCode
     public static void Open(CodeWriter w, FlowPlan plan, string returns, string name, string parameters, string summary)
     {
         w.Line($"/// <summary>{summary}</summary>");
-        w.Open($"static {returns} IFlowKernels<{plan.T}>.{name}({parameters})");
+        // a tile member is generic over the vector type TV, with the interface's constraint
+        string typeParameters = parameters.Contains(Emit.Flavor.Vector) ? "<" + Emit.Flavor.Vector + ">" : "";
+        w.Open($"static {returns} IFlowKernels<{plan.T}>.{name}{typeParameters}({parameters})");
     }
 
     /// <summary>The header every non-default base emits: it is not the standard normal.</summary>

@@ -48,7 +48,7 @@ internal sealed class GaussianBaseKind : BaseKind
     public override void EmitMembers(CodeWriter w, BasePlan b, FlowPlan plan)
     {
         var a = b.LayoutAs<GaussianLayout>();
-        string T = plan.T, V = $"Vector<{T}>";
+        string T = plan.T, V = Emit.Flavor.Vector;
         string half = Literals.Of(0.5, plan.IsDouble), one = Literals.Of(1, plan.IsDouble);
         BaseCode.EmitHeader(w, plan, "diagonal Gaussian N(μ, diag σ²), docs/model.md §11.2");
         w.Line($"private const int BaseMeans = {a.Means}, BaseLogScales = {a.LogScales}; // μ [{plan.Dim}], log σ [{plan.Dim}]");
@@ -63,14 +63,14 @@ internal sealed class GaussianBaseKind : BaseKind
 
         BaseCode.Open(w, plan, "void", "BaseLogDensityTile", $"ref {T} p, ref {V} x, ref {V} logDensity", "log p(z) = −½ Σ u_i² + log-normaliser, u_i = (z_i − μ_i)·exp(−log σ_i), for each lane vector of a tile.");
         w.Line("ReadOnlySpan<int> rows = FinalRows;");
-        w.Line($"{V} normalizer = new {V}(BaseLogNormalizer(ref p));");
+        w.Line($"{V} normalizer = TV.Create(BaseLogNormalizer(ref p));");
         w.Open("for (int k = 0; k < Lanes; k++)");
         w.Line($"{V} sq = {V}.Zero;");
         w.Open("for (int i = 0; i < Dim; i++)");
-        w.Line($"{V} u = ({BaseCode.TileZ} - new {V}(Unsafe.Add(ref p, BaseMeans + i))) * new {V}(Kernel.Exp(-Unsafe.Add(ref p, BaseLogScales + i)));");
+        w.Line($"{V} u = ({BaseCode.TileZ} - TV.Create(Unsafe.Add(ref p, BaseMeans + i))) * TV.Create(Kernel.Exp(-Unsafe.Add(ref p, BaseLogScales + i)));");
         w.Line("sq = Kernel.Mac(u, u, sq);");
         w.Close();
-        w.Line($"Unsafe.Add(ref logDensity, k) = Kernel.Mac(new {V}(-{half}), sq, normalizer);");
+        w.Line($"Unsafe.Add(ref logDensity, k) = Kernel.Mac(TV.Create(-{half}), sq, normalizer);");
         w.Close();
         w.Close();
         w.Line();

@@ -159,7 +159,7 @@ internal sealed class GaussianMixtureBaseKind : BaseKind
     {
         var a = b.LayoutAs<GaussianMixtureLayout>();
         var m = (GaussianMixtureBase)b.Base;
-        string T = plan.T, V = $"Vector<{T}>";
+        string T = plan.T, V = Emit.Flavor.Vector;
         bool d = plan.IsDouble;
         string half = Literals.Of(0.5, d), one = Literals.Of(1, d), ninf = d ? "double.NegativeInfinity" : "float.NegativeInfinity";
         int K = m.Components;
@@ -212,14 +212,14 @@ internal sealed class GaussianMixtureBaseKind : BaseKind
 
         // one component's log joint
         w.Line("/// <summary>log(w_c·N(z; μ_c, diag σ_c²)) = constant_c − ½ Σ_i u_i², u_i = (z_i − μ_ci)·exp(−log σ_ci), for lane vector k of a tile.</summary>");
-        w.Open($"private static {V} BaseComponentTile(ref {T} p, ref {V} x, int k, int c, {T} normalizer)");
+        w.Open($"private static {V} BaseComponentTile<TV>(ref {T} p, ref {V} x, int k, int c, {T} normalizer){Emit.Flavor.VectorConstraint}");
         w.Line("ReadOnlySpan<int> rows = FinalRows;");
         w.Line($"{V} sq = {V}.Zero;");
         w.Open("for (int i = 0; i < Dim; i++)");
-        w.Line($"{V} u = ({BaseCode.TileZ} - new {V}(Unsafe.Add(ref p, BaseMeans + c * Dim + i))) * new {V}(Kernel.Exp(-Unsafe.Add(ref p, {scale})));");
+        w.Line($"{V} u = ({BaseCode.TileZ} - TV.Create(Unsafe.Add(ref p, BaseMeans + c * Dim + i))) * TV.Create(Kernel.Exp(-Unsafe.Add(ref p, {scale})));");
         w.Line("sq = Kernel.Mac(u, u, sq);");
         w.Close();
-        w.Line($"return Kernel.Mac(new {V}(-{half}), sq, new {V}(BaseComponentConstant(ref p, c, normalizer)));");
+        w.Line($"return Kernel.Mac(TV.Create(-{half}), sq, TV.Create(BaseComponentConstant(ref p, c, normalizer)));");
         w.Close();
         w.Line();
         w.Line("/// <summary>The same for one sample whose z_i is z[FinalRows[i]·stride].</summary>");
@@ -238,14 +238,14 @@ internal sealed class GaussianMixtureBaseKind : BaseKind
         BaseCode.Open(w, plan, "void", "BaseLogDensityTile", $"ref {T} p, ref {V} x, ref {V} logDensity", "log p(z) = m + log Σ_c exp(j_c − m), j_c the components' log joints, m their largest (−∞ when every j_c is), for each lane vector of a tile.");
         w.Line($"{T} normalizer = BaseLogitNormalizer(ref p);");
         w.Open("for (int k = 0; k < Lanes; k++)");
-        w.Line($"{V} max = new {V}({ninf});");
+        w.Line($"{V} max = TV.Create({ninf});");
         w.Open("for (int c = 0; c < BaseComponents; c++)");
         w.Line($"{V} j = BaseComponentTile(ref p, ref x, k, c, normalizer);");
-        w.Line("max = Vector.ConditionalSelect(Vector.GreaterThan(j, max), j, max);");
+        w.Line("max = Kernel.Select(Kernel.GreaterThan(j, max), j, max);");
         w.Close();
         w.Line($"{V} sum = {V}.Zero;");
         w.Line("for (int c = 0; c < BaseComponents; c++) sum += Kernel.Exp(BaseComponentTile(ref p, ref x, k, c, normalizer) - max);");
-        w.Line($"Unsafe.Add(ref logDensity, k) = Vector.ConditionalSelect(Vector.Equals(max, new {V}({ninf})), max, max + Kernel.Log(sum));");
+        w.Line($"Unsafe.Add(ref logDensity, k) = Kernel.Select(TV.Equal(max, TV.Create({ninf})), max, max + Kernel.Log(sum));");
         w.Close();
         w.Close();
         w.Line();

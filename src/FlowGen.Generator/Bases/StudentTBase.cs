@@ -79,7 +79,7 @@ internal sealed class StudentTBaseKind : BaseKind
     {
         var a = b.LayoutAs<StudentTLayout>();
         var m = (StudentTBase)b.Base;
-        string T = plan.T, V = $"Vector<{T}>";
+        string T = plan.T, V = Emit.Flavor.Vector;
         string half = Literals.Of(0.5, plan.IsDouble), one = Literals.Of(1, plan.IsDouble);
         BaseCode.EmitHeader(w, plan, "Student-t with ν_i = exp(η_i) degrees of freedom per coordinate, docs/model.md §11.4");
         w.Line($"private const int BaseLogDof = {a.LogDof}; // η = log ν [{plan.Dim}]{(m.Learnable ? "" : " (fixed: no gradient)")}");
@@ -100,8 +100,8 @@ internal sealed class StudentTBaseKind : BaseKind
         w.Line($"BaseCoordinate(ref p, i, out _, out {T} inverseNu, out {T} halfNuPlusOne, out {T} logNormalizer);");
         w.Open("for (int k = 0; k < Lanes; k++)");
         w.Line($"{V} z = {BaseCode.TileZ};");
-        w.Line($"{V} t = Kernel.Mac(z * z, new {V}(inverseNu), new {V}({one}));");
-        w.Line($"Unsafe.Add(ref logDensity, k) += Kernel.Mac(new {V}(-halfNuPlusOne), Kernel.Log(t), new {V}(logNormalizer));");
+        w.Line($"{V} t = Kernel.Mac(z * z, TV.Create(inverseNu), TV.Create({one}));");
+        w.Line($"Unsafe.Add(ref logDensity, k) += Kernel.Mac(TV.Create(-halfNuPlusOne), Kernel.Log(t), TV.Create(logNormalizer));");
         w.Close();
         w.Close();
         w.Close();

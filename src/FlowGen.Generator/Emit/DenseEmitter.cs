@@ -20,11 +20,11 @@ internal static class DenseEmitter
 
     /// <summary>A forward call (tile or one sample): weights, input row, output row, and the pre-activation row (the output row when not stored).</summary>
     public static string Call(DensePlan d, Flavor f, string weights, string input, string output, string? pre) =>
-        $"Dense.Forward{f.Suffix}<{ShapeName(d)}, {ActivationName(d)}>({weights}, {input}, {output}, {pre ?? output});";
+        $"Dense.Forward{f.Suffix}<{ShapeName(d)}, {ActivationName(d)}{(f.IsTile ? ", " + Flavor.Vector : "")}>({weights}, {input}, {output}, {pre ?? output});";
 
     /// <summary>A backward call (tile): adds ∂W, ∂b to the gradient weights, writes ∂u; gradOutput becomes the pre-activation gradient.</summary>
     public static string BackwardCall(DensePlan d, string weights, string gradWeights, string input, string output, string pre, string gradOutput, string gradInput, string transpose) =>
-        $"Dense.Backward<{ShapeName(d)}, {ActivationName(d)}>({weights}, {gradWeights}, {input}, {output}, {pre}, {gradOutput}, {gradInput}, {transpose});";
+        $"Dense.Backward<{ShapeName(d)}, {ActivationName(d)}, {Flavor.Vector}>({weights}, {gradWeights}, {input}, {output}, {pre}, {gradOutput}, {gradInput}, {transpose});";
 
     /// <summary>Writes the shape types the model's dense layers use.</summary>
     public static void EmitShapes(CodeWriter w, FlowPlan plan)

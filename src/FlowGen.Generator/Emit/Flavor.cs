@@ -1,8 +1,9 @@
 namespace FlowGen.Generator.Emit;
 
 /// <summary>
-/// The two shapes of emitted element-wise code. <see cref="Tile"/> works on a batch tile: every value is a
-/// <c>Vector&lt;T&gt;</c> holding one quantity for Vector&lt;T&gt;.Count samples, inside a loop over the tile's
+/// The two shapes of emitted element-wise code. <see cref="Tile"/> works on a batch tile: every value is a vector
+/// <c>TV</c> (the runtime's <c>ISimd&lt;TV&gt;</c>, as wide as the hardware accelerates) holding one quantity for TV.Count
+/// samples, inside a loop over the tile's
 /// <c>Lanes</c> vectors (index <c>k</c>). <see cref="One"/> works on a single sample with scalars. Both are
 /// emitted from the same templates, so every sample goes through the same IEEE operations on either path
 /// and the results agree bit for bit.
@@ -25,7 +26,20 @@ internal sealed class Flavor
     public string T { get; }
 
     /// <summary>The type of one value in element-wise code.</summary>
-    public string V => IsTile ? $"Vector<{T}>" : T;
+    public string V => IsTile ? Vector : T;
+
+    /// <summary>The vector type parameter of tile code.</summary>
+    public const string Vector = "TV";
+
+    /// <summary>The constraint of <see cref="Vector"/>, after a tile method's parameter list.</summary>
+    public const string VectorConstraint = " where TV : unmanaged, ISimd<TV>";
+
+    /// <summary>The type parameter list of a method of this flavor: "&lt;TV&gt;" for tiles (with <paramref name="others"/> first), else the others alone.</summary>
+    public string TypeParameters(string others = "") =>
+        IsTile ? "<" + (others.Length == 0 ? Vector : others + ", " + Vector) + ">" : others.Length == 0 ? "" : "<" + others + ">";
+
+    /// <summary>The constraint clause of a method of this flavor ("" for one sample).</summary>
+    public string Constraint => IsTile ? VectorConstraint : "";
 
     /// <summary>Suffix of single-sample method names.</summary>
     public string Suffix => IsTile ? "" : "One";
@@ -66,5 +80,5 @@ internal sealed class Flavor
     }
 
     /// <summary>Broadcasts a scalar expression to the flavor's value type.</summary>
-    public string Splat(string scalar) => IsTile ? $"new Vector<{T}>({scalar})" : scalar;
+    public string Splat(string scalar) => IsTile ? $"TV.Create({scalar})" : scalar;
 }

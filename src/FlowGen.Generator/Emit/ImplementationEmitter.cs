@@ -49,7 +49,7 @@ internal static class ImplementationEmitter
         w.Line($"[global::System.CodeDom.Compiler.GeneratedCode(\"FlowGen\", \"{FlowEmitter.GeneratorVersion}\")]");
         w.Open($"file readonly struct {FlowEmitter.ImplName(plan)} : IFlowKernels<{T}>");
 
-        w.Line("/// <summary>Vectors per tile row: a tile holds Lanes × Vector&lt;T&gt;.Count samples, one per SIMD lane.</summary>");
+        w.Line("/// <summary>Vectors per tile row: a tile holds Lanes × TV.Count samples, one per SIMD lane (TV: the widest vector the hardware accelerates).</summary>");
         w.Line($"public const int Lanes = FlowDriver<{T}, {FlowEmitter.ImplName(plan)}>.Lanes;");
         w.Line($"private const int Dim = {m.Dim};");
         w.Line($"private const int ContextDim = {m.Context};");
@@ -114,9 +114,9 @@ internal static class ImplementationEmitter
             w.Line("/// <summary>target += each lane of v, lane 0 first: one sample at a time in sample order, so a parameter gradient");
             w.Line("/// summed over a batch has the same bits whatever the SIMD width (and the padded lanes of a partial tile add 0).</summary>");
             w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-            w.Open($"private static void AddLanes(ref {T} target, Vector<{T}> v)");
+            w.Open($"private static void AddLanes<TV>(ref {T} target, TV v){Flavor.VectorConstraint}");
             w.Line($"{T} acc = target;");
-            w.Line($"for (int lane = 0; lane < Vector<{T}>.Count; lane++) acc += v[lane];");
+            w.Line($"for (int lane = 0; lane < TV.Count; lane++) acc += Simd.Element<{T}, TV>(v, lane);");
             w.Line("target = acc;");
             w.Close();
             w.Line();
@@ -290,7 +290,7 @@ internal static class ImplementationEmitter
     /// </summary>
     private static void EmitSequences(CodeWriter w, FlowPlan plan, Shapes shapes)
     {
-        string T = plan.T, V = $"Vector<{T}>", iface = $"IFlowKernels<{T}>";
+        string T = plan.T, V = Flavor.Vector, iface = $"IFlowKernels<{T}>";
         IReadOnlyList<LayerPlan> coded = plan.Coded;
         IEnumerable<LayerPlan> reversed = coded.Reverse();
         w.Line("// ---------------------------------------------------------------- the layer sequences FlowDriver runs");
@@ -310,11 +310,12 @@ internal static class ImplementationEmitter
         w.Line();
         w.Line("/// <summary>A layer's own slot in the training tile.</summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        w.Line($"private static ref {V} Slot(ref {V} slots, int row) => ref Unsafe.Add(ref slots, row * Lanes);");
+        w.Line($"private static ref {V} Slot<TV>(ref {V} slots, int row){Flavor.VectorConstraint} => ref Unsafe.Add(ref slots, row * Lanes);");
         w.Line();
+        // tile sequences are generic over the vector type TV (their constraint is the interface's)
         void Sequence(string name, string parameters, IEnumerable<LayerPlan> layers, Func<LayerPlan, string> call)
         {
-            w.Open($"static void {iface}.{name}({parameters})");
+            w.Open($"static void {iface}.{name}{(parameters.Contains(V) ? "<" + V + ">" : "")}({parameters})");
             foreach (LayerPlan l in layers) w.Line(call(l));
             w.Close();
             w.Line();
@@ -328,7 +329,7 @@ internal static class ImplementationEmitter
         Sequence("InverseOne", one, reversed, l => Call(l, shapes.ByLayer[l.Index], "InverseOne", "s"));
         string Own(LayerPlan l) => $"Slot(ref slots, Layer{l.Index}Slot)";
         string Backward(LayerPlan l, string direction) =>
-            $"{shapes.ByLayer[l.Index]}.Backward<{direction}>(ref At(ref p, Layer{l.Index}), ref At(ref gp, Layer{l.Index}), ref c, ref {Own(l)}, ref g, ref gl, ref gc, ref t);";
+            $"{shapes.ByLayer[l.Index]}.Backward<{direction}, {V}>(ref At(ref p, Layer{l.Index}), ref At(ref gp, Layer{l.Index}), ref c, ref {Own(l)}, ref g, ref gl, ref gc, ref t);";
         Sequence("ForwardTrain", train, coded, l => Call(l, shapes.ByLayer[l.Index], "Forward", Own(l)));
         Sequence("ForwardBackward", back, reversed, l => Backward(l, "ForwardMap"));
         Sequence("InverseTrain", train, reversed, l => Call(l, shapes.ByLayer[l.Index], "Inverse", Own(l)));

@@ -22,7 +22,7 @@ internal sealed class ShapeContext
     public FlowPlan Plan { get; }
     public bool IsDouble => Plan.IsDouble;
     public string T => Plan.T;
-    public string V => $"Vector<{Plan.T}>";
+    public string V => Flavor.Vector;
     public SortedDictionary<string, int[]> Tables { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Above this many items, per-coordinate code is a loop over a constant table instead of unrolled statements.</summary>
@@ -78,13 +78,13 @@ internal sealed class ShapeContext
     public void OpenMap(string name, Flavor f, string summary)
     {
         W.Line($"/// <summary>{summary}</summary>");
-        W.Open($"public static void {name}{f.Suffix}(ref {T} p, ref {f.V} x, ref {f.V} c, ref {f.V} s, ref {f.V} ld)");
+        W.Open($"public static void {name}{f.Suffix}{f.TypeParameters()}(ref {T} p, ref {f.V} x, ref {f.V} c, ref {f.V} s, ref {f.V} ld){f.Constraint}");
     }
 
     /// <summary>The signature of a layer's backward method: TDirection says which map (forward or inverse) it differentiates.</summary>
     public void OpenBackward(string summary)
     {
         W.Line($"/// <summary>{summary}</summary>");
-        W.Open($"public static void Backward<TDirection>(ref {T} p, ref {T} gp, ref {V} c, ref {V} s, ref {V} g, ref {V} gl, ref {V} gc, ref {V} t) where TDirection : struct, IMapDirection");
+        W.Open($"public static void Backward<TDirection, TV>(ref {T} p, ref {T} gp, ref {V} c, ref {V} s, ref {V} g, ref {V} gl, ref {V} gc, ref {V} t) where TDirection : struct, IMapDirection{Flavor.VectorConstraint}");
     }
 }

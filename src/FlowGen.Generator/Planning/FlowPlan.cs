@@ -15,7 +15,7 @@ namespace FlowGen.Generator.Planning;
 // (permutations cost nothing: they only rename rows), and the scratch rows of every layer. Each layer kind declares what
 // it needs through a LayoutBuilder; the plan assigns the offsets; emitters read them and compute none.
 //
-// The batch path works on tiles of Lanes × Vector<T>.Count samples, one sample per SIMD lane: a "row" is Lanes vectors
+// The batch path works on tiles of Lanes × TV.Count samples (TV: the runtime's widest accelerated vector), one sample per SIMD lane: a "row" is Lanes vectors
 // holding one quantity for every sample of the tile. The single-sample path uses the same slot layout with one scalar per
 // row, so both paths share every offset computed here.
 

@@ -17,7 +17,7 @@ namespace FlowGen.Kernels;
 public interface IActivation
 {
     /// <summary>
-    /// True when <see cref="Gradient(Vector{float}, Vector{float}, Vector{float})"/> needs the pre-activation (softplus, GELU,
+    /// True when <see cref="Gradient{TV}(TV, TV, TV)"/> needs the pre-activation (softplus, GELU,
     /// SiLU): the forward kernels then store it and the backward kernel reads it. Otherwise the gradient is computed from the
     /// output y alone.
     /// </summary>
@@ -29,17 +29,11 @@ public interface IActivation
     /// <summary>φ(x).</summary>
     static abstract double Apply(double x);
 
-    /// <summary>φ(x) lane-wise; each lane is bit-identical to <see cref="Apply(float)"/>.</summary>
-    static abstract Vector<float> Apply(Vector<float> x);
-
-    /// <summary>φ(x) lane-wise; each lane is bit-identical to <see cref="Apply(double)"/>.</summary>
-    static abstract Vector<double> Apply(Vector<double> x);
+    /// <summary>φ(x) lane-wise; each lane is bit-identical to <see cref="Apply(float)"/> (<see cref="Apply(double)"/> for double lanes).</summary>
+    static abstract TV Apply<TV>(TV x) where TV : unmanaged, ISimd<TV>;
 
     /// <summary>∂L/∂pre from ∂L/∂y (<paramref name="gy"/>), the output y and, where <see cref="NeedsPreActivation"/>, the pre-activation.</summary>
-    static abstract Vector<float> Gradient(Vector<float> gy, Vector<float> y, Vector<float> pre);
-
-    /// <summary>∂L/∂pre from ∂L/∂y (<paramref name="gy"/>), the output y and, where <see cref="NeedsPreActivation"/>, the pre-activation.</summary>
-    static abstract Vector<double> Gradient(Vector<double> gy, Vector<double> y, Vector<double> pre);
+    static abstract TV Gradient<TV>(TV gy, TV y, TV pre) where TV : unmanaged, ISimd<TV>;
 }
 
 /// <summary>For generated code: no activation (the conditioner's linear output layer).</summary>
@@ -59,19 +53,11 @@ public readonly struct Identity : IActivation
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Apply(Vector<float> x) => x;
+    public static TV Apply<TV>(TV x) where TV : unmanaged, ISimd<TV> => x;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Apply(Vector<double> x) => x;
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Gradient(Vector<float> gy, Vector<float> y, Vector<float> pre) => gy;
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Gradient(Vector<double> gy, Vector<double> y, Vector<double> pre) => gy;
+    public static TV Gradient<TV>(TV gy, TV y, TV pre) where TV : unmanaged, ISimd<TV> => gy;
 }
 
 /// <summary>For generated code: tanh (<see cref="Kernel.Tanh(float)"/>); φ′ = 1 − y².</summary>
@@ -91,19 +77,11 @@ public readonly struct Tanh : IActivation
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Apply(Vector<float> x) => Kernel.Tanh(x);
+    public static TV Apply<TV>(TV x) where TV : unmanaged, ISimd<TV> => Kernel.Tanh(x);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Apply(Vector<double> x) => Kernel.Tanh(x);
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Gradient(Vector<float> gy, Vector<float> y, Vector<float> pre) => gy * Kernel.Mac(-y, y, new Vector<float>(1f));
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Gradient(Vector<double> gy, Vector<double> y, Vector<double> pre) => gy * Kernel.Mac(-y, y, new Vector<double>(1d));
+    public static TV Gradient<TV>(TV gy, TV y, TV pre) where TV : unmanaged, ISimd<TV> => gy * Kernel.Mac(-y, y, TV.One);
 }
 
 /// <summary>For generated code: ReLU (<see cref="Kernel.Relu(float)"/>); the gradient passes where y &gt; 0.</summary>
@@ -123,21 +101,12 @@ public readonly struct Relu : IActivation
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Apply(Vector<float> x) => Kernel.Relu(x);
+    public static TV Apply<TV>(TV x) where TV : unmanaged, ISimd<TV> => Kernel.Relu(x);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Apply(Vector<double> x) => Kernel.Relu(x);
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Gradient(Vector<float> gy, Vector<float> y, Vector<float> pre) =>
-        Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<float>.Zero), gy, Vector<float>.Zero);
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Gradient(Vector<double> gy, Vector<double> y, Vector<double> pre) =>
-        Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<double>.Zero), gy, Vector<double>.Zero);
+    public static TV Gradient<TV>(TV gy, TV y, TV pre) where TV : unmanaged, ISimd<TV> =>
+        TV.Select(TV.GreaterThan(y, TV.Zero), gy, TV.Zero);
 }
 
 /// <summary>For generated code: softplus (<see cref="Kernel.Softplus(float)"/>); φ′ = σ(pre).</summary>
@@ -157,19 +126,11 @@ public readonly struct Softplus : IActivation
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Apply(Vector<float> x) => Kernel.Softplus(x);
+    public static TV Apply<TV>(TV x) where TV : unmanaged, ISimd<TV> => Kernel.Softplus(x);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Apply(Vector<double> x) => Kernel.Softplus(x);
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Gradient(Vector<float> gy, Vector<float> y, Vector<float> pre) => gy * Kernel.Sigmoid(pre);
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Gradient(Vector<double> gy, Vector<double> y, Vector<double> pre) => gy * Kernel.Sigmoid(pre);
+    public static TV Gradient<TV>(TV gy, TV y, TV pre) where TV : unmanaged, ISimd<TV> => gy * Kernel.Sigmoid(pre);
 }
 
 /// <summary>For generated code: ELU with α = 1 (x for x &gt; 0, eˣ − 1 otherwise); φ′ = 1 where y &gt; 0, y + 1 elsewhere.</summary>
@@ -189,21 +150,12 @@ public readonly struct Elu : IActivation
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Apply(Vector<float> x) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), x, Kernel.Expm1(x));
+    public static TV Apply<TV>(TV x) where TV : unmanaged, ISimd<TV> => TV.Select(TV.GreaterThan(x, TV.Zero), x, Kernel.Expm1(x));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Apply(Vector<double> x) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<double>.Zero), x, Kernel.Expm1(x));
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Gradient(Vector<float> gy, Vector<float> y, Vector<float> pre) =>
-        Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<float>.Zero), gy, gy * (y + new Vector<float>(1f)));
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Gradient(Vector<double> gy, Vector<double> y, Vector<double> pre) =>
-        Vector.ConditionalSelect(Vector.GreaterThan(y, Vector<double>.Zero), gy, gy * (y + new Vector<double>(1d)));
+    public static TV Gradient<TV>(TV gy, TV y, TV pre) where TV : unmanaged, ISimd<TV> =>
+        TV.Select(TV.GreaterThan(y, TV.Zero), gy, gy * (y + TV.One));
 }
 
 /// <summary>For generated code: GELU, tanh form ½x(1 + tanh(√(2/π)·(x + 0.044715x³))).</summary>
@@ -217,6 +169,10 @@ public readonly struct Gelu : IActivation
 
     /// <inheritdoc/>
     public static bool NeedsPreActivation => true;
+
+    // a constant in the lane type: the double value for double lanes, the float one for float lanes
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV C<TV>(double d, float f) where TV : unmanaged, ISimd<TV> => TV.Create(TV.IsDouble ? d : f);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -236,44 +192,24 @@ public readonly struct Gelu : IActivation
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Apply(Vector<float> x)
+    public static TV Apply<TV>(TV x) where TV : unmanaged, ISimd<TV>
     {
-        Vector<float> inner = SqrtTwoOverPiF * Kernel.Mac(CubicF * x * x, x, x);
-        return 0.5f * x * (new Vector<float>(1f) + Kernel.Tanh(inner));
+        TV inner = C<TV>(SqrtTwoOverPiD, SqrtTwoOverPiF) * Kernel.Mac(C<TV>(CubicD, CubicF) * x * x, x, x);
+        return TV.Create(0.5) * x * (TV.One + Kernel.Tanh(inner));
     }
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Apply(Vector<double> x)
-    {
-        Vector<double> inner = SqrtTwoOverPiD * Kernel.Mac(CubicD * x * x, x, x);
-        return 0.5d * x * (new Vector<double>(1d) + Kernel.Tanh(inner));
-    }
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Gradient(Vector<float> gy, Vector<float> y, Vector<float> pre) => gy * Derivative(pre);
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Gradient(Vector<double> gy, Vector<double> y, Vector<double> pre) => gy * Derivative(pre);
+    public static TV Gradient<TV>(TV gy, TV y, TV pre) where TV : unmanaged, ISimd<TV> => gy * Derivative(pre);
 
     // d/dx of ½x(1 + tanh(a(x + bx³))) = ½(1 + t) + ½x(1 − t²)·a(1 + 3bx²). Not AggressiveInlining: the emitted
     // GeluDerivative was an ordinary method too.
-    private static Vector<float> Derivative(Vector<float> x)
+    private static TV Derivative<TV>(TV x) where TV : unmanaged, ISimd<TV>
     {
-        Vector<float> x2 = x * x;
-        Vector<float> t = Kernel.Tanh(SqrtTwoOverPiF * Kernel.Mac(CubicF * x2, x, x));
-        Vector<float> inner = SqrtTwoOverPiF * Kernel.Mac(new Vector<float>(CubicDerivativeF), x2, new Vector<float>(1f));
-        return 0.5f * Kernel.Mac(x * Kernel.Mac(-t, t, new Vector<float>(1f)), inner, new Vector<float>(1f) + t);
-    }
-
-    private static Vector<double> Derivative(Vector<double> x)
-    {
-        Vector<double> x2 = x * x;
-        Vector<double> t = Kernel.Tanh(SqrtTwoOverPiD * Kernel.Mac(CubicD * x2, x, x));
-        Vector<double> inner = SqrtTwoOverPiD * Kernel.Mac(new Vector<double>(CubicDerivativeD), x2, new Vector<double>(1d));
-        return 0.5d * Kernel.Mac(x * Kernel.Mac(-t, t, new Vector<double>(1d)), inner, new Vector<double>(1d) + t);
+        TV x2 = x * x;
+        TV t = Kernel.Tanh(C<TV>(SqrtTwoOverPiD, SqrtTwoOverPiF) * Kernel.Mac(C<TV>(CubicD, CubicF) * x2, x, x));
+        TV inner = C<TV>(SqrtTwoOverPiD, SqrtTwoOverPiF) * Kernel.Mac(C<TV>(CubicDerivativeD, CubicDerivativeF), x2, TV.One);
+        return TV.Create(0.5) * Kernel.Mac(x * Kernel.Mac(-t, t, TV.One), inner, TV.One + t);
     }
 }
 
@@ -294,30 +230,16 @@ public readonly struct Silu : IActivation
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Apply(Vector<float> x) => x * Kernel.Sigmoid(x);
+    public static TV Apply<TV>(TV x) where TV : unmanaged, ISimd<TV> => x * Kernel.Sigmoid(x);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Apply(Vector<double> x) => x * Kernel.Sigmoid(x);
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Gradient(Vector<float> gy, Vector<float> y, Vector<float> pre) => gy * Derivative(pre);
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Gradient(Vector<double> gy, Vector<double> y, Vector<double> pre) => gy * Derivative(pre);
+    public static TV Gradient<TV>(TV gy, TV y, TV pre) where TV : unmanaged, ISimd<TV> => gy * Derivative(pre);
 
     // d/dx of x·σ(x) = σ(x)(1 + x(1 − σ(x))). Not AggressiveInlining, as the emitted SiluDerivative.
-    private static Vector<float> Derivative(Vector<float> x)
+    private static TV Derivative<TV>(TV x) where TV : unmanaged, ISimd<TV>
     {
-        Vector<float> sig = Kernel.Sigmoid(x);
-        return sig * Kernel.Mac(x, new Vector<float>(1f) - sig, new Vector<float>(1f));
-    }
-
-    private static Vector<double> Derivative(Vector<double> x)
-    {
-        Vector<double> sig = Kernel.Sigmoid(x);
-        return sig * Kernel.Mac(x, new Vector<double>(1d) - sig, new Vector<double>(1d));
+        TV sig = Kernel.Sigmoid(x);
+        return sig * Kernel.Mac(x, TV.One - sig, TV.One);
     }
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace FlowGen.Kernels;
 
@@ -25,7 +26,7 @@ namespace FlowGen.Kernels;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static partial class Dense
 {
-    /// <summary>Vectors per tile row: a tile holds <c>Lanes × Vector&lt;T&gt;.Count</c> samples.</summary>
+    /// <summary>Vectors per tile row: a tile holds <c>Lanes × TV.Count</c> samples (TV: the vector type).</summary>
     public const int Lanes = 2;
 
     // The public entry points are forwarding shims that inline into the generated caller, leaving a direct call to the
@@ -39,15 +40,15 @@ public static partial class Dense
     /// <param name="y">Output rows (Out rows).</param>
     /// <param name="pre">Pre-activation rows (Out rows), written only when <c>TAct.NeedsPreActivation</c>.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Forward<TShape, TAct>(ref float w, ref Vector<float> u, ref Vector<float> y, ref Vector<float> pre)
-        where TShape : struct, IDenseShape where TAct : struct, IActivation =>
-        ForwardTile<float, TShape, TAct>(ref w, ref u, ref y, ref pre);
+    public static void Forward<TShape, TAct, TV>(ref float w, ref TV u, ref TV y, ref TV pre)
+        where TShape : struct, IDenseShape where TAct : struct, IActivation where TV : unmanaged, ISimd<TV> =>
+        ForwardTile<float, TV, TShape, TAct>(ref w, ref u, ref y, ref pre);
 
-    /// <inheritdoc cref="Forward{TShape, TAct}(ref float, ref Vector{float}, ref Vector{float}, ref Vector{float})"/>
+    /// <inheritdoc cref="Forward{TShape, TAct, TV}(ref float, ref TV, ref TV, ref TV)"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Forward<TShape, TAct>(ref double w, ref Vector<double> u, ref Vector<double> y, ref Vector<double> pre)
-        where TShape : struct, IDenseShape where TAct : struct, IActivation =>
-        ForwardTile<double, TShape, TAct>(ref w, ref u, ref y, ref pre);
+    public static void Forward<TShape, TAct, TV>(ref double w, ref TV u, ref TV y, ref TV pre)
+        where TShape : struct, IDenseShape where TAct : struct, IActivation where TV : unmanaged, ISimd<TV> =>
+        ForwardTile<double, TV, TShape, TAct>(ref w, ref u, ref y, ref pre);
 
     /// <summary>Forward on one sample: y[j] = φ(b[j] + Σᵢ W[i, j]·u[i]), vectorised across outputs j; pre[j] as in the tile form.</summary>
     /// <param name="w">W (input-major [In, Out]) followed by the bias [Out].</param>
@@ -67,8 +68,8 @@ public static partial class Dense
 
     // Tile forward: blocks of 4 outputs × Lanes vectors of samples stay in registers over the inputs (6 loads and
     // broadcasts per 8 multiply-adds), then single outputs.
-    private static void ForwardTile<T, TShape, TAct>(ref T w, ref Vector<T> u, ref Vector<T> y, ref Vector<T> pre)
-        where T : unmanaged where TShape : struct, IDenseShape where TAct : struct, IActivation
+    private static void ForwardTile<T, TV, TShape, TAct>(ref T w, ref TV u, ref TV y, ref TV pre)
+        where T : unmanaged where TV : unmanaged, ISimd<TV> where TShape : struct, IDenseShape where TAct : struct, IActivation
     {
         ref T b = ref Unsafe.Add(ref w, TShape.In * TShape.Out);
         int j = 0;
@@ -76,98 +77,114 @@ public static partial class Dense
         {
             for (; j <= TShape.Out - 4; j += 4)
             {
-                Vector<T> a00 = new Vector<T>(Unsafe.Add(ref b, j)), a01 = a00;
-                Vector<T> a10 = new Vector<T>(Unsafe.Add(ref b, j + 1)), a11 = a10;
-                Vector<T> a20 = new Vector<T>(Unsafe.Add(ref b, j + 2)), a21 = a20;
-                Vector<T> a30 = new Vector<T>(Unsafe.Add(ref b, j + 3)), a31 = a30;
+                TV a00 = Simd.Splat<T, TV>(Unsafe.Add(ref b, j)), a01 = a00;
+                TV a10 = Simd.Splat<T, TV>(Unsafe.Add(ref b, j + 1)), a11 = a10;
+                TV a20 = Simd.Splat<T, TV>(Unsafe.Add(ref b, j + 2)), a21 = a20;
+                TV a30 = Simd.Splat<T, TV>(Unsafe.Add(ref b, j + 3)), a31 = a30;
                 ref T wi = ref Unsafe.Add(ref w, j);
-                ref Vector<T> ui = ref u;
+                ref TV ui = ref u;
                 for (int i = 0; i < TShape.In; i++)
                 {
-                    Vector<T> u0 = ui, u1 = Unsafe.Add(ref ui, 1);
-                    Vector<T> w0 = new Vector<T>(wi), w1 = new Vector<T>(Unsafe.Add(ref wi, 1)), w2 = new Vector<T>(Unsafe.Add(ref wi, 2)), w3 = new Vector<T>(Unsafe.Add(ref wi, 3));
-                    a00 = Ops.Mac(w0, u0, a00); a01 = Ops.Mac(w0, u1, a01);
-                    a10 = Ops.Mac(w1, u0, a10); a11 = Ops.Mac(w1, u1, a11);
-                    a20 = Ops.Mac(w2, u0, a20); a21 = Ops.Mac(w2, u1, a21);
-                    a30 = Ops.Mac(w3, u0, a30); a31 = Ops.Mac(w3, u1, a31);
+                    TV u0 = ui, u1 = Unsafe.Add(ref ui, 1);
+                    TV w0 = Simd.Splat<T, TV>(wi), w1 = Simd.Splat<T, TV>(Unsafe.Add(ref wi, 1)), w2 = Simd.Splat<T, TV>(Unsafe.Add(ref wi, 2)), w3 = Simd.Splat<T, TV>(Unsafe.Add(ref wi, 3));
+                    a00 = Kernel.Mac(w0, u0, a00); a01 = Kernel.Mac(w0, u1, a01);
+                    a10 = Kernel.Mac(w1, u0, a10); a11 = Kernel.Mac(w1, u1, a11);
+                    a20 = Kernel.Mac(w2, u0, a20); a21 = Kernel.Mac(w2, u1, a21);
+                    a30 = Kernel.Mac(w3, u0, a30); a31 = Kernel.Mac(w3, u1, a31);
                     wi = ref Unsafe.Add(ref wi, TShape.Out);
                     ui = ref Unsafe.Add(ref ui, Lanes);
                 }
                 if (TAct.NeedsPreActivation)
                 {
-                    ref Vector<T> pj = ref Unsafe.Add(ref pre, j * Lanes);
+                    ref TV pj = ref Unsafe.Add(ref pre, j * Lanes);
                     Unsafe.Add(ref pj, 0) = a00; Unsafe.Add(ref pj, 1) = a01;
                     Unsafe.Add(ref pj, 2) = a10; Unsafe.Add(ref pj, 3) = a11;
                     Unsafe.Add(ref pj, 4) = a20; Unsafe.Add(ref pj, 5) = a21;
                     Unsafe.Add(ref pj, 6) = a30; Unsafe.Add(ref pj, 7) = a31;
                 }
-                ref Vector<T> yj = ref Unsafe.Add(ref y, j * Lanes);
-                Unsafe.Add(ref yj, 0) = Ops.Apply<T, TAct>(a00); Unsafe.Add(ref yj, 1) = Ops.Apply<T, TAct>(a01);
-                Unsafe.Add(ref yj, 2) = Ops.Apply<T, TAct>(a10); Unsafe.Add(ref yj, 3) = Ops.Apply<T, TAct>(a11);
-                Unsafe.Add(ref yj, 4) = Ops.Apply<T, TAct>(a20); Unsafe.Add(ref yj, 5) = Ops.Apply<T, TAct>(a21);
-                Unsafe.Add(ref yj, 6) = Ops.Apply<T, TAct>(a30); Unsafe.Add(ref yj, 7) = Ops.Apply<T, TAct>(a31);
+                ref TV yj = ref Unsafe.Add(ref y, j * Lanes);
+                Unsafe.Add(ref yj, 0) = a00; Unsafe.Add(ref yj, 1) = a01;
+                Unsafe.Add(ref yj, 2) = a10; Unsafe.Add(ref yj, 3) = a11;
+                Unsafe.Add(ref yj, 4) = a20; Unsafe.Add(ref yj, 5) = a21;
+                Unsafe.Add(ref yj, 6) = a30; Unsafe.Add(ref yj, 7) = a31;
             }
         }
         if (TShape.Out % 4 != 0)
         {
             for (; j < TShape.Out; j++)
             {
-                Vector<T> a0 = new Vector<T>(Unsafe.Add(ref b, j)), a1 = a0;
+                TV a0 = Simd.Splat<T, TV>(Unsafe.Add(ref b, j)), a1 = a0;
                 ref T wi = ref Unsafe.Add(ref w, j);
-                ref Vector<T> ui = ref u;
+                ref TV ui = ref u;
                 for (int i = 0; i < TShape.In; i++)
                 {
-                    Vector<T> wv = new Vector<T>(wi);
-                    a0 = Ops.Mac(wv, ui, a0); a1 = Ops.Mac(wv, Unsafe.Add(ref ui, 1), a1);
+                    TV wv = Simd.Splat<T, TV>(wi);
+                    a0 = Kernel.Mac(wv, ui, a0); a1 = Kernel.Mac(wv, Unsafe.Add(ref ui, 1), a1);
                     wi = ref Unsafe.Add(ref wi, TShape.Out);
                     ui = ref Unsafe.Add(ref ui, Lanes);
                 }
                 if (TAct.NeedsPreActivation) { Unsafe.Add(ref pre, j * Lanes) = a0; Unsafe.Add(ref pre, j * Lanes + 1) = a1; }
-                Unsafe.Add(ref y, j * Lanes) = Ops.Apply<T, TAct>(a0); Unsafe.Add(ref y, j * Lanes + 1) = Ops.Apply<T, TAct>(a1);
+                Unsafe.Add(ref y, j * Lanes) = a0; Unsafe.Add(ref y, j * Lanes + 1) = a1;
             }
+        }
+        // the activation, in one loop: one inlined copy of it rather than one per register of the blocks above (the JIT's
+        // inlining budget of this method is then enough for every multiply-add)
+        if (typeof(TAct) != typeof(Identity))
+        {
+            for (int r = 0; r < TShape.Out * Lanes; r++) Unsafe.Add(ref y, r) = TAct.Apply(Unsafe.Add(ref y, r));
         }
     }
 
-    // Single-sample forward: lanes are outputs. Four vectors of outputs at a time, then one vector, then a scalar tail.
+    // Single-sample forward: lanes are outputs, so the vector is the widest one that Out fills (each output is its own
+    // chain of multiply-adds over the inputs, whatever the width).
     private static void ForwardSingle<T, TShape, TAct>(ref T w, ref T u, ref T y, ref T pre)
         where T : unmanaged where TShape : struct, IDenseShape where TAct : struct, IActivation
     {
+        if (Vector512.IsHardwareAccelerated && TShape.Out >= Vector512<T>.Count) ForwardSingle<T, Simd512<T>, TShape, TAct>(ref w, ref u, ref y, ref pre);
+        else if (Vector256.IsHardwareAccelerated && TShape.Out >= Vector256<T>.Count) ForwardSingle<T, Simd256<T>, TShape, TAct>(ref w, ref u, ref y, ref pre);
+        else ForwardSingle<T, Simd128<T>, TShape, TAct>(ref w, ref u, ref y, ref pre);
+    }
+
+    // Single-sample forward: lanes are outputs. Four vectors of outputs at a time, then one vector, then a scalar tail.
+    private static void ForwardSingle<T, TV, TShape, TAct>(ref T w, ref T u, ref T y, ref T pre)
+        where T : unmanaged where TV : unmanaged, ISimd<TV> where TShape : struct, IDenseShape where TAct : struct, IActivation
+    {
         ref T b = ref Unsafe.Add(ref w, TShape.In * TShape.Out);
-        int n = Vector<T>.Count;
+        int n = TV.Count;
         int j = 0;
         for (; j <= TShape.Out - 4 * n; j += 4 * n)
         {
-            Vector<T> a0 = Vector.LoadUnsafe(ref b, (nuint)j), a1 = Vector.LoadUnsafe(ref b, (nuint)(j + n)), a2 = Vector.LoadUnsafe(ref b, (nuint)(j + 2 * n)), a3 = Vector.LoadUnsafe(ref b, (nuint)(j + 3 * n));
+            TV a0 = Simd.Load<T, TV>(ref b, (nuint)j), a1 = Simd.Load<T, TV>(ref b, (nuint)(j + n)), a2 = Simd.Load<T, TV>(ref b, (nuint)(j + 2 * n)), a3 = Simd.Load<T, TV>(ref b, (nuint)(j + 3 * n));
             ref T wi = ref Unsafe.Add(ref w, j);
             for (int i = 0; i < TShape.In; i++)
             {
-                Vector<T> ui = new Vector<T>(Unsafe.Add(ref u, i));
-                a0 = Ops.Mac(Vector.LoadUnsafe(ref wi), ui, a0);
-                a1 = Ops.Mac(Vector.LoadUnsafe(ref wi, (nuint)n), ui, a1);
-                a2 = Ops.Mac(Vector.LoadUnsafe(ref wi, (nuint)(2 * n)), ui, a2);
-                a3 = Ops.Mac(Vector.LoadUnsafe(ref wi, (nuint)(3 * n)), ui, a3);
+                TV ui = Simd.Splat<T, TV>(Unsafe.Add(ref u, i));
+                a0 = Kernel.Mac(Simd.Load<T, TV>(ref wi, 0), ui, a0);
+                a1 = Kernel.Mac(Simd.Load<T, TV>(ref wi, (nuint)n), ui, a1);
+                a2 = Kernel.Mac(Simd.Load<T, TV>(ref wi, (nuint)(2 * n)), ui, a2);
+                a3 = Kernel.Mac(Simd.Load<T, TV>(ref wi, (nuint)(3 * n)), ui, a3);
                 wi = ref Unsafe.Add(ref wi, TShape.Out);
             }
             if (TAct.NeedsPreActivation)
             {
-                a0.StoreUnsafe(ref pre, (nuint)j); a1.StoreUnsafe(ref pre, (nuint)(j + n)); a2.StoreUnsafe(ref pre, (nuint)(j + 2 * n)); a3.StoreUnsafe(ref pre, (nuint)(j + 3 * n));
+                Simd.Store(a0, ref pre, (nuint)j); Simd.Store(a1, ref pre, (nuint)(j + n)); Simd.Store(a2, ref pre, (nuint)(j + 2 * n)); Simd.Store(a3, ref pre, (nuint)(j + 3 * n));
             }
-            Ops.Apply<T, TAct>(a0).StoreUnsafe(ref y, (nuint)j);
-            Ops.Apply<T, TAct>(a1).StoreUnsafe(ref y, (nuint)(j + n));
-            Ops.Apply<T, TAct>(a2).StoreUnsafe(ref y, (nuint)(j + 2 * n));
-            Ops.Apply<T, TAct>(a3).StoreUnsafe(ref y, (nuint)(j + 3 * n));
+            Simd.Store(a0, ref y, (nuint)j);
+            Simd.Store(a1, ref y, (nuint)(j + n));
+            Simd.Store(a2, ref y, (nuint)(j + 2 * n));
+            Simd.Store(a3, ref y, (nuint)(j + 3 * n));
         }
         for (; j <= TShape.Out - n; j += n)
         {
-            Vector<T> a0 = Vector.LoadUnsafe(ref b, (nuint)j);
+            TV a0 = Simd.Load<T, TV>(ref b, (nuint)j);
             ref T wi = ref Unsafe.Add(ref w, j);
             for (int i = 0; i < TShape.In; i++)
             {
-                a0 = Ops.Mac(Vector.LoadUnsafe(ref wi), new Vector<T>(Unsafe.Add(ref u, i)), a0);
+                a0 = Kernel.Mac(Simd.Load<T, TV>(ref wi, 0), Simd.Splat<T, TV>(Unsafe.Add(ref u, i)), a0);
                 wi = ref Unsafe.Add(ref wi, TShape.Out);
             }
-            if (TAct.NeedsPreActivation) a0.StoreUnsafe(ref pre, (nuint)j);
-            Ops.Apply<T, TAct>(a0).StoreUnsafe(ref y, (nuint)j);
+            if (TAct.NeedsPreActivation) Simd.Store(a0, ref pre, (nuint)j);
+            Simd.Store(a0, ref y, (nuint)j);
         }
         for (; j < TShape.Out; j++)
         {
@@ -179,7 +196,14 @@ public static partial class Dense
                 wi = ref Unsafe.Add(ref wi, TShape.Out);
             }
             if (TAct.NeedsPreActivation) Unsafe.Add(ref pre, j) = a0;
-            Unsafe.Add(ref y, j) = Ops.Apply<T, TAct>(a0);
+            Unsafe.Add(ref y, j) = a0;
+        }
+        // the activation, in one loop (one inlined copy: see ForwardTile), vectors then a scalar tail
+        if (typeof(TAct) != typeof(Identity))
+        {
+            int k = 0;
+            for (; k <= TShape.Out - n; k += n) Simd.Store(TAct.Apply(Simd.Load<T, TV>(ref y, (nuint)k)), ref y, (nuint)k);
+            for (; k < TShape.Out; k++) Unsafe.Add(ref y, k) = Ops.Apply<T, TAct>(Unsafe.Add(ref y, k));
         }
     }
 }

@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace FlowGen.Kernels;
 
@@ -40,10 +41,10 @@ public interface IFlowKernels<T> where T : unmanaged
     static abstract ReadOnlySpan<int> FinalRows { get; }
 
     /// <summary>Every layer forward on a tile (rows of Lanes vectors; s is the shared slot).</summary>
-    static abstract void ForwardTile(ref T p, ref Vector<T> x, ref Vector<T> c, ref Vector<T> s, ref Vector<T> ld);
+    static abstract void ForwardTile<TV>(ref T p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>;
 
     /// <summary>Every layer inverse on a tile, last layer first.</summary>
-    static abstract void InverseTile(ref T p, ref Vector<T> x, ref Vector<T> c, ref Vector<T> s, ref Vector<T> ld);
+    static abstract void InverseTile<TV>(ref T p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>;
 
     /// <summary>Every layer forward on one sample.</summary>
     static abstract void ForwardOne(ref T p, ref T x, ref T c, ref T s, ref T ld);
@@ -52,16 +53,16 @@ public interface IFlowKernels<T> where T : unmanaged
     static abstract void InverseOne(ref T p, ref T x, ref T c, ref T s, ref T ld);
 
     /// <summary>Every layer forward on a tile, each saving what its backward pass needs in its own slot (slots holds them all).</summary>
-    static abstract void ForwardTrain(ref T p, ref Vector<T> x, ref Vector<T> c, ref Vector<T> slots, ref Vector<T> ld);
+    static abstract void ForwardTrain<TV>(ref T p, ref TV x, ref TV c, ref TV slots, ref TV ld) where TV : unmanaged, ISimd<TV>;
 
     /// <summary>Every layer's backward pass through the forward map, last layer first.</summary>
-    static abstract void ForwardBackward(ref T p, ref T gp, ref Vector<T> c, ref Vector<T> slots, ref Vector<T> g, ref Vector<T> gl, ref Vector<T> gc, ref Vector<T> t);
+    static abstract void ForwardBackward<TV>(ref T p, ref T gp, ref TV c, ref TV slots, ref TV g, ref TV gl, ref TV gc, ref TV t) where TV : unmanaged, ISimd<TV>;
 
     /// <summary>Every layer inverse on a tile, last layer first, each saving what its backward pass needs.</summary>
-    static abstract void InverseTrain(ref T p, ref Vector<T> x, ref Vector<T> c, ref Vector<T> slots, ref Vector<T> ld);
+    static abstract void InverseTrain<TV>(ref T p, ref TV x, ref TV c, ref TV slots, ref TV ld) where TV : unmanaged, ISimd<TV>;
 
     /// <summary>Every layer's backward pass through the inverse map, first layer first.</summary>
-    static abstract void InverseBackward(ref T p, ref T gp, ref Vector<T> c, ref Vector<T> slots, ref Vector<T> g, ref Vector<T> gl, ref Vector<T> gc, ref Vector<T> t);
+    static abstract void InverseBackward<TV>(ref T p, ref T gp, ref TV c, ref TV slots, ref TV g, ref TV gl, ref TV gc, ref TV t) where TV : unmanaged, ISimd<TV>;
 
     /// <summary>True when the model has data-dependent layers (ActNorm).</summary>
     static abstract bool HasDataInitialization { get; }
@@ -80,7 +81,7 @@ public interface IFlowKernels<T> where T : unmanaged
     static virtual int BaseComponents => 0;
 
     /// <summary>log p_Z(z) on a tile: logDensity[k] (Lanes vectors) for z_i = x[FinalRows[i]·Lanes + k]. p: the whole parameter vector.</summary>
-    static virtual void BaseLogDensityTile(ref T p, ref Vector<T> x, ref Vector<T> logDensity) => throw new NotSupportedException();
+    static virtual void BaseLogDensityTile<TV>(ref T p, ref TV x, ref TV logDensity) where TV : unmanaged, ISimd<TV> => throw new NotSupportedException();
 
     /// <summary>log p_Z(z) of one sample, z_i = x[FinalRows[i]] (the same operations as the tile, bit for bit).</summary>
     static virtual T BaseLogDensityOne(ref T p, ref T x) => throw new NotSupportedException();
@@ -103,7 +104,7 @@ public interface IFlowKernels<T> where T : unmanaged
 
 /// <summary>
 /// The batch and single-sample drivers of every generated flow, written once: they move a row-major batch through SIMD tiles of
-/// <see cref="Lanes"/> × Vector&lt;T&gt;.Count samples (one sample per lane), run the model's layer sequence on each tile, send a
+/// <see cref="Lanes"/> × TV.Count samples (one sample per lane; TV the widest vector the hardware accelerates), run the model's layer sequence on each tile, send a
 /// short remainder through the single-sample path (bit-identical), and for gradients run a tile forward (or inverse) and then
 /// back. The standard-normal base (log N(z) = −½‖z‖² − (Dim/2)·log 2π) is applied here. For generated code.
 /// </summary>
@@ -134,11 +135,11 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
 
     // scratch on the stack when small, else a per-thread buffer (one per model: this class is generic over it)
     private static bool SingleOnStack => (long)SingleScratch * Unsafe.SizeOf<T>() <= 32 * 1024;
-    private static bool TileOnStack => (long)TileRows * Lanes * 64 <= 128 * 1024;
+    private static bool TileOnStack => (long)TileRows * Lanes * 64 <= 128 * 1024; // 64 bytes: the widest vector
 
     [ThreadStatic] private static T[]? t_single;
-    [ThreadStatic] private static Vector<T>[]? t_tile;
-    [ThreadStatic] private static Vector<T>[]? t_train;
+    [ThreadStatic] private static T[]? t_tile;
+    [ThreadStatic] private static T[]? t_train;
     [ThreadStatic] private static T[]? t_unusedGradient;
 
     /// <summary>A gradient span to write into when the caller asked for none (per thread).</summary>
@@ -200,50 +201,58 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
     }
 
     /// <summary>Tile version of <see cref="LatentLogDensityOne"/>: ld ← ld + log p_Z(z) when add is set, else log p_Z(z) (standard normal: −(½‖z‖² + c)).</summary>
-    private static void LatentLogDensity(ref T p, ref Vector<T> x, ref Vector<T> ld, bool add)
+    private static void LatentLogDensity<TV>(ref T p, ref TV x, ref TV ld, bool add) where TV : unmanaged, ISimd<TV>
     {
         if (!TFlow.HasStandardNormalBase)
         {
-            Span<Vector<T>> logBase = stackalloc Vector<T>[Lanes];
-            TFlow.BaseLogDensityTile(ref p, ref x, ref MemoryMarshal.GetReference(logBase));
+            Span<TV> logBase = stackalloc TV[Lanes];
+            TFlow.BaseLogDensityTile<TV>(ref p, ref x, ref MemoryMarshal.GetReference(logBase));
             for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = add ? Unsafe.Add(ref ld, k) + logBase[k] : logBase[k];
             return;
         }
         ReadOnlySpan<int> rows = TFlow.FinalRows;
         for (int k = 0; k < Lanes; k++)
         {
-            Vector<T> sq = Vector<T>.Zero;
+            TV sq = TV.Zero;
             for (int i = 0; i < Dim; i++)
             {
-                Vector<T> z = Unsafe.Add(ref x, rows[i] * Lanes + k);
-                sq = Ops.Mac(z, z, sq);
+                TV z = Unsafe.Add(ref x, rows[i] * Lanes + k);
+                sq = Kernel.Mac(z, z, sq);
             }
-            Vector<T> logNormal = Ops.Mac(new Vector<T>(Half), sq, new Vector<T>(TFlow.HalfLogTwoPiTimesDim));
+            TV logNormal = Kernel.Mac(Simd.Splat<T, TV>(Half), sq, Simd.Splat<T, TV>(TFlow.HalfLogTwoPiTimesDim));
             Unsafe.Add(ref ld, k) = add ? Unsafe.Add(ref ld, k) - logNormal : -logNormal;
         }
     }
 
     // ------------------------------------------------------------------ batches
 
-    /// <summary>Batch data → latent, tile by tile; outs receives log|det ∂z/∂x| (or log p(x) when logProb is set) unless empty. In-place safe.</summary>
+    /// <summary>Batch data → latent at the widest accelerated vector width (see the generic overload).</summary>
     public static void ForwardBatch(ref T p, ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, Span<T> zs, Span<T> outs, int n, bool logProb)
     {
-        int width = Lanes * Vector<T>.Count;
+        if (Vector512.IsHardwareAccelerated) ForwardBatch<Simd512<T>>(ref p, xs, contexts, zs, outs, n, logProb);
+        else if (Vector256.IsHardwareAccelerated) ForwardBatch<Simd256<T>>(ref p, xs, contexts, zs, outs, n, logProb);
+        else ForwardBatch<Simd128<T>>(ref p, xs, contexts, zs, outs, n, logProb);
+    }
+
+    /// <summary>Batch data → latent, tile by tile; outs receives log|det ∂z/∂x| (or log p(x) when logProb is set) unless empty. In-place safe.</summary>
+    public static void ForwardBatch<TV>(ref T p, ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, Span<T> zs, Span<T> outs, int n, bool logProb) where TV : unmanaged, ISimd<TV>
+    {
+        int width = Lanes * TV.Count;
         int start = 0;
         if (n >= width / 2)
         {
-            Span<Vector<T>> tile = TileOnStack ? stackalloc Vector<T>[TileRows * Lanes] : t_tile ??= new Vector<T>[TileRows * Lanes];
-            ref Vector<T> x = ref MemoryMarshal.GetReference(tile);
-            ref Vector<T> ld = ref Unsafe.Add(ref x, Dim * Lanes);
-            ref Vector<T> c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);
-            ref Vector<T> s = ref Unsafe.Add(ref x, SlotRow * Lanes);
+            Span<TV> tile = TileOnStack ? stackalloc TV[TileRows * Lanes] : Buffer<TV>(ref t_tile, TileRows * Lanes);
+            ref TV x = ref MemoryMarshal.GetReference(tile);
+            ref TV ld = ref Unsafe.Add(ref x, Dim * Lanes);
+            ref TV c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);
+            ref TV s = ref Unsafe.Add(ref x, SlotRow * Lanes);
             for (; n - start >= width / 2; start += width)
             {
                 int count = Math.Min(width, n - start);
                 FlowTile.Load(xs, start, count, Dim, Lanes, Identity(Dim), ref x);
                 if (ContextDim > 0) LoadContexts(contexts, start, count, ref c);
-                for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<T>.Zero;
-                TFlow.ForwardTile(ref p, ref x, ref c, ref s, ref ld);
+                for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = TV.Zero;
+                TFlow.ForwardTile<TV>(ref p, ref x, ref c, ref s, ref ld);
                 if (logProb) LatentLogDensity(ref p, ref x, ref ld, add: true);
                 if (!zs.IsEmpty) FlowTile.Store(ref x, TFlow.FinalRows, Lanes, zs, start, count);
                 if (!outs.IsEmpty) FlowTile.StoreRow(ref ld, outs, start, count);
@@ -257,27 +266,35 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
         }
     }
 
-    /// <summary>Batch latent → data, tile by tile; outs receives log|det ∂x/∂z| (or log p(x) = log N(z) − log|det ∂x/∂z| when logProb is set) unless empty. In-place safe.</summary>
+    /// <summary>Batch latent → data at the widest accelerated vector width (see the generic overload).</summary>
     public static void InverseBatch(ref T p, ReadOnlySpan<T> zs, ReadOnlySpan<T> contexts, Span<T> xs, Span<T> outs, int n, bool logProb)
     {
-        int width = Lanes * Vector<T>.Count;
+        if (Vector512.IsHardwareAccelerated) InverseBatch<Simd512<T>>(ref p, zs, contexts, xs, outs, n, logProb);
+        else if (Vector256.IsHardwareAccelerated) InverseBatch<Simd256<T>>(ref p, zs, contexts, xs, outs, n, logProb);
+        else InverseBatch<Simd128<T>>(ref p, zs, contexts, xs, outs, n, logProb);
+    }
+
+    /// <summary>Batch latent → data, tile by tile; outs receives log|det ∂x/∂z| (or log p(x) = log N(z) − log|det ∂x/∂z| when logProb is set) unless empty. In-place safe.</summary>
+    public static void InverseBatch<TV>(ref T p, ReadOnlySpan<T> zs, ReadOnlySpan<T> contexts, Span<T> xs, Span<T> outs, int n, bool logProb) where TV : unmanaged, ISimd<TV>
+    {
+        int width = Lanes * TV.Count;
         int start = 0;
         if (n >= width / 2)
         {
-            Span<Vector<T>> tile = TileOnStack ? stackalloc Vector<T>[TileRows * Lanes] : t_tile ??= new Vector<T>[TileRows * Lanes];
-            ref Vector<T> x = ref MemoryMarshal.GetReference(tile);
-            ref Vector<T> ld = ref Unsafe.Add(ref x, Dim * Lanes);
-            ref Vector<T> c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);
-            ref Vector<T> s = ref Unsafe.Add(ref x, SlotRow * Lanes);
-            Span<Vector<T>> logNormal = stackalloc Vector<T>[Lanes];
+            Span<TV> tile = TileOnStack ? stackalloc TV[TileRows * Lanes] : Buffer<TV>(ref t_tile, TileRows * Lanes);
+            ref TV x = ref MemoryMarshal.GetReference(tile);
+            ref TV ld = ref Unsafe.Add(ref x, Dim * Lanes);
+            ref TV c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);
+            ref TV s = ref Unsafe.Add(ref x, SlotRow * Lanes);
+            Span<TV> logNormal = stackalloc TV[Lanes];
             for (; n - start >= width / 2; start += width)
             {
                 int count = Math.Min(width, n - start);
                 FlowTile.Load(zs, start, count, Dim, Lanes, TFlow.FinalRows, ref x);
                 if (ContextDim > 0) LoadContexts(contexts, start, count, ref c);
                 if (logProb) LatentLogDensity(ref p, ref x, ref MemoryMarshal.GetReference(logNormal), add: false);
-                for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<T>.Zero;
-                TFlow.InverseTile(ref p, ref x, ref c, ref s, ref ld);
+                for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = TV.Zero;
+                TFlow.InverseTile<TV>(ref p, ref x, ref c, ref s, ref ld);
                 if (logProb) for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = logNormal[k] - Unsafe.Add(ref ld, k);
                 if (!xs.IsEmpty) FlowTile.Store(ref x, Identity(Dim), Lanes, xs, start, count);
                 if (!outs.IsEmpty) FlowTile.StoreRow(ref ld, outs, start, count);
@@ -300,40 +317,46 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
     public static double ForwardBackwardBatch(ref T p, ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> gradZ, ReadOnlySpan<T> gradLogDet, ref T gp, Span<T> gradX, Span<T> gradContexts, int n, T weight, bool nll) =>
         ForwardBackwardCore(ref p, xs, contexts, gradZ, gradLogDet, ref gp, gradX, gradContexts, n, weight, nll, default, default, out _);
 
+    private static double ForwardBackwardCore(ref T p, ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> gradZ, ReadOnlySpan<T> gradLogDet, ref T gp, Span<T> gradX, Span<T> gradContexts, int n, T weight, bool nll, ReadOnlySpan<int> labels, T labeledWeight, out double labeledLoss)
+    {
+        if (Vector512.IsHardwareAccelerated) return ForwardBackwardCore<Simd512<T>>(ref p, xs, contexts, gradZ, gradLogDet, ref gp, gradX, gradContexts, n, weight, nll, labels, labeledWeight, out labeledLoss);
+        if (Vector256.IsHardwareAccelerated) return ForwardBackwardCore<Simd256<T>>(ref p, xs, contexts, gradZ, gradLogDet, ref gp, gradX, gradContexts, n, weight, nll, labels, labeledWeight, out labeledLoss);
+        return ForwardBackwardCore<Simd128<T>>(ref p, xs, contexts, gradZ, gradLogDet, ref gp, gradX, gradContexts, n, weight, nll, labels, labeledWeight, out labeledLoss);
+    }
+
     /// <summary>
     /// <see cref="ForwardBackwardBatch"/>, and with labels (mixture bases; nll set) the class-conditional NLL: row i with labels[i] = c ≥ 0
     /// contributes −log(w_c·p_c(z)) − log|det| with weight labeledWeight (its sum into labeledLoss), a row with labels[i] &lt; 0 the
     /// marginal NLL with weight (its sum returned).
     /// </summary>
-    private static double ForwardBackwardCore(ref T p, ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> gradZ, ReadOnlySpan<T> gradLogDet, ref T gp, Span<T> gradX, Span<T> gradContexts, int n, T weight, bool nll,
-        ReadOnlySpan<int> labels, T labeledWeight, out double labeledLoss)
+    private static double ForwardBackwardCore<TV>(ref T p, ReadOnlySpan<T> xs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> gradZ, ReadOnlySpan<T> gradLogDet, ref T gp, Span<T> gradX, Span<T> gradContexts, int n, T weight, bool nll,
+        ReadOnlySpan<int> labels, T labeledWeight, out double labeledLoss) where TV : unmanaged, ISimd<TV>
     {
         labeledLoss = 0;
-        Vector<T>[] buffer = t_train ??= new Vector<T>[TrainRows * Lanes];
-        ref Vector<T> x = ref MemoryMarshal.GetArrayDataReference(buffer);
-        ref Vector<T> ld = ref Unsafe.Add(ref x, Dim * Lanes);
-        ref Vector<T> c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);
-        ref Vector<T> g = ref Unsafe.Add(ref x, GradRow * Lanes);
-        ref Vector<T> gl = ref Unsafe.Add(ref x, GradLogDetRow * Lanes);
-        ref Vector<T> gc = ref Unsafe.Add(ref x, GradContextRow * Lanes);
-        ref Vector<T> slots = ref Unsafe.Add(ref x, SlotsRow * Lanes);
-        ref Vector<T> t = ref Unsafe.Add(ref x, BackRow * Lanes);
-        int width = Lanes * Vector<T>.Count;
+        ref TV x = ref MemoryMarshal.GetReference(Buffer<TV>(ref t_train, TrainRows * Lanes));
+        ref TV ld = ref Unsafe.Add(ref x, Dim * Lanes);
+        ref TV c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);
+        ref TV g = ref Unsafe.Add(ref x, GradRow * Lanes);
+        ref TV gl = ref Unsafe.Add(ref x, GradLogDetRow * Lanes);
+        ref TV gc = ref Unsafe.Add(ref x, GradContextRow * Lanes);
+        ref TV slots = ref Unsafe.Add(ref x, SlotsRow * Lanes);
+        ref TV t = ref Unsafe.Add(ref x, BackRow * Lanes);
+        int width = Lanes * TV.Count;
         double loss = 0;
         for (int start = 0; start < n; start += width)
         {
             int count = Math.Min(width, n - start);
             FlowTile.Load(xs, start, count, Dim, Lanes, Identity(Dim), ref x);
             if (ContextDim > 0) LoadContexts(contexts, start, count, ref c);
-            for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<T>.Zero;
-            TFlow.ForwardTrain(ref p, ref x, ref c, ref slots, ref ld);
+            for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = TV.Zero;
+            TFlow.ForwardTrain<TV>(ref p, ref x, ref c, ref slots, ref ld);
             // upstream gradients; lanes past count stay zero, so padding contributes nothing
             if (nll)
             {
-                ref T lds = ref Unsafe.As<Vector<T>, T>(ref ld);
-                ref T gls = ref Unsafe.As<Vector<T>, T>(ref gl);
-                ref T xsT = ref Unsafe.As<Vector<T>, T>(ref x);
-                ref T gsT = ref Unsafe.As<Vector<T>, T>(ref g);
+                ref T lds = ref Unsafe.As<TV, T>(ref ld);
+                ref T gls = ref Unsafe.As<TV, T>(ref gl);
+                ref T xsT = ref Unsafe.As<TV, T>(ref x);
+                ref T gsT = ref Unsafe.As<TV, T>(ref g);
                 ReadOnlySpan<int> rows = TFlow.FinalRows;
                 for (int q = 0; q < count && !TFlow.HasStandardNormalBase; q++)
                 {
@@ -365,8 +388,8 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
                 FlowTile.Load(gradZ, start, count, Dim, Lanes, TFlow.FinalRows, ref g);
                 FlowTile.LoadRow(gradLogDet, start, count, Lanes, ref gl);
             }
-            if (ContextDim > 0) for (int r = 0; r < ContextDim * Lanes; r++) Unsafe.Add(ref gc, r) = Vector<T>.Zero;
-            TFlow.ForwardBackward(ref p, ref gp, ref c, ref slots, ref g, ref gl, ref gc, ref t);
+            if (ContextDim > 0) for (int r = 0; r < ContextDim * Lanes; r++) Unsafe.Add(ref gc, r) = TV.Zero;
+            TFlow.ForwardBackward<TV>(ref p, ref gp, ref c, ref slots, ref g, ref gl, ref gc, ref t);
             if (!gradX.IsEmpty) FlowTile.Store(ref g, Identity(Dim), Lanes, gradX, start, count);
             if (ContextDim > 0 && !gradContexts.IsEmpty) FlowTile.Store(ref gc, Identity(ContextDim), Lanes, gradContexts, start, count);
         }
@@ -380,28 +403,35 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
     /// </summary>
     public static void InverseBackwardBatch(ref T p, ReadOnlySpan<T> zs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> gradX, ReadOnlySpan<T> gradLogDet, ref T gp, Span<T> gradZ, Span<T> gradContexts, int n)
     {
-        Vector<T>[] buffer = t_train ??= new Vector<T>[TrainRows * Lanes];
-        ref Vector<T> x = ref MemoryMarshal.GetArrayDataReference(buffer);
-        ref Vector<T> ld = ref Unsafe.Add(ref x, Dim * Lanes);
-        ref Vector<T> c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);
-        ref Vector<T> g = ref Unsafe.Add(ref x, GradRow * Lanes);
-        ref Vector<T> gl = ref Unsafe.Add(ref x, GradLogDetRow * Lanes);
-        ref Vector<T> gc = ref Unsafe.Add(ref x, GradContextRow * Lanes);
-        ref Vector<T> slots = ref Unsafe.Add(ref x, SlotsRow * Lanes);
-        ref Vector<T> t = ref Unsafe.Add(ref x, BackRow * Lanes);
-        int width = Lanes * Vector<T>.Count;
+        if (Vector512.IsHardwareAccelerated) InverseBackwardBatch<Simd512<T>>(ref p, zs, contexts, gradX, gradLogDet, ref gp, gradZ, gradContexts, n);
+        else if (Vector256.IsHardwareAccelerated) InverseBackwardBatch<Simd256<T>>(ref p, zs, contexts, gradX, gradLogDet, ref gp, gradZ, gradContexts, n);
+        else InverseBackwardBatch<Simd128<T>>(ref p, zs, contexts, gradX, gradLogDet, ref gp, gradZ, gradContexts, n);
+    }
+
+    /// <summary>The inverse VJP at vector type TV.</summary>
+    public static void InverseBackwardBatch<TV>(ref T p, ReadOnlySpan<T> zs, ReadOnlySpan<T> contexts, ReadOnlySpan<T> gradX, ReadOnlySpan<T> gradLogDet, ref T gp, Span<T> gradZ, Span<T> gradContexts, int n) where TV : unmanaged, ISimd<TV>
+    {
+        ref TV x = ref MemoryMarshal.GetReference(Buffer<TV>(ref t_train, TrainRows * Lanes));
+        ref TV ld = ref Unsafe.Add(ref x, Dim * Lanes);
+        ref TV c = ref Unsafe.Add(ref x, (Dim + 1) * Lanes);
+        ref TV g = ref Unsafe.Add(ref x, GradRow * Lanes);
+        ref TV gl = ref Unsafe.Add(ref x, GradLogDetRow * Lanes);
+        ref TV gc = ref Unsafe.Add(ref x, GradContextRow * Lanes);
+        ref TV slots = ref Unsafe.Add(ref x, SlotsRow * Lanes);
+        ref TV t = ref Unsafe.Add(ref x, BackRow * Lanes);
+        int width = Lanes * TV.Count;
         for (int start = 0; start < n; start += width)
         {
             int count = Math.Min(width, n - start);
             FlowTile.Load(zs, start, count, Dim, Lanes, TFlow.FinalRows, ref x);
             if (ContextDim > 0) LoadContexts(contexts, start, count, ref c);
-            for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = Vector<T>.Zero;
-            TFlow.InverseTrain(ref p, ref x, ref c, ref slots, ref ld);
+            for (int k = 0; k < Lanes; k++) Unsafe.Add(ref ld, k) = TV.Zero;
+            TFlow.InverseTrain<TV>(ref p, ref x, ref c, ref slots, ref ld);
             // upstream gradients; lanes past count stay zero, so padding contributes nothing
             FlowTile.Load(gradX, start, count, Dim, Lanes, Identity(Dim), ref g);
             FlowTile.LoadRow(gradLogDet, start, count, Lanes, ref gl);
-            if (ContextDim > 0) for (int r = 0; r < ContextDim * Lanes; r++) Unsafe.Add(ref gc, r) = Vector<T>.Zero;
-            TFlow.InverseBackward(ref p, ref gp, ref c, ref slots, ref g, ref gl, ref gc, ref t);
+            if (ContextDim > 0) for (int r = 0; r < ContextDim * Lanes; r++) Unsafe.Add(ref gc, r) = TV.Zero;
+            TFlow.InverseBackward<TV>(ref p, ref gp, ref c, ref slots, ref g, ref gl, ref gc, ref t);
             if (!gradZ.IsEmpty) FlowTile.Store(ref g, TFlow.FinalRows, Lanes, gradZ, start, count);
             if (ContextDim > 0 && !gradContexts.IsEmpty) FlowTile.Store(ref gc, Identity(ContextDim), Lanes, gradContexts, start, count);
         }
@@ -409,13 +439,21 @@ public static partial class FlowDriver<T, TFlow> where T : unmanaged, IFloatingP
 
     // ------------------------------------------------------------------ helpers
 
+    // a per-thread buffer of at least count vectors TV (the width is fixed per process, so it is allocated once)
+    private static Span<TV> Buffer<TV>(ref T[]? buffer, int count) where TV : unmanaged, ISimd<TV>
+    {
+        int length = count * TV.Count;
+        if (buffer is null || buffer.Length < length) buffer = new T[length];
+        return MemoryMarshal.Cast<T, TV>(buffer.AsSpan(0, length));
+    }
+
     private static ReadOnlySpan<int> Identity(int n) => FlowDriverTables.Identity.AsSpan(0, n);
 
     // contexts hold one row per sample, or one row that every sample shares (ContextDim values)
     private static ReadOnlySpan<T> ContextRow(ReadOnlySpan<T> contexts, int row) =>
         ContextDim == 0 ? default : contexts.Length == ContextDim ? contexts : contexts.Slice(row * ContextDim, ContextDim);
 
-    private static void LoadContexts(ReadOnlySpan<T> contexts, int start, int count, ref Vector<T> c)
+    private static void LoadContexts<TV>(ReadOnlySpan<T> contexts, int start, int count, ref TV c) where TV : unmanaged, ISimd<TV>
     {
         if (contexts.Length == ContextDim) FlowTile.LoadShared(contexts, count, Lanes, ref c);
         else FlowTile.Load(contexts, start, count, ContextDim, Lanes, Identity(ContextDim), ref c);

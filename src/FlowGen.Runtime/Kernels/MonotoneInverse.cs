@@ -10,7 +10,7 @@ namespace FlowGen.Kernels;
 /// θ₀ at <c>theta</c>, consecutive parameters <c>stride</c> values apart, and memory of the map's own at <c>state</c> (the
 /// deep sigmoidal block's prepared quantities; where an evaluation puts the outputs it does not need, so that the inlined
 /// methods declare no local the caller would zero on every evaluation). <typeparamref name="TValue"/> is the scalar type
-/// (one sample) or <see cref="Vector{T}"/> (one value per lane).
+/// (one sample) or a vector type <see cref="ISimd{TSelf}"/> (one value per lane).
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public interface IMonotoneMap<TValue>
@@ -49,19 +49,15 @@ public static class MonotoneInverse
 {
     /// <summary>x with τ(x) = <paramref name="target"/>, searched from <paramref name="start"/> (0 where that is not finite), lane by lane.</summary>
     /// <typeparam name="TMap">τ.</typeparam>
+    /// <typeparam name="TV">The vector type (<see cref="ISimd{TSelf}"/>).</typeparam>
     /// <param name="theta">θ₀ of the coordinate.</param>
     /// <param name="stride">The distance between consecutive parameters of the coordinate.</param>
     /// <param name="state">The map's memory (see <see cref="IMonotoneMap{TValue}"/>).</param>
     /// <param name="target">y.</param>
     /// <param name="start">The first guess.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<float> Solve<TMap>(ref Vector<float> theta, int stride, ref Vector<float> state, Vector<float> target, Vector<float> start) where TMap : struct, IMonotoneMap<Vector<float>> =>
-        SolveCore<Vector<float>, Vector<int>, FloatVectorLanes, TMap>(ref theta, stride, ref state, target, start);
-
-    /// <inheritdoc cref="Solve{TMap}(ref Vector{float}, int, ref Vector{float}, Vector{float}, Vector{float})"/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Solve<TMap>(ref Vector<double> theta, int stride, ref Vector<double> state, Vector<double> target, Vector<double> start) where TMap : struct, IMonotoneMap<Vector<double>> =>
-        SolveCore<Vector<double>, Vector<long>, DoubleVectorLanes, TMap>(ref theta, stride, ref state, target, start);
+    public static TV Solve<TMap, TV>(ref TV theta, int stride, ref TV state, TV target, TV start) where TMap : struct, IMonotoneMap<TV> where TV : unmanaged, ISimd<TV> =>
+        SolveCore<TV, TV, VectorLanes<TV>, TMap>(ref theta, stride, ref state, target, start);
 
     /// <summary>x with τ(x) = <paramref name="target"/>, searched from <paramref name="start"/> (0 if that is not finite).</summary>
     /// <typeparam name="TMap">τ.</typeparam>
@@ -239,60 +235,31 @@ internal readonly struct DoubleLanes : IInverseLanes<double, bool>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Abs(double a) => Kernel.Abs(a);
 }
 
-internal readonly struct FloatVectorLanes : IInverseLanes<Vector<float>, Vector<int>>
+internal readonly struct VectorLanes<TV> : IInverseLanes<TV, TV> where TV : unmanaged, ISimd<TV>
 {
-    public static Vector<float> Zero => new(0f);
-    public static Vector<float> One => new(1f);
-    public static Vector<float> Half => new(0.5f);
-    public static Vector<float> PositiveInfinity => new(float.PositiveInfinity);
-    public static Vector<float> NaN => new(float.NaN);
-    public static Vector<float> Tolerance => new((float)2.4e-7);
-    public static int MaxIterations => 160;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Add(Vector<float> a, Vector<float> b) => a + b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Subtract(Vector<float> a, Vector<float> b) => a - b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Multiply(Vector<float> a, Vector<float> b) => a * b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Divide(Vector<float> a, Vector<float> b) => a / b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Negate(Vector<float> a) => -a;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> IsFinite(Vector<float> a) => Kernel.IsFinite(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> LessThan(Vector<float> a, Vector<float> b) => Kernel.LessThan(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> LessThanOrEqual(Vector<float> a, Vector<float> b) => Kernel.LessThanOrEqual(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> GreaterThan(Vector<float> a, Vector<float> b) => Kernel.GreaterThan(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> GreaterThanOrEqual(Vector<float> a, Vector<float> b) => Kernel.GreaterThanOrEqual(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> And(Vector<int> a, Vector<int> b) => Kernel.And(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> Or(Vector<int> a, Vector<int> b) => Kernel.Or(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<int> Not(Vector<int> a) => Kernel.Not(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Any(Vector<int> a) => Kernel.Any(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Select(Vector<int> mask, Vector<float> a, Vector<float> b) => Kernel.Select(mask, a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Min(Vector<float> a, Vector<float> b) => Kernel.Min(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Max(Vector<float> a, Vector<float> b) => Kernel.Max(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<float> Abs(Vector<float> a) => Kernel.Abs(a);
-}
-
-internal readonly struct DoubleVectorLanes : IInverseLanes<Vector<double>, Vector<long>>
-{
-    public static Vector<double> Zero => new(0d);
-    public static Vector<double> One => new(1d);
-    public static Vector<double> Half => new(0.5d);
-    public static Vector<double> PositiveInfinity => new(double.PositiveInfinity);
-    public static Vector<double> NaN => new(double.NaN);
-    public static Vector<double> Tolerance => new(4.5e-16);
-    public static int MaxIterations => 1100;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Add(Vector<double> a, Vector<double> b) => a + b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Subtract(Vector<double> a, Vector<double> b) => a - b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Multiply(Vector<double> a, Vector<double> b) => a * b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Divide(Vector<double> a, Vector<double> b) => a / b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Negate(Vector<double> a) => -a;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> IsFinite(Vector<double> a) => Kernel.IsFinite(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> LessThan(Vector<double> a, Vector<double> b) => Kernel.LessThan(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> LessThanOrEqual(Vector<double> a, Vector<double> b) => Kernel.LessThanOrEqual(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> GreaterThan(Vector<double> a, Vector<double> b) => Kernel.GreaterThan(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> GreaterThanOrEqual(Vector<double> a, Vector<double> b) => Kernel.GreaterThanOrEqual(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> And(Vector<long> a, Vector<long> b) => Kernel.And(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> Or(Vector<long> a, Vector<long> b) => Kernel.Or(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<long> Not(Vector<long> a) => Kernel.Not(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Any(Vector<long> a) => Kernel.Any(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Select(Vector<long> mask, Vector<double> a, Vector<double> b) => Kernel.Select(mask, a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Min(Vector<double> a, Vector<double> b) => Kernel.Min(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Max(Vector<double> a, Vector<double> b) => Kernel.Max(a, b);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector<double> Abs(Vector<double> a) => Kernel.Abs(a);
+    public static TV Zero => TV.Zero;
+    public static TV One => TV.One;
+    public static TV Half => TV.Create(0.5);
+    public static TV PositiveInfinity => TV.Create(double.PositiveInfinity);
+    public static TV NaN => TV.Create(double.NaN);
+    public static TV Tolerance => TV.IsDouble ? TV.Create(DoubleLanes.Tolerance) : TV.Create(FloatLanes.Tolerance);
+    public static int MaxIterations => TV.IsDouble ? DoubleLanes.MaxIterations : FloatLanes.MaxIterations;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Add(TV a, TV b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Subtract(TV a, TV b) => a - b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Multiply(TV a, TV b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Divide(TV a, TV b) => a / b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Negate(TV a) => -a;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV IsFinite(TV a) => Kernel.IsFinite(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV LessThan(TV a, TV b) => Kernel.LessThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV LessThanOrEqual(TV a, TV b) => Kernel.LessThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV GreaterThan(TV a, TV b) => Kernel.GreaterThan(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV GreaterThanOrEqual(TV a, TV b) => Kernel.GreaterThanOrEqual(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV And(TV a, TV b) => Kernel.And(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Or(TV a, TV b) => Kernel.Or(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Not(TV a) => Kernel.Not(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool Any(TV a) => Kernel.Any(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Select(TV mask, TV a, TV b) => Kernel.Select(mask, a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Min(TV a, TV b) => Kernel.Min(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Max(TV a, TV b) => Kernel.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static TV Abs(TV a) => Kernel.Abs(a);
 }

@@ -1,21 +1,13 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace FlowGen.Kernels;
 
 // Precision dispatch for the generic kernel bodies of Dense: each helper forwards to the float or the double overload
 // of Kernel / IActivation. T is a value type in every instantiation, so the JIT compiles each (T, shape, activation)
-// separately and removes the typeof tests; the reinterpretations (Vector.As, Unsafe.BitCast) cost nothing. Only float
-// and double reach these helpers (Dense's public overloads).
+// separately and removes the typeof tests; the reinterpretations (Unsafe.BitCast) cost nothing. Only float and double
+// reach these helpers (Dense's public overloads). Vectors need no dispatch: ISimd's members are the lane type's.
 internal static class Ops
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<T> Mac<T>(Vector<T> a, Vector<T> b, Vector<T> c) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float)) return Kernel.Mac(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
-        return Kernel.Mac(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Mac<T>(T a, T b, T c) where T : unmanaged
     {
@@ -28,24 +20,10 @@ internal static class Ops
         typeof(T) == typeof(float) ? Unsafe.BitCast<float, T>(1f) : Unsafe.BitCast<double, T>(1d);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<T> Apply<T, TAct>(Vector<T> x) where T : unmanaged where TAct : struct, IActivation
-    {
-        if (typeof(T) == typeof(float)) return TAct.Apply(x.As<T, float>()).As<float, T>();
-        return TAct.Apply(x.As<T, double>()).As<double, T>();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Apply<T, TAct>(T x) where T : unmanaged where TAct : struct, IActivation
     {
         if (typeof(T) == typeof(float)) return Unsafe.BitCast<float, T>(TAct.Apply(Unsafe.BitCast<T, float>(x)));
         return Unsafe.BitCast<double, T>(TAct.Apply(Unsafe.BitCast<T, double>(x)));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<T> Gradient<T, TAct>(Vector<T> gy, Vector<T> y, Vector<T> pre) where T : unmanaged where TAct : struct, IActivation
-    {
-        if (typeof(T) == typeof(float)) return TAct.Gradient(gy.As<T, float>(), y.As<T, float>(), pre.As<T, float>()).As<float, T>();
-        return TAct.Gradient(gy.As<T, double>(), y.As<T, double>(), pre.As<T, double>()).As<double, T>();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -13,6 +13,8 @@ using FlowGen;
 
 namespace FlowGen.Tests.Reference.EmittedDense;
 
+using Kernel = FlowGen.Tests.VectorKernel;
+
 /// <summary>The emitted dense kernels of a float model.</summary>
 internal static class EmittedFloat
 {

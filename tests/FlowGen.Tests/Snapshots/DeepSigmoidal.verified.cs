@@ -145,7 +145,7 @@ namespace FlowGen.Generated
     [global::System.CodeDom.Compiler.GeneratedCode("FlowGen", "%VERSION%")]
     file readonly struct DsfFlowImpl : IFlowKernels<double>
     {
-        /// <summary>Vectors per tile row: a tile holds Lanes × Vector&lt;T&gt;.Count samples, one per SIMD lane.</summary>
+        /// <summary>Vectors per tile row: a tile holds Lanes × TV.Count samples, one per SIMD lane (TV: the widest vector the hardware accelerates).</summary>
         public const int Lanes = FlowDriver<double, DsfFlowImpl>.Lanes;
         private const int Dim = 4;
         private const int ContextDim = 0;
@@ -265,16 +265,16 @@ namespace FlowGen.Generated
 
         /// <summary>A layer's own slot in the training tile.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static ref Vector<double> Slot(ref Vector<double> slots, int row) => ref Unsafe.Add(ref slots, row * Lanes);
+        private static ref TV Slot<TV>(ref TV slots, int row) where TV : unmanaged, ISimd<TV> => ref Unsafe.Add(ref slots, row * Lanes);
 
-        static void IFlowKernels<double>.ForwardTile(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+        static void IFlowKernels<double>.ForwardTile<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld)
         {
             DeepSigmoidalCoupling1.Forward(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
             ActNorm1<Layer1Rows>.Forward(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
             DeepSigmoidalCoupling2.Forward(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
         }
 
-        static void IFlowKernels<double>.InverseTile(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+        static void IFlowKernels<double>.InverseTile<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld)
         {
             DeepSigmoidalCoupling2.Inverse(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
             ActNorm1<Layer1Rows>.Inverse(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
@@ -295,32 +295,32 @@ namespace FlowGen.Generated
             DeepSigmoidalCoupling1.InverseOne(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
-        static void IFlowKernels<double>.ForwardTrain(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> ld)
+        static void IFlowKernels<double>.ForwardTrain<TV>(ref double p, ref TV x, ref TV c, ref TV slots, ref TV ld)
         {
             DeepSigmoidalCoupling1.Forward(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
             ActNorm1<Layer1Rows>.Forward(ref At(ref p, Layer1), ref x, ref c, ref Slot(ref slots, Layer1Slot), ref ld);
             DeepSigmoidalCoupling2.Forward(ref At(ref p, Layer2), ref x, ref c, ref Slot(ref slots, Layer2Slot), ref ld);
         }
 
-        static void IFlowKernels<double>.ForwardBackward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
+        static void IFlowKernels<double>.ForwardBackward<TV>(ref double p, ref double gp, ref TV c, ref TV slots, ref TV g, ref TV gl, ref TV gc, ref TV t)
         {
-            DeepSigmoidalCoupling2.Backward<ForwardMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
-            ActNorm1<Layer1Rows>.Backward<ForwardMap>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
-            DeepSigmoidalCoupling1.Backward<ForwardMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
+            DeepSigmoidalCoupling2.Backward<ForwardMap, TV>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            ActNorm1<Layer1Rows>.Backward<ForwardMap, TV>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
+            DeepSigmoidalCoupling1.Backward<ForwardMap, TV>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
         }
 
-        static void IFlowKernels<double>.InverseTrain(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> ld)
+        static void IFlowKernels<double>.InverseTrain<TV>(ref double p, ref TV x, ref TV c, ref TV slots, ref TV ld)
         {
             DeepSigmoidalCoupling2.Inverse(ref At(ref p, Layer2), ref x, ref c, ref Slot(ref slots, Layer2Slot), ref ld);
             ActNorm1<Layer1Rows>.Inverse(ref At(ref p, Layer1), ref x, ref c, ref Slot(ref slots, Layer1Slot), ref ld);
             DeepSigmoidalCoupling1.Inverse(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
         }
 
-        static void IFlowKernels<double>.InverseBackward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
+        static void IFlowKernels<double>.InverseBackward<TV>(ref double p, ref double gp, ref TV c, ref TV slots, ref TV g, ref TV gl, ref TV gc, ref TV t)
         {
-            DeepSigmoidalCoupling1.Backward<InverseMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
-            ActNorm1<Layer1Rows>.Backward<InverseMap>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
-            DeepSigmoidalCoupling2.Backward<InverseMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            DeepSigmoidalCoupling1.Backward<InverseMap, TV>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
+            ActNorm1<Layer1Rows>.Backward<InverseMap, TV>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
+            DeepSigmoidalCoupling2.Backward<InverseMap, TV>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
         }
 
         /// <summary>Deep sigmoidal coupling used by layer 0: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: 2 block(s) v ← logit(Σⱼ wⱼ σ(aⱼv + bⱼ)) of 4 units, a = softplus(ã), w = softmax(w̃).</summary>
@@ -342,7 +342,7 @@ namespace FlowGen.Generated
             public const int Dense0 = 0, Dense1 = 24;
 
             /// <summary>Forward on a tile: θ from the kept coordinates, then y[B] = τ(x[B]; θ), log-det += Σ log τ′.</summary>
-            public static void Forward(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Forward<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 1])
                 for (int k = 0; k < Lanes; k++)
@@ -351,13 +351,13 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 2 → 8 → 48
-                Dense.Forward<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
-                Dense.Forward<Dense8x48, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x8, Softplus, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
+                Dense.Forward<Dense8x48, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // deep sigmoidal transformer on coordinates 2 3 (rows 2 3)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
                     Dsf_n4_L2Forward(ref Unsafe.Add(ref x, 2 * Lanes + k), ref o, 2 * Lanes, ref logDet);
                     Unsafe.Add(ref s, (Saved + 1) * Lanes + k) = Unsafe.Add(ref x, 3 * Lanes + k);
@@ -366,7 +366,7 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Inverse on a tile: θ from the kept coordinates, then x[B] = τ⁻¹(y[B]; θ).</summary>
-            public static void Inverse(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Inverse<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 1])
                 for (int k = 0; k < Lanes; k++)
@@ -375,13 +375,13 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 2 → 8 → 48
-                Dense.Forward<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
-                Dense.Forward<Dense8x48, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x8, Softplus, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
+                Dense.Forward<Dense8x48, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // deep sigmoidal transformer inverse on coordinates 2 3 (rows 2 3)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Dsf_n4_L2Inverse(ref Unsafe.Add(ref x, 2 * Lanes + k), ref o, 2 * Lanes, ref logDet);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
                     Dsf_n4_L2Inverse(ref Unsafe.Add(ref x, 3 * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref logDet);
@@ -420,20 +420,20 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile through the forward map y[B] = τ(x[B]; θ) or the inverse map x[B] = τ⁻¹(y[B]; θ) (TDirection): transformer gradients, then the conditioner.</summary>
-            public static void Backward<TDirection>(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> s, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref double p, ref double gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 // transformer: x_b saved at row Saved + b, θ at row Theta; gradients of θ go to scratch row GradTheta
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
-                    Vector<double> logDetGrad = Unsafe.Add(ref gl, k);
-                    Dsf_n4_L2Vjp<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 2 * Lanes, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref go);
-                    Dsf_n4_L2Vjp<TDirection>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref Unsafe.Add(ref g, 3 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes));
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
+                    TV logDetGrad = Unsafe.Add(ref gl, k);
+                    Dsf_n4_L2Vjp<TDirection, TV>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 2 * Lanes, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref go);
+                    Dsf_n4_L2Vjp<TDirection, TV>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref Unsafe.Add(ref g, 3 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes));
                 }
                 // conditioner, last dense layer first
-                Dense.Backward<Dense8x48, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense8x48, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense2x8, Softplus, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -457,35 +457,35 @@ namespace FlowGen.Generated
             public const int SlotRows = 4;
 
             /// <summary>Forward on a tile: y_i = x_i·exp(ℓ_i) + b_i, log-det += ℓ_i.</summary>
-            public static void Forward(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Forward<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 for (int i = 0; i < 4; i++)
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
-                    Vector<double> scale = new Vector<double>(Kernel.Exp(logScale)), shift = new Vector<double>(Unsafe.Add(ref p, Bias + i));
+                    TV scale = TV.Create(Kernel.Exp(logScale)), shift = TV.Create(Unsafe.Add(ref p, Bias + i));
                     int r = TRows.Rows[i];
                     for (int k = 0; k < Lanes; k++)
                     {
                         Unsafe.Add(ref s, (Saved + i) * Lanes + k) = Unsafe.Add(ref x, r * Lanes + k);
                         Unsafe.Add(ref x, r * Lanes + k) = Kernel.Mac(Unsafe.Add(ref x, r * Lanes + k), scale, shift);
-                        Unsafe.Add(ref ld, k) += new Vector<double>(logScale);
+                        Unsafe.Add(ref ld, k) += TV.Create(logScale);
                     }
                 }
             }
 
             /// <summary>Inverse on a tile: x_i = (y_i − b_i)·exp(−ℓ_i), log-det −= ℓ_i.</summary>
-            public static void Inverse(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Inverse<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 for (int i = 0; i < 4; i++)
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
-                    Vector<double> inverseScale = new Vector<double>(Kernel.Exp(-logScale)), shift = new Vector<double>(Unsafe.Add(ref p, Bias + i));
+                    TV inverseScale = TV.Create(Kernel.Exp(-logScale)), shift = TV.Create(Unsafe.Add(ref p, Bias + i));
                     int r = TRows.Rows[i];
                     for (int k = 0; k < Lanes; k++)
                     {
                         Unsafe.Add(ref x, r * Lanes + k) = (Unsafe.Add(ref x, r * Lanes + k) - shift) * inverseScale;
                         Unsafe.Add(ref s, (Saved + i) * Lanes + k) = Unsafe.Add(ref x, r * Lanes + k);
-                        Unsafe.Add(ref ld, k) -= new Vector<double>(logScale);
+                        Unsafe.Add(ref ld, k) -= TV.Create(logScale);
                     }
                 }
             }
@@ -517,21 +517,21 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile. Forward map y = x·exp(ℓ) + b: ∂/∂x = exp(ℓ), ∂/∂b = 1, ∂/∂ℓ = x·exp(ℓ), log-det +ℓ. Inverse map x = (y − b)·exp(−ℓ): ∂/∂y = exp(−ℓ), ∂/∂b = −exp(−ℓ), ∂/∂ℓ = −x, log-det −ℓ.</summary>
-            public static void Backward<TDirection>(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> s, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref double p, ref double gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 // parameter gradients are added one sample at a time, in sample order (AddLanes), so they do not depend on the SIMD width
                 for (int i = 0; i < 4; i++)
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
-                    Vector<double> scale = new Vector<double>(Kernel.Exp(TDirection.IsInverse ? -logScale : logScale));
+                    TV scale = TV.Create(Kernel.Exp(TDirection.IsInverse ? -logScale : logScale));
                     int r = TRows.Rows[i];
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Vector<double> upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (Saved + i) * Lanes + k), logDetGrad = Unsafe.Add(ref gl, k);
+                        TV upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (Saved + i) * Lanes + k), logDetGrad = Unsafe.Add(ref gl, k);
                         if (TDirection.IsInverse)
                         {
                             // upstream = ∂L/∂x; ∂L/∂y = upstream·e^{−ℓ}; ∂L/∂b = −∂L/∂y; ∂L/∂ℓ = −upstream·x (and −gl from the log-det)
-                            Vector<double> gy = upstream * scale;
+                            TV gy = upstream * scale;
                             AddLanes(ref Unsafe.Add(ref gp, LogScale + i), -Kernel.Mac(upstream, x, logDetGrad));
                             AddLanes(ref Unsafe.Add(ref gp, Bias + i), -gy);
                             Unsafe.Add(ref g, r * Lanes + k) = gy;
@@ -567,7 +567,7 @@ namespace FlowGen.Generated
             public const int Dense0 = 0, Dense1 = 24;
 
             /// <summary>Forward on a tile: θ from the kept coordinates, then y[B] = τ(x[B]; θ), log-det += Σ log τ′.</summary>
-            public static void Forward(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Forward<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[1 3])
                 for (int k = 0; k < Lanes; k++)
@@ -576,13 +576,13 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 3 * Lanes + k);
                 }
                 // conditioner 2 → 8 → 18
-                Dense.Forward<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
-                Dense.Forward<Dense8x18, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x8, Softplus, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
+                Dense.Forward<Dense8x18, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // deep sigmoidal transformer on coordinates 0 2 (rows 0 2)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, k);
                     Dsf_n3_L1Forward(ref Unsafe.Add(ref x, k), ref o, 2 * Lanes, ref logDet);
                     Unsafe.Add(ref s, (Saved + 1) * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
@@ -591,7 +591,7 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Inverse on a tile: θ from the kept coordinates, then x[B] = τ⁻¹(y[B]; θ).</summary>
-            public static void Inverse(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Inverse<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[1 3])
                 for (int k = 0; k < Lanes; k++)
@@ -600,13 +600,13 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 3 * Lanes + k);
                 }
                 // conditioner 2 → 8 → 18
-                Dense.Forward<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
-                Dense.Forward<Dense8x18, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x8, Softplus, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
+                Dense.Forward<Dense8x18, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // deep sigmoidal transformer inverse on coordinates 0 2 (rows 0 2)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Dsf_n3_L1Inverse(ref Unsafe.Add(ref x, k), ref o, 2 * Lanes, ref logDet);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, k);
                     Dsf_n3_L1Inverse(ref Unsafe.Add(ref x, 2 * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref logDet);
@@ -645,20 +645,20 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile through the forward map y[B] = τ(x[B]; θ) or the inverse map x[B] = τ⁻¹(y[B]; θ) (TDirection): transformer gradients, then the conditioner.</summary>
-            public static void Backward<TDirection>(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> s, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref double p, ref double gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 // transformer: x_b saved at row Saved + b, θ at row Theta; gradients of θ go to scratch row GradTheta
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
-                    Vector<double> logDetGrad = Unsafe.Add(ref gl, k);
-                    Dsf_n3_L1Vjp<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 2 * Lanes, ref Unsafe.Add(ref g, k), logDetGrad, ref go);
-                    Dsf_n3_L1Vjp<TDirection>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes));
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
+                    TV logDetGrad = Unsafe.Add(ref gl, k);
+                    Dsf_n3_L1Vjp<TDirection, TV>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 2 * Lanes, ref Unsafe.Add(ref g, k), logDetGrad, ref go);
+                    Dsf_n3_L1Vjp<TDirection, TV>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes));
                 }
                 // conditioner, last dense layer first
-                Dense.Backward<Dense8x18, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense2x8, Softplus>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense8x18, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense2x8, Softplus, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -683,30 +683,30 @@ namespace FlowGen.Generated
         /// <summary>target += each lane of v, lane 0 first: one sample at a time in sample order, so a parameter gradient
         /// summed over a batch has the same bits whatever the SIMD width (and the padded lanes of a partial tile add 0).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AddLanes(ref double target, Vector<double> v)
+        private static void AddLanes<TV>(ref double target, TV v) where TV : unmanaged, ISimd<TV>
         {
             double acc = target;
-            for (int lane = 0; lane < Vector<double>.Count; lane++) acc += v[lane];
+            for (int lane = 0; lane < TV.Count; lane++) acc += Simd.Element<double, TV>(v, lane);
             target = acc;
         }
 
         // ---------------------------------------------------------------- transformers
 
         /// <summary>log Σᵢ exp(vᵢ), shifted by the maximum.</summary>
-        private static Vector<double> LogSumExp(Span<Vector<double>> values)
+        private static TV LogSumExp<TV>(Span<TV> values) where TV : unmanaged, ISimd<TV>
         {
-            Vector<double> max = values[0];
+            TV max = values[0];
             for (int i = 1; i < values.Length; i++) max = Kernel.Max(max, values[i]);
-            Vector<double> sum = new Vector<double>(0d);
+            TV sum = TV.Create(0d);
             for (int i = 0; i < values.Length; i++) sum += Kernel.Exp(values[i] - max);
             return max + Kernel.Log(sum);
         }
 
         /// <summary>The input-independent quantities of one deep sigmoidal block (4 units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ.</summary>
-        private static void Dsf_n4_L2Prepare(ref Vector<double> theta, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight)
+        private static void Dsf_n4_L2Prepare<TV>(ref TV theta, int stride, Span<TV> slope, Span<TV> logSlope, Span<TV> logWeight) where TV : unmanaged, ISimd<TV>
         {
             for (int j = 0; j < 4; j++) logWeight[j] = Unsafe.Add(ref theta, (8 + j) * stride);
-            Vector<double> normalizer = LogSumExp(logWeight);
+            TV normalizer = LogSumExp(logWeight);
             for (int j = 0; j < 4; j++)
             {
                 logWeight[j] -= normalizer;
@@ -716,110 +716,110 @@ namespace FlowGen.Generated
         }
 
         /// <summary>One prepared deep sigmoidal block (4 units) at v: returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
-        private static Vector<double> Dsf_n4_L2Evaluate(Vector<double> v, ref Vector<double> theta, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight, out Vector<double> logDerivative)
+        private static TV Dsf_n4_L2Evaluate<TV>(TV v, ref TV theta, int stride, Span<TV> slope, Span<TV> logSlope, Span<TV> logWeight, out TV logDerivative) where TV : unmanaged, ISimd<TV>
         {
-            Span<Vector<double>> termA = stackalloc Vector<double>[4], termB = stackalloc Vector<double>[4], termC = stackalloc Vector<double>[4];
+            Span<TV> termA = stackalloc TV[4], termB = stackalloc TV[4], termC = stackalloc TV[4];
             for (int j = 0; j < 4; j++)
             {
-                Vector<double> u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (4 + j) * stride));
-                Vector<double> logSig = Kernel.LogSigmoid(u), logSigNeg = Kernel.LogSigmoid(-u);
+                TV u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (4 + j) * stride));
+                TV logSig = Kernel.LogSigmoid(u), logSigNeg = Kernel.LogSigmoid(-u);
                 termA[j] = logWeight[j] + logSig;
                 termB[j] = logWeight[j] + logSigNeg;
                 termC[j] = termA[j] + logSlope[j] + logSigNeg;
             }
-            Vector<double> logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB);
+            TV logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB);
             logDerivative = LogSumExp(termC) - logH - logOneMinusH;
             return logH - logOneMinusH;
         }
 
         /// <summary>One deep sigmoidal block (4 units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
-        private static Vector<double> Dsf_n4_L2Block(Vector<double> v, ref Vector<double> theta, int stride, out Vector<double> logDerivative)
+        private static TV Dsf_n4_L2Block<TV>(TV v, ref TV theta, int stride, out TV logDerivative) where TV : unmanaged, ISimd<TV>
         {
-            Span<Vector<double>> slope = stackalloc Vector<double>[4], logSlope = stackalloc Vector<double>[4], logWeight = stackalloc Vector<double>[4];
+            Span<TV> slope = stackalloc TV[4], logSlope = stackalloc TV[4], logWeight = stackalloc TV[4];
             Dsf_n4_L2Prepare(ref theta, stride, slope, logSlope, logWeight);
             return Dsf_n4_L2Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
         }
 
         /// <summary>Deep sigmoidal forward (2 block(s) of 4 units): x ← τ(x), log-det += Σ λ.</summary>
-        private static void Dsf_n4_L2Forward(ref Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> logDet)
+        private static void Dsf_n4_L2Forward<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
             for (int q = 0; q < 2; q++)
             {
-                x = Dsf_n4_L2Block(x, ref Unsafe.Add(ref theta, q * 12 * stride), stride, out Vector<double> logDerivative);
+                x = Dsf_n4_L2Block(x, ref Unsafe.Add(ref theta, q * 12 * stride), stride, out TV logDerivative);
                 logDet += logDerivative;
             }
         }
 
         /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>
-        private static void Dsf_n4_L2Inverse(ref Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> logDet)
+        private static void Dsf_n4_L2Inverse<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
             // the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then a value for λ
-            Span<Vector<double>> prepared = stackalloc Vector<double>[13];
-            Span<Vector<double>> unitSlope = prepared.Slice(0, 4), unitLogSlope = prepared.Slice(4, 4), unitLogWeight = prepared.Slice(8, 4);
+            Span<TV> prepared = stackalloc TV[13];
+            Span<TV> unitSlope = prepared.Slice(0, 4), unitLogSlope = prepared.Slice(4, 4), unitLogWeight = prepared.Slice(8, 4);
             for (int q = 1; q >= 0; q--)
             {
-                ref Vector<double> block = ref Unsafe.Add(ref theta, q * 12 * stride);
+                ref TV block = ref Unsafe.Add(ref theta, q * 12 * stride);
                 Dsf_n4_L2Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
-                x = MonotoneInverse.Solve<Dsf_n4_L2Map>(ref block, stride, ref MemoryMarshal.GetReference(prepared), x, x);
-                Dsf_n4_L2Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out Vector<double> logDerivative);
+                x = MonotoneInverse.Solve<Dsf_n4_L2Map<TV>, TV>(ref block, stride, ref MemoryMarshal.GetReference(prepared), x, x);
+                Dsf_n4_L2Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out TV logDerivative);
                 logDet -= logDerivative;
             }
         }
 
         /// <summary>For MonotoneInverse.Solve: one deep sigmoidal block (4 units) at its parameters; its state holds the block's prepared quantities, then a value for λ.</summary>
-        private readonly struct Dsf_n4_L2Map : IMonotoneMap<Vector<double>>
+        private readonly struct Dsf_n4_L2Map<TV> : IMonotoneMap<TV> where TV : unmanaged, ISimd<TV>
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector<double> Value(Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> state) => Dsf_n4_L2Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 4), 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 8), 4), out Unsafe.Add(ref state, 12));
+            public static TV Value(TV x, ref TV theta, int stride, ref TV state) => Dsf_n4_L2Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 4), 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 8), 4), out Unsafe.Add(ref state, 12));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector<double> Value(Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> state, out Vector<double> derivative)
+            public static TV Value(TV x, ref TV theta, int stride, ref TV state, out TV derivative)
             {
-                Vector<double> result = Dsf_n4_L2Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 4), 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 8), 4), out Unsafe.Add(ref state, 12));
+                TV result = Dsf_n4_L2Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 4), 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 8), 4), out Unsafe.Add(ref state, 12));
                 derivative = Kernel.Exp(Unsafe.Add(ref state, 12)); // for the Newton steps
                 return result;
             }
         }
 
         /// <summary>Backward through one block at input v: returns ∂L/∂v; writes ∂L/∂θ of the block (gθ stride <paramref name="gstride"/>).</summary>
-        private static Vector<double> Dsf_n4_L2BlockBackward(Vector<double> v, ref Vector<double> theta, int stride, Vector<double> go, Vector<double> gl, ref Vector<double> gtheta, int gstride)
+        private static TV Dsf_n4_L2BlockBackward<TV>(TV v, ref TV theta, int stride, TV go, TV gl, ref TV gtheta, int gstride) where TV : unmanaged, ISimd<TV>
         {
-            Span<Vector<double>> slope = stackalloc Vector<double>[4], logSlope = stackalloc Vector<double>[4], logWeight = stackalloc Vector<double>[4];
-            Span<Vector<double>> logSig = stackalloc Vector<double>[4], logSigNeg = stackalloc Vector<double>[4];
-            Span<Vector<double>> termA = stackalloc Vector<double>[4], termB = stackalloc Vector<double>[4], termC = stackalloc Vector<double>[4];
+            Span<TV> slope = stackalloc TV[4], logSlope = stackalloc TV[4], logWeight = stackalloc TV[4];
+            Span<TV> logSig = stackalloc TV[4], logSigNeg = stackalloc TV[4];
+            Span<TV> termA = stackalloc TV[4], termB = stackalloc TV[4], termC = stackalloc TV[4];
             for (int j = 0; j < 4; j++) logWeight[j] = Unsafe.Add(ref theta, (8 + j) * stride);
-            Vector<double> normalizer = LogSumExp(logWeight);
+            TV normalizer = LogSumExp(logWeight);
             for (int j = 0; j < 4; j++)
             {
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
                 logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
-                Vector<double> u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (4 + j) * stride));
+                TV u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (4 + j) * stride));
                 logSig[j] = Kernel.LogSigmoid(u);
                 logSigNeg[j] = Kernel.LogSigmoid(-u);
                 termA[j] = logWeight[j] + logSig[j];
                 termB[j] = logWeight[j] + logSigNeg[j];
                 termC[j] = termA[j] + logSlope[j] + logSigNeg[j];
             }
-            Vector<double> logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB), logSlopeSum = LogSumExp(termC);
-            Vector<double> gv = new Vector<double>(0d), gWeightSum = new Vector<double>(0d);
-            Span<Vector<double>> gLogWeight = stackalloc Vector<double>[4];
+            TV logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB), logSlopeSum = LogSumExp(termC);
+            TV gv = TV.Create(0d), gWeightSum = TV.Create(0d);
+            Span<TV> gLogWeight = stackalloc TV[4];
             for (int j = 0; j < 4; j++)
             {
                 // posterior weights of the three log-sum-exps, and σ(u), σ(−u)
-                Vector<double> alpha = Kernel.Exp(termA[j] - logH), beta = Kernel.Exp(termB[j] - logOneMinusH), gamma = Kernel.Exp(termC[j] - logSlopeSum);
-                Vector<double> sig = Kernel.Exp(logSig[j]), sigNeg = Kernel.Exp(logSigNeg[j]);
+                TV alpha = Kernel.Exp(termA[j] - logH), beta = Kernel.Exp(termB[j] - logOneMinusH), gamma = Kernel.Exp(termC[j] - logSlopeSum);
+                TV sig = Kernel.Exp(logSig[j]), sigNeg = Kernel.Exp(logSigNeg[j]);
                 // ∂out/∂u = α·σ(−u) + β·σ(u); ∂λ/∂u = γ·(σ(−u) − σ(u)) − α·σ(−u) + β·σ(u)
-                Vector<double> aSigNeg = alpha * sigNeg, bSig = beta * sig;
-                Vector<double> gu = Kernel.Mac(go, aSigNeg + bSig, gl * (gamma * (sigNeg - sig) - aSigNeg + bSig));
+                TV aSigNeg = alpha * sigNeg, bSig = beta * sig;
+                TV gu = Kernel.Mac(go, aSigNeg + bSig, gl * (gamma * (sigNeg - sig) - aSigNeg + bSig));
                 // ∂out/∂ℓ = α − β; ∂λ/∂ℓ = γ − α − β; ∂λ/∂log a = γ
                 gLogWeight[j] = Kernel.Mac(go, alpha - beta, gl * (gamma - alpha - beta));
                 gWeightSum += gLogWeight[j];
                 gv = Kernel.Mac(gu, slope[j], gv);
                 // ∂/∂ã = (gu·v + gl·γ/a)·σ(ã). Where softplus(ã) underflows, a = 0 and σ(ã) = 0 (the same e^ã underflows), and σ(ã)/a = ∂log a/∂ã → 1:
                 // there it is gu·v·σ(ã) + gl·γ, without the division of two underflowed numbers
-                Vector<double> slopeSigmoid = Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));
-                Unsafe.Add(ref gtheta, j * gstride) = Kernel.Select(Kernel.GreaterThan(slope[j], new Vector<double>(0d)), Kernel.Mac(gu, v, gl * gamma / slope[j]) * slopeSigmoid, Kernel.Mac(gu * v, slopeSigmoid, gl * gamma));
+                TV slopeSigmoid = Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));
+                Unsafe.Add(ref gtheta, j * gstride) = Kernel.Select(Kernel.GreaterThan(slope[j], TV.Create(0d)), Kernel.Mac(gu, v, gl * gamma / slope[j]) * slopeSigmoid, Kernel.Mac(gu * v, slopeSigmoid, gl * gamma));
                 Unsafe.Add(ref gtheta, (4 + j) * gstride) = gu;
             }
             // log-softmax: ∂/∂w̃ⱼ = gℓⱼ − softmaxⱼ·Σᵢ gℓᵢ
@@ -828,31 +828,31 @@ namespace FlowGen.Generated
         }
 
         /// <summary>Deep sigmoidal backward: recompute the block inputs, then back through the blocks.</summary>
-        private static void Dsf_n4_L2Backward(Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> g, Vector<double> gl, ref Vector<double> gtheta)
+        private static void Dsf_n4_L2Backward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
-            Span<Vector<double>> inputs = stackalloc Vector<double>[2];
-            Vector<double> v = x;
+            Span<TV> inputs = stackalloc TV[2];
+            TV v = x;
             for (int q = 0; q < 2; q++)
             {
                 inputs[q] = v;
                 v = Dsf_n4_L2Block(v, ref Unsafe.Add(ref theta, q * 12 * stride), stride, out _);
             }
-            Vector<double> gv = g;
+            TV gv = g;
             for (int q = 1; q >= 0; q--) gv = Dsf_n4_L2BlockBackward(inputs[q], ref Unsafe.Add(ref theta, q * 12 * stride), stride, gv, gl, ref Unsafe.Add(ref gtheta, q * 12 * stride), stride);
             g = gv;
         }
 
         /// <summary>τ′(x) (product of the blocks' derivatives) and λ_x by forward-mode accumulation through the blocks.</summary>
-        private static void Dsf_n4_L2Derivatives(Vector<double> x, ref Vector<double> theta, int stride, out Vector<double> derivative, out Vector<double> logDerivativeSlope)
+        private static void Dsf_n4_L2Derivatives<TV>(TV x, ref TV theta, int stride, out TV derivative, out TV logDerivativeSlope) where TV : unmanaged, ISimd<TV>
         {
-            Span<Vector<double>> scratch = stackalloc Vector<double>[12];
-            Vector<double> v = x, chain = new Vector<double>(1d), slopeSum = new Vector<double>(0d);
+            Span<TV> scratch = stackalloc TV[12];
+            TV v = x, chain = TV.Create(1d), slopeSum = TV.Create(0d);
             for (int q = 0; q < 2; q++)
             {
-                ref Vector<double> block = ref Unsafe.Add(ref theta, q * 12 * stride);
-                Vector<double> dLambda = Dsf_n4_L2BlockBackward(v, ref block, stride, new Vector<double>(0d), new Vector<double>(1d), ref MemoryMarshal.GetReference(scratch), 1);
+                ref TV block = ref Unsafe.Add(ref theta, q * 12 * stride);
+                TV dLambda = Dsf_n4_L2BlockBackward(v, ref block, stride, TV.Create(0d), TV.Create(1d), ref MemoryMarshal.GetReference(scratch), 1);
                 slopeSum = Kernel.Mac(dLambda, chain, slopeSum);
-                v = Dsf_n4_L2Block(v, ref block, stride, out Vector<double> logDerivative);
+                v = Dsf_n4_L2Block(v, ref block, stride, out TV logDerivative);
                 chain *= Kernel.Exp(logDerivative);
             }
             derivative = chain;
@@ -860,11 +860,11 @@ namespace FlowGen.Generated
         }
 
         /// <summary>Backward through x = τ⁻¹(y): ∂L/∂y = (gx − gl·λ_x)/τ′(x), ∂L/∂θ = −(∂L/∂y·τ_θ + gl·λ_θ).</summary>
-        private static void Dsf_n4_L2InverseBackward(Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> g, Vector<double> gl, ref Vector<double> gtheta)
+        private static void Dsf_n4_L2InverseBackward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
-            Dsf_n4_L2Derivatives(x, ref theta, stride, out Vector<double> derivative, out Vector<double> logDerivativeSlope);
-            Vector<double> gy = (g - gl * logDerivativeSlope) / derivative;
-            Vector<double> forwardInputGradient = gy;
+            Dsf_n4_L2Derivatives(x, ref theta, stride, out TV derivative, out TV logDerivativeSlope);
+            TV gy = (g - gl * logDerivativeSlope) / derivative;
+            TV forwardInputGradient = gy;
             Dsf_n4_L2Backward(x, ref theta, stride, ref forwardInputGradient, gl, ref gtheta);
             for (int q = 0; q < 24; q++) Unsafe.Add(ref gtheta, q * stride) = -Unsafe.Add(ref gtheta, q * stride);
             g = gy;
@@ -872,17 +872,17 @@ namespace FlowGen.Generated
 
         /// <summary>Backward through the map TDirection selects: the forward map's product, or the inverse map's.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Dsf_n4_L2Vjp<TDirection>(Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> g, Vector<double> gl, ref Vector<double> gtheta) where TDirection : struct, IMapDirection
+        private static void Dsf_n4_L2Vjp<TDirection, TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
         {
             if (TDirection.IsInverse) Dsf_n4_L2InverseBackward(x, ref theta, stride, ref g, gl, ref gtheta);
             else Dsf_n4_L2Backward(x, ref theta, stride, ref g, gl, ref gtheta);
         }
 
         /// <summary>The input-independent quantities of one deep sigmoidal block (3 units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ.</summary>
-        private static void Dsf_n3_L1Prepare(ref Vector<double> theta, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight)
+        private static void Dsf_n3_L1Prepare<TV>(ref TV theta, int stride, Span<TV> slope, Span<TV> logSlope, Span<TV> logWeight) where TV : unmanaged, ISimd<TV>
         {
             for (int j = 0; j < 3; j++) logWeight[j] = Unsafe.Add(ref theta, (6 + j) * stride);
-            Vector<double> normalizer = LogSumExp(logWeight);
+            TV normalizer = LogSumExp(logWeight);
             for (int j = 0; j < 3; j++)
             {
                 logWeight[j] -= normalizer;
@@ -892,110 +892,110 @@ namespace FlowGen.Generated
         }
 
         /// <summary>One prepared deep sigmoidal block (3 units) at v: returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
-        private static Vector<double> Dsf_n3_L1Evaluate(Vector<double> v, ref Vector<double> theta, int stride, Span<Vector<double>> slope, Span<Vector<double>> logSlope, Span<Vector<double>> logWeight, out Vector<double> logDerivative)
+        private static TV Dsf_n3_L1Evaluate<TV>(TV v, ref TV theta, int stride, Span<TV> slope, Span<TV> logSlope, Span<TV> logWeight, out TV logDerivative) where TV : unmanaged, ISimd<TV>
         {
-            Span<Vector<double>> termA = stackalloc Vector<double>[3], termB = stackalloc Vector<double>[3], termC = stackalloc Vector<double>[3];
+            Span<TV> termA = stackalloc TV[3], termB = stackalloc TV[3], termC = stackalloc TV[3];
             for (int j = 0; j < 3; j++)
             {
-                Vector<double> u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (3 + j) * stride));
-                Vector<double> logSig = Kernel.LogSigmoid(u), logSigNeg = Kernel.LogSigmoid(-u);
+                TV u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (3 + j) * stride));
+                TV logSig = Kernel.LogSigmoid(u), logSigNeg = Kernel.LogSigmoid(-u);
                 termA[j] = logWeight[j] + logSig;
                 termB[j] = logWeight[j] + logSigNeg;
                 termC[j] = termA[j] + logSlope[j] + logSigNeg;
             }
-            Vector<double> logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB);
+            TV logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB);
             logDerivative = LogSumExp(termC) - logH - logOneMinusH;
             return logH - logOneMinusH;
         }
 
         /// <summary>One deep sigmoidal block (3 units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
-        private static Vector<double> Dsf_n3_L1Block(Vector<double> v, ref Vector<double> theta, int stride, out Vector<double> logDerivative)
+        private static TV Dsf_n3_L1Block<TV>(TV v, ref TV theta, int stride, out TV logDerivative) where TV : unmanaged, ISimd<TV>
         {
-            Span<Vector<double>> slope = stackalloc Vector<double>[3], logSlope = stackalloc Vector<double>[3], logWeight = stackalloc Vector<double>[3];
+            Span<TV> slope = stackalloc TV[3], logSlope = stackalloc TV[3], logWeight = stackalloc TV[3];
             Dsf_n3_L1Prepare(ref theta, stride, slope, logSlope, logWeight);
             return Dsf_n3_L1Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
         }
 
         /// <summary>Deep sigmoidal forward (1 block(s) of 3 units): x ← τ(x), log-det += Σ λ.</summary>
-        private static void Dsf_n3_L1Forward(ref Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> logDet)
+        private static void Dsf_n3_L1Forward<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
             for (int q = 0; q < 1; q++)
             {
-                x = Dsf_n3_L1Block(x, ref Unsafe.Add(ref theta, q * 9 * stride), stride, out Vector<double> logDerivative);
+                x = Dsf_n3_L1Block(x, ref Unsafe.Add(ref theta, q * 9 * stride), stride, out TV logDerivative);
                 logDet += logDerivative;
             }
         }
 
         /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>
-        private static void Dsf_n3_L1Inverse(ref Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> logDet)
+        private static void Dsf_n3_L1Inverse<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
             // the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then a value for λ
-            Span<Vector<double>> prepared = stackalloc Vector<double>[10];
-            Span<Vector<double>> unitSlope = prepared.Slice(0, 3), unitLogSlope = prepared.Slice(3, 3), unitLogWeight = prepared.Slice(6, 3);
+            Span<TV> prepared = stackalloc TV[10];
+            Span<TV> unitSlope = prepared.Slice(0, 3), unitLogSlope = prepared.Slice(3, 3), unitLogWeight = prepared.Slice(6, 3);
             for (int q = 0; q >= 0; q--)
             {
-                ref Vector<double> block = ref Unsafe.Add(ref theta, q * 9 * stride);
+                ref TV block = ref Unsafe.Add(ref theta, q * 9 * stride);
                 Dsf_n3_L1Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
-                x = MonotoneInverse.Solve<Dsf_n3_L1Map>(ref block, stride, ref MemoryMarshal.GetReference(prepared), x, x);
-                Dsf_n3_L1Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out Vector<double> logDerivative);
+                x = MonotoneInverse.Solve<Dsf_n3_L1Map<TV>, TV>(ref block, stride, ref MemoryMarshal.GetReference(prepared), x, x);
+                Dsf_n3_L1Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out TV logDerivative);
                 logDet -= logDerivative;
             }
         }
 
         /// <summary>For MonotoneInverse.Solve: one deep sigmoidal block (3 units) at its parameters; its state holds the block's prepared quantities, then a value for λ.</summary>
-        private readonly struct Dsf_n3_L1Map : IMonotoneMap<Vector<double>>
+        private readonly struct Dsf_n3_L1Map<TV> : IMonotoneMap<TV> where TV : unmanaged, ISimd<TV>
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector<double> Value(Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> state) => Dsf_n3_L1Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 3), 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 6), 3), out Unsafe.Add(ref state, 9));
+            public static TV Value(TV x, ref TV theta, int stride, ref TV state) => Dsf_n3_L1Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 3), 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 6), 3), out Unsafe.Add(ref state, 9));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector<double> Value(Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> state, out Vector<double> derivative)
+            public static TV Value(TV x, ref TV theta, int stride, ref TV state, out TV derivative)
             {
-                Vector<double> result = Dsf_n3_L1Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 3), 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 6), 3), out Unsafe.Add(ref state, 9));
+                TV result = Dsf_n3_L1Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 3), 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 6), 3), out Unsafe.Add(ref state, 9));
                 derivative = Kernel.Exp(Unsafe.Add(ref state, 9)); // for the Newton steps
                 return result;
             }
         }
 
         /// <summary>Backward through one block at input v: returns ∂L/∂v; writes ∂L/∂θ of the block (gθ stride <paramref name="gstride"/>).</summary>
-        private static Vector<double> Dsf_n3_L1BlockBackward(Vector<double> v, ref Vector<double> theta, int stride, Vector<double> go, Vector<double> gl, ref Vector<double> gtheta, int gstride)
+        private static TV Dsf_n3_L1BlockBackward<TV>(TV v, ref TV theta, int stride, TV go, TV gl, ref TV gtheta, int gstride) where TV : unmanaged, ISimd<TV>
         {
-            Span<Vector<double>> slope = stackalloc Vector<double>[3], logSlope = stackalloc Vector<double>[3], logWeight = stackalloc Vector<double>[3];
-            Span<Vector<double>> logSig = stackalloc Vector<double>[3], logSigNeg = stackalloc Vector<double>[3];
-            Span<Vector<double>> termA = stackalloc Vector<double>[3], termB = stackalloc Vector<double>[3], termC = stackalloc Vector<double>[3];
+            Span<TV> slope = stackalloc TV[3], logSlope = stackalloc TV[3], logWeight = stackalloc TV[3];
+            Span<TV> logSig = stackalloc TV[3], logSigNeg = stackalloc TV[3];
+            Span<TV> termA = stackalloc TV[3], termB = stackalloc TV[3], termC = stackalloc TV[3];
             for (int j = 0; j < 3; j++) logWeight[j] = Unsafe.Add(ref theta, (6 + j) * stride);
-            Vector<double> normalizer = LogSumExp(logWeight);
+            TV normalizer = LogSumExp(logWeight);
             for (int j = 0; j < 3; j++)
             {
                 logWeight[j] -= normalizer;
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
                 logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
-                Vector<double> u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (3 + j) * stride));
+                TV u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (3 + j) * stride));
                 logSig[j] = Kernel.LogSigmoid(u);
                 logSigNeg[j] = Kernel.LogSigmoid(-u);
                 termA[j] = logWeight[j] + logSig[j];
                 termB[j] = logWeight[j] + logSigNeg[j];
                 termC[j] = termA[j] + logSlope[j] + logSigNeg[j];
             }
-            Vector<double> logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB), logSlopeSum = LogSumExp(termC);
-            Vector<double> gv = new Vector<double>(0d), gWeightSum = new Vector<double>(0d);
-            Span<Vector<double>> gLogWeight = stackalloc Vector<double>[3];
+            TV logH = LogSumExp(termA), logOneMinusH = LogSumExp(termB), logSlopeSum = LogSumExp(termC);
+            TV gv = TV.Create(0d), gWeightSum = TV.Create(0d);
+            Span<TV> gLogWeight = stackalloc TV[3];
             for (int j = 0; j < 3; j++)
             {
                 // posterior weights of the three log-sum-exps, and σ(u), σ(−u)
-                Vector<double> alpha = Kernel.Exp(termA[j] - logH), beta = Kernel.Exp(termB[j] - logOneMinusH), gamma = Kernel.Exp(termC[j] - logSlopeSum);
-                Vector<double> sig = Kernel.Exp(logSig[j]), sigNeg = Kernel.Exp(logSigNeg[j]);
+                TV alpha = Kernel.Exp(termA[j] - logH), beta = Kernel.Exp(termB[j] - logOneMinusH), gamma = Kernel.Exp(termC[j] - logSlopeSum);
+                TV sig = Kernel.Exp(logSig[j]), sigNeg = Kernel.Exp(logSigNeg[j]);
                 // ∂out/∂u = α·σ(−u) + β·σ(u); ∂λ/∂u = γ·(σ(−u) − σ(u)) − α·σ(−u) + β·σ(u)
-                Vector<double> aSigNeg = alpha * sigNeg, bSig = beta * sig;
-                Vector<double> gu = Kernel.Mac(go, aSigNeg + bSig, gl * (gamma * (sigNeg - sig) - aSigNeg + bSig));
+                TV aSigNeg = alpha * sigNeg, bSig = beta * sig;
+                TV gu = Kernel.Mac(go, aSigNeg + bSig, gl * (gamma * (sigNeg - sig) - aSigNeg + bSig));
                 // ∂out/∂ℓ = α − β; ∂λ/∂ℓ = γ − α − β; ∂λ/∂log a = γ
                 gLogWeight[j] = Kernel.Mac(go, alpha - beta, gl * (gamma - alpha - beta));
                 gWeightSum += gLogWeight[j];
                 gv = Kernel.Mac(gu, slope[j], gv);
                 // ∂/∂ã = (gu·v + gl·γ/a)·σ(ã). Where softplus(ã) underflows, a = 0 and σ(ã) = 0 (the same e^ã underflows), and σ(ã)/a = ∂log a/∂ã → 1:
                 // there it is gu·v·σ(ã) + gl·γ, without the division of two underflowed numbers
-                Vector<double> slopeSigmoid = Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));
-                Unsafe.Add(ref gtheta, j * gstride) = Kernel.Select(Kernel.GreaterThan(slope[j], new Vector<double>(0d)), Kernel.Mac(gu, v, gl * gamma / slope[j]) * slopeSigmoid, Kernel.Mac(gu * v, slopeSigmoid, gl * gamma));
+                TV slopeSigmoid = Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));
+                Unsafe.Add(ref gtheta, j * gstride) = Kernel.Select(Kernel.GreaterThan(slope[j], TV.Create(0d)), Kernel.Mac(gu, v, gl * gamma / slope[j]) * slopeSigmoid, Kernel.Mac(gu * v, slopeSigmoid, gl * gamma));
                 Unsafe.Add(ref gtheta, (3 + j) * gstride) = gu;
             }
             // log-softmax: ∂/∂w̃ⱼ = gℓⱼ − softmaxⱼ·Σᵢ gℓᵢ
@@ -1004,31 +1004,31 @@ namespace FlowGen.Generated
         }
 
         /// <summary>Deep sigmoidal backward: recompute the block inputs, then back through the blocks.</summary>
-        private static void Dsf_n3_L1Backward(Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> g, Vector<double> gl, ref Vector<double> gtheta)
+        private static void Dsf_n3_L1Backward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
-            Span<Vector<double>> inputs = stackalloc Vector<double>[1];
-            Vector<double> v = x;
+            Span<TV> inputs = stackalloc TV[1];
+            TV v = x;
             for (int q = 0; q < 1; q++)
             {
                 inputs[q] = v;
                 v = Dsf_n3_L1Block(v, ref Unsafe.Add(ref theta, q * 9 * stride), stride, out _);
             }
-            Vector<double> gv = g;
+            TV gv = g;
             for (int q = 0; q >= 0; q--) gv = Dsf_n3_L1BlockBackward(inputs[q], ref Unsafe.Add(ref theta, q * 9 * stride), stride, gv, gl, ref Unsafe.Add(ref gtheta, q * 9 * stride), stride);
             g = gv;
         }
 
         /// <summary>τ′(x) (product of the blocks' derivatives) and λ_x by forward-mode accumulation through the blocks.</summary>
-        private static void Dsf_n3_L1Derivatives(Vector<double> x, ref Vector<double> theta, int stride, out Vector<double> derivative, out Vector<double> logDerivativeSlope)
+        private static void Dsf_n3_L1Derivatives<TV>(TV x, ref TV theta, int stride, out TV derivative, out TV logDerivativeSlope) where TV : unmanaged, ISimd<TV>
         {
-            Span<Vector<double>> scratch = stackalloc Vector<double>[9];
-            Vector<double> v = x, chain = new Vector<double>(1d), slopeSum = new Vector<double>(0d);
+            Span<TV> scratch = stackalloc TV[9];
+            TV v = x, chain = TV.Create(1d), slopeSum = TV.Create(0d);
             for (int q = 0; q < 1; q++)
             {
-                ref Vector<double> block = ref Unsafe.Add(ref theta, q * 9 * stride);
-                Vector<double> dLambda = Dsf_n3_L1BlockBackward(v, ref block, stride, new Vector<double>(0d), new Vector<double>(1d), ref MemoryMarshal.GetReference(scratch), 1);
+                ref TV block = ref Unsafe.Add(ref theta, q * 9 * stride);
+                TV dLambda = Dsf_n3_L1BlockBackward(v, ref block, stride, TV.Create(0d), TV.Create(1d), ref MemoryMarshal.GetReference(scratch), 1);
                 slopeSum = Kernel.Mac(dLambda, chain, slopeSum);
-                v = Dsf_n3_L1Block(v, ref block, stride, out Vector<double> logDerivative);
+                v = Dsf_n3_L1Block(v, ref block, stride, out TV logDerivative);
                 chain *= Kernel.Exp(logDerivative);
             }
             derivative = chain;
@@ -1036,11 +1036,11 @@ namespace FlowGen.Generated
         }
 
         /// <summary>Backward through x = τ⁻¹(y): ∂L/∂y = (gx − gl·λ_x)/τ′(x), ∂L/∂θ = −(∂L/∂y·τ_θ + gl·λ_θ).</summary>
-        private static void Dsf_n3_L1InverseBackward(Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> g, Vector<double> gl, ref Vector<double> gtheta)
+        private static void Dsf_n3_L1InverseBackward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
-            Dsf_n3_L1Derivatives(x, ref theta, stride, out Vector<double> derivative, out Vector<double> logDerivativeSlope);
-            Vector<double> gy = (g - gl * logDerivativeSlope) / derivative;
-            Vector<double> forwardInputGradient = gy;
+            Dsf_n3_L1Derivatives(x, ref theta, stride, out TV derivative, out TV logDerivativeSlope);
+            TV gy = (g - gl * logDerivativeSlope) / derivative;
+            TV forwardInputGradient = gy;
             Dsf_n3_L1Backward(x, ref theta, stride, ref forwardInputGradient, gl, ref gtheta);
             for (int q = 0; q < 9; q++) Unsafe.Add(ref gtheta, q * stride) = -Unsafe.Add(ref gtheta, q * stride);
             g = gy;
@@ -1048,7 +1048,7 @@ namespace FlowGen.Generated
 
         /// <summary>Backward through the map TDirection selects: the forward map's product, or the inverse map's.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Dsf_n3_L1Vjp<TDirection>(Vector<double> x, ref Vector<double> theta, int stride, ref Vector<double> g, Vector<double> gl, ref Vector<double> gtheta) where TDirection : struct, IMapDirection
+        private static void Dsf_n3_L1Vjp<TDirection, TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
         {
             if (TDirection.IsInverse) Dsf_n3_L1InverseBackward(x, ref theta, stride, ref g, gl, ref gtheta);
             else Dsf_n3_L1Backward(x, ref theta, stride, ref g, gl, ref gtheta);

@@ -152,7 +152,7 @@ namespace FlowGen.Generated
     [global::System.CodeDom.Compiler.GeneratedCode("FlowGen", "%VERSION%")]
     file readonly struct HeterogeneousImpl : IFlowKernels<double>
     {
-        /// <summary>Vectors per tile row: a tile holds Lanes × Vector&lt;T&gt;.Count samples, one per SIMD lane.</summary>
+        /// <summary>Vectors per tile row: a tile holds Lanes × TV.Count samples, one per SIMD lane (TV: the widest vector the hardware accelerates).</summary>
         public const int Lanes = FlowDriver<double, HeterogeneousImpl>.Lanes;
         private const int Dim = 5;
         private const int ContextDim = 2;
@@ -295,9 +295,9 @@ namespace FlowGen.Generated
 
         /// <summary>A layer's own slot in the training tile.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static ref Vector<double> Slot(ref Vector<double> slots, int row) => ref Unsafe.Add(ref slots, row * Lanes);
+        private static ref TV Slot<TV>(ref TV slots, int row) where TV : unmanaged, ISimd<TV> => ref Unsafe.Add(ref slots, row * Lanes);
 
-        static void IFlowKernels<double>.ForwardTile(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+        static void IFlowKernels<double>.ForwardTile<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld)
         {
             ActNorm1<Layer0Rows>.Forward(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
             InvertibleLinear1<Layer1Rows>.Forward(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
@@ -306,7 +306,7 @@ namespace FlowGen.Generated
             AffineCoupling2.Forward(ref At(ref p, Layer6), ref x, ref c, ref s, ref ld);
         }
 
-        static void IFlowKernels<double>.InverseTile(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+        static void IFlowKernels<double>.InverseTile<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld)
         {
             AffineCoupling2.Inverse(ref At(ref p, Layer6), ref x, ref c, ref s, ref ld);
             AdditiveCoupling1.Inverse(ref At(ref p, Layer4), ref x, ref c, ref s, ref ld);
@@ -333,7 +333,7 @@ namespace FlowGen.Generated
             ActNorm1<Layer0Rows>.InverseOne(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
-        static void IFlowKernels<double>.ForwardTrain(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> ld)
+        static void IFlowKernels<double>.ForwardTrain<TV>(ref double p, ref TV x, ref TV c, ref TV slots, ref TV ld)
         {
             ActNorm1<Layer0Rows>.Forward(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
             InvertibleLinear1<Layer1Rows>.Forward(ref At(ref p, Layer1), ref x, ref c, ref Slot(ref slots, Layer1Slot), ref ld);
@@ -342,16 +342,16 @@ namespace FlowGen.Generated
             AffineCoupling2.Forward(ref At(ref p, Layer6), ref x, ref c, ref Slot(ref slots, Layer6Slot), ref ld);
         }
 
-        static void IFlowKernels<double>.ForwardBackward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
+        static void IFlowKernels<double>.ForwardBackward<TV>(ref double p, ref double gp, ref TV c, ref TV slots, ref TV g, ref TV gl, ref TV gc, ref TV t)
         {
-            AffineCoupling2.Backward<ForwardMap>(ref At(ref p, Layer6), ref At(ref gp, Layer6), ref c, ref Slot(ref slots, Layer6Slot), ref g, ref gl, ref gc, ref t);
-            AdditiveCoupling1.Backward<ForwardMap>(ref At(ref p, Layer4), ref At(ref gp, Layer4), ref c, ref Slot(ref slots, Layer4Slot), ref g, ref gl, ref gc, ref t);
-            AffineCoupling1.Backward<ForwardMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
-            InvertibleLinear1<Layer1Rows>.Backward<ForwardMap>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
-            ActNorm1<Layer0Rows>.Backward<ForwardMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling2.Backward<ForwardMap, TV>(ref At(ref p, Layer6), ref At(ref gp, Layer6), ref c, ref Slot(ref slots, Layer6Slot), ref g, ref gl, ref gc, ref t);
+            AdditiveCoupling1.Backward<ForwardMap, TV>(ref At(ref p, Layer4), ref At(ref gp, Layer4), ref c, ref Slot(ref slots, Layer4Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling1.Backward<ForwardMap, TV>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            InvertibleLinear1<Layer1Rows>.Backward<ForwardMap, TV>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
+            ActNorm1<Layer0Rows>.Backward<ForwardMap, TV>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
         }
 
-        static void IFlowKernels<double>.InverseTrain(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> ld)
+        static void IFlowKernels<double>.InverseTrain<TV>(ref double p, ref TV x, ref TV c, ref TV slots, ref TV ld)
         {
             AffineCoupling2.Inverse(ref At(ref p, Layer6), ref x, ref c, ref Slot(ref slots, Layer6Slot), ref ld);
             AdditiveCoupling1.Inverse(ref At(ref p, Layer4), ref x, ref c, ref Slot(ref slots, Layer4Slot), ref ld);
@@ -360,13 +360,13 @@ namespace FlowGen.Generated
             ActNorm1<Layer0Rows>.Inverse(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
         }
 
-        static void IFlowKernels<double>.InverseBackward(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> slots, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t)
+        static void IFlowKernels<double>.InverseBackward<TV>(ref double p, ref double gp, ref TV c, ref TV slots, ref TV g, ref TV gl, ref TV gc, ref TV t)
         {
-            ActNorm1<Layer0Rows>.Backward<InverseMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
-            InvertibleLinear1<Layer1Rows>.Backward<InverseMap>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
-            AffineCoupling1.Backward<InverseMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
-            AdditiveCoupling1.Backward<InverseMap>(ref At(ref p, Layer4), ref At(ref gp, Layer4), ref c, ref Slot(ref slots, Layer4Slot), ref g, ref gl, ref gc, ref t);
-            AffineCoupling2.Backward<InverseMap>(ref At(ref p, Layer6), ref At(ref gp, Layer6), ref c, ref Slot(ref slots, Layer6Slot), ref g, ref gl, ref gc, ref t);
+            ActNorm1<Layer0Rows>.Backward<InverseMap, TV>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
+            InvertibleLinear1<Layer1Rows>.Backward<InverseMap, TV>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling1.Backward<InverseMap, TV>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            AdditiveCoupling1.Backward<InverseMap, TV>(ref At(ref p, Layer4), ref At(ref gp, Layer4), ref c, ref Slot(ref slots, Layer4Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling2.Backward<InverseMap, TV>(ref At(ref p, Layer6), ref At(ref gp, Layer6), ref c, ref Slot(ref slots, Layer6Slot), ref g, ref gl, ref gc, ref t);
         }
 
         /// <summary>The constant tables of one layer of shape ActNorm1.</summary>
@@ -383,35 +383,35 @@ namespace FlowGen.Generated
             public const int SlotRows = 5;
 
             /// <summary>Forward on a tile: y_i = x_i·exp(ℓ_i) + b_i, log-det += ℓ_i.</summary>
-            public static void Forward(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Forward<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 for (int i = 0; i < 5; i++)
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
-                    Vector<double> scale = new Vector<double>(Kernel.Exp(logScale)), shift = new Vector<double>(Unsafe.Add(ref p, Bias + i));
+                    TV scale = TV.Create(Kernel.Exp(logScale)), shift = TV.Create(Unsafe.Add(ref p, Bias + i));
                     int r = TRows.Rows[i];
                     for (int k = 0; k < Lanes; k++)
                     {
                         Unsafe.Add(ref s, (Saved + i) * Lanes + k) = Unsafe.Add(ref x, r * Lanes + k);
                         Unsafe.Add(ref x, r * Lanes + k) = Kernel.Mac(Unsafe.Add(ref x, r * Lanes + k), scale, shift);
-                        Unsafe.Add(ref ld, k) += new Vector<double>(logScale);
+                        Unsafe.Add(ref ld, k) += TV.Create(logScale);
                     }
                 }
             }
 
             /// <summary>Inverse on a tile: x_i = (y_i − b_i)·exp(−ℓ_i), log-det −= ℓ_i.</summary>
-            public static void Inverse(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Inverse<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 for (int i = 0; i < 5; i++)
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
-                    Vector<double> inverseScale = new Vector<double>(Kernel.Exp(-logScale)), shift = new Vector<double>(Unsafe.Add(ref p, Bias + i));
+                    TV inverseScale = TV.Create(Kernel.Exp(-logScale)), shift = TV.Create(Unsafe.Add(ref p, Bias + i));
                     int r = TRows.Rows[i];
                     for (int k = 0; k < Lanes; k++)
                     {
                         Unsafe.Add(ref x, r * Lanes + k) = (Unsafe.Add(ref x, r * Lanes + k) - shift) * inverseScale;
                         Unsafe.Add(ref s, (Saved + i) * Lanes + k) = Unsafe.Add(ref x, r * Lanes + k);
-                        Unsafe.Add(ref ld, k) -= new Vector<double>(logScale);
+                        Unsafe.Add(ref ld, k) -= TV.Create(logScale);
                     }
                 }
             }
@@ -443,21 +443,21 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile. Forward map y = x·exp(ℓ) + b: ∂/∂x = exp(ℓ), ∂/∂b = 1, ∂/∂ℓ = x·exp(ℓ), log-det +ℓ. Inverse map x = (y − b)·exp(−ℓ): ∂/∂y = exp(−ℓ), ∂/∂b = −exp(−ℓ), ∂/∂ℓ = −x, log-det −ℓ.</summary>
-            public static void Backward<TDirection>(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> s, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref double p, ref double gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 // parameter gradients are added one sample at a time, in sample order (AddLanes), so they do not depend on the SIMD width
                 for (int i = 0; i < 5; i++)
                 {
                     double logScale = Unsafe.Add(ref p, LogScale + i);
-                    Vector<double> scale = new Vector<double>(Kernel.Exp(TDirection.IsInverse ? -logScale : logScale));
+                    TV scale = TV.Create(Kernel.Exp(TDirection.IsInverse ? -logScale : logScale));
                     int r = TRows.Rows[i];
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Vector<double> upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (Saved + i) * Lanes + k), logDetGrad = Unsafe.Add(ref gl, k);
+                        TV upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (Saved + i) * Lanes + k), logDetGrad = Unsafe.Add(ref gl, k);
                         if (TDirection.IsInverse)
                         {
                             // upstream = ∂L/∂x; ∂L/∂y = upstream·e^{−ℓ}; ∂L/∂b = −∂L/∂y; ∂L/∂ℓ = −upstream·x (and −gl from the log-det)
-                            Vector<double> gy = upstream * scale;
+                            TV gy = upstream * scale;
                             AddLanes(ref Unsafe.Add(ref gp, LogScale + i), -Kernel.Mac(upstream, x, logDetGrad));
                             AddLanes(ref Unsafe.Add(ref gp, Bias + i), -gy);
                             Unsafe.Add(ref g, r * Lanes + k) = gy;
@@ -489,7 +489,7 @@ namespace FlowGen.Generated
             public const int SlotRows = 10;
 
             /// <summary>Forward on a tile: y = P·L·(U + diag(exp ℓ))·x + bias, log-det += Σ ℓ.</summary>
-            public static void Forward(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Forward<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // save x for the backward pass
                 for (int i = 0; i < 5; i++)
@@ -503,14 +503,14 @@ namespace FlowGen.Generated
                 for (int i = 0; i < 5; i++)
                 {
                     double logScale = Unsafe.Add(ref p, LogDiag + i);
-                    Vector<double> scale = new Vector<double>(Kernel.Exp(logScale));
+                    TV scale = TV.Create(Kernel.Exp(logScale));
                     int r = TRows.Rows[i], u = Upper + i * 5 - i * (i + 1) / 2 - i - 1;
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Vector<double> acc = scale * Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(new Vector<double>(Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
+                        TV acc = scale * Unsafe.Add(ref x, r * Lanes + k);
+                        for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(TV.Create(Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc;
-                        Unsafe.Add(ref ld, k) += new Vector<double>(logScale);
+                        Unsafe.Add(ref ld, k) += TV.Create(logScale);
                     }
                 }
                 // save v for the backward pass
@@ -527,15 +527,15 @@ namespace FlowGen.Generated
                     int r = TRows.Rows[i], l = Lower + i * (i - 1) / 2;
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Vector<double> acc = Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<double>(Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
+                        TV acc = Unsafe.Add(ref x, r * Lanes + k);
+                        for (int j = 0; j < i; j++) acc = Kernel.Mac(TV.Create(Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc;
                     }
                 }
                 // y_i = w_π(i) + bias_i: the permutation only renames rows; y_i lives in row RowsAfter[i]
                 for (int i = 0; i < 5; i++)
                 {
-                    Vector<double> shift = new Vector<double>(Unsafe.Add(ref p, Bias + i));
+                    TV shift = TV.Create(Unsafe.Add(ref p, Bias + i));
                     int r = TRows.RowsAfter[i];
                     for (int k = 0; k < Lanes; k++)
                     {
@@ -545,11 +545,11 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Inverse on a tile: subtract the bias, then solve L·v = w and (U + diag(exp ℓ))·x = v; log-det −= Σ ℓ.</summary>
-            public static void Inverse(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Inverse<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 for (int i = 0; i < 5; i++)
                 {
-                    Vector<double> shift = new Vector<double>(Unsafe.Add(ref p, Bias + i));
+                    TV shift = TV.Create(Unsafe.Add(ref p, Bias + i));
                     int r = TRows.RowsAfter[i];
                     for (int k = 0; k < Lanes; k++)
                     {
@@ -562,8 +562,8 @@ namespace FlowGen.Generated
                     int r = TRows.Rows[i], l = Lower + i * (i - 1) / 2;
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Vector<double> acc = Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<double>(-Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
+                        TV acc = Unsafe.Add(ref x, r * Lanes + k);
+                        for (int j = 0; j < i; j++) acc = Kernel.Mac(TV.Create(-Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc;
                     }
                 }
@@ -579,14 +579,14 @@ namespace FlowGen.Generated
                 for (int i = 4; i >= 0; i--)
                 {
                     double logScale = Unsafe.Add(ref p, LogDiag + i);
-                    Vector<double> inverseScale = new Vector<double>(Kernel.Exp(-logScale));
+                    TV inverseScale = TV.Create(Kernel.Exp(-logScale));
                     int r = TRows.Rows[i], u = Upper + i * 5 - i * (i + 1) / 2 - i - 1;
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Vector<double> acc = Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(new Vector<double>(-Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
+                        TV acc = Unsafe.Add(ref x, r * Lanes + k);
+                        for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(TV.Create(-Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc * inverseScale;
-                        Unsafe.Add(ref ld, k) -= new Vector<double>(logScale);
+                        Unsafe.Add(ref ld, k) -= TV.Create(logScale);
                     }
                 }
                 // save x for the backward pass
@@ -661,7 +661,7 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile. Forward map: y = P·(w + bias), w = L·v, v = (U + diag(exp ℓ))·x. Inverse map: x = A⁻¹·v, A = U + diag(exp ℓ); v = L⁻¹·w; w = Pᵀ·(y − bias). x and v are saved.</summary>
-            public static void Backward<TDirection>(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> s, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref double p, ref double gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 if (TDirection.IsInverse)
                 {
@@ -669,18 +669,18 @@ namespace FlowGen.Generated
                     // gv = A⁻ᵀ·gx: ascending i, gv_i = (gx_i − Σ_{j<i} U_ji·gv_j)·exp(−ℓ_i)
                     for (int i = 0; i < 5; i++)
                     {
-                        Vector<double> inverseScale = new Vector<double>(Kernel.Exp(-Unsafe.Add(ref p, LogDiag + i)));
+                        TV inverseScale = TV.Create(Kernel.Exp(-Unsafe.Add(ref p, LogDiag + i)));
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<double> acc = Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k);
-                            for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<double>(-Unsafe.Add(ref p, Upper + j * 5 - j * (j + 1) / 2 - j - 1 + i)), Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k), acc);
+                            TV acc = Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k);
+                            for (int j = 0; j < i; j++) acc = Kernel.Mac(TV.Create(-Unsafe.Add(ref p, Upper + j * 5 - j * (j + 1) / 2 - j - 1 + i)), Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k), acc);
                             Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) = acc * inverseScale;
                         }
                     }
                     // gA = −gv·xᵀ on A's entries: gU_ij −= gv_i·x_j (i < j), gℓ_i −= gv_i·x_i·exp(ℓ_i) + gl
                     for (int i = 0; i < 5; i++)
                     {
-                        Vector<double> diagScale = new Vector<double>(Kernel.Exp(Unsafe.Add(ref p, LogDiag + i)));
+                        TV diagScale = TV.Create(Kernel.Exp(Unsafe.Add(ref p, LogDiag + i)));
                         for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, LogDiag + i), -Kernel.Mac(Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
                         for (int j = i + 1; j < 5; j++)
                         {
@@ -692,8 +692,8 @@ namespace FlowGen.Generated
                     {
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<double> acc = Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k);
-                            for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(new Vector<double>(-Unsafe.Add(ref p, Lower + j * (j - 1) / 2 + i)), Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k), acc);
+                            TV acc = Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k);
+                            for (int j = i + 1; j < 5; j++) acc = Kernel.Mac(TV.Create(-Unsafe.Add(ref p, Lower + j * (j - 1) / 2 + i)), Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k), acc);
                             Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) = acc;
                         }
                     }
@@ -730,15 +730,15 @@ namespace FlowGen.Generated
                     {
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<double> acc = Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k);
-                            for (int i = j + 1; i < 5; i++) acc = Kernel.Mac(new Vector<double>(Unsafe.Add(ref p, Lower + i * (i - 1) / 2 + j)), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k), acc);
+                            TV acc = Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k);
+                            for (int i = j + 1; i < 5; i++) acc = Kernel.Mac(TV.Create(Unsafe.Add(ref p, Lower + i * (i - 1) / 2 + j)), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k), acc);
                             Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k) = acc;
                         }
                     }
                     // v = (U + diag(exp ℓ))·x: gU_ij += gv_i·x_j (i < j); gℓ_i += gv_i·exp(ℓ_i)·x_i + gl; gx_j = exp(ℓ_j)·gv_j + Σ_{i<j} U_ij·gv_i, descending j
                     for (int i = 0; i < 5; i++)
                     {
-                        Vector<double> diagScale = new Vector<double>(Kernel.Exp(Unsafe.Add(ref p, LogDiag + i)));
+                        TV diagScale = TV.Create(Kernel.Exp(Unsafe.Add(ref p, LogDiag + i)));
                         for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, LogDiag + i), Kernel.Mac(Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
                         for (int j = i + 1; j < 5; j++)
                         {
@@ -747,11 +747,11 @@ namespace FlowGen.Generated
                     }
                     for (int j = 4; j >= 0; j--)
                     {
-                        Vector<double> scale = new Vector<double>(Kernel.Exp(Unsafe.Add(ref p, LogDiag + j)));
+                        TV scale = TV.Create(Kernel.Exp(Unsafe.Add(ref p, LogDiag + j)));
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<double> acc = scale * Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k);
-                            for (int i = 0; i < j; i++) acc = Kernel.Mac(new Vector<double>(Unsafe.Add(ref p, Upper + i * 5 - i * (i + 1) / 2 - i - 1 + j)), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k), acc);
+                            TV acc = scale * Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k);
+                            for (int i = 0; i < j; i++) acc = Kernel.Mac(TV.Create(Unsafe.Add(ref p, Upper + i * 5 - i * (i + 1) / 2 - i - 1 + j)), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k), acc);
                             Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k) = acc;
                         }
                     }
@@ -783,7 +783,7 @@ namespace FlowGen.Generated
             public const int Dense0 = 0, Dense1 = 42, Dense2 = 66;
 
             /// <summary>Forward on a tile: θ from the kept coordinates, then y[B] = τ(x[B]; θ), log-det += Σ log τ′.</summary>
-            public static void Forward(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Forward<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 2 4], context)
                 for (int k = 0; k < Lanes; k++)
@@ -795,14 +795,14 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (ContextInput + 1) * Lanes + k) = Unsafe.Add(ref c, 1 * Lanes + k);
                 }
                 // conditioner 5 → 7 → 3 → 4
-                Dense.Forward<Dense5x7, Gelu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
-                Dense.Forward<Dense7x3, Gelu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Pre1 * Lanes));
-                Dense.Forward<Dense3x4, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense5x7, Gelu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
+                Dense.Forward<Dense7x3, Gelu, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Pre1 * Lanes));
+                Dense.Forward<Dense3x4, Identity, TV>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer on coordinates 1 3 (rows 1 4)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                     AffineForward(ref Unsafe.Add(ref x, 1 * Lanes + k), o, Unsafe.Add(ref o, 2 * Lanes), 2d, 0.5d, ref logDet);
                     Unsafe.Add(ref s, (Saved + 1) * Lanes + k) = Unsafe.Add(ref x, 4 * Lanes + k);
@@ -811,7 +811,7 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Inverse on a tile: θ from the kept coordinates, then x[B] = τ⁻¹(y[B]; θ).</summary>
-            public static void Inverse(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Inverse<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 2 4], context)
                 for (int k = 0; k < Lanes; k++)
@@ -823,14 +823,14 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (ContextInput + 1) * Lanes + k) = Unsafe.Add(ref c, 1 * Lanes + k);
                 }
                 // conditioner 5 → 7 → 3 → 4
-                Dense.Forward<Dense5x7, Gelu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
-                Dense.Forward<Dense7x3, Gelu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Pre1 * Lanes));
-                Dense.Forward<Dense3x4, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense5x7, Gelu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
+                Dense.Forward<Dense7x3, Gelu, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Pre1 * Lanes));
+                Dense.Forward<Dense3x4, Identity, TV>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer inverse on coordinates 1 3 (rows 1 4)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     AffineInverse(ref Unsafe.Add(ref x, 1 * Lanes + k), o, Unsafe.Add(ref o, 2 * Lanes), 2d, 0.5d, ref logDet);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                     AffineInverse(ref Unsafe.Add(ref x, 4 * Lanes + k), Unsafe.Add(ref o, 1 * Lanes), Unsafe.Add(ref o, 3 * Lanes), 2d, 0.5d, ref logDet);
@@ -877,21 +877,21 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile through the forward map y[B] = τ(x[B]; θ) or the inverse map x[B] = τ⁻¹(y[B]; θ) (TDirection): transformer gradients, then the conditioner.</summary>
-            public static void Backward<TDirection>(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> s, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref double p, ref double gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 // transformer: x_b saved at row Saved + b, θ at row Theta; gradients of θ go to scratch row GradTheta
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
-                    Vector<double> logDetGrad = Unsafe.Add(ref gl, k);
-                    AffineBackward<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), o, Unsafe.Add(ref o, 2 * Lanes), 2d, 0.5d, ref Unsafe.Add(ref g, 1 * Lanes + k), logDetGrad, ref go, ref Unsafe.Add(ref go, 2 * Lanes));
-                    AffineBackward<TDirection>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), Unsafe.Add(ref o, 1 * Lanes), Unsafe.Add(ref o, 3 * Lanes), 2d, 0.5d, ref Unsafe.Add(ref g, 4 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes), ref Unsafe.Add(ref go, 3 * Lanes));
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
+                    TV logDetGrad = Unsafe.Add(ref gl, k);
+                    AffineBackward<TDirection, TV>(Unsafe.Add(ref s, Saved * Lanes + k), o, Unsafe.Add(ref o, 2 * Lanes), 2d, 0.5d, ref Unsafe.Add(ref g, 1 * Lanes + k), logDetGrad, ref go, ref Unsafe.Add(ref go, 2 * Lanes));
+                    AffineBackward<TDirection, TV>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), Unsafe.Add(ref o, 1 * Lanes), Unsafe.Add(ref o, 3 * Lanes), 2d, 0.5d, ref Unsafe.Add(ref g, 4 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes), ref Unsafe.Add(ref go, 3 * Lanes));
                 }
                 // conditioner, last dense layer first
-                Dense.Backward<Dense3x4, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense7x3, Gelu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Pre1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense5x7, Gelu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense3x4, Identity, TV>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense7x3, Gelu, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Pre1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense5x7, Gelu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates and the context receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -924,7 +924,7 @@ namespace FlowGen.Generated
             public const int Dense0 = 0;
 
             /// <summary>Forward on a tile: θ from the kept coordinates, then y[B] = τ(x[B]; θ), log-det += Σ log τ′.</summary>
-            public static void Forward(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Forward<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 1], context)
                 for (int k = 0; k < Lanes; k++)
@@ -935,12 +935,12 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (ContextInput + 1) * Lanes + k) = Unsafe.Add(ref c, 1 * Lanes + k);
                 }
                 // conditioner 4 → 3
-                Dense.Forward<Dense4x3, Identity>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense4x3, Identity, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // additive transformer on coordinates 2 3 4 (rows 2 1 0)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
                     Unsafe.Add(ref x, 2 * Lanes + k) += o;
                     Unsafe.Add(ref s, (Saved + 1) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
@@ -951,7 +951,7 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Inverse on a tile: θ from the kept coordinates, then x[B] = τ⁻¹(y[B]; θ).</summary>
-            public static void Inverse(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Inverse<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 1], context)
                 for (int k = 0; k < Lanes; k++)
@@ -962,12 +962,12 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (ContextInput + 1) * Lanes + k) = Unsafe.Add(ref c, 1 * Lanes + k);
                 }
                 // conditioner 4 → 3
-                Dense.Forward<Dense4x3, Identity>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense4x3, Identity, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // additive transformer inverse on coordinates 2 3 4 (rows 2 1 0)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref x, 2 * Lanes + k) -= o;
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
                     Unsafe.Add(ref x, 1 * Lanes + k) -= Unsafe.Add(ref o, 1 * Lanes);
@@ -1012,20 +1012,20 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile through the forward map y[B] = τ(x[B]; θ) or the inverse map x[B] = τ⁻¹(y[B]; θ) (TDirection): transformer gradients, then the conditioner.</summary>
-            public static void Backward<TDirection>(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> s, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref double p, ref double gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 // transformer: x_b saved at row Saved + b, θ at row Theta; gradients of θ go to scratch row GradTheta
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
-                    Vector<double> logDetGrad = Unsafe.Add(ref gl, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
+                    TV logDetGrad = Unsafe.Add(ref gl, k);
                     go = TDirection.IsInverse ? -Unsafe.Add(ref g, 2 * Lanes + k) : Unsafe.Add(ref g, 2 * Lanes + k);
                     Unsafe.Add(ref go, 1 * Lanes) = TDirection.IsInverse ? -Unsafe.Add(ref g, 1 * Lanes + k) : Unsafe.Add(ref g, 1 * Lanes + k);
                     Unsafe.Add(ref go, 2 * Lanes) = TDirection.IsInverse ? -Unsafe.Add(ref g, k) : Unsafe.Add(ref g, k);
                 }
                 // conditioner, last dense layer first
-                Dense.Backward<Dense4x3, Identity>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense4x3, Identity, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates and the context receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -1063,7 +1063,7 @@ namespace FlowGen.Generated
             public const int Dense0 = 0, Dense1 = 49, Dense2 = 73;
 
             /// <summary>Forward on a tile: θ from the kept coordinates, then y[B] = τ(x[B]; θ), log-det += Σ log τ′.</summary>
-            public static void Forward(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Forward<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 1 3 4], context)
                 for (int k = 0; k < Lanes; k++)
@@ -1076,21 +1076,21 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (ContextInput + 1) * Lanes + k) = Unsafe.Add(ref c, 1 * Lanes + k);
                 }
                 // conditioner 6 → 7 → 3 → 2
-                Dense.Forward<Dense6x7, Silu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
-                Dense.Forward<Dense7x3, Silu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Pre1 * Lanes));
-                Dense.Forward<Dense3x2, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense6x7, Silu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
+                Dense.Forward<Dense7x3, Silu, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Pre1 * Lanes));
+                Dense.Forward<Dense3x2, Identity, TV>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer on coordinates 2 (rows 4)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 4 * Lanes + k);
                     AffineForwardUnclamped(ref Unsafe.Add(ref x, 4 * Lanes + k), o, Unsafe.Add(ref o, 1 * Lanes), ref logDet);
                 }
             }
 
             /// <summary>Inverse on a tile: θ from the kept coordinates, then x[B] = τ⁻¹(y[B]; θ).</summary>
-            public static void Inverse(ref double p, ref Vector<double> x, ref Vector<double> c, ref Vector<double> s, ref Vector<double> ld)
+            public static void Inverse<TV>(ref double p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 1 3 4], context)
                 for (int k = 0; k < Lanes; k++)
@@ -1103,14 +1103,14 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (ContextInput + 1) * Lanes + k) = Unsafe.Add(ref c, 1 * Lanes + k);
                 }
                 // conditioner 6 → 7 → 3 → 2
-                Dense.Forward<Dense6x7, Silu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
-                Dense.Forward<Dense7x3, Silu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Pre1 * Lanes));
-                Dense.Forward<Dense3x2, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense6x7, Silu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes));
+                Dense.Forward<Dense7x3, Silu, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Pre1 * Lanes));
+                Dense.Forward<Dense3x2, Identity, TV>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer inverse on coordinates 2 (rows 4)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     AffineInverseUnclamped(ref Unsafe.Add(ref x, 4 * Lanes + k), o, Unsafe.Add(ref o, 1 * Lanes), ref logDet);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 4 * Lanes + k);
                 }
@@ -1155,20 +1155,20 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile through the forward map y[B] = τ(x[B]; θ) or the inverse map x[B] = τ⁻¹(y[B]; θ) (TDirection): transformer gradients, then the conditioner.</summary>
-            public static void Backward<TDirection>(ref double p, ref double gp, ref Vector<double> c, ref Vector<double> s, ref Vector<double> g, ref Vector<double> gl, ref Vector<double> gc, ref Vector<double> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref double p, ref double gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 // transformer: x_b saved at row Saved + b, θ at row Theta; gradients of θ go to scratch row GradTheta
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<double> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<double> go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
-                    Vector<double> logDetGrad = Unsafe.Add(ref gl, k);
-                    AffineBackwardUnclamped<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), o, Unsafe.Add(ref o, 1 * Lanes), ref Unsafe.Add(ref g, 4 * Lanes + k), logDetGrad, ref go, ref Unsafe.Add(ref go, 1 * Lanes));
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
+                    TV logDetGrad = Unsafe.Add(ref gl, k);
+                    AffineBackwardUnclamped<TDirection, TV>(Unsafe.Add(ref s, Saved * Lanes + k), o, Unsafe.Add(ref o, 1 * Lanes), ref Unsafe.Add(ref g, 4 * Lanes + k), logDetGrad, ref go, ref Unsafe.Add(ref go, 1 * Lanes));
                 }
                 // conditioner, last dense layer first
-                Dense.Backward<Dense3x2, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense7x3, Silu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Pre1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense6x7, Silu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense3x2, Identity, TV>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense7x3, Silu, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Pre1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense6x7, Silu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Pre0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates and the context receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -1208,29 +1208,29 @@ namespace FlowGen.Generated
         /// <summary>target += each lane of v, lane 0 first: one sample at a time in sample order, so a parameter gradient
         /// summed over a batch has the same bits whatever the SIMD width (and the padded lanes of a partial tile add 0).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AddLanes(ref double target, Vector<double> v)
+        private static void AddLanes<TV>(ref double target, TV v) where TV : unmanaged, ISimd<TV>
         {
             double acc = target;
-            for (int lane = 0; lane < Vector<double>.Count; lane++) acc += v[lane];
+            for (int lane = 0; lane < TV.Count; lane++) acc += Simd.Element<double, TV>(v, lane);
             target = acc;
         }
 
         // ---------------------------------------------------------------- transformers
 
         /// <summary>Affine transformer, forward: x ← x·exp(s̃) + t, log-det += s̃, with the soft-clamped log-scale s̃ = clamp·tanh(s/clamp).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AffineForward(ref Vector<double> x, Vector<double> s, Vector<double> t, double clamp, double inverseClamp, ref Vector<double> logDet)
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void AffineForward<TV>(ref TV x, TV s, TV t, double clamp, double inverseClamp, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
-            Vector<double> scale = clamp * Kernel.Tanh(s * inverseClamp);
+            TV scale = clamp * Kernel.Tanh(s * inverseClamp);
             x = Kernel.Mac(x, Kernel.Exp(scale), t);
             logDet += scale;
         }
 
         /// <summary>Affine transformer, inverse: x ← (x − t)·exp(−s̃), log-det −= s̃.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AffineInverse(ref Vector<double> x, Vector<double> s, Vector<double> t, double clamp, double inverseClamp, ref Vector<double> logDet)
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void AffineInverse<TV>(ref TV x, TV s, TV t, double clamp, double inverseClamp, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
-            Vector<double> scale = clamp * Kernel.Tanh(s * inverseClamp);
+            TV scale = clamp * Kernel.Tanh(s * inverseClamp);
             x = (x - t) * Kernel.Exp(-scale);
             logDet -= scale;
         }
@@ -1239,59 +1239,59 @@ namespace FlowGen.Generated
         /// Affine transformer, backward. Through the forward map: g ← g·exp(s̃), ∂s = (g·x·exp(s̃) + gl)·(1 − tanh²(s/clamp)), ∂t = g.
         /// Through the inverse map x = (y − t)·exp(−s̃): ∂y = g·exp(−s̃), ∂s = −(∂y·x·exp(s̃) + gl)·(1 − tanh²(s/clamp)), ∂t = −∂y.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AffineBackward<TDirection>(Vector<double> x, Vector<double> s, Vector<double> t, double clamp, double inverseClamp, ref Vector<double> g, Vector<double> gl, ref Vector<double> gs, ref Vector<double> gt) where TDirection : struct, IMapDirection
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void AffineBackward<TDirection, TV>(TV x, TV s, TV t, double clamp, double inverseClamp, ref TV g, TV gl, ref TV gs, ref TV gt) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
         {
-            Vector<double> th = Kernel.Tanh(s * inverseClamp);
+            TV th = Kernel.Tanh(s * inverseClamp);
             if (TDirection.IsInverse)
             {
-                Vector<double> scale = clamp * th;
-                Vector<double> gy = g * Kernel.Exp(-scale);
+                TV scale = clamp * th;
+                TV gy = g * Kernel.Exp(-scale);
                 g = gy;
                 gt = -gy;
-                gs = -Kernel.Mac(gy * x, Kernel.Exp(scale), gl) * Kernel.Mac(-th, th, new Vector<double>(1d));
+                gs = -Kernel.Mac(gy * x, Kernel.Exp(scale), gl) * Kernel.Mac(-th, th, TV.Create(1d));
             }
             else
             {
-                Vector<double> e = Kernel.Exp(clamp * th);
-                Vector<double> gy = g;
+                TV e = Kernel.Exp(clamp * th);
+                TV gy = g;
                 g = gy * e;
                 gt = gy;
-                gs = Kernel.Mac(gy * x, e, gl) * Kernel.Mac(-th, th, new Vector<double>(1d));
+                gs = Kernel.Mac(gy * x, e, gl) * Kernel.Mac(-th, th, TV.Create(1d));
             }
         }
 
         /// <summary>Affine transformer without clamp, forward: x ← x·exp(s) + t, log-det += s.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AffineForwardUnclamped(ref Vector<double> x, Vector<double> s, Vector<double> t, ref Vector<double> logDet)
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void AffineForwardUnclamped<TV>(ref TV x, TV s, TV t, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
             x = Kernel.Mac(x, Kernel.Exp(s), t);
             logDet += s;
         }
 
         /// <summary>Affine transformer without clamp, inverse: x ← (x − t)·exp(−s), log-det −= s.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AffineInverseUnclamped(ref Vector<double> x, Vector<double> s, Vector<double> t, ref Vector<double> logDet)
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void AffineInverseUnclamped<TV>(ref TV x, TV s, TV t, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
             x = (x - t) * Kernel.Exp(-s);
             logDet -= s;
         }
 
         /// <summary>Affine transformer without clamp, backward through the forward map (g ← g·exp(s), ∂s = g·x·exp(s) + gl, ∂t = g) or the inverse map (∂y = g·exp(−s), ∂s = −(∂y·x·exp(s) + gl), ∂t = −∂y).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AffineBackwardUnclamped<TDirection>(Vector<double> x, Vector<double> s, Vector<double> t, ref Vector<double> g, Vector<double> gl, ref Vector<double> gs, ref Vector<double> gt) where TDirection : struct, IMapDirection
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void AffineBackwardUnclamped<TDirection, TV>(TV x, TV s, TV t, ref TV g, TV gl, ref TV gs, ref TV gt) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
         {
             if (TDirection.IsInverse)
             {
-                Vector<double> gy = g * Kernel.Exp(-s);
+                TV gy = g * Kernel.Exp(-s);
                 g = gy;
                 gt = -gy;
                 gs = -Kernel.Mac(gy * x, Kernel.Exp(s), gl);
             }
             else
             {
-                Vector<double> e = Kernel.Exp(s);
-                Vector<double> gy = g;
+                TV e = Kernel.Exp(s);
+                TV gy = g;
                 g = gy * e;
                 gt = gy;
                 gs = Kernel.Mac(gy * x, e, gl);

@@ -140,7 +140,7 @@ namespace FlowGen.Generated
     [global::System.CodeDom.Compiler.GeneratedCode("FlowGen", "%VERSION%")]
     file readonly struct SmallImpl : IFlowKernels<float>
     {
-        /// <summary>Vectors per tile row: a tile holds Lanes × Vector&lt;T&gt;.Count samples, one per SIMD lane.</summary>
+        /// <summary>Vectors per tile row: a tile holds Lanes × TV.Count samples, one per SIMD lane (TV: the widest vector the hardware accelerates).</summary>
         public const int Lanes = FlowDriver<float, SmallImpl>.Lanes;
         private const int Dim = 3;
         private const int ContextDim = 0;
@@ -220,16 +220,16 @@ namespace FlowGen.Generated
 
         /// <summary>A layer's own slot in the training tile.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static ref Vector<float> Slot(ref Vector<float> slots, int row) => ref Unsafe.Add(ref slots, row * Lanes);
+        private static ref TV Slot<TV>(ref TV slots, int row) where TV : unmanaged, ISimd<TV> => ref Unsafe.Add(ref slots, row * Lanes);
 
-        static void IFlowKernels<float>.ForwardTile(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+        static void IFlowKernels<float>.ForwardTile<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld)
         {
             AffineCoupling1.Forward(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
             AffineCoupling2.Forward(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
             AffineCoupling3.Forward(ref At(ref p, Layer4), ref x, ref c, ref s, ref ld);
         }
 
-        static void IFlowKernels<float>.InverseTile(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+        static void IFlowKernels<float>.InverseTile<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld)
         {
             AffineCoupling3.Inverse(ref At(ref p, Layer4), ref x, ref c, ref s, ref ld);
             AffineCoupling2.Inverse(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
@@ -250,32 +250,32 @@ namespace FlowGen.Generated
             AffineCoupling1.InverseOne(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
-        static void IFlowKernels<float>.ForwardTrain(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> ld)
+        static void IFlowKernels<float>.ForwardTrain<TV>(ref float p, ref TV x, ref TV c, ref TV slots, ref TV ld)
         {
             AffineCoupling1.Forward(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
             AffineCoupling2.Forward(ref At(ref p, Layer2), ref x, ref c, ref Slot(ref slots, Layer2Slot), ref ld);
             AffineCoupling3.Forward(ref At(ref p, Layer4), ref x, ref c, ref Slot(ref slots, Layer4Slot), ref ld);
         }
 
-        static void IFlowKernels<float>.ForwardBackward(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t)
+        static void IFlowKernels<float>.ForwardBackward<TV>(ref float p, ref float gp, ref TV c, ref TV slots, ref TV g, ref TV gl, ref TV gc, ref TV t)
         {
-            AffineCoupling3.Backward<ForwardMap>(ref At(ref p, Layer4), ref At(ref gp, Layer4), ref c, ref Slot(ref slots, Layer4Slot), ref g, ref gl, ref gc, ref t);
-            AffineCoupling2.Backward<ForwardMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
-            AffineCoupling1.Backward<ForwardMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling3.Backward<ForwardMap, TV>(ref At(ref p, Layer4), ref At(ref gp, Layer4), ref c, ref Slot(ref slots, Layer4Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling2.Backward<ForwardMap, TV>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling1.Backward<ForwardMap, TV>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
         }
 
-        static void IFlowKernels<float>.InverseTrain(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> ld)
+        static void IFlowKernels<float>.InverseTrain<TV>(ref float p, ref TV x, ref TV c, ref TV slots, ref TV ld)
         {
             AffineCoupling3.Inverse(ref At(ref p, Layer4), ref x, ref c, ref Slot(ref slots, Layer4Slot), ref ld);
             AffineCoupling2.Inverse(ref At(ref p, Layer2), ref x, ref c, ref Slot(ref slots, Layer2Slot), ref ld);
             AffineCoupling1.Inverse(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
         }
 
-        static void IFlowKernels<float>.InverseBackward(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t)
+        static void IFlowKernels<float>.InverseBackward<TV>(ref float p, ref float gp, ref TV c, ref TV slots, ref TV g, ref TV gl, ref TV gc, ref TV t)
         {
-            AffineCoupling1.Backward<InverseMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
-            AffineCoupling2.Backward<InverseMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
-            AffineCoupling3.Backward<InverseMap>(ref At(ref p, Layer4), ref At(ref gp, Layer4), ref c, ref Slot(ref slots, Layer4Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling1.Backward<InverseMap, TV>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling2.Backward<InverseMap, TV>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            AffineCoupling3.Backward<InverseMap, TV>(ref At(ref p, Layer4), ref At(ref gp, Layer4), ref c, ref Slot(ref slots, Layer4Slot), ref g, ref gl, ref gc, ref t);
         }
 
         /// <summary>Affine coupling used by layer 0: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: y = x·exp(s̃) + t, s̃ = 2·tanh(s/2).</summary>
@@ -296,7 +296,7 @@ namespace FlowGen.Generated
             public const int Dense0 = 0, Dense1 = 48;
 
             /// <summary>Forward on a tile: θ from the kept coordinates, then y[B] = τ(x[B]; θ), log-det += Σ log τ′.</summary>
-            public static void Forward(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Forward<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 2])
                 for (int k = 0; k < Lanes; k++)
@@ -305,20 +305,20 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
                 }
                 // conditioner 2 → 16 → 2
-                Dense.Forward<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense.Forward<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x16, Relu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense16x2, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer on coordinates 1 (rows 1)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                     AffineForward(ref Unsafe.Add(ref x, 1 * Lanes + k), o, Unsafe.Add(ref o, 1 * Lanes), 2f, 0.5f, ref logDet);
                 }
             }
 
             /// <summary>Inverse on a tile: θ from the kept coordinates, then x[B] = τ⁻¹(y[B]; θ).</summary>
-            public static void Inverse(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Inverse<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 2])
                 for (int k = 0; k < Lanes; k++)
@@ -327,13 +327,13 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
                 }
                 // conditioner 2 → 16 → 2
-                Dense.Forward<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense.Forward<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x16, Relu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense16x2, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer inverse on coordinates 1 (rows 1)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     AffineInverse(ref Unsafe.Add(ref x, 1 * Lanes + k), o, Unsafe.Add(ref o, 1 * Lanes), 2f, 0.5f, ref logDet);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
@@ -368,19 +368,19 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile through the forward map y[B] = τ(x[B]; θ) or the inverse map x[B] = τ⁻¹(y[B]; θ) (TDirection): transformer gradients, then the conditioner.</summary>
-            public static void Backward<TDirection>(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> s, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref float p, ref float gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 // transformer: x_b saved at row Saved + b, θ at row Theta; gradients of θ go to scratch row GradTheta
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
-                    Vector<float> logDetGrad = Unsafe.Add(ref gl, k);
-                    AffineBackward<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), o, Unsafe.Add(ref o, 1 * Lanes), 2f, 0.5f, ref Unsafe.Add(ref g, 1 * Lanes + k), logDetGrad, ref go, ref Unsafe.Add(ref go, 1 * Lanes));
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
+                    TV logDetGrad = Unsafe.Add(ref gl, k);
+                    AffineBackward<TDirection, TV>(Unsafe.Add(ref s, Saved * Lanes + k), o, Unsafe.Add(ref o, 1 * Lanes), 2f, 0.5f, ref Unsafe.Add(ref g, 1 * Lanes + k), logDetGrad, ref go, ref Unsafe.Add(ref go, 1 * Lanes));
                 }
                 // conditioner, last dense layer first
-                Dense.Backward<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense16x2, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense2x16, Relu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -408,7 +408,7 @@ namespace FlowGen.Generated
             public const int Dense0 = 0, Dense1 = 32;
 
             /// <summary>Forward on a tile: θ from the kept coordinates, then y[B] = τ(x[B]; θ), log-det += Σ log τ′.</summary>
-            public static void Forward(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Forward<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[1])
                 for (int k = 0; k < Lanes; k++)
@@ -416,13 +416,13 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, Input * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 1 → 16 → 4
-                Dense.Forward<Dense1x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense.Forward<Dense16x4, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense1x16, Relu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense16x4, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer on coordinates 0 2 (rows 0 2)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, k);
                     AffineForward(ref Unsafe.Add(ref x, k), o, Unsafe.Add(ref o, 2 * Lanes), 2f, 0.5f, ref logDet);
                     Unsafe.Add(ref s, (Saved + 1) * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
@@ -431,7 +431,7 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Inverse on a tile: θ from the kept coordinates, then x[B] = τ⁻¹(y[B]; θ).</summary>
-            public static void Inverse(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Inverse<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[1])
                 for (int k = 0; k < Lanes; k++)
@@ -439,13 +439,13 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, Input * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 1 → 16 → 4
-                Dense.Forward<Dense1x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense.Forward<Dense16x4, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense1x16, Relu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense16x4, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer inverse on coordinates 0 2 (rows 0 2)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     AffineInverse(ref Unsafe.Add(ref x, k), o, Unsafe.Add(ref o, 2 * Lanes), 2f, 0.5f, ref logDet);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, k);
                     AffineInverse(ref Unsafe.Add(ref x, 2 * Lanes + k), Unsafe.Add(ref o, 1 * Lanes), Unsafe.Add(ref o, 3 * Lanes), 2f, 0.5f, ref logDet);
@@ -482,20 +482,20 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile through the forward map y[B] = τ(x[B]; θ) or the inverse map x[B] = τ⁻¹(y[B]; θ) (TDirection): transformer gradients, then the conditioner.</summary>
-            public static void Backward<TDirection>(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> s, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref float p, ref float gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 // transformer: x_b saved at row Saved + b, θ at row Theta; gradients of θ go to scratch row GradTheta
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
-                    Vector<float> logDetGrad = Unsafe.Add(ref gl, k);
-                    AffineBackward<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), o, Unsafe.Add(ref o, 2 * Lanes), 2f, 0.5f, ref Unsafe.Add(ref g, k), logDetGrad, ref go, ref Unsafe.Add(ref go, 2 * Lanes));
-                    AffineBackward<TDirection>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), Unsafe.Add(ref o, 1 * Lanes), Unsafe.Add(ref o, 3 * Lanes), 2f, 0.5f, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes), ref Unsafe.Add(ref go, 3 * Lanes));
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
+                    TV logDetGrad = Unsafe.Add(ref gl, k);
+                    AffineBackward<TDirection, TV>(Unsafe.Add(ref s, Saved * Lanes + k), o, Unsafe.Add(ref o, 2 * Lanes), 2f, 0.5f, ref Unsafe.Add(ref g, k), logDetGrad, ref go, ref Unsafe.Add(ref go, 2 * Lanes));
+                    AffineBackward<TDirection, TV>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), Unsafe.Add(ref o, 1 * Lanes), Unsafe.Add(ref o, 3 * Lanes), 2f, 0.5f, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes), ref Unsafe.Add(ref go, 3 * Lanes));
                 }
                 // conditioner, last dense layer first
-                Dense.Backward<Dense16x4, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense1x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense16x4, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense1x16, Relu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -522,7 +522,7 @@ namespace FlowGen.Generated
             public const int Dense0 = 0, Dense1 = 48;
 
             /// <summary>Forward on a tile: θ from the kept coordinates, then y[B] = τ(x[B]; θ), log-det += Σ log τ′.</summary>
-            public static void Forward(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Forward<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 2])
                 for (int k = 0; k < Lanes; k++)
@@ -531,20 +531,20 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 2 → 16 → 2
-                Dense.Forward<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense.Forward<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x16, Relu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense16x2, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer on coordinates 1 (rows 2)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
                     AffineForward(ref Unsafe.Add(ref x, 2 * Lanes + k), o, Unsafe.Add(ref o, 1 * Lanes), 2f, 0.5f, ref logDet);
                 }
             }
 
             /// <summary>Inverse on a tile: θ from the kept coordinates, then x[B] = τ⁻¹(y[B]; θ).</summary>
-            public static void Inverse(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Inverse<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 2])
                 for (int k = 0; k < Lanes; k++)
@@ -553,13 +553,13 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 2 → 16 → 2
-                Dense.Forward<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense.Forward<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x16, Relu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense16x2, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // affine transformer inverse on coordinates 1 (rows 2)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     AffineInverse(ref Unsafe.Add(ref x, 2 * Lanes + k), o, Unsafe.Add(ref o, 1 * Lanes), 2f, 0.5f, ref logDet);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
                 }
@@ -594,19 +594,19 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile through the forward map y[B] = τ(x[B]; θ) or the inverse map x[B] = τ⁻¹(y[B]; θ) (TDirection): transformer gradients, then the conditioner.</summary>
-            public static void Backward<TDirection>(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> s, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref float p, ref float gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 // transformer: x_b saved at row Saved + b, θ at row Theta; gradients of θ go to scratch row GradTheta
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
-                    Vector<float> logDetGrad = Unsafe.Add(ref gl, k);
-                    AffineBackward<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), o, Unsafe.Add(ref o, 1 * Lanes), 2f, 0.5f, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref go, ref Unsafe.Add(ref go, 1 * Lanes));
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
+                    TV logDetGrad = Unsafe.Add(ref gl, k);
+                    AffineBackward<TDirection, TV>(Unsafe.Add(ref s, Saved * Lanes + k), o, Unsafe.Add(ref o, 1 * Lanes), 2f, 0.5f, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref go, ref Unsafe.Add(ref go, 1 * Lanes));
                 }
                 // conditioner, last dense layer first
-                Dense.Backward<Dense16x2, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense2x16, Relu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense16x2, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense2x16, Relu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -625,19 +625,19 @@ namespace FlowGen.Generated
         // ---------------------------------------------------------------- transformers
 
         /// <summary>Affine transformer, forward: x ← x·exp(s̃) + t, log-det += s̃, with the soft-clamped log-scale s̃ = clamp·tanh(s/clamp).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AffineForward(ref Vector<float> x, Vector<float> s, Vector<float> t, float clamp, float inverseClamp, ref Vector<float> logDet)
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void AffineForward<TV>(ref TV x, TV s, TV t, float clamp, float inverseClamp, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
-            Vector<float> scale = clamp * Kernel.Tanh(s * inverseClamp);
+            TV scale = clamp * Kernel.Tanh(s * inverseClamp);
             x = Kernel.Mac(x, Kernel.Exp(scale), t);
             logDet += scale;
         }
 
         /// <summary>Affine transformer, inverse: x ← (x − t)·exp(−s̃), log-det −= s̃.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AffineInverse(ref Vector<float> x, Vector<float> s, Vector<float> t, float clamp, float inverseClamp, ref Vector<float> logDet)
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void AffineInverse<TV>(ref TV x, TV s, TV t, float clamp, float inverseClamp, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
-            Vector<float> scale = clamp * Kernel.Tanh(s * inverseClamp);
+            TV scale = clamp * Kernel.Tanh(s * inverseClamp);
             x = (x - t) * Kernel.Exp(-scale);
             logDet -= scale;
         }
@@ -646,25 +646,25 @@ namespace FlowGen.Generated
         /// Affine transformer, backward. Through the forward map: g ← g·exp(s̃), ∂s = (g·x·exp(s̃) + gl)·(1 − tanh²(s/clamp)), ∂t = g.
         /// Through the inverse map x = (y − t)·exp(−s̃): ∂y = g·exp(−s̃), ∂s = −(∂y·x·exp(s̃) + gl)·(1 − tanh²(s/clamp)), ∂t = −∂y.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AffineBackward<TDirection>(Vector<float> x, Vector<float> s, Vector<float> t, float clamp, float inverseClamp, ref Vector<float> g, Vector<float> gl, ref Vector<float> gs, ref Vector<float> gt) where TDirection : struct, IMapDirection
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void AffineBackward<TDirection, TV>(TV x, TV s, TV t, float clamp, float inverseClamp, ref TV g, TV gl, ref TV gs, ref TV gt) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
         {
-            Vector<float> th = Kernel.Tanh(s * inverseClamp);
+            TV th = Kernel.Tanh(s * inverseClamp);
             if (TDirection.IsInverse)
             {
-                Vector<float> scale = clamp * th;
-                Vector<float> gy = g * Kernel.Exp(-scale);
+                TV scale = clamp * th;
+                TV gy = g * Kernel.Exp(-scale);
                 g = gy;
                 gt = -gy;
-                gs = -Kernel.Mac(gy * x, Kernel.Exp(scale), gl) * Kernel.Mac(-th, th, new Vector<float>(1f));
+                gs = -Kernel.Mac(gy * x, Kernel.Exp(scale), gl) * Kernel.Mac(-th, th, TV.Create(1f));
             }
             else
             {
-                Vector<float> e = Kernel.Exp(clamp * th);
-                Vector<float> gy = g;
+                TV e = Kernel.Exp(clamp * th);
+                TV gy = g;
                 g = gy * e;
                 gt = gy;
-                gs = Kernel.Mac(gy * x, e, gl) * Kernel.Mac(-th, th, new Vector<float>(1f));
+                gs = Kernel.Mac(gy * x, e, gl) * Kernel.Mac(-th, th, TV.Create(1f));
             }
         }
 

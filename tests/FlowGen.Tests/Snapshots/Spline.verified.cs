@@ -138,7 +138,7 @@ namespace FlowGen.Generated
     [global::System.CodeDom.Compiler.GeneratedCode("FlowGen", "%VERSION%")]
     file readonly struct SplineFlowImpl : IFlowKernels<float>
     {
-        /// <summary>Vectors per tile row: a tile holds Lanes × Vector&lt;T&gt;.Count samples, one per SIMD lane.</summary>
+        /// <summary>Vectors per tile row: a tile holds Lanes × TV.Count samples, one per SIMD lane (TV: the widest vector the hardware accelerates).</summary>
         public const int Lanes = FlowDriver<float, SplineFlowImpl>.Lanes;
         private const int Dim = 4;
         private const int ContextDim = 0;
@@ -228,16 +228,16 @@ namespace FlowGen.Generated
 
         /// <summary>A layer's own slot in the training tile.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static ref Vector<float> Slot(ref Vector<float> slots, int row) => ref Unsafe.Add(ref slots, row * Lanes);
+        private static ref TV Slot<TV>(ref TV slots, int row) where TV : unmanaged, ISimd<TV> => ref Unsafe.Add(ref slots, row * Lanes);
 
-        static void IFlowKernels<float>.ForwardTile(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+        static void IFlowKernels<float>.ForwardTile<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld)
         {
             SplineCoupling1.Forward(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
             InvertibleLinear1<Layer1Rows>.Forward(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
             SplineCoupling2.Forward(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
         }
 
-        static void IFlowKernels<float>.InverseTile(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+        static void IFlowKernels<float>.InverseTile<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld)
         {
             SplineCoupling2.Inverse(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
             InvertibleLinear1<Layer1Rows>.Inverse(ref At(ref p, Layer1), ref x, ref c, ref s, ref ld);
@@ -258,32 +258,32 @@ namespace FlowGen.Generated
             SplineCoupling1.InverseOne(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
-        static void IFlowKernels<float>.ForwardTrain(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> ld)
+        static void IFlowKernels<float>.ForwardTrain<TV>(ref float p, ref TV x, ref TV c, ref TV slots, ref TV ld)
         {
             SplineCoupling1.Forward(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
             InvertibleLinear1<Layer1Rows>.Forward(ref At(ref p, Layer1), ref x, ref c, ref Slot(ref slots, Layer1Slot), ref ld);
             SplineCoupling2.Forward(ref At(ref p, Layer2), ref x, ref c, ref Slot(ref slots, Layer2Slot), ref ld);
         }
 
-        static void IFlowKernels<float>.ForwardBackward(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t)
+        static void IFlowKernels<float>.ForwardBackward<TV>(ref float p, ref float gp, ref TV c, ref TV slots, ref TV g, ref TV gl, ref TV gc, ref TV t)
         {
-            SplineCoupling2.Backward<ForwardMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
-            InvertibleLinear1<Layer1Rows>.Backward<ForwardMap>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
-            SplineCoupling1.Backward<ForwardMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
+            SplineCoupling2.Backward<ForwardMap, TV>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            InvertibleLinear1<Layer1Rows>.Backward<ForwardMap, TV>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
+            SplineCoupling1.Backward<ForwardMap, TV>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
         }
 
-        static void IFlowKernels<float>.InverseTrain(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> ld)
+        static void IFlowKernels<float>.InverseTrain<TV>(ref float p, ref TV x, ref TV c, ref TV slots, ref TV ld)
         {
             SplineCoupling2.Inverse(ref At(ref p, Layer2), ref x, ref c, ref Slot(ref slots, Layer2Slot), ref ld);
             InvertibleLinear1<Layer1Rows>.Inverse(ref At(ref p, Layer1), ref x, ref c, ref Slot(ref slots, Layer1Slot), ref ld);
             SplineCoupling1.Inverse(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
         }
 
-        static void IFlowKernels<float>.InverseBackward(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t)
+        static void IFlowKernels<float>.InverseBackward<TV>(ref float p, ref float gp, ref TV c, ref TV slots, ref TV g, ref TV gl, ref TV gc, ref TV t)
         {
-            SplineCoupling1.Backward<InverseMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
-            InvertibleLinear1<Layer1Rows>.Backward<InverseMap>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
-            SplineCoupling2.Backward<InverseMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            SplineCoupling1.Backward<InverseMap, TV>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
+            InvertibleLinear1<Layer1Rows>.Backward<InverseMap, TV>(ref At(ref p, Layer1), ref At(ref gp, Layer1), ref c, ref Slot(ref slots, Layer1Slot), ref g, ref gl, ref gc, ref t);
+            SplineCoupling2.Backward<InverseMap, TV>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
         }
 
         /// <summary>Rational-quadratic spline coupling used by layer 0: y[B] = τ(x[B]; θ(x[A])), y[A] = x[A] (A kept, B transformed); τ: monotone rational-quadratic spline with 5 bins on [−3, 3], identity outside.</summary>
@@ -306,7 +306,7 @@ namespace FlowGen.Generated
             public const int Dense0 = 0, Dense1 = 24, Dense2 = 96;
 
             /// <summary>Forward on a tile: θ from the kept coordinates, then y[B] = τ(x[B]; θ), log-det += Σ log τ′.</summary>
-            public static void Forward(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Forward<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 1])
                 for (int k = 0; k < Lanes; k++)
@@ -315,14 +315,14 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 2 → 8 → 8 → 28
-                Dense.Forward<Dense2x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense.Forward<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
-                Dense.Forward<Dense8x28, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x8, Elu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense8x8, Elu, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
+                Dense.Forward<Dense8x28, Identity, TV>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // rational-quadratic spline transformer on coordinates 2 3 (rows 2 3)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
                     Spline_K5_B3Forward(ref Unsafe.Add(ref x, 2 * Lanes + k), ref o, 2 * Lanes, ref logDet);
                     Unsafe.Add(ref s, (Saved + 1) * Lanes + k) = Unsafe.Add(ref x, 3 * Lanes + k);
@@ -331,7 +331,7 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Inverse on a tile: θ from the kept coordinates, then x[B] = τ⁻¹(y[B]; θ).</summary>
-            public static void Inverse(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Inverse<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 1])
                 for (int k = 0; k < Lanes; k++)
@@ -340,14 +340,14 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 1) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 2 → 8 → 8 → 28
-                Dense.Forward<Dense2x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense.Forward<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
-                Dense.Forward<Dense8x28, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x8, Elu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense8x8, Elu, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
+                Dense.Forward<Dense8x28, Identity, TV>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // rational-quadratic spline transformer inverse on coordinates 2 3 (rows 2 3)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Spline_K5_B3Inverse(ref Unsafe.Add(ref x, 2 * Lanes + k), ref o, 2 * Lanes, ref logDet);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
                     Spline_K5_B3Inverse(ref Unsafe.Add(ref x, 3 * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref logDet);
@@ -388,21 +388,21 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile through the forward map y[B] = τ(x[B]; θ) or the inverse map x[B] = τ⁻¹(y[B]; θ) (TDirection): transformer gradients, then the conditioner.</summary>
-            public static void Backward<TDirection>(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> s, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref float p, ref float gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 // transformer: x_b saved at row Saved + b, θ at row Theta; gradients of θ go to scratch row GradTheta
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
-                    Vector<float> logDetGrad = Unsafe.Add(ref gl, k);
-                    Spline_K5_B3Vjp<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 2 * Lanes, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref go);
-                    Spline_K5_B3Vjp<TDirection>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref Unsafe.Add(ref g, 3 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes));
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
+                    TV logDetGrad = Unsafe.Add(ref gl, k);
+                    Spline_K5_B3Vjp<TDirection, TV>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 2 * Lanes, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref go);
+                    Spline_K5_B3Vjp<TDirection, TV>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref Unsafe.Add(ref g, 3 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes));
                 }
                 // conditioner, last dense layer first
-                Dense.Backward<Dense8x28, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense2x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense8x28, Identity, TV>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense8x8, Elu, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense2x8, Elu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -427,7 +427,7 @@ namespace FlowGen.Generated
             public const int SlotRows = 8;
 
             /// <summary>Forward on a tile: y = P·L·(U + diag(exp ℓ))·x + bias, log-det += Σ ℓ.</summary>
-            public static void Forward(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Forward<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // save x for the backward pass
                 for (int i = 0; i < 4; i++)
@@ -441,14 +441,14 @@ namespace FlowGen.Generated
                 for (int i = 0; i < 4; i++)
                 {
                     float logScale = Unsafe.Add(ref p, LogDiag + i);
-                    Vector<float> scale = new Vector<float>(Kernel.Exp(logScale));
+                    TV scale = TV.Create(Kernel.Exp(logScale));
                     int r = TRows.Rows[i], u = Upper + i * 4 - i * (i + 1) / 2 - i - 1;
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Vector<float> acc = scale * Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(new Vector<float>(Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
+                        TV acc = scale * Unsafe.Add(ref x, r * Lanes + k);
+                        for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(TV.Create(Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc;
-                        Unsafe.Add(ref ld, k) += new Vector<float>(logScale);
+                        Unsafe.Add(ref ld, k) += TV.Create(logScale);
                     }
                 }
                 // save v for the backward pass
@@ -465,15 +465,15 @@ namespace FlowGen.Generated
                     int r = TRows.Rows[i], l = Lower + i * (i - 1) / 2;
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Vector<float> acc = Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<float>(Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
+                        TV acc = Unsafe.Add(ref x, r * Lanes + k);
+                        for (int j = 0; j < i; j++) acc = Kernel.Mac(TV.Create(Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc;
                     }
                 }
                 // y_i = w_π(i) + bias_i: the permutation only renames rows; y_i lives in row RowsAfter[i]
                 for (int i = 0; i < 4; i++)
                 {
-                    Vector<float> shift = new Vector<float>(Unsafe.Add(ref p, Bias + i));
+                    TV shift = TV.Create(Unsafe.Add(ref p, Bias + i));
                     int r = TRows.RowsAfter[i];
                     for (int k = 0; k < Lanes; k++)
                     {
@@ -483,11 +483,11 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Inverse on a tile: subtract the bias, then solve L·v = w and (U + diag(exp ℓ))·x = v; log-det −= Σ ℓ.</summary>
-            public static void Inverse(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Inverse<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 for (int i = 0; i < 4; i++)
                 {
-                    Vector<float> shift = new Vector<float>(Unsafe.Add(ref p, Bias + i));
+                    TV shift = TV.Create(Unsafe.Add(ref p, Bias + i));
                     int r = TRows.RowsAfter[i];
                     for (int k = 0; k < Lanes; k++)
                     {
@@ -500,8 +500,8 @@ namespace FlowGen.Generated
                     int r = TRows.Rows[i], l = Lower + i * (i - 1) / 2;
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Vector<float> acc = Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<float>(-Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
+                        TV acc = Unsafe.Add(ref x, r * Lanes + k);
+                        for (int j = 0; j < i; j++) acc = Kernel.Mac(TV.Create(-Unsafe.Add(ref p, l + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc;
                     }
                 }
@@ -517,14 +517,14 @@ namespace FlowGen.Generated
                 for (int i = 3; i >= 0; i--)
                 {
                     float logScale = Unsafe.Add(ref p, LogDiag + i);
-                    Vector<float> inverseScale = new Vector<float>(Kernel.Exp(-logScale));
+                    TV inverseScale = TV.Create(Kernel.Exp(-logScale));
                     int r = TRows.Rows[i], u = Upper + i * 4 - i * (i + 1) / 2 - i - 1;
                     for (int k = 0; k < Lanes; k++)
                     {
-                        Vector<float> acc = Unsafe.Add(ref x, r * Lanes + k);
-                        for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(new Vector<float>(-Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
+                        TV acc = Unsafe.Add(ref x, r * Lanes + k);
+                        for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(TV.Create(-Unsafe.Add(ref p, u + j)), Unsafe.Add(ref x, (TRows.Rows[j]) * Lanes + k), acc);
                         Unsafe.Add(ref x, r * Lanes + k) = acc * inverseScale;
-                        Unsafe.Add(ref ld, k) -= new Vector<float>(logScale);
+                        Unsafe.Add(ref ld, k) -= TV.Create(logScale);
                     }
                 }
                 // save x for the backward pass
@@ -599,7 +599,7 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile. Forward map: y = P·(w + bias), w = L·v, v = (U + diag(exp ℓ))·x. Inverse map: x = A⁻¹·v, A = U + diag(exp ℓ); v = L⁻¹·w; w = Pᵀ·(y − bias). x and v are saved.</summary>
-            public static void Backward<TDirection>(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> s, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref float p, ref float gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 if (TDirection.IsInverse)
                 {
@@ -607,18 +607,18 @@ namespace FlowGen.Generated
                     // gv = A⁻ᵀ·gx: ascending i, gv_i = (gx_i − Σ_{j<i} U_ji·gv_j)·exp(−ℓ_i)
                     for (int i = 0; i < 4; i++)
                     {
-                        Vector<float> inverseScale = new Vector<float>(Kernel.Exp(-Unsafe.Add(ref p, LogDiag + i)));
+                        TV inverseScale = TV.Create(Kernel.Exp(-Unsafe.Add(ref p, LogDiag + i)));
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<float> acc = Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k);
-                            for (int j = 0; j < i; j++) acc = Kernel.Mac(new Vector<float>(-Unsafe.Add(ref p, Upper + j * 4 - j * (j + 1) / 2 - j - 1 + i)), Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k), acc);
+                            TV acc = Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k);
+                            for (int j = 0; j < i; j++) acc = Kernel.Mac(TV.Create(-Unsafe.Add(ref p, Upper + j * 4 - j * (j + 1) / 2 - j - 1 + i)), Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k), acc);
                             Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) = acc * inverseScale;
                         }
                     }
                     // gA = −gv·xᵀ on A's entries: gU_ij −= gv_i·x_j (i < j), gℓ_i −= gv_i·x_i·exp(ℓ_i) + gl
                     for (int i = 0; i < 4; i++)
                     {
-                        Vector<float> diagScale = new Vector<float>(Kernel.Exp(Unsafe.Add(ref p, LogDiag + i)));
+                        TV diagScale = TV.Create(Kernel.Exp(Unsafe.Add(ref p, LogDiag + i)));
                         for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, LogDiag + i), -Kernel.Mac(Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
                         for (int j = i + 1; j < 4; j++)
                         {
@@ -630,8 +630,8 @@ namespace FlowGen.Generated
                     {
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<float> acc = Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k);
-                            for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(new Vector<float>(-Unsafe.Add(ref p, Lower + j * (j - 1) / 2 + i)), Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k), acc);
+                            TV acc = Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k);
+                            for (int j = i + 1; j < 4; j++) acc = Kernel.Mac(TV.Create(-Unsafe.Add(ref p, Lower + j * (j - 1) / 2 + i)), Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k), acc);
                             Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) = acc;
                         }
                     }
@@ -668,15 +668,15 @@ namespace FlowGen.Generated
                     {
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<float> acc = Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k);
-                            for (int i = j + 1; i < 4; i++) acc = Kernel.Mac(new Vector<float>(Unsafe.Add(ref p, Lower + i * (i - 1) / 2 + j)), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k), acc);
+                            TV acc = Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k);
+                            for (int i = j + 1; i < 4; i++) acc = Kernel.Mac(TV.Create(Unsafe.Add(ref p, Lower + i * (i - 1) / 2 + j)), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k), acc);
                             Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k) = acc;
                         }
                     }
                     // v = (U + diag(exp ℓ))·x: gU_ij += gv_i·x_j (i < j); gℓ_i += gv_i·exp(ℓ_i)·x_i + gl; gx_j = exp(ℓ_j)·gv_j + Σ_{i<j} U_ij·gv_i, descending j
                     for (int i = 0; i < 4; i++)
                     {
-                        Vector<float> diagScale = new Vector<float>(Kernel.Exp(Unsafe.Add(ref p, LogDiag + i)));
+                        TV diagScale = TV.Create(Kernel.Exp(Unsafe.Add(ref p, LogDiag + i)));
                         for (int k = 0; k < Lanes; k++) AddLanes(ref Unsafe.Add(ref gp, LogDiag + i), Kernel.Mac(Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k) * Unsafe.Add(ref s, (Saved + i) * Lanes + k), diagScale, Unsafe.Add(ref gl, k)));
                         for (int j = i + 1; j < 4; j++)
                         {
@@ -685,11 +685,11 @@ namespace FlowGen.Generated
                     }
                     for (int j = 3; j >= 0; j--)
                     {
-                        Vector<float> scale = new Vector<float>(Kernel.Exp(Unsafe.Add(ref p, LogDiag + j)));
+                        TV scale = TV.Create(Kernel.Exp(Unsafe.Add(ref p, LogDiag + j)));
                         for (int k = 0; k < Lanes; k++)
                         {
-                            Vector<float> acc = scale * Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k);
-                            for (int i = 0; i < j; i++) acc = Kernel.Mac(new Vector<float>(Unsafe.Add(ref p, Upper + i * 4 - i * (i + 1) / 2 - i - 1 + j)), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k), acc);
+                            TV acc = scale * Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k);
+                            for (int i = 0; i < j; i++) acc = Kernel.Mac(TV.Create(Unsafe.Add(ref p, Upper + i * 4 - i * (i + 1) / 2 - i - 1 + j)), Unsafe.Add(ref g, TRows.Rows[i] * Lanes + k), acc);
                             Unsafe.Add(ref g, TRows.Rows[j] * Lanes + k) = acc;
                         }
                     }
@@ -717,7 +717,7 @@ namespace FlowGen.Generated
             public const int Dense0 = 0, Dense1 = 32, Dense2 = 104;
 
             /// <summary>Forward on a tile: θ from the kept coordinates, then y[B] = τ(x[B]; θ), log-det += Σ log τ′.</summary>
-            public static void Forward(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Forward<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 2 3])
                 for (int k = 0; k < Lanes; k++)
@@ -727,21 +727,21 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 2) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 3 → 8 → 8 → 23
-                Dense.Forward<Dense3x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense.Forward<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
-                Dense.Forward<Dense8x23, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense3x8, Elu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense8x8, Elu, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
+                Dense.Forward<Dense8x23, Identity, TV>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // rational-quadratic spline transformer on coordinates 1 (rows 3)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 3 * Lanes + k);
                     Spline_K8_B3Forward(ref Unsafe.Add(ref x, 3 * Lanes + k), ref o, 1 * Lanes, ref logDet);
                 }
             }
 
             /// <summary>Inverse on a tile: θ from the kept coordinates, then x[B] = τ⁻¹(y[B]; θ).</summary>
-            public static void Inverse(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Inverse<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 2 3])
                 for (int k = 0; k < Lanes; k++)
@@ -751,14 +751,14 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, (Input + 2) * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
                 // conditioner 3 → 8 → 8 → 23
-                Dense.Forward<Dense3x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense.Forward<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
-                Dense.Forward<Dense8x23, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense3x8, Elu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense8x8, Elu, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes));
+                Dense.Forward<Dense8x23, Identity, TV>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // rational-quadratic spline transformer inverse on coordinates 1 (rows 3)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Spline_K8_B3Inverse(ref Unsafe.Add(ref x, 3 * Lanes + k), ref o, 1 * Lanes, ref logDet);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 3 * Lanes + k);
                 }
@@ -797,20 +797,20 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile through the forward map y[B] = τ(x[B]; θ) or the inverse map x[B] = τ⁻¹(y[B]; θ) (TDirection): transformer gradients, then the conditioner.</summary>
-            public static void Backward<TDirection>(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> s, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref float p, ref float gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 // transformer: x_b saved at row Saved + b, θ at row Theta; gradients of θ go to scratch row GradTheta
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
-                    Vector<float> logDetGrad = Unsafe.Add(ref gl, k);
-                    Spline_K8_B3Vjp<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 1 * Lanes, ref Unsafe.Add(ref g, 3 * Lanes + k), logDetGrad, ref go);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
+                    TV logDetGrad = Unsafe.Add(ref gl, k);
+                    Spline_K8_B3Vjp<TDirection, TV>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 1 * Lanes, ref Unsafe.Add(ref g, 3 * Lanes + k), logDetGrad, ref go);
                 }
                 // conditioner, last dense layer first
-                Dense.Backward<Dense8x23, Identity>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense8x8, Elu>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense3x8, Elu>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense8x23, Identity, TV>(ref Unsafe.Add(ref p, Dense2), ref Unsafe.Add(ref gp, Dense2), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense8x8, Elu, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref s, Hidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden1 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense3x8, Elu, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -839,57 +839,57 @@ namespace FlowGen.Generated
         /// <summary>target += each lane of v, lane 0 first: one sample at a time in sample order, so a parameter gradient
         /// summed over a batch has the same bits whatever the SIMD width (and the padded lanes of a partial tile add 0).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void AddLanes(ref float target, Vector<float> v)
+        private static void AddLanes<TV>(ref float target, TV v) where TV : unmanaged, ISimd<TV>
         {
             float acc = target;
-            for (int lane = 0; lane < Vector<float>.Count; lane++) acc += v[lane];
+            for (int lane = 0; lane < TV.Count; lane++) acc += Simd.Element<float, TV>(v, lane);
             target = acc;
         }
 
         // ---------------------------------------------------------------- transformers
 
         /// <summary>Rational-quadratic spline (K = 5, B = 3): returns τ(x) and λ = log τ′(x); identity outside [−B, B].</summary>
-        private static Vector<float> Spline_K5_B3Value(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> logDerivative)
+        private static TV Spline_K5_B3Value<TV>(TV x, ref TV theta, int stride, out TV logDerivative) where TV : unmanaged, ISimd<TV>
         {
             // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<Vector<float>> xk = stackalloc Vector<float>[6], yk = stackalloc Vector<float>[6], delta = stackalloc Vector<float>[6];
-            Span<Vector<float>> width = stackalloc Vector<float>[5], height = stackalloc Vector<float>[5], softWidth = stackalloc Vector<float>[5], softHeight = stackalloc Vector<float>[5];
+            Span<TV> xk = stackalloc TV[6], yk = stackalloc TV[6], delta = stackalloc TV[6];
+            Span<TV> width = stackalloc TV[5], height = stackalloc TV[5], softWidth = stackalloc TV[5], softHeight = stackalloc TV[5];
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 0 * stride);
+                TV max = Unsafe.Add(ref theta, 0 * stride);
                 for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 5; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                xk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                xk[0] = TV.Create(-3f);
                 for (int i = 0; i < 5; i++)
                 {
                     softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], new Vector<float>(5.97f), new Vector<float>(0.006f));
+                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.97f), TV.Create(0.006f));
                     xk[i + 1] = xk[i] + width[i];
                 }
             }
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 5 * stride);
+                TV max = Unsafe.Add(ref theta, 5 * stride);
                 for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (5 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 5; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (5 + i) * stride) - max); sum += softHeight[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                yk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                yk[0] = TV.Create(-3f);
                 for (int i = 0; i < 5; i++)
                 {
                     softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], new Vector<float>(5.97f), new Vector<float>(0.006f));
+                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.97f), TV.Create(0.006f));
                     yk[i + 1] = yk[i] + height[i];
                 }
             }
-            delta[0] = new Vector<float>(1f);
-            delta[5] = new Vector<float>(1f);
-            for (int i = 1; i < 5; i++) delta[i] = new Vector<float>(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (9 + i) * stride));
-            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, new Vector<float>(-3f)), Kernel.LessThanOrEqual(x, new Vector<float>(3f)));
-            Vector<float> xc = Kernel.Select(inside, x, new Vector<float>(0f));
-            Vector<float> x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            delta[0] = TV.Create(1f);
+            delta[5] = TV.Create(1f);
+            for (int i = 1; i < 5; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (9 + i) * stride));
+            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, TV.Create(-3f)), Kernel.LessThanOrEqual(x, TV.Create(3f)));
+            TV xc = Kernel.Select(inside, x, TV.Create(0f));
+            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
             for (int i = 1; i < 5; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(xc, xk[i]);
@@ -897,67 +897,67 @@ namespace FlowGen.Generated
                 w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
                 d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
             }
-            Vector<float> s = h0 / w0;
-            Vector<float> xi = Kernel.Min(Kernel.Max((xc - x0) / w0, new Vector<float>(0f)), new Vector<float>(1f));
-            Vector<float> e = xi * (new Vector<float>(1f) - xi);
-            Vector<float> den = Kernel.Mac(d1 + d0 - (s + s), e, s);
-            Vector<float> y = y0 + h0 * Kernel.Mac(s, xi * xi, d0 * e) / den;
-            Vector<float> oneMinus = new Vector<float>(1f) - xi;
-            Vector<float> q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus));
-            logDerivative = Kernel.Select(inside, Kernel.Log(s * s * q / (den * den)), new Vector<float>(0f));
+            TV s = h0 / w0;
+            TV xi = Kernel.Min(Kernel.Max((xc - x0) / w0, TV.Create(0f)), TV.Create(1f));
+            TV e = xi * (TV.Create(1f) - xi);
+            TV den = Kernel.Mac(d1 + d0 - (s + s), e, s);
+            TV y = y0 + h0 * Kernel.Mac(s, xi * xi, d0 * e) / den;
+            TV oneMinus = TV.Create(1f) - xi;
+            TV q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus));
+            logDerivative = Kernel.Select(inside, Kernel.Log(s * s * q / (den * den)), TV.Create(0f));
             return Kernel.Select(inside, y, x);
         }
 
         /// <summary>Spline forward (K = 5): x ← τ(x), log-det += log τ′(x).</summary>
-        private static void Spline_K5_B3Forward(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
+        private static void Spline_K5_B3Forward<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
-            x = Spline_K5_B3Value(x, ref theta, stride, out Vector<float> logDerivative);
+            x = Spline_K5_B3Value(x, ref theta, stride, out TV logDerivative);
             logDet += logDerivative;
         }
 
         /// <summary>Spline inverse (K = 5): bin by the y-knots, then the stable root ξ = 2c/(−b − √(b² − 4ac)); identity outside [−B, B].</summary>
-        private static void Spline_K5_B3Inverse(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
+        private static void Spline_K5_B3Inverse<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
             // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<Vector<float>> xk = stackalloc Vector<float>[6], yk = stackalloc Vector<float>[6], delta = stackalloc Vector<float>[6];
-            Span<Vector<float>> width = stackalloc Vector<float>[5], height = stackalloc Vector<float>[5], softWidth = stackalloc Vector<float>[5], softHeight = stackalloc Vector<float>[5];
+            Span<TV> xk = stackalloc TV[6], yk = stackalloc TV[6], delta = stackalloc TV[6];
+            Span<TV> width = stackalloc TV[5], height = stackalloc TV[5], softWidth = stackalloc TV[5], softHeight = stackalloc TV[5];
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 0 * stride);
+                TV max = Unsafe.Add(ref theta, 0 * stride);
                 for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 5; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                xk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                xk[0] = TV.Create(-3f);
                 for (int i = 0; i < 5; i++)
                 {
                     softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], new Vector<float>(5.97f), new Vector<float>(0.006f));
+                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.97f), TV.Create(0.006f));
                     xk[i + 1] = xk[i] + width[i];
                 }
             }
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 5 * stride);
+                TV max = Unsafe.Add(ref theta, 5 * stride);
                 for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (5 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 5; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (5 + i) * stride) - max); sum += softHeight[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                yk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                yk[0] = TV.Create(-3f);
                 for (int i = 0; i < 5; i++)
                 {
                     softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], new Vector<float>(5.97f), new Vector<float>(0.006f));
+                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.97f), TV.Create(0.006f));
                     yk[i + 1] = yk[i] + height[i];
                 }
             }
-            delta[0] = new Vector<float>(1f);
-            delta[5] = new Vector<float>(1f);
-            for (int i = 1; i < 5; i++) delta[i] = new Vector<float>(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (9 + i) * stride));
-            Vector<float> target = x;
-            var inside = Kernel.And(Kernel.GreaterThanOrEqual(target, new Vector<float>(-3f)), Kernel.LessThanOrEqual(target, new Vector<float>(3f)));
-            Vector<float> yc = Kernel.Select(inside, target, new Vector<float>(0f));
-            Vector<float> x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            delta[0] = TV.Create(1f);
+            delta[5] = TV.Create(1f);
+            for (int i = 1; i < 5; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (9 + i) * stride));
+            TV target = x;
+            var inside = Kernel.And(Kernel.GreaterThanOrEqual(target, TV.Create(-3f)), Kernel.LessThanOrEqual(target, TV.Create(3f)));
+            TV yc = Kernel.Select(inside, target, TV.Create(0f));
+            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
             for (int i = 1; i < 5; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(yc, yk[i]);
@@ -965,109 +965,109 @@ namespace FlowGen.Generated
                 w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
                 d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
             }
-            Vector<float> s = h0 / w0;
-            Vector<float> dy = yc - y0;
-            Vector<float> slopes = d1 + d0 - (s + s);
-            Vector<float> qa = Kernel.Mac(dy, slopes, h0 * (s - d0));
-            Vector<float> qb = h0 * d0 - dy * slopes;
-            Vector<float> qc = -s * dy;
-            Vector<float> discriminant = Kernel.Max(qb * qb - new Vector<float>(4f) * qa * qc, new Vector<float>(0f));
-            Vector<float> xi = Kernel.Min(Kernel.Max((qc + qc) / (-qb - Kernel.Sqrt(discriminant)), new Vector<float>(0f)), new Vector<float>(1f));
-            Vector<float> e = xi * (new Vector<float>(1f) - xi);
-            Vector<float> den = Kernel.Mac(slopes, e, s);
-            Vector<float> oneMinus = new Vector<float>(1f) - xi;
-            Vector<float> q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus));
-            logDet -= Kernel.Select(inside, Kernel.Log(s * s * q / (den * den)), new Vector<float>(0f));
+            TV s = h0 / w0;
+            TV dy = yc - y0;
+            TV slopes = d1 + d0 - (s + s);
+            TV qa = Kernel.Mac(dy, slopes, h0 * (s - d0));
+            TV qb = h0 * d0 - dy * slopes;
+            TV qc = -s * dy;
+            TV discriminant = Kernel.Max(qb * qb - TV.Create(4f) * qa * qc, TV.Create(0f));
+            TV xi = Kernel.Min(Kernel.Max((qc + qc) / (-qb - Kernel.Sqrt(discriminant)), TV.Create(0f)), TV.Create(1f));
+            TV e = xi * (TV.Create(1f) - xi);
+            TV den = Kernel.Mac(slopes, e, s);
+            TV oneMinus = TV.Create(1f) - xi;
+            TV q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus));
+            logDet -= Kernel.Select(inside, Kernel.Log(s * s * q / (den * den)), TV.Create(0f));
             x = Kernel.Select(inside, Kernel.Mac(xi, w0, x0), target);
         }
 
         /// <summary>Spline backward (K = 5): partial derivatives of τ and λ in the selected bin, scattered to the raw widths, heights and derivatives.</summary>
-        private static void Spline_K5_B3Backward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
+        private static void Spline_K5_B3Backward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
             // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<Vector<float>> xk = stackalloc Vector<float>[6], yk = stackalloc Vector<float>[6], delta = stackalloc Vector<float>[6];
-            Span<Vector<float>> width = stackalloc Vector<float>[5], height = stackalloc Vector<float>[5], softWidth = stackalloc Vector<float>[5], softHeight = stackalloc Vector<float>[5];
+            Span<TV> xk = stackalloc TV[6], yk = stackalloc TV[6], delta = stackalloc TV[6];
+            Span<TV> width = stackalloc TV[5], height = stackalloc TV[5], softWidth = stackalloc TV[5], softHeight = stackalloc TV[5];
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 0 * stride);
+                TV max = Unsafe.Add(ref theta, 0 * stride);
                 for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 5; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                xk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                xk[0] = TV.Create(-3f);
                 for (int i = 0; i < 5; i++)
                 {
                     softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], new Vector<float>(5.97f), new Vector<float>(0.006f));
+                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.97f), TV.Create(0.006f));
                     xk[i + 1] = xk[i] + width[i];
                 }
             }
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 5 * stride);
+                TV max = Unsafe.Add(ref theta, 5 * stride);
                 for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (5 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 5; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (5 + i) * stride) - max); sum += softHeight[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                yk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                yk[0] = TV.Create(-3f);
                 for (int i = 0; i < 5; i++)
                 {
                     softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], new Vector<float>(5.97f), new Vector<float>(0.006f));
+                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.97f), TV.Create(0.006f));
                     yk[i + 1] = yk[i] + height[i];
                 }
             }
-            delta[0] = new Vector<float>(1f);
-            delta[5] = new Vector<float>(1f);
-            for (int i = 1; i < 5; i++) delta[i] = new Vector<float>(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (9 + i) * stride));
-            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, new Vector<float>(-3f)), Kernel.LessThanOrEqual(x, new Vector<float>(3f)));
-            Vector<float> xc = Kernel.Select(inside, x, new Vector<float>(0f));
-            Vector<float> x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1], bin = new Vector<float>(0f);
+            delta[0] = TV.Create(1f);
+            delta[5] = TV.Create(1f);
+            for (int i = 1; i < 5; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (9 + i) * stride));
+            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, TV.Create(-3f)), Kernel.LessThanOrEqual(x, TV.Create(3f)));
+            TV xc = Kernel.Select(inside, x, TV.Create(0f));
+            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1], bin = TV.Create(0f);
             for (int i = 1; i < 5; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(xc, xk[i]);
                 x0 = Kernel.Select(past, xk[i], x0); y0 = Kernel.Select(past, yk[i], y0);
                 w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
                 d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
-                bin = Kernel.Select(past, new Vector<float>((float)i), bin);
+                bin = Kernel.Select(past, TV.Create((float)i), bin);
             }
-            Vector<float> one = new Vector<float>(1f), two = new Vector<float>(2f);
-            Vector<float> s = h0 / w0, inverseWidth = one / w0;
-            Vector<float> xi = Kernel.Min(Kernel.Max((xc - x0) * inverseWidth, new Vector<float>(0f)), one);
-            Vector<float> e = xi * (one - xi), oneMinus = one - xi, oneMinusTwoXi = one - (xi + xi);
-            Vector<float> numerator = Kernel.Mac(s, xi * xi, d0 * e);             // N: τ = y0 + h·N/D
-            Vector<float> den = Kernel.Mac(d1 + d0 - (s + s), e, s);              // D
-            Vector<float> q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus)); // λ = 2 log s + log Q − 2 log D
-            Vector<float> inverseDen = one / den, inverseQ = one / q;
-            Vector<float> dNdXi = Kernel.Mac(two * s, xi, d0 * oneMinusTwoXi);
-            Vector<float> dDdXi = (d1 + d0 - (s + s)) * oneMinusTwoXi;
-            Vector<float> hOverD2 = h0 * inverseDen * inverseDen;
-            Vector<float> tauXi = hOverD2 * (dNdXi * den - numerator * dDdXi);
-            Vector<float> tauS = hOverD2 * (xi * xi * den - numerator * (one - (e + e)));
-            Vector<float> tauD0 = hOverD2 * e * (den - numerator);
-            Vector<float> tauD1 = -hOverD2 * numerator * e;
-            Vector<float> dQdXi = two * (d1 * xi + s * oneMinusTwoXi - d0 * oneMinus);
-            Vector<float> lamXi = dQdXi * inverseQ - two * dDdXi * inverseDen;
-            Vector<float> lamS = two / s + two * e * inverseQ - two * (one - (e + e)) * inverseDen;
-            Vector<float> lamD0 = oneMinus * oneMinus * inverseQ - two * e * inverseDen;
-            Vector<float> lamD1 = xi * xi * inverseQ - two * e * inverseDen;
-            Vector<float> gy = g;
-            Vector<float> zero = new Vector<float>(0f);
+            TV one = TV.Create(1f), two = TV.Create(2f);
+            TV s = h0 / w0, inverseWidth = one / w0;
+            TV xi = Kernel.Min(Kernel.Max((xc - x0) * inverseWidth, TV.Create(0f)), one);
+            TV e = xi * (one - xi), oneMinus = one - xi, oneMinusTwoXi = one - (xi + xi);
+            TV numerator = Kernel.Mac(s, xi * xi, d0 * e);             // N: τ = y0 + h·N/D
+            TV den = Kernel.Mac(d1 + d0 - (s + s), e, s);              // D
+            TV q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus)); // λ = 2 log s + log Q − 2 log D
+            TV inverseDen = one / den, inverseQ = one / q;
+            TV dNdXi = Kernel.Mac(two * s, xi, d0 * oneMinusTwoXi);
+            TV dDdXi = (d1 + d0 - (s + s)) * oneMinusTwoXi;
+            TV hOverD2 = h0 * inverseDen * inverseDen;
+            TV tauXi = hOverD2 * (dNdXi * den - numerator * dDdXi);
+            TV tauS = hOverD2 * (xi * xi * den - numerator * (one - (e + e)));
+            TV tauD0 = hOverD2 * e * (den - numerator);
+            TV tauD1 = -hOverD2 * numerator * e;
+            TV dQdXi = two * (d1 * xi + s * oneMinusTwoXi - d0 * oneMinus);
+            TV lamXi = dQdXi * inverseQ - two * dDdXi * inverseDen;
+            TV lamS = two / s + two * e * inverseQ - two * (one - (e + e)) * inverseDen;
+            TV lamD0 = oneMinus * oneMinus * inverseQ - two * e * inverseDen;
+            TV lamD1 = xi * xi * inverseQ - two * e * inverseDen;
+            TV gy = g;
+            TV zero = TV.Create(0f);
             // upstream combined, zero outside [−B, B] where τ is the identity and no parameter matters
-            Vector<float> gXi = Kernel.Select(inside, Kernel.Mac(gy, tauXi, gl * lamXi), zero);
-            Vector<float> gS = Kernel.Select(inside, Kernel.Mac(gy, tauS, gl * lamS), zero);
-            Vector<float> gD0 = Kernel.Select(inside, Kernel.Mac(gy, tauD0, gl * lamD0), zero);
-            Vector<float> gD1 = Kernel.Select(inside, Kernel.Mac(gy, tauD1, gl * lamD1), zero);
-            Vector<float> gY0 = Kernel.Select(inside, gy, zero);
+            TV gXi = Kernel.Select(inside, Kernel.Mac(gy, tauXi, gl * lamXi), zero);
+            TV gS = Kernel.Select(inside, Kernel.Mac(gy, tauS, gl * lamS), zero);
+            TV gD0 = Kernel.Select(inside, Kernel.Mac(gy, tauD0, gl * lamD0), zero);
+            TV gD1 = Kernel.Select(inside, Kernel.Mac(gy, tauD1, gl * lamD1), zero);
+            TV gY0 = Kernel.Select(inside, gy, zero);
             g = Kernel.Select(inside, gXi * inverseWidth, gy);
             // knots: x0 = −B + Σ_{i<bin} w_i, y0 = −B + Σ_{i<bin} h_i; the selected bin's own width and height
-            Vector<float> gWidthOwn = -(xi * gXi + s * gS) * inverseWidth, gX0 = -gXi * inverseWidth;
-            Vector<float> gHeightOwn = Kernel.Select(inside, Kernel.Mac(gS, inverseWidth, gy * numerator * inverseDen), zero);
-            Span<Vector<float>> gWidth = stackalloc Vector<float>[5], gHeight = stackalloc Vector<float>[5];
-            Vector<float> dotWidth = zero, dotHeight = zero;
+            TV gWidthOwn = -(xi * gXi + s * gS) * inverseWidth, gX0 = -gXi * inverseWidth;
+            TV gHeightOwn = Kernel.Select(inside, Kernel.Mac(gS, inverseWidth, gy * numerator * inverseDen), zero);
+            Span<TV> gWidth = stackalloc TV[5], gHeight = stackalloc TV[5];
+            TV dotWidth = zero, dotHeight = zero;
             for (int i = 0; i < 5; i++)
             {
-                Vector<float> index = new Vector<float>((float)i);
+                TV index = TV.Create((float)i);
                 var before = Kernel.GreaterThan(bin, index);
                 var at = Kernel.And(Kernel.GreaterThanOrEqual(bin, index), Kernel.LessThanOrEqual(bin, index));
                 gWidth[i] = Kernel.Select(at, gWidthOwn, zero) + Kernel.Select(before, gX0, zero);
@@ -1078,62 +1078,62 @@ namespace FlowGen.Generated
             // through 2B·(m + (1 − mK)·softmax): ∂/∂θ_j = 2B(1 − mK)·softmax_j·(g_j − Σᵢ gᵢ·softmaxᵢ)
             for (int i = 0; i < 5; i++)
             {
-                Unsafe.Add(ref gtheta, i * stride) = new Vector<float>(5.97f) * softWidth[i] * (gWidth[i] - dotWidth);
-                Unsafe.Add(ref gtheta, (5 + i) * stride) = new Vector<float>(5.97f) * softHeight[i] * (gHeight[i] - dotHeight);
+                Unsafe.Add(ref gtheta, i * stride) = TV.Create(5.97f) * softWidth[i] * (gWidth[i] - dotWidth);
+                Unsafe.Add(ref gtheta, (5 + i) * stride) = TV.Create(5.97f) * softHeight[i] * (gHeight[i] - dotHeight);
             }
             // interior derivatives δ_i = δ_min + softplus(θ): the bin's left knot is δ_bin, its right knot δ_bin+1
             for (int i = 1; i < 5; i++)
             {
-                Vector<float> index = new Vector<float>((float)i);
+                TV index = TV.Create((float)i);
                 var left = Kernel.And(Kernel.GreaterThanOrEqual(bin, index), Kernel.LessThanOrEqual(bin, index));
                 var right = Kernel.And(Kernel.GreaterThanOrEqual(bin + one, index), Kernel.LessThanOrEqual(bin + one, index));
-                Vector<float> gDelta = Kernel.Select(left, gD0, zero) + Kernel.Select(right, gD1, zero);
+                TV gDelta = Kernel.Select(left, gD0, zero) + Kernel.Select(right, gD1, zero);
                 Unsafe.Add(ref gtheta, (9 + i) * stride) = gDelta * Kernel.Sigmoid(Unsafe.Add(ref theta, (9 + i) * stride));
             }
         }
 
         /// <summary>τ′(x) and λ_x (1 and 0 outside [−B, B]).</summary>
-        private static void Spline_K5_B3Derivatives(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope)
+        private static void Spline_K5_B3Derivatives<TV>(TV x, ref TV theta, int stride, out TV derivative, out TV logDerivativeSlope) where TV : unmanaged, ISimd<TV>
         {
             // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<Vector<float>> xk = stackalloc Vector<float>[6], yk = stackalloc Vector<float>[6], delta = stackalloc Vector<float>[6];
-            Span<Vector<float>> width = stackalloc Vector<float>[5], height = stackalloc Vector<float>[5], softWidth = stackalloc Vector<float>[5], softHeight = stackalloc Vector<float>[5];
+            Span<TV> xk = stackalloc TV[6], yk = stackalloc TV[6], delta = stackalloc TV[6];
+            Span<TV> width = stackalloc TV[5], height = stackalloc TV[5], softWidth = stackalloc TV[5], softHeight = stackalloc TV[5];
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 0 * stride);
+                TV max = Unsafe.Add(ref theta, 0 * stride);
                 for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 5; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                xk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                xk[0] = TV.Create(-3f);
                 for (int i = 0; i < 5; i++)
                 {
                     softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], new Vector<float>(5.97f), new Vector<float>(0.006f));
+                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.97f), TV.Create(0.006f));
                     xk[i + 1] = xk[i] + width[i];
                 }
             }
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 5 * stride);
+                TV max = Unsafe.Add(ref theta, 5 * stride);
                 for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (5 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 5; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (5 + i) * stride) - max); sum += softHeight[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                yk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                yk[0] = TV.Create(-3f);
                 for (int i = 0; i < 5; i++)
                 {
                     softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], new Vector<float>(5.97f), new Vector<float>(0.006f));
+                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.97f), TV.Create(0.006f));
                     yk[i + 1] = yk[i] + height[i];
                 }
             }
-            delta[0] = new Vector<float>(1f);
-            delta[5] = new Vector<float>(1f);
-            for (int i = 1; i < 5; i++) delta[i] = new Vector<float>(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (9 + i) * stride));
-            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, new Vector<float>(-3f)), Kernel.LessThanOrEqual(x, new Vector<float>(3f)));
-            Vector<float> xc = Kernel.Select(inside, x, new Vector<float>(0f));
-            Vector<float> x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            delta[0] = TV.Create(1f);
+            delta[5] = TV.Create(1f);
+            for (int i = 1; i < 5; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (9 + i) * stride));
+            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, TV.Create(-3f)), Kernel.LessThanOrEqual(x, TV.Create(3f)));
+            TV xc = Kernel.Select(inside, x, TV.Create(0f));
+            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
             for (int i = 1; i < 5; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(xc, xk[i]);
@@ -1141,24 +1141,24 @@ namespace FlowGen.Generated
                 w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
                 d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
             }
-            Vector<float> one = new Vector<float>(1f), two = new Vector<float>(2f);
-            Vector<float> s = h0 / w0;
-            Vector<float> xi = Kernel.Min(Kernel.Max((xc - x0) / w0, new Vector<float>(0f)), one);
-            Vector<float> e = xi * (one - xi), oneMinus = one - xi, oneMinusTwoXi = one - (xi + xi);
-            Vector<float> den = Kernel.Mac(d1 + d0 - (s + s), e, s);
-            Vector<float> q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus));
-            Vector<float> dDdXi = (d1 + d0 - (s + s)) * oneMinusTwoXi;
-            Vector<float> dQdXi = two * (d1 * xi + s * oneMinusTwoXi - d0 * oneMinus);
+            TV one = TV.Create(1f), two = TV.Create(2f);
+            TV s = h0 / w0;
+            TV xi = Kernel.Min(Kernel.Max((xc - x0) / w0, TV.Create(0f)), one);
+            TV e = xi * (one - xi), oneMinus = one - xi, oneMinusTwoXi = one - (xi + xi);
+            TV den = Kernel.Mac(d1 + d0 - (s + s), e, s);
+            TV q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus));
+            TV dDdXi = (d1 + d0 - (s + s)) * oneMinusTwoXi;
+            TV dQdXi = two * (d1 * xi + s * oneMinusTwoXi - d0 * oneMinus);
             derivative = Kernel.Select(inside, s * s * q / (den * den), one);
-            logDerivativeSlope = Kernel.Select(inside, (dQdXi / q - two * dDdXi / den) / w0, new Vector<float>(0f));
+            logDerivativeSlope = Kernel.Select(inside, (dQdXi / q - two * dDdXi / den) / w0, TV.Create(0f));
         }
 
         /// <summary>Backward through x = τ⁻¹(y): ∂L/∂y = (gx − gl·λ_x)/τ′(x), ∂L/∂θ = −(∂L/∂y·τ_θ + gl·λ_θ).</summary>
-        private static void Spline_K5_B3InverseBackward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
+        private static void Spline_K5_B3InverseBackward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
-            Spline_K5_B3Derivatives(x, ref theta, stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope);
-            Vector<float> gy = (g - gl * logDerivativeSlope) / derivative;
-            Vector<float> forwardInputGradient = gy;
+            Spline_K5_B3Derivatives(x, ref theta, stride, out TV derivative, out TV logDerivativeSlope);
+            TV gy = (g - gl * logDerivativeSlope) / derivative;
+            TV forwardInputGradient = gy;
             Spline_K5_B3Backward(x, ref theta, stride, ref forwardInputGradient, gl, ref gtheta);
             for (int q = 0; q < 14; q++) Unsafe.Add(ref gtheta, q * stride) = -Unsafe.Add(ref gtheta, q * stride);
             g = gy;
@@ -1166,54 +1166,54 @@ namespace FlowGen.Generated
 
         /// <summary>Backward through the map TDirection selects: the forward map's product, or the inverse map's.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Spline_K5_B3Vjp<TDirection>(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta) where TDirection : struct, IMapDirection
+        private static void Spline_K5_B3Vjp<TDirection, TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
         {
             if (TDirection.IsInverse) Spline_K5_B3InverseBackward(x, ref theta, stride, ref g, gl, ref gtheta);
             else Spline_K5_B3Backward(x, ref theta, stride, ref g, gl, ref gtheta);
         }
 
         /// <summary>Rational-quadratic spline (K = 8, B = 3): returns τ(x) and λ = log τ′(x); identity outside [−B, B].</summary>
-        private static Vector<float> Spline_K8_B3Value(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> logDerivative)
+        private static TV Spline_K8_B3Value<TV>(TV x, ref TV theta, int stride, out TV logDerivative) where TV : unmanaged, ISimd<TV>
         {
             // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<Vector<float>> xk = stackalloc Vector<float>[9], yk = stackalloc Vector<float>[9], delta = stackalloc Vector<float>[9];
-            Span<Vector<float>> width = stackalloc Vector<float>[8], height = stackalloc Vector<float>[8], softWidth = stackalloc Vector<float>[8], softHeight = stackalloc Vector<float>[8];
+            Span<TV> xk = stackalloc TV[9], yk = stackalloc TV[9], delta = stackalloc TV[9];
+            Span<TV> width = stackalloc TV[8], height = stackalloc TV[8], softWidth = stackalloc TV[8], softHeight = stackalloc TV[8];
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 0 * stride);
+                TV max = Unsafe.Add(ref theta, 0 * stride);
                 for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 8; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                xk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                xk[0] = TV.Create(-3f);
                 for (int i = 0; i < 8; i++)
                 {
                     softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], new Vector<float>(5.952f), new Vector<float>(0.006f));
+                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.952f), TV.Create(0.006f));
                     xk[i + 1] = xk[i] + width[i];
                 }
             }
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 8 * stride);
+                TV max = Unsafe.Add(ref theta, 8 * stride);
                 for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (8 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 8; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (8 + i) * stride) - max); sum += softHeight[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                yk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                yk[0] = TV.Create(-3f);
                 for (int i = 0; i < 8; i++)
                 {
                     softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], new Vector<float>(5.952f), new Vector<float>(0.006f));
+                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.952f), TV.Create(0.006f));
                     yk[i + 1] = yk[i] + height[i];
                 }
             }
-            delta[0] = new Vector<float>(1f);
-            delta[8] = new Vector<float>(1f);
-            for (int i = 1; i < 8; i++) delta[i] = new Vector<float>(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (15 + i) * stride));
-            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, new Vector<float>(-3f)), Kernel.LessThanOrEqual(x, new Vector<float>(3f)));
-            Vector<float> xc = Kernel.Select(inside, x, new Vector<float>(0f));
-            Vector<float> x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            delta[0] = TV.Create(1f);
+            delta[8] = TV.Create(1f);
+            for (int i = 1; i < 8; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (15 + i) * stride));
+            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, TV.Create(-3f)), Kernel.LessThanOrEqual(x, TV.Create(3f)));
+            TV xc = Kernel.Select(inside, x, TV.Create(0f));
+            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
             for (int i = 1; i < 8; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(xc, xk[i]);
@@ -1221,67 +1221,67 @@ namespace FlowGen.Generated
                 w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
                 d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
             }
-            Vector<float> s = h0 / w0;
-            Vector<float> xi = Kernel.Min(Kernel.Max((xc - x0) / w0, new Vector<float>(0f)), new Vector<float>(1f));
-            Vector<float> e = xi * (new Vector<float>(1f) - xi);
-            Vector<float> den = Kernel.Mac(d1 + d0 - (s + s), e, s);
-            Vector<float> y = y0 + h0 * Kernel.Mac(s, xi * xi, d0 * e) / den;
-            Vector<float> oneMinus = new Vector<float>(1f) - xi;
-            Vector<float> q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus));
-            logDerivative = Kernel.Select(inside, Kernel.Log(s * s * q / (den * den)), new Vector<float>(0f));
+            TV s = h0 / w0;
+            TV xi = Kernel.Min(Kernel.Max((xc - x0) / w0, TV.Create(0f)), TV.Create(1f));
+            TV e = xi * (TV.Create(1f) - xi);
+            TV den = Kernel.Mac(d1 + d0 - (s + s), e, s);
+            TV y = y0 + h0 * Kernel.Mac(s, xi * xi, d0 * e) / den;
+            TV oneMinus = TV.Create(1f) - xi;
+            TV q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus));
+            logDerivative = Kernel.Select(inside, Kernel.Log(s * s * q / (den * den)), TV.Create(0f));
             return Kernel.Select(inside, y, x);
         }
 
         /// <summary>Spline forward (K = 8): x ← τ(x), log-det += log τ′(x).</summary>
-        private static void Spline_K8_B3Forward(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
+        private static void Spline_K8_B3Forward<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
-            x = Spline_K8_B3Value(x, ref theta, stride, out Vector<float> logDerivative);
+            x = Spline_K8_B3Value(x, ref theta, stride, out TV logDerivative);
             logDet += logDerivative;
         }
 
         /// <summary>Spline inverse (K = 8): bin by the y-knots, then the stable root ξ = 2c/(−b − √(b² − 4ac)); identity outside [−B, B].</summary>
-        private static void Spline_K8_B3Inverse(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
+        private static void Spline_K8_B3Inverse<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
             // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<Vector<float>> xk = stackalloc Vector<float>[9], yk = stackalloc Vector<float>[9], delta = stackalloc Vector<float>[9];
-            Span<Vector<float>> width = stackalloc Vector<float>[8], height = stackalloc Vector<float>[8], softWidth = stackalloc Vector<float>[8], softHeight = stackalloc Vector<float>[8];
+            Span<TV> xk = stackalloc TV[9], yk = stackalloc TV[9], delta = stackalloc TV[9];
+            Span<TV> width = stackalloc TV[8], height = stackalloc TV[8], softWidth = stackalloc TV[8], softHeight = stackalloc TV[8];
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 0 * stride);
+                TV max = Unsafe.Add(ref theta, 0 * stride);
                 for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 8; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                xk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                xk[0] = TV.Create(-3f);
                 for (int i = 0; i < 8; i++)
                 {
                     softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], new Vector<float>(5.952f), new Vector<float>(0.006f));
+                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.952f), TV.Create(0.006f));
                     xk[i + 1] = xk[i] + width[i];
                 }
             }
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 8 * stride);
+                TV max = Unsafe.Add(ref theta, 8 * stride);
                 for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (8 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 8; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (8 + i) * stride) - max); sum += softHeight[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                yk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                yk[0] = TV.Create(-3f);
                 for (int i = 0; i < 8; i++)
                 {
                     softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], new Vector<float>(5.952f), new Vector<float>(0.006f));
+                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.952f), TV.Create(0.006f));
                     yk[i + 1] = yk[i] + height[i];
                 }
             }
-            delta[0] = new Vector<float>(1f);
-            delta[8] = new Vector<float>(1f);
-            for (int i = 1; i < 8; i++) delta[i] = new Vector<float>(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (15 + i) * stride));
-            Vector<float> target = x;
-            var inside = Kernel.And(Kernel.GreaterThanOrEqual(target, new Vector<float>(-3f)), Kernel.LessThanOrEqual(target, new Vector<float>(3f)));
-            Vector<float> yc = Kernel.Select(inside, target, new Vector<float>(0f));
-            Vector<float> x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            delta[0] = TV.Create(1f);
+            delta[8] = TV.Create(1f);
+            for (int i = 1; i < 8; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (15 + i) * stride));
+            TV target = x;
+            var inside = Kernel.And(Kernel.GreaterThanOrEqual(target, TV.Create(-3f)), Kernel.LessThanOrEqual(target, TV.Create(3f)));
+            TV yc = Kernel.Select(inside, target, TV.Create(0f));
+            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
             for (int i = 1; i < 8; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(yc, yk[i]);
@@ -1289,109 +1289,109 @@ namespace FlowGen.Generated
                 w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
                 d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
             }
-            Vector<float> s = h0 / w0;
-            Vector<float> dy = yc - y0;
-            Vector<float> slopes = d1 + d0 - (s + s);
-            Vector<float> qa = Kernel.Mac(dy, slopes, h0 * (s - d0));
-            Vector<float> qb = h0 * d0 - dy * slopes;
-            Vector<float> qc = -s * dy;
-            Vector<float> discriminant = Kernel.Max(qb * qb - new Vector<float>(4f) * qa * qc, new Vector<float>(0f));
-            Vector<float> xi = Kernel.Min(Kernel.Max((qc + qc) / (-qb - Kernel.Sqrt(discriminant)), new Vector<float>(0f)), new Vector<float>(1f));
-            Vector<float> e = xi * (new Vector<float>(1f) - xi);
-            Vector<float> den = Kernel.Mac(slopes, e, s);
-            Vector<float> oneMinus = new Vector<float>(1f) - xi;
-            Vector<float> q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus));
-            logDet -= Kernel.Select(inside, Kernel.Log(s * s * q / (den * den)), new Vector<float>(0f));
+            TV s = h0 / w0;
+            TV dy = yc - y0;
+            TV slopes = d1 + d0 - (s + s);
+            TV qa = Kernel.Mac(dy, slopes, h0 * (s - d0));
+            TV qb = h0 * d0 - dy * slopes;
+            TV qc = -s * dy;
+            TV discriminant = Kernel.Max(qb * qb - TV.Create(4f) * qa * qc, TV.Create(0f));
+            TV xi = Kernel.Min(Kernel.Max((qc + qc) / (-qb - Kernel.Sqrt(discriminant)), TV.Create(0f)), TV.Create(1f));
+            TV e = xi * (TV.Create(1f) - xi);
+            TV den = Kernel.Mac(slopes, e, s);
+            TV oneMinus = TV.Create(1f) - xi;
+            TV q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus));
+            logDet -= Kernel.Select(inside, Kernel.Log(s * s * q / (den * den)), TV.Create(0f));
             x = Kernel.Select(inside, Kernel.Mac(xi, w0, x0), target);
         }
 
         /// <summary>Spline backward (K = 8): partial derivatives of τ and λ in the selected bin, scattered to the raw widths, heights and derivatives.</summary>
-        private static void Spline_K8_B3Backward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
+        private static void Spline_K8_B3Backward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
             // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<Vector<float>> xk = stackalloc Vector<float>[9], yk = stackalloc Vector<float>[9], delta = stackalloc Vector<float>[9];
-            Span<Vector<float>> width = stackalloc Vector<float>[8], height = stackalloc Vector<float>[8], softWidth = stackalloc Vector<float>[8], softHeight = stackalloc Vector<float>[8];
+            Span<TV> xk = stackalloc TV[9], yk = stackalloc TV[9], delta = stackalloc TV[9];
+            Span<TV> width = stackalloc TV[8], height = stackalloc TV[8], softWidth = stackalloc TV[8], softHeight = stackalloc TV[8];
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 0 * stride);
+                TV max = Unsafe.Add(ref theta, 0 * stride);
                 for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 8; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                xk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                xk[0] = TV.Create(-3f);
                 for (int i = 0; i < 8; i++)
                 {
                     softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], new Vector<float>(5.952f), new Vector<float>(0.006f));
+                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.952f), TV.Create(0.006f));
                     xk[i + 1] = xk[i] + width[i];
                 }
             }
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 8 * stride);
+                TV max = Unsafe.Add(ref theta, 8 * stride);
                 for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (8 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 8; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (8 + i) * stride) - max); sum += softHeight[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                yk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                yk[0] = TV.Create(-3f);
                 for (int i = 0; i < 8; i++)
                 {
                     softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], new Vector<float>(5.952f), new Vector<float>(0.006f));
+                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.952f), TV.Create(0.006f));
                     yk[i + 1] = yk[i] + height[i];
                 }
             }
-            delta[0] = new Vector<float>(1f);
-            delta[8] = new Vector<float>(1f);
-            for (int i = 1; i < 8; i++) delta[i] = new Vector<float>(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (15 + i) * stride));
-            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, new Vector<float>(-3f)), Kernel.LessThanOrEqual(x, new Vector<float>(3f)));
-            Vector<float> xc = Kernel.Select(inside, x, new Vector<float>(0f));
-            Vector<float> x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1], bin = new Vector<float>(0f);
+            delta[0] = TV.Create(1f);
+            delta[8] = TV.Create(1f);
+            for (int i = 1; i < 8; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (15 + i) * stride));
+            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, TV.Create(-3f)), Kernel.LessThanOrEqual(x, TV.Create(3f)));
+            TV xc = Kernel.Select(inside, x, TV.Create(0f));
+            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1], bin = TV.Create(0f);
             for (int i = 1; i < 8; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(xc, xk[i]);
                 x0 = Kernel.Select(past, xk[i], x0); y0 = Kernel.Select(past, yk[i], y0);
                 w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
                 d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
-                bin = Kernel.Select(past, new Vector<float>((float)i), bin);
+                bin = Kernel.Select(past, TV.Create((float)i), bin);
             }
-            Vector<float> one = new Vector<float>(1f), two = new Vector<float>(2f);
-            Vector<float> s = h0 / w0, inverseWidth = one / w0;
-            Vector<float> xi = Kernel.Min(Kernel.Max((xc - x0) * inverseWidth, new Vector<float>(0f)), one);
-            Vector<float> e = xi * (one - xi), oneMinus = one - xi, oneMinusTwoXi = one - (xi + xi);
-            Vector<float> numerator = Kernel.Mac(s, xi * xi, d0 * e);             // N: τ = y0 + h·N/D
-            Vector<float> den = Kernel.Mac(d1 + d0 - (s + s), e, s);              // D
-            Vector<float> q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus)); // λ = 2 log s + log Q − 2 log D
-            Vector<float> inverseDen = one / den, inverseQ = one / q;
-            Vector<float> dNdXi = Kernel.Mac(two * s, xi, d0 * oneMinusTwoXi);
-            Vector<float> dDdXi = (d1 + d0 - (s + s)) * oneMinusTwoXi;
-            Vector<float> hOverD2 = h0 * inverseDen * inverseDen;
-            Vector<float> tauXi = hOverD2 * (dNdXi * den - numerator * dDdXi);
-            Vector<float> tauS = hOverD2 * (xi * xi * den - numerator * (one - (e + e)));
-            Vector<float> tauD0 = hOverD2 * e * (den - numerator);
-            Vector<float> tauD1 = -hOverD2 * numerator * e;
-            Vector<float> dQdXi = two * (d1 * xi + s * oneMinusTwoXi - d0 * oneMinus);
-            Vector<float> lamXi = dQdXi * inverseQ - two * dDdXi * inverseDen;
-            Vector<float> lamS = two / s + two * e * inverseQ - two * (one - (e + e)) * inverseDen;
-            Vector<float> lamD0 = oneMinus * oneMinus * inverseQ - two * e * inverseDen;
-            Vector<float> lamD1 = xi * xi * inverseQ - two * e * inverseDen;
-            Vector<float> gy = g;
-            Vector<float> zero = new Vector<float>(0f);
+            TV one = TV.Create(1f), two = TV.Create(2f);
+            TV s = h0 / w0, inverseWidth = one / w0;
+            TV xi = Kernel.Min(Kernel.Max((xc - x0) * inverseWidth, TV.Create(0f)), one);
+            TV e = xi * (one - xi), oneMinus = one - xi, oneMinusTwoXi = one - (xi + xi);
+            TV numerator = Kernel.Mac(s, xi * xi, d0 * e);             // N: τ = y0 + h·N/D
+            TV den = Kernel.Mac(d1 + d0 - (s + s), e, s);              // D
+            TV q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus)); // λ = 2 log s + log Q − 2 log D
+            TV inverseDen = one / den, inverseQ = one / q;
+            TV dNdXi = Kernel.Mac(two * s, xi, d0 * oneMinusTwoXi);
+            TV dDdXi = (d1 + d0 - (s + s)) * oneMinusTwoXi;
+            TV hOverD2 = h0 * inverseDen * inverseDen;
+            TV tauXi = hOverD2 * (dNdXi * den - numerator * dDdXi);
+            TV tauS = hOverD2 * (xi * xi * den - numerator * (one - (e + e)));
+            TV tauD0 = hOverD2 * e * (den - numerator);
+            TV tauD1 = -hOverD2 * numerator * e;
+            TV dQdXi = two * (d1 * xi + s * oneMinusTwoXi - d0 * oneMinus);
+            TV lamXi = dQdXi * inverseQ - two * dDdXi * inverseDen;
+            TV lamS = two / s + two * e * inverseQ - two * (one - (e + e)) * inverseDen;
+            TV lamD0 = oneMinus * oneMinus * inverseQ - two * e * inverseDen;
+            TV lamD1 = xi * xi * inverseQ - two * e * inverseDen;
+            TV gy = g;
+            TV zero = TV.Create(0f);
             // upstream combined, zero outside [−B, B] where τ is the identity and no parameter matters
-            Vector<float> gXi = Kernel.Select(inside, Kernel.Mac(gy, tauXi, gl * lamXi), zero);
-            Vector<float> gS = Kernel.Select(inside, Kernel.Mac(gy, tauS, gl * lamS), zero);
-            Vector<float> gD0 = Kernel.Select(inside, Kernel.Mac(gy, tauD0, gl * lamD0), zero);
-            Vector<float> gD1 = Kernel.Select(inside, Kernel.Mac(gy, tauD1, gl * lamD1), zero);
-            Vector<float> gY0 = Kernel.Select(inside, gy, zero);
+            TV gXi = Kernel.Select(inside, Kernel.Mac(gy, tauXi, gl * lamXi), zero);
+            TV gS = Kernel.Select(inside, Kernel.Mac(gy, tauS, gl * lamS), zero);
+            TV gD0 = Kernel.Select(inside, Kernel.Mac(gy, tauD0, gl * lamD0), zero);
+            TV gD1 = Kernel.Select(inside, Kernel.Mac(gy, tauD1, gl * lamD1), zero);
+            TV gY0 = Kernel.Select(inside, gy, zero);
             g = Kernel.Select(inside, gXi * inverseWidth, gy);
             // knots: x0 = −B + Σ_{i<bin} w_i, y0 = −B + Σ_{i<bin} h_i; the selected bin's own width and height
-            Vector<float> gWidthOwn = -(xi * gXi + s * gS) * inverseWidth, gX0 = -gXi * inverseWidth;
-            Vector<float> gHeightOwn = Kernel.Select(inside, Kernel.Mac(gS, inverseWidth, gy * numerator * inverseDen), zero);
-            Span<Vector<float>> gWidth = stackalloc Vector<float>[8], gHeight = stackalloc Vector<float>[8];
-            Vector<float> dotWidth = zero, dotHeight = zero;
+            TV gWidthOwn = -(xi * gXi + s * gS) * inverseWidth, gX0 = -gXi * inverseWidth;
+            TV gHeightOwn = Kernel.Select(inside, Kernel.Mac(gS, inverseWidth, gy * numerator * inverseDen), zero);
+            Span<TV> gWidth = stackalloc TV[8], gHeight = stackalloc TV[8];
+            TV dotWidth = zero, dotHeight = zero;
             for (int i = 0; i < 8; i++)
             {
-                Vector<float> index = new Vector<float>((float)i);
+                TV index = TV.Create((float)i);
                 var before = Kernel.GreaterThan(bin, index);
                 var at = Kernel.And(Kernel.GreaterThanOrEqual(bin, index), Kernel.LessThanOrEqual(bin, index));
                 gWidth[i] = Kernel.Select(at, gWidthOwn, zero) + Kernel.Select(before, gX0, zero);
@@ -1402,62 +1402,62 @@ namespace FlowGen.Generated
             // through 2B·(m + (1 − mK)·softmax): ∂/∂θ_j = 2B(1 − mK)·softmax_j·(g_j − Σᵢ gᵢ·softmaxᵢ)
             for (int i = 0; i < 8; i++)
             {
-                Unsafe.Add(ref gtheta, i * stride) = new Vector<float>(5.952f) * softWidth[i] * (gWidth[i] - dotWidth);
-                Unsafe.Add(ref gtheta, (8 + i) * stride) = new Vector<float>(5.952f) * softHeight[i] * (gHeight[i] - dotHeight);
+                Unsafe.Add(ref gtheta, i * stride) = TV.Create(5.952f) * softWidth[i] * (gWidth[i] - dotWidth);
+                Unsafe.Add(ref gtheta, (8 + i) * stride) = TV.Create(5.952f) * softHeight[i] * (gHeight[i] - dotHeight);
             }
             // interior derivatives δ_i = δ_min + softplus(θ): the bin's left knot is δ_bin, its right knot δ_bin+1
             for (int i = 1; i < 8; i++)
             {
-                Vector<float> index = new Vector<float>((float)i);
+                TV index = TV.Create((float)i);
                 var left = Kernel.And(Kernel.GreaterThanOrEqual(bin, index), Kernel.LessThanOrEqual(bin, index));
                 var right = Kernel.And(Kernel.GreaterThanOrEqual(bin + one, index), Kernel.LessThanOrEqual(bin + one, index));
-                Vector<float> gDelta = Kernel.Select(left, gD0, zero) + Kernel.Select(right, gD1, zero);
+                TV gDelta = Kernel.Select(left, gD0, zero) + Kernel.Select(right, gD1, zero);
                 Unsafe.Add(ref gtheta, (15 + i) * stride) = gDelta * Kernel.Sigmoid(Unsafe.Add(ref theta, (15 + i) * stride));
             }
         }
 
         /// <summary>τ′(x) and λ_x (1 and 0 outside [−B, B]).</summary>
-        private static void Spline_K8_B3Derivatives(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope)
+        private static void Spline_K8_B3Derivatives<TV>(TV x, ref TV theta, int stride, out TV derivative, out TV logDerivativeSlope) where TV : unmanaged, ISimd<TV>
         {
             // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<Vector<float>> xk = stackalloc Vector<float>[9], yk = stackalloc Vector<float>[9], delta = stackalloc Vector<float>[9];
-            Span<Vector<float>> width = stackalloc Vector<float>[8], height = stackalloc Vector<float>[8], softWidth = stackalloc Vector<float>[8], softHeight = stackalloc Vector<float>[8];
+            Span<TV> xk = stackalloc TV[9], yk = stackalloc TV[9], delta = stackalloc TV[9];
+            Span<TV> width = stackalloc TV[8], height = stackalloc TV[8], softWidth = stackalloc TV[8], softHeight = stackalloc TV[8];
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 0 * stride);
+                TV max = Unsafe.Add(ref theta, 0 * stride);
                 for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 8; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                xk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                xk[0] = TV.Create(-3f);
                 for (int i = 0; i < 8; i++)
                 {
                     softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], new Vector<float>(5.952f), new Vector<float>(0.006f));
+                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.952f), TV.Create(0.006f));
                     xk[i + 1] = xk[i] + width[i];
                 }
             }
 
             {
-                Vector<float> max = Unsafe.Add(ref theta, 8 * stride);
+                TV max = Unsafe.Add(ref theta, 8 * stride);
                 for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (8 + i) * stride));
-                Vector<float> sum = new Vector<float>(0f);
+                TV sum = TV.Create(0f);
                 for (int i = 0; i < 8; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (8 + i) * stride) - max); sum += softHeight[i]; }
-                Vector<float> inverseSum = new Vector<float>(1f) / sum;
-                yk[0] = new Vector<float>(-3f);
+                TV inverseSum = TV.Create(1f) / sum;
+                yk[0] = TV.Create(-3f);
                 for (int i = 0; i < 8; i++)
                 {
                     softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], new Vector<float>(5.952f), new Vector<float>(0.006f));
+                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.952f), TV.Create(0.006f));
                     yk[i + 1] = yk[i] + height[i];
                 }
             }
-            delta[0] = new Vector<float>(1f);
-            delta[8] = new Vector<float>(1f);
-            for (int i = 1; i < 8; i++) delta[i] = new Vector<float>(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (15 + i) * stride));
-            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, new Vector<float>(-3f)), Kernel.LessThanOrEqual(x, new Vector<float>(3f)));
-            Vector<float> xc = Kernel.Select(inside, x, new Vector<float>(0f));
-            Vector<float> x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            delta[0] = TV.Create(1f);
+            delta[8] = TV.Create(1f);
+            for (int i = 1; i < 8; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (15 + i) * stride));
+            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, TV.Create(-3f)), Kernel.LessThanOrEqual(x, TV.Create(3f)));
+            TV xc = Kernel.Select(inside, x, TV.Create(0f));
+            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
             for (int i = 1; i < 8; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(xc, xk[i]);
@@ -1465,24 +1465,24 @@ namespace FlowGen.Generated
                 w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
                 d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
             }
-            Vector<float> one = new Vector<float>(1f), two = new Vector<float>(2f);
-            Vector<float> s = h0 / w0;
-            Vector<float> xi = Kernel.Min(Kernel.Max((xc - x0) / w0, new Vector<float>(0f)), one);
-            Vector<float> e = xi * (one - xi), oneMinus = one - xi, oneMinusTwoXi = one - (xi + xi);
-            Vector<float> den = Kernel.Mac(d1 + d0 - (s + s), e, s);
-            Vector<float> q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus));
-            Vector<float> dDdXi = (d1 + d0 - (s + s)) * oneMinusTwoXi;
-            Vector<float> dQdXi = two * (d1 * xi + s * oneMinusTwoXi - d0 * oneMinus);
+            TV one = TV.Create(1f), two = TV.Create(2f);
+            TV s = h0 / w0;
+            TV xi = Kernel.Min(Kernel.Max((xc - x0) / w0, TV.Create(0f)), one);
+            TV e = xi * (one - xi), oneMinus = one - xi, oneMinusTwoXi = one - (xi + xi);
+            TV den = Kernel.Mac(d1 + d0 - (s + s), e, s);
+            TV q = Kernel.Mac(d1, xi * xi, Kernel.Mac(s + s, e, d0 * oneMinus * oneMinus));
+            TV dDdXi = (d1 + d0 - (s + s)) * oneMinusTwoXi;
+            TV dQdXi = two * (d1 * xi + s * oneMinusTwoXi - d0 * oneMinus);
             derivative = Kernel.Select(inside, s * s * q / (den * den), one);
-            logDerivativeSlope = Kernel.Select(inside, (dQdXi / q - two * dDdXi / den) / w0, new Vector<float>(0f));
+            logDerivativeSlope = Kernel.Select(inside, (dQdXi / q - two * dDdXi / den) / w0, TV.Create(0f));
         }
 
         /// <summary>Backward through x = τ⁻¹(y): ∂L/∂y = (gx − gl·λ_x)/τ′(x), ∂L/∂θ = −(∂L/∂y·τ_θ + gl·λ_θ).</summary>
-        private static void Spline_K8_B3InverseBackward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
+        private static void Spline_K8_B3InverseBackward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
-            Spline_K8_B3Derivatives(x, ref theta, stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope);
-            Vector<float> gy = (g - gl * logDerivativeSlope) / derivative;
-            Vector<float> forwardInputGradient = gy;
+            Spline_K8_B3Derivatives(x, ref theta, stride, out TV derivative, out TV logDerivativeSlope);
+            TV gy = (g - gl * logDerivativeSlope) / derivative;
+            TV forwardInputGradient = gy;
             Spline_K8_B3Backward(x, ref theta, stride, ref forwardInputGradient, gl, ref gtheta);
             for (int q = 0; q < 23; q++) Unsafe.Add(ref gtheta, q * stride) = -Unsafe.Add(ref gtheta, q * stride);
             g = gy;
@@ -1490,7 +1490,7 @@ namespace FlowGen.Generated
 
         /// <summary>Backward through the map TDirection selects: the forward map's product, or the inverse map's.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Spline_K8_B3Vjp<TDirection>(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta) where TDirection : struct, IMapDirection
+        private static void Spline_K8_B3Vjp<TDirection, TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
         {
             if (TDirection.IsInverse) Spline_K8_B3InverseBackward(x, ref theta, stride, ref g, gl, ref gtheta);
             else Spline_K8_B3Backward(x, ref theta, stride, ref g, gl, ref gtheta);

@@ -141,7 +141,7 @@ namespace FlowGen.Generated
     [global::System.CodeDom.Compiler.GeneratedCode("FlowGen", "%VERSION%")]
     file readonly struct SosFlowImpl : IFlowKernels<float>
     {
-        /// <summary>Vectors per tile row: a tile holds Lanes × Vector&lt;T&gt;.Count samples, one per SIMD lane.</summary>
+        /// <summary>Vectors per tile row: a tile holds Lanes × TV.Count samples, one per SIMD lane (TV: the widest vector the hardware accelerates).</summary>
         public const int Lanes = FlowDriver<float, SosFlowImpl>.Lanes;
         private const int Dim = 3;
         private const int ContextDim = 1;
@@ -217,15 +217,15 @@ namespace FlowGen.Generated
 
         /// <summary>A layer's own slot in the training tile.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static ref Vector<float> Slot(ref Vector<float> slots, int row) => ref Unsafe.Add(ref slots, row * Lanes);
+        private static ref TV Slot<TV>(ref TV slots, int row) where TV : unmanaged, ISimd<TV> => ref Unsafe.Add(ref slots, row * Lanes);
 
-        static void IFlowKernels<float>.ForwardTile(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+        static void IFlowKernels<float>.ForwardTile<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld)
         {
             SumOfSquaresCoupling1.Forward(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
             SumOfSquaresCoupling2.Forward(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
         }
 
-        static void IFlowKernels<float>.InverseTile(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+        static void IFlowKernels<float>.InverseTile<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld)
         {
             SumOfSquaresCoupling2.Inverse(ref At(ref p, Layer2), ref x, ref c, ref s, ref ld);
             SumOfSquaresCoupling1.Inverse(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
@@ -243,28 +243,28 @@ namespace FlowGen.Generated
             SumOfSquaresCoupling1.InverseOne(ref At(ref p, Layer0), ref x, ref c, ref s, ref ld);
         }
 
-        static void IFlowKernels<float>.ForwardTrain(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> ld)
+        static void IFlowKernels<float>.ForwardTrain<TV>(ref float p, ref TV x, ref TV c, ref TV slots, ref TV ld)
         {
             SumOfSquaresCoupling1.Forward(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
             SumOfSquaresCoupling2.Forward(ref At(ref p, Layer2), ref x, ref c, ref Slot(ref slots, Layer2Slot), ref ld);
         }
 
-        static void IFlowKernels<float>.ForwardBackward(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t)
+        static void IFlowKernels<float>.ForwardBackward<TV>(ref float p, ref float gp, ref TV c, ref TV slots, ref TV g, ref TV gl, ref TV gc, ref TV t)
         {
-            SumOfSquaresCoupling2.Backward<ForwardMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
-            SumOfSquaresCoupling1.Backward<ForwardMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
+            SumOfSquaresCoupling2.Backward<ForwardMap, TV>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            SumOfSquaresCoupling1.Backward<ForwardMap, TV>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
         }
 
-        static void IFlowKernels<float>.InverseTrain(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> ld)
+        static void IFlowKernels<float>.InverseTrain<TV>(ref float p, ref TV x, ref TV c, ref TV slots, ref TV ld)
         {
             SumOfSquaresCoupling2.Inverse(ref At(ref p, Layer2), ref x, ref c, ref Slot(ref slots, Layer2Slot), ref ld);
             SumOfSquaresCoupling1.Inverse(ref At(ref p, Layer0), ref x, ref c, ref Slot(ref slots, Layer0Slot), ref ld);
         }
 
-        static void IFlowKernels<float>.InverseBackward(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> slots, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t)
+        static void IFlowKernels<float>.InverseBackward<TV>(ref float p, ref float gp, ref TV c, ref TV slots, ref TV g, ref TV gl, ref TV gc, ref TV t)
         {
-            SumOfSquaresCoupling1.Backward<InverseMap>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
-            SumOfSquaresCoupling2.Backward<InverseMap>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
+            SumOfSquaresCoupling1.Backward<InverseMap, TV>(ref At(ref p, Layer0), ref At(ref gp, Layer0), ref c, ref Slot(ref slots, Layer0Slot), ref g, ref gl, ref gc, ref t);
+            SumOfSquaresCoupling2.Backward<InverseMap, TV>(ref At(ref p, Layer2), ref At(ref gp, Layer2), ref c, ref Slot(ref slots, Layer2Slot), ref g, ref gl, ref gc, ref t);
         }
 
         /// <summary>Sum-of-squares coupling used by layer 0: y[B] = τ(x[B]; θ(x[A], context)), y[A] = x[A] (A kept, B transformed); τ: y = c + x_c·(ε + Σₙ βₙ uⁿ/(n+1)) + (x − x_c)·τ′, τ′ = ε + Σₖ qₖ(u)², x_c = clamp(x, −3, 3), u = x_c/3 (2 squares of degree 2, ε = 1e-3; linear outside [−3, 3]).</summary>
@@ -287,7 +287,7 @@ namespace FlowGen.Generated
             public const int Dense0 = 0, Dense1 = 24;
 
             /// <summary>Forward on a tile: θ from the kept coordinates, then y[B] = τ(x[B]; θ), log-det += Σ log τ′.</summary>
-            public static void Forward(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Forward<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0], context)
                 for (int k = 0; k < Lanes; k++)
@@ -296,13 +296,13 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, ContextInput * Lanes + k) = Unsafe.Add(ref c, k);
                 }
                 // conditioner 2 → 8 → 14
-                Dense.Forward<Dense2x8, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense.Forward<Dense8x14, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x8, Tanh, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense8x14, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // sum-of-squares transformer on coordinates 1 2 (rows 1 2)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                     Sos_r2_K2_B3Forward(ref Unsafe.Add(ref x, 1 * Lanes + k), ref o, 2 * Lanes, ref logDet);
                     Unsafe.Add(ref s, (Saved + 1) * Lanes + k) = Unsafe.Add(ref x, 2 * Lanes + k);
@@ -311,7 +311,7 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Inverse on a tile: θ from the kept coordinates, then x[B] = τ⁻¹(y[B]; θ).</summary>
-            public static void Inverse(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Inverse<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0], context)
                 for (int k = 0; k < Lanes; k++)
@@ -320,13 +320,13 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, ContextInput * Lanes + k) = Unsafe.Add(ref c, k);
                 }
                 // conditioner 2 → 8 → 14
-                Dense.Forward<Dense2x8, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense.Forward<Dense8x14, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense2x8, Tanh, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense8x14, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // sum-of-squares transformer inverse on coordinates 1 2 (rows 1 2)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Sos_r2_K2_B3Inverse(ref Unsafe.Add(ref x, 1 * Lanes + k), ref o, 2 * Lanes, ref logDet);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                     Sos_r2_K2_B3Inverse(ref Unsafe.Add(ref x, 2 * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref logDet);
@@ -365,20 +365,20 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile through the forward map y[B] = τ(x[B]; θ) or the inverse map x[B] = τ⁻¹(y[B]; θ) (TDirection): transformer gradients, then the conditioner.</summary>
-            public static void Backward<TDirection>(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> s, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref float p, ref float gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 // transformer: x_b saved at row Saved + b, θ at row Theta; gradients of θ go to scratch row GradTheta
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
-                    Vector<float> logDetGrad = Unsafe.Add(ref gl, k);
-                    Sos_r2_K2_B3Vjp<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 2 * Lanes, ref Unsafe.Add(ref g, 1 * Lanes + k), logDetGrad, ref go);
-                    Sos_r2_K2_B3Vjp<TDirection>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes));
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
+                    TV logDetGrad = Unsafe.Add(ref gl, k);
+                    Sos_r2_K2_B3Vjp<TDirection, TV>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 2 * Lanes, ref Unsafe.Add(ref g, 1 * Lanes + k), logDetGrad, ref go);
+                    Sos_r2_K2_B3Vjp<TDirection, TV>(Unsafe.Add(ref s, (Saved + 1) * Lanes + k), ref Unsafe.Add(ref o, 1 * Lanes), 2 * Lanes, ref Unsafe.Add(ref g, 2 * Lanes + k), logDetGrad, ref Unsafe.Add(ref go, 1 * Lanes));
                 }
                 // conditioner, last dense layer first
-                Dense.Backward<Dense8x14, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense2x8, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense8x14, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense2x8, Tanh, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates and the context receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -411,7 +411,7 @@ namespace FlowGen.Generated
             public const int Dense0 = 0, Dense1 = 32;
 
             /// <summary>Forward on a tile: θ from the kept coordinates, then y[B] = τ(x[B]; θ), log-det += Σ log τ′.</summary>
-            public static void Forward(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Forward<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 2], context)
                 for (int k = 0; k < Lanes; k++)
@@ -421,20 +421,20 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, ContextInput * Lanes + k) = Unsafe.Add(ref c, k);
                 }
                 // conditioner 3 → 8 → 7
-                Dense.Forward<Dense3x8, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense.Forward<Dense8x7, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense3x8, Tanh, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense8x7, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // sum-of-squares transformer on coordinates 1 (rows 1)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                     Sos_r1_K3_B3Forward(ref Unsafe.Add(ref x, 1 * Lanes + k), ref o, 1 * Lanes, ref logDet);
                 }
             }
 
             /// <summary>Inverse on a tile: θ from the kept coordinates, then x[B] = τ⁻¹(y[B]; θ).</summary>
-            public static void Inverse(ref float p, ref Vector<float> x, ref Vector<float> c, ref Vector<float> s, ref Vector<float> ld)
+            public static void Inverse<TV>(ref float p, ref TV x, ref TV c, ref TV s, ref TV ld) where TV : unmanaged, ISimd<TV>
             {
                 // conditioner input u = (x[0 2], context)
                 for (int k = 0; k < Lanes; k++)
@@ -444,13 +444,13 @@ namespace FlowGen.Generated
                     Unsafe.Add(ref s, ContextInput * Lanes + k) = Unsafe.Add(ref c, k);
                 }
                 // conditioner 3 → 8 → 7
-                Dense.Forward<Dense3x8, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
-                Dense.Forward<Dense8x7, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
+                Dense.Forward<Dense3x8, Tanh, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes));
+                Dense.Forward<Dense8x7, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes));
                 // sum-of-squares transformer inverse on coordinates 1 (rows 1)
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> logDet = ref Unsafe.Add(ref ld, k);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV logDet = ref Unsafe.Add(ref ld, k);
                     Sos_r1_K3_B3Inverse(ref Unsafe.Add(ref x, 1 * Lanes + k), ref o, 1 * Lanes, ref logDet);
                     Unsafe.Add(ref s, Saved * Lanes + k) = Unsafe.Add(ref x, 1 * Lanes + k);
                 }
@@ -487,19 +487,19 @@ namespace FlowGen.Generated
             }
 
             /// <summary>Backward on a tile through the forward map y[B] = τ(x[B]; θ) or the inverse map x[B] = τ⁻¹(y[B]; θ) (TDirection): transformer gradients, then the conditioner.</summary>
-            public static void Backward<TDirection>(ref float p, ref float gp, ref Vector<float> c, ref Vector<float> s, ref Vector<float> g, ref Vector<float> gl, ref Vector<float> gc, ref Vector<float> t) where TDirection : struct, IMapDirection
+            public static void Backward<TDirection, TV>(ref float p, ref float gp, ref TV c, ref TV s, ref TV g, ref TV gl, ref TV gc, ref TV t) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
             {
                 // transformer: x_b saved at row Saved + b, θ at row Theta; gradients of θ go to scratch row GradTheta
                 for (int k = 0; k < Lanes; k++)
                 {
-                    ref Vector<float> o = ref Unsafe.Add(ref s, Theta * Lanes + k);
-                    ref Vector<float> go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
-                    Vector<float> logDetGrad = Unsafe.Add(ref gl, k);
-                    Sos_r1_K3_B3Vjp<TDirection>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 1 * Lanes, ref Unsafe.Add(ref g, 1 * Lanes + k), logDetGrad, ref go);
+                    ref TV o = ref Unsafe.Add(ref s, Theta * Lanes + k);
+                    ref TV go = ref Unsafe.Add(ref t, GradTheta * Lanes + k);
+                    TV logDetGrad = Unsafe.Add(ref gl, k);
+                    Sos_r1_K3_B3Vjp<TDirection, TV>(Unsafe.Add(ref s, Saved * Lanes + k), ref o, 1 * Lanes, ref Unsafe.Add(ref g, 1 * Lanes + k), logDetGrad, ref go);
                 }
                 // conditioner, last dense layer first
-                Dense.Backward<Dense8x7, Identity>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
-                Dense.Backward<Dense3x8, Tanh>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense8x7, Identity, TV>(ref Unsafe.Add(ref p, Dense1), ref Unsafe.Add(ref gp, Dense1), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref s, Theta * Lanes), ref Unsafe.Add(ref t, GradTheta * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
+                Dense.Backward<Dense3x8, Tanh, TV>(ref Unsafe.Add(ref p, Dense0), ref Unsafe.Add(ref gp, Dense0), ref Unsafe.Add(ref s, Input * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref s, Hidden0 * Lanes), ref Unsafe.Add(ref t, GradHidden0 * Lanes), ref Unsafe.Add(ref t, GradInput * Lanes), ref Unsafe.Add(ref t, Transpose * Lanes));
                 // the kept coordinates and the context receive the gradient of the conditioner input
                 for (int k = 0; k < Lanes; k++)
                 {
@@ -522,18 +522,18 @@ namespace FlowGen.Generated
         // ---------------------------------------------------------------- transformers
 
         /// <summary>Sum-of-squares τ (r = 2, K = 2, B = 3): returns τ(x), τ′(x) = ε + Σₖ qₖ(u)² and τ″(x) = Σₖ 2qₖ(u)qₖ′(u)/B inside [−B, B], 0 outside.</summary>
-        private static Vector<float> Sos_r2_K2_B3Value(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> derivative, out Vector<float> curvature)
+        private static TV Sos_r2_K2_B3Value<TV>(TV x, ref TV theta, int stride, out TV derivative, out TV curvature) where TV : unmanaged, ISimd<TV>
         {
             // the polynomials see the clamped input, normalised to [−1, 1]: u = x_c/B
-            Vector<float> xc = Kernel.Min(Kernel.Max(x, new Vector<float>(-3f)), new Vector<float>(3f));
-            Vector<float> u = xc * new Vector<float>(0.33333334f);
-            Span<Vector<float>> beta = stackalloc Vector<float>[5];
+            TV xc = Kernel.Min(Kernel.Max(x, TV.Create(-3f)), TV.Create(3f));
+            TV u = xc * TV.Create(0.33333334f);
+            Span<TV> beta = stackalloc TV[5];
             beta.Clear();
-            Vector<float> d = new Vector<float>(0.001f), dd = new Vector<float>(0f);
+            TV d = TV.Create(0.001f), dd = TV.Create(0f);
             for (int k = 0; k < 2; k++)
             {
-                ref Vector<float> a = ref Unsafe.Add(ref theta, (1 + k * 3) * stride);
-                Vector<float> q = Unsafe.Add(ref a, 2 * stride), dq = new Vector<float>(0f);
+                ref TV a = ref Unsafe.Add(ref theta, (1 + k * 3) * stride);
+                TV q = Unsafe.Add(ref a, 2 * stride), dq = TV.Create(0f);
                 for (int l = 1; l >= 0; l--)
                 {
                     dq = Kernel.Mac(dq, u, q);
@@ -543,95 +543,95 @@ namespace FlowGen.Generated
                 dd = Kernel.Mac(q + q, dq, dd);
                 for (int l = 0; l <= 2; l++)
                 {
-                    Vector<float> al = Unsafe.Add(ref a, l * stride);
+                    TV al = Unsafe.Add(ref a, l * stride);
                     for (int m = 0; m <= 2; m++) beta[l + m] = Kernel.Mac(al, Unsafe.Add(ref a, m * stride), beta[l + m]);
                 }
             }
             // τ(x) = c + x_c·(ε + Σₙ βₙ/(n+1)·uⁿ) + (x − x_c)·τ′: the polynomial inside [−B, B] (Horner from the top), its tangent outside
-            Vector<float> p = beta[4] * (float)(1.0 / 5);
+            TV p = beta[4] * (float)(1.0 / 5);
             for (int m = 3; m >= 0; m--) p = Kernel.Mac(p, u, beta[m] * (float)(1.0 / (m + 1)));
             derivative = d;
-            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, new Vector<float>(-3f)), Kernel.LessThanOrEqual(x, new Vector<float>(3f)));
-            curvature = Kernel.Select(inside, dd * new Vector<float>(0.33333334f), new Vector<float>(0f));
-            return Kernel.Mac(x - xc, d, Kernel.Mac(xc, p + new Vector<float>(0.001f), theta));
+            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, TV.Create(-3f)), Kernel.LessThanOrEqual(x, TV.Create(3f)));
+            curvature = Kernel.Select(inside, dd * TV.Create(0.33333334f), TV.Create(0f));
+            return Kernel.Mac(x - xc, d, Kernel.Mac(xc, p + TV.Create(0.001f), theta));
         }
 
         /// <summary>Sum-of-squares forward (r = 2, K = 2): x ← τ(x), log-det += log τ′(x).</summary>
-        private static void Sos_r2_K2_B3Forward(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
+        private static void Sos_r2_K2_B3Forward<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
-            x = Sos_r2_K2_B3Value(x, ref theta, stride, out Vector<float> derivative, out _);
+            x = Sos_r2_K2_B3Value(x, ref theta, stride, out TV derivative, out _);
             logDet += Kernel.Log(derivative);
         }
 
         /// <summary>Sum-of-squares inverse (r = 2, K = 2) by safeguarded Newton–bisection from x₀ = (y − c)/τ′(0): x ← τ⁻¹(x), log-det −= log τ′.</summary>
-        private static void Sos_r2_K2_B3Inverse(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
+        private static void Sos_r2_K2_B3Inverse<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
-            Vector<float> slopeAtZero = new Vector<float>(0.001f);
+            TV slopeAtZero = TV.Create(0.001f);
             for (int k = 0; k < 2; k++)
             {
-                Vector<float> a0 = Unsafe.Add(ref theta, (1 + k * 3) * stride);
+                TV a0 = Unsafe.Add(ref theta, (1 + k * 3) * stride);
                 slopeAtZero = Kernel.Mac(a0, a0, slopeAtZero);
             }
             // the map's state: where its evaluations put the derivatives they do not need (no temporary to zero on each evaluation)
-            Span<Vector<float>> unused = stackalloc Vector<float>[2];
-            x = MonotoneInverse.Solve<Sos_r2_K2_B3Map>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
-            Sos_r2_K2_B3Value(x, ref theta, stride, out Vector<float> derivativeAtRoot, out _);
+            Span<TV> unused = stackalloc TV[2];
+            x = MonotoneInverse.Solve<Sos_r2_K2_B3Map<TV>, TV>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
+            Sos_r2_K2_B3Value(x, ref theta, stride, out TV derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
         }
 
         /// <summary>For MonotoneInverse.Solve: τ of a sum-of-squares coordinate (r = 2, K = 2); its state holds two values, for the τ′ and τ″ an evaluation does not need.</summary>
-        private readonly struct Sos_r2_K2_B3Map : IMonotoneMap<Vector<float>>
+        private readonly struct Sos_r2_K2_B3Map<TV> : IMonotoneMap<TV> where TV : unmanaged, ISimd<TV>
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state) => Sos_r2_K2_B3Value(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
+            public static TV Value(TV x, ref TV theta, int stride, ref TV state) => Sos_r2_K2_B3Value(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state, out Vector<float> derivative) => Sos_r2_K2_B3Value(x, ref theta, stride, out derivative, out state);
+            public static TV Value(TV x, ref TV theta, int stride, ref TV state, out TV derivative) => Sos_r2_K2_B3Value(x, ref theta, stride, out derivative, out state);
         }
 
         /// <summary>Sum-of-squares backward (r = 2, K = 2, B = 3): g ← g·τ′ + gl·τ″/τ′; ∂c = g; ∂a_kl = 2g·(x_c·Σₘ a_km uˡ⁺ᵐ/(l+m+1) + (x − x_c)·qₖuˡ) + 2gl·qₖuˡ/τ′.</summary>
-        private static void Sos_r2_K2_B3Backward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
+        private static void Sos_r2_K2_B3Backward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
-            Sos_r2_K2_B3Value(x, ref theta, stride, out Vector<float> derivative, out Vector<float> curvature);
-            Vector<float> gy = g;
-            Vector<float> logSlope = gl / derivative;
+            Sos_r2_K2_B3Value(x, ref theta, stride, out TV derivative, out TV curvature);
+            TV gy = g;
+            TV logSlope = gl / derivative;
             g = Kernel.Mac(gy, derivative, logSlope * curvature);
             gtheta = gy;
-            Vector<float> xc = Kernel.Min(Kernel.Max(x, new Vector<float>(-3f)), new Vector<float>(3f));
-            Vector<float> u = xc * new Vector<float>(0.33333334f);
+            TV xc = Kernel.Min(Kernel.Max(x, TV.Create(-3f)), TV.Create(3f));
+            TV u = xc * TV.Create(0.33333334f);
             // the weight of ∂τ′/∂a_kl in ∂L/∂a_kl: the tail's distance times g, plus gl/τ′
-            Vector<float> slopeWeight = Kernel.Mac(gy, x - xc, logSlope);
-            Span<Vector<float>> power = stackalloc Vector<float>[5];
-            power[0] = new Vector<float>(1f);
+            TV slopeWeight = Kernel.Mac(gy, x - xc, logSlope);
+            Span<TV> power = stackalloc TV[5];
+            power[0] = TV.Create(1f);
             for (int m = 1; m < 5; m++) power[m] = power[m - 1] * u;
             for (int k = 0; k < 2; k++)
             {
-                ref Vector<float> a = ref Unsafe.Add(ref theta, (1 + k * 3) * stride);
-                ref Vector<float> ga = ref Unsafe.Add(ref gtheta, (1 + k * 3) * stride);
-                Vector<float> q = new Vector<float>(0f);
+                ref TV a = ref Unsafe.Add(ref theta, (1 + k * 3) * stride);
+                ref TV ga = ref Unsafe.Add(ref gtheta, (1 + k * 3) * stride);
+                TV q = TV.Create(0f);
                 for (int l = 2; l >= 0; l--) q = Kernel.Mac(q, u, Unsafe.Add(ref a, l * stride));
                 for (int l = 0; l <= 2; l++)
                 {
-                    Vector<float> integral = new Vector<float>(0f);
+                    TV integral = TV.Create(0f);
                     for (int m = 0; m <= 2; m++) integral = Kernel.Mac(Unsafe.Add(ref a, m * stride), power[l + m] * (float)(1.0 / (l + m + 1)), integral);
-                    Unsafe.Add(ref ga, l * stride) = new Vector<float>(2f) * Kernel.Mac(gy * xc, integral, slopeWeight * q * power[l]);
+                    Unsafe.Add(ref ga, l * stride) = TV.Create(2f) * Kernel.Mac(gy * xc, integral, slopeWeight * q * power[l]);
                 }
             }
         }
 
         /// <summary>τ′(x) and λ_x = τ″/τ′.</summary>
-        private static void Sos_r2_K2_B3Derivatives(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope)
+        private static void Sos_r2_K2_B3Derivatives<TV>(TV x, ref TV theta, int stride, out TV derivative, out TV logDerivativeSlope) where TV : unmanaged, ISimd<TV>
         {
-            Sos_r2_K2_B3Value(x, ref theta, stride, out derivative, out Vector<float> curvature);
+            Sos_r2_K2_B3Value(x, ref theta, stride, out derivative, out TV curvature);
             logDerivativeSlope = curvature / derivative;
         }
 
         /// <summary>Backward through x = τ⁻¹(y): ∂L/∂y = (gx − gl·λ_x)/τ′(x), ∂L/∂θ = −(∂L/∂y·τ_θ + gl·λ_θ).</summary>
-        private static void Sos_r2_K2_B3InverseBackward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
+        private static void Sos_r2_K2_B3InverseBackward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
-            Sos_r2_K2_B3Derivatives(x, ref theta, stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope);
-            Vector<float> gy = (g - gl * logDerivativeSlope) / derivative;
-            Vector<float> forwardInputGradient = gy;
+            Sos_r2_K2_B3Derivatives(x, ref theta, stride, out TV derivative, out TV logDerivativeSlope);
+            TV gy = (g - gl * logDerivativeSlope) / derivative;
+            TV forwardInputGradient = gy;
             Sos_r2_K2_B3Backward(x, ref theta, stride, ref forwardInputGradient, gl, ref gtheta);
             for (int q = 0; q < 7; q++) Unsafe.Add(ref gtheta, q * stride) = -Unsafe.Add(ref gtheta, q * stride);
             g = gy;
@@ -639,25 +639,25 @@ namespace FlowGen.Generated
 
         /// <summary>Backward through the map TDirection selects: the forward map's product, or the inverse map's.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Sos_r2_K2_B3Vjp<TDirection>(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta) where TDirection : struct, IMapDirection
+        private static void Sos_r2_K2_B3Vjp<TDirection, TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
         {
             if (TDirection.IsInverse) Sos_r2_K2_B3InverseBackward(x, ref theta, stride, ref g, gl, ref gtheta);
             else Sos_r2_K2_B3Backward(x, ref theta, stride, ref g, gl, ref gtheta);
         }
 
         /// <summary>Sum-of-squares τ (r = 1, K = 3, B = 3): returns τ(x), τ′(x) = ε + Σₖ qₖ(u)² and τ″(x) = Σₖ 2qₖ(u)qₖ′(u)/B inside [−B, B], 0 outside.</summary>
-        private static Vector<float> Sos_r1_K3_B3Value(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> derivative, out Vector<float> curvature)
+        private static TV Sos_r1_K3_B3Value<TV>(TV x, ref TV theta, int stride, out TV derivative, out TV curvature) where TV : unmanaged, ISimd<TV>
         {
             // the polynomials see the clamped input, normalised to [−1, 1]: u = x_c/B
-            Vector<float> xc = Kernel.Min(Kernel.Max(x, new Vector<float>(-3f)), new Vector<float>(3f));
-            Vector<float> u = xc * new Vector<float>(0.33333334f);
-            Span<Vector<float>> beta = stackalloc Vector<float>[3];
+            TV xc = Kernel.Min(Kernel.Max(x, TV.Create(-3f)), TV.Create(3f));
+            TV u = xc * TV.Create(0.33333334f);
+            Span<TV> beta = stackalloc TV[3];
             beta.Clear();
-            Vector<float> d = new Vector<float>(0.001f), dd = new Vector<float>(0f);
+            TV d = TV.Create(0.001f), dd = TV.Create(0f);
             for (int k = 0; k < 3; k++)
             {
-                ref Vector<float> a = ref Unsafe.Add(ref theta, (1 + k * 2) * stride);
-                Vector<float> q = Unsafe.Add(ref a, 1 * stride), dq = new Vector<float>(0f);
+                ref TV a = ref Unsafe.Add(ref theta, (1 + k * 2) * stride);
+                TV q = Unsafe.Add(ref a, 1 * stride), dq = TV.Create(0f);
                 for (int l = 0; l >= 0; l--)
                 {
                     dq = Kernel.Mac(dq, u, q);
@@ -667,95 +667,95 @@ namespace FlowGen.Generated
                 dd = Kernel.Mac(q + q, dq, dd);
                 for (int l = 0; l <= 1; l++)
                 {
-                    Vector<float> al = Unsafe.Add(ref a, l * stride);
+                    TV al = Unsafe.Add(ref a, l * stride);
                     for (int m = 0; m <= 1; m++) beta[l + m] = Kernel.Mac(al, Unsafe.Add(ref a, m * stride), beta[l + m]);
                 }
             }
             // τ(x) = c + x_c·(ε + Σₙ βₙ/(n+1)·uⁿ) + (x − x_c)·τ′: the polynomial inside [−B, B] (Horner from the top), its tangent outside
-            Vector<float> p = beta[2] * (float)(1.0 / 3);
+            TV p = beta[2] * (float)(1.0 / 3);
             for (int m = 1; m >= 0; m--) p = Kernel.Mac(p, u, beta[m] * (float)(1.0 / (m + 1)));
             derivative = d;
-            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, new Vector<float>(-3f)), Kernel.LessThanOrEqual(x, new Vector<float>(3f)));
-            curvature = Kernel.Select(inside, dd * new Vector<float>(0.33333334f), new Vector<float>(0f));
-            return Kernel.Mac(x - xc, d, Kernel.Mac(xc, p + new Vector<float>(0.001f), theta));
+            var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, TV.Create(-3f)), Kernel.LessThanOrEqual(x, TV.Create(3f)));
+            curvature = Kernel.Select(inside, dd * TV.Create(0.33333334f), TV.Create(0f));
+            return Kernel.Mac(x - xc, d, Kernel.Mac(xc, p + TV.Create(0.001f), theta));
         }
 
         /// <summary>Sum-of-squares forward (r = 1, K = 3): x ← τ(x), log-det += log τ′(x).</summary>
-        private static void Sos_r1_K3_B3Forward(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
+        private static void Sos_r1_K3_B3Forward<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
-            x = Sos_r1_K3_B3Value(x, ref theta, stride, out Vector<float> derivative, out _);
+            x = Sos_r1_K3_B3Value(x, ref theta, stride, out TV derivative, out _);
             logDet += Kernel.Log(derivative);
         }
 
         /// <summary>Sum-of-squares inverse (r = 1, K = 3) by safeguarded Newton–bisection from x₀ = (y − c)/τ′(0): x ← τ⁻¹(x), log-det −= log τ′.</summary>
-        private static void Sos_r1_K3_B3Inverse(ref Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> logDet)
+        private static void Sos_r1_K3_B3Inverse<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
-            Vector<float> slopeAtZero = new Vector<float>(0.001f);
+            TV slopeAtZero = TV.Create(0.001f);
             for (int k = 0; k < 3; k++)
             {
-                Vector<float> a0 = Unsafe.Add(ref theta, (1 + k * 2) * stride);
+                TV a0 = Unsafe.Add(ref theta, (1 + k * 2) * stride);
                 slopeAtZero = Kernel.Mac(a0, a0, slopeAtZero);
             }
             // the map's state: where its evaluations put the derivatives they do not need (no temporary to zero on each evaluation)
-            Span<Vector<float>> unused = stackalloc Vector<float>[2];
-            x = MonotoneInverse.Solve<Sos_r1_K3_B3Map>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
-            Sos_r1_K3_B3Value(x, ref theta, stride, out Vector<float> derivativeAtRoot, out _);
+            Span<TV> unused = stackalloc TV[2];
+            x = MonotoneInverse.Solve<Sos_r1_K3_B3Map<TV>, TV>(ref theta, stride, ref MemoryMarshal.GetReference(unused), x, (x - theta) / slopeAtZero);
+            Sos_r1_K3_B3Value(x, ref theta, stride, out TV derivativeAtRoot, out _);
             logDet -= Kernel.Log(derivativeAtRoot);
         }
 
         /// <summary>For MonotoneInverse.Solve: τ of a sum-of-squares coordinate (r = 1, K = 3); its state holds two values, for the τ′ and τ″ an evaluation does not need.</summary>
-        private readonly struct Sos_r1_K3_B3Map : IMonotoneMap<Vector<float>>
+        private readonly struct Sos_r1_K3_B3Map<TV> : IMonotoneMap<TV> where TV : unmanaged, ISimd<TV>
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state) => Sos_r1_K3_B3Value(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
+            public static TV Value(TV x, ref TV theta, int stride, ref TV state) => Sos_r1_K3_B3Value(x, ref theta, stride, out state, out Unsafe.Add(ref state, 1));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static Vector<float> Value(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> state, out Vector<float> derivative) => Sos_r1_K3_B3Value(x, ref theta, stride, out derivative, out state);
+            public static TV Value(TV x, ref TV theta, int stride, ref TV state, out TV derivative) => Sos_r1_K3_B3Value(x, ref theta, stride, out derivative, out state);
         }
 
         /// <summary>Sum-of-squares backward (r = 1, K = 3, B = 3): g ← g·τ′ + gl·τ″/τ′; ∂c = g; ∂a_kl = 2g·(x_c·Σₘ a_km uˡ⁺ᵐ/(l+m+1) + (x − x_c)·qₖuˡ) + 2gl·qₖuˡ/τ′.</summary>
-        private static void Sos_r1_K3_B3Backward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
+        private static void Sos_r1_K3_B3Backward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
-            Sos_r1_K3_B3Value(x, ref theta, stride, out Vector<float> derivative, out Vector<float> curvature);
-            Vector<float> gy = g;
-            Vector<float> logSlope = gl / derivative;
+            Sos_r1_K3_B3Value(x, ref theta, stride, out TV derivative, out TV curvature);
+            TV gy = g;
+            TV logSlope = gl / derivative;
             g = Kernel.Mac(gy, derivative, logSlope * curvature);
             gtheta = gy;
-            Vector<float> xc = Kernel.Min(Kernel.Max(x, new Vector<float>(-3f)), new Vector<float>(3f));
-            Vector<float> u = xc * new Vector<float>(0.33333334f);
+            TV xc = Kernel.Min(Kernel.Max(x, TV.Create(-3f)), TV.Create(3f));
+            TV u = xc * TV.Create(0.33333334f);
             // the weight of ∂τ′/∂a_kl in ∂L/∂a_kl: the tail's distance times g, plus gl/τ′
-            Vector<float> slopeWeight = Kernel.Mac(gy, x - xc, logSlope);
-            Span<Vector<float>> power = stackalloc Vector<float>[3];
-            power[0] = new Vector<float>(1f);
+            TV slopeWeight = Kernel.Mac(gy, x - xc, logSlope);
+            Span<TV> power = stackalloc TV[3];
+            power[0] = TV.Create(1f);
             for (int m = 1; m < 3; m++) power[m] = power[m - 1] * u;
             for (int k = 0; k < 3; k++)
             {
-                ref Vector<float> a = ref Unsafe.Add(ref theta, (1 + k * 2) * stride);
-                ref Vector<float> ga = ref Unsafe.Add(ref gtheta, (1 + k * 2) * stride);
-                Vector<float> q = new Vector<float>(0f);
+                ref TV a = ref Unsafe.Add(ref theta, (1 + k * 2) * stride);
+                ref TV ga = ref Unsafe.Add(ref gtheta, (1 + k * 2) * stride);
+                TV q = TV.Create(0f);
                 for (int l = 1; l >= 0; l--) q = Kernel.Mac(q, u, Unsafe.Add(ref a, l * stride));
                 for (int l = 0; l <= 1; l++)
                 {
-                    Vector<float> integral = new Vector<float>(0f);
+                    TV integral = TV.Create(0f);
                     for (int m = 0; m <= 1; m++) integral = Kernel.Mac(Unsafe.Add(ref a, m * stride), power[l + m] * (float)(1.0 / (l + m + 1)), integral);
-                    Unsafe.Add(ref ga, l * stride) = new Vector<float>(2f) * Kernel.Mac(gy * xc, integral, slopeWeight * q * power[l]);
+                    Unsafe.Add(ref ga, l * stride) = TV.Create(2f) * Kernel.Mac(gy * xc, integral, slopeWeight * q * power[l]);
                 }
             }
         }
 
         /// <summary>τ′(x) and λ_x = τ″/τ′.</summary>
-        private static void Sos_r1_K3_B3Derivatives(Vector<float> x, ref Vector<float> theta, int stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope)
+        private static void Sos_r1_K3_B3Derivatives<TV>(TV x, ref TV theta, int stride, out TV derivative, out TV logDerivativeSlope) where TV : unmanaged, ISimd<TV>
         {
-            Sos_r1_K3_B3Value(x, ref theta, stride, out derivative, out Vector<float> curvature);
+            Sos_r1_K3_B3Value(x, ref theta, stride, out derivative, out TV curvature);
             logDerivativeSlope = curvature / derivative;
         }
 
         /// <summary>Backward through x = τ⁻¹(y): ∂L/∂y = (gx − gl·λ_x)/τ′(x), ∂L/∂θ = −(∂L/∂y·τ_θ + gl·λ_θ).</summary>
-        private static void Sos_r1_K3_B3InverseBackward(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta)
+        private static void Sos_r1_K3_B3InverseBackward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
-            Sos_r1_K3_B3Derivatives(x, ref theta, stride, out Vector<float> derivative, out Vector<float> logDerivativeSlope);
-            Vector<float> gy = (g - gl * logDerivativeSlope) / derivative;
-            Vector<float> forwardInputGradient = gy;
+            Sos_r1_K3_B3Derivatives(x, ref theta, stride, out TV derivative, out TV logDerivativeSlope);
+            TV gy = (g - gl * logDerivativeSlope) / derivative;
+            TV forwardInputGradient = gy;
             Sos_r1_K3_B3Backward(x, ref theta, stride, ref forwardInputGradient, gl, ref gtheta);
             for (int q = 0; q < 7; q++) Unsafe.Add(ref gtheta, q * stride) = -Unsafe.Add(ref gtheta, q * stride);
             g = gy;
@@ -763,7 +763,7 @@ namespace FlowGen.Generated
 
         /// <summary>Backward through the map TDirection selects: the forward map's product, or the inverse map's.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Sos_r1_K3_B3Vjp<TDirection>(Vector<float> x, ref Vector<float> theta, int stride, ref Vector<float> g, Vector<float> gl, ref Vector<float> gtheta) where TDirection : struct, IMapDirection
+        private static void Sos_r1_K3_B3Vjp<TDirection, TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TDirection : struct, IMapDirection where TV : unmanaged, ISimd<TV>
         {
             if (TDirection.IsInverse) Sos_r1_K3_B3InverseBackward(x, ref theta, stride, ref g, gl, ref gtheta);
             else Sos_r1_K3_B3Backward(x, ref theta, stride, ref g, gl, ref gtheta);

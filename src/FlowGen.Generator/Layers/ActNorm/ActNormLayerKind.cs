@@ -102,7 +102,7 @@ internal sealed class ActNormLayerKind : LayerKind
         w.Line("// parameter gradients are added one sample at a time, in sample order (AddLanes), so they do not depend on the SIMD width");
         w.Open($"for (int i = 0; i < {d}; i++)");
         w.Line($"{e.T} logScale = Unsafe.Add(ref p, LogScale + i);");
-        w.Line($"{V} scale = new {V}(Kernel.Exp(TDirection.IsInverse ? -logScale : logScale));");
+        w.Line($"{V} scale = TV.Create(Kernel.Exp(TDirection.IsInverse ? -logScale : logScale));");
         w.Line($"int r = {rows}[i];");
         w.Open("for (int k = 0; k < Lanes; k++)");
         w.Line($"{V} upstream = Unsafe.Add(ref g, r * Lanes + k), x = Unsafe.Add(ref s, (Saved + i) * Lanes + k), logDetGrad = Unsafe.Add(ref gl, k);");

@@ -53,16 +53,16 @@ internal sealed class AffineTransformer : TransformerKind
         if (clamped)
         {
             w.Line("/// <summary>Affine transformer, forward: x ← x·exp(s̃) + t, log-det += s̃, with the soft-clamped log-scale s̃ = clamp·tanh(s/clamp).</summary>");
-            Inline(w);
-            w.Open($"private static void AffineForward(ref {V} x, {V} s, {V} t, {T} clamp, {T} inverseClamp, ref {V} logDet)");
+            InlineOne(w, f);
+            w.Open($"private static void AffineForward{f.TypeParameters()}(ref {V} x, {V} s, {V} t, {T} clamp, {T} inverseClamp, ref {V} logDet){f.Constraint}");
             w.Line($"{V} scale = clamp * Kernel.Tanh(s * inverseClamp);");
             w.Line("x = Kernel.Mac(x, Kernel.Exp(scale), t);");
             w.Line("logDet += scale;");
             w.Close();
             w.Line();
             w.Line("/// <summary>Affine transformer, inverse: x ← (x − t)·exp(−s̃), log-det −= s̃.</summary>");
-            Inline(w);
-            w.Open($"private static void AffineInverse(ref {V} x, {V} s, {V} t, {T} clamp, {T} inverseClamp, ref {V} logDet)");
+            InlineOne(w, f);
+            w.Open($"private static void AffineInverse{f.TypeParameters()}(ref {V} x, {V} s, {V} t, {T} clamp, {T} inverseClamp, ref {V} logDet){f.Constraint}");
             w.Line($"{V} scale = clamp * Kernel.Tanh(s * inverseClamp);");
             w.Line("x = (x - t) * Kernel.Exp(-scale);");
             w.Line("logDet -= scale;");
@@ -74,8 +74,8 @@ internal sealed class AffineTransformer : TransformerKind
                 w.Line("/// Affine transformer, backward. Through the forward map: g ← g·exp(s̃), ∂s = (g·x·exp(s̃) + gl)·(1 − tanh²(s/clamp)), ∂t = g.");
                 w.Line("/// Through the inverse map x = (y − t)·exp(−s̃): ∂y = g·exp(−s̃), ∂s = −(∂y·x·exp(s̃) + gl)·(1 − tanh²(s/clamp)), ∂t = −∂y.");
                 w.Line("/// </summary>");
-                Inline(w);
-                w.Open($"private static void AffineBackward<TDirection>({V} x, {V} s, {V} t, {T} clamp, {T} inverseClamp, ref {V} g, {V} gl, ref {V} gs, ref {V} gt) where TDirection : struct, IMapDirection");
+                InlineOne(w, f);
+                w.Open($"private static void AffineBackward<TDirection, TV>({V} x, {V} s, {V} t, {T} clamp, {T} inverseClamp, ref {V} g, {V} gl, ref {V} gs, ref {V} gt) where TDirection : struct, IMapDirection{Flavor.VectorConstraint}");
                 w.Line($"{V} th = Kernel.Tanh(s * inverseClamp);");
                 w.Open("if (TDirection.IsInverse)");
                 w.Line($"{V} scale = clamp * th;");
@@ -98,15 +98,15 @@ internal sealed class AffineTransformer : TransformerKind
         if (unclamped)
         {
             w.Line("/// <summary>Affine transformer without clamp, forward: x ← x·exp(s) + t, log-det += s.</summary>");
-            Inline(w);
-            w.Open($"private static void AffineForwardUnclamped(ref {V} x, {V} s, {V} t, ref {V} logDet)");
+            InlineOne(w, f);
+            w.Open($"private static void AffineForwardUnclamped{f.TypeParameters()}(ref {V} x, {V} s, {V} t, ref {V} logDet){f.Constraint}");
             w.Line("x = Kernel.Mac(x, Kernel.Exp(s), t);");
             w.Line("logDet += s;");
             w.Close();
             w.Line();
             w.Line("/// <summary>Affine transformer without clamp, inverse: x ← (x − t)·exp(−s), log-det −= s.</summary>");
-            Inline(w);
-            w.Open($"private static void AffineInverseUnclamped(ref {V} x, {V} s, {V} t, ref {V} logDet)");
+            InlineOne(w, f);
+            w.Open($"private static void AffineInverseUnclamped{f.TypeParameters()}(ref {V} x, {V} s, {V} t, ref {V} logDet){f.Constraint}");
             w.Line("x = (x - t) * Kernel.Exp(-s);");
             w.Line("logDet -= s;");
             w.Close();
@@ -114,8 +114,8 @@ internal sealed class AffineTransformer : TransformerKind
             if (f.IsTile)
             {
                 w.Line("/// <summary>Affine transformer without clamp, backward through the forward map (g ← g·exp(s), ∂s = g·x·exp(s) + gl, ∂t = g) or the inverse map (∂y = g·exp(−s), ∂s = −(∂y·x·exp(s) + gl), ∂t = −∂y).</summary>");
-                Inline(w);
-                w.Open($"private static void AffineBackwardUnclamped<TDirection>({V} x, {V} s, {V} t, ref {V} g, {V} gl, ref {V} gs, ref {V} gt) where TDirection : struct, IMapDirection");
+                InlineOne(w, f);
+                w.Open($"private static void AffineBackwardUnclamped<TDirection, TV>({V} x, {V} s, {V} t, ref {V} g, {V} gl, ref {V} gs, ref {V} gt) where TDirection : struct, IMapDirection{Flavor.VectorConstraint}");
                 w.Open("if (TDirection.IsInverse)");
                 w.Line($"{V} gy = g * Kernel.Exp(-s);");
                 w.Line("g = gy;");
@@ -133,6 +133,17 @@ internal sealed class AffineTransformer : TransformerKind
                 w.Line();
             }
         }
+    }
+
+    // One-sample helpers are inlined into their layer. Tile helpers are not: each holds a tanh and an exp of vectors, and
+    // inlined into every transformed coordinate of a coupling they would exhaust the JIT's inlining budget of the layer's
+    // method, which then calls even the vector operators instead of inlining them; called, each helper is its own
+    // compilation root with every operator inlined (NoInlining: the JIT's own heuristics would inline the small method body),
+    // for one call per coordinate and lane vector.
+    private static void InlineOne(CodeWriter w, Flavor f)
+    {
+        if (f.IsTile) w.Line("[MethodImpl(MethodImplOptions.NoInlining)]");
+        else Inline(w);
     }
 
     private static string ClampArguments(AffineOptions o, bool isDouble) =>
@@ -158,7 +169,7 @@ internal sealed class AffineTransformer : TransformerKind
     {
         var a = (AffineOptions)o;
         return a.Clamp > 0
-            ? $"AffineBackward<TDirection>({x}, {theta(0)}, {theta(1)}, {ClampArguments(a, isDouble)}, ref {g}, {gl}, ref {gtheta(0)}, ref {gtheta(1)});"
-            : $"AffineBackwardUnclamped<TDirection>({x}, {theta(0)}, {theta(1)}, ref {g}, {gl}, ref {gtheta(0)}, ref {gtheta(1)});";
+            ? $"AffineBackward<TDirection, TV>({x}, {theta(0)}, {theta(1)}, {ClampArguments(a, isDouble)}, ref {g}, {gl}, ref {gtheta(0)}, ref {gtheta(1)});"
+            : $"AffineBackwardUnclamped<TDirection, TV>({x}, {theta(0)}, {theta(1)}, ref {g}, {gl}, ref {gtheta(0)}, ref {gtheta(1)});";
     }
 }

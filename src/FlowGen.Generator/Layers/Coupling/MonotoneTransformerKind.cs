@@ -56,7 +56,7 @@ internal abstract class MonotoneTransformerKind<TOptions> : TransformerKind wher
         string V = f.V, n = ConfigurationName(c);
         int parameters = ParametersPerCoordinate(c);
         w.Line($"/// <summary>Backward through x = τ⁻¹(y): ∂L/∂y = (gx − gl·λ_x)/τ′(x), ∂L/∂θ = −(∂L/∂y·τ_θ + gl·λ_θ).</summary>");
-        w.Open($"private static void {n}InverseBackward({V} x, ref {V} theta, int stride, ref {V} g, {V} gl, ref {V} gtheta)");
+        w.Open($"private static void {n}InverseBackward<TV>({V} x, ref {V} theta, int stride, ref {V} g, {V} gl, ref {V} gtheta){Flavor.VectorConstraint}");
         w.Line($"{n}Derivatives(x, ref theta, stride, out {V} derivative, out {V} logDerivativeSlope);");
         w.Line($"{V} gy = (g - gl * logDerivativeSlope) / derivative;");
         w.Line($"{V} forwardInputGradient = gy;");
@@ -67,7 +67,7 @@ internal abstract class MonotoneTransformerKind<TOptions> : TransformerKind wher
         w.Line();
         w.Line("/// <summary>Backward through the map TDirection selects: the forward map's product, or the inverse map's.</summary>");
         Inline(w);
-        w.Open($"private static void {n}Vjp<TDirection>({V} x, ref {V} theta, int stride, ref {V} g, {V} gl, ref {V} gtheta) where TDirection : struct, IMapDirection");
+        w.Open($"private static void {n}Vjp<TDirection, TV>({V} x, ref {V} theta, int stride, ref {V} g, {V} gl, ref {V} gtheta) where TDirection : struct, IMapDirection{Flavor.VectorConstraint}");
         w.Line($"if (TDirection.IsInverse) {n}InverseBackward(x, ref theta, stride, ref g, gl, ref gtheta);");
         w.Line($"else {n}Backward(x, ref theta, stride, ref g, gl, ref gtheta);");
         w.Close();
@@ -81,7 +81,7 @@ internal abstract class MonotoneTransformerKind<TOptions> : TransformerKind wher
         $"{ConfigurationName((TOptions)o)}Inverse(ref {x}, ref {theta(0)}, {stride}, ref {ld});";
 
     public override string Backward(TransformerOptions o, bool isDouble, string x, Func<int, string> theta, string stride, string g, string gl, Func<int, string> gtheta) =>
-        $"{ConfigurationName((TOptions)o)}Vjp<TDirection>({x}, ref {theta(0)}, {stride}, ref {g}, {gl}, ref {gtheta(0)});";
+        $"{ConfigurationName((TOptions)o)}Vjp<TDirection, TV>({x}, ref {theta(0)}, {stride}, ref {g}, {gl}, ref {gtheta(0)});";
 
     protected static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture).Replace(".", "p").Replace("-", "m").Replace("+", "");
 
@@ -92,7 +92,7 @@ internal abstract class MonotoneTransformerKind<TOptions> : TransformerKind wher
     /// map's <paramref name="state"/> (a reference), started at <paramref name="guess"/>.
     /// </summary>
     protected void EmitSolve(CodeWriter w, TOptions c, Flavor f, string theta, string state, string guess) =>
-        w.Line($"x = MonotoneInverse.Solve<{MapName(c, f)}>(ref {theta}, stride, ref {state}, x, {guess});");
+        w.Line($"x = MonotoneInverse.Solve<{MapName(c, f)}{f.TypeParameters()}{(f.IsTile ? ", " + Flavor.Vector : "")}>(ref {theta}, stride, ref {state}, x, {guess});");
 
     /// <summary>
     /// Emits the type through which <c>MonotoneInverse</c> evaluates τ of one configuration in one flavor (described by
@@ -108,7 +108,7 @@ internal abstract class MonotoneTransformerKind<TOptions> : TransformerKind wher
         string V = f.V, map = MapName(c, f);
         string parameters = $"{V} x, ref {V} theta, int stride, ref {V} state";
         w.Line($"/// <summary>For MonotoneInverse.Solve: {what}.</summary>");
-        w.Open($"private readonly struct {map} : IMonotoneMap<{V}>");
+        w.Open($"private readonly struct {map}{f.TypeParameters()} : IMonotoneMap<{V}>{f.Constraint}");
         Inline(w);
         w.Line($"public static {V} Value({parameters}) => {value};");
         w.Line();

@@ -84,7 +84,7 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
     {
         string V = f.V;
         w.Line("/// <summary>log Σᵢ exp(vᵢ), shifted by the maximum.</summary>");
-        w.Open($"private static {V} LogSumExp(Span<{V}> values)");
+        w.Open($"private static {V} LogSumExp{f.TypeParameters()}(Span<{V}> values){f.Constraint}");
         w.Line($"{V} max = values[0];");
         w.Line("for (int i = 1; i < values.Length; i++) max = Kernel.Max(max, values[i]);");
         w.Line($"{V} sum = {f.Splat(Literals.Of(0, plan.Model.IsDouble))};");
@@ -125,7 +125,7 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
         string S(double v) => f.Splat(Literals.Of(v, isDouble));
 
         w.Line($"/// <summary>The input-independent quantities of one deep sigmoidal block ({n} units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ.</summary>");
-        w.Open($"private static void {name}Prepare(ref {V} theta, int stride, Span<{V}> slope, Span<{V}> logSlope, Span<{V}> logWeight)");
+        w.Open($"private static void {name}Prepare{f.TypeParameters()}(ref {V} theta, int stride, Span<{V}> slope, Span<{V}> logSlope, Span<{V}> logWeight){f.Constraint}");
         w.Line($"for (int j = 0; j < {n}; j++) logWeight[j] = Unsafe.Add(ref theta, ({2 * n} + j) * stride);");
         w.Line($"{V} normalizer = LogSumExp(logWeight);");
         w.Open($"for (int j = 0; j < {n}; j++)");
@@ -137,7 +137,7 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
         w.Line();
 
         w.Line($"/// <summary>One prepared deep sigmoidal block ({n} units) at v: returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>");
-        w.Open($"private static {V} {name}Evaluate({V} v, ref {V} theta, int stride, Span<{V}> slope, Span<{V}> logSlope, Span<{V}> logWeight, out {V} logDerivative)");
+        w.Open($"private static {V} {name}Evaluate{f.TypeParameters()}({V} v, ref {V} theta, int stride, Span<{V}> slope, Span<{V}> logSlope, Span<{V}> logWeight, out {V} logDerivative){f.Constraint}");
         w.Line($"Span<{V}> termA = stackalloc {V}[{n}], termB = stackalloc {V}[{n}], termC = stackalloc {V}[{n}];");
         w.Open($"for (int j = 0; j < {n}; j++)");
         w.Line($"{V} u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, ({n} + j) * stride));");
@@ -153,7 +153,7 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
         w.Line();
 
         w.Line($"/// <summary>One deep sigmoidal block ({n} units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>");
-        w.Open($"private static {V} {name}Block({V} v, ref {V} theta, int stride, out {V} logDerivative)");
+        w.Open($"private static {V} {name}Block{f.TypeParameters()}({V} v, ref {V} theta, int stride, out {V} logDerivative){f.Constraint}");
         w.Line($"Span<{V}> slope = stackalloc {V}[{n}], logSlope = stackalloc {V}[{n}], logWeight = stackalloc {V}[{n}];");
         w.Line($"{name}Prepare(ref theta, stride, slope, logSlope, logWeight);");
         w.Line($"return {name}Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);");
@@ -161,7 +161,7 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
         w.Line();
 
         w.Line($"/// <summary>Deep sigmoidal forward ({blocks} block(s) of {n} units): x ← τ(x), log-det += Σ λ.</summary>");
-        w.Open($"private static void {name}Forward(ref {V} x, ref {V} theta, int stride, ref {V} logDet)");
+        w.Open($"private static void {name}Forward{f.TypeParameters()}(ref {V} x, ref {V} theta, int stride, ref {V} logDet){f.Constraint}");
         w.Open($"for (int q = 0; q < {blocks}; q++)");
         w.Line($"x = {name}Block(x, ref Unsafe.Add(ref theta, q * {3 * n} * stride), stride, out {V} logDerivative);");
         w.Line("logDet += logDerivative;");
@@ -170,7 +170,7 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
         w.Line();
 
         w.Line($"/// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>");
-        w.Open($"private static void {name}Inverse(ref {V} x, ref {V} theta, int stride, ref {V} logDet)");
+        w.Open($"private static void {name}Inverse{f.TypeParameters()}(ref {V} x, ref {V} theta, int stride, ref {V} logDet){f.Constraint}");
         w.Line($"// the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then a value for λ");
         w.Line($"Span<{V}> prepared = stackalloc {V}[{3 * n + 1}];");
         w.Line($"Span<{V}> unitSlope = prepared.Slice(0, {n}), unitLogSlope = prepared.Slice({n}, {n}), unitLogWeight = prepared.Slice({2 * n}, {n});");
@@ -198,7 +198,7 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
 
         if (!f.IsTile) return;
         w.Line($"/// <summary>Backward through one block at input v: returns ∂L/∂v; writes ∂L/∂θ of the block (gθ stride <paramref name=\"gstride\"/>).</summary>");
-        w.Open($"private static {V} {name}BlockBackward({V} v, ref {V} theta, int stride, {V} go, {V} gl, ref {V} gtheta, int gstride)");
+        w.Open($"private static {V} {name}BlockBackward{f.TypeParameters()}({V} v, ref {V} theta, int stride, {V} go, {V} gl, ref {V} gtheta, int gstride){f.Constraint}");
         BlockQuantities(w, n, f, isDouble);
         w.Line($"{V} gv = {S(0)}, gWeightSum = {S(0)};");
         w.Line($"Span<{V}> gLogWeight = stackalloc {V}[{n}];");
@@ -226,7 +226,7 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
         w.Line();
 
         w.Line($"/// <summary>Deep sigmoidal backward: recompute the block inputs, then back through the blocks.</summary>");
-        w.Open($"private static void {name}Backward({V} x, ref {V} theta, int stride, ref {V} g, {V} gl, ref {V} gtheta)");
+        w.Open($"private static void {name}Backward{f.TypeParameters()}({V} x, ref {V} theta, int stride, ref {V} g, {V} gl, ref {V} gtheta){f.Constraint}");
         w.Line($"Span<{V}> inputs = stackalloc {V}[{blocks}];");
         w.Line($"{V} v = x;");
         w.Open($"for (int q = 0; q < {blocks}; q++)");
@@ -246,7 +246,7 @@ internal sealed class DeepSigmoidalTransformer : MonotoneTransformerKind<DeepSig
         int n = c.SigmoidUnits, blocks = c.SigmoidLayers;
         string S(double v) => f.Splat(Literals.Of(v, isDouble));
         w.Line("/// <summary>τ′(x) (product of the blocks' derivatives) and λ_x by forward-mode accumulation through the blocks.</summary>");
-        w.Open($"private static void {name}Derivatives({V} x, ref {V} theta, int stride, out {V} derivative, out {V} logDerivativeSlope)");
+        w.Open($"private static void {name}Derivatives{f.TypeParameters()}({V} x, ref {V} theta, int stride, out {V} derivative, out {V} logDerivativeSlope){f.Constraint}");
         w.Line($"Span<{V}> scratch = stackalloc {V}[{3 * n}];");
         w.Line($"{V} v = x, chain = {S(1)}, slopeSum = {S(0)};");
         w.Open($"for (int q = 0; q < {blocks}; q++)");

@@ -121,7 +121,7 @@ internal sealed class SplineTransformer : MonotoneTransformerKind<SplineOptions>
         string S(double v) => f.Splat(Literals.Of(v, isDouble));
 
         w.Line($"/// <summary>Rational-quadratic spline (K = {k}, B = {b.ToString("R", CultureInfo.InvariantCulture)}): returns τ(x) and λ = log τ′(x); identity outside [−B, B].</summary>");
-        w.Open($"private static {V} {n}Value({V} x, ref {V} theta, int stride, out {V} logDerivative)");
+        w.Open($"private static {V} {n}Value{f.TypeParameters()}({V} x, ref {V} theta, int stride, out {V} logDerivative){f.Constraint}");
         Geometry(w, c, f, isDouble, false);
         w.Line($"var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, {S(-b)}), Kernel.LessThanOrEqual(x, {S(b)}));");
         w.Line($"{V} xc = Kernel.Select(inside, x, {S(0)});");
@@ -139,14 +139,14 @@ internal sealed class SplineTransformer : MonotoneTransformerKind<SplineOptions>
         w.Line();
 
         w.Line($"/// <summary>Spline forward (K = {k}): x ← τ(x), log-det += log τ′(x).</summary>");
-        w.Open($"private static void {n}Forward(ref {V} x, ref {V} theta, int stride, ref {V} logDet)");
+        w.Open($"private static void {n}Forward{f.TypeParameters()}(ref {V} x, ref {V} theta, int stride, ref {V} logDet){f.Constraint}");
         w.Line($"x = {n}Value(x, ref theta, stride, out {V} logDerivative);");
         w.Line("logDet += logDerivative;");
         w.Close();
         w.Line();
 
         w.Line($"/// <summary>Spline inverse (K = {k}): bin by the y-knots, then the stable root ξ = 2c/(−b − √(b² − 4ac)); identity outside [−B, B].</summary>");
-        w.Open($"private static void {n}Inverse(ref {V} x, ref {V} theta, int stride, ref {V} logDet)");
+        w.Open($"private static void {n}Inverse{f.TypeParameters()}(ref {V} x, ref {V} theta, int stride, ref {V} logDet){f.Constraint}");
         Geometry(w, c, f, isDouble, false);
         w.Line($"{V} target = x;");
         w.Line($"var inside = Kernel.And(Kernel.GreaterThanOrEqual(target, {S(-b)}), Kernel.LessThanOrEqual(target, {S(b)}));");
@@ -171,7 +171,7 @@ internal sealed class SplineTransformer : MonotoneTransformerKind<SplineOptions>
 
         if (!f.IsTile) return;
         w.Line($"/// <summary>Spline backward (K = {k}): partial derivatives of τ and λ in the selected bin, scattered to the raw widths, heights and derivatives.</summary>");
-        w.Open($"private static void {n}Backward({V} x, ref {V} theta, int stride, ref {V} g, {V} gl, ref {V} gtheta)");
+        w.Open($"private static void {n}Backward{f.TypeParameters()}({V} x, ref {V} theta, int stride, ref {V} g, {V} gl, ref {V} gtheta){f.Constraint}");
         Geometry(w, c, f, isDouble, true);
         w.Line($"var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, {S(-b)}), Kernel.LessThanOrEqual(x, {S(b)}));");
         w.Line($"{V} xc = Kernel.Select(inside, x, {S(0)});");
@@ -242,7 +242,7 @@ internal sealed class SplineTransformer : MonotoneTransformerKind<SplineOptions>
         double b = c.Bound;
         string S(double v) => f.Splat(Literals.Of(v, isDouble));
         w.Line("/// <summary>τ′(x) and λ_x (1 and 0 outside [−B, B]).</summary>");
-        w.Open($"private static void {n}Derivatives({V} x, ref {V} theta, int stride, out {V} derivative, out {V} logDerivativeSlope)");
+        w.Open($"private static void {n}Derivatives{f.TypeParameters()}({V} x, ref {V} theta, int stride, out {V} derivative, out {V} logDerivativeSlope){f.Constraint}");
         Geometry(w, c, f, isDouble, false);
         w.Line($"var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, {S(-b)}), Kernel.LessThanOrEqual(x, {S(b)}));");
         w.Line($"{V} xc = Kernel.Select(inside, x, {S(0)});");

@@ -85,7 +85,7 @@ internal sealed class SumOfSquaresTransformer : MonotoneTransformerKind<SumOfSqu
         string S(double v) => f.Splat(Literals.Of(v, isDouble));
         double b = c.Bound;
         w.Line($"/// <summary>Sum-of-squares τ (r = {r}, K = {k}, B = {b.ToString("R", CultureInfo.InvariantCulture)}): returns τ(x), τ′(x) = ε + Σₖ qₖ(u)² and τ″(x) = Σₖ 2qₖ(u)qₖ′(u)/B inside [−B, B], 0 outside.</summary>");
-        w.Open($"private static {V} {n}Value{f.Suffix}({V} x, ref {V} theta, int stride, out {V} derivative, out {V} curvature)");
+        w.Open($"private static {V} {n}Value{f.Suffix}{f.TypeParameters()}({V} x, ref {V} theta, int stride, out {V} derivative, out {V} curvature){f.Constraint}");
         w.Line("// the polynomials see the clamped input, normalised to [−1, 1]: u = x_c/B");
         w.Line($"{V} xc = Kernel.Min(Kernel.Max(x, {S(-b)}), {S(b)});");
         w.Line($"{V} u = xc * {S(1 / b)};");
@@ -117,14 +117,14 @@ internal sealed class SumOfSquaresTransformer : MonotoneTransformerKind<SumOfSqu
         w.Line();
 
         w.Line($"/// <summary>Sum-of-squares forward (r = {r}, K = {k}): x ← τ(x), log-det += log τ′(x).</summary>");
-        w.Open($"private static void {n}Forward(ref {V} x, ref {V} theta, int stride, ref {V} logDet)");
+        w.Open($"private static void {n}Forward{f.TypeParameters()}(ref {V} x, ref {V} theta, int stride, ref {V} logDet){f.Constraint}");
         w.Line($"x = {n}Value{f.Suffix}(x, ref theta, stride, out {V} derivative, out _);");
         w.Line("logDet += Kernel.Log(derivative);");
         w.Close();
         w.Line();
 
         w.Line($"/// <summary>Sum-of-squares inverse (r = {r}, K = {k}) by safeguarded Newton–bisection from x₀ = (y − c)/τ′(0): x ← τ⁻¹(x), log-det −= log τ′.</summary>");
-        w.Open($"private static void {n}Inverse(ref {V} x, ref {V} theta, int stride, ref {V} logDet)");
+        w.Open($"private static void {n}Inverse{f.TypeParameters()}(ref {V} x, ref {V} theta, int stride, ref {V} logDet){f.Constraint}");
         w.Line($"{V} slopeAtZero = {S(Epsilon)};");
         w.Open($"for (int k = 0; k < {k}; k++)");
         w.Line($"{V} a0 = Unsafe.Add(ref theta, (1 + k * {r + 1}) * stride);");
@@ -144,7 +144,7 @@ internal sealed class SumOfSquaresTransformer : MonotoneTransformerKind<SumOfSqu
 
         if (!f.IsTile) return;
         w.Line($"/// <summary>Sum-of-squares backward (r = {r}, K = {k}, B = {c.Bound.ToString("R", CultureInfo.InvariantCulture)}): g ← g·τ′ + gl·τ″/τ′; ∂c = g; ∂a_kl = 2g·(x_c·Σₘ a_km uˡ⁺ᵐ/(l+m+1) + (x − x_c)·qₖuˡ) + 2gl·qₖuˡ/τ′.</summary>");
-        w.Open($"private static void {n}Backward({V} x, ref {V} theta, int stride, ref {V} g, {V} gl, ref {V} gtheta)");
+        w.Open($"private static void {n}Backward{f.TypeParameters()}({V} x, ref {V} theta, int stride, ref {V} g, {V} gl, ref {V} gtheta){f.Constraint}");
         w.Line($"{n}Value{f.Suffix}(x, ref theta, stride, out {V} derivative, out {V} curvature);");
         w.Line($"{V} gy = g;");
         w.Line($"{V} logSlope = gl / derivative;");
@@ -176,7 +176,7 @@ internal sealed class SumOfSquaresTransformer : MonotoneTransformerKind<SumOfSqu
     {
         string V = f.V, n = ConfigurationName(c);
         w.Line("/// <summary>τ′(x) and λ_x = τ″/τ′.</summary>");
-        w.Open($"private static void {n}Derivatives({V} x, ref {V} theta, int stride, out {V} derivative, out {V} logDerivativeSlope)");
+        w.Open($"private static void {n}Derivatives{f.TypeParameters()}({V} x, ref {V} theta, int stride, out {V} derivative, out {V} logDerivativeSlope){f.Constraint}");
         w.Line($"{n}Value{f.Suffix}(x, ref theta, stride, out derivative, out {V} curvature);");
         w.Line("logDerivativeSlope = curvature / derivative;");
         w.Close();
