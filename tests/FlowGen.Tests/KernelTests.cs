@@ -383,11 +383,11 @@ public class KernelTests(Xunit.Abstractions.ITestOutputHelper output)
     // Special values
     // --------------------------------------------------------------------------------------------------------
 
-    private static void Same(float expected, float actual, string what) =>
+    internal static void Same(float expected, float actual, string what) =>
         Assert.True(expected.Equals(actual) && float.IsNegative(expected) == float.IsNegative(actual) || float.IsNaN(expected) && float.IsNaN(actual),
             $"{what}: expected {expected:R}{(float.IsNegative(expected) ? " (neg)" : "")}, got {actual:R}{(float.IsNegative(actual) ? " (neg)" : "")}");
 
-    private static void Same(double expected, double actual, string what) =>
+    internal static void Same(double expected, double actual, string what) =>
         Assert.True(expected.Equals(actual) && double.IsNegative(expected) == double.IsNegative(actual) || double.IsNaN(expected) && double.IsNaN(actual),
             $"{what}: expected {expected:R}{(double.IsNegative(expected) ? " (neg)" : "")}, got {actual:R}{(double.IsNegative(actual) ? " (neg)" : "")}");
 

@@ -36,20 +36,11 @@ public class SimdWidthTests
         return xs;
     }
 
+    // KernelTests.Same in the lane type: equal values with equal sign bits (so equal bits), or both NaN
     private static void Same<T>(T expected, T actual, string what) where T : unmanaged
     {
-        if (typeof(T) == typeof(float))
-        {
-            float e = Unsafe.BitCast<T, float>(expected), a = Unsafe.BitCast<T, float>(actual);
-            if (float.IsNaN(e) && float.IsNaN(a)) return;
-            Assert.True(BitConverter.SingleToInt32Bits(e) == BitConverter.SingleToInt32Bits(a), $"{what}: scalar {e:R}, lane {a:R}");
-        }
-        else
-        {
-            double e = Unsafe.BitCast<T, double>(expected), a = Unsafe.BitCast<T, double>(actual);
-            if (double.IsNaN(e) && double.IsNaN(a)) return;
-            Assert.True(BitConverter.DoubleToInt64Bits(e) == BitConverter.DoubleToInt64Bits(a), $"{what}: scalar {e:R}, lane {a:R}");
-        }
+        if (typeof(T) == typeof(float)) KernelTests.Same(Unsafe.BitCast<T, float>(expected), Unsafe.BitCast<T, float>(actual), what);
+        else KernelTests.Same(Unsafe.BitCast<T, double>(expected), Unsafe.BitCast<T, double>(actual), what);
     }
 
     // each lane of F(v) against the scalar F of the same input, with different inputs in the lanes (from a span)
