@@ -362,7 +362,7 @@ public sealed class ParallelTests
     }
 
     /// <summary>A flow that records the rows of each batch LogProb call (and can fail at a given row).</summary>
-    private sealed class SpyFlow(ICouplingFlow<float> inner) : ICouplingFlow<float>
+    private sealed class SpyFlow(ICouplingFlow<float> inner) : ForwardingFlow(inner)
     {
         public ConcurrentBag<(int Start, int Rows, int Thread)> Chunks { get; } = new();
         public int FailAtRow { get; set; } = -1;
@@ -370,43 +370,21 @@ public sealed class ParallelTests
         /// <summary>The whole batch the test passes: a chunk's first row is its offset in this array.</summary>
         public float[] Batch { get; set; } = [];
 
-        public int Dim => inner.Dim;
-        public int ContextDim => inner.ContextDim;
-        public int ParameterCount => inner.ParameterCount;
-        public string StackDescription => inner.StackDescription;
-        public string StackSpec => inner.StackSpec;
-        public ulong StackHash => inner.StackHash;
-        public string ModelName => inner.ModelName;
-        public Span<float> Parameters => inner.Parameters;
-        public IReadOnlyList<ParameterTensor> ParameterTensors => inner.ParameterTensors;
-        public bool IsDataInitialized { get => inner.IsDataInitialized; set => inner.IsDataInitialized = value; }
-        public void ResetParameters(ulong seed) => inner.ResetParameters(seed);
-        public float Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> context, Span<float> z) => inner.Forward(x, context, z);
-        public float Inverse(ReadOnlySpan<float> z, ReadOnlySpan<float> context, Span<float> x) => inner.Inverse(z, context, x);
-        public float LogProb(ReadOnlySpan<float> x, ReadOnlySpan<float> context) => inner.LogProb(x, context);
-        public void Forward(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts, Span<float> zs, Span<float> logDets) => inner.Forward(xs, contexts, zs, logDets);
-        public int Inverse(ReadOnlySpan<float> zs, ReadOnlySpan<float> contexts, Span<float> xs, Span<float> logDets) => inner.Inverse(zs, contexts, xs, logDets);
-        public int Sample(Span<float> xs, ReadOnlySpan<float> contexts, Span<float> logProbs, FlowRandom rng)
+        public ConcurrentBag<(int Start, int Rows)> SampleCalls { get; } = new();
+
+        public override int Sample(Span<float> xs, ReadOnlySpan<float> contexts, Span<float> logProbs, FlowRandom rng)
         {
             SampleCalls.Add((StartRow(xs), xs.Length / Dim));
-            return inner.Sample(xs, contexts, logProbs, rng);
+            return Inner.Sample(xs, contexts, logProbs, rng);
         }
 
-        public ConcurrentBag<(int Start, int Rows)> SampleCalls { get; } = new();
-        public double NllGradient(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts, Span<float> gradParameters, float weight) => inner.NllGradient(xs, contexts, gradParameters, weight);
-        public void ForwardVjp(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts, ReadOnlySpan<float> gradZs, ReadOnlySpan<float> gradLogDets, Span<float> gradParameters, Span<float> gradXs, Span<float> gradContexts) =>
-            inner.ForwardVjp(xs, contexts, gradZs, gradLogDets, gradParameters, gradXs, gradContexts);
-        public void InverseVjp(ReadOnlySpan<float> zs, ReadOnlySpan<float> contexts, ReadOnlySpan<float> gradXs, ReadOnlySpan<float> gradLogDets, Span<float> gradParameters, Span<float> gradZs, Span<float> gradContexts) =>
-            inner.InverseVjp(zs, contexts, gradXs, gradLogDets, gradParameters, gradZs, gradContexts);
-        public void InitializeFromData(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts) => inner.InitializeFromData(xs, contexts);
-
-        public void LogProb(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts, Span<float> logProbs)
+        public override void LogProb(ReadOnlySpan<float> xs, ReadOnlySpan<float> contexts, Span<float> logProbs)
         {
             int rows = xs.Length / Dim;
             int start = StartRow(xs);
             Chunks.Add((start, rows, Environment.CurrentManagedThreadId));
             if (FailAtRow >= start && FailAtRow < start + rows) throw new InvalidOperationException($"failing at row {FailAtRow} as asked");
-            inner.LogProb(xs, contexts, logProbs);
+            Inner.LogProb(xs, contexts, logProbs);
         }
 
         private int StartRow(ReadOnlySpan<float> xs) =>
