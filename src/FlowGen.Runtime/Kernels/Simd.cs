@@ -21,7 +21,8 @@ namespace FlowGen.Kernels;
 /// <summary>
 /// For generated code: a SIMD vector of <see cref="float"/> or <see cref="double"/> lanes, one sample per lane, with the
 /// operations FlowGen's element-wise code is written with. Implemented by <see cref="Simd128{T}"/>, <see cref="Simd256{T}"/>
-/// and <see cref="Simd512{T}"/>; the driver picks the widest one the hardware accelerates (<see cref="FlowGen.FlowSimd.LaneBits"/>).
+/// and <see cref="Simd512{T}"/> only (the vector forms of <see cref="FlowGen.Kernel"/> choose their float or double code by
+/// testing for those types); the driver picks the widest one the hardware accelerates (<see cref="FlowGen.FlowSimd.LaneBits"/>).
 /// </summary>
 /// <typeparam name="TSelf">The implementing vector type.</typeparam>
 [EditorBrowsable(EditorBrowsableState.Never)]
