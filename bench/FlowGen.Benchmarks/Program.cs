@@ -17,6 +17,7 @@ namespace FlowGen.Benchmarks;
 /// <item><c>export DIR</c>: write the weights and check data for the peers (R8/R2, and S8/Q8/D8/G8 as safetensors) and the FlowTrainer benchmark's data set;</item>
 /// <item><c>validate</c>: FLOP counts, naive-vs-FlowGen check, split-batch check, allocation check;</item>
 /// <item><c>profile [seconds]</c>: minimum wall and CPU time per call of a few R8/R2/L64 cases (A/B checks of kernel changes);</item>
+/// <item><c>inlining [calls]</c>: calls the JIT refused to inline in FlowGen's code, with its reasons (<see cref="Inlining"/>);</item>
 /// <item><c>allocs [calls]</c>: how often each R8 call shows a non-zero allocation delta (background-noise probe);</item>
 /// <item><c>info</c>: the instruction sets and vector widths the JIT uses in this process;</item>
 /// <item><c>report --bdn DIR [--peers FILE]... [--out FILE] [--title TEXT]</c>: the side-by-side table.</item>
@@ -94,6 +95,10 @@ public static class Program
         var allocs = new Command("allocs", "how many calls of each R8 case show a non-zero GC.GetTotalAllocatedBytes(precise: true) delta") { calls, collect, noWait };
         allocs.SetAction(parseResult => Allocs.Run(parseResult.GetValue(calls), parseResult.GetValue(collect), wait: !parseResult.GetValue(noWait)));
 
+        var inliningCalls = Number<int>("calls", "calls of each case before the report (enough to reach Tier 1)", 60, n => n >= 1, "an integer ≥ 1");
+        var inlining = new Command("inlining", "calls the JIT refused to inline in FlowGen's code while every benchmarked model ran (MethodJitInliningFailed events); exit code 1 if a vector operation is among them") { inliningCalls };
+        inlining.SetAction(parseResult => Inlining.Run(parseResult.GetValue(inliningCalls)));
+
         var rounds = Number<int>("rounds", "rounds; each times one batch of calls of either side of every kernel pair", 200, n => n >= 1, "an integer ≥ 1");
         var micros = Number<double>("microseconds", "the length of one batch of calls, in µs", 200, m => m >= 0, "a number ≥ 0");
         var denseAB = new Command("dense-ab", "the runtime's dense kernels against the ones the generator emitted, interleaved (minimum per side, median of the per-round ratios)") { rounds, micros };
@@ -105,6 +110,7 @@ public static class Program
         root.Add(report);
         root.Add(profile);
         root.Add(allocs);
+        root.Add(inlining);
         root.Add(denseAB);
         return root;
     }
