@@ -48,6 +48,33 @@ public sealed class ReverseKlObjective<T> : IFlowObjective<T> where T : unmanage
 {
     private readonly IFlowTarget<T> _target;
 
+    // per-thread scratch (the trainer evaluates shards on several threads at once), grown to the largest batch seen; and the
+    // flow whose base was last checked (a flow's StackSpec never changes, so the search runs once per flow, not per step)
+    private readonly ThreadLocal<Scratch> _scratch = new(() => new Scratch());
+    private ICouplingFlow<T>? _checkedFlow;
+
+    private sealed class Scratch
+    {
+        public T[] Zs = [], Xs = [], LogDets = [], GradXs = [], GradLogDets = [];
+        public double[] LogTarget = [];
+
+        public void Ensure(int n, int d)
+        {
+            if (LogDets.Length < n)
+            {
+                LogDets = new T[n];
+                GradLogDets = new T[n];
+                LogTarget = new double[n];
+            }
+            if (Zs.Length < n * d)
+            {
+                Zs = new T[n * d];
+                Xs = new T[n * d];
+                GradXs = new T[n * d];
+            }
+        }
+    }
+
     /// <summary>The reverse KL to <paramref name="target"/>, which must provide ∇ₓ log p̃.</summary>
     /// <exception cref="ArgumentException">The target provides no gradient.</exception>
     public ReverseKlObjective(IFlowTarget<T> target)
@@ -74,7 +101,7 @@ public sealed class ReverseKlObjective<T> : IFlowObjective<T> where T : unmanage
     /// the inverse with its log-determinant, and evaluates log q and log p̃ (and ∇ₓ log p̃ when <paramref name="gradients"/> is
     /// not empty). Returns Σᵢ (log q(xᵢ) − log p̃(xᵢ)).
     /// </summary>
-    private double Draw(ICouplingFlow<T> flow, FlowBatch<T> batch, T[] zs, T[] xs, T[] logDets, double[] logTarget, Span<T> gradients)
+    private double Draw(ICouplingFlow<T> flow, FlowBatch<T> batch, Span<T> zs, Span<T> xs, Span<T> logDets, Span<double> logTarget, Span<T> gradients)
     {
         int n = batch.Count, d = flow.Dim;
         FillGaussian(batch.CreateRandom(), zs);
@@ -100,16 +127,13 @@ public sealed class ReverseKlObjective<T> : IFlowObjective<T> where T : unmanage
     {
         int n = batch.Count, d = flow.Dim;
         CheckDim(flow);
-        var zs = new T[n * d];
-        var xs = new T[n * d];
-        var logDets = new T[n];
-        var logTarget = new double[n];
-        var gradXs = new T[n * d];
-        double loss = Draw(flow, batch, zs, xs, logDets, logTarget, gradXs);
+        Scratch s = _scratch.Value!;
+        s.Ensure(n, d);
+        Span<T> zs = s.Zs.AsSpan(0, n * d), gradXs = s.GradXs.AsSpan(0, n * d), gradLogDets = s.GradLogDets.AsSpan(0, n);
+        double loss = Draw(flow, batch, zs, s.Xs.AsSpan(0, n * d), s.LogDets.AsSpan(0, n), s.LogTarget.AsSpan(0, n), gradXs);
         // L = Σ log N(z) − log|det ∂x/∂z| − log p̃(x(θ)): ∂L/∂x = −∇ₓ log p̃, ∂L/∂log|det| = −1 (each times weight)
         for (int i = 0; i < gradXs.Length; i++) gradXs[i] = -weight * gradXs[i];
-        var gradLogDets = new T[n];
-        gradLogDets.AsSpan().Fill(-weight);
+        gradLogDets.Fill(-weight);
         flow.InverseVjp(zs, batch.Contexts, gradXs, gradLogDets, gradParameters, default, default);
         return loss;
     }
@@ -119,13 +143,17 @@ public sealed class ReverseKlObjective<T> : IFlowObjective<T> where T : unmanage
     {
         int n = batch.Count, d = flow.Dim;
         CheckDim(flow);
-        return Draw(flow, batch, new T[n * d], new T[n * d], new T[n], new double[n], default);
+        Scratch s = _scratch.Value!;
+        s.Ensure(n, d);
+        return Draw(flow, batch, s.Zs.AsSpan(0, n * d), s.Xs.AsSpan(0, n * d), s.LogDets.AsSpan(0, n), s.LogTarget.AsSpan(0, n), default);
     }
 
     private void CheckDim(ICouplingFlow<T> flow)
     {
         if (_target.Dim != flow.Dim) throw new ArgumentException($"The target's Dim ({_target.Dim}) must equal the flow's Dim ({flow.Dim}).", "target");
+        if (ReferenceEquals(Volatile.Read(ref _checkedFlow), flow)) return;
         RequireStandardNormalBase(flow);
+        Volatile.Write(ref _checkedFlow, flow);
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> unless the flow has the standard-normal base (no base attribute).</summary>

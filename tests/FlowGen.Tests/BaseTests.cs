@@ -471,6 +471,25 @@ public class BaseDistributionTests
 
     /// <summary>Posterior rows sum to 1 (in probability); Classify is their argmax; the members check their arguments.</summary>
     [Fact]
+    public void PosteriorsOfANaNRowAreNaNAndItsLabelIsMinusOne()
+    {
+        // a NaN coordinate makes every component's joint NaN: log p(c | x) is NaN for every c (not −∞, which would claim
+        // "impossible"), and Classify gives −1; the finite row beside it is unaffected
+        foreach (IGaussianMixtureFlow<double> flow in new IGaussianMixtureFlow<double>[] { new MixtureBase2D(4), new FlowGmmBase2D(4) })
+        {
+            double[] xs = [double.NaN, 0.5, 0.25, -1.0];
+            var posteriors = new double[2 * 3];
+            var labels = new int[2];
+            flow.ComponentLogPosteriors(xs, default, posteriors);
+            flow.Classify(xs, default, labels);
+            for (int c = 0; c < 3; c++) Assert.True(double.IsNaN(posteriors[c]), $"component {c}: {posteriors[c]}");
+            Assert.Equal(1.0, posteriors.AsSpan(3, 3).ToArray().Sum(Math.Exp), 1e-12);
+            Assert.Equal(-1, labels[0]);
+            Assert.InRange(labels[1], 0, 2);
+        }
+    }
+
+    [Fact]
     public void PosteriorsSumToOneAndClassifyIsTheirArgmax()
     {
         foreach (IGaussianMixtureFlow<double> flow in new IGaussianMixtureFlow<double>[] { new MixtureBase2D(4), new FlowGmmBase2D(4) })

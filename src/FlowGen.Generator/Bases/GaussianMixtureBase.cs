@@ -126,20 +126,22 @@ internal sealed class GaussianMixtureBaseKind : BaseKind
         var m = (GaussianMixtureBase)b.Base;
         int k = m.Components, dim = plan.Dim;
         string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        // FlowGMM has no logits (its weights are fixed equal) and one shared log-scale
+        string weights = m.FlowGmm ? "weights fixed equal (FlowGMM), shared log-scale 0" : "logits 0 (equal weights), log-scales 0";
         if (m.MeanSpread > 0 || k > dim + 1)
         {
             // seeded: the given spread, or (no simplex fits in Dim coordinates) one that makes E|μ_a − μ_b|² = MeanSeparation²
             double spread = m.MeanSpread > 0 ? m.MeanSpread : m.MeanSeparation / System.Math.Sqrt(2.0 * dim);
             w.Line(m.MeanSpread > 0
-                ? $"// base: logits 0 (equal weights), log-scales 0, means μ_cj = {R(spread)}·ε_cj with ε ~ N(0, 1) (NextGaussian, row-major)"
-                : $"// base: logits 0 (equal weights), log-scales 0, means μ_cj = s·ε_cj with ε ~ N(0, 1) (NextGaussian, row-major), s = {R(m.MeanSeparation)}/√(2·{dim}): {k} components are more than a simplex in {dim} coordinates holds");
+                ? $"// base: {weights}, means μ_cj = {R(spread)}·ε_cj with ε ~ N(0, 1) (NextGaussian, row-major)"
+                : $"// base: {weights}, means μ_cj = s·ε_cj with ε ~ N(0, 1) (NextGaussian, row-major), s = {R(m.MeanSeparation)}/√(2·{dim}): {k} components are more than a simplex in {dim} coordinates holds");
             w.Line($"for (int j = 0; j < {k * dim}; j++) p[{a.Means} + j] = ({plan.T})({Literals.Of(spread, true)} * rng.NextGaussian());");
         }
         else if (k > 1)
         {
             // the vertices of a regular simplex centred at 0, every pair MeanSeparation apart: the centred unit vectors e_c − 1/K
             // of R^K in the Helmert basis h_m = (1, …, 1, −m, 0, …)/√(m(m + 1)) (m ones), times MeanSeparation/√2
-            w.Line($"// base: logits 0 (equal weights), log-scales 0, means at the vertices of a regular simplex, every pair {R(m.MeanSeparation)} apart:");
+            w.Line($"// base: {weights}, means at the vertices of a regular simplex, every pair {R(m.MeanSeparation)} apart:");
             w.Line($"// μ_cj = ({R(m.MeanSeparation)}/√2)·h_c/√(m(m + 1)) with m = j + 1, h_c = 1 (c < m), −m (c = m), 0 (c > m), for j < {k - 1}; 0 beyond");
             w.Open($"for (int c = 0; c < {k}; c++)");
             w.Open($"for (int j = 0; j < {k - 1}; j++)");

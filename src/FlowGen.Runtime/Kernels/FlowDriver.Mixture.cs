@@ -120,11 +120,15 @@ public static partial class FlowDriver<T, TFlow>
         return (labeled, unlabeled);
     }
 
-    /// <summary>log Σ exp(values), by the largest value (−∞ when every value is −∞).</summary>
+    /// <summary>log Σ exp(values), by the largest value (−∞ when every value is −∞; NaN when a value is NaN).</summary>
     private static T LogSumExp(ReadOnlySpan<T> values)
     {
         T max = T.NegativeInfinity;
-        foreach (T v in values) if (v > max) max = v;
+        foreach (T v in values)
+        {
+            if (T.IsNaN(v)) return v;
+            if (v > max) max = v;
+        }
         if (T.IsNegativeInfinity(max)) return max;
         T sum = T.Zero;
         foreach (T v in values) sum += T.Exp(v - max);
