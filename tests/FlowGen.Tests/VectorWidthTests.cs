@@ -30,6 +30,7 @@ public class VectorWidthTests(ITestOutputHelper output)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dll);
+        start.ArgumentList.Add("--no-timing");
         start.Environment.Remove("DOTNET_PreferredVectorBitWidth");
         start.Environment.Remove("DOTNET_MaxVectorTBitWidth");
         if (bits is int b) start.Environment["DOTNET_PreferredVectorBitWidth"] = b.ToString(System.Globalization.CultureInfo.InvariantCulture);
