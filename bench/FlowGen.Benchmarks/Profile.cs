@@ -91,6 +91,14 @@ public static class Profile
         where TFlow : class, ICouplingFlowModel<TFlow, T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // warm-up to Tier 1 first: 60 calls at a small batch run the same methods (the code does not depend on the batch), and
+        // the pause lets the background Tier-1 compilations finish; without it, slow cases (L64: 5 calls in the measuring
+        // time) were timed in Tier-0/OSR code
+        var warm = new TBench { Batch = 64, Threads = 1 };
+        warm.Setup();
+        for (int i = 0; i < 60; i++) call(warm);
+        warm.Cleanup();
+        System.Threading.Thread.Sleep(300);
         var bench = new TBench { Batch = batch, Threads = 1 };
         bench.Setup();
         for (int i = 0; i < 3; i++) call(bench);
