@@ -87,6 +87,11 @@ public static class Program
         var scaling = new Command("scaling", "1- and 2-thread calls interleaved (FMA loop; the bench's split of R8 log p at 4 096 and 65 536 and of the training step at 4 096; FlowParallel LogProb/Forward/Inverse/Sample at 65 536; FlowTrainer.Train at batch 256 and 4 096), minimum wall time of 12 rounds");
         scaling.SetAction(_ => Profile.Scaling());
         profile.Add(scaling);
+        var splineRounds = Number<int>("rounds", "interleaved rounds (each times every case once, the 4 096 cases four times)", 10, n => n >= 1, "an integer ≥ 1");
+        var splineOnly = new Argument<string>("case") { Description = "only the cases whose name contains this text", DefaultValueFactory = _ => "" };
+        var spline = new Command("spline", "S8 (spline couplings) log p and inverse at 65 536 and training step at 4 096, with R8's for scale, interleaved, minimum wall time") { splineRounds, splineOnly };
+        spline.SetAction(parseResult => ProfileSpline.Run(parseResult.GetValue(splineRounds), parseResult.GetValue(splineOnly)!));
+        profile.Add(spline);
 
         var calls = Number<int>("calls", "measured calls per case (an eighth of them, at least 4, at batch 65 536)", 40, n => n >= 1, "an integer ≥ 1");
         var collect = Flag("--gc", "a full collection before each measured call, as BenchmarkDotNet's MemoryDiagnoser does");
