@@ -89,6 +89,11 @@ public static class Program
         scaling.SetAction(_ => Profile.Scaling());
         profile.Add(scaling);
         profile.Add(ProfileLatency.Command());
+        var splineRounds = Number<int>("rounds", "interleaved rounds (each times every case once, the 4 096 cases four times)", 10, n => n >= 1, "an integer ≥ 1");
+        var splineOnly = new Argument<string>("case") { Description = "only the cases whose name contains this text", DefaultValueFactory = _ => "" };
+        var spline = new Command("spline", "S8 (spline couplings) log p and inverse at 65 536 and training step at 4 096, with R8's for scale, interleaved, minimum wall time") { splineRounds, splineOnly };
+        spline.SetAction(parseResult => ProfileSpline.Run(parseResult.GetValue(splineRounds), parseResult.GetValue(splineOnly)!));
+        profile.Add(spline);
 
         var calls = Number<int>("calls", "measured calls per case (an eighth of them, at least 4, at batch 65 536)", 40, n => n >= 1, "an integer ≥ 1");
         var collect = Flag("--gc", "a full collection before each measured call, as BenchmarkDotNet's MemoryDiagnoser does");

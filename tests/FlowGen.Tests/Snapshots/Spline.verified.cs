@@ -848,55 +848,56 @@ namespace FlowGen.Generated
 
         // ---------------------------------------------------------------- transformers
 
+        /// <summary>Spline (K = 5, B = 3): a bin's size is BinScale·softmax + BinFloor = 2B·(m + (1 − mK)·softmax) (minimum bin fraction m = 0.001); interior knot derivatives are MinDerivative + softplus(θ).</summary>
+        private const float Spline_K5_B3BinScale = 5.97f, Spline_K5_B3BinFloor = 0.006f, Spline_K5_B3MinDerivative = 0.001f;
+
+        /// <summary>Spline bins (K = 5): softmax of the K raw sizes at θ₀ (stride apart) into soft; knots −B + Σ 2B·(m + (1 − mK)·softmax) into knots (K + 1).</summary>
+        private static void Spline_K5_B3Knots<TV>(ref TV theta, int stride, Span<TV> soft, Span<TV> knots) where TV : unmanaged, ISimd<TV>
+        {
+            TV max = theta;
+            for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, i * stride));
+            TV sum = TV.Create(0f);
+            for (int i = 0; i < 5; i++) { soft[i] = Kernel.Exp(Unsafe.Add(ref theta, i * stride) - max); sum += soft[i]; }
+            TV inverseSum = TV.Create(1f) / sum;
+            knots[0] = TV.Create(-3f);
+            for (int i = 0; i < 5; i++)
+            {
+                soft[i] *= inverseSum;
+                knots[i + 1] = knots[i] + Kernel.Mac(soft[i], TV.Create(Spline_K5_B3BinScale), TV.Create(Spline_K5_B3BinFloor));
+            }
+        }
+
+        /// <summary>softplus(θ) of an interior knot's raw derivative parameter: δ = δ_min + softplus(θ).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static TV Spline_K5_B3Softplus<TV>(TV raw) where TV : unmanaged, ISimd<TV> => Kernel.Softplus(raw);
+
+        /// <summary>sigmoid(θ) = dδ/dθ of an interior knot's raw derivative parameter.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static TV Spline_K5_B3Sigmoid<TV>(TV raw) where TV : unmanaged, ISimd<TV> => Kernel.Sigmoid(raw);
+
         /// <summary>Rational-quadratic spline (K = 5, B = 3): returns τ(x) and λ = log τ′(x); identity outside [−B, B].</summary>
         private static TV Spline_K5_B3Value<TV>(TV x, ref TV theta, int stride, out TV logDerivative) where TV : unmanaged, ISimd<TV>
         {
-            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<TV> xk = stackalloc TV[6], yk = stackalloc TV[6], delta = stackalloc TV[6];
-            Span<TV> width = stackalloc TV[5], height = stackalloc TV[5], softWidth = stackalloc TV[5], softHeight = stackalloc TV[5];
-
-            {
-                TV max = Unsafe.Add(ref theta, 0 * stride);
-                for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 5; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                xk[0] = TV.Create(-3f);
-                for (int i = 0; i < 5; i++)
-                {
-                    softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.97f), TV.Create(0.006f));
-                    xk[i + 1] = xk[i] + width[i];
-                }
-            }
-
-            {
-                TV max = Unsafe.Add(ref theta, 5 * stride);
-                for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (5 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 5; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (5 + i) * stride) - max); sum += softHeight[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                yk[0] = TV.Create(-3f);
-                for (int i = 0; i < 5; i++)
-                {
-                    softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.97f), TV.Create(0.006f));
-                    yk[i + 1] = yk[i] + height[i];
-                }
-            }
-            delta[0] = TV.Create(1f);
-            delta[5] = TV.Create(1f);
-            for (int i = 1; i < 5; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (9 + i) * stride));
+            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B
+            Span<TV> softWidth = stackalloc TV[5], softHeight = stackalloc TV[5], xk = stackalloc TV[6], yk = stackalloc TV[6];
+            Spline_K5_B3Knots(ref theta, stride, softWidth, xk);
+            Spline_K5_B3Knots(ref Unsafe.Add(ref theta, 5 * stride), stride, softHeight, yk);
             var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, TV.Create(-3f)), Kernel.LessThanOrEqual(x, TV.Create(3f)));
             TV xc = Kernel.Select(inside, x, TV.Create(0f));
-            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            // the bin: the last knot at or left of xc; raw interior derivatives of its left and right knots
+            TV x0 = xk[0], y0 = yk[0], softW = softWidth[0], softH = softHeight[0], thetaLeft = Unsafe.Add(ref theta, 10 * stride), thetaRight = thetaLeft;
             for (int i = 1; i < 5; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(xc, xk[i]);
                 x0 = Kernel.Select(past, xk[i], x0); y0 = Kernel.Select(past, yk[i], y0);
-                w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
-                d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
+                softW = Kernel.Select(past, softWidth[i], softW); softH = Kernel.Select(past, softHeight[i], softH);
+                thetaLeft = Kernel.Select(past, Unsafe.Add(ref theta, (9 + i) * stride), thetaLeft);
+                if (i < 4) thetaRight = Kernel.Select(past, Unsafe.Add(ref theta, (10 + i) * stride), thetaRight);
             }
+            TV w0 = Kernel.Mac(softW, TV.Create(Spline_K5_B3BinScale), TV.Create(Spline_K5_B3BinFloor)), h0 = Kernel.Mac(softH, TV.Create(Spline_K5_B3BinScale), TV.Create(Spline_K5_B3BinFloor));
+            TV d0 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[1]), TV.Create(Spline_K5_B3MinDerivative) + Spline_K5_B3Softplus(thetaLeft), TV.Create(1f));
+            TV d1 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[4]), TV.Create(1f), TV.Create(Spline_K5_B3MinDerivative) + Spline_K5_B3Softplus(thetaRight));
+            // τ = y0 + h·(s ξ² + d0 ξ(1 − ξ)) / (s + (d1 + d0 − 2s) ξ(1 − ξ)), s = h/w, ξ = (x − x0)/w
             TV s = h0 / w0;
             TV xi = Kernel.Min(Kernel.Max((xc - x0) / w0, TV.Create(0f)), TV.Create(1f));
             TV e = xi * (TV.Create(1f) - xi);
@@ -918,53 +919,26 @@ namespace FlowGen.Generated
         /// <summary>Spline inverse (K = 5): bin by the y-knots, then the stable root ξ = 2c/(−b − √(b² − 4ac)); identity outside [−B, B].</summary>
         private static void Spline_K5_B3Inverse<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
-            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<TV> xk = stackalloc TV[6], yk = stackalloc TV[6], delta = stackalloc TV[6];
-            Span<TV> width = stackalloc TV[5], height = stackalloc TV[5], softWidth = stackalloc TV[5], softHeight = stackalloc TV[5];
-
-            {
-                TV max = Unsafe.Add(ref theta, 0 * stride);
-                for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 5; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                xk[0] = TV.Create(-3f);
-                for (int i = 0; i < 5; i++)
-                {
-                    softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.97f), TV.Create(0.006f));
-                    xk[i + 1] = xk[i] + width[i];
-                }
-            }
-
-            {
-                TV max = Unsafe.Add(ref theta, 5 * stride);
-                for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (5 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 5; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (5 + i) * stride) - max); sum += softHeight[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                yk[0] = TV.Create(-3f);
-                for (int i = 0; i < 5; i++)
-                {
-                    softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.97f), TV.Create(0.006f));
-                    yk[i + 1] = yk[i] + height[i];
-                }
-            }
-            delta[0] = TV.Create(1f);
-            delta[5] = TV.Create(1f);
-            for (int i = 1; i < 5; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (9 + i) * stride));
+            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B
+            Span<TV> softWidth = stackalloc TV[5], softHeight = stackalloc TV[5], xk = stackalloc TV[6], yk = stackalloc TV[6];
+            Spline_K5_B3Knots(ref theta, stride, softWidth, xk);
+            Spline_K5_B3Knots(ref Unsafe.Add(ref theta, 5 * stride), stride, softHeight, yk);
             TV target = x;
             var inside = Kernel.And(Kernel.GreaterThanOrEqual(target, TV.Create(-3f)), Kernel.LessThanOrEqual(target, TV.Create(3f)));
             TV yc = Kernel.Select(inside, target, TV.Create(0f));
-            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            // the bin: the last knot at or left of yc; raw interior derivatives of its left and right knots
+            TV x0 = xk[0], y0 = yk[0], softW = softWidth[0], softH = softHeight[0], thetaLeft = Unsafe.Add(ref theta, 10 * stride), thetaRight = thetaLeft;
             for (int i = 1; i < 5; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(yc, yk[i]);
                 x0 = Kernel.Select(past, xk[i], x0); y0 = Kernel.Select(past, yk[i], y0);
-                w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
-                d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
+                softW = Kernel.Select(past, softWidth[i], softW); softH = Kernel.Select(past, softHeight[i], softH);
+                thetaLeft = Kernel.Select(past, Unsafe.Add(ref theta, (9 + i) * stride), thetaLeft);
+                if (i < 4) thetaRight = Kernel.Select(past, Unsafe.Add(ref theta, (10 + i) * stride), thetaRight);
             }
+            TV w0 = Kernel.Mac(softW, TV.Create(Spline_K5_B3BinScale), TV.Create(Spline_K5_B3BinFloor)), h0 = Kernel.Mac(softH, TV.Create(Spline_K5_B3BinScale), TV.Create(Spline_K5_B3BinFloor));
+            TV d0 = Kernel.Select(Kernel.GreaterThanOrEqual(yc, yk[1]), TV.Create(Spline_K5_B3MinDerivative) + Spline_K5_B3Softplus(thetaLeft), TV.Create(1f));
+            TV d1 = Kernel.Select(Kernel.GreaterThanOrEqual(yc, yk[4]), TV.Create(1f), TV.Create(Spline_K5_B3MinDerivative) + Spline_K5_B3Softplus(thetaRight));
             TV s = h0 / w0;
             TV dy = yc - y0;
             TV slopes = d1 + d0 - (s + s);
@@ -981,56 +955,49 @@ namespace FlowGen.Generated
             x = Kernel.Select(inside, Kernel.Mac(xi, w0, x0), target);
         }
 
+        /// <summary>Spline backward through the bins' sizes 2B·(m + (1 − mK)·softmax(θ)) (K = 5): size i receives own in the selected bin and before in every bin left of it (each moves the bin's left knot); the gradients of the K raw sizes go to gθ₀ (stride apart).</summary>
+        private static void Spline_K5_B3SizeGradient<TV>(TV bin, TV own, TV before, Span<TV> soft, ref TV gtheta, int stride) where TV : unmanaged, ISimd<TV>
+        {
+            TV zero = TV.Create(0f), dot = zero;
+            for (int i = 0; i < 5; i++)
+            {
+                TV index = TV.Create((float)i);
+                var at = Kernel.And(Kernel.GreaterThanOrEqual(bin, index), Kernel.LessThanOrEqual(bin, index));
+                TV gradient = Kernel.Select(at, own, zero) + Kernel.Select(Kernel.GreaterThan(bin, index), before, zero);
+                Unsafe.Add(ref gtheta, i * stride) = gradient;
+                dot = Kernel.Mac(gradient, soft[i], dot);
+            }
+            // ∂/∂θ_j = 2B(1 − mK)·softmax_j·(g_j − Σᵢ gᵢ·softmaxᵢ)
+            for (int i = 0; i < 5; i++)
+            {
+                ref TV gradient = ref Unsafe.Add(ref gtheta, i * stride);
+                gradient = TV.Create(Spline_K5_B3BinScale) * soft[i] * (gradient - dot);
+            }
+        }
+
         /// <summary>Spline backward (K = 5): partial derivatives of τ and λ in the selected bin, scattered to the raw widths, heights and derivatives.</summary>
         private static void Spline_K5_B3Backward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
-            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<TV> xk = stackalloc TV[6], yk = stackalloc TV[6], delta = stackalloc TV[6];
-            Span<TV> width = stackalloc TV[5], height = stackalloc TV[5], softWidth = stackalloc TV[5], softHeight = stackalloc TV[5];
-
-            {
-                TV max = Unsafe.Add(ref theta, 0 * stride);
-                for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 5; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                xk[0] = TV.Create(-3f);
-                for (int i = 0; i < 5; i++)
-                {
-                    softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.97f), TV.Create(0.006f));
-                    xk[i + 1] = xk[i] + width[i];
-                }
-            }
-
-            {
-                TV max = Unsafe.Add(ref theta, 5 * stride);
-                for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (5 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 5; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (5 + i) * stride) - max); sum += softHeight[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                yk[0] = TV.Create(-3f);
-                for (int i = 0; i < 5; i++)
-                {
-                    softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.97f), TV.Create(0.006f));
-                    yk[i + 1] = yk[i] + height[i];
-                }
-            }
-            delta[0] = TV.Create(1f);
-            delta[5] = TV.Create(1f);
-            for (int i = 1; i < 5; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (9 + i) * stride));
+            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B
+            Span<TV> softWidth = stackalloc TV[5], softHeight = stackalloc TV[5], xk = stackalloc TV[6], yk = stackalloc TV[6];
+            Spline_K5_B3Knots(ref theta, stride, softWidth, xk);
+            Spline_K5_B3Knots(ref Unsafe.Add(ref theta, 5 * stride), stride, softHeight, yk);
             var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, TV.Create(-3f)), Kernel.LessThanOrEqual(x, TV.Create(3f)));
             TV xc = Kernel.Select(inside, x, TV.Create(0f));
-            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1], bin = TV.Create(0f);
+            // the bin: the last knot at or left of xc; raw interior derivatives of its left and right knots
+            TV x0 = xk[0], y0 = yk[0], softW = softWidth[0], softH = softHeight[0], thetaLeft = Unsafe.Add(ref theta, 10 * stride), thetaRight = thetaLeft, bin = TV.Create(0f);
             for (int i = 1; i < 5; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(xc, xk[i]);
                 x0 = Kernel.Select(past, xk[i], x0); y0 = Kernel.Select(past, yk[i], y0);
-                w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
-                d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
+                softW = Kernel.Select(past, softWidth[i], softW); softH = Kernel.Select(past, softHeight[i], softH);
+                thetaLeft = Kernel.Select(past, Unsafe.Add(ref theta, (9 + i) * stride), thetaLeft);
+                if (i < 4) thetaRight = Kernel.Select(past, Unsafe.Add(ref theta, (10 + i) * stride), thetaRight);
                 bin = Kernel.Select(past, TV.Create((float)i), bin);
             }
+            TV w0 = Kernel.Mac(softW, TV.Create(Spline_K5_B3BinScale), TV.Create(Spline_K5_B3BinFloor)), h0 = Kernel.Mac(softH, TV.Create(Spline_K5_B3BinScale), TV.Create(Spline_K5_B3BinFloor));
+            TV d0 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[1]), TV.Create(Spline_K5_B3MinDerivative) + Spline_K5_B3Softplus(thetaLeft), TV.Create(1f));
+            TV d1 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[4]), TV.Create(1f), TV.Create(Spline_K5_B3MinDerivative) + Spline_K5_B3Softplus(thetaRight));
             TV one = TV.Create(1f), two = TV.Create(2f);
             TV s = h0 / w0, inverseWidth = one / w0;
             TV xi = Kernel.Min(Kernel.Max((xc - x0) * inverseWidth, TV.Create(0f)), one);
@@ -1063,84 +1030,41 @@ namespace FlowGen.Generated
             // knots: x0 = −B + Σ_{i<bin} w_i, y0 = −B + Σ_{i<bin} h_i; the selected bin's own width and height
             TV gWidthOwn = -(xi * gXi + s * gS) * inverseWidth, gX0 = -gXi * inverseWidth;
             TV gHeightOwn = Kernel.Select(inside, Kernel.Mac(gS, inverseWidth, gy * numerator * inverseDen), zero);
-            Span<TV> gWidth = stackalloc TV[5], gHeight = stackalloc TV[5];
-            TV dotWidth = zero, dotHeight = zero;
-            for (int i = 0; i < 5; i++)
-            {
-                TV index = TV.Create((float)i);
-                var before = Kernel.GreaterThan(bin, index);
-                var at = Kernel.And(Kernel.GreaterThanOrEqual(bin, index), Kernel.LessThanOrEqual(bin, index));
-                gWidth[i] = Kernel.Select(at, gWidthOwn, zero) + Kernel.Select(before, gX0, zero);
-                gHeight[i] = Kernel.Select(at, gHeightOwn, zero) + Kernel.Select(before, gY0, zero);
-                dotWidth = Kernel.Mac(gWidth[i], softWidth[i], dotWidth);
-                dotHeight = Kernel.Mac(gHeight[i], softHeight[i], dotHeight);
-            }
-            // through 2B·(m + (1 − mK)·softmax): ∂/∂θ_j = 2B(1 − mK)·softmax_j·(g_j − Σᵢ gᵢ·softmaxᵢ)
-            for (int i = 0; i < 5; i++)
-            {
-                Unsafe.Add(ref gtheta, i * stride) = TV.Create(5.97f) * softWidth[i] * (gWidth[i] - dotWidth);
-                Unsafe.Add(ref gtheta, (5 + i) * stride) = TV.Create(5.97f) * softHeight[i] * (gHeight[i] - dotHeight);
-            }
-            // interior derivatives δ_i = δ_min + softplus(θ): the bin's left knot is δ_bin, its right knot δ_bin+1
+            Spline_K5_B3SizeGradient(bin, gWidthOwn, gX0, softWidth, ref gtheta, stride);
+            Spline_K5_B3SizeGradient(bin, gHeightOwn, gY0, softHeight, ref Unsafe.Add(ref gtheta, 5 * stride), stride);
+            // interior derivatives δ_i = δ_min + softplus(θ): the bin's left knot is δ_bin, its right knot δ_bin+1 (dδ/dθ = sigmoid(θ))
+            TV gLeft = gD0 * Spline_K5_B3Sigmoid(thetaLeft), gRight = gD1 * Spline_K5_B3Sigmoid(thetaRight);
             for (int i = 1; i < 5; i++)
             {
                 TV index = TV.Create((float)i);
                 var left = Kernel.And(Kernel.GreaterThanOrEqual(bin, index), Kernel.LessThanOrEqual(bin, index));
                 var right = Kernel.And(Kernel.GreaterThanOrEqual(bin + one, index), Kernel.LessThanOrEqual(bin + one, index));
-                TV gDelta = Kernel.Select(left, gD0, zero) + Kernel.Select(right, gD1, zero);
-                Unsafe.Add(ref gtheta, (9 + i) * stride) = gDelta * Kernel.Sigmoid(Unsafe.Add(ref theta, (9 + i) * stride));
+                Unsafe.Add(ref gtheta, (9 + i) * stride) = Kernel.Select(left, gLeft, Kernel.Select(right, gRight, zero));
             }
         }
 
         /// <summary>τ′(x) and λ_x (1 and 0 outside [−B, B]).</summary>
         private static void Spline_K5_B3Derivatives<TV>(TV x, ref TV theta, int stride, out TV derivative, out TV logDerivativeSlope) where TV : unmanaged, ISimd<TV>
         {
-            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<TV> xk = stackalloc TV[6], yk = stackalloc TV[6], delta = stackalloc TV[6];
-            Span<TV> width = stackalloc TV[5], height = stackalloc TV[5], softWidth = stackalloc TV[5], softHeight = stackalloc TV[5];
-
-            {
-                TV max = Unsafe.Add(ref theta, 0 * stride);
-                for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 5; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                xk[0] = TV.Create(-3f);
-                for (int i = 0; i < 5; i++)
-                {
-                    softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.97f), TV.Create(0.006f));
-                    xk[i + 1] = xk[i] + width[i];
-                }
-            }
-
-            {
-                TV max = Unsafe.Add(ref theta, 5 * stride);
-                for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (5 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 5; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (5 + i) * stride) - max); sum += softHeight[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                yk[0] = TV.Create(-3f);
-                for (int i = 0; i < 5; i++)
-                {
-                    softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.97f), TV.Create(0.006f));
-                    yk[i + 1] = yk[i] + height[i];
-                }
-            }
-            delta[0] = TV.Create(1f);
-            delta[5] = TV.Create(1f);
-            for (int i = 1; i < 5; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (9 + i) * stride));
+            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B
+            Span<TV> softWidth = stackalloc TV[5], softHeight = stackalloc TV[5], xk = stackalloc TV[6], yk = stackalloc TV[6];
+            Spline_K5_B3Knots(ref theta, stride, softWidth, xk);
+            Spline_K5_B3Knots(ref Unsafe.Add(ref theta, 5 * stride), stride, softHeight, yk);
             var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, TV.Create(-3f)), Kernel.LessThanOrEqual(x, TV.Create(3f)));
             TV xc = Kernel.Select(inside, x, TV.Create(0f));
-            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            // the bin: the last knot at or left of xc; raw interior derivatives of its left and right knots
+            TV x0 = xk[0], y0 = yk[0], softW = softWidth[0], softH = softHeight[0], thetaLeft = Unsafe.Add(ref theta, 10 * stride), thetaRight = thetaLeft;
             for (int i = 1; i < 5; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(xc, xk[i]);
                 x0 = Kernel.Select(past, xk[i], x0); y0 = Kernel.Select(past, yk[i], y0);
-                w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
-                d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
+                softW = Kernel.Select(past, softWidth[i], softW); softH = Kernel.Select(past, softHeight[i], softH);
+                thetaLeft = Kernel.Select(past, Unsafe.Add(ref theta, (9 + i) * stride), thetaLeft);
+                if (i < 4) thetaRight = Kernel.Select(past, Unsafe.Add(ref theta, (10 + i) * stride), thetaRight);
             }
+            TV w0 = Kernel.Mac(softW, TV.Create(Spline_K5_B3BinScale), TV.Create(Spline_K5_B3BinFloor)), h0 = Kernel.Mac(softH, TV.Create(Spline_K5_B3BinScale), TV.Create(Spline_K5_B3BinFloor));
+            TV d0 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[1]), TV.Create(Spline_K5_B3MinDerivative) + Spline_K5_B3Softplus(thetaLeft), TV.Create(1f));
+            TV d1 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[4]), TV.Create(1f), TV.Create(Spline_K5_B3MinDerivative) + Spline_K5_B3Softplus(thetaRight));
             TV one = TV.Create(1f), two = TV.Create(2f);
             TV s = h0 / w0;
             TV xi = Kernel.Min(Kernel.Max((xc - x0) / w0, TV.Create(0f)), one);
@@ -1172,55 +1096,56 @@ namespace FlowGen.Generated
             else Spline_K5_B3Backward(x, ref theta, stride, ref g, gl, ref gtheta);
         }
 
+        /// <summary>Spline (K = 8, B = 3): a bin's size is BinScale·softmax + BinFloor = 2B·(m + (1 − mK)·softmax) (minimum bin fraction m = 0.001); interior knot derivatives are MinDerivative + softplus(θ).</summary>
+        private const float Spline_K8_B3BinScale = 5.952f, Spline_K8_B3BinFloor = 0.006f, Spline_K8_B3MinDerivative = 0.001f;
+
+        /// <summary>Spline bins (K = 8): softmax of the K raw sizes at θ₀ (stride apart) into soft; knots −B + Σ 2B·(m + (1 − mK)·softmax) into knots (K + 1).</summary>
+        private static void Spline_K8_B3Knots<TV>(ref TV theta, int stride, Span<TV> soft, Span<TV> knots) where TV : unmanaged, ISimd<TV>
+        {
+            TV max = theta;
+            for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, i * stride));
+            TV sum = TV.Create(0f);
+            for (int i = 0; i < 8; i++) { soft[i] = Kernel.Exp(Unsafe.Add(ref theta, i * stride) - max); sum += soft[i]; }
+            TV inverseSum = TV.Create(1f) / sum;
+            knots[0] = TV.Create(-3f);
+            for (int i = 0; i < 8; i++)
+            {
+                soft[i] *= inverseSum;
+                knots[i + 1] = knots[i] + Kernel.Mac(soft[i], TV.Create(Spline_K8_B3BinScale), TV.Create(Spline_K8_B3BinFloor));
+            }
+        }
+
+        /// <summary>softplus(θ) of an interior knot's raw derivative parameter: δ = δ_min + softplus(θ).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static TV Spline_K8_B3Softplus<TV>(TV raw) where TV : unmanaged, ISimd<TV> => Kernel.Softplus(raw);
+
+        /// <summary>sigmoid(θ) = dδ/dθ of an interior knot's raw derivative parameter.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static TV Spline_K8_B3Sigmoid<TV>(TV raw) where TV : unmanaged, ISimd<TV> => Kernel.Sigmoid(raw);
+
         /// <summary>Rational-quadratic spline (K = 8, B = 3): returns τ(x) and λ = log τ′(x); identity outside [−B, B].</summary>
         private static TV Spline_K8_B3Value<TV>(TV x, ref TV theta, int stride, out TV logDerivative) where TV : unmanaged, ISimd<TV>
         {
-            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<TV> xk = stackalloc TV[9], yk = stackalloc TV[9], delta = stackalloc TV[9];
-            Span<TV> width = stackalloc TV[8], height = stackalloc TV[8], softWidth = stackalloc TV[8], softHeight = stackalloc TV[8];
-
-            {
-                TV max = Unsafe.Add(ref theta, 0 * stride);
-                for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 8; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                xk[0] = TV.Create(-3f);
-                for (int i = 0; i < 8; i++)
-                {
-                    softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.952f), TV.Create(0.006f));
-                    xk[i + 1] = xk[i] + width[i];
-                }
-            }
-
-            {
-                TV max = Unsafe.Add(ref theta, 8 * stride);
-                for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (8 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 8; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (8 + i) * stride) - max); sum += softHeight[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                yk[0] = TV.Create(-3f);
-                for (int i = 0; i < 8; i++)
-                {
-                    softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.952f), TV.Create(0.006f));
-                    yk[i + 1] = yk[i] + height[i];
-                }
-            }
-            delta[0] = TV.Create(1f);
-            delta[8] = TV.Create(1f);
-            for (int i = 1; i < 8; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (15 + i) * stride));
+            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B
+            Span<TV> softWidth = stackalloc TV[8], softHeight = stackalloc TV[8], xk = stackalloc TV[9], yk = stackalloc TV[9];
+            Spline_K8_B3Knots(ref theta, stride, softWidth, xk);
+            Spline_K8_B3Knots(ref Unsafe.Add(ref theta, 8 * stride), stride, softHeight, yk);
             var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, TV.Create(-3f)), Kernel.LessThanOrEqual(x, TV.Create(3f)));
             TV xc = Kernel.Select(inside, x, TV.Create(0f));
-            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            // the bin: the last knot at or left of xc; raw interior derivatives of its left and right knots
+            TV x0 = xk[0], y0 = yk[0], softW = softWidth[0], softH = softHeight[0], thetaLeft = Unsafe.Add(ref theta, 16 * stride), thetaRight = thetaLeft;
             for (int i = 1; i < 8; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(xc, xk[i]);
                 x0 = Kernel.Select(past, xk[i], x0); y0 = Kernel.Select(past, yk[i], y0);
-                w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
-                d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
+                softW = Kernel.Select(past, softWidth[i], softW); softH = Kernel.Select(past, softHeight[i], softH);
+                thetaLeft = Kernel.Select(past, Unsafe.Add(ref theta, (15 + i) * stride), thetaLeft);
+                if (i < 7) thetaRight = Kernel.Select(past, Unsafe.Add(ref theta, (16 + i) * stride), thetaRight);
             }
+            TV w0 = Kernel.Mac(softW, TV.Create(Spline_K8_B3BinScale), TV.Create(Spline_K8_B3BinFloor)), h0 = Kernel.Mac(softH, TV.Create(Spline_K8_B3BinScale), TV.Create(Spline_K8_B3BinFloor));
+            TV d0 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[1]), TV.Create(Spline_K8_B3MinDerivative) + Spline_K8_B3Softplus(thetaLeft), TV.Create(1f));
+            TV d1 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[7]), TV.Create(1f), TV.Create(Spline_K8_B3MinDerivative) + Spline_K8_B3Softplus(thetaRight));
+            // τ = y0 + h·(s ξ² + d0 ξ(1 − ξ)) / (s + (d1 + d0 − 2s) ξ(1 − ξ)), s = h/w, ξ = (x − x0)/w
             TV s = h0 / w0;
             TV xi = Kernel.Min(Kernel.Max((xc - x0) / w0, TV.Create(0f)), TV.Create(1f));
             TV e = xi * (TV.Create(1f) - xi);
@@ -1242,53 +1167,26 @@ namespace FlowGen.Generated
         /// <summary>Spline inverse (K = 8): bin by the y-knots, then the stable root ξ = 2c/(−b − √(b² − 4ac)); identity outside [−B, B].</summary>
         private static void Spline_K8_B3Inverse<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
-            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<TV> xk = stackalloc TV[9], yk = stackalloc TV[9], delta = stackalloc TV[9];
-            Span<TV> width = stackalloc TV[8], height = stackalloc TV[8], softWidth = stackalloc TV[8], softHeight = stackalloc TV[8];
-
-            {
-                TV max = Unsafe.Add(ref theta, 0 * stride);
-                for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 8; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                xk[0] = TV.Create(-3f);
-                for (int i = 0; i < 8; i++)
-                {
-                    softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.952f), TV.Create(0.006f));
-                    xk[i + 1] = xk[i] + width[i];
-                }
-            }
-
-            {
-                TV max = Unsafe.Add(ref theta, 8 * stride);
-                for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (8 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 8; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (8 + i) * stride) - max); sum += softHeight[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                yk[0] = TV.Create(-3f);
-                for (int i = 0; i < 8; i++)
-                {
-                    softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.952f), TV.Create(0.006f));
-                    yk[i + 1] = yk[i] + height[i];
-                }
-            }
-            delta[0] = TV.Create(1f);
-            delta[8] = TV.Create(1f);
-            for (int i = 1; i < 8; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (15 + i) * stride));
+            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B
+            Span<TV> softWidth = stackalloc TV[8], softHeight = stackalloc TV[8], xk = stackalloc TV[9], yk = stackalloc TV[9];
+            Spline_K8_B3Knots(ref theta, stride, softWidth, xk);
+            Spline_K8_B3Knots(ref Unsafe.Add(ref theta, 8 * stride), stride, softHeight, yk);
             TV target = x;
             var inside = Kernel.And(Kernel.GreaterThanOrEqual(target, TV.Create(-3f)), Kernel.LessThanOrEqual(target, TV.Create(3f)));
             TV yc = Kernel.Select(inside, target, TV.Create(0f));
-            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            // the bin: the last knot at or left of yc; raw interior derivatives of its left and right knots
+            TV x0 = xk[0], y0 = yk[0], softW = softWidth[0], softH = softHeight[0], thetaLeft = Unsafe.Add(ref theta, 16 * stride), thetaRight = thetaLeft;
             for (int i = 1; i < 8; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(yc, yk[i]);
                 x0 = Kernel.Select(past, xk[i], x0); y0 = Kernel.Select(past, yk[i], y0);
-                w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
-                d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
+                softW = Kernel.Select(past, softWidth[i], softW); softH = Kernel.Select(past, softHeight[i], softH);
+                thetaLeft = Kernel.Select(past, Unsafe.Add(ref theta, (15 + i) * stride), thetaLeft);
+                if (i < 7) thetaRight = Kernel.Select(past, Unsafe.Add(ref theta, (16 + i) * stride), thetaRight);
             }
+            TV w0 = Kernel.Mac(softW, TV.Create(Spline_K8_B3BinScale), TV.Create(Spline_K8_B3BinFloor)), h0 = Kernel.Mac(softH, TV.Create(Spline_K8_B3BinScale), TV.Create(Spline_K8_B3BinFloor));
+            TV d0 = Kernel.Select(Kernel.GreaterThanOrEqual(yc, yk[1]), TV.Create(Spline_K8_B3MinDerivative) + Spline_K8_B3Softplus(thetaLeft), TV.Create(1f));
+            TV d1 = Kernel.Select(Kernel.GreaterThanOrEqual(yc, yk[7]), TV.Create(1f), TV.Create(Spline_K8_B3MinDerivative) + Spline_K8_B3Softplus(thetaRight));
             TV s = h0 / w0;
             TV dy = yc - y0;
             TV slopes = d1 + d0 - (s + s);
@@ -1305,56 +1203,49 @@ namespace FlowGen.Generated
             x = Kernel.Select(inside, Kernel.Mac(xi, w0, x0), target);
         }
 
+        /// <summary>Spline backward through the bins' sizes 2B·(m + (1 − mK)·softmax(θ)) (K = 8): size i receives own in the selected bin and before in every bin left of it (each moves the bin's left knot); the gradients of the K raw sizes go to gθ₀ (stride apart).</summary>
+        private static void Spline_K8_B3SizeGradient<TV>(TV bin, TV own, TV before, Span<TV> soft, ref TV gtheta, int stride) where TV : unmanaged, ISimd<TV>
+        {
+            TV zero = TV.Create(0f), dot = zero;
+            for (int i = 0; i < 8; i++)
+            {
+                TV index = TV.Create((float)i);
+                var at = Kernel.And(Kernel.GreaterThanOrEqual(bin, index), Kernel.LessThanOrEqual(bin, index));
+                TV gradient = Kernel.Select(at, own, zero) + Kernel.Select(Kernel.GreaterThan(bin, index), before, zero);
+                Unsafe.Add(ref gtheta, i * stride) = gradient;
+                dot = Kernel.Mac(gradient, soft[i], dot);
+            }
+            // ∂/∂θ_j = 2B(1 − mK)·softmax_j·(g_j − Σᵢ gᵢ·softmaxᵢ)
+            for (int i = 0; i < 8; i++)
+            {
+                ref TV gradient = ref Unsafe.Add(ref gtheta, i * stride);
+                gradient = TV.Create(Spline_K8_B3BinScale) * soft[i] * (gradient - dot);
+            }
+        }
+
         /// <summary>Spline backward (K = 8): partial derivatives of τ and λ in the selected bin, scattered to the raw widths, heights and derivatives.</summary>
         private static void Spline_K8_B3Backward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
-            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<TV> xk = stackalloc TV[9], yk = stackalloc TV[9], delta = stackalloc TV[9];
-            Span<TV> width = stackalloc TV[8], height = stackalloc TV[8], softWidth = stackalloc TV[8], softHeight = stackalloc TV[8];
-
-            {
-                TV max = Unsafe.Add(ref theta, 0 * stride);
-                for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 8; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                xk[0] = TV.Create(-3f);
-                for (int i = 0; i < 8; i++)
-                {
-                    softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.952f), TV.Create(0.006f));
-                    xk[i + 1] = xk[i] + width[i];
-                }
-            }
-
-            {
-                TV max = Unsafe.Add(ref theta, 8 * stride);
-                for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (8 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 8; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (8 + i) * stride) - max); sum += softHeight[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                yk[0] = TV.Create(-3f);
-                for (int i = 0; i < 8; i++)
-                {
-                    softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.952f), TV.Create(0.006f));
-                    yk[i + 1] = yk[i] + height[i];
-                }
-            }
-            delta[0] = TV.Create(1f);
-            delta[8] = TV.Create(1f);
-            for (int i = 1; i < 8; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (15 + i) * stride));
+            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B
+            Span<TV> softWidth = stackalloc TV[8], softHeight = stackalloc TV[8], xk = stackalloc TV[9], yk = stackalloc TV[9];
+            Spline_K8_B3Knots(ref theta, stride, softWidth, xk);
+            Spline_K8_B3Knots(ref Unsafe.Add(ref theta, 8 * stride), stride, softHeight, yk);
             var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, TV.Create(-3f)), Kernel.LessThanOrEqual(x, TV.Create(3f)));
             TV xc = Kernel.Select(inside, x, TV.Create(0f));
-            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1], bin = TV.Create(0f);
+            // the bin: the last knot at or left of xc; raw interior derivatives of its left and right knots
+            TV x0 = xk[0], y0 = yk[0], softW = softWidth[0], softH = softHeight[0], thetaLeft = Unsafe.Add(ref theta, 16 * stride), thetaRight = thetaLeft, bin = TV.Create(0f);
             for (int i = 1; i < 8; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(xc, xk[i]);
                 x0 = Kernel.Select(past, xk[i], x0); y0 = Kernel.Select(past, yk[i], y0);
-                w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
-                d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
+                softW = Kernel.Select(past, softWidth[i], softW); softH = Kernel.Select(past, softHeight[i], softH);
+                thetaLeft = Kernel.Select(past, Unsafe.Add(ref theta, (15 + i) * stride), thetaLeft);
+                if (i < 7) thetaRight = Kernel.Select(past, Unsafe.Add(ref theta, (16 + i) * stride), thetaRight);
                 bin = Kernel.Select(past, TV.Create((float)i), bin);
             }
+            TV w0 = Kernel.Mac(softW, TV.Create(Spline_K8_B3BinScale), TV.Create(Spline_K8_B3BinFloor)), h0 = Kernel.Mac(softH, TV.Create(Spline_K8_B3BinScale), TV.Create(Spline_K8_B3BinFloor));
+            TV d0 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[1]), TV.Create(Spline_K8_B3MinDerivative) + Spline_K8_B3Softplus(thetaLeft), TV.Create(1f));
+            TV d1 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[7]), TV.Create(1f), TV.Create(Spline_K8_B3MinDerivative) + Spline_K8_B3Softplus(thetaRight));
             TV one = TV.Create(1f), two = TV.Create(2f);
             TV s = h0 / w0, inverseWidth = one / w0;
             TV xi = Kernel.Min(Kernel.Max((xc - x0) * inverseWidth, TV.Create(0f)), one);
@@ -1387,84 +1278,41 @@ namespace FlowGen.Generated
             // knots: x0 = −B + Σ_{i<bin} w_i, y0 = −B + Σ_{i<bin} h_i; the selected bin's own width and height
             TV gWidthOwn = -(xi * gXi + s * gS) * inverseWidth, gX0 = -gXi * inverseWidth;
             TV gHeightOwn = Kernel.Select(inside, Kernel.Mac(gS, inverseWidth, gy * numerator * inverseDen), zero);
-            Span<TV> gWidth = stackalloc TV[8], gHeight = stackalloc TV[8];
-            TV dotWidth = zero, dotHeight = zero;
-            for (int i = 0; i < 8; i++)
-            {
-                TV index = TV.Create((float)i);
-                var before = Kernel.GreaterThan(bin, index);
-                var at = Kernel.And(Kernel.GreaterThanOrEqual(bin, index), Kernel.LessThanOrEqual(bin, index));
-                gWidth[i] = Kernel.Select(at, gWidthOwn, zero) + Kernel.Select(before, gX0, zero);
-                gHeight[i] = Kernel.Select(at, gHeightOwn, zero) + Kernel.Select(before, gY0, zero);
-                dotWidth = Kernel.Mac(gWidth[i], softWidth[i], dotWidth);
-                dotHeight = Kernel.Mac(gHeight[i], softHeight[i], dotHeight);
-            }
-            // through 2B·(m + (1 − mK)·softmax): ∂/∂θ_j = 2B(1 − mK)·softmax_j·(g_j − Σᵢ gᵢ·softmaxᵢ)
-            for (int i = 0; i < 8; i++)
-            {
-                Unsafe.Add(ref gtheta, i * stride) = TV.Create(5.952f) * softWidth[i] * (gWidth[i] - dotWidth);
-                Unsafe.Add(ref gtheta, (8 + i) * stride) = TV.Create(5.952f) * softHeight[i] * (gHeight[i] - dotHeight);
-            }
-            // interior derivatives δ_i = δ_min + softplus(θ): the bin's left knot is δ_bin, its right knot δ_bin+1
+            Spline_K8_B3SizeGradient(bin, gWidthOwn, gX0, softWidth, ref gtheta, stride);
+            Spline_K8_B3SizeGradient(bin, gHeightOwn, gY0, softHeight, ref Unsafe.Add(ref gtheta, 8 * stride), stride);
+            // interior derivatives δ_i = δ_min + softplus(θ): the bin's left knot is δ_bin, its right knot δ_bin+1 (dδ/dθ = sigmoid(θ))
+            TV gLeft = gD0 * Spline_K8_B3Sigmoid(thetaLeft), gRight = gD1 * Spline_K8_B3Sigmoid(thetaRight);
             for (int i = 1; i < 8; i++)
             {
                 TV index = TV.Create((float)i);
                 var left = Kernel.And(Kernel.GreaterThanOrEqual(bin, index), Kernel.LessThanOrEqual(bin, index));
                 var right = Kernel.And(Kernel.GreaterThanOrEqual(bin + one, index), Kernel.LessThanOrEqual(bin + one, index));
-                TV gDelta = Kernel.Select(left, gD0, zero) + Kernel.Select(right, gD1, zero);
-                Unsafe.Add(ref gtheta, (15 + i) * stride) = gDelta * Kernel.Sigmoid(Unsafe.Add(ref theta, (15 + i) * stride));
+                Unsafe.Add(ref gtheta, (15 + i) * stride) = Kernel.Select(left, gLeft, Kernel.Select(right, gRight, zero));
             }
         }
 
         /// <summary>τ′(x) and λ_x (1 and 0 outside [−B, B]).</summary>
         private static void Spline_K8_B3Derivatives<TV>(TV x, ref TV theta, int stride, out TV derivative, out TV logDerivativeSlope) where TV : unmanaged, ISimd<TV>
         {
-            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<TV> xk = stackalloc TV[9], yk = stackalloc TV[9], delta = stackalloc TV[9];
-            Span<TV> width = stackalloc TV[8], height = stackalloc TV[8], softWidth = stackalloc TV[8], softHeight = stackalloc TV[8];
-
-            {
-                TV max = Unsafe.Add(ref theta, 0 * stride);
-                for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 8; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                xk[0] = TV.Create(-3f);
-                for (int i = 0; i < 8; i++)
-                {
-                    softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], TV.Create(5.952f), TV.Create(0.006f));
-                    xk[i + 1] = xk[i] + width[i];
-                }
-            }
-
-            {
-                TV max = Unsafe.Add(ref theta, 8 * stride);
-                for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (8 + i) * stride));
-                TV sum = TV.Create(0f);
-                for (int i = 0; i < 8; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (8 + i) * stride) - max); sum += softHeight[i]; }
-                TV inverseSum = TV.Create(1f) / sum;
-                yk[0] = TV.Create(-3f);
-                for (int i = 0; i < 8; i++)
-                {
-                    softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], TV.Create(5.952f), TV.Create(0.006f));
-                    yk[i + 1] = yk[i] + height[i];
-                }
-            }
-            delta[0] = TV.Create(1f);
-            delta[8] = TV.Create(1f);
-            for (int i = 1; i < 8; i++) delta[i] = TV.Create(0.001f) + Kernel.Softplus(Unsafe.Add(ref theta, (15 + i) * stride));
+            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B
+            Span<TV> softWidth = stackalloc TV[8], softHeight = stackalloc TV[8], xk = stackalloc TV[9], yk = stackalloc TV[9];
+            Spline_K8_B3Knots(ref theta, stride, softWidth, xk);
+            Spline_K8_B3Knots(ref Unsafe.Add(ref theta, 8 * stride), stride, softHeight, yk);
             var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, TV.Create(-3f)), Kernel.LessThanOrEqual(x, TV.Create(3f)));
             TV xc = Kernel.Select(inside, x, TV.Create(0f));
-            TV x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            // the bin: the last knot at or left of xc; raw interior derivatives of its left and right knots
+            TV x0 = xk[0], y0 = yk[0], softW = softWidth[0], softH = softHeight[0], thetaLeft = Unsafe.Add(ref theta, 16 * stride), thetaRight = thetaLeft;
             for (int i = 1; i < 8; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(xc, xk[i]);
                 x0 = Kernel.Select(past, xk[i], x0); y0 = Kernel.Select(past, yk[i], y0);
-                w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
-                d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
+                softW = Kernel.Select(past, softWidth[i], softW); softH = Kernel.Select(past, softHeight[i], softH);
+                thetaLeft = Kernel.Select(past, Unsafe.Add(ref theta, (15 + i) * stride), thetaLeft);
+                if (i < 7) thetaRight = Kernel.Select(past, Unsafe.Add(ref theta, (16 + i) * stride), thetaRight);
             }
+            TV w0 = Kernel.Mac(softW, TV.Create(Spline_K8_B3BinScale), TV.Create(Spline_K8_B3BinFloor)), h0 = Kernel.Mac(softH, TV.Create(Spline_K8_B3BinScale), TV.Create(Spline_K8_B3BinFloor));
+            TV d0 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[1]), TV.Create(Spline_K8_B3MinDerivative) + Spline_K8_B3Softplus(thetaLeft), TV.Create(1f));
+            TV d1 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[7]), TV.Create(1f), TV.Create(Spline_K8_B3MinDerivative) + Spline_K8_B3Softplus(thetaRight));
             TV one = TV.Create(1f), two = TV.Create(2f);
             TV s = h0 / w0;
             TV xi = Kernel.Min(Kernel.Max((xc - x0) / w0, TV.Create(0f)), one);
@@ -1496,55 +1344,49 @@ namespace FlowGen.Generated
             else Spline_K8_B3Backward(x, ref theta, stride, ref g, gl, ref gtheta);
         }
 
+        /// <summary>Spline bins (K = 5): softmax of the K raw sizes at θ₀ (stride apart) into soft; knots −B + Σ 2B·(m + (1 − mK)·softmax) into knots (K + 1).</summary>
+        private static void Spline_K5_B3Knots(ref float theta, int stride, Span<float> soft, Span<float> knots)
+        {
+            float max = theta;
+            for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, i * stride));
+            float sum = 0f;
+            for (int i = 0; i < 5; i++) { soft[i] = Kernel.Exp(Unsafe.Add(ref theta, i * stride) - max); sum += soft[i]; }
+            float inverseSum = 1f / sum;
+            knots[0] = -3f;
+            for (int i = 0; i < 5; i++)
+            {
+                soft[i] *= inverseSum;
+                knots[i + 1] = knots[i] + Kernel.Mac(soft[i], Spline_K5_B3BinScale, Spline_K5_B3BinFloor);
+            }
+        }
+
+        /// <summary>softplus(θ) of an interior knot's raw derivative parameter: δ = δ_min + softplus(θ).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static float Spline_K5_B3Softplus(float raw) => Kernel.Softplus(raw);
+
         /// <summary>Rational-quadratic spline (K = 5, B = 3): returns τ(x) and λ = log τ′(x); identity outside [−B, B].</summary>
         private static float Spline_K5_B3Value(float x, ref float theta, int stride, out float logDerivative)
         {
-            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<float> xk = stackalloc float[6], yk = stackalloc float[6], delta = stackalloc float[6];
-            Span<float> width = stackalloc float[5], height = stackalloc float[5], softWidth = stackalloc float[5], softHeight = stackalloc float[5];
-
-            {
-                float max = Unsafe.Add(ref theta, 0 * stride);
-                for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                float sum = 0f;
-                for (int i = 0; i < 5; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                float inverseSum = 1f / sum;
-                xk[0] = -3f;
-                for (int i = 0; i < 5; i++)
-                {
-                    softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], 5.97f, 0.006f);
-                    xk[i + 1] = xk[i] + width[i];
-                }
-            }
-
-            {
-                float max = Unsafe.Add(ref theta, 5 * stride);
-                for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (5 + i) * stride));
-                float sum = 0f;
-                for (int i = 0; i < 5; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (5 + i) * stride) - max); sum += softHeight[i]; }
-                float inverseSum = 1f / sum;
-                yk[0] = -3f;
-                for (int i = 0; i < 5; i++)
-                {
-                    softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], 5.97f, 0.006f);
-                    yk[i + 1] = yk[i] + height[i];
-                }
-            }
-            delta[0] = 1f;
-            delta[5] = 1f;
-            for (int i = 1; i < 5; i++) delta[i] = 0.001f + Kernel.Softplus(Unsafe.Add(ref theta, (9 + i) * stride));
+            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B
+            Span<float> softWidth = stackalloc float[5], softHeight = stackalloc float[5], xk = stackalloc float[6], yk = stackalloc float[6];
+            Spline_K5_B3Knots(ref theta, stride, softWidth, xk);
+            Spline_K5_B3Knots(ref Unsafe.Add(ref theta, 5 * stride), stride, softHeight, yk);
             var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, -3f), Kernel.LessThanOrEqual(x, 3f));
             float xc = Kernel.Select(inside, x, 0f);
-            float x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            // the bin: the last knot at or left of xc; raw interior derivatives of its left and right knots
+            float x0 = xk[0], y0 = yk[0], softW = softWidth[0], softH = softHeight[0], thetaLeft = Unsafe.Add(ref theta, 10 * stride), thetaRight = thetaLeft;
             for (int i = 1; i < 5; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(xc, xk[i]);
                 x0 = Kernel.Select(past, xk[i], x0); y0 = Kernel.Select(past, yk[i], y0);
-                w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
-                d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
+                softW = Kernel.Select(past, softWidth[i], softW); softH = Kernel.Select(past, softHeight[i], softH);
+                thetaLeft = Kernel.Select(past, Unsafe.Add(ref theta, (9 + i) * stride), thetaLeft);
+                if (i < 4) thetaRight = Kernel.Select(past, Unsafe.Add(ref theta, (10 + i) * stride), thetaRight);
             }
+            float w0 = Kernel.Mac(softW, Spline_K5_B3BinScale, Spline_K5_B3BinFloor), h0 = Kernel.Mac(softH, Spline_K5_B3BinScale, Spline_K5_B3BinFloor);
+            float d0 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[1]), Spline_K5_B3MinDerivative + Spline_K5_B3Softplus(thetaLeft), 1f);
+            float d1 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[4]), 1f, Spline_K5_B3MinDerivative + Spline_K5_B3Softplus(thetaRight));
+            // τ = y0 + h·(s ξ² + d0 ξ(1 − ξ)) / (s + (d1 + d0 − 2s) ξ(1 − ξ)), s = h/w, ξ = (x − x0)/w
             float s = h0 / w0;
             float xi = Kernel.Min(Kernel.Max((xc - x0) / w0, 0f), 1f);
             float e = xi * (1f - xi);
@@ -1566,53 +1408,26 @@ namespace FlowGen.Generated
         /// <summary>Spline inverse (K = 5): bin by the y-knots, then the stable root ξ = 2c/(−b − √(b² − 4ac)); identity outside [−B, B].</summary>
         private static void Spline_K5_B3Inverse(ref float x, ref float theta, int stride, ref float logDet)
         {
-            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<float> xk = stackalloc float[6], yk = stackalloc float[6], delta = stackalloc float[6];
-            Span<float> width = stackalloc float[5], height = stackalloc float[5], softWidth = stackalloc float[5], softHeight = stackalloc float[5];
-
-            {
-                float max = Unsafe.Add(ref theta, 0 * stride);
-                for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                float sum = 0f;
-                for (int i = 0; i < 5; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                float inverseSum = 1f / sum;
-                xk[0] = -3f;
-                for (int i = 0; i < 5; i++)
-                {
-                    softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], 5.97f, 0.006f);
-                    xk[i + 1] = xk[i] + width[i];
-                }
-            }
-
-            {
-                float max = Unsafe.Add(ref theta, 5 * stride);
-                for (int i = 1; i < 5; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (5 + i) * stride));
-                float sum = 0f;
-                for (int i = 0; i < 5; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (5 + i) * stride) - max); sum += softHeight[i]; }
-                float inverseSum = 1f / sum;
-                yk[0] = -3f;
-                for (int i = 0; i < 5; i++)
-                {
-                    softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], 5.97f, 0.006f);
-                    yk[i + 1] = yk[i] + height[i];
-                }
-            }
-            delta[0] = 1f;
-            delta[5] = 1f;
-            for (int i = 1; i < 5; i++) delta[i] = 0.001f + Kernel.Softplus(Unsafe.Add(ref theta, (9 + i) * stride));
+            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B
+            Span<float> softWidth = stackalloc float[5], softHeight = stackalloc float[5], xk = stackalloc float[6], yk = stackalloc float[6];
+            Spline_K5_B3Knots(ref theta, stride, softWidth, xk);
+            Spline_K5_B3Knots(ref Unsafe.Add(ref theta, 5 * stride), stride, softHeight, yk);
             float target = x;
             var inside = Kernel.And(Kernel.GreaterThanOrEqual(target, -3f), Kernel.LessThanOrEqual(target, 3f));
             float yc = Kernel.Select(inside, target, 0f);
-            float x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            // the bin: the last knot at or left of yc; raw interior derivatives of its left and right knots
+            float x0 = xk[0], y0 = yk[0], softW = softWidth[0], softH = softHeight[0], thetaLeft = Unsafe.Add(ref theta, 10 * stride), thetaRight = thetaLeft;
             for (int i = 1; i < 5; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(yc, yk[i]);
                 x0 = Kernel.Select(past, xk[i], x0); y0 = Kernel.Select(past, yk[i], y0);
-                w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
-                d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
+                softW = Kernel.Select(past, softWidth[i], softW); softH = Kernel.Select(past, softHeight[i], softH);
+                thetaLeft = Kernel.Select(past, Unsafe.Add(ref theta, (9 + i) * stride), thetaLeft);
+                if (i < 4) thetaRight = Kernel.Select(past, Unsafe.Add(ref theta, (10 + i) * stride), thetaRight);
             }
+            float w0 = Kernel.Mac(softW, Spline_K5_B3BinScale, Spline_K5_B3BinFloor), h0 = Kernel.Mac(softH, Spline_K5_B3BinScale, Spline_K5_B3BinFloor);
+            float d0 = Kernel.Select(Kernel.GreaterThanOrEqual(yc, yk[1]), Spline_K5_B3MinDerivative + Spline_K5_B3Softplus(thetaLeft), 1f);
+            float d1 = Kernel.Select(Kernel.GreaterThanOrEqual(yc, yk[4]), 1f, Spline_K5_B3MinDerivative + Spline_K5_B3Softplus(thetaRight));
             float s = h0 / w0;
             float dy = yc - y0;
             float slopes = d1 + d0 - (s + s);
@@ -1629,55 +1444,49 @@ namespace FlowGen.Generated
             x = Kernel.Select(inside, Kernel.Mac(xi, w0, x0), target);
         }
 
+        /// <summary>Spline bins (K = 8): softmax of the K raw sizes at θ₀ (stride apart) into soft; knots −B + Σ 2B·(m + (1 − mK)·softmax) into knots (K + 1).</summary>
+        private static void Spline_K8_B3Knots(ref float theta, int stride, Span<float> soft, Span<float> knots)
+        {
+            float max = theta;
+            for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, i * stride));
+            float sum = 0f;
+            for (int i = 0; i < 8; i++) { soft[i] = Kernel.Exp(Unsafe.Add(ref theta, i * stride) - max); sum += soft[i]; }
+            float inverseSum = 1f / sum;
+            knots[0] = -3f;
+            for (int i = 0; i < 8; i++)
+            {
+                soft[i] *= inverseSum;
+                knots[i + 1] = knots[i] + Kernel.Mac(soft[i], Spline_K8_B3BinScale, Spline_K8_B3BinFloor);
+            }
+        }
+
+        /// <summary>softplus(θ) of an interior knot's raw derivative parameter: δ = δ_min + softplus(θ).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static float Spline_K8_B3Softplus(float raw) => Kernel.Softplus(raw);
+
         /// <summary>Rational-quadratic spline (K = 8, B = 3): returns τ(x) and λ = log τ′(x); identity outside [−B, B].</summary>
         private static float Spline_K8_B3Value(float x, ref float theta, int stride, out float logDerivative)
         {
-            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<float> xk = stackalloc float[9], yk = stackalloc float[9], delta = stackalloc float[9];
-            Span<float> width = stackalloc float[8], height = stackalloc float[8], softWidth = stackalloc float[8], softHeight = stackalloc float[8];
-
-            {
-                float max = Unsafe.Add(ref theta, 0 * stride);
-                for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                float sum = 0f;
-                for (int i = 0; i < 8; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                float inverseSum = 1f / sum;
-                xk[0] = -3f;
-                for (int i = 0; i < 8; i++)
-                {
-                    softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], 5.952f, 0.006f);
-                    xk[i + 1] = xk[i] + width[i];
-                }
-            }
-
-            {
-                float max = Unsafe.Add(ref theta, 8 * stride);
-                for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (8 + i) * stride));
-                float sum = 0f;
-                for (int i = 0; i < 8; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (8 + i) * stride) - max); sum += softHeight[i]; }
-                float inverseSum = 1f / sum;
-                yk[0] = -3f;
-                for (int i = 0; i < 8; i++)
-                {
-                    softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], 5.952f, 0.006f);
-                    yk[i + 1] = yk[i] + height[i];
-                }
-            }
-            delta[0] = 1f;
-            delta[8] = 1f;
-            for (int i = 1; i < 8; i++) delta[i] = 0.001f + Kernel.Softplus(Unsafe.Add(ref theta, (15 + i) * stride));
+            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B
+            Span<float> softWidth = stackalloc float[8], softHeight = stackalloc float[8], xk = stackalloc float[9], yk = stackalloc float[9];
+            Spline_K8_B3Knots(ref theta, stride, softWidth, xk);
+            Spline_K8_B3Knots(ref Unsafe.Add(ref theta, 8 * stride), stride, softHeight, yk);
             var inside = Kernel.And(Kernel.GreaterThanOrEqual(x, -3f), Kernel.LessThanOrEqual(x, 3f));
             float xc = Kernel.Select(inside, x, 0f);
-            float x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            // the bin: the last knot at or left of xc; raw interior derivatives of its left and right knots
+            float x0 = xk[0], y0 = yk[0], softW = softWidth[0], softH = softHeight[0], thetaLeft = Unsafe.Add(ref theta, 16 * stride), thetaRight = thetaLeft;
             for (int i = 1; i < 8; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(xc, xk[i]);
                 x0 = Kernel.Select(past, xk[i], x0); y0 = Kernel.Select(past, yk[i], y0);
-                w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
-                d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
+                softW = Kernel.Select(past, softWidth[i], softW); softH = Kernel.Select(past, softHeight[i], softH);
+                thetaLeft = Kernel.Select(past, Unsafe.Add(ref theta, (15 + i) * stride), thetaLeft);
+                if (i < 7) thetaRight = Kernel.Select(past, Unsafe.Add(ref theta, (16 + i) * stride), thetaRight);
             }
+            float w0 = Kernel.Mac(softW, Spline_K8_B3BinScale, Spline_K8_B3BinFloor), h0 = Kernel.Mac(softH, Spline_K8_B3BinScale, Spline_K8_B3BinFloor);
+            float d0 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[1]), Spline_K8_B3MinDerivative + Spline_K8_B3Softplus(thetaLeft), 1f);
+            float d1 = Kernel.Select(Kernel.GreaterThanOrEqual(xc, xk[7]), 1f, Spline_K8_B3MinDerivative + Spline_K8_B3Softplus(thetaRight));
+            // τ = y0 + h·(s ξ² + d0 ξ(1 − ξ)) / (s + (d1 + d0 − 2s) ξ(1 − ξ)), s = h/w, ξ = (x − x0)/w
             float s = h0 / w0;
             float xi = Kernel.Min(Kernel.Max((xc - x0) / w0, 0f), 1f);
             float e = xi * (1f - xi);
@@ -1699,53 +1508,26 @@ namespace FlowGen.Generated
         /// <summary>Spline inverse (K = 8): bin by the y-knots, then the stable root ξ = 2c/(−b − √(b² − 4ac)); identity outside [−B, B].</summary>
         private static void Spline_K8_B3Inverse(ref float x, ref float theta, int stride, ref float logDet)
         {
-            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B, interior derivatives δ_min + softplus
-            Span<float> xk = stackalloc float[9], yk = stackalloc float[9], delta = stackalloc float[9];
-            Span<float> width = stackalloc float[8], height = stackalloc float[8], softWidth = stackalloc float[8], softHeight = stackalloc float[8];
-
-            {
-                float max = Unsafe.Add(ref theta, 0 * stride);
-                for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (0 + i) * stride));
-                float sum = 0f;
-                for (int i = 0; i < 8; i++) { softWidth[i] = Kernel.Exp(Unsafe.Add(ref theta, (0 + i) * stride) - max); sum += softWidth[i]; }
-                float inverseSum = 1f / sum;
-                xk[0] = -3f;
-                for (int i = 0; i < 8; i++)
-                {
-                    softWidth[i] *= inverseSum;
-                    width[i] = Kernel.Mac(softWidth[i], 5.952f, 0.006f);
-                    xk[i + 1] = xk[i] + width[i];
-                }
-            }
-
-            {
-                float max = Unsafe.Add(ref theta, 8 * stride);
-                for (int i = 1; i < 8; i++) max = Kernel.Max(max, Unsafe.Add(ref theta, (8 + i) * stride));
-                float sum = 0f;
-                for (int i = 0; i < 8; i++) { softHeight[i] = Kernel.Exp(Unsafe.Add(ref theta, (8 + i) * stride) - max); sum += softHeight[i]; }
-                float inverseSum = 1f / sum;
-                yk[0] = -3f;
-                for (int i = 0; i < 8; i++)
-                {
-                    softHeight[i] *= inverseSum;
-                    height[i] = Kernel.Mac(softHeight[i], 5.952f, 0.006f);
-                    yk[i + 1] = yk[i] + height[i];
-                }
-            }
-            delta[0] = 1f;
-            delta[8] = 1f;
-            for (int i = 1; i < 8; i++) delta[i] = 0.001f + Kernel.Softplus(Unsafe.Add(ref theta, (15 + i) * stride));
+            // geometry: widths and heights 2B·(m + (1 − mK)·softmax), knots by cumulative sums from −B
+            Span<float> softWidth = stackalloc float[8], softHeight = stackalloc float[8], xk = stackalloc float[9], yk = stackalloc float[9];
+            Spline_K8_B3Knots(ref theta, stride, softWidth, xk);
+            Spline_K8_B3Knots(ref Unsafe.Add(ref theta, 8 * stride), stride, softHeight, yk);
             float target = x;
             var inside = Kernel.And(Kernel.GreaterThanOrEqual(target, -3f), Kernel.LessThanOrEqual(target, 3f));
             float yc = Kernel.Select(inside, target, 0f);
-            float x0 = xk[0], y0 = yk[0], w0 = width[0], h0 = height[0], d0 = delta[0], d1 = delta[1];
+            // the bin: the last knot at or left of yc; raw interior derivatives of its left and right knots
+            float x0 = xk[0], y0 = yk[0], softW = softWidth[0], softH = softHeight[0], thetaLeft = Unsafe.Add(ref theta, 16 * stride), thetaRight = thetaLeft;
             for (int i = 1; i < 8; i++)
             {
                 var past = Kernel.GreaterThanOrEqual(yc, yk[i]);
                 x0 = Kernel.Select(past, xk[i], x0); y0 = Kernel.Select(past, yk[i], y0);
-                w0 = Kernel.Select(past, width[i], w0); h0 = Kernel.Select(past, height[i], h0);
-                d0 = Kernel.Select(past, delta[i], d0); d1 = Kernel.Select(past, delta[i + 1], d1);
+                softW = Kernel.Select(past, softWidth[i], softW); softH = Kernel.Select(past, softHeight[i], softH);
+                thetaLeft = Kernel.Select(past, Unsafe.Add(ref theta, (15 + i) * stride), thetaLeft);
+                if (i < 7) thetaRight = Kernel.Select(past, Unsafe.Add(ref theta, (16 + i) * stride), thetaRight);
             }
+            float w0 = Kernel.Mac(softW, Spline_K8_B3BinScale, Spline_K8_B3BinFloor), h0 = Kernel.Mac(softH, Spline_K8_B3BinScale, Spline_K8_B3BinFloor);
+            float d0 = Kernel.Select(Kernel.GreaterThanOrEqual(yc, yk[1]), Spline_K8_B3MinDerivative + Spline_K8_B3Softplus(thetaLeft), 1f);
+            float d1 = Kernel.Select(Kernel.GreaterThanOrEqual(yc, yk[7]), 1f, Spline_K8_B3MinDerivative + Spline_K8_B3Softplus(thetaRight));
             float s = h0 / w0;
             float dy = yc - y0;
             float slopes = d1 + d0 - (s + s);
