@@ -14,7 +14,7 @@ public sealed class GraphStructureTests
     {
         "Abs", "Add", "And", "Cast", "Concat", "ConstantOfShape", "CumSum", "Div", "Equal", "Exp", "Gather", "GatherElements",
         "Gemm", "Greater", "GreaterOrEqual", "Identity", "LessOrEqual", "Log", "LogSoftmax", "MatMul", "Max", "Min", "Mul", "Neg",
-        "Or", "ReduceLogSumExp", "ReduceSum", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Sqrt", "Sub", "Tanh",
+        "Or", "ReduceLogSumExp", "ReduceSum", "Relu", "Reshape", "Round", "Shape", "Sigmoid", "Slice", "Softmax", "Sqrt", "Sub", "Tanh",
         "Unsqueeze", "Where",
         // the base distributions (the mixture's log-sum-exp, label and component choice)
         "ArgMax", "IsNaN", "Less", "ReduceMax",

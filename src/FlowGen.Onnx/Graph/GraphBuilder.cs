@@ -130,6 +130,19 @@ internal sealed class GraphBuilder
         return full;
     }
 
+    /// <summary>A scalar DOUBLE constant whatever the graph's element type (shared by value; FlowGen's float arithmetic done in double, <see cref="KernelOps"/>).</summary>
+    public string DoubleScalar(double value)
+    {
+        string key = "d:" + BitConverter.DoubleToInt64Bits(value).ToString(CultureInfo.InvariantCulture);
+        if (constants.TryGetValue(key, out string? name)) return name;
+        string saved = scope;
+        scope = "";
+        name = Doubles("const_double", new[] { value });
+        scope = saved;
+        constants[key] = name;
+        return name;
+    }
+
     /// <summary>An int64 initializer (indices, shapes, axes).</summary>
     public string Int64s(string name, ReadOnlySpan<long> values, params long[] dims)
     {

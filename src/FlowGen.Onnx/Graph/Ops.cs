@@ -149,11 +149,15 @@ internal static class Ops
     public static string LogSigmoid(this GraphBuilder g, string x, string hint = "log_sigmoid")
         => g.Sub(g.Min(x, g.Scalar(0), hint + "_neg"), g.Log1pExpNegAbs(x, hint + "_tail"), hint);
 
-    /// <summary>log softplus(x): log of softplus where it is positive, x where it underflows to 0 (docs/model.md §3).</summary>
+    /// <summary>
+    /// log softplus(x): log of softplus where it is a normal number, x below (docs/model.md §3). FlowGen's Kernel.Exp flushes
+    /// results below the smallest normal to 0, so that its LogSoftplus returns x there; ONNX Runtime's Exp returns the
+    /// subnormal, whose log has lost most of its digits (e^−100.3 has 4 significant bits in float: log off by 0.013).
+    /// </summary>
     public static string LogSoftplus(this GraphBuilder g, string x, string hint = "log_softplus")
     {
         string s = g.Softplus(x, hint + "_sp");
-        string positive = g.Greater(s, g.Scalar(0), hint + "_positive");
+        string positive = g.GreaterOrEqual(s, g.Scalar(g.IsDouble ? Math.ScaleB(1.0, -1022) : Math.ScaleB(1.0, -126)), hint + "_normal");
         string safe = g.Where(positive, s, g.Scalar(1), hint + "_safe");
         return g.Where(positive, g.Log(safe, hint + "_log"), x, hint);
     }

@@ -89,8 +89,20 @@ internal sealed class SplineTransformer : ITransformerEmitter
         double scale = 2 * bound * (1 - MinBin * k), floor = 2 * bound * MinBin;
         string Side(int offset, string name, out string knots)
         {
-            string soft = g.Softmax(theta.Range(offset, offset + k, "raw_" + name), 1, "soft_" + name);
-            string size = g.Add(g.Mul(soft, g.Scalar(scale), "scaled_" + name), g.Scalar(floor), name);
+            string raw = theta.Range(offset, offset + k, "raw_" + name);
+            string size;
+            if (g.IsDouble)
+                size = g.Add(g.Mul(g.Softmax(raw, 1, "soft_" + name), g.Scalar(scale), "scaled_" + name), g.Scalar(floor), name);
+            else
+            {
+                // FlowGen's float operations, so that the knots are FlowGen's to the bit and an input on a knot falls in the
+                // same bin (ONNX Runtime's Softmax and a separate multiply and add put knots an ulp or two away): e_i =
+                // Kernel.Exp(θ_i − max), their sum in index order, one reciprocal, soft_i = e_i·(1/Σ), w_i = Mac(soft_i, scale, floor)
+                string e = g.KernelExpNonPositive(g.Sub(raw, g.ReduceMaxKeep(raw, 1, "max_" + name), "shifted_" + name), "exp_" + name);
+                string sum = g.Slice(g.CumSum(e, 1, "running_" + name), k - 1, k, 1, "sum_" + name);
+                string soft = g.Mul(e, g.Div(g.Scalar(1), sum, "inverse_sum_" + name), "soft_" + name);
+                size = g.FusedMultiplyAdd(soft, g.Scalar(scale), g.Scalar(floor), name);
+            }
             // x₀ = −B, x_{i+1} = x_i + w_i: running sums of (−B, w₀, …, w_{K−1}), in order
             string start = g.Add(g.Mul(g.Slice(size, 0, 1, 1, "first_" + name), g.Scalar(0), "zero_" + name), g.Scalar(-bound), "start_" + name);
             knots = g.CumSum(g.Concat(new[] { start, size }, 1, "steps_" + name), 1, "knots_" + name);
