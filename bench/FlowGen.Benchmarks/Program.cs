@@ -87,6 +87,7 @@ public static class Program
         var scaling = new Command("scaling", "1- and 2-thread calls interleaved (FMA loop; the bench's split of R8 log p at 4 096 and 65 536 and of the training step at 4 096; FlowParallel LogProb/Forward/Inverse/Sample at 65 536; FlowTrainer.Train at batch 256 and 4 096), minimum wall time of 12 rounds");
         scaling.SetAction(_ => Profile.Scaling());
         profile.Add(scaling);
+        profile.Add(ProfileMonotone.Command());
 
         var calls = Number<int>("calls", "measured calls per case (an eighth of them, at least 4, at batch 65 536)", 40, n => n >= 1, "an integer ≥ 1");
         var collect = Flag("--gc", "a full collection before each measured call, as BenchmarkDotNet's MemoryDiagnoser does");
