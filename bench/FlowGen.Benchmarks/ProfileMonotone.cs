@@ -34,13 +34,14 @@ public static class ProfileMonotone
                 return 0;
             },
         };
-        var command = new Command("monotone", "D8 log-density/inverse/training step, Q8 inverse, G8 training step/log-density/inverse and R8 training step (1 thread), interleaved round by round, minimum wall time per call: the A/B harness of the monotone-transformer work") { seconds };
-        command.SetAction(parseResult => Run(parseResult.GetValue(seconds)));
+        var only = new Option<string?>("--only") { HelpName = "TEXT", Description = "only the cases whose name contains TEXT (e.g. 'D8 float Inverse', for perf record)" };
+        var command = new Command("monotone", "D8 log-density/inverse/training step, Q8 inverse, G8 training step/log-density/inverse and R8 training step (1 thread), interleaved round by round, minimum wall time per call: the A/B harness of the monotone-transformer work") { seconds, only };
+        command.SetAction(parseResult => Run(parseResult.GetValue(seconds), parseResult.GetValue(only)));
         return command;
     }
 
-    /// <summary>Runs the harness for about <paramref name="seconds"/> of measuring in all.</summary>
-    public static int Run(double seconds)
+    /// <summary>Runs the harness (the cases whose name contains <paramref name="only"/>, if given) for about <paramref name="seconds"/> of measuring in all.</summary>
+    public static int Run(double seconds, string? only = null)
     {
         var d8Big = Make<D8_float, D8Float, float>(65536);
         var d8Train = Make<D8_float, D8Float, float>(4096);
@@ -59,6 +60,7 @@ public static class ProfileMonotone
             new("G8 float Inverse@65536", 65536, g8Big.Inverse),
             new("R8 float TrainStep@4096", 4096, r8Train.TrainStep),
         ];
+        if (only is not null) cases = Array.FindAll(cases, c => c.Name.Contains(only, StringComparison.Ordinal));
         foreach (Case c in cases) c.Call(); // JIT and tiering warm-up
         foreach (Case c in cases) c.Call();
         double[] best = new double[cases.Length], bestCpu = new double[cases.Length];
