@@ -94,6 +94,7 @@ public static class Program
         var spline = new Command("spline", "S8 (spline couplings) log p and inverse at 65 536 and training step at 4 096, with R8's for scale, interleaved, minimum wall time") { splineRounds, splineOnly };
         spline.SetAction(parseResult => ProfileSpline.Run(parseResult.GetValue(splineRounds), parseResult.GetValue(splineOnly)!));
         profile.Add(spline);
+        profile.Add(ProfileMonotone.Command());
 
         var calls = Number<int>("calls", "measured calls per case (an eighth of them, at least 4, at batch 65 536)", 40, n => n >= 1, "an integer ≥ 1");
         var collect = Flag("--gc", "a full collection before each measured call, as BenchmarkDotNet's MemoryDiagnoser does");

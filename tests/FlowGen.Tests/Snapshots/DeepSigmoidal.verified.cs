@@ -692,6 +692,15 @@ namespace FlowGen.Generated
 
         // ---------------------------------------------------------------- transformers
 
+        /// <summary>
+        /// Deep sigmoidal blocks are evaluated in linear space (P = Σ ωσ(u), Q = Σ ωσ(−u), R = Σ ωaσ(u)σ(−u)) in the lanes where that is
+        /// exact to a few ulps: P, Q and R at least this floor (no term that matters underflows) and every slope a at most
+        /// <see cref="DsfSlopeCap"/>; other lanes (far tails, underflowed or huge slopes) are evaluated in log space.
+        /// </summary>
+        private const double DsfLinearFloor = 1.1830521861667747E-271d; // 2^-900
+        /// <summary>The largest slope a of the linear-space evaluation (<see cref="DsfLinearFloor"/>).</summary>
+        private const double DsfSlopeCap = 281474976710656d; // 2^48
+
         /// <summary>log Σᵢ exp(vᵢ), shifted by the maximum.</summary>
         private static TV LogSumExp<TV>(Span<TV> values) where TV : unmanaged, ISimd<TV>
         {
@@ -702,27 +711,88 @@ namespace FlowGen.Generated
             return max + Kernel.Log(sum);
         }
 
-        /// <summary>The input-independent quantities of one deep sigmoidal block (4 units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ.</summary>
-        private static void Dsf_n4_L2Prepare<TV>(ref TV theta, int stride, Span<TV> slope, Span<TV> logSlope, Span<TV> logWeight) where TV : unmanaged, ISimd<TV>
+        /// <summary>σ(u) and σ(−u) from one exponential: e = e^−|u|, σ(|u|) = 1/(1 + e), σ(−|u|) = e·σ(|u|).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void SigmoidPair<TV>(TV u, out TV sigmoid, out TV sigmoidNegative) where TV : unmanaged, ISimd<TV>
         {
+            TV e = Kernel.Exp(-Kernel.Abs(u));
+            TV large = TV.Create(1d) / (TV.Create(1d) + e), small = e * large;
+            var nonNegative = Kernel.GreaterThanOrEqual(u, TV.Create(0d));
+            sigmoid = Kernel.Select(nonNegative, large, small);
+            sigmoidNegative = Kernel.Select(nonNegative, small, large);
+        }
+
+        /// <summary>aⱼ = softplus(ãⱼ) and ωⱼ = exp(w̃ⱼ − max w̃) of one block (4 units), the weights of the linear-space sums (wⱼ = ωⱼ/Σ ω).</summary>
+        private static void Dsf_n4_L2Units<TV>(ref TV theta, int stride, ref TV slope, ref TV weight) where TV : unmanaged, ISimd<TV>
+        {
+            Dsf_n4_L2Slopes(ref theta, stride, ref slope);
+            Dsf_n4_L2Weights(ref theta, stride, ref weight);
+        }
+
+        /// <summary>aⱼ = softplus(ãⱼ) of one block (4 units).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static void Dsf_n4_L2Slopes<TV>(ref TV theta, int stride, ref TV slope) where TV : unmanaged, ISimd<TV>
+        {
+            for (int j = 0; j < 4; j++) Unsafe.Add(ref slope, j) = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
+        }
+
+        /// <summary>ωⱼ = exp(w̃ⱼ − max w̃) of one block (4 units).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static void Dsf_n4_L2Weights<TV>(ref TV theta, int stride, ref TV weight) where TV : unmanaged, ISimd<TV>
+        {
+            TV top = Unsafe.Add(ref theta, 8 * stride);
+            for (int j = 1; j < 4; j++) top = Kernel.Max(top, Unsafe.Add(ref theta, (8 + j) * stride));
+            for (int j = 0; j < 4; j++) Unsafe.Add(ref weight, j) = Kernel.Exp(Unsafe.Add(ref theta, (8 + j) * stride) - top);
+        }
+
+        /// <summary>
+        /// The linear-space sums of one block (4 units) at v: P = Σ ωσ(u), Q = Σ ωσ(−u), R = Σ ωaσ(u)σ(−u), S = Σ ω (uⱼ = aⱼv + bⱼ;
+        /// h = P/S, 1 − h = Q/S, h′ = R/S), writing σ(uⱼ) and σ(−uⱼ) to <paramref name="sigmoids"/> (n of each). Returns the lanes where
+        /// the sums are exact to a few ulps (<see cref="DsfLinearFloor"/>).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static TV Dsf_n4_L2Sums<TV>(TV v, ref TV theta, int stride, ref TV slope, ref TV weight, ref TV sigmoids, out TV p, out TV q, out TV r, out TV s) where TV : unmanaged, ISimd<TV>
+        {
+            p = TV.Create(0d); q = TV.Create(0d); r = TV.Create(0d); s = TV.Create(0d);
+            TV steepest = TV.Create(0d);
+            for (int j = 0; j < 4; j++)
+            {
+                TV a = Unsafe.Add(ref slope, j), omega = Unsafe.Add(ref weight, j);
+                SigmoidPair(Kernel.Mac(a, v, Unsafe.Add(ref theta, (4 + j) * stride)), out TV sig, out TV sigNeg);
+                Unsafe.Add(ref sigmoids, j) = sig;
+                Unsafe.Add(ref sigmoids, 4 + j) = sigNeg;
+                s += omega;
+                p = Kernel.Mac(omega, sig, p);
+                q = Kernel.Mac(omega, sigNeg, q);
+                r = Kernel.Mac(omega * a, sig * sigNeg, r);
+                steepest = Kernel.Max(steepest, a);
+            }
+            return Kernel.And(Kernel.And(Kernel.GreaterThanOrEqual(p, TV.Create(DsfLinearFloor)), Kernel.GreaterThanOrEqual(q, TV.Create(DsfLinearFloor))), Kernel.And(Kernel.GreaterThanOrEqual(r, TV.Create(DsfLinearFloor)), Kernel.LessThanOrEqual(steepest, TV.Create(DsfSlopeCap))));
+        }
+
+        /// <summary>The input-independent quantities of one deep sigmoidal block (4 units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ and ωⱼ = exp(w̃ⱼ − max w̃).</summary>
+        private static void Dsf_n4_L2Prepare<TV>(ref TV theta, int stride, Span<TV> slope, Span<TV> logSlope, Span<TV> logWeight, Span<TV> weight) where TV : unmanaged, ISimd<TV>
+        {
+            Dsf_n4_L2Units(ref theta, stride, ref MemoryMarshal.GetReference(slope), ref MemoryMarshal.GetReference(weight));
             for (int j = 0; j < 4; j++) logWeight[j] = Unsafe.Add(ref theta, (8 + j) * stride);
             TV normalizer = LogSumExp(logWeight);
             for (int j = 0; j < 4; j++)
             {
                 logWeight[j] -= normalizer;
-                slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
                 logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
             }
         }
 
-        /// <summary>One prepared deep sigmoidal block (4 units) at v: returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
-        private static TV Dsf_n4_L2Evaluate<TV>(TV v, ref TV theta, int stride, Span<TV> slope, Span<TV> logSlope, Span<TV> logWeight, out TV logDerivative) where TV : unmanaged, ISimd<TV>
+        /// <summary>One prepared deep sigmoidal block (4 units) at v in log space (docs/model.md §3 as written): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        private static TV Dsf_n4_L2LogSpace<TV>(TV v, ref TV theta, int stride, Span<TV> slope, Span<TV> logSlope, Span<TV> logWeight, out TV logDerivative) where TV : unmanaged, ISimd<TV>
         {
             Span<TV> termA = stackalloc TV[4], termB = stackalloc TV[4], termC = stackalloc TV[4];
             for (int j = 0; j < 4; j++)
             {
                 TV u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (4 + j) * stride));
-                TV logSig = Kernel.LogSigmoid(u), logSigNeg = Kernel.LogSigmoid(-u);
+                // log σ(±u) = min(±u, 0) − log1p(e^−|u|), the second term once: −log1p(e^−|u|) = log σ(|u|) exactly
+                TV logSigAbs = Kernel.LogSigmoid(Kernel.Abs(u));
+                TV logSig = Kernel.Min(u, TV.Create(0d)) + logSigAbs, logSigNeg = Kernel.Min(-u, TV.Create(0d)) + logSigAbs;
                 termA[j] = logWeight[j] + logSig;
                 termB[j] = logWeight[j] + logSigNeg;
                 termC[j] = termA[j] + logSlope[j] + logSigNeg;
@@ -732,12 +802,60 @@ namespace FlowGen.Generated
             return logH - logOneMinusH;
         }
 
-        /// <summary>One deep sigmoidal block (4 units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        /// <summary>One deep sigmoidal block (4 units) at v in log space, from θ.</summary>
+        private static TV Dsf_n4_L2LogSpaceBlock<TV>(TV v, ref TV theta, int stride, out TV logDerivative) where TV : unmanaged, ISimd<TV>
+        {
+            Span<TV> slope = stackalloc TV[4], logSlope = stackalloc TV[4], logWeight = stackalloc TV[4], weight = stackalloc TV[4];
+            Dsf_n4_L2Prepare(ref theta, stride, slope, logSlope, logWeight, weight);
+            return Dsf_n4_L2LogSpace(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
+        }
+
+        /// <summary>
+        /// One deep sigmoidal block (4 units) at v: returns logit(h) and λ = log h′/(h(1 − h)), h = Σⱼ wⱼσ(aⱼv + bⱼ). In linear space
+        /// with ωⱼ = exp(w̃ⱼ − max w̃) (so wⱼ = ωⱼ/S): logit h = log(P/Q), λ = log(R·S/(P·Q)) for P = Σ ωσ(u), Q = Σ ωσ(−u),
+        /// R = Σ ωaσ(u)σ(−u), S = Σ ω; in log space (<c>Dsf_n4_L2LogSpaceBlock</c>) in the lanes where the linear sums are not exact.
+        /// </summary>
         private static TV Dsf_n4_L2Block<TV>(TV v, ref TV theta, int stride, out TV logDerivative) where TV : unmanaged, ISimd<TV>
         {
-            Span<TV> slope = stackalloc TV[4], logSlope = stackalloc TV[4], logWeight = stackalloc TV[4];
-            Dsf_n4_L2Prepare(ref theta, stride, slope, logSlope, logWeight);
-            return Dsf_n4_L2Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
+            var exact = Dsf_n4_L2Linear(v, ref theta, stride, out TV result, out TV derivative);
+            logDerivative = Kernel.Log(derivative);
+            if (Kernel.Any(Kernel.Not(exact)))
+            {
+                TV logSpace = Dsf_n4_L2LogSpaceBlock(v, ref theta, stride, out TV logSpaceDerivative);
+                result = Kernel.Select(exact, result, logSpace);
+                logDerivative = Kernel.Select(exact, logDerivative, logSpaceDerivative);
+            }
+            return result;
+        }
+
+        /// <summary>One deep sigmoidal block (4 units) at v in linear space (<c>Dsf_n4_L2Block</c>): logit h = log(P/Q) and h′/(h(1 − h)) = R·S/(P·Q); returns the lanes where that is exact.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static TV Dsf_n4_L2Linear<TV>(TV v, ref TV theta, int stride, out TV result, out TV derivative) where TV : unmanaged, ISimd<TV>
+        {
+            // aⱼ, ωⱼ, then σ(uⱼ), σ(−uⱼ)
+            Span<TV> units = stackalloc TV[16];
+            ref TV slope = ref MemoryMarshal.GetReference(units);
+            Dsf_n4_L2Units(ref theta, stride, ref slope, ref Unsafe.Add(ref slope, 4));
+            var exact = Dsf_n4_L2Sums(v, ref theta, stride, ref slope, ref Unsafe.Add(ref slope, 4), ref Unsafe.Add(ref slope, 8), out TV p, out TV q, out TV r, out TV s);
+            result = Kernel.Log(p / q);
+            derivative = r * s / (p * q);
+            return exact;
+        }
+
+        /// <summary>One prepared block (4 units) at v, for the inverse's iterations: returns τ(v) and τ′(v) = h′/(h(1 − h)), as <c>Dsf_n4_L2Block</c> (the same operations in linear space, log space in the other lanes) from the prepared aⱼ and ωⱼ in <paramref name="state"/>.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static TV Dsf_n4_L2Prepared<TV>(TV v, ref TV theta, int stride, ref TV state, out TV derivative) where TV : unmanaged, ISimd<TV>
+        {
+            var exact = Dsf_n4_L2Sums(v, ref theta, stride, ref state, ref Unsafe.Add(ref state, 12), ref Unsafe.Add(ref state, 16), out TV p, out TV q, out TV r, out TV s);
+            TV result = Kernel.Log(p / q);
+            derivative = r * s / (p * q);
+            if (Kernel.Any(Kernel.Not(exact)))
+            {
+                TV logSpace = Dsf_n4_L2LogSpace(v, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 4), 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 8), 4), out TV logSpaceDerivative);
+                result = Kernel.Select(exact, result, logSpace);
+                derivative = Kernel.Select(exact, derivative, Kernel.Exp(logSpaceDerivative));
+            }
+            return result;
         }
 
         /// <summary>Deep sigmoidal forward (2 block(s) of 4 units): x ← τ(x), log-det += Σ λ.</summary>
@@ -750,39 +868,34 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>
+        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration, and λ once at the root.</summary>
         private static void Dsf_n4_L2Inverse<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
-            // the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then a value for λ
-            Span<TV> prepared = stackalloc TV[13];
-            Span<TV> unitSlope = prepared.Slice(0, 4), unitLogSlope = prepared.Slice(4, 4), unitLogWeight = prepared.Slice(8, 4);
+            // the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then room for σ(uⱼ), σ(−uⱼ) and a value for τ′
+            Span<TV> prepared = stackalloc TV[25];
+            Span<TV> unitSlope = prepared.Slice(0, 4), unitLogSlope = prepared.Slice(4, 4), unitLogWeight = prepared.Slice(8, 4), unitWeight = prepared.Slice(12, 4);
             for (int q = 1; q >= 0; q--)
             {
                 ref TV block = ref Unsafe.Add(ref theta, q * 12 * stride);
-                Dsf_n4_L2Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
+                Dsf_n4_L2Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight, unitWeight);
                 x = MonotoneInverse.Solve<Dsf_n4_L2Map<TV>, TV>(ref block, stride, ref MemoryMarshal.GetReference(prepared), x, x);
-                Dsf_n4_L2Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out TV logDerivative);
+                Dsf_n4_L2Block(x, ref block, stride, out TV logDerivative);
                 logDet -= logDerivative;
             }
         }
 
-        /// <summary>For MonotoneInverse.Solve: one deep sigmoidal block (4 units) at its parameters; its state holds the block's prepared quantities, then a value for λ.</summary>
+        /// <summary>For MonotoneInverse.Solve: one deep sigmoidal block (4 units) at its parameters; its state holds the block's prepared quantities, then a value for τ′.</summary>
         private readonly struct Dsf_n4_L2Map<TV> : IMonotoneMap<TV> where TV : unmanaged, ISimd<TV>
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static TV Value(TV x, ref TV theta, int stride, ref TV state) => Dsf_n4_L2Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 4), 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 8), 4), out Unsafe.Add(ref state, 12));
+            public static TV Value(TV x, ref TV theta, int stride, ref TV state) => Dsf_n4_L2Prepared(x, ref theta, stride, ref state, out Unsafe.Add(ref state, 24));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static TV Value(TV x, ref TV theta, int stride, ref TV state, out TV derivative)
-            {
-                TV result = Dsf_n4_L2Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 4), 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 8), 4), out Unsafe.Add(ref state, 12));
-                derivative = Kernel.Exp(Unsafe.Add(ref state, 12)); // for the Newton steps
-                return result;
-            }
+            public static TV Value(TV x, ref TV theta, int stride, ref TV state, out TV derivative) => Dsf_n4_L2Prepared(x, ref theta, stride, ref state, out derivative);
         }
 
-        /// <summary>Backward through one block at input v: returns ∂L/∂v; writes ∂L/∂θ of the block (gθ stride <paramref name="gstride"/>).</summary>
-        private static TV Dsf_n4_L2BlockBackward<TV>(TV v, ref TV theta, int stride, TV go, TV gl, ref TV gtheta, int gstride) where TV : unmanaged, ISimd<TV>
+        /// <summary>Backward through one block at input v in log space: returns ∂L/∂v; writes ∂L/∂θ of the block (gθ stride <paramref name="gstride"/>).</summary>
+        private static TV Dsf_n4_L2LogSpaceBackward<TV>(TV v, ref TV theta, int stride, TV go, TV gl, ref TV gtheta, int gstride) where TV : unmanaged, ISimd<TV>
         {
             Span<TV> slope = stackalloc TV[4], logSlope = stackalloc TV[4], logWeight = stackalloc TV[4];
             Span<TV> logSig = stackalloc TV[4], logSigNeg = stackalloc TV[4];
@@ -795,8 +908,10 @@ namespace FlowGen.Generated
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
                 logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
                 TV u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (4 + j) * stride));
-                logSig[j] = Kernel.LogSigmoid(u);
-                logSigNeg[j] = Kernel.LogSigmoid(-u);
+                // log σ(±u) = min(±u, 0) − log1p(e^−|u|), the second term once: −log1p(e^−|u|) = log σ(|u|) exactly
+                TV logSigAbs = Kernel.LogSigmoid(Kernel.Abs(u));
+                logSig[j] = Kernel.Min(u, TV.Create(0d)) + logSigAbs;
+                logSigNeg[j] = Kernel.Min(-u, TV.Create(0d)) + logSigAbs;
                 termA[j] = logWeight[j] + logSig[j];
                 termB[j] = logWeight[j] + logSigNeg[j];
                 termC[j] = termA[j] + logSlope[j] + logSigNeg[j];
@@ -827,15 +942,69 @@ namespace FlowGen.Generated
             return gv;
         }
 
+        /// <summary>The log-space backward in the lanes outside <paramref name="exact"/>: blends its ∂L/∂θ into gθ and returns its ∂L/∂v there (<paramref name="gv"/> elsewhere).</summary>
+        private static TV Dsf_n4_L2BlendLogSpaceBackward<TV>(TV exact, TV gv, TV v, ref TV theta, int stride, TV go, TV gl, ref TV gtheta, int gstride) where TV : unmanaged, ISimd<TV>
+        {
+            Span<TV> logSpace = stackalloc TV[12];
+            TV logSpaceGv = Dsf_n4_L2LogSpaceBackward(v, ref theta, stride, go, gl, ref MemoryMarshal.GetReference(logSpace), 1);
+            for (int i = 0; i < 12; i++) Unsafe.Add(ref gtheta, i * gstride) = Kernel.Select(exact, Unsafe.Add(ref gtheta, i * gstride), logSpace[i]);
+            return Kernel.Select(exact, gv, logSpaceGv);
+        }
+
+        /// <summary>
+        /// The linear-space backward of one block (4 units) at input v, from its units (aⱼ, ωⱼ, σ(uⱼ), σ(−uⱼ)) and the reciprocals of
+        /// its sums: the posterior weights α = ωσ(u)/P, β = ωσ(−u)/Q, γ = ωaσ(u)σ(−u)/R of each unit; returns ∂L/∂v, writes ∂L/∂θ.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static TV Dsf_n4_L2UnitsBackward<TV>(TV v, ref TV theta, int stride, ref TV units, TV invP, TV invQ, TV invR, TV invS, TV go, TV gl, ref TV gtheta, int gstride) where TV : unmanaged, ISimd<TV>
+        {
+            TV gv = TV.Create(0d);
+            for (int j = 0; j < 4; j++)
+            {
+                TV slope = Unsafe.Add(ref units, j), weight = Unsafe.Add(ref units, 4 + j), sig = Unsafe.Add(ref units, 8 + j), sigNeg = Unsafe.Add(ref units, 12 + j);
+                // posterior weights α, β, γ of P, Q, R (each sums to 1 over the units), and γ/a
+                TV gammaOverSlope = weight * (sig * sigNeg) * invR;
+                TV alpha = weight * sig * invP, beta = weight * sigNeg * invQ, gamma = gammaOverSlope * slope;
+                // ∂out/∂u = α·σ(−u) + β·σ(u); ∂λ/∂u = γ·(σ(−u) − σ(u)) − α·σ(−u) + β·σ(u)
+                TV aSigNeg = alpha * sigNeg, bSig = beta * sig;
+                TV gu = Kernel.Mac(go, aSigNeg + bSig, gl * (gamma * (sigNeg - sig) - aSigNeg + bSig));
+                gv = Kernel.Mac(gu, slope, gv);
+                // ∂/∂ã = (gu·v + gl·γ/a)·σ(ã); ∂/∂b = gu
+                Unsafe.Add(ref gtheta, j * gstride) = Kernel.Mac(gu, v, gl * gammaOverSlope) * Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));
+                Unsafe.Add(ref gtheta, (4 + j) * gstride) = gu;
+                // ∂out/∂ℓ = α − β, ∂λ/∂ℓ = γ − α − β for ℓ = log w; through the log-softmax ∂/∂w̃ⱼ = ∂/∂ℓⱼ − wⱼ·Σᵢ ∂/∂ℓᵢ, where
+                // Σᵢ ∂/∂ℓᵢ = go·(Σα − Σβ) + gl·(Σγ − Σα − Σβ) = −gl exactly
+                Unsafe.Add(ref gtheta, (8 + j) * gstride) = Kernel.Mac(go, alpha - beta, gl * (gamma - alpha - beta + weight * invS));
+            }
+            return gv;
+        }
+
+        /// <summary>
+        /// Backward through one block at input v: returns ∂L/∂v; writes ∂L/∂θ of the block (gθ stride <paramref name="gstride"/>). In linear
+        /// space as <c>Dsf_n4_L2Block</c> (the sums, then <c>Dsf_n4_L2UnitsBackward</c>), in log space in the lanes where the sums are not exact.
+        /// </summary>
+        private static TV Dsf_n4_L2BlockBackward<TV>(TV v, ref TV theta, int stride, TV go, TV gl, ref TV gtheta, int gstride) where TV : unmanaged, ISimd<TV>
+        {
+            // aⱼ, ωⱼ, then σ(uⱼ), σ(−uⱼ)
+            Span<TV> units = stackalloc TV[16];
+            ref TV slope = ref MemoryMarshal.GetReference(units);
+            Dsf_n4_L2Units(ref theta, stride, ref slope, ref Unsafe.Add(ref slope, 4));
+            var exact = Dsf_n4_L2Sums(v, ref theta, stride, ref slope, ref Unsafe.Add(ref slope, 4), ref Unsafe.Add(ref slope, 8), out TV p, out TV q, out TV r, out TV s);
+            TV gv = Dsf_n4_L2UnitsBackward(v, ref theta, stride, ref slope, TV.Create(1d) / p, TV.Create(1d) / q, TV.Create(1d) / r, TV.Create(1d) / s, go, gl, ref gtheta, gstride);
+            if (Kernel.Any(Kernel.Not(exact))) gv = Dsf_n4_L2BlendLogSpaceBackward(exact, gv, v, ref theta, stride, go, gl, ref gtheta, gstride);
+            return gv;
+        }
+
         /// <summary>Deep sigmoidal backward: recompute the block inputs, then back through the blocks.</summary>
         private static void Dsf_n4_L2Backward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
             Span<TV> inputs = stackalloc TV[2];
             TV v = x;
-            for (int q = 0; q < 2; q++)
+            inputs[0] = v;
+            for (int q = 1; q < 2; q++)
             {
+                v = Dsf_n4_L2Block(v, ref Unsafe.Add(ref theta, (q - 1) * 12 * stride), stride, out _);
                 inputs[q] = v;
-                v = Dsf_n4_L2Block(v, ref Unsafe.Add(ref theta, q * 12 * stride), stride, out _);
             }
             TV gv = g;
             for (int q = 1; q >= 0; q--) gv = Dsf_n4_L2BlockBackward(inputs[q], ref Unsafe.Add(ref theta, q * 12 * stride), stride, gv, gl, ref Unsafe.Add(ref gtheta, q * 12 * stride), stride);
@@ -878,27 +1047,77 @@ namespace FlowGen.Generated
             else Dsf_n4_L2Backward(x, ref theta, stride, ref g, gl, ref gtheta);
         }
 
-        /// <summary>The input-independent quantities of one deep sigmoidal block (3 units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ.</summary>
-        private static void Dsf_n3_L1Prepare<TV>(ref TV theta, int stride, Span<TV> slope, Span<TV> logSlope, Span<TV> logWeight) where TV : unmanaged, ISimd<TV>
+        /// <summary>aⱼ = softplus(ãⱼ) and ωⱼ = exp(w̃ⱼ − max w̃) of one block (3 units), the weights of the linear-space sums (wⱼ = ωⱼ/Σ ω).</summary>
+        private static void Dsf_n3_L1Units<TV>(ref TV theta, int stride, ref TV slope, ref TV weight) where TV : unmanaged, ISimd<TV>
         {
+            Dsf_n3_L1Slopes(ref theta, stride, ref slope);
+            Dsf_n3_L1Weights(ref theta, stride, ref weight);
+        }
+
+        /// <summary>aⱼ = softplus(ãⱼ) of one block (3 units).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static void Dsf_n3_L1Slopes<TV>(ref TV theta, int stride, ref TV slope) where TV : unmanaged, ISimd<TV>
+        {
+            for (int j = 0; j < 3; j++) Unsafe.Add(ref slope, j) = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
+        }
+
+        /// <summary>ωⱼ = exp(w̃ⱼ − max w̃) of one block (3 units).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static void Dsf_n3_L1Weights<TV>(ref TV theta, int stride, ref TV weight) where TV : unmanaged, ISimd<TV>
+        {
+            TV top = Unsafe.Add(ref theta, 6 * stride);
+            for (int j = 1; j < 3; j++) top = Kernel.Max(top, Unsafe.Add(ref theta, (6 + j) * stride));
+            for (int j = 0; j < 3; j++) Unsafe.Add(ref weight, j) = Kernel.Exp(Unsafe.Add(ref theta, (6 + j) * stride) - top);
+        }
+
+        /// <summary>
+        /// The linear-space sums of one block (3 units) at v: P = Σ ωσ(u), Q = Σ ωσ(−u), R = Σ ωaσ(u)σ(−u), S = Σ ω (uⱼ = aⱼv + bⱼ;
+        /// h = P/S, 1 − h = Q/S, h′ = R/S), writing σ(uⱼ) and σ(−uⱼ) to <paramref name="sigmoids"/> (n of each). Returns the lanes where
+        /// the sums are exact to a few ulps (<see cref="DsfLinearFloor"/>).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static TV Dsf_n3_L1Sums<TV>(TV v, ref TV theta, int stride, ref TV slope, ref TV weight, ref TV sigmoids, out TV p, out TV q, out TV r, out TV s) where TV : unmanaged, ISimd<TV>
+        {
+            p = TV.Create(0d); q = TV.Create(0d); r = TV.Create(0d); s = TV.Create(0d);
+            TV steepest = TV.Create(0d);
+            for (int j = 0; j < 3; j++)
+            {
+                TV a = Unsafe.Add(ref slope, j), omega = Unsafe.Add(ref weight, j);
+                SigmoidPair(Kernel.Mac(a, v, Unsafe.Add(ref theta, (3 + j) * stride)), out TV sig, out TV sigNeg);
+                Unsafe.Add(ref sigmoids, j) = sig;
+                Unsafe.Add(ref sigmoids, 3 + j) = sigNeg;
+                s += omega;
+                p = Kernel.Mac(omega, sig, p);
+                q = Kernel.Mac(omega, sigNeg, q);
+                r = Kernel.Mac(omega * a, sig * sigNeg, r);
+                steepest = Kernel.Max(steepest, a);
+            }
+            return Kernel.And(Kernel.And(Kernel.GreaterThanOrEqual(p, TV.Create(DsfLinearFloor)), Kernel.GreaterThanOrEqual(q, TV.Create(DsfLinearFloor))), Kernel.And(Kernel.GreaterThanOrEqual(r, TV.Create(DsfLinearFloor)), Kernel.LessThanOrEqual(steepest, TV.Create(DsfSlopeCap))));
+        }
+
+        /// <summary>The input-independent quantities of one deep sigmoidal block (3 units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ and ωⱼ = exp(w̃ⱼ − max w̃).</summary>
+        private static void Dsf_n3_L1Prepare<TV>(ref TV theta, int stride, Span<TV> slope, Span<TV> logSlope, Span<TV> logWeight, Span<TV> weight) where TV : unmanaged, ISimd<TV>
+        {
+            Dsf_n3_L1Units(ref theta, stride, ref MemoryMarshal.GetReference(slope), ref MemoryMarshal.GetReference(weight));
             for (int j = 0; j < 3; j++) logWeight[j] = Unsafe.Add(ref theta, (6 + j) * stride);
             TV normalizer = LogSumExp(logWeight);
             for (int j = 0; j < 3; j++)
             {
                 logWeight[j] -= normalizer;
-                slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
                 logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
             }
         }
 
-        /// <summary>One prepared deep sigmoidal block (3 units) at v: returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
-        private static TV Dsf_n3_L1Evaluate<TV>(TV v, ref TV theta, int stride, Span<TV> slope, Span<TV> logSlope, Span<TV> logWeight, out TV logDerivative) where TV : unmanaged, ISimd<TV>
+        /// <summary>One prepared deep sigmoidal block (3 units) at v in log space (docs/model.md §3 as written): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        private static TV Dsf_n3_L1LogSpace<TV>(TV v, ref TV theta, int stride, Span<TV> slope, Span<TV> logSlope, Span<TV> logWeight, out TV logDerivative) where TV : unmanaged, ISimd<TV>
         {
             Span<TV> termA = stackalloc TV[3], termB = stackalloc TV[3], termC = stackalloc TV[3];
             for (int j = 0; j < 3; j++)
             {
                 TV u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (3 + j) * stride));
-                TV logSig = Kernel.LogSigmoid(u), logSigNeg = Kernel.LogSigmoid(-u);
+                // log σ(±u) = min(±u, 0) − log1p(e^−|u|), the second term once: −log1p(e^−|u|) = log σ(|u|) exactly
+                TV logSigAbs = Kernel.LogSigmoid(Kernel.Abs(u));
+                TV logSig = Kernel.Min(u, TV.Create(0d)) + logSigAbs, logSigNeg = Kernel.Min(-u, TV.Create(0d)) + logSigAbs;
                 termA[j] = logWeight[j] + logSig;
                 termB[j] = logWeight[j] + logSigNeg;
                 termC[j] = termA[j] + logSlope[j] + logSigNeg;
@@ -908,12 +1127,60 @@ namespace FlowGen.Generated
             return logH - logOneMinusH;
         }
 
-        /// <summary>One deep sigmoidal block (3 units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        /// <summary>One deep sigmoidal block (3 units) at v in log space, from θ.</summary>
+        private static TV Dsf_n3_L1LogSpaceBlock<TV>(TV v, ref TV theta, int stride, out TV logDerivative) where TV : unmanaged, ISimd<TV>
+        {
+            Span<TV> slope = stackalloc TV[3], logSlope = stackalloc TV[3], logWeight = stackalloc TV[3], weight = stackalloc TV[3];
+            Dsf_n3_L1Prepare(ref theta, stride, slope, logSlope, logWeight, weight);
+            return Dsf_n3_L1LogSpace(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
+        }
+
+        /// <summary>
+        /// One deep sigmoidal block (3 units) at v: returns logit(h) and λ = log h′/(h(1 − h)), h = Σⱼ wⱼσ(aⱼv + bⱼ). In linear space
+        /// with ωⱼ = exp(w̃ⱼ − max w̃) (so wⱼ = ωⱼ/S): logit h = log(P/Q), λ = log(R·S/(P·Q)) for P = Σ ωσ(u), Q = Σ ωσ(−u),
+        /// R = Σ ωaσ(u)σ(−u), S = Σ ω; in log space (<c>Dsf_n3_L1LogSpaceBlock</c>) in the lanes where the linear sums are not exact.
+        /// </summary>
         private static TV Dsf_n3_L1Block<TV>(TV v, ref TV theta, int stride, out TV logDerivative) where TV : unmanaged, ISimd<TV>
         {
-            Span<TV> slope = stackalloc TV[3], logSlope = stackalloc TV[3], logWeight = stackalloc TV[3];
-            Dsf_n3_L1Prepare(ref theta, stride, slope, logSlope, logWeight);
-            return Dsf_n3_L1Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
+            var exact = Dsf_n3_L1Linear(v, ref theta, stride, out TV result, out TV derivative);
+            logDerivative = Kernel.Log(derivative);
+            if (Kernel.Any(Kernel.Not(exact)))
+            {
+                TV logSpace = Dsf_n3_L1LogSpaceBlock(v, ref theta, stride, out TV logSpaceDerivative);
+                result = Kernel.Select(exact, result, logSpace);
+                logDerivative = Kernel.Select(exact, logDerivative, logSpaceDerivative);
+            }
+            return result;
+        }
+
+        /// <summary>One deep sigmoidal block (3 units) at v in linear space (<c>Dsf_n3_L1Block</c>): logit h = log(P/Q) and h′/(h(1 − h)) = R·S/(P·Q); returns the lanes where that is exact.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static TV Dsf_n3_L1Linear<TV>(TV v, ref TV theta, int stride, out TV result, out TV derivative) where TV : unmanaged, ISimd<TV>
+        {
+            // aⱼ, ωⱼ, then σ(uⱼ), σ(−uⱼ)
+            Span<TV> units = stackalloc TV[12];
+            ref TV slope = ref MemoryMarshal.GetReference(units);
+            Dsf_n3_L1Units(ref theta, stride, ref slope, ref Unsafe.Add(ref slope, 3));
+            var exact = Dsf_n3_L1Sums(v, ref theta, stride, ref slope, ref Unsafe.Add(ref slope, 3), ref Unsafe.Add(ref slope, 6), out TV p, out TV q, out TV r, out TV s);
+            result = Kernel.Log(p / q);
+            derivative = r * s / (p * q);
+            return exact;
+        }
+
+        /// <summary>One prepared block (3 units) at v, for the inverse's iterations: returns τ(v) and τ′(v) = h′/(h(1 − h)), as <c>Dsf_n3_L1Block</c> (the same operations in linear space, log space in the other lanes) from the prepared aⱼ and ωⱼ in <paramref name="state"/>.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static TV Dsf_n3_L1Prepared<TV>(TV v, ref TV theta, int stride, ref TV state, out TV derivative) where TV : unmanaged, ISimd<TV>
+        {
+            var exact = Dsf_n3_L1Sums(v, ref theta, stride, ref state, ref Unsafe.Add(ref state, 9), ref Unsafe.Add(ref state, 12), out TV p, out TV q, out TV r, out TV s);
+            TV result = Kernel.Log(p / q);
+            derivative = r * s / (p * q);
+            if (Kernel.Any(Kernel.Not(exact)))
+            {
+                TV logSpace = Dsf_n3_L1LogSpace(v, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 3), 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 6), 3), out TV logSpaceDerivative);
+                result = Kernel.Select(exact, result, logSpace);
+                derivative = Kernel.Select(exact, derivative, Kernel.Exp(logSpaceDerivative));
+            }
+            return result;
         }
 
         /// <summary>Deep sigmoidal forward (1 block(s) of 3 units): x ← τ(x), log-det += Σ λ.</summary>
@@ -926,39 +1193,34 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>
+        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration, and λ once at the root.</summary>
         private static void Dsf_n3_L1Inverse<TV>(ref TV x, ref TV theta, int stride, ref TV logDet) where TV : unmanaged, ISimd<TV>
         {
-            // the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then a value for λ
-            Span<TV> prepared = stackalloc TV[10];
-            Span<TV> unitSlope = prepared.Slice(0, 3), unitLogSlope = prepared.Slice(3, 3), unitLogWeight = prepared.Slice(6, 3);
+            // the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then room for σ(uⱼ), σ(−uⱼ) and a value for τ′
+            Span<TV> prepared = stackalloc TV[19];
+            Span<TV> unitSlope = prepared.Slice(0, 3), unitLogSlope = prepared.Slice(3, 3), unitLogWeight = prepared.Slice(6, 3), unitWeight = prepared.Slice(9, 3);
             for (int q = 0; q >= 0; q--)
             {
                 ref TV block = ref Unsafe.Add(ref theta, q * 9 * stride);
-                Dsf_n3_L1Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
+                Dsf_n3_L1Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight, unitWeight);
                 x = MonotoneInverse.Solve<Dsf_n3_L1Map<TV>, TV>(ref block, stride, ref MemoryMarshal.GetReference(prepared), x, x);
-                Dsf_n3_L1Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out TV logDerivative);
+                Dsf_n3_L1Block(x, ref block, stride, out TV logDerivative);
                 logDet -= logDerivative;
             }
         }
 
-        /// <summary>For MonotoneInverse.Solve: one deep sigmoidal block (3 units) at its parameters; its state holds the block's prepared quantities, then a value for λ.</summary>
+        /// <summary>For MonotoneInverse.Solve: one deep sigmoidal block (3 units) at its parameters; its state holds the block's prepared quantities, then a value for τ′.</summary>
         private readonly struct Dsf_n3_L1Map<TV> : IMonotoneMap<TV> where TV : unmanaged, ISimd<TV>
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static TV Value(TV x, ref TV theta, int stride, ref TV state) => Dsf_n3_L1Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 3), 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 6), 3), out Unsafe.Add(ref state, 9));
+            public static TV Value(TV x, ref TV theta, int stride, ref TV state) => Dsf_n3_L1Prepared(x, ref theta, stride, ref state, out Unsafe.Add(ref state, 18));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static TV Value(TV x, ref TV theta, int stride, ref TV state, out TV derivative)
-            {
-                TV result = Dsf_n3_L1Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 3), 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 6), 3), out Unsafe.Add(ref state, 9));
-                derivative = Kernel.Exp(Unsafe.Add(ref state, 9)); // for the Newton steps
-                return result;
-            }
+            public static TV Value(TV x, ref TV theta, int stride, ref TV state, out TV derivative) => Dsf_n3_L1Prepared(x, ref theta, stride, ref state, out derivative);
         }
 
-        /// <summary>Backward through one block at input v: returns ∂L/∂v; writes ∂L/∂θ of the block (gθ stride <paramref name="gstride"/>).</summary>
-        private static TV Dsf_n3_L1BlockBackward<TV>(TV v, ref TV theta, int stride, TV go, TV gl, ref TV gtheta, int gstride) where TV : unmanaged, ISimd<TV>
+        /// <summary>Backward through one block at input v in log space: returns ∂L/∂v; writes ∂L/∂θ of the block (gθ stride <paramref name="gstride"/>).</summary>
+        private static TV Dsf_n3_L1LogSpaceBackward<TV>(TV v, ref TV theta, int stride, TV go, TV gl, ref TV gtheta, int gstride) where TV : unmanaged, ISimd<TV>
         {
             Span<TV> slope = stackalloc TV[3], logSlope = stackalloc TV[3], logWeight = stackalloc TV[3];
             Span<TV> logSig = stackalloc TV[3], logSigNeg = stackalloc TV[3];
@@ -971,8 +1233,10 @@ namespace FlowGen.Generated
                 slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
                 logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
                 TV u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (3 + j) * stride));
-                logSig[j] = Kernel.LogSigmoid(u);
-                logSigNeg[j] = Kernel.LogSigmoid(-u);
+                // log σ(±u) = min(±u, 0) − log1p(e^−|u|), the second term once: −log1p(e^−|u|) = log σ(|u|) exactly
+                TV logSigAbs = Kernel.LogSigmoid(Kernel.Abs(u));
+                logSig[j] = Kernel.Min(u, TV.Create(0d)) + logSigAbs;
+                logSigNeg[j] = Kernel.Min(-u, TV.Create(0d)) + logSigAbs;
                 termA[j] = logWeight[j] + logSig[j];
                 termB[j] = logWeight[j] + logSigNeg[j];
                 termC[j] = termA[j] + logSlope[j] + logSigNeg[j];
@@ -1003,19 +1267,63 @@ namespace FlowGen.Generated
             return gv;
         }
 
-        /// <summary>Deep sigmoidal backward: recompute the block inputs, then back through the blocks.</summary>
+        /// <summary>The log-space backward in the lanes outside <paramref name="exact"/>: blends its ∂L/∂θ into gθ and returns its ∂L/∂v there (<paramref name="gv"/> elsewhere).</summary>
+        private static TV Dsf_n3_L1BlendLogSpaceBackward<TV>(TV exact, TV gv, TV v, ref TV theta, int stride, TV go, TV gl, ref TV gtheta, int gstride) where TV : unmanaged, ISimd<TV>
+        {
+            Span<TV> logSpace = stackalloc TV[9];
+            TV logSpaceGv = Dsf_n3_L1LogSpaceBackward(v, ref theta, stride, go, gl, ref MemoryMarshal.GetReference(logSpace), 1);
+            for (int i = 0; i < 9; i++) Unsafe.Add(ref gtheta, i * gstride) = Kernel.Select(exact, Unsafe.Add(ref gtheta, i * gstride), logSpace[i]);
+            return Kernel.Select(exact, gv, logSpaceGv);
+        }
+
+        /// <summary>
+        /// The linear-space backward of one block (3 units) at input v, from its units (aⱼ, ωⱼ, σ(uⱼ), σ(−uⱼ)) and the reciprocals of
+        /// its sums: the posterior weights α = ωσ(u)/P, β = ωσ(−u)/Q, γ = ωaσ(u)σ(−u)/R of each unit; returns ∂L/∂v, writes ∂L/∂θ.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static TV Dsf_n3_L1UnitsBackward<TV>(TV v, ref TV theta, int stride, ref TV units, TV invP, TV invQ, TV invR, TV invS, TV go, TV gl, ref TV gtheta, int gstride) where TV : unmanaged, ISimd<TV>
+        {
+            TV gv = TV.Create(0d);
+            for (int j = 0; j < 3; j++)
+            {
+                TV slope = Unsafe.Add(ref units, j), weight = Unsafe.Add(ref units, 3 + j), sig = Unsafe.Add(ref units, 6 + j), sigNeg = Unsafe.Add(ref units, 9 + j);
+                // posterior weights α, β, γ of P, Q, R (each sums to 1 over the units), and γ/a
+                TV gammaOverSlope = weight * (sig * sigNeg) * invR;
+                TV alpha = weight * sig * invP, beta = weight * sigNeg * invQ, gamma = gammaOverSlope * slope;
+                // ∂out/∂u = α·σ(−u) + β·σ(u); ∂λ/∂u = γ·(σ(−u) − σ(u)) − α·σ(−u) + β·σ(u)
+                TV aSigNeg = alpha * sigNeg, bSig = beta * sig;
+                TV gu = Kernel.Mac(go, aSigNeg + bSig, gl * (gamma * (sigNeg - sig) - aSigNeg + bSig));
+                gv = Kernel.Mac(gu, slope, gv);
+                // ∂/∂ã = (gu·v + gl·γ/a)·σ(ã); ∂/∂b = gu
+                Unsafe.Add(ref gtheta, j * gstride) = Kernel.Mac(gu, v, gl * gammaOverSlope) * Kernel.Sigmoid(Unsafe.Add(ref theta, j * stride));
+                Unsafe.Add(ref gtheta, (3 + j) * gstride) = gu;
+                // ∂out/∂ℓ = α − β, ∂λ/∂ℓ = γ − α − β for ℓ = log w; through the log-softmax ∂/∂w̃ⱼ = ∂/∂ℓⱼ − wⱼ·Σᵢ ∂/∂ℓᵢ, where
+                // Σᵢ ∂/∂ℓᵢ = go·(Σα − Σβ) + gl·(Σγ − Σα − Σβ) = −gl exactly
+                Unsafe.Add(ref gtheta, (6 + j) * gstride) = Kernel.Mac(go, alpha - beta, gl * (gamma - alpha - beta + weight * invS));
+            }
+            return gv;
+        }
+
+        /// <summary>
+        /// Backward through one block at input v: returns ∂L/∂v; writes ∂L/∂θ of the block (gθ stride <paramref name="gstride"/>). In linear
+        /// space as <c>Dsf_n3_L1Block</c> (the sums, then <c>Dsf_n3_L1UnitsBackward</c>), in log space in the lanes where the sums are not exact.
+        /// </summary>
+        private static TV Dsf_n3_L1BlockBackward<TV>(TV v, ref TV theta, int stride, TV go, TV gl, ref TV gtheta, int gstride) where TV : unmanaged, ISimd<TV>
+        {
+            // aⱼ, ωⱼ, then σ(uⱼ), σ(−uⱼ)
+            Span<TV> units = stackalloc TV[12];
+            ref TV slope = ref MemoryMarshal.GetReference(units);
+            Dsf_n3_L1Units(ref theta, stride, ref slope, ref Unsafe.Add(ref slope, 3));
+            var exact = Dsf_n3_L1Sums(v, ref theta, stride, ref slope, ref Unsafe.Add(ref slope, 3), ref Unsafe.Add(ref slope, 6), out TV p, out TV q, out TV r, out TV s);
+            TV gv = Dsf_n3_L1UnitsBackward(v, ref theta, stride, ref slope, TV.Create(1d) / p, TV.Create(1d) / q, TV.Create(1d) / r, TV.Create(1d) / s, go, gl, ref gtheta, gstride);
+            if (Kernel.Any(Kernel.Not(exact))) gv = Dsf_n3_L1BlendLogSpaceBackward(exact, gv, v, ref theta, stride, go, gl, ref gtheta, gstride);
+            return gv;
+        }
+
+        /// <summary>Deep sigmoidal backward: back through the block.</summary>
         private static void Dsf_n3_L1Backward<TV>(TV x, ref TV theta, int stride, ref TV g, TV gl, ref TV gtheta) where TV : unmanaged, ISimd<TV>
         {
-            Span<TV> inputs = stackalloc TV[1];
-            TV v = x;
-            for (int q = 0; q < 1; q++)
-            {
-                inputs[q] = v;
-                v = Dsf_n3_L1Block(v, ref Unsafe.Add(ref theta, q * 9 * stride), stride, out _);
-            }
-            TV gv = g;
-            for (int q = 0; q >= 0; q--) gv = Dsf_n3_L1BlockBackward(inputs[q], ref Unsafe.Add(ref theta, q * 9 * stride), stride, gv, gl, ref Unsafe.Add(ref gtheta, q * 9 * stride), stride);
-            g = gv;
+            g = Dsf_n3_L1BlockBackward(x, ref theta, stride, g, gl, ref gtheta, stride);
         }
 
         /// <summary>τ′(x) (product of the blocks' derivatives) and λ_x by forward-mode accumulation through the blocks.</summary>
@@ -1064,27 +1372,88 @@ namespace FlowGen.Generated
             return max + Kernel.Log(sum);
         }
 
-        /// <summary>The input-independent quantities of one deep sigmoidal block (4 units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ.</summary>
-        private static void Dsf_n4_L2Prepare(ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight)
+        /// <summary>σ(u) and σ(−u) from one exponential: e = e^−|u|, σ(|u|) = 1/(1 + e), σ(−|u|) = e·σ(|u|).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void SigmoidPair(double u, out double sigmoid, out double sigmoidNegative)
         {
+            double e = Kernel.Exp(-Kernel.Abs(u));
+            double large = 1d / (1d + e), small = e * large;
+            var nonNegative = Kernel.GreaterThanOrEqual(u, 0d);
+            sigmoid = Kernel.Select(nonNegative, large, small);
+            sigmoidNegative = Kernel.Select(nonNegative, small, large);
+        }
+
+        /// <summary>aⱼ = softplus(ãⱼ) and ωⱼ = exp(w̃ⱼ − max w̃) of one block (4 units), the weights of the linear-space sums (wⱼ = ωⱼ/Σ ω).</summary>
+        private static void Dsf_n4_L2Units(ref double theta, int stride, ref double slope, ref double weight)
+        {
+            Dsf_n4_L2Slopes(ref theta, stride, ref slope);
+            Dsf_n4_L2Weights(ref theta, stride, ref weight);
+        }
+
+        /// <summary>aⱼ = softplus(ãⱼ) of one block (4 units).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static void Dsf_n4_L2Slopes(ref double theta, int stride, ref double slope)
+        {
+            for (int j = 0; j < 4; j++) Unsafe.Add(ref slope, j) = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
+        }
+
+        /// <summary>ωⱼ = exp(w̃ⱼ − max w̃) of one block (4 units).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static void Dsf_n4_L2Weights(ref double theta, int stride, ref double weight)
+        {
+            double top = Unsafe.Add(ref theta, 8 * stride);
+            for (int j = 1; j < 4; j++) top = Kernel.Max(top, Unsafe.Add(ref theta, (8 + j) * stride));
+            for (int j = 0; j < 4; j++) Unsafe.Add(ref weight, j) = Kernel.Exp(Unsafe.Add(ref theta, (8 + j) * stride) - top);
+        }
+
+        /// <summary>
+        /// The linear-space sums of one block (4 units) at v: P = Σ ωσ(u), Q = Σ ωσ(−u), R = Σ ωaσ(u)σ(−u), S = Σ ω (uⱼ = aⱼv + bⱼ;
+        /// h = P/S, 1 − h = Q/S, h′ = R/S), writing σ(uⱼ) and σ(−uⱼ) to <paramref name="sigmoids"/> (n of each). Returns the lanes where
+        /// the sums are exact to a few ulps (<see cref="DsfLinearFloor"/>).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static bool Dsf_n4_L2Sums(double v, ref double theta, int stride, ref double slope, ref double weight, ref double sigmoids, out double p, out double q, out double r, out double s)
+        {
+            p = 0d; q = 0d; r = 0d; s = 0d;
+            double steepest = 0d;
+            for (int j = 0; j < 4; j++)
+            {
+                double a = Unsafe.Add(ref slope, j), omega = Unsafe.Add(ref weight, j);
+                SigmoidPair(Kernel.Mac(a, v, Unsafe.Add(ref theta, (4 + j) * stride)), out double sig, out double sigNeg);
+                Unsafe.Add(ref sigmoids, j) = sig;
+                Unsafe.Add(ref sigmoids, 4 + j) = sigNeg;
+                s += omega;
+                p = Kernel.Mac(omega, sig, p);
+                q = Kernel.Mac(omega, sigNeg, q);
+                r = Kernel.Mac(omega * a, sig * sigNeg, r);
+                steepest = Kernel.Max(steepest, a);
+            }
+            return Kernel.And(Kernel.And(Kernel.GreaterThanOrEqual(p, DsfLinearFloor), Kernel.GreaterThanOrEqual(q, DsfLinearFloor)), Kernel.And(Kernel.GreaterThanOrEqual(r, DsfLinearFloor), Kernel.LessThanOrEqual(steepest, DsfSlopeCap)));
+        }
+
+        /// <summary>The input-independent quantities of one deep sigmoidal block (4 units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ and ωⱼ = exp(w̃ⱼ − max w̃).</summary>
+        private static void Dsf_n4_L2Prepare(ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight, Span<double> weight)
+        {
+            Dsf_n4_L2Units(ref theta, stride, ref MemoryMarshal.GetReference(slope), ref MemoryMarshal.GetReference(weight));
             for (int j = 0; j < 4; j++) logWeight[j] = Unsafe.Add(ref theta, (8 + j) * stride);
             double normalizer = LogSumExp(logWeight);
             for (int j = 0; j < 4; j++)
             {
                 logWeight[j] -= normalizer;
-                slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
                 logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
             }
         }
 
-        /// <summary>One prepared deep sigmoidal block (4 units) at v: returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
-        private static double Dsf_n4_L2Evaluate(double v, ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight, out double logDerivative)
+        /// <summary>One prepared deep sigmoidal block (4 units) at v in log space (docs/model.md §3 as written): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        private static double Dsf_n4_L2LogSpace(double v, ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight, out double logDerivative)
         {
             Span<double> termA = stackalloc double[4], termB = stackalloc double[4], termC = stackalloc double[4];
             for (int j = 0; j < 4; j++)
             {
                 double u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (4 + j) * stride));
-                double logSig = Kernel.LogSigmoid(u), logSigNeg = Kernel.LogSigmoid(-u);
+                // log σ(±u) = min(±u, 0) − log1p(e^−|u|), the second term once: −log1p(e^−|u|) = log σ(|u|) exactly
+                double logSigAbs = Kernel.LogSigmoid(Kernel.Abs(u));
+                double logSig = Kernel.Min(u, 0d) + logSigAbs, logSigNeg = Kernel.Min(-u, 0d) + logSigAbs;
                 termA[j] = logWeight[j] + logSig;
                 termB[j] = logWeight[j] + logSigNeg;
                 termC[j] = termA[j] + logSlope[j] + logSigNeg;
@@ -1094,12 +1463,60 @@ namespace FlowGen.Generated
             return logH - logOneMinusH;
         }
 
-        /// <summary>One deep sigmoidal block (4 units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        /// <summary>One deep sigmoidal block (4 units) at v in log space, from θ.</summary>
+        private static double Dsf_n4_L2LogSpaceBlock(double v, ref double theta, int stride, out double logDerivative)
+        {
+            Span<double> slope = stackalloc double[4], logSlope = stackalloc double[4], logWeight = stackalloc double[4], weight = stackalloc double[4];
+            Dsf_n4_L2Prepare(ref theta, stride, slope, logSlope, logWeight, weight);
+            return Dsf_n4_L2LogSpace(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
+        }
+
+        /// <summary>
+        /// One deep sigmoidal block (4 units) at v: returns logit(h) and λ = log h′/(h(1 − h)), h = Σⱼ wⱼσ(aⱼv + bⱼ). In linear space
+        /// with ωⱼ = exp(w̃ⱼ − max w̃) (so wⱼ = ωⱼ/S): logit h = log(P/Q), λ = log(R·S/(P·Q)) for P = Σ ωσ(u), Q = Σ ωσ(−u),
+        /// R = Σ ωaσ(u)σ(−u), S = Σ ω; in log space (<c>Dsf_n4_L2LogSpaceBlock</c>) in the lanes where the linear sums are not exact.
+        /// </summary>
         private static double Dsf_n4_L2Block(double v, ref double theta, int stride, out double logDerivative)
         {
-            Span<double> slope = stackalloc double[4], logSlope = stackalloc double[4], logWeight = stackalloc double[4];
-            Dsf_n4_L2Prepare(ref theta, stride, slope, logSlope, logWeight);
-            return Dsf_n4_L2Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
+            var exact = Dsf_n4_L2Linear(v, ref theta, stride, out double result, out double derivative);
+            logDerivative = Kernel.Log(derivative);
+            if (Kernel.Any(Kernel.Not(exact)))
+            {
+                double logSpace = Dsf_n4_L2LogSpaceBlock(v, ref theta, stride, out double logSpaceDerivative);
+                result = Kernel.Select(exact, result, logSpace);
+                logDerivative = Kernel.Select(exact, logDerivative, logSpaceDerivative);
+            }
+            return result;
+        }
+
+        /// <summary>One deep sigmoidal block (4 units) at v in linear space (<c>Dsf_n4_L2Block</c>): logit h = log(P/Q) and h′/(h(1 − h)) = R·S/(P·Q); returns the lanes where that is exact.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static bool Dsf_n4_L2Linear(double v, ref double theta, int stride, out double result, out double derivative)
+        {
+            // aⱼ, ωⱼ, then σ(uⱼ), σ(−uⱼ)
+            Span<double> units = stackalloc double[16];
+            ref double slope = ref MemoryMarshal.GetReference(units);
+            Dsf_n4_L2Units(ref theta, stride, ref slope, ref Unsafe.Add(ref slope, 4));
+            var exact = Dsf_n4_L2Sums(v, ref theta, stride, ref slope, ref Unsafe.Add(ref slope, 4), ref Unsafe.Add(ref slope, 8), out double p, out double q, out double r, out double s);
+            result = Kernel.Log(p / q);
+            derivative = r * s / (p * q);
+            return exact;
+        }
+
+        /// <summary>One prepared block (4 units) at v, for the inverse's iterations: returns τ(v) and τ′(v) = h′/(h(1 − h)), as <c>Dsf_n4_L2Block</c> (the same operations in linear space, log space in the other lanes) from the prepared aⱼ and ωⱼ in <paramref name="state"/>.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static double Dsf_n4_L2Prepared(double v, ref double theta, int stride, ref double state, out double derivative)
+        {
+            var exact = Dsf_n4_L2Sums(v, ref theta, stride, ref state, ref Unsafe.Add(ref state, 12), ref Unsafe.Add(ref state, 16), out double p, out double q, out double r, out double s);
+            double result = Kernel.Log(p / q);
+            derivative = r * s / (p * q);
+            if (Kernel.Any(Kernel.Not(exact)))
+            {
+                double logSpace = Dsf_n4_L2LogSpace(v, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 4), 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 8), 4), out double logSpaceDerivative);
+                result = Kernel.Select(exact, result, logSpace);
+                derivative = Kernel.Select(exact, derivative, Kernel.Exp(logSpaceDerivative));
+            }
+            return result;
         }
 
         /// <summary>Deep sigmoidal forward (2 block(s) of 4 units): x ← τ(x), log-det += Σ λ.</summary>
@@ -1112,58 +1529,103 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>
+        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration, and λ once at the root.</summary>
         private static void Dsf_n4_L2Inverse(ref double x, ref double theta, int stride, ref double logDet)
         {
-            // the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then a value for λ
-            Span<double> prepared = stackalloc double[13];
-            Span<double> unitSlope = prepared.Slice(0, 4), unitLogSlope = prepared.Slice(4, 4), unitLogWeight = prepared.Slice(8, 4);
+            // the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then room for σ(uⱼ), σ(−uⱼ) and a value for τ′
+            Span<double> prepared = stackalloc double[25];
+            Span<double> unitSlope = prepared.Slice(0, 4), unitLogSlope = prepared.Slice(4, 4), unitLogWeight = prepared.Slice(8, 4), unitWeight = prepared.Slice(12, 4);
             for (int q = 1; q >= 0; q--)
             {
                 ref double block = ref Unsafe.Add(ref theta, q * 12 * stride);
-                Dsf_n4_L2Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
+                Dsf_n4_L2Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight, unitWeight);
                 x = MonotoneInverse.Solve<Dsf_n4_L2MapOne>(ref block, stride, ref MemoryMarshal.GetReference(prepared), x, x);
-                Dsf_n4_L2Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out double logDerivative);
+                Dsf_n4_L2Block(x, ref block, stride, out double logDerivative);
                 logDet -= logDerivative;
             }
         }
 
-        /// <summary>For MonotoneInverse.Solve: one deep sigmoidal block (4 units) at its parameters; its state holds the block's prepared quantities, then a value for λ.</summary>
+        /// <summary>For MonotoneInverse.Solve: one deep sigmoidal block (4 units) at its parameters; its state holds the block's prepared quantities, then a value for τ′.</summary>
         private readonly struct Dsf_n4_L2MapOne : IMonotoneMap<double>
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static double Value(double x, ref double theta, int stride, ref double state) => Dsf_n4_L2Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 4), 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 8), 4), out Unsafe.Add(ref state, 12));
+            public static double Value(double x, ref double theta, int stride, ref double state) => Dsf_n4_L2Prepared(x, ref theta, stride, ref state, out Unsafe.Add(ref state, 24));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static double Value(double x, ref double theta, int stride, ref double state, out double derivative)
-            {
-                double result = Dsf_n4_L2Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 4), 4), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 8), 4), out Unsafe.Add(ref state, 12));
-                derivative = Kernel.Exp(Unsafe.Add(ref state, 12)); // for the Newton steps
-                return result;
-            }
+            public static double Value(double x, ref double theta, int stride, ref double state, out double derivative) => Dsf_n4_L2Prepared(x, ref theta, stride, ref state, out derivative);
         }
 
-        /// <summary>The input-independent quantities of one deep sigmoidal block (3 units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ.</summary>
-        private static void Dsf_n3_L1Prepare(ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight)
+        /// <summary>aⱼ = softplus(ãⱼ) and ωⱼ = exp(w̃ⱼ − max w̃) of one block (3 units), the weights of the linear-space sums (wⱼ = ωⱼ/Σ ω).</summary>
+        private static void Dsf_n3_L1Units(ref double theta, int stride, ref double slope, ref double weight)
         {
+            Dsf_n3_L1Slopes(ref theta, stride, ref slope);
+            Dsf_n3_L1Weights(ref theta, stride, ref weight);
+        }
+
+        /// <summary>aⱼ = softplus(ãⱼ) of one block (3 units).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static void Dsf_n3_L1Slopes(ref double theta, int stride, ref double slope)
+        {
+            for (int j = 0; j < 3; j++) Unsafe.Add(ref slope, j) = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
+        }
+
+        /// <summary>ωⱼ = exp(w̃ⱼ − max w̃) of one block (3 units).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static void Dsf_n3_L1Weights(ref double theta, int stride, ref double weight)
+        {
+            double top = Unsafe.Add(ref theta, 6 * stride);
+            for (int j = 1; j < 3; j++) top = Kernel.Max(top, Unsafe.Add(ref theta, (6 + j) * stride));
+            for (int j = 0; j < 3; j++) Unsafe.Add(ref weight, j) = Kernel.Exp(Unsafe.Add(ref theta, (6 + j) * stride) - top);
+        }
+
+        /// <summary>
+        /// The linear-space sums of one block (3 units) at v: P = Σ ωσ(u), Q = Σ ωσ(−u), R = Σ ωaσ(u)σ(−u), S = Σ ω (uⱼ = aⱼv + bⱼ;
+        /// h = P/S, 1 − h = Q/S, h′ = R/S), writing σ(uⱼ) and σ(−uⱼ) to <paramref name="sigmoids"/> (n of each). Returns the lanes where
+        /// the sums are exact to a few ulps (<see cref="DsfLinearFloor"/>).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static bool Dsf_n3_L1Sums(double v, ref double theta, int stride, ref double slope, ref double weight, ref double sigmoids, out double p, out double q, out double r, out double s)
+        {
+            p = 0d; q = 0d; r = 0d; s = 0d;
+            double steepest = 0d;
+            for (int j = 0; j < 3; j++)
+            {
+                double a = Unsafe.Add(ref slope, j), omega = Unsafe.Add(ref weight, j);
+                SigmoidPair(Kernel.Mac(a, v, Unsafe.Add(ref theta, (3 + j) * stride)), out double sig, out double sigNeg);
+                Unsafe.Add(ref sigmoids, j) = sig;
+                Unsafe.Add(ref sigmoids, 3 + j) = sigNeg;
+                s += omega;
+                p = Kernel.Mac(omega, sig, p);
+                q = Kernel.Mac(omega, sigNeg, q);
+                r = Kernel.Mac(omega * a, sig * sigNeg, r);
+                steepest = Kernel.Max(steepest, a);
+            }
+            return Kernel.And(Kernel.And(Kernel.GreaterThanOrEqual(p, DsfLinearFloor), Kernel.GreaterThanOrEqual(q, DsfLinearFloor)), Kernel.And(Kernel.GreaterThanOrEqual(r, DsfLinearFloor), Kernel.LessThanOrEqual(steepest, DsfSlopeCap)));
+        }
+
+        /// <summary>The input-independent quantities of one deep sigmoidal block (3 units): aⱼ = softplus(ãⱼ), log aⱼ, log wⱼ = log softmax(w̃)ⱼ and ωⱼ = exp(w̃ⱼ − max w̃).</summary>
+        private static void Dsf_n3_L1Prepare(ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight, Span<double> weight)
+        {
+            Dsf_n3_L1Units(ref theta, stride, ref MemoryMarshal.GetReference(slope), ref MemoryMarshal.GetReference(weight));
             for (int j = 0; j < 3; j++) logWeight[j] = Unsafe.Add(ref theta, (6 + j) * stride);
             double normalizer = LogSumExp(logWeight);
             for (int j = 0; j < 3; j++)
             {
                 logWeight[j] -= normalizer;
-                slope[j] = Kernel.Softplus(Unsafe.Add(ref theta, j * stride));
                 logSlope[j] = Kernel.LogSoftplus(Unsafe.Add(ref theta, j * stride)); // = Log(slope[j]), but ≈ ã (not −∞) where softplus(ã) underflows
             }
         }
 
-        /// <summary>One prepared deep sigmoidal block (3 units) at v: returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
-        private static double Dsf_n3_L1Evaluate(double v, ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight, out double logDerivative)
+        /// <summary>One prepared deep sigmoidal block (3 units) at v in log space (docs/model.md §3 as written): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        private static double Dsf_n3_L1LogSpace(double v, ref double theta, int stride, Span<double> slope, Span<double> logSlope, Span<double> logWeight, out double logDerivative)
         {
             Span<double> termA = stackalloc double[3], termB = stackalloc double[3], termC = stackalloc double[3];
             for (int j = 0; j < 3; j++)
             {
                 double u = Kernel.Mac(slope[j], v, Unsafe.Add(ref theta, (3 + j) * stride));
-                double logSig = Kernel.LogSigmoid(u), logSigNeg = Kernel.LogSigmoid(-u);
+                // log σ(±u) = min(±u, 0) − log1p(e^−|u|), the second term once: −log1p(e^−|u|) = log σ(|u|) exactly
+                double logSigAbs = Kernel.LogSigmoid(Kernel.Abs(u));
+                double logSig = Kernel.Min(u, 0d) + logSigAbs, logSigNeg = Kernel.Min(-u, 0d) + logSigAbs;
                 termA[j] = logWeight[j] + logSig;
                 termB[j] = logWeight[j] + logSigNeg;
                 termC[j] = termA[j] + logSlope[j] + logSigNeg;
@@ -1173,12 +1635,60 @@ namespace FlowGen.Generated
             return logH - logOneMinusH;
         }
 
-        /// <summary>One deep sigmoidal block (3 units): returns logit(Σⱼ wⱼσ(aⱼv + bⱼ)) and λ = log of its derivative.</summary>
+        /// <summary>One deep sigmoidal block (3 units) at v in log space, from θ.</summary>
+        private static double Dsf_n3_L1LogSpaceBlock(double v, ref double theta, int stride, out double logDerivative)
+        {
+            Span<double> slope = stackalloc double[3], logSlope = stackalloc double[3], logWeight = stackalloc double[3], weight = stackalloc double[3];
+            Dsf_n3_L1Prepare(ref theta, stride, slope, logSlope, logWeight, weight);
+            return Dsf_n3_L1LogSpace(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
+        }
+
+        /// <summary>
+        /// One deep sigmoidal block (3 units) at v: returns logit(h) and λ = log h′/(h(1 − h)), h = Σⱼ wⱼσ(aⱼv + bⱼ). In linear space
+        /// with ωⱼ = exp(w̃ⱼ − max w̃) (so wⱼ = ωⱼ/S): logit h = log(P/Q), λ = log(R·S/(P·Q)) for P = Σ ωσ(u), Q = Σ ωσ(−u),
+        /// R = Σ ωaσ(u)σ(−u), S = Σ ω; in log space (<c>Dsf_n3_L1LogSpaceBlock</c>) in the lanes where the linear sums are not exact.
+        /// </summary>
         private static double Dsf_n3_L1Block(double v, ref double theta, int stride, out double logDerivative)
         {
-            Span<double> slope = stackalloc double[3], logSlope = stackalloc double[3], logWeight = stackalloc double[3];
-            Dsf_n3_L1Prepare(ref theta, stride, slope, logSlope, logWeight);
-            return Dsf_n3_L1Evaluate(v, ref theta, stride, slope, logSlope, logWeight, out logDerivative);
+            var exact = Dsf_n3_L1Linear(v, ref theta, stride, out double result, out double derivative);
+            logDerivative = Kernel.Log(derivative);
+            if (Kernel.Any(Kernel.Not(exact)))
+            {
+                double logSpace = Dsf_n3_L1LogSpaceBlock(v, ref theta, stride, out double logSpaceDerivative);
+                result = Kernel.Select(exact, result, logSpace);
+                logDerivative = Kernel.Select(exact, logDerivative, logSpaceDerivative);
+            }
+            return result;
+        }
+
+        /// <summary>One deep sigmoidal block (3 units) at v in linear space (<c>Dsf_n3_L1Block</c>): logit h = log(P/Q) and h′/(h(1 − h)) = R·S/(P·Q); returns the lanes where that is exact.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static bool Dsf_n3_L1Linear(double v, ref double theta, int stride, out double result, out double derivative)
+        {
+            // aⱼ, ωⱼ, then σ(uⱼ), σ(−uⱼ)
+            Span<double> units = stackalloc double[12];
+            ref double slope = ref MemoryMarshal.GetReference(units);
+            Dsf_n3_L1Units(ref theta, stride, ref slope, ref Unsafe.Add(ref slope, 3));
+            var exact = Dsf_n3_L1Sums(v, ref theta, stride, ref slope, ref Unsafe.Add(ref slope, 3), ref Unsafe.Add(ref slope, 6), out double p, out double q, out double r, out double s);
+            result = Kernel.Log(p / q);
+            derivative = r * s / (p * q);
+            return exact;
+        }
+
+        /// <summary>One prepared block (3 units) at v, for the inverse's iterations: returns τ(v) and τ′(v) = h′/(h(1 − h)), as <c>Dsf_n3_L1Block</c> (the same operations in linear space, log space in the other lanes) from the prepared aⱼ and ωⱼ in <paramref name="state"/>.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // its own JIT inlining budget
+        private static double Dsf_n3_L1Prepared(double v, ref double theta, int stride, ref double state, out double derivative)
+        {
+            var exact = Dsf_n3_L1Sums(v, ref theta, stride, ref state, ref Unsafe.Add(ref state, 9), ref Unsafe.Add(ref state, 12), out double p, out double q, out double r, out double s);
+            double result = Kernel.Log(p / q);
+            derivative = r * s / (p * q);
+            if (Kernel.Any(Kernel.Not(exact)))
+            {
+                double logSpace = Dsf_n3_L1LogSpace(v, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 3), 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 6), 3), out double logSpaceDerivative);
+                result = Kernel.Select(exact, result, logSpace);
+                derivative = Kernel.Select(exact, derivative, Kernel.Exp(logSpaceDerivative));
+            }
+            return result;
         }
 
         /// <summary>Deep sigmoidal forward (1 block(s) of 3 units): x ← τ(x), log-det += Σ λ.</summary>
@@ -1191,35 +1701,30 @@ namespace FlowGen.Generated
             }
         }
 
-        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration.</summary>
+        /// <summary>Deep sigmoidal inverse: each block inverted in reverse order by safeguarded Newton–bisection (starting at the target); the block's input-independent quantities are computed once, outside the iteration, and λ once at the root.</summary>
         private static void Dsf_n3_L1Inverse(ref double x, ref double theta, int stride, ref double logDet)
         {
-            // the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then a value for λ
-            Span<double> prepared = stackalloc double[10];
-            Span<double> unitSlope = prepared.Slice(0, 3), unitLogSlope = prepared.Slice(3, 3), unitLogWeight = prepared.Slice(6, 3);
+            // the state of the block's map: the block's prepared quantities one after the other (Prepare writes them), then room for σ(uⱼ), σ(−uⱼ) and a value for τ′
+            Span<double> prepared = stackalloc double[19];
+            Span<double> unitSlope = prepared.Slice(0, 3), unitLogSlope = prepared.Slice(3, 3), unitLogWeight = prepared.Slice(6, 3), unitWeight = prepared.Slice(9, 3);
             for (int q = 0; q >= 0; q--)
             {
                 ref double block = ref Unsafe.Add(ref theta, q * 9 * stride);
-                Dsf_n3_L1Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight);
+                Dsf_n3_L1Prepare(ref block, stride, unitSlope, unitLogSlope, unitLogWeight, unitWeight);
                 x = MonotoneInverse.Solve<Dsf_n3_L1MapOne>(ref block, stride, ref MemoryMarshal.GetReference(prepared), x, x);
-                Dsf_n3_L1Evaluate(x, ref block, stride, unitSlope, unitLogSlope, unitLogWeight, out double logDerivative);
+                Dsf_n3_L1Block(x, ref block, stride, out double logDerivative);
                 logDet -= logDerivative;
             }
         }
 
-        /// <summary>For MonotoneInverse.Solve: one deep sigmoidal block (3 units) at its parameters; its state holds the block's prepared quantities, then a value for λ.</summary>
+        /// <summary>For MonotoneInverse.Solve: one deep sigmoidal block (3 units) at its parameters; its state holds the block's prepared quantities, then a value for τ′.</summary>
         private readonly struct Dsf_n3_L1MapOne : IMonotoneMap<double>
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static double Value(double x, ref double theta, int stride, ref double state) => Dsf_n3_L1Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 3), 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 6), 3), out Unsafe.Add(ref state, 9));
+            public static double Value(double x, ref double theta, int stride, ref double state) => Dsf_n3_L1Prepared(x, ref theta, stride, ref state, out Unsafe.Add(ref state, 18));
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public static double Value(double x, ref double theta, int stride, ref double state, out double derivative)
-            {
-                double result = Dsf_n3_L1Evaluate(x, ref theta, stride, MemoryMarshal.CreateSpan(ref state, 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 3), 3), MemoryMarshal.CreateSpan(ref Unsafe.Add(ref state, 6), 3), out Unsafe.Add(ref state, 9));
-                derivative = Kernel.Exp(Unsafe.Add(ref state, 9)); // for the Newton steps
-                return result;
-            }
+            public static double Value(double x, ref double theta, int stride, ref double state, out double derivative) => Dsf_n3_L1Prepared(x, ref theta, stride, ref state, out derivative);
         }
 
         // ---------------------------------------------------------------- constant tables
