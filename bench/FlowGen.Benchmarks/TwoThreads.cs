@@ -17,9 +17,14 @@ public interface IHalfWork
 /// closures) and every thread-static buffer of the library is allocated once, during warm-up. <see cref="Run"/> hands half 1
 /// to the worker, runs half 0 on the calling thread and waits for the worker. The hand-off is two volatile counters and
 /// <see cref="SpinWait"/>, never a blocking primitive: ManualResetEventSlim's fallback to Monitor.Wait showed 24–48 B of
-/// sporadic allocation on this machine, which MemoryDiagnoser reports. The idle worker backs off to Sleep(1) so that
-/// the runtime's finalizer thread can finish its post-GC work (≈ 336 B, allocated after the full collection that
-/// MemoryDiagnoser forces) before the measured call starts instead of inside it.
+/// sporadic allocation on this machine, which MemoryDiagnoser reports.
+/// <para>An idle worker spins and yields for <see cref="SpinMilliseconds"/> after its last half, and only then backs off to
+/// Sleep(1) (so that the runtime's finalizer thread can finish its post-GC work, ≈ 336 B allocated after the full collection
+/// that MemoryDiagnoser forces, before the measured call starts instead of inside it). The budget is a time, not
+/// SpinWait's default count: that count reached Sleep(1) after ≈ 20 spins, tens of microseconds, so a worker that finished
+/// its half before the caller finished its own (and the serial part of a call, e.g. the training step's Adam update) slept,
+/// and the next call's half 1 started up to a millisecond late. That put BenchmarkDotNet's 2-thread rows and the contention
+/// gauge at 1.0–1.6× where <c>profile scaling</c>, which keeps each call's minimum, measured 1.9× (2026-12-02).</para>
 /// </summary>
 public sealed class TwoThreads : IDisposable
 {
@@ -28,6 +33,11 @@ public sealed class TwoThreads : IDisposable
     private Exception? _error;
     private volatile int _posted, _finished;
     private volatile bool _stop;
+
+    /// <summary>How long an idle worker spins and yields before it sleeps between calls.</summary>
+    public const int SpinMilliseconds = 10;
+
+    private static readonly long SpinTicks = Stopwatch.Frequency * SpinMilliseconds / 1000;
 
     // FLOWGEN_BENCH_TRACE=1: per call, when each half started and ended (Stopwatch ticks) and the CPU it ran on, printed by Dispose
     private static readonly bool Trace = Environment.GetEnvironmentVariable("FLOWGEN_BENCH_TRACE") == "1";
@@ -58,9 +68,15 @@ public sealed class TwoThreads : IDisposable
         while (true)
         {
             var spin = new SpinWait();
-            // spins, then yields, then sleeps 1 ms at a time (SpinWait's default): back-to-back calls find the worker
-            // still spinning, while an idle worker leaves the core to the runtime's own threads (finalizer, tiering)
-            while (_posted == seen && !_stop) spin.SpinOnce();
+            long idleSince = Stopwatch.GetTimestamp();
+            // spins and yields for SpinMilliseconds, then sleeps 1 ms at a time: back-to-back calls find the worker awake,
+            // while a worker idle for longer (between BenchmarkDotNet's iterations) leaves the core to the runtime's own
+            // threads (finalizer, tiering)
+            while (_posted == seen && !_stop)
+            {
+                if (Stopwatch.GetTimestamp() - idleSince < SpinTicks) spin.SpinOnce(sleep1Threshold: -1);
+                else Thread.Sleep(1);
+            }
             if (_stop) return;
             seen = _posted;
             int slot = (seen - 1) % TraceCalls;
