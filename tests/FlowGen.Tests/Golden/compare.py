@@ -20,6 +20,12 @@ if hasattr(signal, "SIGPIPE"):
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped into head
 
 
+def fail(message):
+    """A usage or format error: the message on stderr, exit status 2."""
+    print(message, file=sys.stderr)
+    sys.exit(2)
+
+
 def parse(path):
     quantities = {}
     with open(path, encoding="utf-8") as f:
@@ -29,13 +35,19 @@ def parse(path):
                 continue
             fields = line.split(" ")
             if len(fields) < 4:
-                sys.exit(f"{path}:{number}: expected 'model quantity type count values...'")
+                fail(f"{path}:{number}: expected 'model quantity type count values...'")
+            if fields[2].isdigit() and len(fields[3]) == 64:
+                fail(f"{path}:{number}: this is a golden digest file ('model quantity count sha256 first-values', "
+                         "outputs.golden.txt), which keeps only a hash of each quantity; compare dumps written by "
+                         "GoldenOutputsTests with FLOWGEN_GOLDEN_DUMP=<path> instead")
+            if fields[2] not in ("f32", "f64", "i32") or not fields[3].isdigit():
+                fail(f"{path}:{number}: expected 'model quantity type count values...'")
             model, quantity, kind, count = fields[0], fields[1], fields[2], int(fields[3])
             values = [int(h, 16) for h in fields[4:]]
             if len(values) != count:
-                sys.exit(f"{path}:{number}: {model} {quantity} says {count} values but has {len(values)}")
+                fail(f"{path}:{number}: {model} {quantity} says {count} values but has {len(values)}")
             if kind not in ("f32", "f64", "i32"):
-                sys.exit(f"{path}:{number}: unknown type {kind}")
+                fail(f"{path}:{number}: unknown type {kind}")
             quantities[(model, quantity)] = (kind, values)
     return quantities
 
