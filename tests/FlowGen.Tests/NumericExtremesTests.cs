@@ -193,13 +193,18 @@ public sealed class NumericExtremesTests
         var q = new Probe<double>(); q.Run((ICouplingFlow<double>)flow); return (q.Problems, q.Table, q.Slowest);
     }
 
+    /// <summary>The longest a probe call may take (wall time).</summary>
+    private const double SlowestCallSeconds = 30;
+
     [Theory]
     [MemberData(nameof(Models))]
     public void SpecialValuesNeverThrowHangOrLeakAndFollowTheContract(string model)
     {
         var (problems, _, slowest) = RunProbe(model);
         Assert.True(problems.Count == 0, model + ":\n" + string.Join("\n", problems.Take(30)));
-        Assert.True(slowest < TimeSpan.FromSeconds(5), $"{model}: a call took {slowest}");
+        // a guard against runaway iterations on special values (a call takes milliseconds), not a timing test: 5 s was
+        // exceeded by wall time alone when the 2 CPUs were shared with parallel test classes and other work
+        Assert.True(slowest < TimeSpan.FromSeconds(SlowestCallSeconds), $"{model}: a call took {slowest}");
     }
 
     /// <summary>Sample and Inverse return the number of rows whose output holds a NaN or ±∞: made to happen by an ActNorm scale of e^88.</summary>
