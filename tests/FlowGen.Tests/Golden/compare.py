@@ -38,8 +38,8 @@ def parse(path):
                 fail(f"{path}:{number}: expected 'model quantity type count values...'")
             if fields[2].isdigit() and len(fields[3]) == 64:
                 fail(f"{path}:{number}: this is a golden digest file ('model quantity count sha256 first-values', "
-                         "outputs.golden.txt), which keeps only a hash of each quantity; compare dumps written by "
-                         "GoldenOutputsTests with FLOWGEN_GOLDEN_DUMP=<path> instead")
+                     "outputs.golden.txt), which keeps only a hash of each quantity; compare dumps written by "
+                     "GoldenOutputsTests with FLOWGEN_GOLDEN_DUMP=<path> instead")
             if fields[2] not in ("f32", "f64", "i32") or not fields[3].isdigit():
                 fail(f"{path}:{number}: expected 'model quantity type count values...'")
             model, quantity, kind, count = fields[0], fields[1], fields[2], int(fields[3])
