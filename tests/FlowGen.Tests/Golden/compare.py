@@ -40,14 +40,15 @@ def parse(path):
                 fail(f"{path}:{number}: this is a golden digest file ('model quantity count sha256 first-values', "
                      "outputs.golden.txt), which keeps only a hash of each quantity; compare dumps written by "
                      "GoldenOutputsTests with FLOWGEN_GOLDEN_DUMP=<path> instead")
-            if fields[2] not in ("f32", "f64", "i32") or not fields[3].isdigit():
+            model, quantity, kind = fields[0], fields[1], fields[2]
+            if kind not in ("f32", "f64", "i32"):
+                fail(f"{path}:{number}: unknown type {kind}")
+            if not fields[3].isdigit():
                 fail(f"{path}:{number}: expected 'model quantity type count values...'")
-            model, quantity, kind, count = fields[0], fields[1], fields[2], int(fields[3])
+            count = int(fields[3])
             values = [int(h, 16) for h in fields[4:]]
             if len(values) != count:
                 fail(f"{path}:{number}: {model} {quantity} says {count} values but has {len(values)}")
-            if kind not in ("f32", "f64", "i32"):
-                fail(f"{path}:{number}: unknown type {kind}")
             quantities[(model, quantity)] = (kind, values)
     return quantities
 
