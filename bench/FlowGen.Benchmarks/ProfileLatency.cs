@@ -1,6 +1,5 @@
 using System;
 using System.CommandLine;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using FlowGen.Kernels;
@@ -71,36 +70,27 @@ public static class ProfileLatency
         var l1 = new Scratch(1);
         var aligned = new Scratch(1, 0);
         var misaligned = new Scratch(1, 4);
-        (string Name, Action Call)[] cases =
+        ProfileCase[] cases =
         [
-            ("R8 float LogProb(x), one sample", () => { sink += flow.LogProb(x); x[0] += sink * 0f; }),
-            ("conditioners x12, 12 weight sets (240 KB, L2)", () => Conditioners(l2)),
-            ("conditioners x12, 1 weight set (20 KB, L1)", () => Conditioners(l1)),
-            ("dense 4->64 tanh x12 (L2)", () => First(l2)),
-            ("dense 64->64 tanh x12 (L2)", () => Middle<Tanh>(l2)),
-            ("dense 64->64 identity x12 (L2)", () => Middle<Identity>(l2)),
-            ("dense 64->8 x12 (L2)", () => Last(l2)),
-            ("dense 64->64 tanh x12 (L1)", () => Middle1(l1)),
-            ("dense 64->8 x12 (L1)", () => Last1(l1)),
-            ("dense 64->8 x12 (L2), 4 partial sums (NOT the library's order)", () => LastPartialSums(l2)),
-            ("dense 64->64 tanh x12 (L1, 64-byte aligned)", () => Middle1(aligned)),
-            ("dense 64->64 tanh x12 (L1, 64-byte boundary + 16)", () => Middle1(misaligned)),
+            new("R8 float LogProb(x), one sample", 0, () => { sink += flow.LogProb(x); x[0] += sink * 0f; }, Block),
+            new("conditioners x12, 12 weight sets (240 KB, L2)", 0, () => Conditioners(l2), Block),
+            new("conditioners x12, 1 weight set (20 KB, L1)", 0, () => Conditioners(l1), Block),
+            new("dense 4->64 tanh x12 (L2)", 0, () => First(l2), Block),
+            new("dense 64->64 tanh x12 (L2)", 0, () => Middle<Tanh>(l2), Block),
+            new("dense 64->64 identity x12 (L2)", 0, () => Middle<Identity>(l2), Block),
+            new("dense 64->8 x12 (L2)", 0, () => Last(l2), Block),
+            new("dense 64->64 tanh x12 (L1)", 0, () => Middle1(l1), Block),
+            new("dense 64->8 x12 (L1)", 0, () => Last1(l1), Block),
+            new("dense 64->8 x12 (L2), 4 partial sums (NOT the library's order)", 0, () => LastPartialSums(l2), Block),
+            new("dense 64->64 tanh x12 (L1, 64-byte aligned)", 0, () => Middle1(aligned), Block),
+            new("dense 64->64 tanh x12 (L1, 64-byte boundary + 16)", 0, () => Middle1(misaligned), Block),
         ];
-        double[] best = new double[cases.Length];
-        Array.Fill(best, double.MaxValue);
-        foreach (var c in cases) for (int i = 0; i < 2000; i++) c.Call(); // warm-up: tiered JIT to its final code
         int blocks = Math.Max(1, calls / Block);
-        for (int b = 0; b < blocks; b++)
-            for (int c = 0; c < cases.Length; c++)
-            {
-                Action call = cases[c].Call;
-                long t0 = Stopwatch.GetTimestamp();
-                for (int i = 0; i < Block; i++) call();
-                best[c] = Math.Min(best[c], Stopwatch.GetElapsedTime(t0).TotalSeconds / Block);
-            }
+        // 2 000 warm-up calls each: tiered JIT to its final code
+        var results = Interleaved.Run(cases, warmupCalls: 2000, seconds: 0, minRounds: blocks);
         Console.WriteLine($"{Validate.IsaLine()}");
         Console.WriteLine($"minimum time per call over {blocks * Block} calls each (blocks of {Block}, interleaved):");
-        for (int c = 0; c < cases.Length; c++) Console.WriteLine($"  {cases[c].Name,-66} {best[c] * 1e9,9:F0} ns");
+        Interleaved.Print(results);
         if (float.IsNaN(sink)) Console.WriteLine("(NaN)");
         return 0;
     }

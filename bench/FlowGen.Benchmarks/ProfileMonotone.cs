@@ -1,8 +1,6 @@
 using System;
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Numerics;
 
 namespace FlowGen.Benchmarks;
@@ -10,15 +8,11 @@ namespace FlowGen.Benchmarks;
 /// <summary>
 /// `profile monotone [seconds]`: the A/B harness of the monotone-transformer work (issue 17's D8 and G8 rows, and Q8, which
 /// shares the inverse kernel). Every case runs 1 thread at the report's batch sizes (log-density and inverse at 65 536,
-/// training step at 4 096); the cases are interleaved round by round so that a burst of load from another tenant hits all
-/// of them alike, and each prints the minimum wall time and the minimum CPU time of the calling thread per call over its
-/// rounds (on Linux; the thread's CPU clock hardly depends on how many other processes share the cores, the wall clock
-/// does). Not part of the reported table.
+/// training step at 4 096), interleaved round by round by <see cref="Interleaved"/> (minimum wall time and thread CPU time
+/// per call). Not part of the reported table.
 /// </summary>
 public static class ProfileMonotone
 {
-    private readonly record struct Case(string Name, int Batch, Action Call);
-
     /// <summary>The `monotone` subcommand of `profile`.</summary>
     public static Command Command()
     {
@@ -49,7 +43,7 @@ public static class ProfileMonotone
         var g8Train = Make<G8_float, G8Float, float>(4096);
         var r8Train = Make<R8_float, R8Float, float>(4096);
         var g8Big = Make<G8_float, G8Float, float>(65536);
-        Case[] cases =
+        ProfileCase[] cases =
         [
             new("D8 float LogProb@65536", 65536, d8Big.LogProb),
             new("D8 float Inverse@65536", 65536, d8Big.Inverse),
@@ -61,47 +55,9 @@ public static class ProfileMonotone
             new("R8 float TrainStep@4096", 4096, r8Train.TrainStep),
         ];
         if (only is not null) cases = Array.FindAll(cases, c => c.Name.Contains(only, StringComparison.Ordinal));
-        foreach (Case c in cases) c.Call(); // JIT and tiering warm-up
-        foreach (Case c in cases) c.Call();
-        double[] best = new double[cases.Length], bestCpu = new double[cases.Length];
-        Array.Fill(best, double.MaxValue);
-        Array.Fill(bestCpu, double.MaxValue);
-        int[] calls = new int[cases.Length];
-        var total = Stopwatch.StartNew();
-        int rounds = 0;
-        while (total.Elapsed.TotalSeconds < seconds || rounds < 3)
-        {
-            for (int i = 0; i < cases.Length; i++)
-            {
-                double c0 = ThreadCpuSeconds();
-                long t0 = Stopwatch.GetTimestamp();
-                cases[i].Call();
-                best[i] = Math.Min(best[i], Stopwatch.GetElapsedTime(t0).TotalSeconds);
-                bestCpu[i] = Math.Min(bestCpu[i], ThreadCpuSeconds() - c0);
-                calls[i]++;
-            }
-            rounds++;
-        }
-        for (int i = 0; i < cases.Length; i++)
-            Console.WriteLine($"{cases[i].Name,-26} calls {calls[i],4}  min wall {best[i] * 1e3,9:F3} ms ({cases[i].Batch / best[i],10:N0}/s)  min thread cpu {bestCpu[i] * 1e3,9:F3} ms ({cases[i].Batch / bestCpu[i],10:N0}/s)");
+        Interleaved.Print(Interleaved.Run(cases, warmupCalls: 2, seconds, minRounds: 3));
         d8Big.Cleanup(); d8Train.Cleanup(); q8Big.Cleanup(); g8Train.Cleanup(); r8Train.Cleanup(); g8Big.Cleanup();
         return 0;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds, Nanoseconds;
-    }
-
-    [DllImport("libc", EntryPoint = "clock_gettime")]
-    private static extern int ClockGetTime(int clock, out TimeSpec time);
-
-    /// <summary>CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), in seconds; NaN where that clock is not available.</summary>
-    private static double ThreadCpuSeconds()
-    {
-        if (!OperatingSystem.IsLinux()) return double.NaN;
-        return ClockGetTime(3, out TimeSpec t) == 0 ? t.Seconds + t.Nanoseconds * 1e-9 : double.NaN;
     }
 
     private static TBench Make<TBench, TFlow, T>(int batch)
