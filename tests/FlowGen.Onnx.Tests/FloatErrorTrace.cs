@@ -127,3 +127,121 @@ public sealed class FloatErrorTrace(ITestOutputHelper output)
         }
     }
 }
+
+/// <summary>
+/// One row traced node by node: every real-valued intermediate tensor of a float graph and of its double reference added to
+/// the graphs' outputs and compared (docs/onnx.md, "Where the float differences come from"). <see cref="OnnxExportTests"/>
+/// calls <see cref="RoundTripRow"/> for every round-trip element it cannot explain, so that such an element is printed with
+/// the node where its error arises (NODE lines) and the layers it passes (ROW lines).
+/// </summary>
+internal static class NodeTrace
+{
+    private const int FloatType = (int)OnnxProto.TensorProto.Types.DataType.Float;
+    private const int DoubleType = (int)OnnxProto.TensorProto.Types.DataType.Double;
+    private const int BoolType = (int)OnnxProto.TensorProto.Types.DataType.Bool;
+    private const int Int64Type = (int)OnnxProto.TensorProto.Types.DataType.Int64;
+
+    /// <summary>A node's error is printed where it is above this (relative, floor 1) ...</summary>
+    private const double ReportedError = 1e-6;
+
+    /// <summary>... and this many times the largest error of the node's inputs: where the error is made or amplified.</summary>
+    private const double Growth = 4;
+
+    /// <summary>
+    /// The graph with every intermediate tensor of the real element type (<paramref name="type"/>) as an extra output, and the
+    /// producing node's inputs of each (element types by a forward pass over the nodes: Cast's target, bool for comparisons,
+    /// int64 for Shape and ArgMax, Where's branches, otherwise the first input's type).
+    /// </summary>
+    internal static (byte[] Model, List<(string Tensor, string[] Inputs)> Nodes) WithEveryIntermediate(byte[] bytes, int type)
+    {
+        var m = OnnxProto.ModelProto.Parser.ParseFrom(bytes);
+        var types = new Dictionary<string, int>();
+        foreach (var input in m.Graph.Input) types[input.Name] = input.Type.TensorType.ElemType;
+        foreach (var init in m.Graph.Initializer) types[init.Name] = init.DataType;
+        var outputs = m.Graph.Output.Select(o => o.Name).ToHashSet();
+        var nodes = new List<(string, string[])>();
+        foreach (var node in m.Graph.Node)
+        {
+            int t = node.OpType switch
+            {
+                "Cast" => (int)node.Attribute.Single(a => a.Name == "to").I,
+                "Less" or "LessOrEqual" or "Greater" or "GreaterOrEqual" or "Equal" or "Or" or "And" or "Not" or "IsNaN" or "IsInf" => BoolType,
+                "Shape" or "ArgMax" or "ArgMin" or "Size" => Int64Type,
+                "Where" => types.GetValueOrDefault(node.Input[1], type),
+                "ConstantOfShape" => node.Attribute.FirstOrDefault(a => a.Name == "value")?.T.DataType ?? FloatType,
+                _ => types.GetValueOrDefault(node.Input[0], type),
+            };
+            foreach (string o in node.Output)
+            {
+                types[o] = t;
+                if (t != type || outputs.Contains(o)) continue;
+                nodes.Add((o, node.Input.ToArray()));
+                m.Graph.Output.Add(new OnnxProto.ValueInfoProto { Name = o, Type = new OnnxProto.TypeProto { TensorType = new OnnxProto.TypeProto.Types.Tensor { ElemType = t } } });
+            }
+        }
+        return (Google.Protobuf.MessageExtensions.ToByteArray(m), nodes);
+    }
+
+    /// <summary>|a − r| / max(|r|, 1), the largest over the tensor's elements.</summary>
+    private static double Error(float[] a, double[] r)
+    {
+        double e = 0;
+        for (int i = 0; i < Math.Min(a.Length, r.Length); i++) e = Math.Max(e, Math.Abs(a[i] - r[i]) / Math.Max(Math.Abs(r[i]), 1));
+        return e;
+    }
+
+    private static string Show(float[] a, double[] r) => a.Length > 8 ? $"{a.Length} elements" : $"float [{string.Join(", ", a.Select(v => v.ToString("R")))}] ref [{string.Join(", ", r.Select(v => v.ToString("R")))}]";
+
+    /// <summary>Runs the float graph and its double reference on one row, every intermediate exposed, and prints the nodes where
+    /// the float graph's error against the reference is made or amplified (NODE lines) and the output of each layer (LAYER
+    /// lines). Returns the float graph's declared outputs.</summary>
+    private static Dictionary<string, float[]> Trace(ITestOutputHelper output, string label, ICouplingFlow<float> flow, OnnxFlowGraph graph, string inputName, float[] row, float[] context)
+    {
+        int d = flow.Dim, c = flow.ContextDim;
+        var (floatModel, floatNodes) = WithEveryIntermediate(FlowOnnx.Export(flow, graph), FloatType);
+        var (doubleModel, _) = WithEveryIntermediate(FlowOnnx.ExportDoubleReference(flow, graph), DoubleType);
+        using var fs = Ort.Session(floatModel);
+        using var ds = Ort.Session(doubleModel);
+        var f = Ort.Run(fs, c > 0 ? new[] { (inputName, row, d), (OnnxFlowNames.Context, context, c) } : new[] { (inputName, row, d) });
+        double[] drow = row.Select(v => (double)v).ToArray(), dctx = context.Select(v => (double)v).ToArray();
+        var r = Ort.Run(ds, c > 0 ? new[] { (inputName, drow, d), (OnnxFlowNames.Context, dctx, c) } : new[] { (inputName, drow, d) });
+        var error = new Dictionary<string, double> { [inputName] = 0 };
+        if (c > 0) error[OnnxFlowNames.Context] = 0;
+        foreach (var (tensor, inputs) in floatNodes)
+        {
+            if (!r.TryGetValue(tensor, out double[]? reference) || !f.TryGetValue(tensor, out float[]? value)) continue;
+            double e = Error(value, reference);
+            error[tensor] = e;
+            double incoming = inputs.Select(i => error.GetValueOrDefault(i, 0)).DefaultIfEmpty(0).Max();
+            bool layerOutput = tensor.EndsWith("/y", StringComparison.Ordinal) || tensor.EndsWith("/x", StringComparison.Ordinal);
+            if (layerOutput) output.WriteLine($"LAYER {label} {graph} {tensor}: {e:G3} from the double reference ({Show(value, reference)})");
+            else if (e > ReportedError && e > Growth * incoming)
+                output.WriteLine($"NODE {label} {graph} {tensor} <- {string.Join(", ", inputs)}: {e:G3} (inputs ≤ {incoming:G3}) {Show(value, reference)}");
+        }
+        foreach (var (name, value) in f.Where(kv => !error.ContainsKey(kv.Key) && r.ContainsKey(kv.Key)))
+            output.WriteLine($"OUTPUT {label} {graph} {name}: {Error(value, r[name]):G3} from the double reference ({Show(value, r[name])})");
+        return f;
+    }
+
+    /// <summary>
+    /// A round-trip row (x, its context) through the forward graph and the inverse graph at the forward graph's own z, each
+    /// against its double reference node by node, and FlowGen's own forward and inverse at the same points (ROW lines).
+    /// <paramref name="batchZ"/> and <paramref name="batchBack"/> are the row's values when the whole batch ran: the trace says
+    /// whether the single row reproduces them (ONNX Runtime may take other kernel paths for one row).
+    /// </summary>
+    internal static void RoundTripRow(ITestOutputHelper output, string label, ICouplingFlow<float> flow, float[] x, float[] context, float[] batchZ, float[] batchBack)
+    {
+        int d = flow.Dim;
+        var forward = Trace(output, label, flow, OnnxFlowGraph.Forward, OnnxFlowNames.X, x, context);
+        float[] z = forward[OnnxFlowNames.Z];
+        var inverse = Trace(output, label, flow, OnnxFlowGraph.Inverse, OnnxFlowNames.Z, z, context);
+        float[] back = inverse[OnnxFlowNames.X];
+        var (fz, fl, fx, fxl) = (new float[d], new float[1], new float[d], new float[1]);
+        flow.Forward(x, context, fz, fl);
+        flow.Inverse(z, context, fx, fxl);
+        static string V(float[] v) => "[" + string.Join(", ", v.Select(e => e.ToString("R"))) + "]";
+        output.WriteLine($"ROW {label}: x {V(x)}; forward graph z {V(z)} (batch {V(batchZ)}), FlowGen z {V(fz)}; " +
+            $"inverse graph at that z {V(back)} (batch {V(batchBack)}), FlowGen's inverse there {V(fx)}; " +
+            $"log-dets: forward graph {forward[OnnxFlowNames.LogDet][0]:R}, FlowGen {fl[0]:R}; inverse graph {inverse[OnnxFlowNames.LogDet][0]:R}, FlowGen {fxl[0]:R}");
+    }
+}

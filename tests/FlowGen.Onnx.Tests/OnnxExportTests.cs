@@ -165,6 +165,15 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                 }
                 RoundTrip("round trip x", back[OnnxFlowNames.X], xs, ownTrip[OnnxFlowNames.X], null, preimageX, allowanceX, sensBack[OnnxFlowNames.X]);
                 RoundTrip("round trip log_det", cancel, new T[n], ownCancel, cancelling, preimageL, allowanceL, sensBack[OnnxFlowNames.LogDet]);
+                // an unexplained round-trip element is traced node by node (NODE, LAYER and ROW lines of the test's output)
+                var unexplainedRows = new SortedSet<int>(stats["round trip x"].TakeUnexplained().Select(i => i / d).Concat(stats["round trip log_det"].TakeUnexplained()));
+                if (flow is ICouplingFlow<float> traced)
+                    foreach (int row in unexplainedRows)
+                    {
+                        static float[] Row(T[] values, int row, int width) => ((float[])(object)values).AsSpan(row * width, width).ToArray();
+                        NodeTrace.RoundTripRow(output, $"{model.Name} seed {seed} batch {n} row {row}", traced,
+                            Row(xs, row, d), Row(contexts, row, c), Row(forward[OnnxFlowNames.Z], row, d), Row(back[OnnxFlowNames.X], row, d));
+                    }
 
                 // sampling from given draws: the draws FlowRandom makes, replayed in the order Sample makes them (BaseDraws)
                 ulong sampleSeed = seed * 1000 + (ulong)n;
@@ -309,13 +318,22 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                 if (Math.Abs(a - x) <= 2 * Math.Abs(b - x) + tolerance * s) { Referenced++; WorstReferenced = Math.Max(WorstReferenced, e); continue; }
                 if (preimage is not null && Math.Abs(a - x) <= Math.Abs(preimage[i] - x) + allowance![i] + tolerance * s) { Conditioned++; WorstConditioned = Math.Max(WorstConditioned, e); continue; }
                 if (e <= SensitivityFactor * sensitivity[i] / s) { Sensitive++; WorstSensitive = Math.Max(WorstSensitive, e); continue; }
-                if (e <= RoundTripUnexplainedFactor * tolerance) { Unexplained++; WorstUnexplained = Math.Max(WorstUnexplained, e); continue; }
+                if (e <= RoundTripUnexplainedFactor * tolerance) { Unexplained++; WorstUnexplained = Math.Max(WorstUnexplained, e); unexplainedAt.Add(i); continue; }
                 return $"misses by {e:G3} at element {i} (tolerance {tolerance:G1}; FlowGen's own round trip misses by {Math.Abs(b - x) / s:G3}): graphs {a:R}, exact {x:R}, FlowGen {b:R}";
             }
             return "";
         }
 
         private bool roundTrip;
+        private readonly List<int> unexplainedAt = new();
+
+        /// <summary>The elements of the round trips added since the last call that are unexplained (traced by the caller).</summary>
+        public int[] TakeUnexplained()
+        {
+            int[] at = unexplainedAt.ToArray();
+            unexplainedAt.Clear();
+            return at;
+        }
         public long Conditioned;
         public double WorstConditioned;
 
