@@ -14,7 +14,9 @@ namespace FlowGen.Benchmarks;
 /// 2 × t₁ ÷ t₂ (2.00 on two free cores). The report takes the lower of the two readings and marks the row when it is
 /// below 1.8. The readings go, one JSON line per case, to the file named by <see cref="FileVariable"/> (set by
 /// <c>Program</c> to the artifacts folder's gauge.jsonl; BenchmarkDotNet's child processes inherit it); without it, nothing
-/// is measured.
+/// is measured. The 2-thread call of a round follows the 1-thread call (≈ 3.5 ms on a free core, more under load), so the
+/// reading relies on <see cref="TwoThreads.SpinMilliseconds"/> (10 ms) being longer than that call: a worker that slept
+/// through it would start its half late in every round and read the cores as busy.
 /// </summary>
 public static class Gauge
 {
