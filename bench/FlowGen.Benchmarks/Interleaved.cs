@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading;
@@ -24,8 +25,10 @@ internal static class Interleaved
     /// <summary>Longer than the tiered JIT's call-counting delay (100 ms) plus a tier-1 compilation.</summary>
     private const int WarmupPauseMilliseconds = 300;
 
-    /// <summary>A case's minimum wall and thread-CPU time per call, and how many calls were timed.</summary>
-    internal readonly record struct Result(ProfileCase Case, double MinWallSeconds, double MinCpuSeconds, long Calls);
+    /// <summary>A case's minimum and median wall and thread-CPU time per call over its timings, and how many calls were
+    /// timed. Where the median wall time is far above the minimum and the median CPU time is not, the thread was waiting
+    /// (preempted); where both are, the calls themselves ran slower.</summary>
+    internal readonly record struct Result(ProfileCase Case, double MinWallSeconds, double MinCpuSeconds, long Calls, double MedianWallSeconds = double.NaN, double MedianCpuSeconds = double.NaN);
 
     /// <summary>
     /// Calls every case <paramref name="warmupCalls"/> times, twice, with a pause between (the tiered JIT promotes a method on a
@@ -42,9 +45,8 @@ internal static class Interleaved
                 for (int i = 0; i < warmupCalls; i++) c.Call();
             Thread.Sleep(WarmupPauseMilliseconds);
         }
-        double[] wall = new double[cases.Length], cpu = new double[cases.Length];
-        Array.Fill(wall, double.MaxValue);
-        Array.Fill(cpu, double.MaxValue);
+        var wall = cases.Select(_ => new List<double>()).ToArray();
+        var cpu = cases.Select(_ => new List<double>()).ToArray();
         long[] calls = new long[cases.Length];
         var total = Stopwatch.StartNew();
         for (int round = 0; round < minRounds || (total.Elapsed.TotalSeconds < seconds && round < maxRounds); round++)
@@ -59,23 +61,26 @@ internal static class Interleaved
                     for (int i = 0; i < c.CallsPerTiming; i++) call();
                     double elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
                     double used = ThreadCpuClock.Seconds() - c0;
-                    wall[k] = Math.Min(wall[k], elapsed / c.CallsPerTiming);
-                    if (!double.IsNaN(used)) cpu[k] = Math.Min(cpu[k], used / c.CallsPerTiming);
+                    wall[k].Add(elapsed / c.CallsPerTiming);
+                    if (!double.IsNaN(used)) cpu[k].Add(used / c.CallsPerTiming);
                     calls[k] += c.CallsPerTiming;
                 }
             }
-        return cases.Select((c, k) => new Result(c, wall[k], cpu[k] == double.MaxValue ? double.NaN : cpu[k], calls[k])).ToArray();
+        static double Min(List<double> v) => v.Count == 0 ? double.NaN : v.Min();
+        static double Median(List<double> v) { if (v.Count == 0) return double.NaN; var c = v.Order().ToArray(); return c[c.Length / 2]; }
+        return cases.Select((c, k) => new Result(c, Min(wall[k]), Min(cpu[k]), calls[k], Median(wall[k]), Median(cpu[k]))).ToArray();
     }
 
     /// <summary>One line per case: calls, minimum wall time and minimum thread CPU time per call (ms and samples/s, or ns for a
-    /// latency case).</summary>
+    /// latency case), then the medians of both.</summary>
     public static void Print(Result[] results)
     {
         int width = results.Max(r => r.Case.Name.Length);
         foreach (Result r in results)
         {
             string Time(double s) => double.IsNaN(s) ? "n/a" : r.Case.Items > 0 ? $"{s * 1e3,9:F3} ms ({r.Case.Items / s,10:N0}/s)" : $"{s * 1e9,7:F0} ns";
-            Console.WriteLine($"  {r.Case.Name.PadRight(width)}  calls {r.Calls,7}  min wall {Time(r.MinWallSeconds)}  min thread cpu {Time(r.MinCpuSeconds)}");
+            string Short(double s) => double.IsNaN(s) ? "n/a" : r.Case.Items > 0 ? $"{s * 1e3:F3} ms" : $"{s * 1e9:F0} ns";
+            Console.WriteLine($"  {r.Case.Name.PadRight(width)}  calls {r.Calls,7}  min wall {Time(r.MinWallSeconds)}  min thread cpu {Time(r.MinCpuSeconds)}  median wall {Short(r.MedianWallSeconds)}, cpu {Short(r.MedianCpuSeconds)}");
         }
     }
 }
