@@ -16,7 +16,7 @@ internal readonly record struct ProfileCase(string Name, int Items, Action Call,
 
 /// <summary>
 /// The runner of the `profile` A/B harnesses (spline, monotone, latency): the cases interleaved round by round, so that a burst
-/// of load from another tenant hits all of them alike, and per case the minimum wall time and the minimum CPU time of the
+/// of load from another tenant hits all of them alike, and per case the minimum and median wall time and CPU time of the
 /// calling thread per call over all timings (<see cref="ThreadCpuClock"/>, Linux; the thread's CPU clock hardly depends on how
 /// many other processes share the cores, the wall clock does). Not part of the reported table.
 /// </summary>

@@ -8,8 +8,8 @@ namespace FlowGen.Benchmarks;
 /// <summary>
 /// `profile monotone [seconds]`: the A/B harness of the monotone-transformer work (issue 17's D8 and G8 rows, and Q8, which
 /// shares the inverse kernel). Every case runs 1 thread at the report's batch sizes (log-density and inverse at 65 536,
-/// training step at 4 096), interleaved round by round by <see cref="Interleaved"/> (minimum wall time and thread CPU time
-/// per call). Not part of the reported table.
+/// training step at 4 096), interleaved round by round by <see cref="Interleaved"/> (minimum and median wall time and thread
+/// CPU time per call). Not part of the reported table.
 /// </summary>
 public static class ProfileMonotone
 {

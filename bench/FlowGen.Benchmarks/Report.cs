@@ -204,8 +204,9 @@ public static class Report
 
     /// <summary>A 2-thread row's speed-up over its 1-thread row, by the medians and by the fastest iterations.</summary>
     private static string Scaling(Row two, Row? one) =>
-        two.Threads < 2 || one is null || two.Seconds <= 0 ? "" : $"{one.Seconds / two.Seconds:0.00}× / {(double.IsNaN(one.MinSeconds) || double.IsNaN(two.MinSeconds) ? "–" : $"{one.MinSeconds / two.MinSeconds:0.00}×")}";
+        two.Threads < 2 || one is null || two.Seconds <= 0 ? "" : $"{one.Seconds / two.Seconds:0.00}× / {MinRatio(two, one)}";
 
+    /// <summary>A 2-thread row's speed-up by the fastest iterations ("–" where either row has none).</summary>
     private static string MinRatio(Row? two, Row? one) =>
         two is null || one is null || double.IsNaN(two.MinSeconds) || double.IsNaN(one.MinSeconds) ? "–" : $"{one.MinSeconds / two.MinSeconds:0.00}×";
 

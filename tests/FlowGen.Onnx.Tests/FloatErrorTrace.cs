@@ -37,9 +37,9 @@ public sealed class FloatErrorTrace(ITestOutputHelper output)
             using var ds = Ort.Session(FlowOnnx.ExportDoubleReference(flow, graph));
             string inName = graph == OnnxFlowGraph.Forward ? OnnxFlowNames.Z : OnnxFlowNames.X;
             string inputName = graph == OnnxFlowGraph.Forward ? OnnxFlowNames.X : OnnxFlowNames.Z;
-            var fo = Ort.Run(fs, c > 0 ? new[] { (inputName, input, d), (OnnxFlowNames.Context, contexts, c) } : new[] { (inputName, input, d) });
+            var fo = Ort.Run(fs, Feed(inputName, input, d, contexts, c));
             double[] din = input.Select(v => (double)v).ToArray(), dctx = contexts.Select(v => (double)v).ToArray();
-            var reference = Ort.Run(ds, c > 0 ? new[] { (inputName, din, d), (OnnxFlowNames.Context, dctx, c) } : new[] { (inputName, din, d) });
+            var reference = Ort.Run(ds, Feed(inputName, din, d, dctx, c));
             var values = new float[n * d];
             var logDet = new float[n];
             if (graph == OnnxFlowGraph.Forward) flow.Forward(input, contexts, values, logDet);
@@ -107,8 +107,8 @@ public sealed class FloatErrorTrace(ITestOutputHelper output)
         }
         using var fs = Ort.Session(WithOutputs(FlowOnnx.Export(flow, OnnxFlowGraph.Forward), (int)OnnxProto.TensorProto.Types.DataType.Float));
         using var ds = Ort.Session(WithOutputs(FlowOnnx.ExportDoubleReference(flow, OnnxFlowGraph.Forward), (int)OnnxProto.TensorProto.Types.DataType.Double));
-        var fo = Ort.Run(fs, c > 0 ? new[] { (OnnxFlowNames.X, input, d), (OnnxFlowNames.Context, contexts, c) } : new[] { (OnnxFlowNames.X, input, d) });
-        var r = Ort.Run(ds, c > 0 ? new[] { (OnnxFlowNames.X, din, d), (OnnxFlowNames.Context, dctx, c) } : new[] { (OnnxFlowNames.X, din, d) });
+        var fo = Ort.Run(fs, Feed(OnnxFlowNames.X, input, d, contexts, c));
+        var r = Ort.Run(ds, Feed(OnnxFlowNames.X, din, d, dctx, c));
         foreach (var (tensor, _) in names)
         {
             if (!fo.ContainsKey(tensor)) continue;
@@ -176,11 +176,16 @@ internal static class NodeTrace
                 types[o] = t;
                 if (t != type || outputs.Contains(o)) continue;
                 nodes.Add((o, node.Input.ToArray()));
-                m.Graph.Output.Add(new OnnxProto.ValueInfoProto { Name = o, Type = new OnnxProto.TypeProto { TensorType = new OnnxProto.TypeProto.Types.Tensor { ElemType = t } } });
+                AddOutput(m, o, t);
             }
         }
         return (Google.Protobuf.MessageExtensions.ToByteArray(m), nodes);
     }
+
+    /// <summary>Declares the intermediate tensor <paramref name="name"/> (element type <paramref name="type"/>, shape left to
+    /// type inference) as an output of <paramref name="m"/>'s graph, so that ONNX Runtime returns it.</summary>
+    internal static void AddOutput(OnnxProto.ModelProto m, string name, int type)
+        => m.Graph.Output.Add(new OnnxProto.ValueInfoProto { Name = name, Type = new OnnxProto.TypeProto { TensorType = new OnnxProto.TypeProto.Types.Tensor { ElemType = type } } });
 
     /// <summary>|a − r| / max(|r|, 1), the largest over the tensor's elements.</summary>
     private static double Error(float[] a, double[] r)
@@ -202,9 +207,9 @@ internal static class NodeTrace
         var (doubleModel, _) = WithEveryIntermediate(FlowOnnx.ExportDoubleReference(flow, graph), DoubleType);
         using var fs = Ort.Session(floatModel);
         using var ds = Ort.Session(doubleModel);
-        var f = Ort.Run(fs, c > 0 ? new[] { (inputName, row, d), (OnnxFlowNames.Context, context, c) } : new[] { (inputName, row, d) });
+        var f = Ort.Run(fs, Feed(inputName, row, d, context, c));
         double[] drow = row.Select(v => (double)v).ToArray(), dctx = context.Select(v => (double)v).ToArray();
-        var r = Ort.Run(ds, c > 0 ? new[] { (inputName, drow, d), (OnnxFlowNames.Context, dctx, c) } : new[] { (inputName, drow, d) });
+        var r = Ort.Run(ds, Feed(inputName, drow, d, dctx, c));
         var error = new Dictionary<string, double> { [inputName] = 0 };
         if (c > 0) error[OnnxFlowNames.Context] = 0;
         foreach (var (tensor, inputs) in floatNodes)

@@ -370,7 +370,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         return feeds;
     }
 
-    private static (string, T[], int)[] Feed<T>(string name, T[] values, int d, T[] contexts, int c) where T : unmanaged
+    internal static (string, T[], int)[] Feed<T>(string name, T[] values, int d, T[] contexts, int c) where T : unmanaged
         => c > 0 ? new[] { (name, values, d), (OnnxFlowNames.Context, contexts, c) } : new[] { (name, values, d) };
 
     /// <summary>FlowGen's outputs of one graph's map, and per element the largest change of each when every input, context and
@@ -534,8 +534,12 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     // ------------------------------------------------------------------ numbers
 
     private static T[] Nudge<T>(T[] values, Random rng) where T : unmanaged
-        => values.Select(v => v is float f ? (T)(object)(rng.Next(2) == 0 ? MathF.BitIncrement(f) : MathF.BitDecrement(f))
-            : (T)(object)(rng.Next(2) == 0 ? Math.BitIncrement((double)(object)v) : Math.BitDecrement((double)(object)v))).ToArray();
+        => values.Select(v => Ulp(v, rng.Next(2) == 0 ? +1 : -1)).ToArray();
+
+    /// <summary>The next float or double above (<paramref name="direction"/> &gt; 0) or below <paramref name="v"/>.</summary>
+    internal static T Ulp<T>(T v, int direction) where T : unmanaged
+        => v is float f ? (T)(object)(direction < 0 ? MathF.BitDecrement(f) : MathF.BitIncrement(f))
+            : (T)(object)(direction < 0 ? Math.BitDecrement((double)(object)v) : Math.BitIncrement((double)(object)v));
 
     internal static double MaxError<T>(T[] onnx, T[] flowgen, out int at) where T : unmanaged
     {

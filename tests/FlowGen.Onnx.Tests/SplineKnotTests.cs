@@ -63,10 +63,10 @@ public sealed class SplineKnotTests(ITestOutputHelper output)
         var m = OnnxProto.ModelProto.Parser.ParseFrom(bytes);
         Assert.Contains(m.Graph.Node, node => node.Output.Contains(knotsName));
         var elementType = typeof(T) == typeof(float) ? OnnxProto.TensorProto.Types.DataType.Float : OnnxProto.TensorProto.Types.DataType.Double;
-        m.Graph.Output.Add(new OnnxProto.ValueInfoProto { Name = knotsName, Type = new OnnxProto.TypeProto { TensorType = new OnnxProto.TypeProto.Types.Tensor { ElemType = (int)elementType } } });
+        NodeTrace.AddOutput(m, knotsName, (int)elementType);
         T[] knots;
         using (var probe = Ort.Session(Google.Protobuf.MessageExtensions.ToByteArray(m)))
-            knots = Ort.Run(probe, c > 0 ? new[] { (inputName, input, d), (OnnxFlowNames.Context, contexts, c) } : new[] { (inputName, input, d) })[knotsName];
+            knots = Ort.Run(probe, Feed(inputName, input, d, contexts, c))[knotsName];
         Assert.Equal(n * (k + 1) * nb, knots.Length);
         for (int row = 0; row < n; row++)
             for (int j = 0; j < nb; j++)
@@ -79,7 +79,7 @@ public sealed class SplineKnotTests(ITestOutputHelper output)
         using var session = Ort.Session(bytes);
         using var reference = typeof(T) == typeof(float) ? Ort.Session(FlowOnnx.ExportDoubleReference((ICouplingFlow<float>)flow, graph)) : null;
         var feeds = Feeds(inputName, input, d, contexts, c);
-        var onnx = Ort.Run(session, c > 0 ? new[] { (inputName, input, d), (OnnxFlowNames.Context, contexts, c) } : new[] { (inputName, input, d) });
+        var onnx = Ort.Run(session, Feed(inputName, input, d, contexts, c));
         var exact = reference is null ? null : OrtValues.RunInDouble(reference, feeds);
         var (fg, sens) = WithSensitivity(flow, graph, input, contexts, rng);
         string mapped = inverse ? OnnxFlowNames.X : OnnxFlowNames.Z;
@@ -95,8 +95,4 @@ public sealed class SplineKnotTests(ITestOutputHelper output)
         }
         output.WriteLine($"KNOTS {model.Kind} {(model.IsDouble ? "double" : "float")} {model.Name} {graph}: {n} rows × {nb} coordinates on layer {index}'s knots (exact, −1 ulp, +1 ulp): {string.Join(", ", report)}");
     }
-
-    private static T Ulp<T>(T v, int direction) where T : unmanaged
-        => v is float f ? (T)(object)(direction < 0 ? MathF.BitDecrement(f) : MathF.BitIncrement(f))
-            : (T)(object)(direction < 0 ? Math.BitDecrement((double)(object)v) : Math.BitIncrement((double)(object)v));
 }
